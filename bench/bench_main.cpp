@@ -1,0 +1,68 @@
+// mixprec_bench: Google Benchmark figures for the hot paths. Run: build/bin/mixprec_bench
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/scenario.hpp"
+#include "energy_models/energy_model.hpp"
+#include "sim/analytical.hpp"
+#include "sim/cost_table.hpp"
+
+#ifndef MIXPREC_SOURCE_DIR
+#error "MIXPREC_SOURCE_DIR must be defined"
+#endif
+
+namespace {
+
+using namespace mixprec;
+
+const Scenario& default_scenario() {
+  static const Scenario sc = load_scenario(std::string(MIXPREC_SOURCE_DIR) + "/scenarios/venue_cnn_lstm.json");
+  return sc;
+}
+
+// One layer at one precision, including the tiling choice. Cycles through every layer of the
+// default network so the figure is an average over conv, LSTM, linear and elementwise layers.
+void BM_LayerCost(benchmark::State& state) {
+  const Scenario& sc = default_scenario();
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  const sim::AnalyticalEngine eng(sc.hardware, em);
+  const LayerPrecision p = LayerPrecision::uniform(NumFormat::Int, 4);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    sim::LayerCost lc = eng.layer_cost(sc.net, static_cast<int>(i), p, Phase::Inference);
+    benchmark::DoNotOptimize(lc.cycles);
+    if (++i == sc.net.layers.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("layer evaluations");
+}
+BENCHMARK(BM_LayerCost);
+
+// A whole-network design point from the precomputed per-layer cost table (24 options/layer).
+void BM_NetworkCost(benchmark::State& state) {
+  const Scenario& sc = default_scenario();
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  const sim::AnalyticalEngine eng(sc.hardware, em);
+  const auto options = sim::candidate_options(sc.search, LayerPrecision{});
+  const sim::CostTable table = sim::build_cost_table(eng, sc.net, options, Phase::Inference);
+  std::mt19937 rng(1);
+  std::vector<std::vector<int>> choices(64, std::vector<int>(sc.net.layers.size()));
+  for (auto& c : choices)
+    for (auto& x : c) x = static_cast<int>(rng() % options.size());
+  std::size_t k = 0;
+  for (auto _ : state) {
+    sim::DesignPoint d = sim::evaluate(table, choices[k].data());
+    benchmark::DoNotOptimize(d.energy_uj);
+    k = (k + 1) & 63;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(std::to_string(options.size()) + " options x " + std::to_string(sc.net.layers.size()) + " layers");
+}
+BENCHMARK(BM_NetworkCost);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,103 @@
+// The network description: one source of truth for layer names and shapes. The training
+// engine builds trainable layers from it; sim/ derives its workload from it.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mixprec {
+
+enum class LayerKind { Conv2d, Linear, Lstm, Pool, Add, BatchNorm, FramesToSequence };
+enum class PoolKind { Max, Avg, GlobalAvg };
+
+const char* to_string(LayerKind k);
+const char* to_string(PoolKind k);
+
+// Activation tensor shape. Images: n samples (batch x frames) of c x h x w.
+// Sequences: n = batch, t steps of c features (h = w = 1). Vectors: t = h = w = 1.
+struct Shape {
+  int n = 1, c = 1, h = 1, w = 1, t = 1;
+  std::int64_t elements() const { return std::int64_t(n) * c * h * w * t; }
+  bool operator==(const Shape& o) const {
+    return n == o.n && c == o.c && h == o.h && w == o.w && t == o.t;
+  }
+  bool operator!=(const Shape& o) const { return !(*this == o); }
+};
+
+struct Layer {
+  std::string name;
+  LayerKind kind = LayerKind::Conv2d;
+  std::vector<int> inputs;  // indices of producer layers; -1 is the network input
+  Shape in, out;            // shape of inputs[0] and of the output
+
+  // conv2d
+  int out_channels = 0, kernel_h = 1, kernel_w = 1, stride = 1, padding = 0, groups = 1;
+  bool batchnorm = false;  // a BatchNorm2d after the conv (folded for inference)
+  // linear
+  int out_features = 0;
+  // conv2d / linear / add: ReLU on the output (free in hardware: a comparator on write-back)
+  bool relu = false;
+  bool bias = true;
+  // lstm
+  int hidden = 0;
+  bool bidirectional = false;
+  bool return_sequences = false;
+  // pool
+  PoolKind pool = PoolKind::Max;
+  int pool_kernel = 2, pool_stride = 2;
+
+  bool has_weights() const {
+    return kind == LayerKind::Conv2d || kind == LayerKind::Linear || kind == LayerKind::Lstm;
+  }
+  std::int64_t weight_count() const;     // trainable weights (excluding biases)
+  std::int64_t recurrent_weight_count() const;  // LSTM hidden-to-hidden part of weight_count
+  std::int64_t bias_count() const;
+};
+
+struct Network {
+  std::string name;
+  int batch = 1;
+  int frames = 1;      // T: frames per sample for per-frame CNNs, steps for pure sequence models
+  Shape input;         // network input shape (n already includes batch x frames for CNNs)
+  std::vector<Layer> layers;
+
+  int find(const std::string& name) const;  // -1 when absent
+  std::int64_t parameter_count() const;
+};
+
+// Parsed `network` section: a template with parameters, or an explicit layer list.
+struct LayerSpec {
+  std::string pointer;  // JSON pointer of this layer entry
+  Layer layer;          // kind-specific fields filled; shapes filled by build_network
+  std::vector<std::string> input_names;  // empty: the previous layer (or the network input)
+  bool inputs_is_list = false;           // given as "inputs": [...] rather than "input"
+};
+
+struct NetworkSpec {
+  std::string name = "network";
+  std::string template_name;  // "resnet18_bilstm" | "lstm" | "" (explicit layers)
+  int batch = 1;
+  // input: frames of channels x height x width (CNN), or steps x features (sequence models)
+  int frames = 8, channels = 3, height = 16, width = 16;
+  int features = 0;  // > 0 for sequence inputs (no CNN front end)
+  // resnet18_bilstm template parameters
+  std::vector<int> stage_widths{16, 32, 64, 128};
+  double width_multiplier = 1.0;
+  int blocks_per_stage = 2;
+  std::vector<int> stage_strides{1, 2, 2, 2};
+  // recurrent part (both templates)
+  int lstm_hidden = 64;
+  int lstm_layers = 2;
+  bool lstm_bidirectional = true;
+  int classes = 5;
+  std::vector<LayerSpec> layers;  // explicit form
+};
+
+}  // namespace mixprec
+
+namespace mixprec {
+// Expands a template or resolves an explicit layer list: names, producer indices and shapes.
+// Shape errors (kernel larger than its padded input, mismatched residual add, an LSTM fed an
+// image, ...) throw SpecError at the offending layer's JSON pointer in `file`.
+Network build_network(const NetworkSpec& spec, const std::string& file);
+}  // namespace mixprec

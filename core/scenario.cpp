@@ -1,0 +1,536 @@
+#include "core/scenario.hpp"
+
+#include <algorithm>
+
+namespace mixprec {
+
+namespace {
+
+const Range kPositive{std::nullopt, std::nullopt, 0.0};
+const Range kAtLeast1{1.0, std::nullopt, std::nullopt};
+const Range kNonNeg{0.0, std::nullopt, std::nullopt};
+const Range kBits{1.0, 32.0, std::nullopt};
+const Range kFraction{std::nullopt, 1.0, 0.0};
+
+std::string dirname_of(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? std::string(".") : path.substr(0, pos == 0 ? 1 : pos);
+}
+
+// --- precision -----------------------------------------------------------------------------
+
+const std::vector<std::string> kPatchKeys{"format", "weights", "activations", "output",
+                                          "recurrent_weights", "cell_state", "gates",
+                                          "accumulator", "gradients"};
+
+PrecisionPatch parse_patch(ObjectReader& r) {
+  PrecisionPatch p;
+  if (r.has("format")) p.format = parse_format(r.any("format"), r.ctx(), r.at("format"));
+  p.weight_bits = r.opt_integer("weights", kBits);
+  p.activation_bits = r.opt_integer("activations", kBits);
+  p.output_bits = r.opt_integer("output", kBits);
+  p.recurrent_weight_bits = r.opt_integer("recurrent_weights", kBits);
+  p.cell_state_bits = r.opt_integer("cell_state", kBits);
+  p.gate_bits = r.opt_integer("gates", kBits);
+  p.accumulator_bits = r.opt_integer("accumulator", Range{1.0, 64.0, std::nullopt});
+  p.gradient_bits = r.opt_integer("gradients", kBits);
+  if (p.format && *p.format != NumFormat::Int) {
+    // Float formats fix their own widths; integer bit counts beside them would be ignored.
+    for (const char* k : {"weights", "activations", "output", "recurrent_weights", "cell_state", "gates"})
+      if (r.has(k))
+        r.fail(k, std::string("no bit count with format \"") + to_string(*p.format) +
+                      "\" (its width is fixed)",
+               describe_json(r.any(k)));
+  }
+  return p;
+}
+
+// --- hardware ------------------------------------------------------------------------------
+
+BufferSpec parse_buffer(const json& v, const JsonCtx& ctx, const std::string& ptr) {
+  ObjectReader r(v, ctx, ptr);
+  BufferSpec b;
+  b.size_kib = r.number("size_kib", kPositive);
+  b.row_bits = r.integer_or("row_bits", 64, Range{8.0, 4096.0, std::nullopt});
+  b.banks = r.integer_or("banks", 1, kAtLeast1);
+  b.double_buffered = r.boolean_or("double_buffered", true);
+  r.finish();
+  return b;
+}
+
+MacSpec parse_mac(const json& v, const JsonCtx& ctx, const std::string& ptr) {
+  ObjectReader r(v, ctx, ptr);
+  MacSpec m;
+  std::string style = r.choice("style", {"bit_parallel", "composable", "bit_serial"});
+  std::vector<std::string> all{"style", "native_bits", "brick_bits", "fused_bits",
+                               "serial_operand", "serial_bits_per_cycle"};
+  if (style == "bit_parallel") {
+    m.style = MacStyle::BitParallel;
+    m.native_bits = r.integer_or("native_bits", 8, Range{1.0, 32.0, std::nullopt});
+  } else if (style == "composable") {
+    m.style = MacStyle::Composable;
+    m.brick_bits = r.integer_or("brick_bits", 2, Range{1.0, 16.0, std::nullopt});
+    m.fused_bits = r.integer_or("fused_bits", 8, Range{1.0, 32.0, std::nullopt});
+    if (m.fused_bits % m.brick_bits != 0)
+      r.fail("fused_bits", "a multiple of brick_bits (" + std::to_string(m.brick_bits) + ")",
+             std::to_string(m.fused_bits));
+  } else {
+    m.style = MacStyle::BitSerial;
+    m.serial_operand =
+        r.choice_or("serial_operand", "activations", {"activations", "both"}) == "both"
+            ? SerialOperand::Both
+            : SerialOperand::Activations;
+    m.serial_bits_per_cycle = r.integer_or("serial_bits_per_cycle", 1, Range{1.0, 16.0, std::nullopt});
+  }
+  for (const auto& k : all)
+    if (r.has(k) && k != "style") {
+      // A key of another style is not silently ignored.
+      bool used = (m.style == MacStyle::BitParallel && k == "native_bits") ||
+                  (m.style == MacStyle::Composable && (k == "brick_bits" || k == "fused_bits")) ||
+                  (m.style == MacStyle::BitSerial &&
+                   (k == "serial_operand" || k == "serial_bits_per_cycle"));
+      if (!used)
+        r.fail(k, "only keys of mac style \"" + style + "\"",
+               "\"" + k + "\", which belongs to another mac style");
+    }
+  r.finish(all);
+  return m;
+}
+
+HardwareSpec parse_hardware(const json& v, const JsonCtx& ctx, const std::string& scenario_path) {
+  ObjectReader r(v, ctx, "/hardware");
+  HardwareSpec h;
+  h.name = r.string_or("name", "accelerator");
+  h.technology_nm = r.integer_or("technology_nm", 45, Range{3.0, 1000.0, std::nullopt});
+  h.clock_mhz = r.number("clock_mhz", kPositive);
+  {
+    ObjectReader a(r.object("pe_array"), ctx, "/hardware/pe_array");
+    h.pe_array.rows = a.integer("rows", Range{1.0, 4096.0, std::nullopt});
+    h.pe_array.cols = a.integer("cols", Range{1.0, 4096.0, std::nullopt});
+    h.pe_array.dataflow =
+        a.choice_or("dataflow", "weight_stationary", {"weight_stationary", "output_stationary"}) ==
+                "output_stationary"
+            ? Dataflow::OutputStationary
+            : Dataflow::WeightStationary;
+    h.pe_array.register_file_bytes = a.integer_or("register_file_bytes", 64, kAtLeast1);
+    h.pe_array.mac = parse_mac(a.object("mac"), ctx, "/hardware/pe_array/mac");
+    a.finish();
+  }
+  {
+    ObjectReader b(r.object("buffers"), ctx, "/hardware/buffers");
+    h.weight_buffer = parse_buffer(b.object("weight"), ctx, "/hardware/buffers/weight");
+    h.input_buffer = parse_buffer(b.object("input"), ctx, "/hardware/buffers/input");
+    h.output_buffer = parse_buffer(b.object("output"), ctx, "/hardware/buffers/output");
+    b.finish();
+  }
+  {
+    ObjectReader d(r.object("dram"), ctx, "/hardware/dram");
+    h.dram.kind = d.string_or("kind", "lpddr4");
+    h.dram.bandwidth_gbps = d.number("bandwidth_gbps", kPositive);
+    h.dram.latency_ns = d.number_or("latency_ns", 100, kNonNeg);
+    h.dram.burst_bytes = d.integer_or("burst_bytes", 64, kAtLeast1);
+    if (auto e = d.opt_number("energy_pj_per_bit", kPositive)) h.dram.energy_pj_per_bit = e;
+    d.finish();
+  }
+  if (r.has("nonlinear_unit")) {
+    ObjectReader n(r.object("nonlinear_unit"), ctx, "/hardware/nonlinear_unit");
+    h.nonlinear.lanes = n.integer_or("lanes", 16, kAtLeast1);
+    h.nonlinear.cycles_per_op = n.integer_or("cycles_per_op", 1, kAtLeast1);
+    n.finish();
+  }
+  r.accept("nonlinear_unit");
+  if (r.has("energy")) {
+    ObjectReader e(r.object("energy"), ctx, "/hardware/energy");
+    h.energy.table = e.string_or("table", "horowitz_45nm");
+    h.energy.hierarchy = e.choice_or("hierarchy", "horowitz", {"horowitz", "eyeriss"}) == "eyeriss"
+                             ? MemoryHierarchyModel::Eyeriss
+                             : MemoryHierarchyModel::Horowitz;
+    h.energy.static_power_mw = e.number_or("static_power_mw", 0, kNonNeg);
+    e.finish();
+  }
+  r.accept("energy");
+  h.energy.table_path_base = dirname_of(scenario_path);
+  r.finish();
+  return h;
+}
+
+// --- network -------------------------------------------------------------------------------
+
+LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr) {
+  ObjectReader r(v, ctx, ptr);
+  LayerSpec ls;
+  ls.pointer = ptr;
+  Layer& l = ls.layer;
+  l.name = r.string("name");
+  if (l.name.empty()) r.fail("name", "a non-empty layer name", "\"\"");
+  std::string kind = r.choice("kind", {"conv2d", "linear", "lstm", "pool", "add", "batchnorm",
+                                       "frames_to_sequence"});
+  if (r.has("input") && r.has("inputs"))
+    r.fail("inputs", "either \"input\" or \"inputs\", not both", "both");
+  if (r.has("input")) ls.input_names.push_back(r.string("input"));
+  if (r.has("inputs")) {
+    ls.inputs_is_list = true;
+    ls.input_names = r.string_list_or("inputs", {});
+  }
+  r.accept("input");
+  r.accept("inputs");
+  const std::size_t want_inputs = kind == "add" ? 2 : 1;
+  if (!ls.input_names.empty() && ls.input_names.size() != want_inputs)
+    r.fail(ls.inputs_is_list ? "inputs" : "input",
+           std::to_string(want_inputs) + " input(s) for " + kind,
+           std::to_string(ls.input_names.size()));
+  if (kind == "add" && ls.input_names.size() != 2)
+    r.fail("inputs", "two producer names for add", ls.input_names.empty() ? "nothing" : "one");
+  if (kind == "conv2d") {
+    l.kind = LayerKind::Conv2d;
+    l.out_channels = r.integer("out_channels", kAtLeast1);
+    l.kernel_h = l.kernel_w = r.integer("kernel", kAtLeast1);
+    l.stride = r.integer_or("stride", 1, kAtLeast1);
+    l.padding = r.integer_or("padding", 0, kNonNeg);
+    l.groups = r.integer_or("groups", 1, kAtLeast1);
+    l.batchnorm = r.boolean_or("batchnorm", false);
+    l.relu = r.boolean_or("relu", false);
+    l.bias = r.boolean_or("bias", !l.batchnorm);
+  } else if (kind == "linear") {
+    l.kind = LayerKind::Linear;
+    l.out_features = r.integer("out_features", kAtLeast1);
+    l.relu = r.boolean_or("relu", false);
+    l.bias = r.boolean_or("bias", true);
+  } else if (kind == "lstm") {
+    l.kind = LayerKind::Lstm;
+    l.hidden = r.integer("hidden", kAtLeast1);
+    l.bidirectional = r.boolean_or("bidirectional", false);
+    l.return_sequences = r.boolean_or("return_sequences", false);
+  } else if (kind == "pool") {
+    l.kind = LayerKind::Pool;
+    std::string pk = r.choice("pool", {"max", "avg", "global_avg"});
+    l.pool = pk == "max" ? PoolKind::Max : pk == "avg" ? PoolKind::Avg : PoolKind::GlobalAvg;
+    if (l.pool != PoolKind::GlobalAvg) {
+      l.pool_kernel = r.integer_or("kernel", 2, kAtLeast1);
+      l.pool_stride = r.integer_or("stride", l.pool_kernel, kAtLeast1);
+    }
+  } else if (kind == "add") {
+    l.kind = LayerKind::Add;
+    l.relu = r.boolean_or("relu", false);
+  } else if (kind == "batchnorm") {
+    l.kind = LayerKind::BatchNorm;
+  } else {
+    l.kind = LayerKind::FramesToSequence;
+  }
+  r.finish({"out_channels", "kernel", "stride", "padding", "groups", "batchnorm", "relu", "bias",
+            "out_features", "hidden", "bidirectional", "return_sequences", "pool", "input",
+            "inputs"});
+  return ls;
+}
+
+NetworkSpec parse_network(const json& v, const JsonCtx& ctx) {
+  ObjectReader r(v, ctx, "/network");
+  NetworkSpec n;
+  n.name = r.string_or("name", "network");
+  n.batch = r.integer_or("batch", 1, Range{1.0, 65536.0, std::nullopt});
+  {
+    ObjectReader in(r.object("input"), ctx, "/network/input");
+    n.frames = in.integer_or("frames", 1, Range{1.0, 100000.0, std::nullopt});
+    if (in.has("features")) {
+      n.features = in.integer("features", kAtLeast1);
+      for (const char* k : {"channels", "height", "width"})
+        if (in.has(k)) in.fail(k, "no image dimensions beside \"features\"", describe_json(in.any(k)));
+    } else {
+      n.channels = in.integer("channels", kAtLeast1);
+      n.height = in.integer("height", kAtLeast1);
+      n.width = in.integer("width", kAtLeast1);
+    }
+    in.finish({"channels", "height", "width", "features"});
+  }
+  if (r.has("template") && r.has("layers"))
+    r.fail("layers", "either \"template\" or \"layers\", not both", "both");
+  if (r.has("template")) {
+    n.template_name = r.choice("template", {"resnet18_bilstm", "lstm"});
+    if (n.template_name == "resnet18_bilstm") {
+      static const json empty = json::object();  // ObjectReader keeps a reference
+      ObjectReader c(r.has("cnn") ? r.object("cnn") : empty, ctx, "/network/cnn");
+      n.stage_widths = c.int_list_or("stage_widths", n.stage_widths, kAtLeast1);
+      n.width_multiplier = c.number_or("width_multiplier", 1.0, kPositive);
+      n.blocks_per_stage = c.integer_or("blocks_per_stage", 2, kAtLeast1);
+      n.stage_strides = c.int_list_or("stage_strides", n.stage_strides, kAtLeast1);
+      c.finish();
+    }
+    r.accept("cnn");
+    {
+      static const json empty = json::object();
+      ObjectReader l(r.has("lstm") ? r.object("lstm") : empty, ctx, "/network/lstm");
+      n.lstm_hidden = l.integer_or("hidden", 64, kAtLeast1);
+      n.lstm_layers = l.integer_or("layers", 2, kAtLeast1);
+      n.lstm_bidirectional = l.boolean_or("bidirectional", n.template_name == "resnet18_bilstm");
+      l.finish();
+    }
+    r.accept("lstm");
+    n.classes = r.integer_or("classes", 5, kAtLeast1);
+  } else if (r.has("layers")) {
+    const json& arr = r.array("layers");
+    for (std::size_t i = 0; i < arr.size(); ++i)
+      n.layers.push_back(parse_layer(arr[i], ctx, pointer_join("/network/layers", i)));
+  } else {
+    r.fail_here("a \"template\" or a \"layers\" list", "neither");
+  }
+  r.finish({"template", "layers", "cnn", "lstm", "classes"});
+  return n;
+}
+
+// --- other sections ------------------------------------------------------------------------
+
+ConstraintsSpec parse_constraints(const json& v, const JsonCtx& ctx) {
+  ObjectReader r(v, ctx, "/constraints");
+  ConstraintsSpec c;
+  if (r.has("energy_budget")) {
+    ObjectReader e(r.object("energy_budget"), ctx, "/constraints/energy_budget");
+    if (e.has("fraction") == e.has("energy_uj"))
+      e.fail_here("exactly one of \"fraction\" (of a baseline) or \"energy_uj\"",
+                  e.has("fraction") ? "both" : "neither");
+    c.energy.fraction = e.opt_number("fraction", kFraction);
+    c.energy.energy_uj = e.opt_number("energy_uj", kPositive);
+    c.energy.baseline = e.choice_or("baseline", "int8", {"int8", "int16", "fp16", "fp32"});
+    e.finish();
+  } else {
+    c.energy.fraction = 0.6;
+  }
+  r.accept("energy_budget");
+  if (auto x = r.opt_number("latency_ms", kPositive)) c.latency_ms = x;
+  if (auto x = r.opt_number("model_size_kib", kPositive)) c.model_size_kib = x;
+  r.finish();
+  return c;
+}
+
+DataSpec parse_data(const json& v, const JsonCtx& ctx) {
+  ObjectReader r(v, ctx, "/data");
+  DataSpec d;
+  d.source = r.choice_or("source", "venue_generator",
+                         {"venue_generator", "uci_occupancy", "uci_room", "los_loop"});
+  d.path = r.string_or("path", "");
+  d.task = r.choice_or("task", "occupancy", {"occupancy", "hvac", "traffic"});
+  d.seed = r.integer_or("seed", 1, kNonNeg);
+  d.samples = r.integer_or("samples", 4096, kAtLeast1);
+  d.horizon_steps = r.integer_or("horizon_steps", 1, kAtLeast1);
+  r.finish();
+  return d;
+}
+
+TrainingSpec parse_training(const json& v, const JsonCtx& ctx) {
+  ObjectReader r(v, ctx, "/training");
+  TrainingSpec t;
+  t.epochs = r.integer_or("epochs", 10, kAtLeast1);
+  t.batch_size = r.integer_or("batch_size", 32, kAtLeast1);
+  t.micro_batches = r.integer_or("micro_batches", 1, kAtLeast1);
+  if (t.batch_size % t.micro_batches != 0)
+    r.fail("micro_batches", "a divisor of batch_size (" + std::to_string(t.batch_size) + ")",
+           std::to_string(t.micro_batches));
+  t.optimizer = r.choice_or("optimizer", "adamw", {"sgd", "adamw"});
+  t.learning_rate = r.number_or("learning_rate", 1e-3, kPositive);
+  t.weight_decay = r.number_or("weight_decay", 1e-4, kNonNeg);
+  t.seed = r.integer_or("seed", 1, kNonNeg);
+  t.fp32_gradient_buffers = r.boolean_or("fp32_gradient_buffers", true);
+  r.finish();
+  return t;
+}
+
+SearchSpec parse_search(const json& v, const JsonCtx& ctx) {
+  ObjectReader r(v, ctx, "/search");
+  SearchSpec s;
+  s.weight_bits = r.int_list_or("weight_bits", s.weight_bits, kBits);
+  s.activation_bits = r.int_list_or("activation_bits", s.activation_bits, kBits);
+  if (r.has("float_formats")) {
+    const json& a = r.array("float_formats");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      std::string p = pointer_join("/search/float_formats", i);
+      NumFormat f = parse_format(a[i], ctx, p);
+      if (f == NumFormat::Int) throw SpecError(ctx.file, p, "a float format (fp16, bf16, fp32)", "\"int\"");
+      s.float_formats.push_back(f);
+    }
+  }
+  r.accept("float_formats");
+  s.solver = r.choice_or("solver", "exact", {"exact", "greedy", "random", "evolutionary"});
+  s.sensitivity = r.choice_or("sensitivity", "hessian", {"hessian", "measured"});
+  s.fixed_layers = r.string_list_or("fixed_layers", {});
+  r.finish();
+  return s;
+}
+
+ReportSpec parse_report(const json& v, const JsonCtx& ctx) {
+  ObjectReader r(v, ctx, "/report");
+  ReportSpec rep;
+  rep.out_dir = r.string_or("out_dir", "results");
+  rep.formats = r.string_list_or("formats", rep.formats);
+  const std::vector<std::string> allowed{"json", "md", "html"};
+  for (std::size_t i = 0; i < rep.formats.size(); ++i)
+    if (std::find(allowed.begin(), allowed.end(), rep.formats[i]) == allowed.end())
+      throw SpecError(ctx.file, pointer_join("/report/formats", i), "one of \"json\", \"md\", \"html\"",
+                      "\"" + rep.formats[i] + "\"");
+  r.finish();
+  return rep;
+}
+
+}  // namespace
+
+NumFormat parse_format(const json& v, const JsonCtx& ctx, const std::string& pointer) {
+  std::string s = read_string(v, ctx, pointer);
+  if (s == "int") return NumFormat::Int;
+  if (s == "fp16") return NumFormat::Fp16;
+  if (s == "bf16") return NumFormat::Bf16;
+  if (s == "fp32") return NumFormat::Fp32;
+  std::string near = nearest(s, {"int", "fp16", "bf16", "fp32"});
+  throw SpecError(ctx.file, pointer,
+                  std::string("one of \"int\", \"fp16\", \"bf16\", \"fp32\"") +
+                      (near.empty() ? "" : " (did you mean \"" + near + "\"?)"),
+                  "\"" + s + "\"");
+}
+
+PrecisionSpec parse_precision(const json& section, const JsonCtx& ctx, const std::string& pointer) {
+  ObjectReader r(section, ctx, pointer);
+  PrecisionSpec p;
+  if (r.has("default")) {
+    ObjectReader d(r.object("default"), ctx, r.at("default"));
+    p.defaults = parse_patch(d);
+    d.finish(kPatchKeys);
+  }
+  r.accept("default");
+  if (r.has("layers")) {
+    const json& arr = r.array("layers");
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+      std::string ptr = pointer_join(r.at("layers"), i);
+      ObjectReader o(arr[i], ctx, ptr);
+      PrecisionOverride ov;
+      ov.pointer = ptr;
+      ov.match = o.string("match");
+      ov.patch = parse_patch(o);
+      std::vector<std::string> keys = kPatchKeys;
+      keys.push_back("match");
+      o.finish(keys);
+      p.layers.push_back(std::move(ov));
+    }
+  }
+  r.accept("layers");
+  r.accept("mixprec_precision");
+  r.accept("network");
+  r.finish();
+  return p;
+}
+
+PrecisionSpec load_precision_file(const std::string& path) {
+  JsonDoc doc = JsonDoc::load(path);
+  ObjectReader r(doc.root(), doc.ctx(), "");
+  int v = r.integer("mixprec_precision", Range{1.0, std::nullopt, std::nullopt});
+  if (v != kPrecisionVersion)
+    r.fail("mixprec_precision", "version " + std::to_string(kPrecisionVersion), std::to_string(v));
+  r.string_or("network", "");
+  return parse_precision(doc.root(), doc.ctx(), "");
+}
+
+std::vector<LayerPrecision> resolve_precision(const PrecisionSpec& spec, const Network& net,
+                                              const std::string& file) {
+  LayerPrecision base;
+  spec.defaults.apply_to(base);
+  std::vector<LayerPrecision> out(net.layers.size(), base);
+  std::vector<std::string> names;
+  for (const auto& l : net.layers) names.push_back(l.name);
+  for (const auto& ov : spec.layers) {
+    bool any = false;
+    for (std::size_t i = 0; i < net.layers.size(); ++i) {
+      if (glob_match(ov.match, net.layers[i].name)) {
+        ov.patch.apply_to(out[i]);
+        any = true;
+      }
+    }
+    if (!any) {
+      std::string near = nearest(ov.match, names);
+      throw SpecError(file, ov.pointer + "/match",
+                      near.empty() ? std::string("a layer name or pattern of network \"") + net.name + "\""
+                                   : "a layer of network \"" + net.name + "\" (did you mean \"" + near + "\"?)",
+                      "\"" + ov.match + "\", which matches no layer");
+    }
+  }
+  return out;
+}
+
+json layer_precision_to_json(const LayerPrecision& p, bool lstm) {
+  json j;
+  j["format"] = to_string(p.format);
+  if (p.format == NumFormat::Int) {
+    j["weights"] = p.weight_bits;
+    j["activations"] = p.activation_bits;
+    if (p.output_bits != p.activation_bits) j["output"] = p.output_bits;
+    if (lstm) {
+      j["recurrent_weights"] = p.recurrent_weight_bits;
+      j["cell_state"] = p.cell_state_bits;
+      j["gates"] = p.gate_bits;
+    }
+  }
+  if (p.accumulator_bits) j["accumulator"] = p.accumulator_bits;
+  j["gradients"] = p.gradient_bits;
+  return j;
+}
+
+json precision_to_json(const Network& net, const std::vector<LayerPrecision>& p) {
+  json j;
+  j["mixprec_precision"] = kPrecisionVersion;
+  j["network"] = net.name;
+  json layers = json::array();
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    if (!net.layers[i].has_weights() && net.layers[i].kind != LayerKind::Add &&
+        net.layers[i].kind != LayerKind::Pool)
+      continue;
+    json e = layer_precision_to_json(p[i], net.layers[i].kind == LayerKind::Lstm);
+    e["match"] = net.layers[i].name;
+    layers.push_back(e);
+  }
+  j["layers"] = layers;
+  return j;
+}
+
+Scenario parse_scenario(const json& root, const JsonCtx& ctx) {
+  ObjectReader r(root, ctx, "");
+  Scenario s;
+  s.file = ctx.file;
+  int v = r.integer("mixprec_scenario", Range{1.0, std::nullopt, std::nullopt});
+  if (v != kScenarioVersion)
+    r.fail("mixprec_scenario", "version " + std::to_string(kScenarioVersion), std::to_string(v));
+  s.name = r.string("name");
+  if (s.name.empty() || s.name.find('/') != std::string::npos)
+    r.fail("name", "a non-empty name without '/' (it names the results folder)", "\"" + s.name + "\"");
+  s.phase = r.choice_or("phase", "inference", {"inference", "training"}) == "training"
+                ? Phase::Training
+                : Phase::Inference;
+  s.hardware = parse_hardware(r.object("hardware"), ctx, ctx.file);
+  s.network = parse_network(r.object("network"), ctx);
+  static const json empty = json::object();
+  s.precision = parse_precision(r.has("precision") ? r.object("precision") : empty, ctx, "/precision");
+  r.accept("precision");
+  s.constraints = parse_constraints(r.has("constraints") ? r.object("constraints") : empty, ctx);
+  r.accept("constraints");
+  s.data = parse_data(r.has("data") ? r.object("data") : empty, ctx);
+  r.accept("data");
+  s.training = parse_training(r.has("training") ? r.object("training") : empty, ctx);
+  r.accept("training");
+  s.search = parse_search(r.has("search") ? r.object("search") : empty, ctx);
+  r.accept("search");
+  s.report = parse_report(r.has("report") ? r.object("report") : empty, ctx);
+  r.accept("report");
+  r.finish();
+  // Cross-section validation: build the network and resolve every precision reference.
+  s.net = build_network(s.network, ctx.file);
+  s.layer_precision = resolve_precision(s.precision, s.net, ctx.file);
+  for (std::size_t i = 0; i < s.search.fixed_layers.size(); ++i) {
+    bool any = false;
+    for (const auto& l : s.net.layers) any = any || glob_match(s.search.fixed_layers[i], l.name);
+    if (!any)
+      throw SpecError(ctx.file, pointer_join("/search/fixed_layers", i), "a layer name or pattern",
+                      "\"" + s.search.fixed_layers[i] + "\", which matches no layer");
+  }
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) {
+  JsonDoc doc = JsonDoc::load(path);
+  return parse_scenario(doc.root(), doc.ctx());
+}
+
+}  // namespace mixprec

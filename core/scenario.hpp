@@ -1,0 +1,34 @@
+// Reading scenario files and precision files. Every function validates completely and throws
+// SpecError (file, JSON pointer, expected, found) on the first problem.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/json_reader.hpp"
+#include "core/spec.hpp"
+
+namespace mixprec {
+
+constexpr int kScenarioVersion = 1;
+constexpr int kPrecisionVersion = 1;
+
+Scenario load_scenario(const std::string& path);
+Scenario parse_scenario(const json& root, const JsonCtx& ctx);
+
+// The `precision` section (at `pointer`) or a standalone precision file.
+PrecisionSpec parse_precision(const json& section, const JsonCtx& ctx, const std::string& pointer);
+PrecisionSpec load_precision_file(const std::string& path);
+
+// Applies defaults and overrides in order. A name that matches no layer, or a pattern that
+// matches none, is an error naming the override's pointer and the nearest layer name.
+std::vector<LayerPrecision> resolve_precision(const PrecisionSpec& spec, const Network& net,
+                                              const std::string& file);
+
+// Precision file (the format `search` writes and `--precision` reads): one entry per layer.
+json precision_to_json(const Network& net, const std::vector<LayerPrecision>& p);
+json layer_precision_to_json(const LayerPrecision& p, bool lstm);
+
+// Parses a format name ("int", "fp16", "bf16", "fp32"); throws SpecError at `pointer`.
+NumFormat parse_format(const json& v, const JsonCtx& ctx, const std::string& pointer);
+
+}  // namespace mixprec

@@ -1,0 +1,148 @@
+// Scenario specs: plain values parsed and fully validated from a scenario file
+// (`"mixprec_scenario": 1`). Nothing runs on an invalid file. Units are in the names.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/network.hpp"
+#include "core/precision.hpp"
+
+namespace mixprec {
+
+enum class Dataflow { WeightStationary, OutputStationary };
+enum class MacStyle { BitParallel, Composable, BitSerial };
+enum class SerialOperand { Activations, Both };
+enum class MemoryHierarchyModel { Horowitz, Eyeriss };
+
+const char* to_string(Dataflow d);
+const char* to_string(MacStyle m);
+
+struct MacSpec {
+  MacStyle style = MacStyle::Composable;
+  // bit_parallel: the datapath width; wider operands take ceil(b/native)^2 passes.
+  int native_bits = 8;
+  // composable (Bit Fusion): brick width and the widest fused product per cycle.
+  int brick_bits = 2;
+  int fused_bits = 8;
+  // bit_serial (Stripes: activations; Loom: both operands) and bits processed per cycle.
+  SerialOperand serial_operand = SerialOperand::Activations;
+  int serial_bits_per_cycle = 1;
+};
+
+struct PeArraySpec {
+  int rows = 16;
+  int cols = 16;
+  Dataflow dataflow = Dataflow::WeightStationary;
+  MacSpec mac;
+  int register_file_bytes = 64;  // per PE scratchpad (operands + partial sum)
+};
+
+struct BufferSpec {
+  double size_kib = 64;
+  int row_bits = 64;        // bits per SRAM access (the word line read at once)
+  int banks = 1;
+  bool double_buffered = true;
+  double size_bytes() const { return size_kib * 1024.0; }
+};
+
+struct DramSpec {
+  std::string kind = "lpddr4";
+  double bandwidth_gbps = 12.8;   // GB/s
+  double latency_ns = 100;
+  int burst_bytes = 64;
+  std::optional<double> energy_pj_per_bit;  // overrides the table's entry for `kind`
+};
+
+struct NonlinearUnitSpec {
+  int lanes = 16;            // elementwise/activation ops per cycle
+  int cycles_per_op = 1;
+};
+
+struct EnergySpec {
+  std::string table = "horowitz_45nm";  // shipped table name, or a path to a user table file
+  std::string table_path_base;          // directory of the scenario (user tables resolve from it)
+  MemoryHierarchyModel hierarchy = MemoryHierarchyModel::Horowitz;
+  double static_power_mw = 0;
+};
+
+struct HardwareSpec {
+  std::string name = "accelerator";
+  int technology_nm = 45;
+  double clock_mhz = 400;
+  PeArraySpec pe_array;
+  BufferSpec weight_buffer, input_buffer, output_buffer;
+  DramSpec dram;
+  NonlinearUnitSpec nonlinear;
+  EnergySpec energy;
+};
+
+enum class Phase { Inference, Training };
+
+struct EnergyBudget {
+  // Either a fraction of a named uniform baseline ("int8", "int16", "fp16", "fp32") or absolute.
+  std::optional<double> fraction;
+  std::string baseline = "int8";
+  std::optional<double> energy_uj;
+};
+
+struct ConstraintsSpec {
+  EnergyBudget energy;
+  std::optional<double> latency_ms;
+  std::optional<double> model_size_kib;
+};
+
+struct DataSpec {
+  std::string source = "venue_generator";  // venue_generator | uci_occupancy | uci_room | los_loop
+  std::string path;                        // data folder for real data sets
+  std::string task = "occupancy";          // occupancy | hvac | traffic
+  int seed = 1;
+  int samples = 4096;
+  int horizon_steps = 1;
+};
+
+struct TrainingSpec {
+  int epochs = 10;
+  int batch_size = 32;
+  int micro_batches = 1;
+  std::string optimizer = "adamw";  // sgd | adamw
+  double learning_rate = 1e-3;
+  double weight_decay = 1e-4;
+  int seed = 1;
+  bool fp32_gradient_buffers = true;
+};
+
+struct SearchSpec {
+  std::vector<int> weight_bits{2, 3, 4, 6, 8, 16};
+  std::vector<int> activation_bits{4, 6, 8, 16};
+  std::vector<NumFormat> float_formats;  // extra options (fp16, bf16, fp32)
+  std::string solver = "exact";          // exact | greedy | random | evolutionary
+  std::string sensitivity = "hessian";   // hessian | measured
+  std::vector<std::string> fixed_layers; // names/patterns kept at the default precision
+};
+
+struct ReportSpec {
+  std::string out_dir = "results";
+  std::vector<std::string> formats{"json", "md"};
+};
+
+struct Scenario {
+  std::string file;  // path it was read from ("" for in-memory)
+  std::string name;
+  Phase phase = Phase::Inference;
+  HardwareSpec hardware;
+  NetworkSpec network;
+  PrecisionSpec precision;
+  ConstraintsSpec constraints;
+  DataSpec data;
+  TrainingSpec training;
+  SearchSpec search;
+  ReportSpec report;
+
+  // Derived during validation: the built network and each layer's resolved precision.
+  Network net;
+  std::vector<LayerPrecision> layer_precision;
+};
+
+}  // namespace mixprec

@@ -1,0 +1,25 @@
+// Average pooling; every window divides by kernel * kernel, padded zeros included
+// (PyTorch's count_include_pad = true).
+#pragma once
+#include "model/layer.hpp"
+#include "model/pool_options.hpp"
+
+namespace mixprec::model {
+
+class AvgPool2d final : public UnaryLayer {
+ public:
+  AvgPool2d(std::string name, const Pool2dOptions& opt) : UnaryLayer(std::move(name)), opt_(opt) {}
+  const char* kind() const override { return "avgpool2d"; }
+  Dims output_dims(const Dims& in) const override { return pool_output_dims(name(), opt_, in); }
+  const Pool2dOptions& options() const { return opt_; }
+
+ protected:
+  void forward_one(const Tensor& x, Tensor& y) override;
+  void backward_one(const Tensor& dy, Tensor* dx) override;
+
+ private:
+  Pool2dOptions opt_;
+  Dims in_dims_;
+};
+
+}  // namespace mixprec::model

@@ -1,0 +1,231 @@
+#include "model/conv2d.hpp"
+
+#include <algorithm>
+
+#include "model/init.hpp"
+
+namespace mixprec::model {
+
+namespace {
+// Output columns [lo, hi) whose input column ow * stride - pad + k lies inside [0, size).
+void valid_range(int size, int out, int stride, int pad, int k, int& lo, int& hi) {
+  const int first = pad - k;  // ow * stride >= first
+  lo = first <= 0 ? 0 : (first + stride - 1) / stride;
+  const int last = size - 1 + pad - k;  // ow * stride <= last
+  hi = last < 0 ? 0 : std::min(out, last / stride + 1);
+  lo = std::min(lo, hi);
+}
+}  // namespace
+
+Conv2d::Conv2d(std::string name, const Conv2dOptions& opt)
+    : UnaryLayer(std::move(name)),
+      opt_(opt),
+      weight_(param_name("weight"), ParamRole::Weight,
+              Dims{opt.out_channels, opt.groups > 0 ? opt.in_channels / opt.groups : 0,
+                   opt.kernel_h, opt.kernel_w},
+              true),
+      bias_(param_name("bias"), ParamRole::Bias, Dims{opt.bias ? opt.out_channels : 0, 1, 1, 1},
+            false) {
+  MIXPREC_CHECK(opt.in_channels > 0 && opt.out_channels > 0, this->name() + ": channels");
+  MIXPREC_CHECK(opt.kernel_h > 0 && opt.kernel_w > 0, this->name() + ": kernel");
+  MIXPREC_CHECK(opt.stride > 0 && opt.padding >= 0, this->name() + ": stride/padding");
+  MIXPREC_CHECK(opt.groups > 0 && opt.in_channels % opt.groups == 0 &&
+                    opt.out_channels % opt.groups == 0,
+                this->name() + ": groups must divide in and out channels");
+}
+
+Dims Conv2d::output_dims(const Dims& in) const {
+  MIXPREC_CHECK(in.c == opt_.in_channels,
+                name() + ": expected " + std::to_string(opt_.in_channels) + " channels, got " +
+                    in.str());
+  const int ho = (in.h + 2 * opt_.padding - opt_.kernel_h) / opt_.stride + 1;
+  const int wo = (in.w + 2 * opt_.padding - opt_.kernel_w) / opt_.stride + 1;
+  MIXPREC_CHECK(in.h + 2 * opt_.padding >= opt_.kernel_h &&
+                    in.w + 2 * opt_.padding >= opt_.kernel_w,
+                name() + ": input " + in.str() + " smaller than the kernel");
+  return Dims{in.n, opt_.out_channels, ho, wo};
+}
+
+std::vector<Param*> Conv2d::params() {
+  if (opt_.bias) return {&weight_, &bias_};
+  return {&weight_};
+}
+
+void Conv2d::init(std::mt19937_64& rng) {
+  kaiming_normal(weight_.value, rng, FanMode::FanIn, kReluGain);
+  bias_.value.set_zero();
+}
+
+int Conv2d::samples_per_gemm(const Dims& in) const {
+  const Dims out = output_dims(in);
+  const std::int64_t per_sample =
+      std::int64_t(opt_.in_channels) * opt_.kernel_h * opt_.kernel_w * out.h * out.w;
+  const std::int64_t g = std::max<std::int64_t>(1, col_budget_floats_ / std::max<std::int64_t>(1, per_sample));
+  return int(std::min<std::int64_t>(g, std::max(1, in.n)));
+}
+
+// col row (c, ky, kx), columns [0, ho*wo) at stride ld between rows.
+void Conv2d::im2col(const float* x, const Dims& in, float* col, std::int64_t ld) const {
+  const int ho = (in.h + 2 * opt_.padding - opt_.kernel_h) / opt_.stride + 1;
+  const int wo = (in.w + 2 * opt_.padding - opt_.kernel_w) / opt_.stride + 1;
+  const int s = opt_.stride, p = opt_.padding;
+  std::int64_t row = 0;
+  for (int c = 0; c < in.c; ++c) {
+    const float* plane = x + std::int64_t(c) * in.h * in.w;
+    for (int ky = 0; ky < opt_.kernel_h; ++ky) {
+      int oy_lo, oy_hi;
+      valid_range(in.h, ho, s, p, ky, oy_lo, oy_hi);
+      for (int kx = 0; kx < opt_.kernel_w; ++kx, ++row) {
+        int ox_lo, ox_hi;
+        valid_range(in.w, wo, s, p, kx, ox_lo, ox_hi);
+        float* dst = col + row * ld;
+        std::fill(dst, dst + std::int64_t(oy_lo) * wo, 0.0f);
+        for (int oy = oy_lo; oy < oy_hi; ++oy) {
+          float* d = dst + std::int64_t(oy) * wo;
+          const float* src = plane + std::int64_t(oy * s - p + ky) * in.w;
+          const int off = kx - p;  // input column = ox * s + off, >= 0 for ox >= ox_lo
+          std::fill(d, d + ox_lo, 0.0f);
+          if (s == 1) {
+            std::copy(src + ox_lo + off, src + ox_hi + off, d + ox_lo);
+          } else {
+            for (int ox = ox_lo; ox < ox_hi; ++ox) d[ox] = src[ox * s + off];
+          }
+          std::fill(d + ox_hi, d + wo, 0.0f);
+        }
+        std::fill(dst + std::int64_t(oy_hi) * wo, dst + std::int64_t(ho) * wo, 0.0f);
+      }
+    }
+  }
+}
+
+// Adjoint of im2col: scatters-adds col into dx (which the caller zeroed).
+void Conv2d::col2im(const float* col, std::int64_t ld, const Dims& in, float* dx) const {
+  const int ho = (in.h + 2 * opt_.padding - opt_.kernel_h) / opt_.stride + 1;
+  const int wo = (in.w + 2 * opt_.padding - opt_.kernel_w) / opt_.stride + 1;
+  const int s = opt_.stride, p = opt_.padding;
+  std::int64_t row = 0;
+  for (int c = 0; c < in.c; ++c) {
+    float* plane = dx + std::int64_t(c) * in.h * in.w;
+    for (int ky = 0; ky < opt_.kernel_h; ++ky) {
+      int oy_lo, oy_hi;
+      valid_range(in.h, ho, s, p, ky, oy_lo, oy_hi);
+      for (int kx = 0; kx < opt_.kernel_w; ++kx, ++row) {
+        int ox_lo, ox_hi;
+        valid_range(in.w, wo, s, p, kx, ox_lo, ox_hi);
+        const float* src_row = col + row * ld;
+        for (int oy = oy_lo; oy < oy_hi; ++oy) {
+          const float* sr = src_row + std::int64_t(oy) * wo;
+          float* d = plane + std::int64_t(oy * s - p + ky) * in.w;
+          const int off = kx - p;
+          for (int ox = ox_lo; ox < ox_hi; ++ox) d[ox * s + off] += sr[ox];
+        }
+      }
+    }
+  }
+}
+
+void Conv2d::forward_one(const Tensor& x, Tensor& y) {
+  const Dims in = x.dims();
+  const Dims od = output_dims(in);
+  y.resize(od);
+  x_.assign(x);
+  const int groups = opt_.groups;
+  const std::int64_t hwo = std::int64_t(od.h) * od.w;
+  const std::int64_t cout_g = opt_.out_channels / groups;
+  const std::int64_t k_g = std::int64_t(opt_.in_channels / groups) * opt_.kernel_h * opt_.kernel_w;
+  const std::int64_t ckk = k_g * groups;
+  const ConstMatrixMap wmat(weight_.value.data(), opt_.out_channels, k_g);
+  const int per_gemm = samples_per_gemm(in);
+
+  for (int s0 = 0; s0 < in.n; s0 += per_gemm) {
+    const int g = std::min(per_gemm, in.n - s0);
+    const std::int64_t cols = g * hwo;
+    col_.resize(size_t(ckk * cols));
+    for (int s = 0; s < g; ++s)
+      im2col(x.data() + (s0 + s) * in.per_sample(), in, col_.data() + s * hwo, cols);
+    // One sample: the GEMM writes straight into y; several: into out_, then scattered.
+    float* out = y.data() + std::int64_t(s0) * od.per_sample();
+    if (g > 1) {
+      out_.resize(size_t(opt_.out_channels * cols));
+      out = out_.data();
+    }
+    for (int grp = 0; grp < groups; ++grp) {
+      MatrixMap(out + grp * cout_g * cols, cout_g, cols).noalias() =
+          wmat.middleRows(grp * cout_g, cout_g) *
+          ConstMatrixMap(col_.data() + grp * k_g * cols, k_g, cols);
+    }
+    if (g > 1) {
+      for (int s = 0; s < g; ++s)
+        for (int co = 0; co < opt_.out_channels; ++co)
+          std::copy_n(out + co * cols + s * hwo, hwo,
+                      y.data() + std::int64_t(s0 + s) * od.per_sample() + co * hwo);
+    }
+  }
+  if (opt_.bias) {
+    const float* b = bias_.value.data();
+    for (int n = 0; n < od.n; ++n)
+      for (int co = 0; co < od.c; ++co) {
+        float* plane = y.data() + std::int64_t(n) * od.per_sample() + co * hwo;
+        const float bc = b[co];
+        for (std::int64_t i = 0; i < hwo; ++i) plane[i] += bc;
+      }
+  }
+}
+
+void Conv2d::backward_one(const Tensor& dy, Tensor* dx) {
+  const Dims in = x_.dims();
+  const Dims od = output_dims(in);
+  MIXPREC_CHECK(dy.dims() == od, name() + ": dy " + dy.dims().str() + " != " + od.str());
+  const int groups = opt_.groups;
+  const std::int64_t hwo = std::int64_t(od.h) * od.w;
+  const std::int64_t cout_g = opt_.out_channels / groups;
+  const std::int64_t k_g = std::int64_t(opt_.in_channels / groups) * opt_.kernel_h * opt_.kernel_w;
+  const std::int64_t ckk = k_g * groups;
+  const ConstMatrixMap wmat(weight_.value.data(), opt_.out_channels, k_g);
+  MatrixMap dw(weight_.grad.data(), opt_.out_channels, k_g);
+
+  if (opt_.bias) {
+    float* db = bias_.grad.data();
+    for (int n = 0; n < od.n; ++n)
+      for (int co = 0; co < od.c; ++co) {
+        const float* plane = dy.data() + std::int64_t(n) * od.per_sample() + co * hwo;
+        double sum = 0;
+        for (std::int64_t i = 0; i < hwo; ++i) sum += plane[i];
+        db[co] += float(sum);
+      }
+  }
+  if (dx) {
+    dx->resize(in);
+    dx->set_zero();
+  }
+  const int per_gemm = samples_per_gemm(in);
+  for (int s0 = 0; s0 < in.n; s0 += per_gemm) {
+    const int g = std::min(per_gemm, in.n - s0);
+    const std::int64_t cols = g * hwo;
+    col_.resize(size_t(ckk * cols));
+    for (int s = 0; s < g; ++s)
+      im2col(x_.data() + (s0 + s) * in.per_sample(), in, col_.data() + s * hwo, cols);
+    const float* dout = dy.data() + std::int64_t(s0) * od.per_sample();
+    if (g > 1) {
+      out_.resize(size_t(opt_.out_channels * cols));
+      for (int s = 0; s < g; ++s)
+        for (int co = 0; co < opt_.out_channels; ++co)
+          std::copy_n(dy.data() + std::int64_t(s0 + s) * od.per_sample() + co * hwo, hwo,
+                      out_.data() + co * cols + s * hwo);
+      dout = out_.data();
+    }
+    for (int grp = 0; grp < groups; ++grp) {
+      const ConstMatrixMap dout_g(dout + grp * cout_g * cols, cout_g, cols);
+      MatrixMap col_g(col_.data() + grp * k_g * cols, k_g, cols);
+      dw.middleRows(grp * cout_g, cout_g).noalias() += dout_g * col_g.transpose();
+      // col_g is no longer needed: reuse it for d(col).
+      if (dx) col_g.noalias() = wmat.middleRows(grp * cout_g, cout_g).transpose() * dout_g;
+    }
+    if (dx) {
+      for (int s = 0; s < g; ++s)
+        col2im(col_.data() + s * hwo, cols, in, dx->data() + (s0 + s) * in.per_sample());
+    }
+  }
+}
+
+}  // namespace mixprec::model

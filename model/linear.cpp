@@ -1,0 +1,61 @@
+#include "model/linear.hpp"
+
+#include "model/init.hpp"
+
+namespace mixprec::model {
+
+Linear::Linear(std::string name, const LinearOptions& opt)
+    : UnaryLayer(std::move(name)),
+      opt_(opt),
+      weight_(param_name("weight"), ParamRole::Weight, Dims{opt.out_features, opt.in_features, 1, 1},
+              true),
+      bias_(param_name("bias"), ParamRole::Bias, Dims{opt.bias ? opt.out_features : 0, 1, 1, 1},
+            false) {
+  MIXPREC_CHECK(opt.in_features > 0 && opt.out_features > 0, this->name() + ": features");
+}
+
+Dims Linear::output_dims(const Dims& in) const {
+  const std::int64_t per = in.per_sample();
+  MIXPREC_CHECK(per % opt_.in_features == 0,
+                name() + ": input " + in.str() + " is not rows of " +
+                    std::to_string(opt_.in_features) + " features");
+  const int rows = int(per / opt_.in_features);
+  if (rows == 1) return Dims{in.n, opt_.out_features, 1, 1};
+  return Dims{in.n, rows, opt_.out_features, 1};
+}
+
+std::vector<Param*> Linear::params() {
+  if (opt_.bias) return {&weight_, &bias_};
+  return {&weight_};
+}
+
+void Linear::init(std::mt19937_64& rng) {
+  xavier_uniform(weight_.value, rng);
+  bias_.value.set_zero();
+}
+
+void Linear::forward_one(const Tensor& x, Tensor& y) {
+  y.resize(output_dims(x.dims()));
+  x_.assign(x);
+  const std::int64_t rows = x.size() / opt_.in_features;
+  const ConstMatrixMap w(weight_.value.data(), opt_.out_features, opt_.in_features);
+  MatrixMap out = y.matrix(rows, opt_.out_features);
+  out.noalias() = x.matrix(rows, opt_.in_features) * w.transpose();
+  if (opt_.bias) out.rowwise() += bias_.value.vec().transpose();
+}
+
+void Linear::backward_one(const Tensor& dy, Tensor* dx) {
+  MIXPREC_CHECK(dy.dims() == output_dims(x_.dims()), name() + ": dy " + dy.dims().str());
+  const std::int64_t rows = x_.size() / opt_.in_features;
+  const ConstMatrixMap g = dy.matrix(rows, opt_.out_features);
+  MatrixMap dw(weight_.grad.data(), opt_.out_features, opt_.in_features);
+  dw.noalias() += g.transpose() * x_.matrix(rows, opt_.in_features);
+  if (opt_.bias) bias_.grad.vec() += g.colwise().sum().transpose();
+  if (dx) {
+    dx->resize(x_.dims());
+    const ConstMatrixMap w(weight_.value.data(), opt_.out_features, opt_.in_features);
+    dx->matrix(rows, opt_.in_features).noalias() = g * w;
+  }
+}
+
+}  // namespace mixprec::model

@@ -1,0 +1,218 @@
+#include "model/lstm.hpp"
+
+#include "model/init.hpp"
+
+namespace mixprec::model {
+
+// Parameters and forward cache of one direction. Caches are time-major (row t*batch + b).
+struct Lstm::Direction {
+  Direction(const std::string& prefix, const char* suffix, const LstmOptions& o)
+      : w_ih(prefix + ".weight_ih" + suffix, ParamRole::Weight,
+             Dims{4 * o.hidden, o.input_size, 1, 1}, true),
+        w_hh(prefix + ".weight_hh" + suffix, ParamRole::RecurrentWeight,
+             Dims{4 * o.hidden, o.hidden, 1, 1}, true),
+        b(prefix + ".bias" + suffix, ParamRole::Bias, Dims{o.bias ? 4 * o.hidden : 0, 1, 1, 1},
+          false) {}
+  Param w_ih, w_hh, b;
+  RowMatrix gates;   // activated gates [i f g o], steps*batch x 4*hidden
+  RowMatrix c;       // cell state c_t
+  RowMatrix tanh_c;  // tanh(c_t)
+  RowMatrix h;       // hidden state h_t
+};
+
+Lstm::Lstm(std::string name, const LstmOptions& opt) : UnaryLayer(std::move(name)), opt_(opt) {
+  MIXPREC_CHECK(opt.input_size > 0 && opt.hidden > 0, this->name() + ": input_size/hidden");
+  dir_[0] = std::make_unique<Direction>(this->name(), "", opt);
+  if (opt.bidirectional) dir_[1] = std::make_unique<Direction>(this->name(), "_reverse", opt);
+}
+
+Lstm::~Lstm() = default;
+
+Param& Lstm::weight_ih(int dir) { return dir_[dir]->w_ih; }
+Param& Lstm::weight_hh(int dir) { return dir_[dir]->w_hh; }
+Param& Lstm::bias(int dir) { return dir_[dir]->b; }
+
+std::vector<Param*> Lstm::params() {
+  std::vector<Param*> out;
+  for (int d = 0; d < directions(); ++d) {
+    out.push_back(&dir_[d]->w_ih);
+    out.push_back(&dir_[d]->w_hh);
+    if (opt_.bias) out.push_back(&dir_[d]->b);
+  }
+  return out;
+}
+
+void Lstm::init(std::mt19937_64& rng) {
+  const int H = opt_.hidden;
+  for (int d = 0; d < directions(); ++d) {
+    xavier_uniform(dir_[d]->w_ih.value, rng);
+    xavier_uniform(dir_[d]->w_hh.value, rng);
+    if (opt_.bias) {
+      dir_[d]->b.value.set_zero();
+      std::fill_n(dir_[d]->b.value.data() + H, H, 1.0f);
+    }
+  }
+}
+
+int Lstm::steps_of(const Dims& in) const {
+  const std::int64_t per = in.per_sample();
+  MIXPREC_CHECK(per > 0 && per % opt_.input_size == 0,
+                name() + ": input " + in.str() + " is not steps of " +
+                    std::to_string(opt_.input_size) + " features");
+  return int(per / opt_.input_size);
+}
+
+Dims Lstm::output_dims(const Dims& in) const {
+  const int t = steps_of(in);
+  const int f = directions() * opt_.hidden;
+  if (opt_.return_sequences) return Dims{in.n, t, f, 1};
+  return Dims{in.n, f, 1, 1};
+}
+
+void Lstm::forward_one(const Tensor& x, Tensor& y) {
+  const Dims od = output_dims(x.dims());
+  in_dims_ = x.dims();
+  const int B = in_dims_.n, T = steps_of(in_dims_), F = opt_.input_size, H = opt_.hidden;
+  batch_ = B;
+  steps_ = T;
+  xt_.resize(std::int64_t(T) * B, F);
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < T; ++t)
+      std::copy_n(x.data() + (std::int64_t(b) * T + t) * F, F, xt_.data() + (std::int64_t(t) * B + b) * F);
+
+  for (int d = 0; d < directions(); ++d) forward_direction(*dir_[d], d == 1);
+
+  y.resize(od);
+  const int D = directions();
+  for (int d = 0; d < D; ++d) {
+    const RowMatrix& h = dir_[d]->h;
+    if (opt_.return_sequences) {
+      for (int b = 0; b < B; ++b)
+        for (int t = 0; t < T; ++t)
+          std::copy_n(h.data() + (std::int64_t(t) * B + b) * H, H,
+                      y.data() + (std::int64_t(b) * T + t) * D * H + d * H);
+    } else {
+      const int last = d == 0 ? T - 1 : 0;
+      for (int b = 0; b < B; ++b)
+        std::copy_n(h.data() + (std::int64_t(last) * B + b) * H, H,
+                    y.data() + std::int64_t(b) * D * H + d * H);
+    }
+  }
+}
+
+void Lstm::forward_direction(Direction& d, bool reverse) {
+  const int B = batch_, T = steps_, H = opt_.hidden;
+  const std::int64_t rows = std::int64_t(T) * B;
+  const ConstMatrixMap w_ih(d.w_ih.value.data(), 4 * H, opt_.input_size);
+  const ConstMatrixMap w_hh(d.w_hh.value.data(), 4 * H, H);
+  d.gates.resize(rows, 4 * H);
+  d.c.resize(rows, H);
+  d.tanh_c.resize(rows, H);
+  d.h.resize(rows, H);
+  // Input contributions of all steps in one GEMM; the recurrence adds h_{t-1} W_hh^T per step.
+  d.gates.noalias() = xt_ * w_ih.transpose();
+  if (opt_.bias) d.gates.rowwise() += d.b.value.vec().transpose();
+  for (int k = 0; k < T; ++k) {
+    const int t = reverse ? T - 1 - k : k;
+    const int prev = reverse ? t + 1 : t - 1;
+    auto a = d.gates.middleRows(std::int64_t(t) * B, B);
+    if (k > 0) a.noalias() += d.h.middleRows(std::int64_t(prev) * B, B) * w_hh.transpose();
+    a.leftCols(2 * H).array() = a.leftCols(2 * H).array().logistic();
+    a.middleCols(2 * H, H).array() = a.middleCols(2 * H, H).array().tanh();
+    a.rightCols(H).array() = a.rightCols(H).array().logistic();
+    auto c = d.c.middleRows(std::int64_t(t) * B, B).array();
+    if (k > 0) {
+      c = a.middleCols(H, H).array() * d.c.middleRows(std::int64_t(prev) * B, B).array() +
+          a.leftCols(H).array() * a.middleCols(2 * H, H).array();
+    } else {
+      c = a.leftCols(H).array() * a.middleCols(2 * H, H).array();
+    }
+    auto tc = d.tanh_c.middleRows(std::int64_t(t) * B, B).array();
+    tc = c.tanh();
+    d.h.middleRows(std::int64_t(t) * B, B).array() = a.rightCols(H).array() * tc;
+  }
+}
+
+void Lstm::backward_one(const Tensor& dy, Tensor* dx) {
+  MIXPREC_CHECK(dy.dims() == output_dims(in_dims_),
+                name() + ": dy " + dy.dims().str() + " != " + output_dims(in_dims_).str());
+  const int B = batch_, T = steps_, F = opt_.input_size;
+  if (dx) {
+    dxt_.resize(std::int64_t(T) * B, F);
+    dxt_.setZero();
+  }
+  for (int d = 0; d < directions(); ++d) backward_direction(*dir_[d], d == 1, dy, dx != nullptr);
+  if (dx) {
+    dx->resize(in_dims_);
+    for (int b = 0; b < B; ++b)
+      for (int t = 0; t < T; ++t)
+        std::copy_n(dxt_.data() + (std::int64_t(t) * B + b) * F, F,
+                    dx->data() + (std::int64_t(b) * T + t) * F);
+  }
+}
+
+void Lstm::backward_direction(Direction& d, bool reverse, const Tensor& dy, bool need_dx) {
+  const int B = batch_, T = steps_, H = opt_.hidden, D = directions();
+  const int dir = reverse ? 1 : 0;
+  const std::int64_t rows = std::int64_t(T) * B;
+  const ConstMatrixMap w_ih(d.w_ih.value.data(), 4 * H, opt_.input_size);
+  const ConstMatrixMap w_hh(d.w_hh.value.data(), 4 * H, H);
+  da_.resize(rows, 4 * H);
+  dh_.resize(B, H);
+  dc_.resize(B, H);
+  dh_next_.setZero(B, H);
+  dc_next_.setZero(B, H);
+
+  for (int k = T - 1; k >= 0; --k) {
+    const int t = reverse ? T - 1 - k : k;
+    const int prev = reverse ? t + 1 : t - 1;
+    // dL/dh_t: from the output (every step, or only the direction's final step) + recurrence.
+    dh_ = dh_next_;
+    if (opt_.return_sequences) {
+      for (int b = 0; b < B; ++b) {
+        const float* g = dy.data() + (std::int64_t(b) * T + t) * D * H + dir * H;
+        for (int j = 0; j < H; ++j) dh_(b, j) += g[j];
+      }
+    } else if (k == T - 1) {
+      for (int b = 0; b < B; ++b) {
+        const float* g = dy.data() + std::int64_t(b) * D * H + dir * H;
+        for (int j = 0; j < H; ++j) dh_(b, j) += g[j];
+      }
+    }
+    const std::int64_t r0 = std::int64_t(t) * B;
+    for (int b = 0; b < B; ++b) {
+      const float* gate = d.gates.data() + (r0 + b) * 4 * H;
+      const float* tc = d.tanh_c.data() + (r0 + b) * H;
+      const float* c_prev = k > 0 ? d.c.data() + (std::int64_t(prev) * B + b) * H : nullptr;
+      float* da = da_.data() + (r0 + b) * 4 * H;
+      for (int j = 0; j < H; ++j) {
+        const float i = gate[j], f = gate[H + j], g = gate[2 * H + j], o = gate[3 * H + j];
+        const float dh = dh_(b, j);
+        const float dc = dh * o * (1.0f - tc[j] * tc[j]) + dc_next_(b, j);
+        da[j] = dc * g * i * (1.0f - i);
+        da[H + j] = c_prev ? dc * c_prev[j] * f * (1.0f - f) : 0.0f;
+        da[2 * H + j] = dc * i * (1.0f - g * g);
+        da[3 * H + j] = dh * tc[j] * o * (1.0f - o);
+        dc_(b, j) = dc * f;
+      }
+    }
+    dc_next_.swap(dc_);
+    if (k > 0) dh_next_.noalias() = da_.middleRows(r0, B) * w_hh;
+  }
+
+  MatrixMap dw_hh(d.w_hh.grad.data(), 4 * H, H);
+  if (T > 1) {
+    const std::int64_t n = std::int64_t(T - 1) * B;
+    // Step t's gate gradients pair with h of its predecessor step.
+    if (!reverse)
+      dw_hh.noalias() += da_.bottomRows(n).transpose() * d.h.topRows(n);
+    else
+      dw_hh.noalias() += da_.topRows(n).transpose() * d.h.bottomRows(n);
+  }
+  MatrixMap dw_ih(d.w_ih.grad.data(), 4 * H, opt_.input_size);
+  dw_ih.noalias() += da_.transpose() * xt_;
+  if (opt_.bias) d.b.grad.vec() += da_.colwise().sum().transpose();
+  if (need_dx) dxt_.noalias() += da_ * w_ih;
+}
+
+}  // namespace mixprec::model

@@ -1,0 +1,91 @@
+// The cost record: what every engine (analytical, SystemC, FPGA) produces per layer, and what
+// search/ reads from the cost table. Energies in pJ, times in cycles of the hardware clock.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/network.hpp"
+#include "core/precision.hpp"
+
+namespace mixprec::sim {
+
+enum class Component {
+  Mac, RegisterFile, Interconnect, WeightBuffer, InputBuffer, OutputBuffer, Dram, Nonlinear,
+  Static, kCount
+};
+constexpr std::size_t kComponents = static_cast<std::size_t>(Component::kCount);
+const char* to_string(Component c);
+
+enum class Tensor { Weights, Inputs, Outputs, kCount };
+constexpr std::size_t kTensors = static_cast<std::size_t>(Tensor::kCount);
+const char* to_string(Tensor t);
+
+// Accesses to one memory level for one tensor, in words of that tensor's bitwidth.
+struct Traffic {
+  std::int64_t reads = 0, writes = 0;
+  std::int64_t read_bits = 0, write_bits = 0;
+  void add_reads(std::int64_t words, int bits) { reads += words; read_bits += words * bits; }
+  void add_writes(std::int64_t words, int bits) { writes += words; write_bits += words * bits; }
+  Traffic& operator+=(const Traffic& o) {
+    reads += o.reads; writes += o.writes; read_bits += o.read_bits; write_bits += o.write_bits;
+    return *this;
+  }
+  double bytes() const { return double(read_bits + write_bits) / 8.0; }
+};
+
+// The loop tiling chosen for one GEMM of the layer (the largest-cost GEMM for LSTMs).
+struct Tiling {
+  std::int64_t m = 0, n = 0, k = 0;  // tile sizes in GEMM elements
+  bool n_outer = true;               // loop order: N tiles outer (weights reused) or M outer
+  std::int64_t tiles = 0;
+};
+
+// Why cycles exceed pure compute.
+struct StallBreakdown {
+  double dram_stall_cycles = 0;      // transfers longer than compute (bandwidth bound)
+  double fill_drain_cycles = 0;      // systolic fill/drain and tile prologue
+  double recurrent_cycles = 0;       // LSTM step-to-step dependency (serialized steps)
+  double contention_cycles = 0;      // shared DRAM channel conflicts (SystemC engine only)
+};
+
+struct LayerCost {
+  std::string name;
+  LayerKind kind = LayerKind::Conv2d;
+  LayerPrecision precision;
+  std::int64_t macs = 0;
+  std::int64_t nonlinear_ops = 0;
+  double cycles = 0;
+  double compute_cycles = 0;  // PE array busy cycles (including fold fill/drain)
+  double utilization = 0;     // ideal MAC cycles / cycles
+  StallBreakdown stalls;
+  std::array<Traffic, kTensors> dram{};
+  std::array<Traffic, kTensors> buffer{};  // weight/input/output buffer by tensor
+  std::int64_t register_file_accesses = 0;
+  std::int64_t interconnect_hops = 0;
+  std::array<double, kComponents> energy_pj{};
+  Tiling tiling;
+  bool fits = true;           // false: no tiling fits the buffers at these bitwidths
+  std::string fail_reason;
+
+  double energy_total_pj() const;
+  double dram_bytes() const;
+};
+
+struct NetworkCost {
+  std::vector<LayerCost> layers;
+  double cycles = 0;
+  double latency_ms = 0;
+  double energy_uj = 0;
+  double power_mw = 0;
+  std::array<double, kComponents> energy_pj{};
+  double dram_bytes = 0;
+  std::int64_t macs = 0;
+  bool fits = true;
+};
+
+// Sums layers into totals; static energy is charged over each layer's latency.
+void finalize(NetworkCost& nc, double clock_mhz);
+
+}  // namespace mixprec::sim

@@ -1,0 +1,161 @@
+#include "sim/cost_json.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+#include "core/scenario.hpp"
+
+namespace mixprec::sim {
+
+using nlohmann::json;
+
+std::string precision_label(const LayerPrecision& p, bool lstm) {
+  if (p.format != NumFormat::Int) return to_string(p.format);
+  std::string s = "w" + std::to_string(p.weight_bits) + "a" + std::to_string(p.activation_bits);
+  if (lstm)
+    s += " r" + std::to_string(p.recurrent_weight_bits) + " c" + std::to_string(p.cell_state_bits);
+  return s;
+}
+
+static json traffic_json(const Traffic& t, bool words) {
+  json j;
+  if (words) {
+    j["reads"] = t.reads;
+    j["writes"] = t.writes;
+  }
+  j["read_bytes"] = double(t.read_bits) / 8.0;
+  j["write_bytes"] = double(t.write_bits) / 8.0;
+  return j;
+}
+
+static json energy_json(const std::array<double, kComponents>& e) {
+  json j;
+  double total = 0;
+  for (double v : e) total += v;
+  j["total"] = total;
+  for (std::size_t c = 0; c < kComponents; ++c) j[to_string(Component(c))] = e[c];
+  return j;
+}
+
+json layer_to_json(const LayerCost& lc, bool lstm) {
+  json j;
+  j["name"] = lc.name;
+  j["kind"] = to_string(lc.kind);
+  j["macs"] = lc.macs;
+  j["bits"] = layer_precision_to_json(lc.precision, lstm);
+  j["cycles"] = lc.cycles;
+  j["compute_cycles"] = lc.compute_cycles;
+  j["utilization"] = lc.utilization;
+  j["nonlinear_ops"] = lc.nonlinear_ops;
+  j["stall_cycles"] = {{"dram", lc.stalls.dram_stall_cycles},
+                       {"fill_drain", lc.stalls.fill_drain_cycles},
+                       {"recurrent", lc.stalls.recurrent_cycles},
+                       {"contention", lc.stalls.contention_cycles}};
+  j["tiling"] = {{"m", lc.tiling.m}, {"n", lc.tiling.n}, {"k", lc.tiling.k},
+                 {"order", lc.tiling.n_outer ? "n_outer" : "m_outer"}, {"tiles", lc.tiling.tiles}};
+  json dram, buf;
+  for (std::size_t t = 0; t < kTensors; ++t) {
+    dram[to_string(Tensor(t))] = traffic_json(lc.dram[t], false);
+  }
+  buf["weight_buffer"] = traffic_json(lc.buffer[size_t(Tensor::Weights)], true);
+  buf["input_buffer"] = traffic_json(lc.buffer[size_t(Tensor::Inputs)], true);
+  buf["output_buffer"] = traffic_json(lc.buffer[size_t(Tensor::Outputs)], true);
+  j["dram"] = dram;
+  j["dram_bytes"] = lc.dram_bytes();
+  j["buffers"] = buf;
+  j["register_file_accesses"] = lc.register_file_accesses;
+  j["interconnect_hops"] = lc.interconnect_hops;
+  j["energy_pj"] = energy_json(lc.energy_pj);
+  if (!lc.fits) j["error"] = lc.fail_reason;
+  return j;
+}
+
+json total_to_json(const NetworkCost& nc) {
+  json t;
+  t["cycles"] = nc.cycles;
+  t["latency_ms"] = nc.latency_ms;
+  t["energy_uj"] = nc.energy_uj;
+  t["power_mw"] = nc.power_mw;
+  t["macs"] = nc.macs;
+  t["dram_bytes"] = nc.dram_bytes;
+  t["energy_pj"] = energy_json(nc.energy_pj);
+  return t;
+}
+
+json network_to_json(const Scenario& sc, const NetworkCost& nc,
+                     const std::vector<BaselineResult>& baselines, const std::string& engine) {
+  json j;
+  j["scenario"] = sc.name;
+  j["network"] = sc.net.name;
+  j["hardware"] = sc.hardware.name;
+  j["engine"] = engine;
+  j["phase"] = sc.phase == Phase::Training ? "training" : "inference";
+  json layers = json::array();
+  for (std::size_t i = 0; i < nc.layers.size(); ++i)
+    layers.push_back(layer_to_json(nc.layers[i], sc.net.layers[i].kind == LayerKind::Lstm));
+  j["layers"] = layers;
+  j["total"] = total_to_json(nc);
+  json b = json::object();
+  for (const auto& r : baselines) {
+    b[r.name] = {{"energy_uj", r.energy_uj},
+                 {"latency_ms", r.latency_ms},
+                 {"saving_percent", r.energy_uj > 0 ? 100.0 * (r.energy_uj - nc.energy_uj) / r.energy_uj : 0.0}};
+  }
+  j["baselines"] = b;
+  return j;
+}
+
+std::string network_to_csv(const Network& net, const NetworkCost& nc) {
+  std::ostringstream s;
+  s << "name,kind,bits,macs,cycles,utilization,dram_bytes";
+  for (std::size_t c = 0; c < kComponents; ++c) s << ",energy_pj_" << to_string(Component(c));
+  s << ",energy_pj_total\n";
+  s.precision(10);
+  for (std::size_t i = 0; i < nc.layers.size(); ++i) {
+    const LayerCost& l = nc.layers[i];
+    s << l.name << ',' << to_string(l.kind) << ','
+      << precision_label(l.precision, net.layers[i].kind == LayerKind::Lstm) << ',' << l.macs << ','
+      << l.cycles << ',' << l.utilization << ',' << l.dram_bytes();
+    for (double e : l.energy_pj) s << ',' << e;
+    s << ',' << l.energy_total_pj() << '\n';
+  }
+  return s.str();
+}
+
+std::string network_to_table(const Scenario& sc, const NetworkCost& nc,
+                             const std::vector<BaselineResult>& baselines, const std::string& engine) {
+  std::ostringstream s;
+  char line[256];
+  s << "mixprec simulate: " << sc.name << " on " << sc.hardware.name << " (" << engine << ", "
+    << (sc.phase == Phase::Training ? "training" : "inference") << ")\n";
+  std::snprintf(line, sizeof line, "%-34s %-18s %-14s %12s %12s %6s %10s %12s\n", "layer", "kind",
+                "bits", "MACs", "cycles", "util%", "DRAM KiB", "energy uJ");
+  s << line;
+  for (std::size_t i = 0; i < nc.layers.size(); ++i) {
+    const LayerCost& l = nc.layers[i];
+    std::snprintf(line, sizeof line, "%-34s %-18s %-14s %12lld %12.0f %6.1f %10.1f %12.4f%s\n",
+                  l.name.c_str(), to_string(l.kind),
+                  precision_label(l.precision, sc.net.layers[i].kind == LayerKind::Lstm).c_str(),
+                  static_cast<long long>(l.macs), l.cycles, 100.0 * l.utilization,
+                  l.dram_bytes() / 1024.0, l.energy_total_pj() * 1e-6, l.fits ? "" : "  (does not fit)");
+    s << line;
+  }
+  std::snprintf(line, sizeof line, "%-34s %-18s %-14s %12lld %12.0f %6s %10.1f %12.4f\n", "total", "",
+                "", static_cast<long long>(nc.macs), nc.cycles, "", nc.dram_bytes / 1024.0, nc.energy_uj);
+  s << line;
+  std::snprintf(line, sizeof line, "latency %.4f ms, energy %.4f uJ, average power %.2f mW\n",
+                nc.latency_ms, nc.energy_uj, nc.power_mw);
+  s << line << "energy by component (uJ):";
+  for (std::size_t c = 0; c < kComponents; ++c) {
+    std::snprintf(line, sizeof line, " %s %.4f", to_string(Component(c)), nc.energy_pj[c] * 1e-6);
+    s << line << (c + 1 < kComponents ? "," : "\n");
+  }
+  for (const auto& b : baselines) {
+    std::snprintf(line, sizeof line, "vs uniform %-5s: %10.4f uJ  -> saving %6.2f%%\n", b.name.c_str(),
+                  b.energy_uj, b.energy_uj > 0 ? 100.0 * (b.energy_uj - nc.energy_uj) / b.energy_uj : 0.0);
+    s << line;
+  }
+  return s.str();
+}
+
+}  // namespace mixprec::sim

@@ -1,0 +1,66 @@
+#include "sim/cost_table.hpp"
+
+#include <cmath>
+
+#include "core/errors.hpp"
+
+namespace mixprec::sim {
+
+std::vector<LayerPrecision> candidate_options(const SearchSpec& s, const LayerPrecision& base) {
+  std::vector<LayerPrecision> out;
+  for (int w : s.weight_bits)
+    for (int a : s.activation_bits) {
+      LayerPrecision p = base;
+      p.format = NumFormat::Int;
+      p.weight_bits = p.recurrent_weight_bits = w;
+      p.activation_bits = p.output_bits = a;
+      out.push_back(p);
+    }
+  for (NumFormat f : s.float_formats) out.push_back(LayerPrecision::uniform(f, 0));
+  return out;
+}
+
+CostTable build_cost_table(const AnalyticalEngine& engine, const Network& net,
+                           const std::vector<LayerPrecision>& options, Phase phase) {
+  CostTable t;
+  t.options = options;
+  t.clock_mhz = engine.hardware().clock_mhz;
+  const double static_mw = engine.hardware().energy.static_power_mw;
+  t.entries.reserve(net.layers.size() * options.size());
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    t.layers.push_back(net.layers[i].name);
+    for (const LayerPrecision& p : options) {
+      LayerCost lc = engine.layer_cost(net, static_cast<int>(i), p, phase);
+      CostEntry e;
+      e.cycles = lc.cycles;
+      e.energy_pj = lc.energy_total_pj() + static_mw * lc.cycles * 1e3 / t.clock_mhz;
+      e.dram_bytes = lc.dram_bytes();
+      const Layer& l = net.layers[i];
+      e.weight_bytes = (double(l.weight_count() - l.recurrent_weight_count()) * p.weights().bits +
+                        double(l.recurrent_weight_count()) * p.recurrent_weights().bits) / 8.0;
+      e.fits = lc.fits;
+      t.entries.push_back(e);
+    }
+  }
+  return t;
+}
+
+DesignPoint evaluate(const CostTable& table, const int* choice) {
+  DesignPoint d;
+  double cycles = 0, pj = 0;
+  const std::size_t n = table.layers.size(), no = table.options.size();
+  const CostEntry* row = table.entries.data();
+  for (std::size_t i = 0; i < n; ++i, row += no) {
+    const CostEntry& e = row[choice[i]];
+    cycles += e.cycles;
+    pj += e.energy_pj;
+    d.dram_bytes += e.dram_bytes;
+    d.size_bytes += e.weight_bytes;
+    d.fits = d.fits && e.fits;
+  }
+  d.energy_uj = pj * 1e-6;
+  d.latency_ms = cycles / (table.clock_mhz * 1e3);
+  return d;
+}
+
+}  // namespace mixprec::sim

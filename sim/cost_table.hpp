@@ -1,0 +1,46 @@
+// The cost table: cost[layer][option] for every candidate precision option, priced once by an
+// engine. search/ reads only this table, so any engine can feed it.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/spec.hpp"
+#include "sim/analytical.hpp"
+
+namespace mixprec::sim {
+
+struct CostEntry {
+  double energy_pj = 0;   // dynamic + static over the layer's cycles
+  double cycles = 0;
+  double dram_bytes = 0;
+  double weight_bytes = 0;  // model size contribution at this option
+  bool fits = true;
+};
+
+struct CostTable {
+  std::vector<std::string> layers;         // layer names (network order)
+  std::vector<LayerPrecision> options;     // candidate options, shared by all layers
+  std::vector<CostEntry> entries;          // layers x options, row-major
+  double clock_mhz = 1;
+
+  const CostEntry& at(std::size_t layer, std::size_t option) const {
+    return entries[layer * options.size() + option];
+  }
+};
+
+// Candidate options: the search section's weight x activation bit pairs plus its float formats.
+std::vector<LayerPrecision> candidate_options(const SearchSpec& s, const LayerPrecision& base);
+
+CostTable build_cost_table(const AnalyticalEngine& engine, const Network& net,
+                           const std::vector<LayerPrecision>& options, Phase phase);
+
+struct DesignPoint {
+  double energy_uj = 0, latency_ms = 0, dram_bytes = 0, size_bytes = 0;
+  bool fits = true;
+};
+
+// Sums one option per layer (choice[i] indexes table.options). No allocation.
+DesignPoint evaluate(const CostTable& table, const int* choice);
+
+}  // namespace mixprec::sim

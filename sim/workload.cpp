@@ -1,0 +1,221 @@
+#include "sim/workload.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "energy_models/energy_model.hpp"
+#include "sim/cost.hpp"
+
+namespace mixprec::sim {
+
+std::int64_t GemmOp::a_elements() const {
+  if (geom.conv) return std::int64_t(geom.images) * geom.in_h * geom.in_w * geom.in_c;
+  return static_cast<std::int64_t>(std::ceil(double(m) * double(k) / geom.reuse));
+}
+
+namespace {
+
+Operand fp32() { return Operand{NumFormat::Fp32, 32}; }
+
+int acc_for(const LayerPrecision& p, const Operand& a, const Operand& b, std::int64_t k) {
+  return p.accumulator_bits > 0 ? p.accumulator_bits : energy::accumulator_bits(b, a, k);
+}
+
+GemmOp gemm(const std::string& pass, std::int64_t m, std::int64_t n, std::int64_t k, Operand a,
+            Operand b, Operand out, const LayerPrecision& p) {
+  GemmOp g;
+  g.pass = pass;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a;
+  g.b = b;
+  g.out = out;
+  g.acc_bits = acc_for(p, a, b, k);
+  return g;
+}
+
+void add_nl(LayerWork& w, NonlinearKind kind, std::int64_t ops, Operand op, int serial = 1) {
+  if (ops > 0) w.nonlinear.push_back(NonlinearWork{kind, ops, op, serial});
+}
+
+void add_stream(LayerWork& w, std::int64_t reads, std::int64_t writes, int bits, int tensor,
+                bool dram = true) {
+  if (reads > 0 || writes > 0) w.streams.push_back(StreamTraffic{reads, writes, bits, tensor, dram});
+}
+
+// Optimizer step (AdamW) for `count` FP32 master weights: read w, m, v and the gradient,
+// write w, m, v and the re-quantized weights; ~5 multiplies and 5 adds per weight.
+void optimizer_work(LayerWork& w, std::int64_t count, const LayerPrecision& p) {
+  const int wt = static_cast<int>(Tensor::Weights);
+  add_stream(w, 3 * count, 3 * count, 32, wt);
+  add_stream(w, count, 0, p.gradients().bits, wt);
+  add_stream(w, 0, count, p.weights().bits, wt);
+  add_nl(w, NonlinearKind::Multiply, 5 * count, fp32());
+  add_nl(w, NonlinearKind::Add, 5 * count, fp32());
+  // Gradient quantization from the FP32 accumulation buffer: one scale and one rounding add.
+  add_nl(w, NonlinearKind::Multiply, count, fp32());
+  add_nl(w, NonlinearKind::Add, count, fp32());
+}
+
+void conv_work(LayerWork& w, const Network& net, const Layer& l, const LayerPrecision& p,
+               Phase phase) {
+  const int g = l.groups;
+  const std::int64_t m = std::int64_t(l.out.n) * l.out.h * l.out.w;
+  const std::int64_t n = l.out_channels / g;
+  const std::int64_t k = std::int64_t(l.in.c / g) * l.kernel_h * l.kernel_w;
+  GemmOp f = gemm("forward", m, n, k, p.activations(), p.weights(), p.outputs(), p);
+  f.groups = g;
+  f.geom.conv = true;
+  f.geom.images = l.in.n;
+  f.geom.in_h = l.in.h;
+  f.geom.in_w = l.in.w;
+  f.geom.in_c = l.in.c / g;
+  f.geom.kh = l.kernel_h;
+  f.geom.kw = l.kernel_w;
+  f.geom.stride = l.stride;
+  f.geom.out_h = l.out.h;
+  f.geom.out_w = l.out.w;
+  f.geom.pad = l.padding;
+  w.gemms.push_back(f);
+  if (phase != Phase::Training) return;
+  const double reuse = std::max(1.0, double(l.kernel_h * l.kernel_w) / (l.stride * l.stride));
+  if (l.inputs[0] >= 0) {  // no input gradient for the network input
+    GemmOp bd = gemm("backward_data", std::int64_t(l.in.n) * l.in.h * l.in.w, l.in.c / g,
+                     std::int64_t(n) * l.kernel_h * l.kernel_w, p.gradients(), p.weights(),
+                     p.gradients(), p);
+    bd.groups = g;
+    bd.geom.reuse = double(l.kernel_h * l.kernel_w);
+    w.gemms.push_back(bd);
+  }
+  GemmOp wg = gemm("weight_grad", k, n, m, p.activations(), p.gradients(), fp32(), p);
+  wg.groups = g;
+  wg.geom.reuse = reuse;
+  w.gemms.push_back(wg);
+  const std::int64_t out_elems = l.out.elements();
+  if (l.batchnorm) {  // batch norm is not folded while training: 4 ops/elem fwd, 6 bwd
+    add_nl(w, NonlinearKind::Multiply, 5 * out_elems, fp32());
+    add_nl(w, NonlinearKind::Add, 5 * out_elems, fp32());
+  }
+  if (l.relu) add_nl(w, NonlinearKind::Multiply, out_elems, p.gradients());
+  optimizer_work(w, l.weight_count(), p);
+  (void)net;
+}
+
+void linear_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phase) {
+  const std::int64_t m = std::int64_t(l.in.n) * l.in.t;
+  const std::int64_t n = l.out_features, k = l.in.c;
+  w.gemms.push_back(gemm("forward", m, n, k, p.activations(), p.weights(), p.outputs(), p));
+  if (phase != Phase::Training) return;
+  if (l.inputs[0] >= 0)
+    w.gemms.push_back(gemm("backward_data", m, k, n, p.gradients(), p.weights(), p.gradients(), p));
+  w.gemms.push_back(gemm("weight_grad", k, n, m, p.activations(), p.gradients(), fp32(), p));
+  if (l.relu) add_nl(w, NonlinearKind::Multiply, m * n, p.gradients());
+  optimizer_work(w, l.weight_count(), p);
+}
+
+void lstm_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phase) {
+  const int dirs = l.bidirectional ? 2 : 1;
+  const std::int64_t batch = l.in.n, steps = l.in.t, f = l.in.c, h = l.hidden;
+  const int out_t = static_cast<int>(Tensor::Outputs), in_t = static_cast<int>(Tensor::Inputs);
+  w.serial_steps = true;
+  w.steps = static_cast<int>(steps);
+  // Input projection for all steps and both directions at once (no recurrence in it).
+  GemmOp ip = gemm("input_proj", batch * steps, 4 * h * dirs, f, p.activations(), p.weights(),
+                   p.activations(), p);
+  w.gemms.push_back(ip);
+  // Recurrent products, one step at a time; the directions are independent groups.
+  GemmOp rc = gemm("recurrent", batch, 4 * h, h, p.activations(), p.recurrent_weights(),
+                   p.gates(), p);
+  rc.groups = dirs;
+  rc.repeats = static_cast<int>(steps);
+  rc.a_from_dram = false;
+  rc.out_to_dram = false;
+  rc.b_resident = true;
+  w.gemms.push_back(rc);
+  // Each step reads back its slice of the input projection.
+  add_stream(w, batch * steps * 4 * h * dirs, 0, p.activations().bits, in_t);
+  const std::int64_t cells = batch * steps * h * dirs;
+  const int serial = static_cast<int>(steps);
+  add_nl(w, NonlinearKind::Sigmoid, 3 * cells, p.gates(), serial);          // i, f, o
+  add_nl(w, NonlinearKind::Tanh, 2 * cells, p.gates(), serial);             // g, tanh(c)
+  add_nl(w, NonlinearKind::Multiply, 3 * cells, p.cell_state(), serial);    // f*c, i*g, o*tanh(c)
+  add_nl(w, NonlinearKind::Add, cells, p.cell_state(), serial);             // c = f*c + i*g
+  // Cell state lives in the output buffer: one read and one write per cell per step.
+  add_stream(w, cells, cells, p.cell_state().bits, out_t, false);
+  // Hidden states written back (every step, or the last one).
+  const std::int64_t out_steps = l.return_sequences ? steps : 1;
+  add_stream(w, 0, batch * out_steps * h * dirs, p.outputs().bits, out_t);
+  if (phase != Phase::Training) return;
+  // Backpropagation through time: the same products transposed, plus the weight gradients.
+  GemmOp rb = gemm("backward_recurrent", batch, h, 4 * h, p.gradients(), p.recurrent_weights(),
+                   p.gradients(), p);
+  rb.groups = dirs;
+  rb.repeats = static_cast<int>(steps);
+  rb.a_from_dram = false;
+  rb.out_to_dram = false;
+  rb.b_resident = true;
+  w.gemms.push_back(rb);
+  if (l.inputs[0] >= 0)
+    w.gemms.push_back(gemm("backward_data", batch * steps, f, 4 * h * dirs, p.gradients(),
+                           p.weights(), p.gradients(), p));
+  w.gemms.push_back(gemm("weight_grad", f, 4 * h * dirs, batch * steps, p.activations(),
+                         p.gradients(), fp32(), p));
+  GemmOp wr = gemm("weight_grad_recurrent", h, 4 * h, batch * steps, p.activations(),
+                   p.gradients(), fp32(), p);
+  wr.groups = dirs;
+  w.gemms.push_back(wr);
+  // Gate derivatives: ~2x the forward elementwise work, serialized like the forward pass.
+  add_nl(w, NonlinearKind::Multiply, 8 * cells, p.gradients(), serial);
+  add_nl(w, NonlinearKind::Add, 4 * cells, p.gradients(), serial);
+  // Saved gates and cell states for BPTT: written forward, read backward.
+  add_stream(w, 5 * cells, 5 * cells, p.gates().bits, out_t);
+  optimizer_work(w, l.weight_count(), p);
+}
+
+}  // namespace
+
+LayerWork derive_work(const Network& net, int index, const LayerPrecision& p, Phase phase) {
+  const Layer& l = net.layers[index];
+  LayerWork w;
+  w.layer = index;
+  const int in_t = static_cast<int>(Tensor::Inputs), out_t = static_cast<int>(Tensor::Outputs);
+  const bool train = phase == Phase::Training;
+  switch (l.kind) {
+    case LayerKind::Conv2d: conv_work(w, net, l, p, phase); break;
+    case LayerKind::Linear: linear_work(w, l, p, phase); break;
+    case LayerKind::Lstm: lstm_work(w, l, p, phase); break;
+    case LayerKind::Pool: {
+      const std::int64_t window =
+          l.pool == PoolKind::GlobalAvg ? std::int64_t(l.in.h) * l.in.w
+                                        : std::int64_t(l.pool_kernel) * l.pool_kernel;
+      add_nl(w, NonlinearKind::Add, l.out.elements() * window, p.activations());
+      add_stream(w, l.in.elements(), 0, p.activations().bits, in_t);
+      add_stream(w, 0, l.out.elements(), p.outputs().bits, out_t);
+      if (train) {
+        add_nl(w, NonlinearKind::Add, l.in.elements(), p.gradients());
+        add_stream(w, l.out.elements(), l.in.elements(), p.gradients().bits, out_t);
+      }
+      break;
+    }
+    case LayerKind::Add: {
+      add_nl(w, NonlinearKind::Add, l.out.elements(), p.activations());
+      add_stream(w, 2 * l.out.elements(), 0, p.activations().bits, in_t);
+      add_stream(w, 0, l.out.elements(), p.outputs().bits, out_t);
+      if (train) add_stream(w, l.out.elements(), 2 * l.out.elements(), p.gradients().bits, out_t);
+      break;
+    }
+    case LayerKind::BatchNorm:
+      // Folded into the preceding layer's weights for inference: no work of its own.
+      if (train) {
+        add_nl(w, NonlinearKind::Multiply, 5 * l.out.elements(), fp32());
+        add_nl(w, NonlinearKind::Add, 5 * l.out.elements(), fp32());
+        add_stream(w, 2 * l.in.elements(), 2 * l.out.elements(), 32, out_t);
+      }
+      break;
+    case LayerKind::FramesToSequence: break;  // a view: no data moves
+  }
+  return w;
+}
+
+}  // namespace mixprec::sim

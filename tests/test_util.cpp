@@ -1,0 +1,49 @@
+#include "test_util.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace mixprec::test {
+
+static std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+RunResult run_cli(const std::string& args) {
+  char out_tpl[] = "/tmp/mixprec_test_outXXXXXX";
+  char err_tpl[] = "/tmp/mixprec_test_errXXXXXX";
+  int fo = mkstemp(out_tpl), fe = mkstemp(err_tpl);
+  close(fo);
+  close(fe);
+  std::string cmd = std::string("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 ") + MIXPREC_CLI + " " + args +
+                    " >" + out_tpl + " 2>" + err_tpl;
+  int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out_tpl);
+  r.err = slurp(err_tpl);
+  std::remove(out_tpl);
+  std::remove(err_tpl);
+  return r;
+}
+
+Scenario scenario_from_text(const std::string& text) {
+  JsonDoc d = JsonDoc::parse(text, "inline.json");
+  return parse_scenario(d.root(), d.ctx());
+}
+
+Scenario default_scenario_with(const std::string& merge_patch_json) {
+  JsonDoc base = JsonDoc::load(source_path("scenarios/venue_cnn_lstm.json"));
+  json j = base.root();
+  j.merge_patch(json::parse(merge_patch_json));
+  JsonCtx ctx{"patched.json"};
+  return parse_scenario(j, ctx);
+}
+
+}  // namespace mixprec::test
