@@ -37,9 +37,9 @@ class BatchNorm2d final : public UnaryLayer {
   BatchNorm2dOptions opt_;
   Param gamma_, beta_;
   Buffer running_mean_, running_var_;
-  Tensor xhat_;                 // cached normalized input
-  std::vector<float> inv_std_;  // per channel, of the statistics used in forward
-  bool cached_training_ = true; // mode of the cached forward
+  Tensor xhat_;                  // cached normalized input
+  std::vector<float> inv_std_;   // per channel, of the statistics used in forward
+  bool cached_training_ = true;  // mode of the cached forward
 };
 
 }  // namespace mixprec::model

@@ -29,20 +29,20 @@ Conv2d::Conv2d(std::string name, const Conv2dOptions& opt)
   MIXPREC_CHECK(opt.in_channels > 0 && opt.out_channels > 0, this->name() + ": channels");
   MIXPREC_CHECK(opt.kernel_h > 0 && opt.kernel_w > 0, this->name() + ": kernel");
   MIXPREC_CHECK(opt.stride > 0 && opt.padding >= 0, this->name() + ": stride/padding");
-  MIXPREC_CHECK(opt.groups > 0 && opt.in_channels % opt.groups == 0 &&
-                    opt.out_channels % opt.groups == 0,
-                this->name() + ": groups must divide in and out channels");
+  MIXPREC_CHECK(
+      opt.groups > 0 && opt.in_channels % opt.groups == 0 && opt.out_channels % opt.groups == 0,
+      this->name() + ": groups must divide in and out channels");
 }
 
 Dims Conv2d::output_dims(const Dims& in) const {
-  MIXPREC_CHECK(in.c == opt_.in_channels,
-                name() + ": expected " + std::to_string(opt_.in_channels) + " channels, got " +
-                    in.str());
+  MIXPREC_CHECK(
+      in.c == opt_.in_channels,
+      name() + ": expected " + std::to_string(opt_.in_channels) + " channels, got " + in.str());
   const int ho = (in.h + 2 * opt_.padding - opt_.kernel_h) / opt_.stride + 1;
   const int wo = (in.w + 2 * opt_.padding - opt_.kernel_w) / opt_.stride + 1;
-  MIXPREC_CHECK(in.h + 2 * opt_.padding >= opt_.kernel_h &&
-                    in.w + 2 * opt_.padding >= opt_.kernel_w,
-                name() + ": input " + in.str() + " smaller than the kernel");
+  MIXPREC_CHECK(
+      in.h + 2 * opt_.padding >= opt_.kernel_h && in.w + 2 * opt_.padding >= opt_.kernel_w,
+      name() + ": input " + in.str() + " smaller than the kernel");
   return Dims{in.n, opt_.out_channels, ho, wo};
 }
 
@@ -60,7 +60,8 @@ int Conv2d::samples_per_gemm(const Dims& in) const {
   const Dims out = output_dims(in);
   const std::int64_t per_sample =
       std::int64_t(opt_.in_channels) * opt_.kernel_h * opt_.kernel_w * out.h * out.w;
-  const std::int64_t g = std::max<std::int64_t>(1, col_budget_floats_ / std::max<std::int64_t>(1, per_sample));
+  const std::int64_t g =
+      std::max<std::int64_t>(1, col_budget_floats_ / std::max<std::int64_t>(1, per_sample));
   return int(std::min<std::int64_t>(g, std::max(1, in.n)));
 }
 

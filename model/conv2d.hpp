@@ -41,9 +41,9 @@ class Conv2d final : public UnaryLayer {
   Conv2dOptions opt_;
   std::int64_t col_budget_floats_ = kDefaultColBudgetFloats;
   Param weight_, bias_;
-  Tensor x_;                 // cached input
-  std::vector<float> col_;   // im2col of a group of samples: (cin*kh*kw) x (samples*ho*wo)
-  std::vector<float> out_;   // GEMM result / gathered dy: cout x (samples*ho*wo)
+  Tensor x_;                // cached input
+  std::vector<float> col_;  // im2col of a group of samples: (cin*kh*kw) x (samples*ho*wo)
+  std::vector<float> out_;  // GEMM result / gathered dy: cout x (samples*ho*wo)
 };
 
 }  // namespace mixprec::model

@@ -36,7 +36,8 @@ void Dropout::backward_one(const Tensor& dy, Tensor* dx) {
     std::copy_n(dy.data(), dy.size(), dx->data());
     return;
   }
-  MIXPREC_CHECK(dy.dims() == mask_.dims(), name() + ": dy " + dy.dims().str() + " != " + mask_.dims().str());
+  MIXPREC_CHECK(dy.dims() == mask_.dims(),
+                name() + ": dy " + dy.dims().str() + " != " + mask_.dims().str());
   dx->vec() = dy.vec().cwiseProduct(mask_.vec());
 }
 

@@ -24,8 +24,8 @@ class Dropout final : public UnaryLayer {
  private:
   double p_;
   std::mt19937_64 rng_;
-  Tensor mask_;           // 0 or 1 / (1 - p) per element of the cached training forward
-  bool masked_ = false;   // the cached forward applied mask_
+  Tensor mask_;          // 0 or 1 / (1 - p) per element of the cached training forward
+  bool masked_ = false;  // the cached forward applied mask_
 };
 
 }  // namespace mixprec::model

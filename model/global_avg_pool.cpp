@@ -21,8 +21,7 @@ void GlobalAvgPool::backward_one(const Tensor& dy, Tensor* dx) {
   const std::int64_t planes = std::int64_t(in_dims_.n) * in_dims_.c;
   const std::int64_t hw = std::int64_t(in_dims_.h) * in_dims_.w;
   const float inv = 1.0f / float(hw);
-  for (std::int64_t pl = 0; pl < planes; ++pl)
-    std::fill_n(dx->data() + pl * hw, hw, dy[pl] * inv);
+  for (std::int64_t pl = 0; pl < planes; ++pl) std::fill_n(dx->data() + pl * hw, hw, dy[pl] * inv);
 }
 
 }  // namespace mixprec::model

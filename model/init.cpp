@@ -4,9 +4,7 @@
 
 namespace mixprec::model {
 
-double uniform01(std::mt19937_64& rng) {
-  return double(rng() >> 11) * 0x1.0p-53;
-}
+double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * 0x1.0p-53; }
 
 double standard_normal(std::mt19937_64& rng) {
   const double u1 = double((rng() >> 11) + 1) * 0x1.0p-53;  // (0, 1]: log is finite

@@ -64,7 +64,7 @@ class Inputs {
 class InputGrads {
  public:
   InputGrads(Tensor& dx) : n_(1) { p_[0] = &dx; }  // NOLINT(implicit)
-  InputGrads(Tensor* dx) : n_(1) { p_[0] = dx; }  // NOLINT(implicit); null: not needed
+  InputGrads(Tensor* dx) : n_(1) { p_[0] = dx; }   // NOLINT(implicit); null: not needed
   InputGrads(std::initializer_list<Tensor*> dxs);
   InputGrads(const std::vector<Tensor*>& dxs);  // NOLINT(implicit)
   int size() const { return n_; }

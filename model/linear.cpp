@@ -7,21 +7,22 @@ namespace mixprec::model {
 Linear::Linear(std::string name, const LinearOptions& opt)
     : UnaryLayer(std::move(name)),
       opt_(opt),
-      weight_(param_name("weight"), ParamRole::Weight, Dims{opt.out_features, opt.in_features, 1, 1},
-              true),
+      weight_(param_name("weight"), ParamRole::Weight,
+              Dims{opt.out_features, opt.in_features, 1, 1}, true),
       bias_(param_name("bias"), ParamRole::Bias, Dims{opt.bias ? opt.out_features : 0, 1, 1, 1},
             false) {
   MIXPREC_CHECK(opt.in_features > 0 && opt.out_features > 0, this->name() + ": features");
 }
 
 Dims Linear::output_dims(const Dims& in) const {
-  const std::int64_t per = in.per_sample();
-  MIXPREC_CHECK(per % opt_.in_features == 0,
-                name() + ": input " + in.str() + " is not rows of " +
-                    std::to_string(opt_.in_features) + " features");
-  const int rows = int(per / opt_.in_features);
-  if (rows == 1) return Dims{in.n, opt_.out_features, 1, 1};
-  return Dims{in.n, rows, opt_.out_features, 1};
+  // One row per sample (anything flattening to in_features), or one row per step of a
+  // (n, steps, in_features, 1) sequence; any other factorization is a wiring mistake.
+  if (in.per_sample() == opt_.in_features) return Dims{in.n, opt_.out_features, 1, 1};
+  MIXPREC_CHECK(std::int64_t(in.h) * in.w == opt_.in_features,
+                name() + ": input " + in.str() + " is neither " +
+                    std::to_string(opt_.in_features) + " features per sample nor a sequence of " +
+                    std::to_string(opt_.in_features) + " features per step");
+  return Dims{in.n, in.c, opt_.out_features, 1};
 }
 
 std::vector<Param*> Linear::params() {

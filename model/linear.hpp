@@ -1,7 +1,6 @@
 // Fully connected layer, y = x W^T + b, W (out_features, in_features).
-// Input: each sample's values are rows of in_features, so (n, in, 1, 1), (n, c, h, w) with
-// c*h*w = in (flattened), and sequences (n, t, in, 1) (applied per step) all work. Output:
-// (n, out, 1, 1) for one row per sample, else (n, rows per sample, out, 1).
+// Input: (n, c, h, w) with c*h*w = in_features (flattened) -> (n, out, 1, 1); or a sequence
+// (n, steps, in_features, 1), applied to every step -> (n, steps, out, 1).
 #pragma once
 #include "model/layer.hpp"
 

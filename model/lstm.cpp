@@ -55,11 +55,14 @@ void Lstm::init(std::mt19937_64& rng) {
 }
 
 int Lstm::steps_of(const Dims& in) const {
-  const std::int64_t per = in.per_sample();
-  MIXPREC_CHECK(per > 0 && per % opt_.input_size == 0,
-                name() + ": input " + in.str() + " is not steps of " +
-                    std::to_string(opt_.input_size) + " features");
-  return int(per / opt_.input_size);
+  // A (batch, steps, input_size, 1) sequence, or one step per sample (batch, input_size, 1, 1).
+  // (CNN frames (batch*frames, c, 1, 1) must be reshaped to (batch, frames, c, 1) first: as
+  // they are, they read as batch*frames one-step sequences.)
+  if (std::int64_t(in.h) * in.w == opt_.input_size) return in.c;
+  MIXPREC_CHECK(in.per_sample() == opt_.input_size,
+                name() + ": input " + in.str() + " is not a (batch, steps, " +
+                    std::to_string(opt_.input_size) + ", 1) sequence");
+  return 1;
 }
 
 Dims Lstm::output_dims(const Dims& in) const {
@@ -78,7 +81,8 @@ void Lstm::forward_one(const Tensor& x, Tensor& y) {
   xt_.resize(std::int64_t(T) * B, F);
   for (int b = 0; b < B; ++b)
     for (int t = 0; t < T; ++t)
-      std::copy_n(x.data() + (std::int64_t(b) * T + t) * F, F, xt_.data() + (std::int64_t(t) * B + b) * F);
+      std::copy_n(x.data() + (std::int64_t(b) * T + t) * F, F,
+                  xt_.data() + (std::int64_t(t) * B + b) * F);
 
   for (int d = 0; d < directions(); ++d) forward_direction(*dir_[d], d == 1);
 

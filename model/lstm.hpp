@@ -6,8 +6,8 @@
 //   c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t),   h_{-1} = c_{-1} = 0
 //
 // One bias vector per direction (PyTorch's b_ih + b_hh folded into one).
-// Input: a sequence (batch, steps, input_size) (any dims with n = batch and per-sample values
-// steps * input_size). Output: return_sequences ? (batch, steps, D*hidden, 1) :
+// Input: a sequence (batch, steps, input_size, 1), or (batch, input_size, 1, 1) for one step.
+// Output: return_sequences ? (batch, steps, D*hidden, 1) :
 // (batch, D*hidden, 1, 1), D = 2 when bidirectional; the forward direction fills features
 // [0, hidden), the reverse one [hidden, 2*hidden). The "last step" of the reverse direction is
 // its final state, i.e. after it has read step 0.
@@ -57,9 +57,9 @@ class Lstm final : public UnaryLayer {
   std::unique_ptr<Direction> dir_[2];
   Dims in_dims_;
   int batch_ = 0, steps_ = 0;
-  RowMatrix xt_;                     // input, time-major: row t*batch + b
-  RowMatrix dxt_;                    // its gradient
-  RowMatrix da_;                     // gate pre-activation gradients, time-major
+  RowMatrix xt_;                           // input, time-major: row t*batch + b
+  RowMatrix dxt_;                          // its gradient
+  RowMatrix da_;                           // gate pre-activation gradients, time-major
   RowMatrix dh_, dc_, dh_next_, dc_next_;  // batch x hidden, per step
 };
 

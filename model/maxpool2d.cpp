@@ -47,7 +47,8 @@ void MaxPool2d::backward_one(const Tensor& dy, Tensor* dx) {
   dx->resize(in_dims_);
   dx->set_zero();
   const std::int64_t planes = std::int64_t(od.n) * od.c;
-  const std::int64_t in_hw = std::int64_t(in_dims_.h) * in_dims_.w, out_hw = std::int64_t(od.h) * od.w;
+  const std::int64_t in_hw = std::int64_t(in_dims_.h) * in_dims_.w,
+                     out_hw = std::int64_t(od.h) * od.w;
   for (std::int64_t pl = 0; pl < planes; ++pl) {
     const float* g = dy.data() + pl * out_hw;
     const std::int32_t* arg = argmax_.data() + pl * out_hw;

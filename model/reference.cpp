@@ -34,11 +34,10 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dOp
 void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
   const int out = w.n(), in = w.c();
   const std::int64_t rows = x.size() / in;
-  const std::int64_t rows_per_sample = x.dims().per_sample() / in;
-  if (rows_per_sample == 1)
+  if (x.dims().per_sample() == in)
     y.resize(x.n(), out, 1, 1);
   else
-    y.resize(x.n(), int(rows_per_sample), out, 1);
+    y.resize(x.n(), x.c(), out, 1);
   for (std::int64_t r = 0; r < rows; ++r)
     for (int o = 0; o < out; ++o) {
       double acc = bias ? (*bias)[o] : 0.0;
@@ -86,12 +85,13 @@ void lstm(const Tensor& x, const LstmOptions& o, const LstmWeights& forward,
           cn(size_t(H), 0.0f);
       for (int k = 0; k < T; ++k) {
         const int t = d == 0 ? k : T - 1 - k;
-        lstm_cell(x.data() + (std::int64_t(b) * T + t) * F, h.data(), c.data(), *wt.w_ih,
-                  *wt.w_hh, wt.bias, F, H, hn.data(), cn.data());
+        lstm_cell(x.data() + (std::int64_t(b) * T + t) * F, h.data(), c.data(), *wt.w_ih, *wt.w_hh,
+                  wt.bias, F, H, hn.data(), cn.data());
         h.swap(hn);
         c.swap(cn);
         if (o.return_sequences)
-          for (int j = 0; j < H; ++j) y[(std::int64_t(b) * T + t) * D * H + d * H + j] = h[size_t(j)];
+          for (int j = 0; j < H; ++j)
+            y[(std::int64_t(b) * T + t) * D * H + d * H + j] = h[size_t(j)];
       }
       if (!o.return_sequences)
         for (int j = 0; j < H; ++j) y[std::int64_t(b) * D * H + d * H + j] = h[size_t(j)];

@@ -9,7 +9,8 @@ void ReLU::forward_one(const Tensor& x, Tensor& y) {
 }
 
 void ReLU::backward_one(const Tensor& dy, Tensor* dx) {
-  MIXPREC_CHECK(dy.dims() == y_.dims(), name() + ": dy " + dy.dims().str() + " != " + y_.dims().str());
+  MIXPREC_CHECK(dy.dims() == y_.dims(),
+                name() + ": dy " + dy.dims().str() + " != " + y_.dims().str());
   if (!dx) return;
   dx->resize(dy.dims());
   const float* g = dy.data();

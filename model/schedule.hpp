@@ -20,12 +20,12 @@ struct LrSchedule {
   ScheduleKind kind = ScheduleKind::Constant;
   double base_lr = 1e-3;
   std::int64_t warmup_steps = 0;
-  std::int64_t step_size = 1;  // Step
-  double gamma = 0.1;          // Step
+  std::int64_t step_size = 1;    // Step
+  double gamma = 0.1;            // Step
   std::int64_t total_steps = 1;  // Cosine: including the warm-up; min_lr from then on
   double min_lr = 0.0;           // Cosine
 
-  void validate() const;  // throws InternalError on nonsense values
+  void validate() const;               // throws InternalError on nonsense values
   double at(std::int64_t step) const;  // step counts from 0
 };
 

@@ -3,7 +3,6 @@
 // already a (batch, frames, channels) sequence without a copy.
 #pragma once
 #include <Eigen/Core>
-
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -87,7 +86,9 @@ class Tensor {
   float operator[](std::int64_t i) const { return data_[size_t(i)]; }
   float& at(int n, int c, int h, int w) { return data_[size_t(index(n, c, h, w))]; }
   float at(int n, int c, int h, int w) const { return data_[size_t(index(n, c, h, w))]; }
-  float& seq(int b, int t, int f) { return data_[size_t((std::int64_t(b) * dims_.c + t) * features() + f)]; }
+  float& seq(int b, int t, int f) {
+    return data_[size_t((std::int64_t(b) * dims_.c + t) * features() + f)];
+  }
   float seq(int b, int t, int f) const {
     return data_[size_t((std::int64_t(b) * dims_.c + t) * features() + f)];
   }

@@ -1,4 +1,5 @@
 // Shipped tables, user tables (extends, components, own node) and bad tables.
+#include <algorithm>
 #include <cmath>
 
 #include "core/json_reader.hpp"

@@ -8,14 +8,13 @@
 // scale; the "checker rejects" tests prove it does fail on such bugs.
 #pragma once
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "model/layer.hpp"
 
@@ -138,8 +137,8 @@ inline std::vector<GradCheckResult> check_layer(Layer& layer, std::vector<Tensor
   }
   size_t k = 0;
   for (Param* p : layer.params()) {
-    results.push_back(check_gradient(p->name, p->value.data(), p->value.size(), param_grads[k++],
-                                     loss, opt));
+    results.push_back(
+        check_gradient(p->name, p->value.data(), p->value.size(), param_grads[k++], loss, opt));
   }
   return results;
 }

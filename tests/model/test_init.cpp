@@ -1,6 +1,5 @@
 // Seeded initializers: determinism, golden values, and the variances of He and Glorot.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "model/model.hpp"

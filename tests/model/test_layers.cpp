@@ -1,7 +1,6 @@
 // Behaviour of the tensor and the layers beyond their gradients: shapes, names, statistics,
 // hand-computed values, API contracts.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <random>
 
@@ -84,8 +83,14 @@ TEST_CASE("layers: names, roles and shapes for a network graph", "[model][layers
   Lstm last("lstm.l1", {64, 32, true, false, true});
   CHECK(last.output_dims({4, 8, 64, 1}) == Dims{4, 64, 1, 1});
 
+  CHECK(last.output_dims({4, 64, 1, 1}) == Dims{4, 64, 1, 1});  // one step
+  CHECK_THROWS_AS(last.output_dims({4, 8, 16, 2}), InternalError);
+
   Linear head("head", {64, 5, true});
   CHECK(head.output_dims({4, 64, 1, 1}) == Dims{4, 5, 1, 1});
+  CHECK(head.output_dims({4, 16, 2, 2}) == Dims{4, 5, 1, 1});  // flattened
+  CHECK(head.output_dims({4, 7, 64, 1}) == Dims{4, 7, 5, 1});  // per step
+  CHECK_THROWS_AS(head.output_dims({4, 4, 32, 1}), InternalError);
   CHECK(head.params()[1]->name == "head.bias");
   CHECK_FALSE(head.params()[1]->decay);
 

@@ -1,6 +1,5 @@
 // Optimizers against hand-computed steps; schedules; gradient clipping.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "model/model.hpp"

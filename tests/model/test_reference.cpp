@@ -3,7 +3,6 @@
 // accumulates in double; the fast path's float GEMM over K <= 72 products of values <= 1 keeps
 // its rounding error near K * 2^-24 ~ 5e-6 in the worst case and far less typically.
 #include <catch2/catch.hpp>
-
 #include <random>
 
 #include "model/model.hpp"
@@ -51,8 +50,8 @@ TEST_CASE("reference: Conv2d matches the scalar convolution", "[model][reference
       {{3, 5, 3, 3, 1, 1, 1, true}, {2, 3, 7, 6}},
       {{4, 6, 3, 3, 2, 1, 2, false}, {3, 4, 9, 9}},
       {{2, 3, 5, 3, 3, 2, 1, true}, {2, 2, 8, 7}},
-      {{8, 8, 3, 3, 1, 1, 8, true}, {2, 8, 5, 5}},   // depthwise
-      {{4, 4, 1, 1, 2, 0, 1, true}, {5, 4, 6, 6}},   // 1x1 stride 2 (ResNet downsample)
+      {{8, 8, 3, 3, 1, 1, 8, true}, {2, 8, 5, 5}},     // depthwise
+      {{4, 4, 1, 1, 2, 0, 1, true}, {5, 4, 6, 6}},     // 1x1 stride 2 (ResNet downsample)
       {{3, 2, 7, 7, 2, 3, 1, false}, {1, 3, 10, 10}},  // ResNet stem shape
   };
   int idx = 0;
@@ -128,7 +127,8 @@ TEST_CASE("reference: Lstm matches repeated scalar LSTM cells", "[model][referen
         reference::LstmWeights bw{};
         if (bidir) bw = {&lstm.weight_ih(1).value, &lstm.weight_hh(1).value, &lstm.bias(1).value};
         reference::lstm(x, o, fw, bidir ? &bw : nullptr, ref);
-        CHECK(y.dims() == (seq ? Dims{3, 7, (bidir ? 12 : 6), 1} : Dims{3, (bidir ? 12 : 6), 1, 1}));
+        CHECK(y.dims() ==
+              (seq ? Dims{3, 7, (bidir ? 12 : 6), 1} : Dims{3, (bidir ? 12 : 6), 1, 1}));
         CHECK(max_violation(y, ref) <= kTol);
       }
       ++idx;

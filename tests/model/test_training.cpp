@@ -1,6 +1,5 @@
 // End-to-end: small models learn small synthetic tasks, deterministically for a seed.
 #include <catch2/catch.hpp>
-
 #include <random>
 
 #include "model/model.hpp"

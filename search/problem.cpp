@@ -1,0 +1,101 @@
+#include "search/problem.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/errors.hpp"
+
+namespace mixprec::search {
+
+namespace {
+int find_root(std::vector<int>& parent, int x) {
+  while (parent[x] != x) x = parent[x] = parent[parent[x]];
+  return x;
+}
+}  // namespace
+
+Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, const Network& net,
+                     const Rules& rules, const std::vector<int>& default_option) {
+  const std::size_t L = net.layers.size(), O = costs.options.size();
+  MIXPREC_CHECK(costs.layers.size() == L && sens.layers.size() == L, "tables match the network");
+  MIXPREC_CHECK(sens.options.size() == O, "tables share options");
+  MIXPREC_CHECK(default_option.size() == L, "one default option per layer");
+  Problem p;
+  p.layer_names = costs.layers;
+  p.options = costs.options;
+  p.clock_mhz = costs.clock_mhz;
+  // Union-find: weight-less layers join their first producer; explicit ties join each other.
+  std::vector<int> parent(L);
+  std::iota(parent.begin(), parent.end(), 0);
+  auto unite = [&](int a, int b) { parent[find_root(parent, a)] = find_root(parent, b); };
+  for (std::size_t i = 0; i < L; ++i) {
+    const Layer& l = net.layers[i];
+    if (!l.has_weights() && !l.inputs.empty() && l.inputs[0] >= 0) unite(int(i), l.inputs[0]);
+  }
+  for (const auto& tie : rules.ties)
+    for (std::size_t k = 1; k < tie.size(); ++k) unite(tie[k], tie[0]);
+  std::vector<int> group_of(L, -1);
+  for (std::size_t i = 0; i < L; ++i) {
+    int r = find_root(parent, int(i));
+    if (group_of[r] < 0) {
+      group_of[r] = int(p.groups.size());
+      p.groups.emplace_back();
+    }
+    group_of[i] = group_of[r];
+    p.groups[group_of[i]].layers.push_back(int(i));
+  }
+  std::vector<char> fixed(L, 0);
+  for (int f : rules.fixed_layers) fixed[f] = 1;
+  for (Group& g : p.groups) {
+    // A group with a fixed member takes that member's default option.
+    int forced = -1;
+    for (int l : g.layers)
+      if (fixed[l]) forced = default_option[l];
+    for (std::size_t o = 0; o < O; ++o) {
+      if (forced >= 0 && int(o) != forced) continue;
+      bool ok = true;
+      for (const auto& lim : rules.bit_limits) {
+        if (std::find(g.layers.begin(), g.layers.end(), lim[0]) == g.layers.end()) continue;
+        const LayerPrecision& op = costs.options[o];
+        const int wb = op.weights().bits, ab = op.activations().bits;
+        if (wb < lim[1] || wb > lim[2] || ab < lim[3] || ab > lim[4]) ok = false;
+      }
+      if (!ok) continue;
+      Item it;
+      it.option = int(o);
+      bool fits = true;
+      for (int l : g.layers) {
+        const sim::CostEntry& e = costs.at(l, o);
+        it.cost[kEnergy] += e.energy_pj;
+        it.cost[kCycles] += e.cycles;
+        it.cost[kSize] += e.weight_bytes;
+        it.sensitivity += sens.at(l, o);
+        fits = fits && e.fits;
+      }
+      if (fits) g.items.push_back(it);
+    }
+    if (g.items.empty())
+      throw SpecError("", "/search", "at least one allowed option for layer \"" + net.layers[g.layers[0]].name + "\"",
+                      "none left after the rules and buffer limits");
+  }
+  return p;
+}
+
+Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group, const Budget& b) {
+  Solution s;
+  for (std::size_t g = 0; g < p.groups.size(); ++g) {
+    const Item& it = p.groups[g].items[item_of_group[g]];
+    for (int r = 0; r < kResources; ++r) s.cost[r] += it.cost[r];
+    s.sensitivity += it.sensitivity;
+  }
+  s.feasible = true;
+  for (int r = 0; r < kResources; ++r)
+    if (s.cost[r] > b.limit[r]) s.feasible = false;
+  s.option_of_layer.assign(p.layer_names.size(), 0);
+  for (std::size_t g = 0; g < p.groups.size(); ++g)
+    for (int l : p.groups[g].layers) s.option_of_layer[l] = p.groups[g].items[item_of_group[g]].option;
+  s.evaluations = 1;
+  return s;
+}
+
+}  // namespace mixprec::search

@@ -1,0 +1,341 @@
+#include "search/solver.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "core/errors.hpp"
+
+namespace mixprec::search {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct State {
+  Costs cost;
+  double sens;
+  int parent;  // index into the previous stage
+  int item;    // item chosen in this stage's group
+};
+
+bool exceeds(const Costs& c, const Budget& b) {
+  for (int r = 0; r < kResources; ++r)
+    if (c[r] > b.limit[r] * (1 + 1e-12)) return true;
+  return false;
+}
+
+// Keeps the states not dominated in (tracked resources, sensitivity). `dims` lists the tracked
+// resources; energy is always tracked so the final set contains the (energy, sensitivity) front.
+void prune(std::vector<State>& v, const std::vector<int>& dims) {
+  if (dims.size() == 1) {
+    const int d = dims[0];
+    std::sort(v.begin(), v.end(), [d](const State& a, const State& b) {
+      return a.cost[d] != b.cost[d] ? a.cost[d] < b.cost[d] : a.sens < b.sens;
+    });
+    std::size_t w = 0;
+    double best = kInf;
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (v[i].sens < best) {
+        best = v[i].sens;
+        v[w++] = v[i];
+      }
+    v.resize(w);
+    return;
+  }
+  // k-D: sort by sensitivity (then costs); a state is kept unless an earlier kept one is no
+  // worse in every tracked resource.
+  std::sort(v.begin(), v.end(), [&](const State& a, const State& b) {
+    if (a.sens != b.sens) return a.sens < b.sens;
+    for (int d : dims)
+      if (a.cost[d] != b.cost[d]) return a.cost[d] < b.cost[d];
+    return false;
+  });
+  std::vector<State> kept;
+  kept.reserve(v.size());
+  for (const State& s : v) {
+    bool dominated = false;
+    for (const State& k : kept) {
+      bool all = true;
+      for (int d : dims)
+        if (k.cost[d] > s.cost[d]) {
+          all = false;
+          break;
+        }
+      if (all) {
+        dominated = true;
+        break;
+      }
+    }
+    if (!dominated) kept.push_back(s);
+  }
+  v.swap(kept);
+}
+
+std::vector<int> backtrack(const std::vector<std::vector<State>>& stages, int idx) {
+  std::vector<int> choice(stages.size() - 1);
+  for (std::size_t g = stages.size() - 1; g >= 1; --g) {
+    const State& s = stages[g][idx];
+    choice[g - 1] = s.item;
+    idx = s.parent;
+  }
+  return choice;
+}
+
+}  // namespace
+
+std::vector<int> expand_choice(const Problem& p, const std::vector<int>& item_of_group) {
+  std::vector<int> out(p.layer_names.size(), 0);
+  for (std::size_t g = 0; g < p.groups.size(); ++g)
+    for (int l : p.groups[g].layers) out[l] = p.groups[g].items[item_of_group[g]].option;
+  return out;
+}
+
+ExactResult solve_exact(const Problem& p, const Budget& b) {
+  ExactResult res;
+  std::vector<int> dims{kEnergy};
+  if (b.active(kCycles)) dims.push_back(kCycles);
+  if (b.active(kSize)) dims.push_back(kSize);
+  std::vector<std::vector<State>> stages;
+  stages.reserve(p.groups.size() + 1);
+  stages.push_back({State{Costs{}, 0.0, -1, -1}});
+  for (std::size_t g = 0; g < p.groups.size(); ++g) {
+    const auto& prev = stages.back();
+    const auto& items = p.groups[g].items;
+    std::vector<State> next;
+    next.reserve(prev.size() * items.size());
+    for (std::size_t i = 0; i < prev.size(); ++i)
+      for (std::size_t j = 0; j < items.size(); ++j) {
+        State s;
+        for (int r = 0; r < kResources; ++r) s.cost[r] = prev[i].cost[r] + items[j].cost[r];
+        s.sens = prev[i].sens + items[j].sensitivity;
+        if (exceeds(s.cost, b)) continue;
+        s.parent = int(i);
+        s.item = int(j);
+        next.push_back(s);
+      }
+    res.states += long(prev.size() * items.size());
+    prune(next, dims);
+    res.max_front = std::max(res.max_front, next.size());
+    stages.push_back(std::move(next));
+    if (stages.back().empty()) break;  // nothing fits the budget
+  }
+  const auto& last = stages.back();
+  res.best.method = "exact";
+  res.best.evaluations = res.states;
+  if (stages.size() != p.groups.size() + 1 || last.empty()) return res;  // infeasible
+  int best = 0;
+  for (std::size_t i = 1; i < last.size(); ++i)
+    if (last[i].sens < last[best].sens ||
+        (last[i].sens == last[best].sens && last[i].cost[kEnergy] < last[best].cost[kEnergy]))
+      best = int(i);
+  std::vector<int> choice = backtrack(stages, best);
+  long evals = res.states;
+  res.best = evaluate_choice(p, choice, b);
+  res.best.method = "exact";
+  res.best.evaluations = evals;
+  // The (energy, sensitivity) front among the kept final states.
+  std::vector<int> order(last.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+  std::sort(order.begin(), order.end(), [&](int a, int c) {
+    return last[a].cost[kEnergy] != last[c].cost[kEnergy] ? last[a].cost[kEnergy] < last[c].cost[kEnergy]
+                                                          : last[a].sens < last[c].sens;
+  });
+  double best_sens = kInf;
+  for (int i : order)
+    if (last[i].sens < best_sens) {
+      best_sens = last[i].sens;
+      res.front.push_back(ParetoPoint{last[i].cost, last[i].sens, backtrack(stages, i)});
+    }
+  return res;
+}
+
+Solution solve_brute_force(const Problem& p, const Budget& b, long max_points) {
+  long total = 1;
+  for (const auto& g : p.groups) {
+    total *= long(g.items.size());
+    MIXPREC_CHECK(total <= max_points, "brute force is for small instances");
+  }
+  std::vector<int> choice(p.groups.size(), 0);
+  Solution best;
+  best.method = "brute_force";
+  for (long n = 0; n < total; ++n) {
+    long x = n;
+    for (std::size_t g = 0; g < p.groups.size(); ++g) {
+      choice[g] = int(x % long(p.groups[g].items.size()));
+      x /= long(p.groups[g].items.size());
+    }
+    Solution s = evaluate_choice(p, choice, b);
+    if (s.feasible && (!best.feasible || s.sensitivity < best.sensitivity)) best = s;
+  }
+  best.method = "brute_force";
+  best.evaluations = total;
+  return best;
+}
+
+Solution solve_uniform(const Problem& p, const Budget& b) {
+  // Every group at the same option (groups that cannot take it keep their cheapest item).
+  Solution best;
+  long evals = 0;
+  for (std::size_t o = 0; o < p.options.size(); ++o) {
+    std::vector<int> choice(p.groups.size());
+    bool any = false;
+    for (std::size_t g = 0; g < p.groups.size(); ++g) {
+      const auto& items = p.groups[g].items;
+      int pick = -1;
+      for (std::size_t j = 0; j < items.size(); ++j)
+        if (items[j].option == int(o)) pick = int(j);
+      if (pick < 0) {
+        pick = 0;
+        for (std::size_t j = 1; j < items.size(); ++j)
+          if (items[j].cost[kEnergy] < items[pick].cost[kEnergy]) pick = int(j);
+      } else {
+        any = true;
+      }
+      choice[g] = pick;
+    }
+    if (!any) continue;
+    ++evals;
+    Solution s = evaluate_choice(p, choice, b);
+    if (s.feasible && (!best.feasible || s.sensitivity < best.sensitivity ||
+                       (s.sensitivity == best.sensitivity && s.cost[kEnergy] < best.cost[kEnergy])))
+      best = s;
+  }
+  best.method = "uniform";
+  best.evaluations = evals;
+  return best;
+}
+
+Solution solve_greedy(const Problem& p, const Budget& b) {
+  // HAQ's budget rule: start from the most precise configuration and lower precision until the
+  // budget holds. Each step takes the move with the least sensitivity added per unit of the
+  // violated resources saved (normalized by their budgets).
+  const std::size_t G = p.groups.size();
+  std::vector<int> choice(G);
+  for (std::size_t g = 0; g < G; ++g) {
+    const auto& items = p.groups[g].items;
+    int pick = 0;
+    for (std::size_t j = 1; j < items.size(); ++j)
+      if (items[j].sensitivity < items[pick].sensitivity ||
+          (items[j].sensitivity == items[pick].sensitivity && items[j].cost[kEnergy] > items[pick].cost[kEnergy]))
+        pick = int(j);
+    choice[g] = pick;
+  }
+  Solution cur = evaluate_choice(p, choice, b);
+  long evals = 1;
+  while (!cur.feasible) {
+    double best_ratio = kInf;
+    int bg = -1, bj = -1;
+    for (std::size_t g = 0; g < G; ++g) {
+      const Item& now = p.groups[g].items[choice[g]];
+      for (std::size_t j = 0; j < p.groups[g].items.size(); ++j) {
+        const Item& it = p.groups[g].items[j];
+        double saved = 0;
+        for (int r = 0; r < kResources; ++r)
+          if (b.active(r) && cur.cost[r] > b.limit[r]) saved += (now.cost[r] - it.cost[r]) / b.limit[r];
+        if (saved <= 0) continue;
+        const double ratio = std::max(0.0, it.sensitivity - now.sensitivity) / saved;
+        if (ratio < best_ratio) {
+          best_ratio = ratio;
+          bg = int(g);
+          bj = int(j);
+        }
+      }
+    }
+    if (bg < 0) break;  // no move reduces the violated resources: infeasible
+    choice[bg] = bj;
+    cur = evaluate_choice(p, choice, b);
+    ++evals;
+  }
+  cur.method = "greedy";
+  cur.evaluations = evals;
+  return cur;
+}
+
+namespace {
+// Fitness for the stochastic baselines: feasible points by sensitivity; infeasible ones rank
+// below every feasible point, by their normalized budget violation.
+double fitness(const Solution& s, const Budget& b) {
+  if (s.feasible) return s.sensitivity;
+  double v = 0;
+  for (int r = 0; r < kResources; ++r)
+    if (b.active(r) && s.cost[r] > b.limit[r]) v += (s.cost[r] - b.limit[r]) / b.limit[r];
+  return 1e30 * (1 + v);
+}
+bool better(const Solution& a, const Solution& b, const Budget& bud) { return fitness(a, bud) < fitness(b, bud); }
+}  // namespace
+
+Solution solve_random(const Problem& p, const Budget& b, long evaluations, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<int> choice(p.groups.size());
+  Solution best;
+  bool have = false;
+  for (long e = 0; e < evaluations; ++e) {
+    for (std::size_t g = 0; g < p.groups.size(); ++g)
+      choice[g] = int(rng() % p.groups[g].items.size());
+    Solution s = evaluate_choice(p, choice, b);
+    if (!have || better(s, best, b)) {
+      best = s;
+      have = true;
+    }
+  }
+  best.method = "random";
+  best.evaluations = evaluations;
+  return best;
+}
+
+Solution solve_evolutionary(const Problem& p, const Budget& b, long evaluations, std::uint64_t seed) {
+  // A steady (mu + lambda) genetic algorithm: tournament selection, uniform crossover, per-gene
+  // mutation 1/G; every evaluated genome counts against the same budget as random search.
+  std::mt19937_64 rng(seed);
+  const std::size_t G = p.groups.size();
+  const long pop_size = std::max<long>(2, std::min<long>(32, evaluations / 4));
+  struct Ind {
+    std::vector<int> genes;
+    Solution sol;
+  };
+  std::vector<Ind> pop;
+  long evals = 0;
+  auto random_ind = [&]() {
+    Ind ind;
+    ind.genes.resize(G);
+    for (std::size_t g = 0; g < G; ++g) ind.genes[g] = int(rng() % p.groups[g].items.size());
+    ind.sol = evaluate_choice(p, ind.genes, b);
+    ++evals;
+    return ind;
+  };
+  while (long(pop.size()) < pop_size && evals < evaluations) pop.push_back(random_ind());
+  std::uniform_real_distribution<double> u(0, 1);
+  auto tournament = [&]() -> const Ind& {
+    const Ind& a = pop[rng() % pop.size()];
+    const Ind& c = pop[rng() % pop.size()];
+    return better(a.sol, c.sol, b) ? a : c;
+  };
+  while (evals < evaluations) {
+    const Ind& pa = tournament();
+    const Ind& pb = tournament();
+    Ind child;
+    child.genes.resize(G);
+    for (std::size_t g = 0; g < G; ++g) {
+      child.genes[g] = u(rng) < 0.5 ? pa.genes[g] : pb.genes[g];
+      if (u(rng) < 1.0 / double(G)) child.genes[g] = int(rng() % p.groups[g].items.size());
+    }
+    child.sol = evaluate_choice(p, child.genes, b);
+    ++evals;
+    // Replace the worst member if the child is better.
+    std::size_t worst = 0;
+    for (std::size_t i = 1; i < pop.size(); ++i)
+      if (better(pop[worst].sol, pop[i].sol, b)) worst = i;
+    if (better(child.sol, pop[worst].sol, b)) pop[worst] = std::move(child);
+  }
+  std::size_t bi = 0;
+  for (std::size_t i = 1; i < pop.size(); ++i)
+    if (better(pop[i].sol, pop[bi].sol, b)) bi = i;
+  Solution best = pop[bi].sol;
+  best.method = "evolutionary";
+  best.evaluations = evals;
+  return best;
+}
+
+}  // namespace mixprec::search

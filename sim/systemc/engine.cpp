@@ -1,0 +1,223 @@
+#include "sim/systemc/engine.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+#include <systemc>
+
+#include "core/errors.hpp"
+#include "sim/analytical.hpp"
+#include "sim/systemc/modules.hpp"
+#include "sim/systemc/plan.hpp"
+#include "sim/systemc/trace.hpp"
+#include "sim/workload.hpp"
+
+// The SystemC library calls sc_main from its own main(); mixprec has its own main and runs the
+// kernel through sim::systemc::simulate, so this entry point is never used.
+int sc_main(int, char*[]) {
+  SC_REPORT_ERROR("mixprec/systemc/sc_main", "mixprec drives the SystemC kernel itself; sc_main is not used");
+  return 1;
+}
+
+namespace mixprec::sim::systemc {
+
+namespace {
+
+using model::Job;
+using model::JobConfig;
+using model::LayerRun;
+
+int g_elaborations = 0;
+std::int64_t g_jobs = 0;
+
+// The process's one elaborated model. Built on first use (setting the environment before the
+// kernel prints anything) and never destroyed: the kernel's global context outlives static
+// destructors, so tearing modules down at exit would race it.
+class Simulator {
+ public:
+  static Simulator& instance() {
+    static Simulator* s = new Simulator();
+    return *s;
+  }
+
+  // Runs one job to completion. The caller holds mutex().
+  void run(Job& job) {
+    if (broken_) throw InternalError("the SystemC model stopped after an earlier failure: " + broken_reason_);
+    try {
+      top_->run(job);
+    } catch (const sc_core::sc_report& e) {
+      fail(std::string("SystemC model: ") + e.what());
+    }
+    if (!job.done) fail("the SystemC model went idle before the job finished (deadlock)");
+    ++g_jobs;
+  }
+
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+
+ private:
+  Simulator() {
+    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+    // A model failure is reported by exception (turned into InternalError), never printed.
+    sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_DO_NOTHING);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    top_ = new model::Accelerator("mixprec_accelerator");
+    ++g_elaborations;
+  }
+
+  [[noreturn]] void fail(const std::string& why) {
+    broken_ = true;
+    broken_reason_ = why;
+    throw InternalError(why);
+  }
+
+  model::Accelerator* top_ = nullptr;
+  bool broken_ = false;
+  std::string broken_reason_;
+};
+
+JobConfig job_config(const HardwareSpec& hw, double bytes_per_cycle) {
+  JobConfig c;
+  c.cycle = sc_core::sc_time(1e6 / hw.clock_mhz, sc_core::SC_PS);
+  c.dram_latency = sc_core::sc_time(hw.dram.latency_ns, sc_core::SC_NS);
+  c.burst_bytes = hw.dram.burst_bytes;
+  c.burst_time = c.cycle * (double(hw.dram.burst_bytes) / bytes_per_cycle);
+  c.descriptor_bursts = std::max<std::int64_t>(1, kSliceBytes / hw.dram.burst_bytes);
+  auto slot = [](const BufferSpec& b) { return b.size_bytes() * 8.0 * (b.double_buffered ? 0.5 : 1.0); };
+  const bool dbuf = hw.weight_buffer.double_buffered && hw.input_buffer.double_buffered;
+  c.operand_slots = dbuf ? 2 : 1;
+  c.output_slots = hw.output_buffer.double_buffered ? 2 : 1;
+  c.stream_slots = hw.input_buffer.double_buffered ? 2 : 1;
+  c.weight_slot_bits = slot(hw.weight_buffer);
+  c.input_slot_bits = slot(hw.input_buffer);
+  c.stream_slot_bits = slot(hw.input_buffer);
+  return c;
+}
+
+}  // namespace
+
+int elaborations() { return g_elaborations; }
+std::int64_t jobs_run() { return g_jobs; }
+
+NetworkCost network_cost(const HardwareSpec& hw, const energy::EnergyModel& em, const Network& net,
+                         const std::vector<LayerPrecision>& precision, Phase phase,
+                         std::vector<LayerSimStats>* stats, std::string* trace_json,
+                         const std::string& trace_title) {
+  MIXPREC_CHECK(precision.size() == net.layers.size(), "one precision per layer");
+  const AnalyticalEngine eng(hw, em);
+  // The analytical record carries the access counts and their energy (shared accounting).
+  NetworkCost nc = eng.network_cost(net, precision, phase);
+  if (stats) stats->clear();
+  if (!nc.fits) return nc;
+
+  std::vector<LayerPlan> plans;
+  plans.reserve(net.layers.size());
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const LayerWork work = derive_work(net, static_cast<int>(i), precision[i], phase);
+    plans.push_back(plan_layer(eng, net, work, nc.layers[i]));
+  }
+
+  Job job;
+  job.config = job_config(hw, eng.dram_bytes_per_cycle());
+  job.plans = &plans;
+  job.layers.resize(plans.size());
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    job.layers[i].job = &job;
+    job.layers[i].plan = &plans[i];
+    job.layers[i].index = static_cast<int>(i);
+  }
+  {
+    std::lock_guard<std::mutex> lock(Simulator::mutex());
+    Simulator& sim = Simulator::instance();
+    std::unique_ptr<TraceRecorder> rec;
+    if (trace_json) {
+      rec = std::make_unique<TraceRecorder>(sc_core::sc_time_stamp().to_seconds() * 1e12);
+      job.trace = rec.get();
+    }
+    sim.run(job);
+    if (trace_json) {
+      std::vector<std::string> names;
+      for (const Layer& l : net.layers) names.push_back(l.name);
+      *trace_json = rec->to_json(names, trace_title);
+    }
+  }
+
+  const double cycle_ps = job.config.cycle.to_seconds() * 1e12;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    const LayerPlan& p = plans[i];
+    const LayerRun& lr = job.layers[i];
+    LayerCost& lc = nc.layers[i];
+    const std::string where = "layer \"" + p.name + "\": ";
+    for (std::size_t t = 0; t < kTensors; ++t) {
+      MIXPREC_CHECK(lr.read_bits[t] == p.dram_read_bits[t], where + "DRAM reads moved differ from the plan");
+      MIXPREC_CHECK(lr.write_bits[t] == p.dram_write_bits[t], where + "DRAM writes moved differ from the plan");
+    }
+    MIXPREC_CHECK(lr.macs == p.macs && lr.tiles == p.tiles, where + "tiles computed differ from the plan");
+    MIXPREC_CHECK(lr.nonlinear_ops == p.nonlinear_ops, where + "nonlinear ops differ from the plan");
+    MIXPREC_CHECK(std::fabs(lr.compute - p.compute_cycles) <= 1e-6 * std::max(1.0, p.compute_cycles),
+                  where + "PE busy cycles differ from the plan");
+
+    const double cycles = (lr.end - lr.begin).to_seconds() * 1e12 / cycle_ps;
+    const double ideal = lc.utilization * lc.cycles;  // MAC cycles at full array throughput
+    lc.cycles = cycles;
+    lc.compute_cycles = lr.compute;
+    lc.utilization = cycles > 0 ? ideal / cycles : 0;
+    lc.stalls.dram_stall_cycles = lr.dram;
+    lc.stalls.contention_cycles = lr.contention;
+    lc.stalls.fill_drain_cycles = p.fill_cycles + lr.fill_drain;
+    lc.stalls.recurrent_cycles = lr.recurrent;
+    lc.energy_pj[static_cast<std::size_t>(Component::Static)] = hw.energy.static_power_mw * cycles * 1e3 / hw.clock_mhz;
+
+    if (stats) {
+      LayerSimStats s;
+      s.cycles = cycles;
+      s.compute_cycles = lr.compute;
+      s.nonlinear_cycles = lr.nonlinear;
+      s.pipeline_fill_drain_cycles = lr.fill_drain;
+      s.stalls = lc.stalls;
+      s.dram_read_bits = lr.read_bits;
+      s.dram_write_bits = lr.write_bits;
+      s.macs = lr.macs;
+      s.nonlinear_ops = lr.nonlinear_ops;
+      s.tiles = lr.tiles;
+      s.dram_descriptors = lr.transfers;
+      stats->push_back(s);
+    }
+  }
+  finalize(nc, hw.clock_mhz);
+  return nc;
+}
+
+SystemCResult simulate(const Scenario& sc, const std::vector<LayerPrecision>& precision, const SimOptions& options) {
+  MIXPREC_CHECK(precision.size() == sc.net.layers.size(), "one precision per layer");
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  SystemCResult r;
+  r.result.engine = "systemc";
+  const auto t0 = std::chrono::steady_clock::now();
+  r.result.cost = network_cost(sc.hardware, em, sc.net, precision, sc.phase, &r.layers,
+                               options.trace ? &r.trace_json : nullptr,
+                               "mixprec: " + sc.name + " on " + sc.hardware.name);
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (const auto& lc : r.result.cost.layers)
+    if (!lc.fits)
+      throw SpecError(sc.file, "/hardware/buffers",
+                      "buffers large enough for layer \"" + lc.name + "\" at " +
+                          std::to_string(lc.precision.weight_bits) + "-bit weights",
+                      lc.fail_reason);
+  r.simulated_cycles = r.result.cost.cycles;
+  if (options.baselines)
+    for (const Baseline& b : standard_baselines()) {
+      std::vector<LayerPrecision> uni(sc.net.layers.size(), b.precision);
+      const NetworkCost c = network_cost(sc.hardware, em, sc.net, uni, sc.phase);
+      r.result.baselines.push_back(BaselineResult{b.name, c.fits ? c.energy_uj : 0.0, c.latency_ms});
+    }
+  return r;
+}
+
+}  // namespace mixprec::sim::systemc
