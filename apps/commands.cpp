@@ -1,4 +1,6 @@
 #include "apps/commands.hpp"
+#include "apps/common.hpp"
+#include "apps/registry.hpp"
 
 #include <fstream>
 #include <iostream>
@@ -11,6 +13,8 @@
 #include "core/scenario.hpp"
 #include "sim/cost_json.hpp"
 #include "sim/simulate.hpp"
+#include "sim/systemc/compare.hpp"
+#include "sim/systemc/engine.hpp"
 
 namespace mixprec::app {
 
@@ -27,26 +31,12 @@ struct SimulateOpts {
   std::string format = "table";
   std::string engine = "analytical";
   std::string out;
+  bool compare = false;  // run both engines side by side
+  std::string trace;     // SystemC timeline (Chrome trace-event JSON)
 };
 
 ValidateOpts g_validate;
 SimulateOpts g_simulate;
-
-// Writes to --out atomically, or to stdout.
-void emit(const std::string& text, const std::string& out) {
-  if (out.empty()) {
-    std::cout << text;
-    std::cout.flush();
-  } else {
-    write_file_atomic(out, text);
-    std::cerr << "wrote " << out << "\n";
-  }
-}
-
-std::vector<LayerPrecision> precision_for(const Scenario& sc, const std::string& file) {
-  if (file.empty()) return sc.layer_precision;
-  return resolve_precision(load_precision_file(file), sc.net, file);
-}
 
 int run_validate() {
   for (const auto& f : g_validate.files) {
@@ -58,26 +48,72 @@ int run_validate() {
   return 0;
 }
 
+void write_trace(const std::string& trace_json) {
+  if (g_simulate.trace.empty()) return;
+  write_file_atomic(g_simulate.trace, trace_json);
+  std::cerr << "wrote " << g_simulate.trace << "\n";
+}
+
+nlohmann::json manifest_json() {
+  nlohmann::json m = make_manifest(g_simulate.file, 1);
+  if (!g_simulate.precision.empty()) m["precision_file"] = g_simulate.precision;
+  return m;
+}
+
+int run_compare(const Scenario& sc, const std::vector<LayerPrecision>& prec) {
+  const sim::SimulationResult a = sim::simulate_analytical(sc, prec);
+  sim::systemc::SimOptions opts;
+  opts.trace = !g_simulate.trace.empty();
+  const sim::systemc::SystemCResult s = sim::systemc::simulate(sc, prec, opts);
+  const sim::systemc::Comparison cmp = sim::systemc::compare(a.cost, s.result.cost);
+  if (g_simulate.format == "json") {
+    nlohmann::json j = sim::systemc::comparison_to_json(sc, a, s.result, cmp);
+    j["manifest"] = manifest_json();
+    emit(j.dump(2) + "\n", g_simulate.out);
+  } else if (g_simulate.format == "csv") {
+    emit(sim::systemc::comparison_to_csv(cmp), g_simulate.out);
+  } else {
+    emit(sim::systemc::comparison_to_table(sc, cmp), g_simulate.out);
+  }
+  write_trace(s.trace_json);
+  return 0;
+}
+
 int run_simulate() {
+  // Options that only the SystemC engine can honour are refused, never ignored.
+  if (!g_simulate.trace.empty() && g_simulate.engine != "systemc" && !g_simulate.compare)
+    throw UsageError("--trace needs the SystemC engine (--engine systemc or --compare)");
   Scenario sc = load_scenario(g_simulate.file);
   std::vector<LayerPrecision> prec = precision_for(sc, g_simulate.precision);
-  sim::SimulationResult r = sim::simulate_analytical(sc, prec);
+  if (g_simulate.compare) return run_compare(sc, prec);
+  sim::SimulationResult r;
+  std::string trace_json;
+  if (g_simulate.engine == "systemc") {
+    sim::systemc::SimOptions opts;
+    opts.trace = !g_simulate.trace.empty();
+    sim::systemc::SystemCResult s = sim::systemc::simulate(sc, prec, opts);
+    r = std::move(s.result);
+    trace_json = std::move(s.trace_json);
+  } else {
+    r = sim::simulate_analytical(sc, prec);
+  }
   if (g_simulate.format == "json") {
     nlohmann::json j = sim::network_to_json(sc, r.cost, r.baselines, r.engine);
-    j["manifest"] = make_manifest(g_simulate.file, 1);
-    if (!g_simulate.precision.empty()) j["manifest"]["precision_file"] = g_simulate.precision;
+    j["manifest"] = manifest_json();
     emit(j.dump(2) + "\n", g_simulate.out);
   } else if (g_simulate.format == "csv") {
     emit(sim::network_to_csv(sc.net, r.cost), g_simulate.out);
   } else {
     emit(sim::network_to_table(sc, r.cost, r.baselines, r.engine), g_simulate.out);
   }
+  write_trace(trace_json);
   return 0;
 }
 
 }  // namespace
 
 void register_commands(CLI::App& app) {
+  for (const Command& c : command_registry()) c.setup(app);
   auto* v = app.add_subcommand("validate", "Check scenario files (and optionally a precision file)");
   v->add_option("files", g_validate.files, "Scenario JSON files")->required();
   v->add_option("--precision", g_validate.precision, "Precision file to check against the scenario");
@@ -88,12 +124,21 @@ void register_commands(CLI::App& app) {
                 "Precision file (overrides the scenario's precision section)");
   s->add_option("--format", g_simulate.format, "Output format")
       ->check(CLI::IsMember({"table", "json", "csv"}));
-  s->add_option("--engine", g_simulate.engine, "Cost engine")
-      ->check(CLI::IsMember({"analytical"}));
+  auto* engine = s->add_option("--engine", g_simulate.engine,
+                                "Cost engine: analytical (closed form) or systemc (cycle-approximate model)")
+                     ->check(CLI::IsMember({"analytical", "systemc"}));
   s->add_option("--out", g_simulate.out, "Write the output to this file (atomically)");
+  s->add_flag("--compare", g_simulate.compare,
+              "Run the analytical and SystemC engines and print them side by side with the differences")
+      ->excludes(engine);
+  s->add_option("--trace", g_simulate.trace,
+                "Write the SystemC timeline to this file (Chrome trace-event JSON for Perfetto or "
+                "chrome://tracing); needs --engine systemc or --compare");
 }
 
 int run_selected(CLI::App& app) {
+  for (const Command& c : command_registry())
+    if (app.got_subcommand(c.name)) return c.run();
   if (app.got_subcommand("validate")) return run_validate();
   if (app.got_subcommand("simulate")) return run_simulate();
   throw UsageError("no command given; see mixprec --help");

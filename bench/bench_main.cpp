@@ -1,6 +1,7 @@
 // mixprec_bench: Google Benchmark figures for the hot paths. Run: build/bin/mixprec_bench
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "energy_models/energy_model.hpp"
 #include "sim/analytical.hpp"
 #include "sim/cost_table.hpp"
+#include "search/solver.hpp"
 
 #ifndef MIXPREC_SOURCE_DIR
 #error "MIXPREC_SOURCE_DIR must be defined"
@@ -62,6 +64,40 @@ void BM_NetworkCost(benchmark::State& state) {
   state.SetLabel(std::to_string(options.size()) + " options x " + std::to_string(sc.net.layers.size()) + " layers");
 }
 BENCHMARK(BM_NetworkCost);
+
+// The exact (energy, sensitivity) Pareto front of the default network, 24 options per layer,
+// from precomputed tables. Sensitivities are a synthetic quantization-noise proxy
+// (sqrt(MACs) * (4^-w + 0.5 * 4^-a)): the solver's work depends on the tables' shape, not on
+// where the numbers came from.
+void BM_SearchExact(benchmark::State& state) {
+  const Scenario& sc = default_scenario();
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  const sim::AnalyticalEngine eng(sc.hardware, em);
+  const auto options = sim::candidate_options(sc.search, LayerPrecision{});
+  const sim::CostTable table = sim::build_cost_table(eng, sc.net, options, Phase::Inference);
+  search::SensitivityTable sens;
+  sens.method = "noise_proxy";
+  sens.layers = table.layers;
+  sens.options = options;
+  for (std::size_t l = 0; l < sc.net.layers.size(); ++l) {
+    const double macs = double(eng.layer_cost(sc.net, int(l), options[0], Phase::Inference).macs);
+    for (const auto& o : options)
+      sens.values.push_back(std::sqrt(macs + 1) * (std::pow(4.0, -o.weight_bits) + 0.5 * std::pow(4.0, -o.activation_bits)));
+  }
+  search::Rules rules;
+  const search::Problem prob =
+      search::make_problem(table, sens, sc.net, rules, std::vector<int>(sc.net.layers.size(), 0));
+  std::size_t points = 0;
+  for (auto _ : state) {
+    search::ExactResult r = search::solve_exact(prob, search::Budget{});
+    points = r.front.size();
+    benchmark::DoNotOptimize(points);
+  }
+  state.counters["pareto_points"] = double(points);
+  state.counters["groups"] = double(prob.groups.size());
+  state.SetLabel(std::to_string(options.size()) + " options/layer");
+}
+BENCHMARK(BM_SearchExact)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

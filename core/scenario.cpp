@@ -351,6 +351,41 @@ SearchSpec parse_search(const json& v, const JsonCtx& ctx) {
   s.solver = r.choice_or("solver", "exact", {"exact", "greedy", "random", "evolutionary"});
   s.sensitivity = r.choice_or("sensitivity", "hessian", {"hessian", "measured"});
   s.fixed_layers = r.string_list_or("fixed_layers", {});
+  if (r.has("rules")) {
+    const json& a = r.array("rules");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      ObjectReader o(a[i], ctx, pointer_join("/search/rules", i));
+      SearchSpec::BitRule br;
+      br.match = o.string("match");
+      br.min_weight_bits = o.integer_or("min_weight_bits", 1, kBits);
+      br.max_weight_bits = o.integer_or("max_weight_bits", 32, kBits);
+      br.min_activation_bits = o.integer_or("min_activation_bits", 1, kBits);
+      br.max_activation_bits = o.integer_or("max_activation_bits", 32, kBits);
+      if (br.min_weight_bits > br.max_weight_bits)
+        o.fail("max_weight_bits", ">= min_weight_bits (" + std::to_string(br.min_weight_bits) + ")",
+               std::to_string(br.max_weight_bits));
+      if (br.min_activation_bits > br.max_activation_bits)
+        o.fail("max_activation_bits", ">= min_activation_bits (" + std::to_string(br.min_activation_bits) + ")",
+               std::to_string(br.max_activation_bits));
+      o.finish();
+      s.rules.push_back(br);
+    }
+  }
+  r.accept("rules");
+  if (r.has("ties")) {
+    const json& a = r.array("ties");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string ptr = pointer_join("/search/ties", i);
+      if (!a[i].is_array() || a[i].size() < 2)
+        throw SpecError(ctx.file, ptr, "an array of at least two layer names or patterns", describe_json(a[i]));
+      std::vector<std::string> tie;
+      for (std::size_t k = 0; k < a[i].size(); ++k) tie.push_back(read_string(a[i][k], ctx, pointer_join(ptr, k)));
+      s.ties.push_back(tie);
+    }
+  }
+  r.accept("ties");
+  s.baseline_evaluations = r.integer_or("baseline_evaluations", 2000, kAtLeast1);
+  s.seed = r.integer_or("seed", 1, kNonNeg);
   r.finish();
   return s;
 }
@@ -518,13 +553,18 @@ Scenario parse_scenario(const json& root, const JsonCtx& ctx) {
   // Cross-section validation: build the network and resolve every precision reference.
   s.net = build_network(s.network, ctx.file);
   s.layer_precision = resolve_precision(s.precision, s.net, ctx.file);
-  for (std::size_t i = 0; i < s.search.fixed_layers.size(); ++i) {
-    bool any = false;
-    for (const auto& l : s.net.layers) any = any || glob_match(s.search.fixed_layers[i], l.name);
-    if (!any)
-      throw SpecError(ctx.file, pointer_join("/search/fixed_layers", i), "a layer name or pattern",
-                      "\"" + s.search.fixed_layers[i] + "\", which matches no layer");
-  }
+  auto check_pattern = [&](const std::string& pattern, const std::string& ptr) {
+    for (const auto& l : s.net.layers)
+      if (glob_match(pattern, l.name)) return;
+    throw SpecError(ctx.file, ptr, "a layer name or pattern", "\"" + pattern + "\", which matches no layer");
+  };
+  for (std::size_t i = 0; i < s.search.fixed_layers.size(); ++i)
+    check_pattern(s.search.fixed_layers[i], pointer_join("/search/fixed_layers", i));
+  for (std::size_t i = 0; i < s.search.rules.size(); ++i)
+    check_pattern(s.search.rules[i].match, pointer_join("/search/rules", i) + "/match");
+  for (std::size_t i = 0; i < s.search.ties.size(); ++i)
+    for (std::size_t k = 0; k < s.search.ties[i].size(); ++k)
+      check_pattern(s.search.ties[i][k], pointer_join(pointer_join("/search/ties", i), k));
   return s;
 }
 

@@ -120,6 +120,14 @@ struct SearchSpec {
   std::string solver = "exact";          // exact | greedy | random | evolutionary
   std::string sensitivity = "hessian";   // hessian | measured
   std::vector<std::string> fixed_layers; // names/patterns kept at the default precision
+  struct BitRule {
+    std::string match;  // layer name or pattern
+    int min_weight_bits = 1, max_weight_bits = 32, min_activation_bits = 1, max_activation_bits = 32;
+  };
+  std::vector<BitRule> rules;                 // min/max bits per layer or pattern
+  std::vector<std::vector<std::string>> ties; // layers (names/patterns) that share one option
+  long baseline_evaluations = 2000;           // random / evolutionary search budget
+  int seed = 1;
 };
 
 struct ReportSpec {

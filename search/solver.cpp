@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 
 #include "core/errors.hpp"
@@ -44,8 +45,33 @@ void prune(std::vector<State>& v, const std::vector<int>& dims) {
     v.resize(w);
     return;
   }
-  // k-D: sort by sensitivity (then costs); a state is kept unless an earlier kept one is no
-  // worse in every tracked resource.
+  if (dims.size() == 2) {
+    // Sort by sensitivity; keep a state unless an earlier kept one is no worse in both
+    // resources. The kept set's (d0, d1) staircase answers that in O(log n): the entry with the
+    // largest d0 <= x holds the least d1 among all kept states with d0 <= x.
+    const int d0 = dims[0], d1 = dims[1];
+    std::sort(v.begin(), v.end(), [&](const State& a, const State& b) {
+      if (a.sens != b.sens) return a.sens < b.sens;
+      if (a.cost[d0] != b.cost[d0]) return a.cost[d0] < b.cost[d0];
+      return a.cost[d1] < b.cost[d1];
+    });
+    std::map<double, double> stair;  // d0 -> d1, d1 strictly decreasing in d0
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const double x = v[i].cost[d0], y = v[i].cost[d1];
+      auto it = stair.upper_bound(x);
+      if (it != stair.begin() && std::prev(it)->second <= y) continue;  // dominated
+      v[w++] = v[i];
+      // Insert (x, y) and drop staircase entries it now covers (d0 >= x and d1 >= y).
+      auto pos = stair.lower_bound(x);
+      while (pos != stair.end() && pos->second >= y) pos = stair.erase(pos);
+      stair[x] = y;
+    }
+    v.resize(w);
+    return;
+  }
+  // 3 resources: sort by sensitivity (then costs); a state is kept unless an earlier kept one is
+  // no worse in every tracked resource.
   std::sort(v.begin(), v.end(), [&](const State& a, const State& b) {
     if (a.sens != b.sens) return a.sens < b.sens;
     for (int d : dims)
@@ -94,9 +120,25 @@ std::vector<int> expand_choice(const Problem& p, const std::vector<int>& item_of
 
 ExactResult solve_exact(const Problem& p, const Budget& b) {
   ExactResult res;
+  // A resource needs tracking only if some completion could exceed its budget: when even the
+  // most expensive choice in every group fits, the budget cannot bind (energy is always tracked
+  // for the front). Remaining-minimum bounds drop partial solutions that cannot be completed.
+  const std::size_t G = p.groups.size();
+  std::vector<Costs> rest_min(G + 1, Costs{}), rest_max(G + 1, Costs{});
+  for (std::size_t g = G; g-- > 0;) {
+    for (int r = 0; r < kResources; ++r) {
+      double lo = kInf, hi = 0;
+      for (const Item& it : p.groups[g].items) {
+        lo = std::min(lo, it.cost[r]);
+        hi = std::max(hi, it.cost[r]);
+      }
+      rest_min[g][r] = rest_min[g + 1][r] + lo;
+      rest_max[g][r] = rest_max[g + 1][r] + hi;
+    }
+  }
   std::vector<int> dims{kEnergy};
-  if (b.active(kCycles)) dims.push_back(kCycles);
-  if (b.active(kSize)) dims.push_back(kSize);
+  for (int r : {kCycles, kSize})
+    if (b.active(r) && rest_max[0][r] > b.limit[r]) dims.push_back(r);
   std::vector<std::vector<State>> stages;
   stages.reserve(p.groups.size() + 1);
   stages.push_back({State{Costs{}, 0.0, -1, -1}});
@@ -110,7 +152,9 @@ ExactResult solve_exact(const Problem& p, const Budget& b) {
         State s;
         for (int r = 0; r < kResources; ++r) s.cost[r] = prev[i].cost[r] + items[j].cost[r];
         s.sens = prev[i].sens + items[j].sensitivity;
-        if (exceeds(s.cost, b)) continue;
+        Costs lower = s.cost;
+        for (int r = 0; r < kResources; ++r) lower[r] += rest_min[g + 1][r];
+        if (exceeds(lower, b)) continue;
         s.parent = int(i);
         s.item = int(j);
         next.push_back(s);

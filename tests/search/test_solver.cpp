@@ -18,7 +18,7 @@ Problem random_problem(std::mt19937_64& rng, int groups, int options) {
   for (int g = 0; g < groups; ++g) {
     p.layer_names.push_back("l" + std::to_string(g));
     Group gr;
-    gr.layers = {g};
+    gr.layers.push_back(g);  // (assigning an init list trips a GCC 12 -Wnonnull false positive)
     for (int o = 0; o < options; ++o) {
       // Cheaper options tend to be more sensitive, with noise so that the front is irregular.
       double e = 1 + 9 * u(rng), c = 1 + 9 * u(rng), s = 1 + 9 * u(rng);

@@ -1,0 +1,22 @@
+// Reading and writing search inputs and outputs: sensitivity tables (JSON), the search result
+// (JSON), the Pareto front (CSV), and the chosen precision file.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "search/problem.hpp"
+#include "search/solver.hpp"
+
+namespace mixprec::search {
+
+constexpr int kSensitivityVersion = 1;
+
+// {"mixprec_sensitivity": 1, "method", "checkpoint", "network",
+//  "entries": [{"layer", "format", "weights", "activations", "value"}, ...]}
+// Every (layer, option) pair of `options` for the layers in `net` must have an entry.
+SensitivityTable load_sensitivity(const std::string& path, const Network& net,
+                                  const std::vector<LayerPrecision>& options);
+nlohmann::json sensitivity_to_json(const SensitivityTable& t, const std::string& network_name);
+
+}  // namespace mixprec::search
