@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/gemm.hpp"
 #include "model/init.hpp"
 
 namespace mixprec::model {
@@ -65,7 +66,9 @@ int Conv2d::samples_per_gemm(const Dims& in) const {
   return int(std::min<std::int64_t>(g, std::max(1, in.n)));
 }
 
-// col row (c, ky, kx), columns [0, ho*wo) at stride ld between rows.
+// col row (c, ky, kx), columns [0, ho*wo) at stride ld between rows. Plain loops (no
+// std::copy/fill calls per output row): rows are short (wo = 2..16 here) and the compiler
+// vectorizes the loops.
 void Conv2d::im2col(const float* x, const Dims& in, float* col, std::int64_t ld) const {
   const int ho = (in.h + 2 * opt_.padding - opt_.kernel_h) / opt_.stride + 1;
   const int wo = (in.w + 2 * opt_.padding - opt_.kernel_w) / opt_.stride + 1;
@@ -81,17 +84,17 @@ void Conv2d::im2col(const float* x, const Dims& in, float* col, std::int64_t ld)
         valid_range(in.w, wo, s, p, kx, ox_lo, ox_hi);
         float* dst = col + row * ld;
         std::fill(dst, dst + std::int64_t(oy_lo) * wo, 0.0f);
+        const int off = kx - p;  // input column = ox * s + off, >= 0 for ox >= ox_lo
         for (int oy = oy_lo; oy < oy_hi; ++oy) {
-          float* d = dst + std::int64_t(oy) * wo;
-          const float* src = plane + std::int64_t(oy * s - p + ky) * in.w;
-          const int off = kx - p;  // input column = ox * s + off, >= 0 for ox >= ox_lo
-          std::fill(d, d + ox_lo, 0.0f);
+          float* __restrict d = dst + std::int64_t(oy) * wo;
+          const float* __restrict src = plane + std::int64_t(oy * s - p + ky) * in.w + off;
+          for (int ox = 0; ox < ox_lo; ++ox) d[ox] = 0.0f;
           if (s == 1) {
-            std::copy(src + ox_lo + off, src + ox_hi + off, d + ox_lo);
+            for (int ox = ox_lo; ox < ox_hi; ++ox) d[ox] = src[ox];
           } else {
-            for (int ox = ox_lo; ox < ox_hi; ++ox) d[ox] = src[ox * s + off];
+            for (int ox = ox_lo; ox < ox_hi; ++ox) d[ox] = src[ox * s];
           }
-          std::fill(d + ox_hi, d + wo, 0.0f);
+          for (int ox = ox_hi; ox < wo; ++ox) d[ox] = 0.0f;
         }
         std::fill(dst + std::int64_t(oy_hi) * wo, dst + std::int64_t(ho) * wo, 0.0f);
       }
@@ -118,7 +121,11 @@ void Conv2d::col2im(const float* col, std::int64_t ld, const Dims& in, float* dx
           const float* sr = src_row + std::int64_t(oy) * wo;
           float* d = plane + std::int64_t(oy * s - p + ky) * in.w;
           const int off = kx - p;
-          for (int ox = ox_lo; ox < ox_hi; ++ox) d[ox * s + off] += sr[ox];
+          if (s == 1) {
+            for (int ox = ox_lo; ox < ox_hi; ++ox) d[ox + off] += sr[ox];
+          } else {
+            for (int ox = ox_lo; ox < ox_hi; ++ox) d[ox * s + off] += sr[ox];
+          }
         }
       }
     }
@@ -135,26 +142,23 @@ void Conv2d::forward_one(const Tensor& x, Tensor& y) {
   const std::int64_t cout_g = opt_.out_channels / groups;
   const std::int64_t k_g = std::int64_t(opt_.in_channels / groups) * opt_.kernel_h * opt_.kernel_w;
   const std::int64_t ckk = k_g * groups;
-  const ConstMatrixMap wmat(weight_.value.data(), opt_.out_channels, k_g);
   const int per_gemm = samples_per_gemm(in);
 
   for (int s0 = 0; s0 < in.n; s0 += per_gemm) {
     const int g = std::min(per_gemm, in.n - s0);
     const std::int64_t cols = g * hwo;
-    col_.resize(size_t(ckk * cols));
+    if (col_.size() < size_t(ckk * cols)) col_.resize(size_t(ckk * cols));
     for (int s = 0; s < g; ++s)
       im2col(x.data() + (s0 + s) * in.per_sample(), in, col_.data() + s * hwo, cols);
     // One sample: the GEMM writes straight into y; several: into out_, then scattered.
     float* out = y.data() + std::int64_t(s0) * od.per_sample();
     if (g > 1) {
-      out_.resize(size_t(opt_.out_channels * cols));
+      if (out_.size() < size_t(opt_.out_channels * cols)) out_.resize(size_t(opt_.out_channels * cols));
       out = out_.data();
     }
-    for (int grp = 0; grp < groups; ++grp) {
-      MatrixMap(out + grp * cout_g * cols, cout_g, cols).noalias() =
-          wmat.middleRows(grp * cout_g, cout_g) *
-          ConstMatrixMap(col_.data() + grp * k_g * cols, k_g, cols);
-    }
+    for (int grp = 0; grp < groups; ++grp)
+      sgemm(false, false, cout_g, cols, k_g, weight_.value.data() + grp * cout_g * k_g, k_g,
+            col_.data() + grp * k_g * cols, cols, 0.0f, out + grp * cout_g * cols, cols);
     if (g > 1) {
       for (int s = 0; s < g; ++s)
         for (int co = 0; co < opt_.out_channels; ++co)
@@ -182,8 +186,6 @@ void Conv2d::backward_one(const Tensor& dy, Tensor* dx) {
   const std::int64_t cout_g = opt_.out_channels / groups;
   const std::int64_t k_g = std::int64_t(opt_.in_channels / groups) * opt_.kernel_h * opt_.kernel_w;
   const std::int64_t ckk = k_g * groups;
-  const ConstMatrixMap wmat(weight_.value.data(), opt_.out_channels, k_g);
-  MatrixMap dw(weight_.grad.data(), opt_.out_channels, k_g);
 
   if (opt_.bias) {
     float* db = bias_.grad.data();
@@ -203,12 +205,12 @@ void Conv2d::backward_one(const Tensor& dy, Tensor* dx) {
   for (int s0 = 0; s0 < in.n; s0 += per_gemm) {
     const int g = std::min(per_gemm, in.n - s0);
     const std::int64_t cols = g * hwo;
-    col_.resize(size_t(ckk * cols));
+    if (col_.size() < size_t(ckk * cols)) col_.resize(size_t(ckk * cols));
     for (int s = 0; s < g; ++s)
       im2col(x_.data() + (s0 + s) * in.per_sample(), in, col_.data() + s * hwo, cols);
     const float* dout = dy.data() + std::int64_t(s0) * od.per_sample();
     if (g > 1) {
-      out_.resize(size_t(opt_.out_channels * cols));
+      if (out_.size() < size_t(opt_.out_channels * cols)) out_.resize(size_t(opt_.out_channels * cols));
       for (int s = 0; s < g; ++s)
         for (int co = 0; co < opt_.out_channels; ++co)
           std::copy_n(dy.data() + std::int64_t(s0 + s) * od.per_sample() + co * hwo, hwo,
@@ -216,11 +218,14 @@ void Conv2d::backward_one(const Tensor& dy, Tensor* dx) {
       dout = out_.data();
     }
     for (int grp = 0; grp < groups; ++grp) {
-      const ConstMatrixMap dout_g(dout + grp * cout_g * cols, cout_g, cols);
-      MatrixMap col_g(col_.data() + grp * k_g * cols, k_g, cols);
-      dw.middleRows(grp * cout_g, cout_g).noalias() += dout_g * col_g.transpose();
-      // col_g is no longer needed: reuse it for d(col).
-      if (dx) col_g.noalias() = wmat.middleRows(grp * cout_g, cout_g).transpose() * dout_g;
+      const float* dout_g = dout + grp * cout_g * cols;
+      float* col_g = col_.data() + grp * k_g * cols;
+      const float* w_g = weight_.value.data() + grp * cout_g * k_g;
+      // dW_g += dout_g col_g^T
+      sgemm(false, true, cout_g, k_g, cols, dout_g, cols, col_g, cols, 1.0f,
+            weight_.grad.data() + grp * cout_g * k_g, k_g);
+      // col_g is no longer needed: reuse it for d(col) = W_g^T dout_g.
+      if (dx) sgemm(true, false, k_g, cols, cout_g, w_g, k_g, dout_g, cols, 0.0f, col_g, cols);
     }
     if (dx) {
       for (int s = 0; s < g; ++s)

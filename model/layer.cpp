@@ -9,6 +9,7 @@ const char* to_string(ParamRole r) {
     case ParamRole::Bias: return "bias";
     case ParamRole::NormScale: return "norm_scale";
     case ParamRole::NormShift: return "norm_shift";
+    case ParamRole::QuantStep: return "quant_step";
   }
   return "?";
 }

@@ -23,7 +23,8 @@ namespace mixprec::model {
 
 // What a parameter is, so quantizers pick the right bitwidth (LayerPrecision::weight_bits,
 // recurrent_weight_bits, ...) and optimizers skip decay on biases and norm parameters.
-enum class ParamRole { Weight, RecurrentWeight, Bias, NormScale, NormShift };
+// QuantStep: a learned quantizer step size (LSQ, model/quant.hpp).
+enum class ParamRole { Weight, RecurrentWeight, Bias, NormScale, NormShift, QuantStep };
 const char* to_string(ParamRole r);
 
 struct Param {

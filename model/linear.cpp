@@ -1,5 +1,6 @@
 #include "model/linear.hpp"
 
+#include "model/gemm.hpp"
 #include "model/init.hpp"
 
 namespace mixprec::model {
@@ -39,23 +40,21 @@ void Linear::forward_one(const Tensor& x, Tensor& y) {
   y.resize(output_dims(x.dims()));
   x_.assign(x);
   const std::int64_t rows = x.size() / opt_.in_features;
-  const ConstMatrixMap w(weight_.value.data(), opt_.out_features, opt_.in_features);
-  MatrixMap out = y.matrix(rows, opt_.out_features);
-  out.noalias() = x.matrix(rows, opt_.in_features) * w.transpose();
-  if (opt_.bias) out.rowwise() += bias_.value.vec().transpose();
+  const std::int64_t in = opt_.in_features, out_f = opt_.out_features;
+  sgemm(false, true, rows, out_f, in, x.data(), in, weight_.value.data(), in, 0.0f, y.data(), out_f);
+  if (opt_.bias) y.matrix(rows, out_f).rowwise() += bias_.value.vec().transpose();
 }
 
 void Linear::backward_one(const Tensor& dy, Tensor* dx) {
   MIXPREC_CHECK(dy.dims() == output_dims(x_.dims()), name() + ": dy " + dy.dims().str());
   const std::int64_t rows = x_.size() / opt_.in_features;
-  const ConstMatrixMap g = dy.matrix(rows, opt_.out_features);
-  MatrixMap dw(weight_.grad.data(), opt_.out_features, opt_.in_features);
-  dw.noalias() += g.transpose() * x_.matrix(rows, opt_.in_features);
-  if (opt_.bias) bias_.grad.vec() += g.colwise().sum().transpose();
+  const std::int64_t in = opt_.in_features, out_f = opt_.out_features;
+  // dW += dy^T x;  dx = dy W
+  sgemm(true, false, out_f, in, rows, dy.data(), out_f, x_.data(), in, 1.0f, weight_.grad.data(), in);
+  if (opt_.bias) bias_.grad.vec() += dy.matrix(rows, out_f).colwise().sum().transpose();
   if (dx) {
     dx->resize(x_.dims());
-    const ConstMatrixMap w(weight_.value.data(), opt_.out_features, opt_.in_features);
-    dx->matrix(rows, opt_.in_features).noalias() = g * w;
+    sgemm(false, false, rows, in, out_f, dy.data(), out_f, weight_.value.data(), in, 0.0f, dx->data(), in);
   }
 }
 

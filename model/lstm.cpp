@@ -1,5 +1,6 @@
 #include "model/lstm.hpp"
 
+#include "model/gemm.hpp"
 #include "model/init.hpp"
 
 namespace mixprec::model {
@@ -114,13 +115,15 @@ void Lstm::forward_direction(Direction& d, bool reverse) {
   d.tanh_c.resize(rows, H);
   d.h.resize(rows, H);
   // Input contributions of all steps in one GEMM; the recurrence adds h_{t-1} W_hh^T per step.
-  d.gates.noalias() = xt_ * w_ih.transpose();
+  sgemm(false, true, rows, 4 * H, opt_.input_size, xt_.data(), opt_.input_size, d.w_ih.value.data(), opt_.input_size, 0.0f, d.gates.data(), 4 * H);
   if (opt_.bias) d.gates.rowwise() += d.b.value.vec().transpose();
   for (int k = 0; k < T; ++k) {
     const int t = reverse ? T - 1 - k : k;
     const int prev = reverse ? t + 1 : t - 1;
     auto a = d.gates.middleRows(std::int64_t(t) * B, B);
-    if (k > 0) a.noalias() += d.h.middleRows(std::int64_t(prev) * B, B) * w_hh.transpose();
+    if (k > 0)
+      sgemm(false, true, B, 4 * H, H, d.h.data() + std::int64_t(prev) * B * H, H, d.w_hh.value.data(), H, 1.0f,
+            a.data(), 4 * H);
     a.leftCols(2 * H).array() = a.leftCols(2 * H).array().logistic();
     a.middleCols(2 * H, H).array() = a.middleCols(2 * H, H).array().tanh();
     a.rightCols(H).array() = a.rightCols(H).array().logistic();
@@ -201,22 +204,25 @@ void Lstm::backward_direction(Direction& d, bool reverse, const Tensor& dy, bool
       }
     }
     dc_next_.swap(dc_);
-    if (k > 0) dh_next_.noalias() = da_.middleRows(r0, B) * w_hh;
+    if (k > 0)
+      sgemm(false, false, B, H, 4 * H, da_.data() + r0 * 4 * H, 4 * H, d.w_hh.value.data(), H, 0.0f,
+            dh_next_.data(), H);
   }
 
   MatrixMap dw_hh(d.w_hh.grad.data(), 4 * H, H);
   if (T > 1) {
     const std::int64_t n = std::int64_t(T - 1) * B;
     // Step t's gate gradients pair with h of its predecessor step.
-    if (!reverse)
-      dw_hh.noalias() += da_.bottomRows(n).transpose() * d.h.topRows(n);
-    else
-      dw_hh.noalias() += da_.topRows(n).transpose() * d.h.bottomRows(n);
+    // Step t's gate gradients pair with h of its predecessor step.
+    const float* da_rows = da_.data() + (reverse ? 0 : std::int64_t(B) * 4 * H);
+    const float* h_rows = d.h.data() + (reverse ? std::int64_t(B) * H : 0);
+    sgemm(true, false, 4 * H, H, n, da_rows, 4 * H, h_rows, H, 1.0f, dw_hh.data(), H);
   }
-  MatrixMap dw_ih(d.w_ih.grad.data(), 4 * H, opt_.input_size);
-  dw_ih.noalias() += da_.transpose() * xt_;
+  const int F = opt_.input_size;
+  sgemm(true, false, 4 * H, F, rows, da_.data(), 4 * H, xt_.data(), F, 1.0f, d.w_ih.grad.data(), F);
   if (opt_.bias) d.b.grad.vec() += da_.colwise().sum().transpose();
-  if (need_dx) dxt_.noalias() += da_ * w_ih;
+  if (need_dx)
+    sgemm(false, false, rows, F, 4 * H, da_.data(), 4 * H, d.w_ih.value.data(), F, 1.0f, dxt_.data(), F);
 }
 
 }  // namespace mixprec::model

@@ -78,6 +78,19 @@ void AdamW::step() {
   }
 }
 
+std::vector<Eigen::VectorXf*> Sgd::state() {
+  std::vector<Eigen::VectorXf*> out;
+  for (auto& v : velocity_) out.push_back(&v);
+  return out;
+}
+
+std::vector<Eigen::VectorXf*> AdamW::state() {
+  std::vector<Eigen::VectorXf*> out;
+  for (auto& m : m_) out.push_back(&m);
+  for (auto& v : v_) out.push_back(&v);
+  return out;
+}
+
 double global_grad_norm(const std::vector<Param*>& params) {
   double sq = 0;
   for (const Param* p : params) {

@@ -20,6 +20,10 @@ class Optimizer {
   double lr() const { return lr_; }
   long long steps() const { return steps_; }
   const std::vector<Param*>& params() const { return params_; }
+  // Internal state in a fixed order (momentum buffers, moments), for checkpoints; restoring it
+  // and steps() resumes the optimizer exactly.
+  virtual std::vector<Eigen::VectorXf*> state() = 0;
+  void set_steps(long long s) { steps_ = s; }
 
  protected:
   std::vector<Param*> params_;
@@ -46,6 +50,7 @@ class Sgd final : public Optimizer {
   Sgd(std::vector<Param*> params, const SgdOptions& opt);
   const char* kind() const override { return "sgd"; }
   void step() override;
+  std::vector<Eigen::VectorXf*> state() override;
   const SgdOptions& options() const { return opt_; }
 
  private:
@@ -73,6 +78,7 @@ class AdamW final : public Optimizer {
   AdamW(std::vector<Param*> params, const AdamWOptions& opt);
   const char* kind() const override { return "adamw"; }
   void step() override;
+  std::vector<Eigen::VectorXf*> state() override;
   const AdamWOptions& options() const { return opt_; }
 
  private:

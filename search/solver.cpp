@@ -147,8 +147,9 @@ ExactResult solve_exact(const Problem& p, const Budget& b) {
     const auto& items = p.groups[g].items;
     std::vector<State> next;
     next.reserve(prev.size() * items.size());
-    for (std::size_t i = 0; i < prev.size(); ++i)
-      for (std::size_t j = 0; j < items.size(); ++j) {
+    // Item-major: each item's candidates come out in prev's (energy, sensitivity) order.
+    for (std::size_t j = 0; j < items.size(); ++j)
+      for (std::size_t i = 0; i < prev.size(); ++i) {
         State s;
         for (int r = 0; r < kResources; ++r) s.cost[r] = prev[i].cost[r] + items[j].cost[r];
         s.sens = prev[i].sens + items[j].sensitivity;
@@ -160,7 +161,38 @@ ExactResult solve_exact(const Problem& p, const Budget& b) {
         next.push_back(s);
       }
     res.states += long(prev.size() * items.size());
-    prune(next, dims);
+    if (dims.size() == 1) {
+      // prev is sorted by (energy, sensitivity), so each item's candidates already are: merge
+      // the per-item runs (pairwise, log2(items) rounds) instead of sorting, then sweep.
+      auto less = [](const State& a, const State& c) {
+        return a.cost[kEnergy] != c.cost[kEnergy] ? a.cost[kEnergy] < c.cost[kEnergy] : a.sens < c.sens;
+      };
+      std::vector<std::size_t> bounds{0};
+      for (std::size_t k = 1; k < next.size(); ++k)
+        if (next[k].item != next[k - 1].item) bounds.push_back(k);
+      bounds.push_back(next.size());
+      std::vector<State> tmp(next.size());
+      while (bounds.size() > 2) {
+        std::vector<std::size_t> nb{0};
+        for (std::size_t r = 0; r + 1 < bounds.size(); r += 2) {
+          const std::size_t lo = bounds[r], mid = bounds[r + 1], hi = r + 2 < bounds.size() ? bounds[r + 2] : mid;
+          std::merge(next.begin() + lo, next.begin() + mid, next.begin() + mid, next.begin() + hi, tmp.begin() + lo, less);
+          nb.push_back(hi);
+        }
+        next.swap(tmp);
+        bounds.swap(nb);
+      }
+      std::size_t w = 0;
+      double best = kInf;
+      for (std::size_t k = 0; k < next.size(); ++k)
+        if (next[k].sens < best) {
+          best = next[k].sens;
+          next[w++] = next[k];
+        }
+      next.resize(w);
+    } else {
+      prune(next, dims);
+    }
     res.max_front = std::max(res.max_front, next.size());
     stages.push_back(std::move(next));
     if (stages.back().empty()) break;  // nothing fits the budget

@@ -2,6 +2,8 @@
 #pragma once
 #include <string>
 
+#include <unistd.h>
+
 #include "core/scenario.hpp"
 
 namespace mixprec::test {

@@ -1,5 +1,6 @@
 #include "sim/systemc/engine.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -30,8 +31,11 @@ using model::Job;
 using model::JobConfig;
 using model::LayerRun;
 
-int g_elaborations = 0;
-std::int64_t g_jobs = 0;
+// The DMA moves at most this many bytes before the channel passes to the next requester.
+constexpr std::int64_t kDescriptorBytes = 2048;
+
+std::atomic<int> g_elaborations{0};
+std::atomic<std::int64_t> g_jobs{0};
 
 // The process's one elaborated model. Built on first use (setting the environment before the
 // kernel prints anything) and never destroyed: the kernel's global context outlives static
@@ -69,6 +73,9 @@ class Simulator {
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     top_ = new model::Accelerator("mixprec_accelerator");
     ++g_elaborations;
+    // Trace timestamps read sc_time values as picoseconds: the default resolution.
+    MIXPREC_CHECK(sc_core::sc_get_time_resolution() == sc_core::sc_time(1, sc_core::SC_PS),
+                  "SystemC time resolution is 1 ps");
   }
 
   [[noreturn]] void fail(const std::string& why) {
@@ -88,15 +95,14 @@ JobConfig job_config(const HardwareSpec& hw, double bytes_per_cycle) {
   c.dram_latency = sc_core::sc_time(hw.dram.latency_ns, sc_core::SC_NS);
   c.burst_bytes = hw.dram.burst_bytes;
   c.burst_time = c.cycle * (double(hw.dram.burst_bytes) / bytes_per_cycle);
-  c.descriptor_bursts = std::max<std::int64_t>(1, kSliceBytes / hw.dram.burst_bytes);
+  c.descriptor_bursts = std::max<std::int64_t>(1, kDescriptorBytes / hw.dram.burst_bytes);
   auto slot = [](const BufferSpec& b) { return b.size_bytes() * 8.0 * (b.double_buffered ? 0.5 : 1.0); };
   const bool dbuf = hw.weight_buffer.double_buffered && hw.input_buffer.double_buffered;
   c.operand_slots = dbuf ? 2 : 1;
   c.output_slots = hw.output_buffer.double_buffered ? 2 : 1;
-  c.stream_slots = hw.input_buffer.double_buffered ? 2 : 1;
   c.weight_slot_bits = slot(hw.weight_buffer);
   c.input_slot_bits = slot(hw.input_buffer);
-  c.stream_slot_bits = slot(hw.input_buffer);
+  c.stream_buffer_bits = slot(hw.input_buffer);
   return c;
 }
 
@@ -123,6 +129,9 @@ NetworkCost network_cost(const HardwareSpec& hw, const energy::EnergyModel& em, 
     plans.push_back(plan_layer(eng, net, work, nc.layers[i]));
   }
 
+  // The model (and the kernel, with its banner disabled) exists before any SystemC value does.
+  std::lock_guard<std::mutex> lock(Simulator::mutex());
+  Simulator& sim = Simulator::instance();
   Job job;
   job.config = job_config(hw, eng.dram_bytes_per_cycle());
   job.plans = &plans;
@@ -132,23 +141,18 @@ NetworkCost network_cost(const HardwareSpec& hw, const energy::EnergyModel& em, 
     job.layers[i].plan = &plans[i];
     job.layers[i].index = static_cast<int>(i);
   }
-  {
-    std::lock_guard<std::mutex> lock(Simulator::mutex());
-    Simulator& sim = Simulator::instance();
-    std::unique_ptr<TraceRecorder> rec;
-    if (trace_json) {
-      rec = std::make_unique<TraceRecorder>(sc_core::sc_time_stamp().to_seconds() * 1e12);
-      job.trace = rec.get();
-    }
-    sim.run(job);
-    if (trace_json) {
-      std::vector<std::string> names;
-      for (const Layer& l : net.layers) names.push_back(l.name);
-      *trace_json = rec->to_json(names, trace_title);
-    }
+  std::unique_ptr<TraceRecorder> rec;
+  if (trace_json) {
+    rec = std::make_unique<TraceRecorder>(sc_core::sc_time_stamp().to_double());
+    job.trace = rec.get();
+  }
+  sim.run(job);
+  if (trace_json) {
+    std::vector<std::string> names;
+    for (const Layer& l : net.layers) names.push_back(l.name);
+    *trace_json = rec->to_json(names, trace_title);
   }
 
-  const double cycle_ps = job.config.cycle.to_seconds() * 1e12;
   for (std::size_t i = 0; i < plans.size(); ++i) {
     const LayerPlan& p = plans[i];
     const LayerRun& lr = job.layers[i];
@@ -163,7 +167,7 @@ NetworkCost network_cost(const HardwareSpec& hw, const energy::EnergyModel& em, 
     MIXPREC_CHECK(std::fabs(lr.compute - p.compute_cycles) <= 1e-6 * std::max(1.0, p.compute_cycles),
                   where + "PE busy cycles differ from the plan");
 
-    const double cycles = (lr.end - lr.begin).to_seconds() * 1e12 / cycle_ps;
+    const double cycles = (lr.end - lr.begin) / job.config.cycle;
     const double ideal = lc.utilization * lc.cycles;  // MAC cycles at full array throughput
     lc.cycles = cycles;
     lc.compute_cycles = lr.compute;

@@ -18,7 +18,9 @@ constexpr std::size_t kStackBytes = 256 * 1024;
 // elements are rounded up per tile.
 constexpr double kSlotSlackBits = 64;
 
-double ps(const sc_time& t) { return t.to_seconds() * 1e12; }
+// Simulated time in picoseconds: the kernel's default resolution, which mixprec never changes
+// (checked when the model is built).
+double ps(const sc_time& t) { return t.to_double(); }
 
 std::string describe(const char* what, const LayerRun* lr) {
   std::ostringstream s;
@@ -112,6 +114,30 @@ void SlotBuffer::release(const sc_time& contention) {
   freed_.notify();
 }
 
+// --- RingBuffer -------------------------------------------------------------------------------
+
+RingBuffer::RingBuffer(sc_core::sc_module_name name) : sc_module(name) {}
+
+void RingBuffer::configure(double capacity_bits) {
+  if (used_bits_ != 0) SC_REPORT_ERROR(kIdBuffer, (std::string(name()) + ": reconfigured while holding data").c_str());
+  capacity_bits_ = std::max<std::int64_t>(1, static_cast<std::int64_t>(capacity_bits));
+}
+
+std::int64_t RingBuffer::clamp(std::int64_t bits) const { return std::min(bits, capacity_bits_); }
+
+void RingBuffer::reserve(std::int64_t bits) {
+  const std::int64_t need = clamp(bits);
+  while (used_bits_ + need > capacity_bits_) sc_core::wait(freed_);
+  used_bits_ += need;
+}
+
+void RingBuffer::free(std::int64_t bits) {
+  const std::int64_t give = clamp(bits);
+  if (give > used_bits_) SC_REPORT_ERROR(kIdBuffer, (std::string(name()) + ": freed more than it holds").c_str());
+  used_bits_ -= give;
+  freed_.notify();
+}
+
 // --- Dma --------------------------------------------------------------------------------------
 
 Dma::Dma(sc_core::sc_module_name name) : sc_module(name) {
@@ -199,7 +225,7 @@ void Dma::stream_thread() {
     }
     std::int64_t bits = 0;
     for (std::int64_t b : c.op->read_bits) bits += b;
-    stream_buffer->acquire(bits, 0);
+    stream_buffer->reserve(bits);
     const sc_time begin = sc_time_stamp();
     sc_time contention = SC_ZERO_TIME;
     for (std::size_t t = 0; t < kTensors; ++t)
@@ -342,7 +368,7 @@ void NonlinearUnit::run() {
                                          : std::string("slice"),
                 begin, sc_time_stamp(), c.op->step, 0, c.op->cycles);
     lr.nonlinear_ops += c.op->ops;
-    if (c.releases_stream_slot) stream_buffer->release(SC_ZERO_TIME);
+    if (c.frees_stream_bits > 0) stream_buffer->free(c.frees_stream_bits);
     if (c.gives_hidden) hidden_out.write(static_cast<int>(c.seq));
     bool writes = false;
     for (std::int64_t b : c.op->write_bits) writes = writes || b > 0;
@@ -440,9 +466,7 @@ void Controller::run_phase(PhaseRun& ph) {
   }
   ph.outstanding = expected;
 
-  auto has_reads = [](const NonlinearOp& op) {
-    return op.read_bits[0] > 0 || op.read_bits[1] > 0 || op.read_bits[2] > 0;
-  };
+  auto read_bits = [](const NonlinearOp& op) { return op.read_bits[0] + op.read_bits[1] + op.read_bits[2]; };
   auto issue_nl = [&](std::size_t j, bool waits_gates) {
     const NonlinearOp& op = pp.nl[j];
     NlCmd n;
@@ -450,16 +474,14 @@ void Controller::run_phase(PhaseRun& ph) {
     n.phase = &ph;
     n.seq = ++seq_;
     n.waits_gates = waits_gates;
+    n.waits_stream = read_bits(op) > 0;
     if (pp.kind == PhaseKind::Recurrent) {
       // A step's slice of the input projection is read once, before its first direction, and
       // stays until its last direction is done.
-      const std::size_t first = j - static_cast<std::size_t>(op.group);
-      n.waits_stream = has_reads(op);
-      n.releases_stream_slot = op.group == pp.groups - 1 && has_reads(pp.nl[first]);
       n.gives_hidden = op.step < pp.steps - 1;
+      if (op.group == pp.groups - 1) n.frees_stream_bits = read_bits(pp.nl[j - static_cast<std::size_t>(op.group)]);
     } else {
-      n.waits_stream = has_reads(op);
-      n.releases_stream_slot = n.waits_stream;
+      n.frees_stream_bits = read_bits(op);
     }
     if (n.waits_stream) {
       StreamCmd s;
@@ -567,7 +589,7 @@ void Accelerator::run(Job& job) {
   dram_.configure(cfg);
   operands_.configure(cfg.operand_slots, cfg.weight_slot_bits, cfg.input_slot_bits);
   outputs_.configure(cfg.output_slots, 0, 0);
-  streams_.configure(cfg.stream_slots, cfg.stream_slot_bits, 0);
+  streams_.configure(cfg.stream_buffer_bits);
   pe_.configure(cfg);
   nl_.configure(cfg);
   ctrl_.submit(job);

@@ -7,9 +7,9 @@
 //       └──NlCmd──────────────────────────────────────────► NonlinearUnit ──StoreCmd──► Dma.nl_store
 //
 // Approximately timed: processes advance by whole transfers (DMA descriptors) and whole tiles
-// with wait(sc_time); modules hand work to each other through sc_fifo channels; the operand,
-// output and stream buffers are slot channels (two slots when double-buffered: the DMA stages
-// tile i+1 while the PE array computes tile i). Every module's constructor only wires; timing
+// with wait(sc_time); modules hand work to each other through sc_fifo channels; the operand and
+// output buffers are slot channels (two slots when double-buffered: the DMA stages tile i+1 while the PE array computes tile i), the stream buffer a ring of slices the DMA
+// prefetches as far ahead as its space allows. Every module's constructor only wires; timing
 // comes from the job (configure()), so one elaborated model serves every design point.
 #pragma once
 #include <array>
@@ -41,8 +41,8 @@ struct JobConfig {
   sc_time burst_time;            // one burst over the channel (burst bytes / bandwidth)
   std::int64_t burst_bytes = 64;
   std::int64_t descriptor_bursts = 32;  // bursts the DMA moves before yielding the channel
-  int operand_slots = 2, output_slots = 2, stream_slots = 2;
-  double weight_slot_bits = 0, input_slot_bits = 0, stream_slot_bits = 0;
+  int operand_slots = 2, output_slots = 2;
+  double weight_slot_bits = 0, input_slot_bits = 0, stream_buffer_bits = 0;
 };
 
 enum class Engine { PeArray, Nonlinear };
@@ -117,7 +117,8 @@ struct NlCmd {
   const NonlinearOp* op = nullptr;
   PhaseRun* phase = nullptr;
   std::int64_t seq = 0;
-  bool waits_gates = false, waits_stream = false, gives_hidden = false, releases_stream_slot = false;
+  bool waits_gates = false, waits_stream = false, gives_hidden = false;
+  std::int64_t frees_stream_bits = 0;  // stream-buffer space freed after the op
 };
 std::ostream& operator<<(std::ostream& os, const LoadCmd& c);
 std::ostream& operator<<(std::ostream& os, const TileCmd& c);
@@ -144,6 +145,15 @@ class SlotIf : public virtual sc_core::sc_interface {
  public:
   virtual sc_time acquire(std::int64_t bits_first, std::int64_t bits_second) = 0;
   virtual void release(const sc_time& contention) = 0;
+};
+
+// A buffer used as a ring of variable-size slices (the stream buffer: elementwise operands and
+// LSTM input-projection slices). Contract: reserve() blocks until `bits` are free; a slice
+// larger than the whole buffer streams through it and is modelled as occupying all of it.
+class SpaceIf : public virtual sc_core::sc_interface {
+ public:
+  virtual void reserve(std::int64_t bits) = 0;
+  virtual void free(std::int64_t bits) = 0;
 };
 
 class CompletionIf : public virtual sc_core::sc_interface {
@@ -181,10 +191,24 @@ class SlotBuffer : public sc_core::sc_module, public SlotIf {
   sc_core::sc_event freed_;
 };
 
+class RingBuffer : public sc_core::sc_module, public SpaceIf {
+ public:
+  explicit RingBuffer(sc_core::sc_module_name name);
+  void configure(double capacity_bits);
+  void reserve(std::int64_t bits) override;
+  void free(std::int64_t bits) override;
+
+ private:
+  std::int64_t clamp(std::int64_t bits) const;
+  std::int64_t capacity_bits_ = 0, used_bits_ = 0;
+  sc_core::sc_event freed_;
+};
+
 class Dma : public sc_core::sc_module {
  public:
   sc_core::sc_port<DramIf> dram;
-  sc_core::sc_port<SlotIf> operand_buffer, output_buffer, stream_buffer;
+  sc_core::sc_port<SlotIf> operand_buffer, output_buffer;
+  sc_core::sc_port<SpaceIf> stream_buffer;
   sc_core::sc_port<CompletionIf> done;
   sc_core::sc_fifo_in<LoadCmd> load_in;
   sc_core::sc_fifo_out<Ready> staged_out;          // to the PE array
@@ -231,7 +255,7 @@ class NonlinearUnit : public sc_core::sc_module {
   sc_core::sc_fifo_in<int> gates_in;
   sc_core::sc_fifo_out<int> hidden_out;
   sc_core::sc_fifo_out<StoreCmd> store_out;
-  sc_core::sc_port<SlotIf> stream_buffer;
+  sc_core::sc_port<SpaceIf> stream_buffer;
   sc_core::sc_port<CompletionIf> done;
 
   SC_HAS_PROCESS(NonlinearUnit);
@@ -282,7 +306,8 @@ class Accelerator : public sc_core::sc_module {
   sc_core::sc_fifo<NlCmd> nl_q_;
   sc_core::sc_fifo<int> gates_q_, hidden_q_;
   DramChannel dram_;
-  SlotBuffer operands_, outputs_, streams_;
+  SlotBuffer operands_, outputs_;
+  RingBuffer streams_;
   Dma dma_;
   PeArray pe_;
   NonlinearUnit nl_;

@@ -76,9 +76,11 @@ struct LayerPlan {
   double compute_cycles = 0, fill_cycles = 0, nonlinear_cycles = 0;
 };
 
-// Largest slice the DMA moves in one descriptor and the most slices one elementwise layer is cut
-// into: the streaming granule of the nonlinear unit (see plan.cpp).
-constexpr std::int64_t kSliceBytes = 2048;
+// Streaming granule of the nonlinear unit: an elementwise layer's operands arrive in slices of
+// at most kSliceBytes (four 64-byte bursts), so the unit starts after the first slice rather than
+// the whole operand; large layers use at most kMaxSlices slices (bigger ones, still within half
+// an input-buffer slot).
+constexpr std::int64_t kSliceBytes = 256;
 constexpr std::int64_t kMaxSlices = 256;
 
 // Lays out one layer. `analytical` is the analytical engine's record of the same work (from
