@@ -1,75 +1,12 @@
 #include "model/batchnorm2d.hpp"
 
+#include "model/reduce.hpp"
+
 #include <algorithm>
 #include <cmath>
 
 namespace mixprec::model {
 
-namespace {
-
-// Sums in 8 float lanes over chunks of at most 1024 values, each chunk added into a double:
-// the lanes vectorize (a plain float reduction would not, without -ffast-math), and a chunk is
-// short enough for float partial sums to stay accurate.
-constexpr std::int64_t kChunk = 1024;
-
-double sum_of(const float* p, std::int64_t n) {
-  double total = 0;
-  for (std::int64_t c0 = 0; c0 < n; c0 += kChunk) {
-    const std::int64_t m = std::min(kChunk, n - c0);
-    float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::int64_t i = 0;
-    for (; i + 8 <= m; i += 8)
-      for (int l = 0; l < 8; ++l) lane[l] += p[c0 + i + l];
-    float rest = 0;
-    for (; i < m; ++i) rest += p[c0 + i];
-    total += double(((lane[0] + lane[1]) + (lane[2] + lane[3])) +
-                    ((lane[4] + lane[5]) + (lane[6] + lane[7]))) + rest;
-  }
-  return total;
-}
-
-// sum((p - mean)^2)
-double sq_dev_of(const float* p, std::int64_t n, float mean) {
-  double total = 0;
-  for (std::int64_t c0 = 0; c0 < n; c0 += kChunk) {
-    const std::int64_t m = std::min(kChunk, n - c0);
-    float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::int64_t i = 0;
-    for (; i + 8 <= m; i += 8)
-      for (int l = 0; l < 8; ++l) {
-        const float d = p[c0 + i + l] - mean;
-        lane[l] += d * d;
-      }
-    float rest = 0;
-    for (; i < m; ++i) rest += (p[c0 + i] - mean) * (p[c0 + i] - mean);
-    total += double(((lane[0] + lane[1]) + (lane[2] + lane[3])) +
-                    ((lane[4] + lane[5]) + (lane[6] + lane[7]))) + rest;
-  }
-  return total;
-}
-
-// sum(g) and sum(g * xh)
-void sums_of(const float* g, const float* xh, std::int64_t n, double& s_g, double& s_gx) {
-  for (std::int64_t c0 = 0; c0 < n; c0 += kChunk) {
-    const std::int64_t m = std::min(kChunk, n - c0);
-    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::int64_t i = 0;
-    for (; i + 8 <= m; i += 8)
-      for (int l = 0; l < 8; ++l) {
-        a[l] += g[c0 + i + l];
-        b[l] += g[c0 + i + l] * xh[c0 + i + l];
-      }
-    float ra = 0, rb = 0;
-    for (; i < m; ++i) {
-      ra += g[c0 + i];
-      rb += g[c0 + i] * xh[c0 + i];
-    }
-    s_g += double(((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + ra;
-    s_gx += double(((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]))) + rb;
-  }
-}
-
-}  // namespace
 
 BatchNorm2d::BatchNorm2d(std::string name, const BatchNorm2dOptions& opt)
     : UnaryLayer(std::move(name)),
@@ -115,11 +52,11 @@ void BatchNorm2d::forward_one(const Tensor& x, Tensor& y) {
     if (cached_training_) {
       MIXPREC_CHECK(m > 1, name() + ": training needs more than one value per channel");
       double sum = 0;
-      for (int n = 0; n < d.n; ++n) sum += sum_of(x.data() + std::int64_t(n) * d.per_sample() + c * hw, hw);
+      for (int n = 0; n < d.n; ++n) sum += reduce::sum_of(x.data() + std::int64_t(n) * d.per_sample() + c * hw, hw);
       mean = sum / double(m);
       double sq = 0;  // two-pass variance: no cancellation
       for (int n = 0; n < d.n; ++n)
-        sq += sq_dev_of(x.data() + std::int64_t(n) * d.per_sample() + c * hw, hw, float(mean));
+        sq += reduce::sq_dev_of(x.data() + std::int64_t(n) * d.per_sample() + c * hw, hw, float(mean));
       var = sq / double(m);
       const double mom = opt_.momentum;
       rmean[c] = float((1 - mom) * rmean[c] + mom * mean);
@@ -157,7 +94,7 @@ void BatchNorm2d::backward_one(const Tensor& dy, Tensor* dx) {
     double sum_dy = 0, sum_dy_xhat = 0;
     for (int n = 0; n < d.n; ++n) {
       const std::int64_t off = std::int64_t(n) * d.per_sample() + c * hw;
-      sums_of(dy.data() + off, xhat_.data() + off, hw, sum_dy, sum_dy_xhat);
+      reduce::sums_of(dy.data() + off, xhat_.data() + off, hw, sum_dy, sum_dy_xhat);
     }
     gamma_.grad[c] += float(sum_dy_xhat);
     beta_.grad[c] += float(sum_dy);

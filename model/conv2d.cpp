@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/conv_implicit.hpp"
 #include "model/gemm.hpp"
 #include "model/init.hpp"
 
@@ -34,6 +35,8 @@ Conv2d::Conv2d(std::string name, const Conv2dOptions& opt)
       opt.groups > 0 && opt.in_channels % opt.groups == 0 && opt.out_channels % opt.groups == 0,
       this->name() + ": groups must divide in and out channels");
 }
+
+Conv2d::~Conv2d() = default;
 
 Dims Conv2d::output_dims(const Dims& in) const {
   MIXPREC_CHECK(
@@ -135,6 +138,14 @@ void Conv2d::col2im(const float* col, std::int64_t ld, const Dims& in, float* dx
 void Conv2d::forward_one(const Tensor& x, Tensor& y) {
   const Dims in = x.dims();
   const Dims od = output_dims(in);
+  in_dims_ = in;
+  implicit_used_ = ImplicitConv::applies(opt_, in);
+  if (implicit_used_) {
+    if (!implicit_) implicit_ = std::make_unique<ImplicitConv>();
+    implicit_->forward(opt_, x, weight_.value.data(), y);
+    add_bias(y);
+    return;
+  }
   y.resize(od);
   x_.assign(x);
   const int groups = opt_.groups;
@@ -166,19 +177,24 @@ void Conv2d::forward_one(const Tensor& x, Tensor& y) {
                       y.data() + std::int64_t(s0 + s) * od.per_sample() + co * hwo);
     }
   }
-  if (opt_.bias) {
-    const float* b = bias_.value.data();
-    for (int n = 0; n < od.n; ++n)
-      for (int co = 0; co < od.c; ++co) {
-        float* plane = y.data() + std::int64_t(n) * od.per_sample() + co * hwo;
-        const float bc = b[co];
-        for (std::int64_t i = 0; i < hwo; ++i) plane[i] += bc;
-      }
-  }
+  add_bias(y);
+}
+
+void Conv2d::add_bias(Tensor& y) const {
+  if (!opt_.bias) return;
+  const Dims od = y.dims();
+  const std::int64_t hwo = std::int64_t(od.h) * od.w;
+  const float* b = bias_.value.data();
+  for (int n = 0; n < od.n; ++n)
+    for (int co = 0; co < od.c; ++co) {
+      float* plane = y.data() + std::int64_t(n) * od.per_sample() + co * hwo;
+      const float bc = b[co];
+      for (std::int64_t i = 0; i < hwo; ++i) plane[i] += bc;
+    }
 }
 
 void Conv2d::backward_one(const Tensor& dy, Tensor* dx) {
-  const Dims in = x_.dims();
+  const Dims in = in_dims_;
   const Dims od = output_dims(in);
   MIXPREC_CHECK(dy.dims() == od, name() + ": dy " + dy.dims().str() + " != " + od.str());
   const int groups = opt_.groups;
@@ -196,6 +212,10 @@ void Conv2d::backward_one(const Tensor& dy, Tensor* dx) {
         for (std::int64_t i = 0; i < hwo; ++i) sum += plane[i];
         db[co] += float(sum);
       }
+  }
+  if (implicit_used_) {
+    implicit_->backward(opt_, dy, weight_.value.data(), weight_.grad.data(), dx);
+    return;
   }
   if (dx) {
     dx->resize(in);

@@ -1,5 +1,7 @@
 // 2-D convolution, NCHW, weight (out, in/groups, kh, kw), by im2col + GEMM.
 #pragma once
+#include <memory>
+
 #include "model/layer.hpp"
 
 namespace mixprec::model {
@@ -11,9 +13,12 @@ struct Conv2dOptions {
   bool bias = true;
 };
 
+class ImplicitConv;
+
 class Conv2d final : public UnaryLayer {
  public:
   Conv2d(std::string name, const Conv2dOptions& opt);
+  ~Conv2d() override;
   const char* kind() const override { return "conv2d"; }
   Dims output_dims(const Dims& in) const override;
   std::vector<Param*> params() override;
@@ -36,13 +41,19 @@ class Conv2d final : public UnaryLayer {
 
  private:
   int samples_per_gemm(const Dims& in) const;
+  void add_bias(Tensor& y) const;
   void im2col(const float* x, const Dims& in, float* col, std::int64_t ld) const;
   void col2im(const float* col, std::int64_t ld, const Dims& in, float* dx) const;
 
   Conv2dOptions opt_;
   std::int64_t col_budget_floats_ = kDefaultColBudgetFloats;
   Param weight_, bias_;
-  Tensor x_;                // cached input
+  // Same-padded stride-1 convolutions on large maps use the implicit GEMM (conv_implicit.hpp),
+  // which caches its own padded copy of the input; everything else im2col + GEMM.
+  std::unique_ptr<ImplicitConv> implicit_;
+  bool implicit_used_ = false;
+  Dims in_dims_;
+  Tensor x_;                // cached input (im2col path)
   std::vector<float> col_;  // im2col of a group of samples: (cin*kh*kw) x (samples*ho*wo)
   std::vector<float> out_;  // GEMM result / gathered dy: cout x (samples*ho*wo)
 };

@@ -114,6 +114,22 @@ void pack_b(const float* b, std::int64_t ldb, bool trans, std::int64_t p0, std::
   }
 }
 
+// Packs rows[p0 + p][j0 : j0 + nc] (rows of B given by pointers) into NR-column panels.
+template <int NR>
+void pack_b_rows(const float* const* rows, std::int64_t p0, std::int64_t kc, std::int64_t j0,
+                 std::int64_t nc, float* dst) {
+  for (std::int64_t jr = 0; jr < nc; jr += NR) {
+    const std::int64_t nr = std::min<std::int64_t>(NR, nc - jr);
+    float* d = dst + jr * kc;
+    for (std::int64_t p = 0; p < kc; ++p) {
+      const float* src = rows[p0 + p] + j0 + jr;
+      float* dp = d + p * NR;
+      for (std::int64_t j = 0; j < nr; ++j) dp[j] = src[j];
+      for (std::int64_t j = nr; j < NR; ++j) dp[j] = 0.0f;
+    }
+  }
+}
+
 // ------------------------------------------------------------------ micro-kernels
 // c[MR x NR] (+)= sum_p a[p*MR + i] * b[p*NR + j]; full tiles go straight to C, edge tiles
 // through a local tile.
@@ -137,6 +153,33 @@ struct Avx512 {
       }
       a += MR;
       b += ldb;
+    }
+    for (int i = 0; i < MR; ++i) {
+      float* ci = c + i * ldc;
+      if (acc) {
+        r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+        r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+      }
+      _mm512_storeu_ps(ci, r[i][0]);
+      _mm512_storeu_ps(ci + 16, r[i][1]);
+    }
+  }
+  // Same, row p of B at rows[p] + col.
+  __attribute__((target("avx512f"))) static void kernel_rows(std::int64_t kc, const float* a,
+                                                             const float* const* rows,
+                                                             std::int64_t col, float* c,
+                                                             std::int64_t ldc, bool acc) {
+    __m512 r[MR][2];
+    for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
+    for (std::int64_t p = 0; p < kc; ++p) {
+      const float* b = rows[p] + col;
+      const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+      for (int i = 0; i < MR; ++i) {
+        const __m512 ai = _mm512_set1_ps(a[i]);
+        r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
+        r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
+      }
+      a += MR;
     }
     for (int i = 0; i < MR; ++i) {
       float* ci = c + i * ldc;
@@ -177,13 +220,39 @@ struct Avx2 {
       _mm256_storeu_ps(ci + 8, r[i][1]);
     }
   }
+  __attribute__((target("avx2,fma"))) static void kernel_rows(std::int64_t kc, const float* a,
+                                                              const float* const* rows,
+                                                              std::int64_t col, float* c,
+                                                              std::int64_t ldc, bool acc) {
+    __m256 r[MR][2];
+    for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = _mm256_setzero_ps();
+    for (std::int64_t p = 0; p < kc; ++p) {
+      const float* b = rows[p] + col;
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+      for (int i = 0; i < MR; ++i) {
+        const __m256 ai = _mm256_broadcast_ss(a + i);
+        r[i][0] = _mm256_fmadd_ps(ai, b0, r[i][0]);
+        r[i][1] = _mm256_fmadd_ps(ai, b1, r[i][1]);
+      }
+      a += MR;
+    }
+    for (int i = 0; i < MR; ++i) {
+      float* ci = c + i * ldc;
+      if (acc) {
+        r[i][0] = _mm256_add_ps(r[i][0], _mm256_loadu_ps(ci));
+        r[i][1] = _mm256_add_ps(r[i][1], _mm256_loadu_ps(ci + 8));
+      }
+      _mm256_storeu_ps(ci, r[i][0]);
+      _mm256_storeu_ps(ci + 8, r[i][1]);
+    }
+  }
 };
 
 // C (+)= A B^T with A (m x k) and B (n x k) both row-major: every element is a dot product of
 // two contiguous rows, so nothing needs packing (the layout of weight gradients, dW = dY X^T,
 // whose operands are both long along k). 4 x 4 tiles of vector accumulators; the k tail uses
 // masked loads; each tile is reduced horizontally once at the end.
-__attribute__((target("avx512f"))) void gemm_nt_avx512(std::int64_t m, std::int64_t n,
+__attribute__((target("avx512f"))) void gemm_nt_avx512_block(const float* const* rows, std::int64_t m, std::int64_t n,
                                                        std::int64_t k, const float* a,
                                                        std::int64_t lda, const float* b,
                                                        std::int64_t ldb, bool acc, float* c,
@@ -201,7 +270,10 @@ __attribute__((target("avx512f"))) void gemm_nt_avx512(std::int64_t m, std::int6
       const float* ar[T];
       const float* br[T];
       for (int i = 0; i < T; ++i) ar[i] = a + (i0 + std::min(i, ni - 1)) * lda;
-      for (int j = 0; j < T; ++j) br[j] = b + (j0 + std::min(j, nj - 1)) * ldb;
+      for (int j = 0; j < T; ++j) {
+        const std::int64_t jj = j0 + std::min(j, nj - 1);
+        br[j] = rows != nullptr ? rows[jj] : b + jj * ldb;
+      }
       for (std::int64_t p = 0; p < kv; p += 16) {
         __m512 bv[T];
         for (int j = 0; j < T; ++j) bv[j] = _mm512_loadu_ps(br[j] + p);
@@ -233,7 +305,7 @@ __attribute__((target("avx512f"))) void gemm_nt_avx512(std::int64_t m, std::int6
   }
 }
 
-__attribute__((target("avx2,fma"))) void gemm_nt_avx2(std::int64_t m, std::int64_t n,
+__attribute__((target("avx2,fma"))) void gemm_nt_avx2_block(const float* const* rows, std::int64_t m, std::int64_t n,
                                                       std::int64_t k, const float* a,
                                                       std::int64_t lda, const float* b,
                                                       std::int64_t ldb, bool acc, float* c,
@@ -253,7 +325,10 @@ __attribute__((target("avx2,fma"))) void gemm_nt_avx2(std::int64_t m, std::int64
       const float* ar[T];
       const float* br[T];
       for (int i = 0; i < T; ++i) ar[i] = a + (i0 + std::min(i, ni - 1)) * lda;
-      for (int j = 0; j < T; ++j) br[j] = b + (j0 + std::min(j, nj - 1)) * ldb;
+      for (int j = 0; j < T; ++j) {
+        const std::int64_t jj = j0 + std::min(j, nj - 1);
+        br[j] = rows != nullptr ? rows[jj] : b + jj * ldb;
+      }
       for (std::int64_t p = 0; p < kv; p += 8) {
         __m256 bv[T];
         for (int j = 0; j < T; ++j) bv[j] = _mm256_loadu_ps(br[j] + p);
@@ -284,15 +359,48 @@ __attribute__((target("avx2,fma"))) void gemm_nt_avx2(std::int64_t m, std::int64
   }
 }
 
+// k in chunks, so a chunk of A's rows stays in cache while every tile of B passes over it.
+constexpr std::int64_t kNtChunk = 2048;
+
+template <class F>
+void gemm_nt_chunked(F block, const float* const* rows, std::int64_t m, std::int64_t n,
+                     std::int64_t k, const float* a, std::int64_t lda, const float* b,
+                     std::int64_t ldb, bool acc, float* c, std::int64_t ldc) {
+  std::vector<const float*> shifted;
+  for (std::int64_t p0 = 0; p0 < k; p0 += kNtChunk) {
+    const std::int64_t kc = std::min(kNtChunk, k - p0);
+    const float* const* r = nullptr;
+    if (rows != nullptr) {
+      shifted.resize(size_t(n));
+      for (std::int64_t j = 0; j < n; ++j) shifted[size_t(j)] = rows[j] + p0;
+      r = shifted.data();
+    }
+    block(r, m, n, kc, a + p0, lda, b == nullptr ? nullptr : b + p0, ldb, acc || p0 > 0, c, ldc);
+  }
+}
+
+void gemm_nt_avx512(const float* const* rows, std::int64_t m, std::int64_t n, std::int64_t k,
+                    const float* a, std::int64_t lda, const float* b, std::int64_t ldb, bool acc,
+                    float* c, std::int64_t ldc) {
+  gemm_nt_chunked(gemm_nt_avx512_block, rows, m, n, k, a, lda, b, ldb, acc, c, ldc);
+}
+
+void gemm_nt_avx2(const float* const* rows, std::int64_t m, std::int64_t n, std::int64_t k,
+                  const float* a, std::int64_t lda, const float* b, std::int64_t ldb, bool acc,
+                  float* c, std::int64_t ldc) {
+  gemm_nt_chunked(gemm_nt_avx2_block, rows, m, n, k, a, lda, b, ldb, acc, c, ldc);
+}
+
 // The dot-product form pays off when k is long (so the horizontal sums are rare) and m is small
 // (a blocked GEMM would spend more on the transposing pack of B than on arithmetic); measured
 // on weight-gradient shapes of the benchmark network.
 constexpr std::int64_t kNtMinK = 256, kNtMaxM = 48;
 
+// rows != null: row p of B is rows[p] (read in place, like a direct B).
 template <class K>
 void gemm_blocked(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                   const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
-                  float* c, std::int64_t ldc) {
+                  float* c, std::int64_t ldc, const float* const* rows = nullptr) {
   constexpr int MR = K::MR, NR = K::NR;
   thread_local std::vector<float> abuf, bbuf;
   float* ap = scratch(abuf, std::size_t(K::MC) * K::KC);
@@ -301,7 +409,7 @@ void gemm_blocked(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
   // When A fits one row block, every element of B is used by one block only: the kernel reads
   // a row-major B in place (row stride ldb) instead of paying for a packed copy; only the last,
   // partial column panel is packed (zero-padded).
-  const bool direct_b = !trans_b && m <= K::MC;
+  const bool direct_b = rows != nullptr || (!trans_b && m <= K::MC);
   for (std::int64_t jc = 0; jc < n; jc += K::NC) {
     const std::int64_t nc = std::min<std::int64_t>(K::NC, n - jc);
     for (std::int64_t pc = 0; pc < k; pc += K::KC) {
@@ -309,6 +417,8 @@ void gemm_blocked(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
       const std::int64_t full = direct_b ? nc / NR * NR : 0;
       if (!direct_b)
         pack_b<NR>(b, ldb, trans_b, pc, kc, jc, nc, bp);
+      else if (full < nc && rows != nullptr)
+        pack_b_rows<NR>(rows, pc, kc, jc + full, nc - full, bp + full * kc);
       else if (full < nc)
         pack_b<NR>(b, ldb, false, pc, kc, jc + full, nc - full, bp + full * kc);
       const bool acc = pc > 0 || beta != 0.0f;
@@ -318,16 +428,23 @@ void gemm_blocked(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
         for (std::int64_t jr = 0; jr < nc; jr += NR) {
           const std::int64_t nr = std::min<std::int64_t>(NR, nc - jr);
           const bool in_place = jr < full;
-          const float* bj = in_place ? b + pc * ldb + jc + jr : bp + jr * kc;
+          const bool by_rows = in_place && rows != nullptr;
+          const float* bj = !in_place ? bp + jr * kc : by_rows ? nullptr : b + pc * ldb + jc + jr;
           const std::int64_t bstride = in_place ? ldb : NR;
           for (std::int64_t ir = 0; ir < mc; ir += MR) {
             const std::int64_t mr = std::min<std::int64_t>(MR, mc - ir);
             float* cij = c + (ic + ir) * ldc + jc + jr;
             if (mr == MR && nr == NR) {
-              K::kernel(kc, ap + ir * kc, bj, bstride, cij, ldc, acc);
+              if (by_rows)
+                K::kernel_rows(kc, ap + ir * kc, rows + pc, jc + jr, cij, ldc, acc);
+              else
+                K::kernel(kc, ap + ir * kc, bj, bstride, cij, ldc, acc);
               continue;
             }
-            K::kernel(kc, ap + ir * kc, bj, bstride, tile, NR, false);
+            if (by_rows)
+              K::kernel_rows(kc, ap + ir * kc, rows + pc, jc + jr, tile, NR, false);
+            else
+              K::kernel(kc, ap + ir * kc, bj, bstride, tile, NR, false);
             for (std::int64_t i = 0; i < mr; ++i)
               for (std::int64_t j = 0; j < nr; ++j)
                 cij[i * ldc + j] = acc ? cij[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
@@ -392,11 +509,11 @@ void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int6
   const bool nt = !trans_a && trans_b && k >= kNtMinK && m <= kNtMaxM;
   switch (gemm_isa()) {
     case GemmIsa::Avx512:
-      if (nt) return gemm_nt_avx512(m, n, k, a, lda, b, ldb, beta != 0.0f, c, ldc);
+      if (nt) return gemm_nt_avx512(nullptr, m, n, k, a, lda, b, ldb, beta != 0.0f, c, ldc);
       gemm_blocked<Avx512>(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
       return;
     case GemmIsa::Avx2:
-      if (nt) return gemm_nt_avx2(m, n, k, a, lda, b, ldb, beta != 0.0f, c, ldc);
+      if (nt) return gemm_nt_avx2(nullptr, m, n, k, a, lda, b, ldb, beta != 0.0f, c, ldc);
       gemm_blocked<Avx2>(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
       return;
     case GemmIsa::Portable: break;
@@ -405,7 +522,77 @@ void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int6
   gemm_eigen(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
+void sgemm_rows(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                const float* const* b_rows, float beta, float* c, std::int64_t ldc) {
+  MIXPREC_CHECK(beta == 0.0f || beta == 1.0f, "sgemm_rows: beta must be 0 or 1");
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (beta == 0.0f)
+      for (std::int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
+    return;
+  }
+#ifdef MIXPREC_GEMM_X86
+  switch (gemm_isa()) {
+    case GemmIsa::Avx512:
+      gemm_blocked<Avx512>(false, false, m, n, k, a, lda, nullptr, 0, beta, c, ldc, b_rows);
+      return;
+    case GemmIsa::Avx2:
+      gemm_blocked<Avx2>(false, false, m, n, k, a, lda, nullptr, 0, beta, c, ldc, b_rows);
+      return;
+    case GemmIsa::Portable: break;
+  }
+#endif
+  thread_local std::vector<float> tmp;
+  tmp.resize(size_t(k * n));
+  for (std::int64_t p = 0; p < k; ++p) std::copy_n(b_rows[p], n, tmp.data() + p * n);
+  gemm_eigen(false, false, m, n, k, a, lda, tmp.data(), n, beta, c, ldc);
+}
+
+void sgemm_nt_rows(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                   std::int64_t lda, const float* const* b_rows, float beta, float* c,
+                   std::int64_t ldc) {
+  MIXPREC_CHECK(beta == 0.0f || beta == 1.0f, "sgemm_nt_rows: beta must be 0 or 1");
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (beta == 0.0f)
+      for (std::int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
+    return;
+  }
+#ifdef MIXPREC_GEMM_X86
+  switch (gemm_isa()) {
+    case GemmIsa::Avx512: return gemm_nt_avx512(b_rows, m, n, k, a, lda, nullptr, 0, beta != 0.0f, c, ldc);
+    case GemmIsa::Avx2: return gemm_nt_avx2(b_rows, m, n, k, a, lda, nullptr, 0, beta != 0.0f, c, ldc);
+    case GemmIsa::Portable: break;
+  }
+#endif
+  thread_local std::vector<float> tmp;
+  tmp.resize(size_t(k * n));
+  for (std::int64_t j = 0; j < n; ++j) std::copy_n(b_rows[j], k, tmp.data() + j * k);
+  gemm_eigen(false, true, m, n, k, a, lda, tmp.data(), k, beta, c, ldc);
+}
+
 namespace reference {
+
+void sgemm_rows(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                const float* const* b_rows, float beta, float* c, std::int64_t ldc) {
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      double s = beta == 0.0f ? 0.0 : double(c[i * ldc + j]);
+      for (std::int64_t p = 0; p < k; ++p) s += double(a[i * lda + p]) * b_rows[p][j];
+      c[i * ldc + j] = float(s);
+    }
+}
+
+void sgemm_nt_rows(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                   std::int64_t lda, const float* const* b_rows, float beta, float* c,
+                   std::int64_t ldc) {
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      double s = beta == 0.0f ? 0.0 : double(c[i * ldc + j]);
+      for (std::int64_t p = 0; p < k; ++p) s += double(a[i * lda + p]) * b_rows[j][p];
+      c[i * ldc + j] = float(s);
+    }
+}
 
 void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
            const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,

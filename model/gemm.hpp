@@ -32,7 +32,22 @@ void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int6
            const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
            float* c, std::int64_t ldc);
 
+// Indirect operands ("implicit GEMM": B's rows are views into another array, e.g. shifted
+// rows of a padded image, so no im2col copy is made):
+//   sgemm_rows:    C (m x n) = beta C + A (m x k) B, row p of B = the n floats at b_rows[p]
+//   sgemm_nt_rows: C (m x n) = beta C + A (m x k) B^T, row j of B = the k floats at b_rows[j]
+void sgemm_rows(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                const float* const* b_rows, float beta, float* c, std::int64_t ldc);
+void sgemm_nt_rows(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                   std::int64_t lda, const float* const* b_rows, float beta, float* c,
+                   std::int64_t ldc);
+
 namespace reference {
+void sgemm_rows(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                const float* const* b_rows, float beta, float* c, std::int64_t ldc);
+void sgemm_nt_rows(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                   std::int64_t lda, const float* const* b_rows, float beta, float* c,
+                   std::int64_t ldc);
 // Triple loop with double accumulation.
 void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
            const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,

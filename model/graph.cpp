@@ -7,6 +7,7 @@
 #include "model/avgpool2d.hpp"
 #include "model/batchnorm2d.hpp"
 #include "model/conv2d.hpp"
+#include "model/fused.hpp"
 #include "model/global_avg_pool.hpp"
 #include "model/linear.hpp"
 #include "model/lstm.hpp"
@@ -33,8 +34,7 @@ struct Graph::Node {
   std::vector<Layer*> stages;         // forward order; stage 0 may take two inputs (Add)
   std::unique_ptr<ActQuant> in_q;
   std::unique_ptr<Layer> op;
-  std::unique_ptr<BatchNorm2d> bn;
-  std::unique_ptr<ReLU> relu;
+  std::vector<std::unique_ptr<Layer>> post;  // BatchNorm2d, ReLU, or the fused BatchNormReLU
   // Weight fake quantization (conv/linear): master weights the optimizer sees; op's own weight
   // parameter holds Q(master).
   std::unique_ptr<WeightQuant> w_q;
@@ -111,8 +111,13 @@ void Graph::build_node(int i) {
       auto conv = std::make_unique<Conv2d>(l.name, o);
       n->shadow = &conv->weight();
       n->op = std::move(conv);
-      if (l.batchnorm) n->bn = std::make_unique<BatchNorm2d>(l.name + ".bn", BatchNorm2dOptions{l.out_channels});
-      if (l.relu) n->relu = std::make_unique<ReLU>(l.name + ".relu");
+      const BatchNorm2dOptions bo{l.out_channels};
+      if (l.batchnorm && l.relu) {
+        n->post.push_back(std::make_unique<BatchNormReLU>(l.name + ".bn", bo));
+      } else {
+        if (l.batchnorm) n->post.push_back(std::make_unique<BatchNorm2d>(l.name + ".bn", bo));
+        if (l.relu) n->post.push_back(std::make_unique<ReLU>(l.name + ".relu"));
+      }
       break;
     }
     case LayerKind::Linear: {
@@ -120,7 +125,7 @@ void Graph::build_node(int i) {
       auto lin = std::make_unique<Linear>(l.name, LinearOptions{in_features, l.out_features, l.bias});
       n->shadow = &lin->weight();
       n->op = std::move(lin);
-      if (l.relu) n->relu = std::make_unique<ReLU>(l.name + ".relu");
+      if (l.relu) n->post.push_back(std::make_unique<ReLU>(l.name + ".relu"));
       break;
     }
     case LayerKind::Lstm: {
@@ -156,8 +161,10 @@ void Graph::build_node(int i) {
       break;
     }
     case LayerKind::Add:
-      n->op = std::make_unique<Add>(l.name);
-      if (l.relu) n->relu = std::make_unique<ReLU>(l.name + ".relu");
+      if (l.relu)
+        n->op = std::make_unique<AddReLU>(l.name);
+      else
+        n->op = std::make_unique<Add>(l.name);
       break;
     case LayerKind::BatchNorm:
       n->op = std::make_unique<BatchNorm2d>(l.name, BatchNorm2dOptions{in.c});
@@ -174,8 +181,7 @@ void Graph::build_node(int i) {
   }
   if (n->in_q) n->stages.push_back(n->in_q.get());
   if (n->op) n->stages.push_back(n->op.get());
-  if (n->bn) n->stages.push_back(n->bn.get());
-  if (n->relu) n->stages.push_back(n->relu.get());
+  for (auto& p : n->post) n->stages.push_back(p.get());
   n->acts.resize(n->stages.size());
   n->grads.resize(n->stages.size());
   // Parameters: the op's (master in place of the shadow), then BN, then quantizer steps.
@@ -183,9 +189,9 @@ void Graph::build_node(int i) {
     for (Param* q : n->op->params()) n->params.push_back(q == n->shadow && n->master ? n->master.get() : q);
     for (Buffer* b : n->op->buffers()) n->buffers.push_back(b);
   }
-  if (n->bn) {
-    for (Param* q : n->bn->params()) n->params.push_back(q);
-    for (Buffer* b : n->bn->buffers()) n->buffers.push_back(b);
+  for (auto& p : n->post) {
+    for (Param* q : p->params()) n->params.push_back(q);
+    for (Buffer* b : p->buffers()) n->buffers.push_back(b);
   }
   if (n->in_q) {
     for (Param* q : n->in_q->params()) n->params.push_back(q);
@@ -209,7 +215,7 @@ int Graph::batch_of(const Dims& d) const {
 void Graph::init(std::mt19937_64& rng) {
   for (auto& n : nodes_) {
     if (n->op) n->op->init(rng);
-    if (n->bn) n->bn->init(rng);
+    for (auto& p : n->post) p->init(rng);
     if (n->master) n->master->value.assign(n->shadow->value);
   }
 }

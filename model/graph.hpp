@@ -2,10 +2,11 @@
 //
 // Every core layer becomes one node, a short chain of engine layers:
 //   conv2d            [input quantizer] -> Conv2d [-> BatchNorm2d "<name>.bn"] [-> ReLU]
+//                     (batchnorm + relu: the fused BatchNormReLU "<name>.bn", model/fused.hpp)
 //   linear            [input quantizer] -> Linear [-> ReLU]
 //   lstm              [input quantizer] -> Lstm (fp32) or QuantLstm (any other precision)
 //   pool              MaxPool2d / AvgPool2d / GlobalAvgPool
-//   add               Add [-> ReLU]
+//   add               Add, or the fused AddReLU
 //   batchnorm         BatchNorm2d
 //   frames_to_sequence  (batch*frames, c, 1, 1) -> (batch, frames, c, 1), a copy
 // Parameters keep the core layer's name as prefix ("cnn.stage1.block0.conv1.weight",

@@ -16,7 +16,12 @@ void ReLU::backward_one(const Tensor& dy, Tensor* dx) {
   const float* g = dy.data();
   const float* y = y_.data();
   float* o = dx->data();
-  for (std::int64_t i = 0; i < dy.size(); ++i) o[i] = y[i] > 0.0f ? g[i] : 0.0f;
+  // Load g unconditionally: `y > 0 ? g[i] : 0` is a conditional load the compiler will not
+  // vectorize; a select on loaded values is.
+  for (std::int64_t i = 0; i < dy.size(); ++i) {
+    const float gv = g[i];
+    o[i] = y[i] > 0.0f ? gv : 0.0f;
+  }
 }
 
 }  // namespace mixprec::model

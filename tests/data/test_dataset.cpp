@@ -6,6 +6,7 @@
 #include <set>
 
 #include "model/data/dataset.hpp"
+#include "model/data/preview.hpp"
 #include "model/data/rng.hpp"
 #include "test_util.hpp"
 
@@ -198,4 +199,25 @@ TEST_CASE("data: make_dataset(scenario) checks the network's output width", "[da
           "data": {"samples": 64, "task": "hvac"}})");
   CHECK_THROWS_WITH(make_dataset(bad),
                     "patched.json: /network: expected an output width of 4 (4 classes of venue_generator/hvac), found 5");
+}
+
+TEST_CASE("data: the preview of a sequence data set is one F x T heat map", "[data]") {
+  Dataset ds;
+  ds.name = "toy/regression";
+  ds.shape.frames = 4;
+  ds.shape.features = 3;
+  ds.classes = 1;
+  ds.regression = true;
+  ds.target_unit = "mph";
+  ds.target_mean = 50;
+  ds.target_std = 10;
+  ds.test.n = 2;
+  for (int i = 0; i < 24; ++i) ds.test.x.push_back(float(i % 5));
+  ds.test.target = {0.5f, -0.5f};
+  const std::string svg = render_preview_svg(ds);
+  int cells = 0;
+  for (std::size_t p = svg.find("<rect class=\"cell\""); p != std::string::npos; p = svg.find("<rect class=\"cell\"", p + 1)) ++cells;
+  CHECK(cells == 3 * 4);
+  CHECK(svg.find("target (mph)") != std::string::npos);
+  CHECK(svg.find("points=\"") != std::string::npos);
 }

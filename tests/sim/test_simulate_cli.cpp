@@ -53,7 +53,7 @@ TEST_CASE("simulate output is deterministic", "[cli][simulate]") {
   CHECK(rows == 33);
 }
 
-TEST_CASE("--precision replaces the scenario's precision; uniform int8 saves 0% against int8", "[cli][simulate]") {
+TEST_CASE("simulate --precision replaces the scenario's precision, and uniform int8 saves 0% against int8", "[cli][simulate]") {
   auto r = test::run_cli("simulate " + kDefault + " --format json --precision " +
                          test::source_path("scenarios/precision/venue_uniform_int4.json"));
   REQUIRE(r.exit_code == 0);
@@ -85,7 +85,7 @@ TEST_CASE("a bad precision file is rejected with its own path and pointer", "[cl
   std::remove(path);
 }
 
-TEST_CASE("--out writes the file atomically and prints nothing on stdout", "[cli][simulate]") {
+TEST_CASE("simulate --out writes the file atomically and prints nothing on stdout", "[cli][simulate]") {
   char dir[] = "/tmp/mixprec_out_XXXXXX";
   REQUIRE(mkdtemp(dir) != nullptr);
   const std::string out = std::string(dir) + "/cost.json";
