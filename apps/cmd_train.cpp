@@ -26,6 +26,7 @@
 #include "core/manifest.hpp"
 #include "core/scenario.hpp"
 #include "model/data/dataset.hpp"
+#include "model/quant.hpp"
 #include "model/trainer.hpp"
 
 namespace mixprec::app {
@@ -92,6 +93,8 @@ int run_train() {
     precision = sc.layer_precision;
     precision_label = "scenario";
   }
+  if (const std::string why = model::qat_unsupported(sc.net, precision); !why.empty())
+    throw UsageError(precision_label + ": " + why);
   const std::string out = o.out.empty() ? sc.report.out_dir + "/" + sc.name + "-train" : o.out;
   make_dirs(out);
 

@@ -72,10 +72,47 @@ int Conv2d::samples_per_gemm(const Dims& in) const {
 // col row (c, ky, kx), columns [0, ho*wo) at stride ld between rows. Plain loops (no
 // std::copy/fill calls per output row): rows are short (wo = 2..16 here) and the compiler
 // vectorizes the loops.
+// Small output maps (ho * wo <= kTableMaxOutputs): rows are a handful of floats, so the
+// per-row loop bookkeeping dominates; a table of source offsets per (tap, output position),
+// shared by all channels and samples, turns im2col into one gather per element (padding reads
+// a zero slot after the plane).
+const std::vector<std::int32_t>& Conv2d::tap_table(const Dims& in) const {
+  if (table_dims_ == Dims{1, in.c, in.h, in.w} && !table_.empty()) return table_;
+  const int ho = (in.h + 2 * opt_.padding - opt_.kernel_h) / opt_.stride + 1;
+  const int wo = (in.w + 2 * opt_.padding - opt_.kernel_w) / opt_.stride + 1;
+  const int hw = in.h * in.w;
+  table_.clear();
+  for (int ky = 0; ky < opt_.kernel_h; ++ky)
+    for (int kx = 0; kx < opt_.kernel_w; ++kx)
+      for (int oy = 0; oy < ho; ++oy)
+        for (int ox = 0; ox < wo; ++ox) {
+          const int iy = oy * opt_.stride - opt_.padding + ky, ix = ox * opt_.stride - opt_.padding + kx;
+          const bool inside = iy >= 0 && iy < in.h && ix >= 0 && ix < in.w;
+          table_.push_back(inside ? iy * in.w + ix : hw);
+        }
+  table_dims_ = Dims{1, in.c, in.h, in.w};
+  plane_.assign(size_t(hw + 1), 0.0f);
+  return table_;
+}
+
 void Conv2d::im2col(const float* x, const Dims& in, float* col, std::int64_t ld) const {
   const int ho = (in.h + 2 * opt_.padding - opt_.kernel_h) / opt_.stride + 1;
   const int wo = (in.w + 2 * opt_.padding - opt_.kernel_w) / opt_.stride + 1;
   const int s = opt_.stride, p = opt_.padding;
+  if (std::int64_t(ho) * wo <= kTableMaxOutputs) {
+    const std::vector<std::int32_t>& t = tap_table(in);
+    const int hw = in.h * in.w, hwo = ho * wo, taps = opt_.kernel_h * opt_.kernel_w;
+    float* buf = plane_.data();  // buf[hw] stays 0
+    for (int c = 0; c < in.c; ++c) {
+      std::copy_n(x + std::int64_t(c) * hw, hw, buf);
+      for (int r = 0; r < taps; ++r) {
+        float* d = col + (std::int64_t(c) * taps + r) * ld;
+        const std::int32_t* tr = t.data() + r * hwo;
+        for (int q = 0; q < hwo; ++q) d[q] = buf[tr[q]];
+      }
+    }
+    return;
+  }
   std::int64_t row = 0;
   for (int c = 0; c < in.c; ++c) {
     const float* plane = x + std::int64_t(c) * in.h * in.w;
@@ -110,6 +147,23 @@ void Conv2d::col2im(const float* col, std::int64_t ld, const Dims& in, float* dx
   const int ho = (in.h + 2 * opt_.padding - opt_.kernel_h) / opt_.stride + 1;
   const int wo = (in.w + 2 * opt_.padding - opt_.kernel_w) / opt_.stride + 1;
   const int s = opt_.stride, p = opt_.padding;
+  if (std::int64_t(ho) * wo <= kTableMaxOutputs) {
+    const std::vector<std::int32_t>& t = tap_table(in);
+    const int hw = in.h * in.w, hwo = ho * wo, taps = opt_.kernel_h * opt_.kernel_w;
+    float* buf = plane_.data();
+    for (int c = 0; c < in.c; ++c) {
+      std::fill_n(buf, hw + 1, 0.0f);
+      for (int r = 0; r < taps; ++r) {
+        const float* src = col + (std::int64_t(c) * taps + r) * ld;
+        const std::int32_t* tr = t.data() + r * hwo;
+        for (int q = 0; q < hwo; ++q) buf[tr[q]] += src[q];
+      }
+      float* plane = dx + std::int64_t(c) * hw;
+      for (int i = 0; i < hw; ++i) plane[i] += buf[i];
+    }
+    buf[hw] = 0.0f;
+    return;
+  }
   std::int64_t row = 0;
   for (int c = 0; c < in.c; ++c) {
     float* plane = dx + std::int64_t(c) * in.h * in.w;

@@ -42,6 +42,8 @@ class Conv2d final : public UnaryLayer {
  private:
   int samples_per_gemm(const Dims& in) const;
   void add_bias(Tensor& y) const;
+  static constexpr std::int64_t kTableMaxOutputs = 64;
+  const std::vector<std::int32_t>& tap_table(const Dims& in) const;
   void im2col(const float* x, const Dims& in, float* col, std::int64_t ld) const;
   void col2im(const float* col, std::int64_t ld, const Dims& in, float* dx) const;
 
@@ -56,6 +58,10 @@ class Conv2d final : public UnaryLayer {
   Tensor x_;                // cached input (im2col path)
   std::vector<float> col_;  // im2col of a group of samples: (cin*kh*kw) x (samples*ho*wo)
   std::vector<float> out_;  // GEMM result / gathered dy: cout x (samples*ho*wo)
+  // im2col gather table for small maps (a cache, hence mutable) and a plane + zero slot.
+  mutable std::vector<std::int32_t> table_;
+  mutable Dims table_dims_;
+  mutable std::vector<float> plane_;
 };
 
 }  // namespace mixprec::model

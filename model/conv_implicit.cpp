@@ -12,15 +12,43 @@ namespace {
 constexpr double kMaxGridWaste = 1.6;  // 16 x 16 maps: 1.27, 8 x 8: 1.56, 4 x 4: 2.25 (im2col)
 
 // Copies x (S, C, H, W) into C rows of ld floats: sample s at s * plane, interior offset
-// (pad, pad), zeros around and in the margin.
+// (pad, pad), zeros around and in the margin. Every float is written once; rows are short, so
+// plain loops (no memcpy call per row).
 void pad_into(const float* x, int channels, int samples, int h, int w, int pad, int wp,
               std::int64_t plane, std::int64_t ld, std::vector<float>& out) {
-  out.assign(size_t(std::int64_t(channels) * ld), 0.0f);
+  out.resize(size_t(std::int64_t(channels) * ld));
+  const int hp = h + 2 * pad;
+  for (int c = 0; c < channels; ++c) {
+    float* row = out.data() + c * ld;
+    for (int s = 0; s < samples; ++s) {
+      const float* src = x + (std::int64_t(s) * channels + c) * h * w;
+      float* dst = row + s * plane;
+      for (std::int64_t i = 0; i < std::int64_t(pad) * wp; ++i) dst[i] = 0.0f;
+      for (int y = 0; y < h; ++y) {
+        float* __restrict d = dst + std::int64_t(y + pad) * wp;
+        const float* __restrict sr = src + std::int64_t(y) * w;
+        for (int i = 0; i < pad; ++i) d[i] = 0.0f;
+        for (int i = 0; i < w; ++i) d[pad + i] = sr[i];
+        for (int i = pad + w; i < wp; ++i) d[i] = 0.0f;
+      }
+      for (std::int64_t i = std::int64_t(pad + h) * wp; i < std::int64_t(hp) * wp; ++i) dst[i] = 0.0f;
+    }
+    for (std::int64_t i = plane * samples; i < ld; ++i) row[i] = 0.0f;
+  }
+}
+
+// Rows of w floats between a grid (row stride wp) and a dense (S, C, H, W) tensor.
+void grid_to_dense(const float* grid, std::int64_t n, int channels, int samples, int h, int w,
+                   int wp, std::int64_t plane, float* dense) {
   for (int s = 0; s < samples; ++s)
     for (int c = 0; c < channels; ++c) {
-      const float* src = x + (std::int64_t(s) * channels + c) * h * w;
-      float* dst = out.data() + c * ld + s * plane + std::int64_t(pad) * wp + pad;
-      for (int y = 0; y < h; ++y) std::copy_n(src + std::int64_t(y) * w, w, dst + std::int64_t(y) * wp);
+      const float* src = grid + c * n + s * plane;
+      float* dst = dense + (std::int64_t(s) * channels + c) * h * w;
+      for (int y = 0; y < h; ++y) {
+        const float* __restrict sr = src + std::int64_t(y) * wp;
+        float* __restrict d = dst + std::int64_t(y) * w;
+        for (int i = 0; i < w; ++i) d[i] = sr[i];
+      }
     }
 }
 
@@ -68,13 +96,7 @@ void ImplicitConv::forward(const Conv2dOptions& o, const Tensor& x, const float*
   sgemm_rows(cout, g_.n, kdim, w, kdim, rows_.data(), 0.0f, grid_.data(), g_.n);
   // Valid outputs: grid position s P + oy wp + ox, oy < h, ox < w.
   y.resize(Dims{in_.n, cout, g_.h, g_.w});
-  for (int s = 0; s < g_.samples; ++s)
-    for (int co = 0; co < cout; ++co) {
-      const float* src = grid_.data() + co * g_.n + s * g_.plane;
-      float* dst = y.data() + (std::int64_t(s) * cout + co) * g_.h * g_.w;
-      for (int oy = 0; oy < g_.h; ++oy)
-        std::copy_n(src + std::int64_t(oy) * g_.wp, g_.w, dst + std::int64_t(oy) * g_.w);
-    }
+  grid_to_dense(grid_.data(), g_.n, cout, g_.samples, g_.h, g_.w, g_.wp, g_.plane, y.data());
 }
 
 void ImplicitConv::backward(const Conv2dOptions& o, const Tensor& dy, const float* w, float* dw,
@@ -82,21 +104,19 @@ void ImplicitConv::backward(const Conv2dOptions& o, const Tensor& dy, const floa
   const int cin = o.in_channels, cout = o.out_channels, k = g_.k;
   MIXPREC_CHECK(dy.dims() == (Dims{in_.n, cout, g_.h, g_.w}), "implicit conv: dy dims");
   const std::int64_t kdim = std::int64_t(cin) * k * k;
-  // dY on the grid, top-left aligned with the forward's output positions; zeros elsewhere.
-  dygrid_.assign(size_t(std::int64_t(cout) * g_.n), 0.0f);
-  for (int s = 0; s < g_.samples; ++s)
-    for (int co = 0; co < cout; ++co) {
-      const float* src = dy.data() + (std::int64_t(s) * cout + co) * g_.h * g_.w;
-      float* dst = dygrid_.data() + co * g_.n + s * g_.plane;
-      for (int oy = 0; oy < g_.h; ++oy)
-        std::copy_n(src + std::int64_t(oy) * g_.w, g_.w, dst + std::int64_t(oy) * g_.wp);
-    }
+  // dY on the grid, top-left aligned with the forward's output positions; zeros elsewhere (the
+  // padded layout shifted back by (pad, pad): build it by padding into the tail of a buffer
+  // and pointing pad rows + pad columns into it).
+  pad_into(dy.data(), cout, g_.samples, g_.h, g_.w, g_.pad, g_.wp, g_.plane, g_.ld, dypad_);
+  const std::int64_t shift = std::int64_t(g_.pad) * g_.wp + g_.pad;
   // dW (cout x cin k k) += dY_grid * rows(X_grid)^T
+  // dW[co][q] = sum_j dYgrid[co][j] Xrow_q[j], with dYgrid[co][j] = dYpad[co][j + shift]:
+  // grid positions past the valid outputs read the zero padding, as they must. Rows of dYpad
+  // are ld long, so j + shift < n + shift <= ld stays inside.
   make_rows(xpad_.data(), cin, rows_);
-  sgemm_nt_rows(cout, kdim, g_.n, dygrid_.data(), g_.n, rows_.data(), 1.0f, dw, kdim);
+  sgemm_nt_rows(cout, kdim, g_.n, dypad_.data() + shift, g_.ld, rows_.data(), 1.0f, dw, kdim);
   if (!dx) return;
   // dX = conv(dY padded, W'), W'[ci][co, ky', kx'] = W[co][ci][k-1-ky'][k-1-kx'].
-  pad_into(dy.data(), cout, g_.samples, g_.h, g_.w, g_.pad, g_.wp, g_.plane, g_.ld, dypad_);
   const std::int64_t kt = std::int64_t(cout) * k * k;
   wt_.resize(size_t(std::int64_t(cin) * kt));
   for (int co = 0; co < cout; ++co)
@@ -109,13 +129,7 @@ void ImplicitConv::backward(const Conv2dOptions& o, const Tensor& dy, const floa
   grid_.resize(size_t(std::int64_t(cin) * g_.n));
   sgemm_rows(cin, g_.n, kt, wt_.data(), kt, rows_.data(), 0.0f, grid_.data(), g_.n);
   dx->resize(in_);
-  for (int s = 0; s < g_.samples; ++s)
-    for (int ci = 0; ci < cin; ++ci) {
-      const float* src = grid_.data() + ci * g_.n + s * g_.plane;
-      float* dst = dx->data() + (std::int64_t(s) * cin + ci) * g_.h * g_.w;
-      for (int y = 0; y < g_.h; ++y)
-        std::copy_n(src + std::int64_t(y) * g_.wp, g_.w, dst + std::int64_t(y) * g_.w);
-    }
+  grid_to_dense(grid_.data(), g_.n, cin, g_.samples, g_.h, g_.w, g_.wp, g_.plane, dx->data());
 }
 
 }  // namespace mixprec::model

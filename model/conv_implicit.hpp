@@ -11,7 +11,8 @@
 // up; measured against im2col on the benchmark network).
 //
 //   forward:        Y_grid  = W (cout x cin k k) * rows(X_grid)
-//   weight grad:    dW     += dY_grid * rows(X_grid)^T       (dY on the grid, zeros elsewhere)
+//   weight grad:    dW     += dY_grid * rows(X_grid)^T       (dY on the grid, zeros elsewhere:
+//                                                              the padded dY shifted by (p, p))
 //   input grad:     dX_grid = W' * rows(dY_padded)           (W' = W transposed per tap and
 //                                                              flipped: the backward pass of a
 //                                                              same-padded stride-1 convolution
@@ -45,7 +46,7 @@ class ImplicitConv {
   Grid g_;
   std::vector<float> xpad_;   // cin rows of ld floats
   std::vector<float> grid_;   // cout (forward) / cin (backward) rows of n floats
-  std::vector<float> dygrid_, dypad_, wt_;
+  std::vector<float> dypad_, wt_;
   std::vector<const float*> rows_;
 };
 

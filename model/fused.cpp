@@ -96,29 +96,7 @@ void BatchNormReLU::backward_one(const Tensor& dy, Tensor* dx) {
     double sum_dz = 0, sum_dz_xhat = 0;
     for (int n = 0; n < d.n; ++n) {
       const std::int64_t off = std::int64_t(n) * d.per_sample() + c * hw;
-      const float* g = dy.data() + off;
-      const float* xh = xhat_.data() + off;
-      for (std::int64_t c0 = 0; c0 < hw; c0 += reduce::kChunk) {
-        const std::int64_t len = std::min(reduce::kChunk, hw - c0);
-        float a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        std::int64_t i = 0;
-        for (; i + 8 <= len; i += 8)
-          for (int l = 0; l < 8; ++l) {
-            const float x = xh[c0 + i + l], gv = g[c0 + i + l];
-            const float dz = gm * x + bt > 0.0f ? gv : 0.0f;  // a select: the loop vectorizes
-            a[l] += dz;
-            s[l] += dz * x;
-          }
-        float ra = 0, rs = 0;
-        for (; i < len; ++i) {
-          const float x = xh[c0 + i], gv = g[c0 + i];
-          const float dz = gm * x + bt > 0.0f ? gv : 0.0f;
-          ra += dz;
-          rs += dz * x;
-        }
-        sum_dz += double(((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + ra;
-        sum_dz_xhat += double(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) + rs;
-      }
+      reduce::sums_of(dy.data() + off, xhat_.data() + off, hw, sum_dz, sum_dz_xhat, true, gm, bt);
     }
     gamma_.grad[c] += float(sum_dz_xhat);
     beta_.grad[c] += float(sum_dz);

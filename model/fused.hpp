@@ -21,6 +21,9 @@ class BatchNormReLU final : public UnaryLayer {
   void init(std::mt19937_64& rng) override;  // as BatchNorm2d
   Param& gamma() { return gamma_; }
   Param& beta() { return beta_; }
+  Tensor& running_mean() { return running_mean_.value; }
+  Tensor& running_var() { return running_var_.value; }
+  const BatchNorm2dOptions& options() const { return opt_; }
 
  protected:
   void forward_one(const Tensor& x, Tensor& y) override;

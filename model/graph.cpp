@@ -50,6 +50,10 @@ struct Graph::Node {
   // integer evaluation scratch
   Tensor qx, qw;
   std::vector<std::int64_t> acc;
+  // evaluation with the BatchNorm folded into the convolution
+  std::unique_ptr<Conv2d> folded;
+  bool fold_relu = false;
+  bool folded_last = false;  // the last forward was folded: no backward possible
 };
 
 Graph::Graph(const Network& net, std::vector<LayerPrecision> precision, const GraphOptions& opt)
@@ -292,6 +296,13 @@ void Graph::node_forward(Node& n, const Tensor* a, const Tensor* b) {
     n.out.reshape(Dims{d.n / net_.frames, net_.frames, d.c, 1});
     return;
   }
+  if (!training_ && opt_.fold_batchnorm && !n.w_q && n.spec->kind == LayerKind::Conv2d &&
+      n.spec->batchnorm && n.stages.size() <= 2 + size_t(n.in_q ? 1 : 0)) {
+    folded_forward(n, *a);
+    n.folded_last = true;
+    return;
+  }
+  n.folded_last = false;
   if (n.w_q) n.w_q->forward(n.master->value, n.shadow->value);
   const bool int_path = n.int_capable && integer_eval_ && !training_;
   const Tensor* cur = a;
@@ -353,6 +364,55 @@ void Graph::node_forward(Node& n, const Tensor* a, const Tensor* b) {
   }
 }
 
+void Graph::folded_forward(Node& n, const Tensor& x) {
+  auto* conv = static_cast<Conv2d*>(n.op.get());
+  const Conv2dOptions& o = conv->options();
+  if (!n.folded) {
+    Conv2dOptions fo = o;
+    fo.bias = true;
+    n.folded = std::make_unique<Conv2d>(n.spec->name, fo);
+    n.folded->set_training(false);
+  }
+  // BN in evaluation: y = scale (x - mean) + beta, scale = gamma / sqrt(var + eps) (computed in
+  // double, as BatchNorm2d does).
+  const Tensor *gamma, *beta, *mean, *var;
+  double eps;
+  Layer* post = n.post[0].get();
+  if (auto* f = dynamic_cast<BatchNormReLU*>(post)) {
+    gamma = &f->gamma().value;
+    beta = &f->beta().value;
+    mean = &f->running_mean();
+    var = &f->running_var();
+    eps = f->options().eps;
+    n.fold_relu = true;
+  } else {
+    auto* b = dynamic_cast<BatchNorm2d*>(post);
+    MIXPREC_CHECK(b != nullptr, n.spec->name + ": folding needs a BatchNorm2d");
+    gamma = &b->gamma().value;
+    beta = &b->beta().value;
+    mean = &b->running_mean();
+    var = &b->running_var();
+    eps = b->options().eps;
+    n.fold_relu = n.post.size() > 1;
+  }
+  const Tensor& w = conv->weight().value;
+  Tensor& fw = n.folded->weight().value;
+  Tensor& fb = n.folded->bias().value;
+  const std::int64_t per = w.dims().per_sample();
+  for (int c = 0; c < o.out_channels; ++c) {
+    const float inv = float(1.0 / std::sqrt(double((*var)[c]) + eps));
+    const float scale = (*gamma)[c] * inv;
+    for (std::int64_t i = 0; i < per; ++i) fw[c * per + i] = w[c * per + i] * scale;
+    const float b0 = o.bias ? conv->bias().value[c] : 0.0f;
+    fb[c] = (*beta)[c] + (b0 - (*mean)[c]) * scale;
+  }
+  n.folded->forward(x, n.out);
+  if (n.fold_relu) {
+    float* p = n.out.data();
+    for (std::int64_t i = 0; i < n.out.size(); ++i) p[i] = p[i] < 0.0f ? 0.0f : p[i];
+  }
+}
+
 void Graph::backward(const Tensor& dy) {
   for (auto& n : nodes_) n->gout_set = false;
   Node& last = *nodes_.back();
@@ -401,6 +461,9 @@ void Graph::node_backward(Node& n, Tensor* dx0, Tensor* dx1) {
     dx0->reshape(Dims{d.n * d.c, d.h, 1, 1});
     return;
   }
+  MIXPREC_CHECK(!n.folded_last, n.spec->name + ": backward after an evaluation forward with "
+                                               "folded BatchNorm (use GraphOptions::fold_batchnorm "
+                                               "= false to differentiate in evaluation mode)");
   const Tensor* g = &n.gout;
   for (std::size_t k = n.stages.size() - 1; k >= 1; --k) {
     n.stages[k]->backward(*g, &n.grads[k]);

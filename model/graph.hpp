@@ -9,6 +9,7 @@
 //   add               Add, or the fused AddReLU
 //   batchnorm         BatchNorm2d
 //   frames_to_sequence  (batch*frames, c, 1, 1) -> (batch, frames, c, 1), a copy
+// (In evaluation mode fp32 conv + BN [+ ReLU] nodes fold the BN: GraphOptions::fold_batchnorm.)
 // Parameters keep the core layer's name as prefix ("cnn.stage1.block0.conv1.weight",
 // "cnn.stem.bn.gamma", "lstm.l0.weight_hh_reverse", "head.bias"), so per-layer precision, cost
 // tables (sim/) and checkpoints all speak the same names.
@@ -43,6 +44,11 @@ namespace mixprec::model {
 
 struct GraphOptions {
   RangeMethod range = RangeMethod::RunningMinMax;  // QAT ranges
+  // Evaluation mode: fp32 conv + BatchNorm [+ ReLU] run as one convolution with the BN folded
+  // into weights and bias (w' = w gamma / sqrt(var + eps), b' = beta - mean gamma /
+  // sqrt(var + eps)), as inference hardware (and sim/) does; equal up to float rounding.
+  // Quantized layers never fold (their training semantics quantize the unfolded weights).
+  bool fold_batchnorm = true;
 };
 
 class Graph {
@@ -104,6 +110,7 @@ class Graph {
   void build_node(int i);
   bool is_nonnegative(int layer) const;  // output known >= 0 (ReLU, pools of such)
   void node_forward(Node& n, const Tensor* a, const Tensor* b);
+  void folded_forward(Node& n, const Tensor& x);
   // Writes gradients of the node's inputs into dx0 / dx1 (null: not needed).
   void node_backward(Node& n, Tensor* dx0, Tensor* dx1);
 

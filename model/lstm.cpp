@@ -108,8 +108,6 @@ void Lstm::forward_one(const Tensor& x, Tensor& y) {
 void Lstm::forward_direction(Direction& d, bool reverse) {
   const int B = batch_, T = steps_, H = opt_.hidden;
   const std::int64_t rows = std::int64_t(T) * B;
-  const ConstMatrixMap w_ih(d.w_ih.value.data(), 4 * H, opt_.input_size);
-  const ConstMatrixMap w_hh(d.w_hh.value.data(), 4 * H, H);
   d.gates.resize(rows, 4 * H);
   d.c.resize(rows, H);
   d.tanh_c.resize(rows, H);
@@ -162,8 +160,6 @@ void Lstm::backward_direction(Direction& d, bool reverse, const Tensor& dy, bool
   const int B = batch_, T = steps_, H = opt_.hidden, D = directions();
   const int dir = reverse ? 1 : 0;
   const std::int64_t rows = std::int64_t(T) * B;
-  const ConstMatrixMap w_ih(d.w_ih.value.data(), 4 * H, opt_.input_size);
-  const ConstMatrixMap w_hh(d.w_hh.value.data(), 4 * H, H);
   da_.resize(rows, 4 * H);
   dh_.resize(B, H);
   dc_.resize(B, H);

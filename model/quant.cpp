@@ -62,6 +62,35 @@ QuantSpec quant_spec(const Operand& op, bool is_unsigned) {
   return s;
 }
 
+std::string qat_unsupported(const Network& net, const std::vector<LayerPrecision>& precision) {
+  if (precision.empty()) return "";
+  if (precision.size() != net.layers.size())
+    return std::to_string(precision.size()) + " layer precisions for " +
+           std::to_string(net.layers.size()) + " layers";
+  for (std::size_t i = 0; i < precision.size(); ++i) {
+    const LayerPrecision& p = precision[i];
+    const mixprec::Layer& l = net.layers[i];
+    if (p.format != NumFormat::Int) continue;
+    std::vector<std::pair<const char*, int>> fields;
+    if (l.has_weights()) {
+      fields = {{"weights", p.weight_bits}, {"activations", p.activation_bits}};
+      if (l.kind == LayerKind::Lstm) {
+        fields.push_back({"recurrent_weights", p.recurrent_weight_bits});
+        fields.push_back({"gates", p.gate_bits});
+        fields.push_back({"cell_state", p.cell_state_bits});
+      }
+    }
+    if (l.has_weights() || l.kind == LayerKind::BatchNorm) fields.push_back({"gradients", p.gradient_bits});
+    for (const auto& f : fields)
+      if (f.second < kMinQuantBits || f.second > kMaxQuantBits)
+        return "layer \"" + l.name + "\": " + f.first + " at " + std::to_string(f.second) +
+               " integer bits; quantization-aware training supports 2 to 16";
+    if (p.accumulator_bits == 1)
+      return "layer \"" + l.name + "\": a 1-bit accumulator";
+  }
+  return "";
+}
+
 // ---------------------------------------------------------------- fast kernels
 
 float round_to_bf16(float x) {

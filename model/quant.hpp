@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "core/network.hpp"
 #include "core/precision.hpp"
 #include "model/layer.hpp"
 
@@ -60,6 +61,12 @@ struct QuantSpec {
   bool is_identity() const { return format == NumFormat::Fp32; }
 };
 QuantSpec quant_spec(const Operand& op, bool is_unsigned = false);
+
+// Why a per-layer precision cannot be trained quantization-aware, "" when it can: integer
+// operands that QAT quantizes (weights, activations, gradients; LSTM recurrent weights, gates,
+// cell state) outside [2, 16] bits, or an explicit accumulator narrower than 2 bits. Names the
+// first offending layer and field, for a usage error.
+std::string qat_unsupported(const Network& net, const std::vector<LayerPrecision>& precision);
 
 // ---- Fast kernels (vectorizable loops). y may alias x. ----
 float round_to_bf16(float x);

@@ -170,8 +170,6 @@ void QuantLstm::forward_direction(Direction& d, bool reverse) {
   const std::int64_t rows = std::int64_t(T) * B;
   d.q_ih.forward(d.w_ih.value, d.wq_ih);
   d.q_hh.forward(d.w_hh.value, d.wq_hh);
-  const ConstMatrixMap w_ih(d.wq_ih.data(), 4 * H, opt_.lstm.input_size);
-  const ConstMatrixMap w_hh(d.wq_hh.data(), 4 * H, H);
   const Fixed sig_q = unit_unsigned(opt_.gate), tanh_q = unit_signed(opt_.gate);
   const Fixed h_q = unit_signed(opt_.hidden);
   // Cell grid from earlier batches' statistics (none yet: not quantized this time).
@@ -261,8 +259,6 @@ void QuantLstm::backward_direction(Direction& d, bool reverse, const Tensor& dy,
   const int B = batch_, T = steps_, H = opt_.lstm.hidden, D = directions();
   const int dir = reverse ? 1 : 0;
   const std::int64_t rows = std::int64_t(T) * B;
-  const ConstMatrixMap w_ih(d.wq_ih.data(), 4 * H, opt_.lstm.input_size);
-  const ConstMatrixMap w_hh(d.wq_hh.data(), 4 * H, H);
   // Straight-through for the cell state: zero where c was clipped.
   const bool cell_clips = d.cell_q.spec.is_int();
   const float c_lo = float(d.cell_q.grid.qmin) * d.cell_q.step;

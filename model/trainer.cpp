@@ -167,6 +167,7 @@ Trainer::Trainer(const Network& net, std::vector<LayerPrecision> precision,
   replicas_[0]->init(init_rng);
   for (auto& r : replicas_) replica_params_.push_back(r->params());
   broadcast_params();
+  pool_ = std::make_unique<WorkerPool>(opt_.threads);
   ce_.resize(replicas_.size());
   mse_.resize(replicas_.size());
   if (s.optimizer == "sgd") {
@@ -212,31 +213,69 @@ void Trainer::set_total_steps(std::int64_t total) {
 
 double Trainer::current_lr() const { return schedule_.at(step_); }
 
-void Trainer::run_parallel(const std::function<void(int)>& fn) {
-  const int T = int(replicas_.size());
-  if (T == 1) {
+WorkerPool::WorkerPool(int threads) : errors_(static_cast<std::size_t>(std::max(threads, 1))) {
+  for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { loop(t); });
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  start_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void WorkerPool::loop(int t) {
+  long seen = 0;
+  for (;;) {
+    const std::function<void(int)>* job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      start_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      job = job_;
+    }
+    std::exception_ptr error;
+    try {
+      (*job)(t);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      errors_[size_t(t)] = error;
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+}
+
+void WorkerPool::run(const std::function<void(int)>& fn) {
+  if (workers_.empty()) {
     fn(0);
     return;
   }
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(T));
-  std::vector<std::thread> threads;
-  for (int t = 1; t < T; ++t)
-    threads.emplace_back([&, t] {
-      try {
-        fn(t);
-      } catch (...) {
-        errors[size_t(t)] = std::current_exception();
-      }
-    });
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_ = &fn;
+    pending_ = int(workers_.size());
+    ++generation_;
+    for (auto& e : errors_) e = nullptr;
+  }
+  start_.notify_all();
   try {
     fn(0);
   } catch (...) {
-    errors[0] = std::current_exception();
+    errors_[0] = std::current_exception();
   }
-  for (auto& th : threads) th.join();
-  for (auto& e : errors)
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_.wait(lock, [&] { return pending_ == 0; });
+  for (auto& e : errors_)
     if (e) std::rethrow_exception(e);
 }
+
+void Trainer::run_parallel(const std::function<void(int)>& fn) { pool_->run(fn); }
 
 void Trainer::broadcast_params() {
   for (std::size_t t = 1; t < replicas_.size(); ++t)

@@ -27,7 +27,11 @@
 // naming the step and the first layer whose output (forward) or gradient (backward order) is
 // non-finite. Checkpoints are only written after good steps, so the last good one is kept.
 #pragma once
+#include <condition_variable>
+#include <exception>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -146,6 +150,30 @@ class TrainingDiverged : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Persistent worker threads for batch shards (created once: a thread per call would also lose
+// its thread-local GEMM buffers every time).
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads);  // threads - 1 workers; the caller is thread 0
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  // Runs fn(0) on the caller and fn(t) on worker t; returns when all are done, rethrowing the
+  // first exception (by thread index).
+  void run(const std::function<void(int)>& fn);
+
+ private:
+  void loop(int t);
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable start_, done_;
+  const std::function<void(int)>* job_ = nullptr;
+  long generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+  std::vector<std::exception_ptr> errors_;
+};
+
 class Trainer {
  public:
   Trainer(const Network& net, std::vector<LayerPrecision> precision, const TrainerOptions& opt,
@@ -191,6 +219,7 @@ class Trainer {
   Network net_;
   TrainerOptions opt_;
   std::vector<std::unique_ptr<Graph>> replicas_;
+  std::unique_ptr<WorkerPool> pool_;
   std::vector<std::vector<Param*>> replica_params_;
   std::vector<SoftmaxCrossEntropy> ce_;
   std::vector<MseLoss> mse_;

@@ -9,6 +9,18 @@
 
 #include <systemc>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MIXPREC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MIXPREC_ASAN 1
+#endif
+#endif
+#if defined(MIXPREC_ASAN)
+#include <pthread.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include "core/errors.hpp"
 #include "sim/analytical.hpp"
 #include "sim/systemc/modules.hpp"
@@ -37,6 +49,26 @@ constexpr std::int64_t kDescriptorBytes = 2048;
 std::atomic<int> g_elaborations{0};
 std::atomic<std::int64_t> g_jobs{0};
 
+// SystemC 2.3.4 announces its coroutine switches to AddressSanitizer (weak references to the
+// fiber API) but announces the main stack with unknown bounds, so after sc_start() returns ASan
+// believes the caller's stack is empty: every later exception on it then draws a false
+// "stack-buffer-underflow" from __asan_handle_no_return. Re-announcing the caller's real stack
+// (a switch to the same stack) restores ASan's view. Sanitizer builds only.
+void announce_caller_stack() {
+#if defined(MIXPREC_ASAN)
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+  void* bottom = nullptr;
+  std::size_t size = 0;
+  const int rc = pthread_attr_getstack(&attr, &bottom, &size);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return;
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, bottom, size);
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+}
+
 // The process's one elaborated model. Built on first use (setting the environment before the
 // kernel prints anything) and never destroyed: the kernel's global context outlives static
 // destructors, so tearing modules down at exit would race it.
@@ -53,8 +85,10 @@ class Simulator {
     try {
       top_->run(job);
     } catch (const sc_core::sc_report& e) {
+      announce_caller_stack();
       fail(std::string("SystemC model: ") + e.what());
     }
+    announce_caller_stack();
     if (!job.done) fail("the SystemC model went idle before the job finished (deadlock)");
     ++g_jobs;
   }

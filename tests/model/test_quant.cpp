@@ -389,3 +389,26 @@ TEST_CASE("quant: QuantLstm puts gates, cell state and h on their grids", "[mode
   l.forward(x, b);
   for (std::int64_t i = 0; i < a.size(); ++i) CHECK(a[i] == Approx(b[i]).margin(2e-3));
 }
+
+TEST_CASE("quant: precisions QAT cannot train are named", "[model][quant]") {
+  mixprec::Network net;
+  mixprec::Layer conv;
+  conv.name = "cnn.stem";
+  conv.kind = mixprec::LayerKind::Conv2d;
+  mixprec::Layer pool;
+  pool.name = "cnn.pool";
+  pool.kind = mixprec::LayerKind::Pool;
+  net.layers = {conv, pool};
+  std::vector<LayerPrecision> p(2, LayerPrecision::uniform(NumFormat::Int, 8));
+  CHECK(qat_unsupported(net, p).empty());
+  CHECK(qat_unsupported(net, {}).empty());
+  p[0].weight_bits = 1;
+  CHECK(qat_unsupported(net, p) ==
+        "layer \"cnn.stem\": weights at 1 integer bits; quantization-aware training supports 2 to 16");
+  p[0].weight_bits = 8;
+  p[0].gradient_bits = 32;
+  CHECK(qat_unsupported(net, p).find("gradients at 32") != std::string::npos);
+  p[1].weight_bits = 1;  // a pool has no quantized operands
+  p[0].gradient_bits = 8;
+  CHECK(qat_unsupported(net, p).empty());
+}

@@ -92,6 +92,12 @@ TEST_CASE("train CLI: bad input exits 2 with a message", "[model][cli]") {
   auto r = test::run_cli("train " + file + " --out " + dir + "/x --precision " + dir + "/missing.json");
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("error: ") == 0);
+  std::ofstream(dir + "/w1.json") << R"({"mixprec_precision": 1,
+    "default": {"format": "int", "weights": 1, "activations": 8}})";
+  r = test::run_cli("train " + file + " --out " + dir + "/x --precision " + dir + "/w1.json --synthetic 8");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "error: " + dir + "/w1.json: layer \"cnn.stem\": weights at 1 integer bits; "
+                 "quantization-aware training supports 2 to 16\n");
   r = test::run_cli("train " + file + " --out " + dir + "/y --resume --synthetic 8");
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("no checkpoint to resume from") != std::string::npos);

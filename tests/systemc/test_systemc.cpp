@@ -573,3 +573,12 @@ TEST_CASE("systemc CLI: --trace writes a Chrome trace-event timeline", "[systemc
   const auto j = nlohmann::json::parse(test::run_cli("simulate " + kDefault + " --engine systemc --format json").out);
   CHECK(prev_layer_end == Approx(j["total"]["latency_ms"].get<double>() * 1e3).epsilon(1e-6));
 }
+
+TEST_CASE("systemc CLI: an error after the simulation ran is reported cleanly", "[systemc][cli]") {
+  // The trace cannot be written: an I/O failure (exit 1) raised after the kernel has run. In
+  // sanitizer builds this also checks that the caller's stack is known to ASan again.
+  const auto r = test::run_cli("simulate " + kDefault + " --engine systemc --format csv --trace /nonexistent-dir/t.json");
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("error: cannot write") != std::string::npos);
+  CHECK(r.err.find("AddressSanitizer") == std::string::npos);
+}
