@@ -329,6 +329,8 @@ TrainingSpec parse_training(const json& v, const JsonCtx& ctx) {
   t.weight_decay = r.number_or("weight_decay", 1e-4, kNonNeg);
   t.seed = r.integer_or("seed", 1, kNonNeg);
   t.fp32_gradient_buffers = r.boolean_or("fp32_gradient_buffers", true);
+  t.qat_epochs = r.integer_or("qat_epochs", 1, kAtLeast1);
+  t.qat_learning_rate = r.number_or("qat_learning_rate", t.learning_rate / 10, kPositive);
   r.finish();
   return t;
 }

@@ -111,6 +111,10 @@ struct TrainingSpec {
   double weight_decay = 1e-4;
   int seed = 1;
   bool fp32_gradient_buffers = true;
+  // Quantization-aware fine-tuning from the FP32 model (`reproduce`): epochs and learning rate
+  // (default: a tenth of learning_rate).
+  int qat_epochs = 1;
+  double qat_learning_rate = 1e-4;
 };
 
 struct SearchSpec {

@@ -712,4 +712,37 @@ void Trainer::load_checkpoint(const std::string& path) {
   broadcast_params();
 }
 
+std::vector<std::string> load_weights(Graph& g, const std::string& path) {
+  const CheckpointData c = read_checkpoint(path);
+  if (c.network != g.network().name)
+    throw CheckpointError(path, "checkpoint is for network \"" + c.network + "\", not \"" +
+                                    g.network().name + "\"");
+  std::vector<std::string> missing;
+  auto copy = [&](const std::vector<NamedTensor>& from, const std::string& name, Tensor& to) {
+    for (const NamedTensor& t : from)
+      if (t.name == name) {
+        if (t.dims != to.dims())
+          throw CheckpointError(path, "\"" + name + "\" has dims " + t.dims.str() + ", the network " +
+                                          to.dims().str());
+        std::copy(t.values.begin(), t.values.end(), to.data());
+        return;
+      }
+    missing.push_back(name);
+  };
+  for (Param* p : g.params()) copy(c.params, p->name, p->value);
+  for (Buffer* b : g.buffers()) copy(c.buffers, b->name, b->value);
+  return missing;
+}
+
+std::vector<std::string> Trainer::load_weights(const std::string& path) {
+  std::vector<std::string> missing = model::load_weights(*replicas_[0], path);
+  std::vector<Buffer*> bs = replicas_[0]->buffers();
+  for (std::size_t t = 1; t < replicas_.size(); ++t) {
+    std::vector<Buffer*> rb = replicas_[t]->buffers();
+    for (std::size_t i = 0; i < bs.size(); ++i) rb[i]->value.assign(bs[i]->value);
+  }
+  broadcast_params();
+  return missing;
+}
+
 }  // namespace mixprec::model

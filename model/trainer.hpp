@@ -174,6 +174,13 @@ class WorkerPool {
   std::vector<std::exception_ptr> errors_;
 };
 
+// Copies a checkpoint's parameters and buffers into g by name. The checkpoint must be of the
+// same network; entries the graph lacks are ignored (e.g. an FP32 graph reading a QAT run), and
+// the names of graph entries the checkpoint lacks are returned (e.g. a QAT graph's quantizer
+// ranges when reading an FP32 run: they initialize from the first training batch). A name with
+// different dims throws CheckpointError.
+std::vector<std::string> load_weights(Graph& g, const std::string& path);
+
 class Trainer {
  public:
   Trainer(const Network& net, std::vector<LayerPrecision> precision, const TrainerOptions& opt,
@@ -197,6 +204,9 @@ class Trainer {
   void save_checkpoint(const std::string& path);
   // Restores parameters, buffers, optimizer, RNG, position and history. Throws CheckpointError.
   void load_checkpoint(const std::string& path);
+  // Starts from another run's weights (e.g. QAT fine-tuning from an FP32 checkpoint): see
+  // model::load_weights. Optimizer, position and history stay fresh.
+  std::vector<std::string> load_weights(const std::string& path);
 
   void set_total_steps(std::int64_t total);
   std::int64_t step() const { return step_; }

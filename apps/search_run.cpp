@@ -1,0 +1,116 @@
+#include "apps/search_run.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/errors.hpp"
+#include "core/precision.hpp"
+
+namespace mixprec::app {
+
+namespace {
+
+bool same_option(const LayerPrecision& a, const LayerPrecision& b) {
+  return a.format == b.format && a.weights().bits == b.weights().bits &&
+         a.activations().bits == b.activations().bits;
+}
+
+std::vector<int> match_layers(const Network& net, const std::string& pattern) {
+  std::vector<int> out;
+  for (std::size_t i = 0; i < net.layers.size(); ++i)
+    if (glob_match(pattern, net.layers[i].name)) out.push_back(int(i));
+  return out;
+}
+
+}  // namespace
+
+std::vector<LayerPrecision> uniform_precision(const Scenario& sc, const std::string& name) {
+  LayerPrecision p;
+  if (name == "int4") {
+    p = LayerPrecision::uniform(NumFormat::Int, 4);
+  } else {
+    bool found = false;
+    for (const auto& b : sim::standard_baselines())
+      if (name == b.name) {
+        p = b.precision;
+        found = true;
+      }
+    if (!found)
+      throw SpecError(sc.file, "/constraints/energy_budget/baseline",
+                      "one of \"int8\", \"int16\", \"fp16\", \"fp32\"", "\"" + name + "\"");
+  }
+  // The training recipe (gradient bitwidth) is the scenario's, whatever the inference precision.
+  std::vector<LayerPrecision> out(sc.net.layers.size(), p);
+  for (std::size_t l = 0; l < out.size(); ++l) out[l].gradient_bits = sc.layer_precision[l].gradient_bits;
+  return out;
+}
+
+SearchSetup prepare_search(const Scenario& sc) {
+  SearchSetup s;
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  const sim::AnalyticalEngine eng(sc.hardware, em);
+  // Candidate options; fixed layers keep their scenario precision (added as an option if new).
+  LayerPrecision base;
+  sc.precision.defaults.apply_to(base);
+  s.options = sim::candidate_options(sc.search, base);
+  s.default_option.assign(sc.net.layers.size(), 0);
+  for (const auto& pat : sc.search.fixed_layers)
+    for (int l : match_layers(sc.net, pat)) s.rules.fixed_layers.push_back(l);
+  for (std::size_t l = 0; l < sc.net.layers.size(); ++l) {
+    int idx = -1;
+    for (std::size_t o = 0; o < s.options.size(); ++o)
+      if (same_option(s.options[o], sc.layer_precision[l])) idx = int(o);
+    const bool fixed = std::find(s.rules.fixed_layers.begin(), s.rules.fixed_layers.end(),
+                                 int(l)) != s.rules.fixed_layers.end();
+    if (idx < 0 && fixed) {
+      s.options.push_back(sc.layer_precision[l]);
+      idx = int(s.options.size()) - 1;
+    }
+    s.default_option[l] = std::max(idx, 0);
+  }
+  for (const auto& tie : sc.search.ties) {
+    std::vector<int> members;
+    for (const auto& pat : tie)
+      for (int l : match_layers(sc.net, pat)) members.push_back(l);
+    s.rules.ties.push_back(members);
+  }
+  for (const auto& r : sc.search.rules)
+    for (int l : match_layers(sc.net, r.match))
+      s.rules.bit_limits.push_back({l, r.min_weight_bits, r.max_weight_bits, r.min_activation_bits,
+                                    r.max_activation_bits});
+  s.table = sim::build_cost_table(eng, sc.net, s.options, sc.phase);
+  s.baseline_energy_uj =
+      eng.network_cost(sc.net, uniform_precision(sc, sc.constraints.energy.baseline), sc.phase).energy_uj;
+  return s;
+}
+
+search::Budget make_budget(const Scenario& sc, const SearchSetup& s, double fraction) {
+  search::Budget b;
+  if (fraction >= 0)
+    b.limit[search::kEnergy] = fraction * s.baseline_energy_uj * 1e6;
+  else if (sc.constraints.energy.energy_uj)
+    b.limit[search::kEnergy] = *sc.constraints.energy.energy_uj * 1e6;
+  else if (sc.constraints.energy.fraction)
+    b.limit[search::kEnergy] = *sc.constraints.energy.fraction * s.baseline_energy_uj * 1e6;
+  if (sc.constraints.latency_ms)
+    b.limit[search::kCycles] = *sc.constraints.latency_ms * sc.hardware.clock_mhz * 1e3;
+  if (sc.constraints.model_size_kib) b.limit[search::kSize] = *sc.constraints.model_size_kib * 1024.0;
+  return b;
+}
+
+std::vector<LayerPrecision> chosen_precision(const Scenario& sc, const SearchSetup& s,
+                                             const search::Solution& sol) {
+  std::vector<LayerPrecision> out(sc.net.layers.size());
+  for (std::size_t l = 0; l < out.size(); ++l) {
+    out[l] = sc.layer_precision[l];
+    const LayerPrecision& o = s.options[size_t(sol.option_of_layer[l])];
+    out[l].format = o.format;
+    out[l].weight_bits = o.weight_bits;
+    out[l].recurrent_weight_bits = o.recurrent_weight_bits;
+    out[l].activation_bits = o.activation_bits;
+    out[l].output_bits = o.output_bits;
+  }
+  return out;
+}
+
+}  // namespace mixprec::app

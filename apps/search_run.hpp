@@ -1,0 +1,42 @@
+// The precision search as a library call: candidate options and rules from the scenario, the
+// cost table priced once, budgets against the named baseline, and the chosen configuration as a
+// full per-layer precision vector. `mixprec search` and `reproduce` share it.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/spec.hpp"
+#include "energy_models/energy_model.hpp"
+#include "search/problem.hpp"
+#include "search/solver.hpp"
+#include "sim/analytical.hpp"
+#include "sim/cost_table.hpp"
+
+namespace mixprec::app {
+
+struct SearchSetup {
+  std::vector<LayerPrecision> options;  // candidate options (+ fixed layers' own precisions)
+  search::Rules rules;
+  std::vector<int> default_option;      // per layer: its scenario precision's option index
+  sim::CostTable table;
+  double baseline_energy_uj = 0;        // uniform sc.constraints.energy.baseline on this hardware
+};
+
+// Throws SpecError when the scenario names a baseline that is not a standard one.
+SearchSetup prepare_search(const Scenario& sc);
+
+// Budgets from sc.constraints: energy as a fraction of the baseline (or absolute), latency and
+// model size when given. fraction >= 0 overrides the scenario's energy constraint.
+search::Budget make_budget(const Scenario& sc, const SearchSetup& s, double fraction = -1);
+
+// Per-layer precisions of a solution: each layer's scenario precision (LSTM extras such as cell
+// state bits kept) with the chosen option's format and bits.
+std::vector<LayerPrecision> chosen_precision(const Scenario& sc, const SearchSetup& s,
+                                             const search::Solution& sol);
+
+// Uniform precision of a named standard baseline ("int8", "int16", "fp16", "fp32", "int4"); each
+// layer keeps the scenario's gradient bitwidth (part of the training recipe).
+std::vector<LayerPrecision> uniform_precision(const Scenario& sc, const std::string& name);
+
+}  // namespace mixprec::app

@@ -1,0 +1,231 @@
+#include "apps/training.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include "apps/common.hpp"
+#include "apps/session.hpp"
+#include "core/errors.hpp"
+#include "core/json_reader.hpp"
+#include "core/manifest.hpp"
+#include "core/scenario.hpp"
+#include "model/quant.hpp"
+#include "model/trainer.hpp"
+
+namespace mixprec::app {
+
+namespace {
+
+nlohmann::json epoch_json(const model::EpochMetrics& e, bool regression, double target_std) {
+  nlohmann::json j{{"epoch", e.epoch + 1},         {"step", e.step},
+                   {"lr", e.lr},                   {"train_loss", e.train_loss},
+                   {"seconds", e.seconds},         {"samples_per_second", e.samples_per_second}};
+  if (regression)
+    j["train_rmse"] = e.train_rmse * target_std;
+  else
+    j["train_accuracy"] = e.train_accuracy;
+  if (e.has_val) {
+    j["val_loss"] = e.val.loss;
+    if (regression)
+      j["val_rmse"] = e.val.rmse * target_std;
+    else
+      j["val_accuracy"] = e.val.accuracy;
+  }
+  return j;
+}
+
+model::TrainerOptions trainer_options(const Scenario& sc, bool regression, int threads, bool lsq,
+                                      bool stochastic, bool progress) {
+  model::TrainerOptions t;
+  t.spec = sc.training;
+  t.task = regression ? model::Task::Regression : model::Task::Classification;
+  t.threads = threads;
+  t.progress = progress;
+  t.range = lsq ? model::RangeMethod::Lsq : model::RangeMethod::RunningMinMax;
+  t.grad_rounding = stochastic ? model::GradRounding::Stochastic : model::GradRounding::Nearest;
+  t.clip_norm = 5.0;  // recurrent layers: Pascanu, Mikolov & Bengio, ICML 2013
+  return t;
+}
+
+bool any_integer(const std::vector<LayerPrecision>& p) {
+  for (const LayerPrecision& l : p)
+    if (l.format == NumFormat::Int) return true;
+  return false;
+}
+
+// Metric fields of an evaluation: accuracy (+ Wilson interval) or RMSE in original units.
+nlohmann::json metrics_json(const model::EvalMetrics& m, bool regression, double target_std) {
+  nlohmann::json j{{"loss", m.loss}, {"samples", m.samples}};
+  if (regression) {
+    j["rmse"] = m.rmse * target_std;
+  } else {
+    j["accuracy"] = m.accuracy;
+    const auto ci = wilson_interval(m.accuracy, m.samples);
+    j["accuracy_ci"] = {ci.first, ci.second};
+  }
+  return j;
+}
+
+}  // namespace
+
+std::pair<double, double> wilson_interval(double p, int n) {
+  if (n <= 0) return {0.0, 1.0};
+  const double z = 1.959963984540054, z2 = z * z, nn = double(n);
+  const double centre = (p + z2 / (2 * nn)) / (1 + z2 / nn);
+  const double half = z / (1 + z2 / nn) * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+nlohmann::json run_training(const TrainRequest& r) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Scenario& sc = r.sc;
+  if (r.threads < 1) throw UsageError("--threads must be at least 1");
+  if (const std::string why = model::qat_unsupported(sc.net, r.precision); !why.empty())
+    throw UsageError(r.precision_label + ": " + why);
+  make_dirs(r.out);
+
+  model::GraphOptions gopt;
+  gopt.range = r.lsq ? model::RangeMethod::Lsq : model::RangeMethod::RunningMinMax;
+  model::Graph probe(sc.net, {}, gopt);  // input layout only
+  DataSources ds = load_sources(sc, probe, r.synthetic);
+  if (ds.train->size() == 0)
+    throw SpecError(r.scenario_file, "/data", "a non-empty training split", "0 samples");
+  model::TrainerOptions topt =
+      trainer_options(sc, ds.regression, r.threads, r.lsq, r.stochastic_rounding, r.progress);
+  topt.checkpoint_dir = r.out;
+  topt.checkpoint_every_steps = r.checkpoint_every_steps;
+
+  model::Trainer trainer(sc.net, r.precision, topt, gopt);
+  const std::string last = r.out + "/last.ckpt", best = r.out + "/best.ckpt";
+  if (r.resume) {
+    if (!std::ifstream(last).good())
+      throw UsageError("--resume: no checkpoint to resume from (" + last + " does not exist)");
+    trainer.load_checkpoint(last);
+    if (r.progress)
+      std::cerr << "resuming from " << last << " at step " << trainer.step() << " (epoch "
+                << trainer.epoch() + 1 << ")\n";
+  } else if (!r.init_from.empty()) {
+    trainer.load_weights(r.init_from);
+  }
+  trainer.fit(*ds.train, ds.val.get());
+
+  // Final test metrics: the best checkpoint (by validation), and the last weights. (Loading the
+  // best checkpoint restores its history too: keep the full run's first.)
+  const std::vector<model::EpochMetrics> history = trainer.history();
+  const int best_epoch = trainer.best_epoch();
+  const model::EvalMetrics test_last = trainer.evaluate(*ds.test);
+  if (std::ifstream(best).good()) trainer.load_checkpoint(best);
+  const model::EvalMetrics test_best = trainer.evaluate(*ds.test);
+  nlohmann::json test_json = metrics_json(test_best, ds.regression, ds.target_std);
+  nlohmann::json last_json = metrics_json(test_last, ds.regression, ds.target_std);
+  if (ds.regression) {
+    test_json["naive_rmse"] = ds.naive_test.rmse;
+    test_json["naive_mae"] = ds.naive_test.mae;
+  } else if (!ds.synthetic) {
+    test_json["naive_accuracy"] = ds.naive_test.accuracy;
+  }
+  if (any_integer(r.precision)) {
+    trainer.graph().set_integer_eval(true);
+    const model::EvalMetrics ti = trainer.evaluate(*ds.test);
+    trainer.graph().set_integer_eval(false);
+    test_json["integer_eval"] = ds.regression
+                                    ? nlohmann::json{{"rmse", ti.rmse * ds.target_std}}
+                                    : nlohmann::json{{"accuracy", ti.accuracy}};
+  }
+
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const model::EpochMetrics& e : history)
+    epochs.push_back(epoch_json(e, ds.regression, ds.target_std));
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  nlohmann::json s;
+  s["scenario"] = sc.name;
+  s["network"] = sc.net.name;
+  s["task"] = ds.regression ? "regression" : "classification";
+  s["data"] = ds.description;
+  s["precision"] = r.precision_label;
+  if (!r.precision.empty()) s["layer_precision"] = precision_to_json(sc.net, r.precision);
+  s["training"] = {{"epochs", sc.training.epochs},
+                   {"batch_size", sc.training.batch_size},
+                   {"micro_batches", sc.training.micro_batches},
+                   {"optimizer", sc.training.optimizer},
+                   {"learning_rate", sc.training.learning_rate},
+                   {"weight_decay", sc.training.weight_decay},
+                   {"seed", sc.training.seed},
+                   {"fp32_gradient_buffers", sc.training.fp32_gradient_buffers},
+                   {"schedule", "cosine"},
+                   {"clip_norm", topt.clip_norm},
+                   {"range", model::to_string(topt.range)},
+                   {"gradient_rounding", model::to_string(topt.grad_rounding)},
+                   {"threads", r.threads},
+                   {"initialized_from", r.init_from},
+                   {"resumed", r.resume}};
+  s["epochs"] = epochs;
+  s["best_epoch"] = best_epoch + 1;
+  s["test"] = test_json;
+  s["test_last_epoch"] = last_json;
+  s["checkpoints"] = {{"best", best}, {"last", last}};
+  s["wall_seconds"] = wall;
+  s["manifest"] = make_manifest(r.scenario_file, r.threads);
+  write_file_atomic(r.out + "/summary.json", s.dump(2) + "\n");
+  return s;
+}
+
+nlohmann::json run_eval(const EvalRequest& r) {
+  const Scenario& sc = r.sc;
+  if (r.threads < 1) throw UsageError("--threads must be at least 1");
+  if (r.split != "train" && r.split != "val" && r.split != "test")
+    throw UsageError("--split must be train, val or test, not \"" + r.split + "\"");
+  if (const std::string why = model::qat_unsupported(sc.net, r.precision); !why.empty())
+    throw UsageError(r.precision_label + ": " + why);
+  if (r.integer && !any_integer(r.precision))
+    throw UsageError("--integer needs an integer precision (give --precision)");
+  model::Graph probe(sc.net, {}, {});
+  DataSources ds = load_sources(sc, probe, r.synthetic);
+  model::TrainerOptions topt = trainer_options(sc, ds.regression, r.threads, false, false, false);
+  model::Trainer trainer(sc.net, r.precision, topt);
+  const std::vector<std::string> missing = trainer.load_weights(r.checkpoint);
+
+  // Quantizer ranges the checkpoint does not have (an FP32 checkpoint at a quantized precision):
+  // running statistics over training batches in training mode, then every loaded buffer (BatchNorm
+  // statistics) restored, so only the missing ones change.
+  nlohmann::json calibrated = nlohmann::json::array();
+  if (!missing.empty()) {
+    model::Graph& g = trainer.graph();
+    std::vector<std::vector<float>> saved;
+    std::vector<model::Buffer*> bufs = g.buffers();
+    std::vector<bool> loaded(bufs.size(), true);
+    for (std::size_t i = 0; i < bufs.size(); ++i) {
+      for (const std::string& m : missing)
+        if (m == bufs[i]->name) loaded[i] = false;
+      saved.emplace_back(bufs[i]->value.data(), bufs[i]->value.data() + bufs[i]->value.size());
+    }
+    for (const std::string& m : missing) calibrated.push_back(m);
+    g.set_training(true);
+    model::Batch b;
+    ds.train->start_epoch(0);
+    for (int i = 0; i < r.calibration_batches && ds.train->next_batch(sc.training.batch_size, b); ++i)
+      g.forward(b.x);
+    g.set_training(false);
+    for (std::size_t i = 0; i < bufs.size(); ++i)
+      if (loaded[i]) std::copy(saved[i].begin(), saved[i].end(), bufs[i]->value.data());
+  }
+  model::MemorySource& src = r.split == "train" ? *ds.train : r.split == "val" ? *ds.val : *ds.test;
+  if (r.integer) trainer.graph().set_integer_eval(true);
+  const model::EvalMetrics m = trainer.evaluate(src);
+  nlohmann::json j = metrics_json(m, ds.regression, ds.target_std);
+  j["split"] = r.split;
+  j["checkpoint"] = r.checkpoint;
+  j["precision"] = r.precision_label;
+  j["integer_arithmetic"] = r.integer;
+  j["calibrated"] = calibrated;
+  j["task"] = ds.regression ? "regression" : "classification";
+  if (r.split == "test") {
+    if (ds.regression) j["naive_rmse"] = ds.naive_test.rmse;
+    else if (!ds.synthetic) j["naive_accuracy"] = ds.naive_test.accuracy;
+  }
+  return j;
+}
+
+}  // namespace mixprec::app

@@ -1,0 +1,58 @@
+// Training and evaluation runs as library calls: `mixprec train`, `mixprec eval` and the
+// `reproduce` pipeline share them.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/precision.hpp"
+#include "core/spec.hpp"
+
+namespace mixprec::app {
+
+struct TrainRequest {
+  std::string scenario_file;  // for the manifest
+  Scenario sc;                // training spec as run (epochs overrides applied by the caller)
+  std::vector<LayerPrecision> precision;  // empty: FP32; else QAT at these precisions
+  std::string precision_label = "fp32";
+  std::string out;            // DIR: summary.json, last.ckpt, best.ckpt
+  bool resume = false;        // continue from DIR/last.ckpt (it must exist)
+  std::string init_from;      // start from this checkpoint's weights (fine-tuning), if not resuming
+  int threads = 1;
+  int synthetic = 0;          // > 0: synthetic task of N samples (app::load_sources)
+  bool lsq = false;
+  bool stochastic_rounding = false;
+  bool progress = true;
+  std::int64_t checkpoint_every_steps = 0;  // DIR/last.ckpt also every N steps (0: per epoch)
+};
+
+// Trains, evaluates the best checkpoint (by validation) on the test split and writes
+// DIR/summary.json atomically; returns the summary. Throws TrainingDiverged (model/trainer.hpp)
+// when the loss becomes non-finite, SpecError/UsageError on bad input.
+nlohmann::json run_training(const TrainRequest& r);
+
+struct EvalRequest {
+  Scenario sc;
+  std::string checkpoint;
+  std::vector<LayerPrecision> precision;  // empty: FP32
+  std::string precision_label = "fp32";
+  std::string split = "test";             // "train" | "val" | "test"
+  bool integer = false;                   // true integer GEMMs for integer-format layers
+  int threads = 1;
+  int synthetic = 0;
+  int calibration_batches = 8;            // for quantizer ranges the checkpoint lacks
+};
+
+// Evaluates a checkpoint on a split, optionally at other precisions than it was trained with
+// (post-training quantization: quantizer ranges the checkpoint lacks are calibrated on
+// `calibration_batches` training batches; BatchNorm statistics are left as loaded).
+// Returns {"split", "samples", "loss", "accuracy" | "rmse", "accuracy_ci" (Wilson 95%),
+// "calibrated": [...names], ...}.
+nlohmann::json run_eval(const EvalRequest& r);
+
+// Wilson score interval (95%) for `correct` successes out of n.
+std::pair<double, double> wilson_interval(double accuracy, int n);
+
+}  // namespace mixprec::app
