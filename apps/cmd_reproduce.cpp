@@ -40,6 +40,8 @@ void setup_reproduce(CLI::App& app) {
   c->add_option("--budget", g_rep.budget, "Energy budget as a fraction of the baseline's (default 0.6)");
   c->add_option("--sweep", g_rep.sweep, "Budget fractions of the sweep (default 0.5 0.6 0.7 0.8 0.9)")
       ->expected(1, 20);
+  c->add_option("--reuse-fp32", g_rep.reuse_fp32,
+                 "A matching `mixprec train` output directory: reuse its FP32 model");
   c->add_flag("!--no-ablations", g_rep.ablations, "Skip the ablations and the budget sweep");
   c->add_flag("!--no-progress", g_rep.progress, "No progress on stderr");
 }
@@ -75,6 +77,7 @@ int run_verify() {
   o.budget = opt.at("budget").get<double>();
   o.sweep = opt.at("sweep").get<std::vector<double>>();
   o.ablations = opt.at("ablations").get<bool>();
+  o.reuse_fp32 = opt.value("reuse_fp32", std::string());
   o.progress = g_ver.progress;
   o.out = g_ver.work.empty() ? g_ver.report.substr(0, g_ver.report.find_last_of('/') + 1) +
                                    "verify-" + std::to_string(::getpid())

@@ -1,12 +1,26 @@
-// `mixprec search FILE`: price every (layer, option) once into a cost table, read the
+// `mixprec search FILE`: price every (layer, option) once into a cost table, get the
 // sensitivity table, and pick per-layer precisions under the scenario's budgets with the exact
 // solver; the baselines (uniform, greedy, random, evolutionary) run on the same tables.
+//
+//   mixprec search FILE [--budget F] [--format table|json] [--out DIR]
+//                       [--sensitivity S.json | --checkpoint C [--method hessian|measured]
+//                        [--threads N] [--synthetic N] [--samples N] [--no-cache]]
+//
+// Sensitivities: a table file (--sensitivity), or computed from a checkpoint (--checkpoint C,
+// default <report.out_dir>/<scenario>-train/best.ckpt when it exists) by the scenario's
+// search.sensitivity method or --method, cached next to the checkpoint
+// (apps/sensitivity_run.hpp). search.json says which method fed the solver and where the table
+// came from.
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
+#include "apps/search_run.hpp"
+#include "apps/sensitivity_run.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 #include "core/manifest.hpp"
@@ -25,20 +39,76 @@ struct SearchOpts {
   std::string file;
   double budget = -1;  // fraction of the baseline energy; < 0: the scenario's constraint
   std::string sensitivity;
+  std::string checkpoint;
+  std::string method;  // "": the scenario's search.sensitivity
+  int threads = 1;
+  int synthetic = 0;
+  int samples = 0;
+  bool no_cache = false;
   std::string format = "table";
   std::string out;
+  // Options that only apply when sensitivities are computed (given explicitly?).
+  CLI::Option *threads_opt = nullptr, *synthetic_opt = nullptr, *samples_opt = nullptr, *no_cache_opt = nullptr;
 } g;
 
-bool same_option(const LayerPrecision& a, const LayerPrecision& b) {
-  return a.format == b.format && a.weights().bits == b.weights().bits &&
-         a.activations().bits == b.activations().bits;
-}
+// Where the sensitivity table came from, for search.json and the table header.
+struct SensitivitySource {
+  search::SensitivityTable table;
+  json info;
+  std::string label;
+};
 
-std::vector<int> match_layers(const Network& net, const std::string& pattern) {
-  std::vector<int> out;
-  for (std::size_t i = 0; i < net.layers.size(); ++i)
-    if (glob_match(pattern, net.layers[i].name)) out.push_back(int(i));
-  return out;
+SensitivitySource get_sensitivity(const Scenario& sc, const std::vector<LayerPrecision>& options) {
+  SensitivitySource src;
+  if (!g.sensitivity.empty() && !g.checkpoint.empty())
+    throw UsageError("give either --sensitivity FILE or --checkpoint C, not both");
+  if (!g.sensitivity.empty()) {
+    for (const CLI::Option* o : {g.threads_opt, g.synthetic_opt, g.samples_opt, g.no_cache_opt})
+      if (o && o->count() > 0)
+        throw UsageError(o->get_name() + " applies only when sensitivities are computed from a checkpoint, "
+                         "not with --sensitivity");
+    src.table = search::load_sensitivity(g.sensitivity, sc.net, options);
+    if (!g.method.empty() && src.table.method != g.method)
+      throw SpecError(g.sensitivity, "/method", "sensitivities by method \"" + g.method + "\" (--method)",
+                      "\"" + src.table.method + "\"");
+    src.info = {{"method", src.table.method}, {"source", "file"}, {"file", g.sensitivity},
+                {"checkpoint", src.table.checkpoint.empty() ? json(nullptr) : json(src.table.checkpoint)}};
+    src.label = src.table.method + " from " + g.sensitivity;
+    return src;
+  }
+  SensitivityRequest req;
+  req.method = g.method.empty() ? sc.search.sensitivity : g.method;
+  req.checkpoint = g.checkpoint;
+  if (req.checkpoint.empty()) {
+    req.checkpoint = sc.report.out_dir + "/" + sc.name + "-train/best.ckpt";
+    if (!std::ifstream(req.checkpoint).good())
+      throw UsageError("search needs sensitivities and there is no checkpoint at " + req.checkpoint +
+                       ": train one with `mixprec train " + g.file + "`, or pass --checkpoint C or --sensitivity S.json");
+  }
+  req.threads = g.threads;
+  req.synthetic = g.synthetic;
+  req.samples = g.samples;
+  req.use_cache = !g.no_cache;
+  if (req.use_cache && std::ifstream(req.checkpoint).good())
+    std::cerr << "sensitivity: " << req.method << " from " << req.checkpoint << " (cache "
+              << sensitivity_cache_path(sc, options, req) << ")\n";
+  SensitivityResult r = compute_sensitivity(sc, options, req);
+  char took[64];
+  std::snprintf(took, sizeof took, "computed in %.1f s", r.compute_seconds);
+  std::cerr << "sensitivity: " << (r.from_cache ? std::string("reused the cache") : std::string(took)) << "\n";
+  src.table = std::move(r.table);
+  src.info = {{"method", src.table.method},
+              {"source", r.from_cache ? "cache" : "computed"},
+              {"file", r.cache_path.empty() ? json(nullptr) : json(r.cache_path)},
+              {"checkpoint", req.checkpoint},
+              {"checkpoint_hash", src.table.checkpoint_hash},
+              {"cache_status", r.cache_status},
+              {"compute_seconds", r.compute_seconds},
+              {"settings", r.settings}};
+  src.label = src.table.method + (r.from_cache ? " from cache " + r.cache_path
+                                               : " computed from " + req.checkpoint +
+                                                     (r.cache_path.empty() ? "" : ", cached at " + r.cache_path));
+  return src;
 }
 
 json solution_json(const search::Problem& p, const search::Solution& s, double base_uj) {
@@ -60,60 +130,17 @@ int run() {
     sc.constraints.energy.fraction = g.budget;
     sc.constraints.energy.energy_uj.reset();
   }
-  if (g.sensitivity.empty())
-    throw UsageError("search needs a sensitivity table: pass --sensitivity FILE "
-                     "(format: search/io.hpp, \"mixprec_sensitivity\": 1)");
-  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
-  const sim::AnalyticalEngine eng(sc.hardware, em);
-
-  // Candidate options; fixed layers keep their scenario precision (added as an option if new).
-  LayerPrecision base;
-  sc.precision.defaults.apply_to(base);
-  std::vector<LayerPrecision> options = sim::candidate_options(sc.search, base);
-  search::Rules rules;
-  std::vector<int> default_option(sc.net.layers.size(), 0);
-  for (const auto& pat : sc.search.fixed_layers)
-    for (int l : match_layers(sc.net, pat)) rules.fixed_layers.push_back(l);
-  for (std::size_t l = 0; l < sc.net.layers.size(); ++l) {
-    int idx = -1;
-    for (std::size_t o = 0; o < options.size(); ++o)
-      if (same_option(options[o], sc.layer_precision[l])) idx = int(o);
-    bool fixed = false;
-    for (int f : rules.fixed_layers) fixed = fixed || f == int(l);
-    if (idx < 0 && fixed) {
-      options.push_back(sc.layer_precision[l]);
-      idx = int(options.size()) - 1;
-    }
-    default_option[l] = std::max(idx, 0);
-  }
-  for (const auto& tie : sc.search.ties) {
-    std::vector<int> members;
-    for (const auto& pat : tie)
-      for (int l : match_layers(sc.net, pat)) members.push_back(l);
-    rules.ties.push_back(members);
-  }
-  for (const auto& r : sc.search.rules)
-    for (int l : match_layers(sc.net, r.match))
-      rules.bit_limits.push_back({l, r.min_weight_bits, r.max_weight_bits, r.min_activation_bits, r.max_activation_bits});
-
-  const sim::CostTable table = sim::build_cost_table(eng, sc.net, options, sc.phase);
-  const search::SensitivityTable sens = search::load_sensitivity(g.sensitivity, sc.net, options);
-  const search::Problem prob = search::make_problem(table, sens, sc.net, rules, default_option);
-
+  // Options, rules, the cost table and the baseline's energy (apps/search_run.hpp).
+  const SearchSetup setup = prepare_search(sc);
+  const std::vector<LayerPrecision>& options = setup.options;
+  const sim::CostTable& table = setup.table;
+  const SensitivitySource sens_src = get_sensitivity(sc, options);
+  const search::SensitivityTable& sens = sens_src.table;
+  const search::Problem prob =
+      search::make_problem(table, sens, sc.net, setup.rules, setup.default_option);
   // Budgets: energy against the named uniform baseline (same hardware and engine) or absolute.
-  double base_uj = 0;
-  for (const auto& b : sim::standard_baselines())
-    if (sc.constraints.energy.baseline == b.name) {
-      std::vector<LayerPrecision> uni(sc.net.layers.size(), b.precision);
-      base_uj = eng.network_cost(sc.net, uni, sc.phase).energy_uj;
-    }
-  search::Budget budget;
-  if (sc.constraints.energy.energy_uj)
-    budget.limit[search::kEnergy] = *sc.constraints.energy.energy_uj * 1e6;
-  else if (sc.constraints.energy.fraction)
-    budget.limit[search::kEnergy] = *sc.constraints.energy.fraction * base_uj * 1e6;
-  if (sc.constraints.latency_ms) budget.limit[search::kCycles] = *sc.constraints.latency_ms * sc.hardware.clock_mhz * 1e3;
-  if (sc.constraints.model_size_kib) budget.limit[search::kSize] = *sc.constraints.model_size_kib * 1024.0;
+  const double base_uj = setup.baseline_energy_uj;
+  const search::Budget budget = make_budget(sc, setup);
 
   search::ExactResult exact = search::solve_exact(prob, budget);
   search::Budget front_budget = budget;
@@ -131,21 +158,13 @@ int run() {
                     "none of the candidate options fits it (solver " + sc.search.solver + ")");
 
   // Outputs.
-  std::vector<LayerPrecision> chosen_prec(sc.net.layers.size());
-  for (std::size_t l = 0; l < chosen_prec.size(); ++l) {
-    chosen_prec[l] = sc.layer_precision[l];
-    const LayerPrecision& o = options[chosen.option_of_layer[l]];
-    chosen_prec[l].format = o.format;
-    chosen_prec[l].weight_bits = o.weight_bits;
-    chosen_prec[l].recurrent_weight_bits = o.recurrent_weight_bits;
-    chosen_prec[l].activation_bits = o.activation_bits;
-    chosen_prec[l].output_bits = o.output_bits;
-  }
+  const std::vector<LayerPrecision> chosen_prec = chosen_precision(sc, setup, chosen);
   json j;
   j["scenario"] = sc.name;
   j["solver"] = sc.search.solver;
   j["sensitivity_method"] = sens.method;
-  j["sensitivity_file"] = g.sensitivity;
+  j["sensitivity_file"] = sens_src.info["file"];
+  j["sensitivity"] = sens_src.info;
   j["budget"] = {{"energy_uj", budget.active(search::kEnergy) ? json(budget.limit[search::kEnergy] * 1e-6) : json(nullptr)},
                  {"baseline", sc.constraints.energy.baseline},
                  {"baseline_energy_uj", base_uj},
@@ -183,7 +202,7 @@ int run() {
   for (const auto& b : baselines) bj[b.method] = solution_json(prob, b, base_uj);
   j["solvers"] = bj;
   j["exact_stats"] = {{"states", exact.states}, {"max_front", exact.max_front}, {"pareto_points", front.front.size()}};
-  j["manifest"] = make_manifest(g.file, 1);
+  j["manifest"] = make_manifest(g.file, g.threads);
 
   const std::string dir = g.out.empty() ? sc.report.out_dir + "/" + sc.name + "/search" : g.out;
   make_dirs(dir);
@@ -199,7 +218,8 @@ int run() {
   }
   std::ostringstream t;
   char line[256];
-  t << "mixprec search: " << sc.name << " (solver " << sc.search.solver << ", sensitivity " << sens.method << ")\n";
+  t << "mixprec search: " << sc.name << " (solver " << sc.search.solver << ")\n";
+  t << "sensitivity: " << sens_src.label << "\n";
   std::snprintf(line, sizeof line, "%-34s %-14s %12s %10s %10s %12s\n", "layer", "bits", "energy uJ", "latency ms", "size B", "sensitivity");
   t << line;
   for (const auto& lj : layers) {
@@ -226,6 +246,18 @@ void setup(CLI::App& app) {
   s->add_option("file", g.file, "Scenario JSON file")->required();
   s->add_option("--budget", g.budget, "Energy budget as a fraction of the scenario's baseline (e.g. 0.6)");
   s->add_option("--sensitivity", g.sensitivity, "Sensitivity table JSON (mixprec_sensitivity 1)");
+  s->add_option("--checkpoint", g.checkpoint,
+                "Compute sensitivities from this checkpoint (default <out_dir>/<scenario>-train/best.ckpt)");
+  s->add_option("--method", g.method, "Sensitivity method (default: the scenario's search.sensitivity)")
+      ->check(CLI::IsMember({"hessian", "measured"}));
+  g.threads_opt = s->add_option("--threads", g.threads, "Threads for computing sensitivities")->check(CLI::PositiveNumber);
+  g.synthetic_opt = s->add_option("--synthetic", g.synthetic,
+                                  "Sensitivities on the synthetic task of `train --synthetic N`")
+                        ->check(CLI::PositiveNumber);
+  g.samples_opt = s->add_option("--samples", g.samples,
+                                "Validation samples the sensitivities average over (default 64 hessian, 32 measured)")
+                      ->check(CLI::PositiveNumber);
+  g.no_cache_opt = s->add_flag("--no-cache", g.no_cache, "Neither read nor write the sensitivity cache");
   s->add_option("--format", g.format, "Output format")->check(CLI::IsMember({"table", "json"}));
   s->add_option("--out", g.out, "Output directory (default results/<scenario>/search)");
 }

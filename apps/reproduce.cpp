@@ -19,6 +19,7 @@
 #include "core/manifest.hpp"
 #include "core/scenario.hpp"
 #include "energy_models/energy_model.hpp"
+#include "model/data/dataset.hpp"
 #include "sim/analytical.hpp"
 #include "sim/systemc/engine.hpp"
 
@@ -81,6 +82,7 @@ class Run {
   // QAT (or FP32 with empty precision) training of one configuration into RUN/<name>/.
   json train(const std::string& name, const std::vector<LayerPrecision>& precision,
              const std::string& label, bool fp32_buffers);
+  json reuse_fp32();  // checks and copies o_.reuse_fp32 into RUN/fp32/
   json price(const std::vector<LayerPrecision>& p) const;  // analytical energy, latency, size
   json model_entry(const std::string& name, const std::string& label, const json& trained,
                    const json& priced) const;
@@ -121,6 +123,8 @@ json Run::options_json() const {
           {"budget", o_.budget},
           {"sweep", o_.sweep},
           {"ablations", o_.ablations},
+          {"reuse_fp32", o_.reuse_fp32},
+          {"reuse_fp32_hash", o_.reuse_fp32.empty() ? "" : file_hash(o_.reuse_fp32 + "/best.ckpt")},
           {"seed", sc_.training.seed}};
 }
 
@@ -153,6 +157,41 @@ json Run::train(const std::string& name, const std::vector<LayerPrecision>& prec
   json out{{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")},
            {"curves", s.at("epochs")}, {"wall_seconds", s.at("wall_seconds")}};
   return out;
+}
+
+json Run::reuse_fp32() {
+  const std::string from = o_.reuse_fp32, summary_path = from + "/summary.json";
+  const JsonDoc doc = JsonDoc::load(summary_path);
+  const json& s = doc.root();
+  auto expect = [&](const std::string& ptr, const json& want) {
+    const json::json_pointer p(ptr);
+    const json found = s.contains(p) ? s.at(p) : json();
+    if (found != want)
+      throw SpecError(summary_path, ptr, want.dump() + " (as the scenario's FP32 run)",
+                      found.is_null() ? "nothing" : found.dump());
+  };
+  expect("/network", sc_.net.name);
+  expect("/precision", "fp32");
+  expect("/training/epochs", sc_.training.epochs);
+  expect("/training/batch_size", sc_.training.batch_size);
+  expect("/training/micro_batches", sc_.training.micro_batches);
+  expect("/training/optimizer", sc_.training.optimizer);
+  expect("/training/learning_rate", sc_.training.learning_rate);
+  expect("/training/weight_decay", sc_.training.weight_decay);
+  expect("/training/seed", sc_.training.seed);
+  expect("/training/threads", o_.threads);
+  const data::Dataset ds_check = data::make_dataset(sc_);
+  expect("/data/name", ds_check.name);
+  expect("/data/train", ds_check.train.n);
+  make_dirs(dir_ + "/fp32");
+  std::ifstream in(from + "/best.ckpt", std::ios::binary);
+  if (!in) throw UsageError("--reuse-fp32: " + from + "/best.ckpt cannot be read");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  write_file_atomic(dir_ + "/fp32/best.ckpt", bytes.str());
+  write_file_atomic(dir_ + "/fp32/summary.json", s.dump(2) + "\n");
+  return json{{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")}, {"curves", s.at("epochs")},
+              {"wall_seconds", s.at("wall_seconds")}, {"reused", from}};
 }
 
 json Run::price(const std::vector<LayerPrecision>& p) const {
@@ -236,9 +275,11 @@ json Run::execute() {
                                                             : 0.6;
 
   // 1. FP32.
-  const json fp32 = phase("fp32", "training the FP32 model (" + std::to_string(sc_.training.epochs) +
-                                      " epochs)",
-                          [&] { return train("fp32", {}, "fp32", true); });
+  const json fp32 = phase("fp32",
+                          o_.reuse_fp32.empty()
+                              ? "training the FP32 model (" + std::to_string(sc_.training.epochs) + " epochs)"
+                              : "reusing the FP32 model in " + o_.reuse_fp32,
+                          [&] { return o_.reuse_fp32.empty() ? train("fp32", {}, "fp32", true) : reuse_fp32(); });
   regression_ = fp32.at("test").contains("rmse");
 
   // 2. Baseline.
@@ -283,7 +324,7 @@ json Run::execute() {
       per_layer.push_back(sens.table.at(l, std::size_t(exact.best.option_of_layer[l])));
     r["chosen_layer_sensitivity"] = per_layer;
     json sweep = json::array();
-    for (double f : o_.sweep) {
+    for (double f : o_.ablations ? o_.sweep : std::vector<double>{}) {
       const search::ExactResult e = search::solve_exact(prob, make_budget(sc_, setup, f));
       json sj = solution_json(e.best);
       sj["budget_fraction"] = f;
@@ -580,7 +621,7 @@ json Run::execute() {
   std::ostringstream sum;
   sum << "At " << fmt("%.0f%%", 100 * fraction) << " of the uniform " << baseline_name
       << " energy budget, the exact solver's mixed-precision configuration uses "
-      << fmt("%.1f", chosen_e) << " uJ per inference against " << fmt("%.1f", base_e) << " uJ: a saving of "
+      << fmt("%.4g", chosen_e) << " uJ per inference against " << fmt("%.4g", base_e) << " uJ: a saving of "
       << fmt("%.1f%%", save) << (save >= band_lo && save <= band_hi ? " (inside" : " (outside")
       << " the claimed 35-45% band). ";
   if (regression_)

@@ -35,6 +35,9 @@ struct ReproduceOptions {
   double budget = -1;      // fraction of the baseline's energy; < 0: scenario's (default 0.6)
   std::vector<double> sweep{0.5, 0.6, 0.7, 0.8, 0.9};
   bool ablations = true;
+  // A `mixprec train` output directory (summary.json, best.ckpt) whose FP32 run matches this
+  // scenario's network, data and training recipe: the fp32 phase reuses it instead of training.
+  std::string reuse_fp32;
 };
 
 // The scenario as `--quick` runs it: a small network of the same structure and names, fewer

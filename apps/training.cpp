@@ -103,8 +103,7 @@ nlohmann::json run_training(const TrainRequest& r) {
     if (!std::ifstream(last).good())
       throw UsageError("--resume: no checkpoint to resume from (" + last + " does not exist)");
     trainer.load_checkpoint(last);
-    if (r.progress)
-      std::cerr << "resuming from " << last << " at step " << trainer.step() << " (epoch "
+    std::cerr << "resuming from " << last << " at step " << trainer.step() << " (epoch "
                 << trainer.epoch() + 1 << ")\n";
   } else if (!r.init_from.empty()) {
     trainer.load_weights(r.init_from);

@@ -88,12 +88,15 @@ void BM_SearchExact(benchmark::State& state) {
   const search::Problem prob =
       search::make_problem(table, sens, sc.net, rules, std::vector<int>(sc.net.layers.size(), 0));
   std::size_t points = 0;
+  long states = 0;
   for (auto _ : state) {
     search::ExactResult r = search::solve_exact(prob, search::Budget{});
     points = r.front.size();
+    states = r.states;
     benchmark::DoNotOptimize(points);
   }
   state.counters["pareto_points"] = double(points);
+  state.counters["states"] = double(states);
   state.counters["groups"] = double(prob.groups.size());
   state.SetLabel(std::to_string(options.size()) + " options/layer");
 }

@@ -100,6 +100,9 @@ struct DataSpec {
   int seed = 1;
   int samples = 4096;
   int horizon_steps = 1;
+  // Sensor tables: the current label (occupancy now) as one more input feature per step, as a
+  // deployed forecaster knows it; the task stays predicting horizon_steps ahead.
+  bool label_history = false;
 };
 
 struct TrainingSpec {

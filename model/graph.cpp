@@ -54,6 +54,9 @@ struct Graph::Node {
   std::unique_ptr<Conv2d> folded;
   bool fold_relu = false;
   bool folded_last = false;  // the last forward was folded: no backward possible
+  // sensitivity support: a perturbation of input 0 (this node's copy), the captured gradient
+  const Tensor* in_delta = nullptr;
+  Tensor perturbed_in, in_grad;
 };
 
 Graph::Graph(const Network& net, std::vector<LayerPrecision> precision, const GraphOptions& opt)
@@ -267,14 +270,45 @@ double thread_seconds() {
 }  // namespace
 
 const Tensor& Graph::forward(const Tensor& x) {
+  static const std::vector<const Tensor*> none;
+  partial_forward_ = false;
+  return run_forward(0, layer_count() - 1, x, none);
+}
+
+const Tensor& Graph::forward_from(int first, const Tensor& x, const std::vector<const Tensor*>& earlier,
+                                  int last) {
+  if (last < 0) last = layer_count() - 1;
+  MIXPREC_CHECK(first >= 0 && first <= last && last < layer_count(),
+                "forward_from: layers " + std::to_string(first) + ".." + std::to_string(last));
+  MIXPREC_CHECK(!training_, "forward_from is for evaluation");
+  partial_forward_ = true;
+  return run_forward(first, last, x, earlier);
+}
+
+const Tensor& Graph::run_forward(int first, int last, const Tensor& x,
+                                 const std::vector<const Tensor*>& earlier) {
   MIXPREC_CHECK(x.dims().per_sample() == input_dims(1).per_sample(),
                 "graph " + net_.name + ": input " + x.dims().str() + " does not match " +
                     input_dims(1).str() + " per sample");
-  for (auto& np : nodes_) {
-    Node& n = *np;
+  auto source = [&](int i) -> const Tensor* {
+    if (i < 0) return &x;
+    if (i >= first) return &node(i).out;
+    MIXPREC_CHECK(size_t(i) < earlier.size() && earlier[size_t(i)] != nullptr,
+                  "forward_from: no output given for layer " + net_.layers[size_t(i)].name);
+    return earlier[size_t(i)];
+  };
+  for (std::size_t k = size_t(first); k <= size_t(last); ++k) {
+    Node& n = *nodes_[k];
     const auto& in = n.spec->inputs;
-    const Tensor* a = in[0] < 0 ? &x : &node(in[0]).out;
-    const Tensor* b = in.size() > 1 ? (in[1] < 0 ? &x : &node(in[1]).out) : nullptr;
+    const Tensor* a = source(in[0]);
+    const Tensor* b = in.size() > 1 ? source(in[1]) : nullptr;
+    if (n.in_delta) {
+      MIXPREC_CHECK(n.in_delta->dims() == a->dims(), n.spec->name + ": perturbation " +
+                                                         n.in_delta->dims().str() + " of input " + a->dims().str());
+      n.perturbed_in.assign(*a);
+      n.perturbed_in.vec() += n.in_delta->vec();
+      a = &n.perturbed_in;
+    }
     if (!profiling_) {
       node_forward(n, a, b);
       continue;
@@ -284,7 +318,7 @@ const Tensor& Graph::forward(const Tensor& x) {
     times_[size_t(n.index)].forward_s += thread_seconds() - t0;
     ++times_[size_t(n.index)].calls;
   }
-  return nodes_.back()->out;
+  return nodes_[size_t(last)]->out;
 }
 
 void Graph::node_forward(Node& n, const Tensor* a, const Tensor* b) {
@@ -413,7 +447,24 @@ void Graph::folded_forward(Node& n, const Tensor& x) {
   }
 }
 
+void Graph::set_input_perturbation(int layer, const Tensor* delta) {
+  MIXPREC_CHECK(layer >= 0 && layer < layer_count(), "perturbation of layer " + std::to_string(layer));
+  node(layer).in_delta = delta;
+}
+
+void Graph::set_input_gradient_capture(bool on) { capture_input_grads_ = on; }
+
+const Tensor& Graph::input_gradient(int layer) const { return nodes_[size_t(layer)]->in_grad; }
+
+void Graph::set_calibration(bool on) {
+  for (auto& n : nodes_) {
+    if (n->in_q) n->in_q->set_training(on || training_);
+    if (n->op && dynamic_cast<QuantLstm*>(n->op.get())) n->op->set_training(on || training_);
+  }
+}
+
 void Graph::backward(const Tensor& dy) {
+  MIXPREC_CHECK(!partial_forward_, "graph backward after forward_from");
   for (auto& n : nodes_) n->gout_set = false;
   Node& last = *nodes_.back();
   MIXPREC_CHECK(dy.dims() == last.out.dims(),
@@ -437,9 +488,12 @@ void Graph::backward(const Tensor& dy) {
         dx[j] = &scratch_[j];
       }
     }
+    const bool capture = capture_input_grads_ && n.spec->has_weights();
+    if (capture && in[0] < 0) dx[0] = &n.in_grad;  // the network input's gradient
     const double t0 = profiling_ ? thread_seconds() : 0.0;
     node_backward(n, dx[0], dx[1]);
     if (profiling_) times_[size_t(i)].backward_s += thread_seconds() - t0;
+    if (capture && in[0] >= 0) n.in_grad.assign(*dx[0]);  // before other readers add theirs
     for (std::size_t j = 0; j < in.size() && j < 2; ++j) {
       if (in[j] < 0) continue;
       Node& p = node(in[j]);

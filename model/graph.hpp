@@ -96,6 +96,29 @@ class Graph {
   int first_nonfinite_gradient();
   const Tensor& output(int layer) const;
 
+  // ---- Sensitivity support (model/sensitivity.hpp); additive, off unless asked for. ----
+  // True when the input that `layer` reads is known >= 0 (its QAT input quantizer is unsigned).
+  bool input_nonnegative(int layer) const { return is_nonnegative(net_.layers[size_t(layer)].inputs[0]); }
+  // Adds `delta` (dims of the input; null: none) to the input (0) that `layer` reads, for that
+  // layer only: other readers of the same producer see the unperturbed value. The tensor must
+  // outlive the forward/backward that use it.
+  void set_input_perturbation(int layer, const Tensor* delta);
+  // With capture on, backward() also keeps, for every layer with weights, the gradient of the
+  // loss with respect to its input 0 as that layer alone passes it back (before it is summed
+  // with other readers' gradients); for the first layer, the network input's gradient.
+  void set_input_gradient_capture(bool on);
+  const Tensor& input_gradient(int layer) const;
+  // Calibration: in evaluation mode, the range-tracking quantizers (input quantizers, QuantLstm
+  // cell ranges) update their running statistics as in training, while everything else
+  // (BatchNorm, dropout) stays in evaluation. set_training() ends it.
+  void set_calibration(bool on);
+  // Evaluation of layers first..last (last < 0: to the end): a layer >= first that reads an
+  // earlier layer i takes *earlier[i] instead (the output of a graph of the same network on the
+  // same input x, e.g. an fp32 prefix shared by many quantized suffixes). Returns the output of
+  // the last layer run. Forward only: no backward() after it.
+  const Tensor& forward_from(int first, const Tensor& x, const std::vector<const Tensor*>& earlier,
+                             int last = -1);
+
   // Optional per-layer thread CPU time of forward and backward, accumulated until reset.
   struct LayerTime {
     double forward_s = 0, backward_s = 0;
@@ -109,6 +132,7 @@ class Graph {
   Node& node(int i) { return *nodes_[size_t(i)]; }
   void build_node(int i);
   bool is_nonnegative(int layer) const;  // output known >= 0 (ReLU, pools of such)
+  const Tensor& run_forward(int first, int last, const Tensor& x, const std::vector<const Tensor*>& earlier);
   void node_forward(Node& n, const Tensor* a, const Tensor* b);
   void folded_forward(Node& n, const Tensor& x);
   // Writes gradients of the node's inputs into dx0 / dx1 (null: not needed).
@@ -124,6 +148,8 @@ class Graph {
   bool integer_eval_ = false;
   IntEvalOptions int_opt_;
   Tensor scratch_[2];  // input gradients added into a producer's gradient
+  bool capture_input_grads_ = false;
+  bool partial_forward_ = false;  // the last forward was forward_from: no backward
   bool profiling_ = false;
   std::vector<LayerTime> times_;
 };

@@ -1,8 +1,12 @@
 #include "model/sensitivity.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
-#include <random>
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <utility>
 
 #include "core/errors.hpp"
 #include "model/loss.hpp"
@@ -12,75 +16,255 @@ namespace mixprec::model {
 
 namespace {
 
-// Mean loss gradient over up to opt.max_samples samples, accumulated in the params' grads.
-void loss_gradient(Graph& g, BatchSource& data, bool regression, const SensitivityOptions& opt) {
-  g.zero_grad();
-  data.start_epoch(0);
-  Batch b;
-  int seen = 0;
+bool is_weight(const Param& p) { return p.role == ParamRole::Weight || p.role == ParamRole::RecurrentWeight; }
+
+// Copies parameter and buffer values by name (entries `to` lacks, or of other dims, are skipped:
+// e.g. an fp32 graph's values into a QAT graph, whose quantizer ranges stay to be calibrated).
+void copy_state(Graph& from, Graph& to) {
+  std::unordered_map<std::string, Tensor*> dst;
+  for (Param* p : to.params()) dst[p->name] = &p->value;
+  for (Buffer* b : to.buffers()) dst[b->name] = &b->value;
+  auto put = [&](const std::string& name, const Tensor& v) {
+    auto it = dst.find(name);
+    if (it != dst.end() && it->second->dims() == v.dims()) it->second->assign(v);
+  };
+  for (Param* p : from.params()) put(p->name, p->value);
+  for (Buffer* b : from.buffers()) put(b->name, b->value);
+}
+
+// The loss the trainer uses: mean over the batch.
+struct BatchLoss {
+  explicit BatchLoss(bool regression_) : regression(regression_) {}
+  double forward(const Tensor& y, const Batch& b) {
+    if (!regression) return ce.forward(y, b.labels);
+    target.resize(y.dims());
+    MIXPREC_CHECK(std::int64_t(b.targets.size()) == target.size(), "one target per output");
+    std::copy(b.targets.begin(), b.targets.end(), target.data());
+    return mse.forward(y, target);
+  }
+  const Tensor& backward(double scale) {
+    if (regression)
+      mse.backward(dy, scale);
+    else
+      ce.backward(dy, scale);
+    return dy;
+  }
+  bool regression;
   SoftmaxCrossEntropy ce;
   MseLoss mse;
-  Tensor dlogits;
-  while (seen < opt.max_samples && data.next_batch(std::min(opt.batch_size, opt.max_samples - seen), b)) {
-    const Tensor& y = g.forward(b.x);
-    if (regression) {
-      Tensor target(y.dims());
-      MIXPREC_CHECK(std::int64_t(b.targets.size()) == target.size(), "one target per output");
-      std::copy(b.targets.begin(), b.targets.end(), target.data());
-      mse.forward(y, target);
-      mse.backward(dlogits, double(b.size) / opt.max_samples);
-    } else {
-      ce.forward(y, b.labels);
-      ce.backward(dlogits, double(b.size) / opt.max_samples);
-    }
-    g.backward(dlogits);
-    seen += b.size;
+  Tensor target, dy;
+};
+
+std::int64_t total_samples(const std::vector<Batch>& data) {
+  std::int64_t n = 0;
+  for (const Batch& b : data) n += b.size;
+  return n;
+}
+
+// SplitMix64 (Steele, Lea & Flood, OOPSLA 2014): a seed per (sample, batch) from one mixer, so
+// each batch's vectors are the same whichever thread draws them.
+std::uint64_t splitmix(std::uint64_t& s) {
+  std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// n values of +-scale, 64 signs per draw.
+void fill_rademacher(float* v, std::int64_t n, std::uint64_t& state, float scale) {
+  for (std::int64_t i = 0; i < n; i += 64) {
+    const std::uint64_t bits = splitmix(state);
+    const std::int64_t m = std::min<std::int64_t>(64, n - i);
+    for (std::int64_t k = 0; k < m; ++k) v[i + k] = ((bits >> k) & 1u) ? scale : -scale;
   }
-  MIXPREC_CHECK(seen > 0, "sensitivity needs at least one sample");
+}
+
+const Tensor& layer_input(const Graph& g, int layer, const Tensor& x) {
+  const int src = g.network().layers[size_t(layer)].inputs[0];
+  return src < 0 ? x : g.output(src);
+}
+
+std::vector<int> weight_layers(const Network& net) {
+  std::vector<int> out;
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    if (net.layers[l].has_weights()) out.push_back(int(l));
+  return out;
 }
 
 }  // namespace
 
-std::vector<double> hessian_trace_per_weight(Graph& g, BatchSource& data, bool regression,
-                                             const SensitivityOptions& opt) {
+std::vector<Batch> take_batches(BatchSource& src, int max_samples, int batch_size) {
+  MIXPREC_CHECK(batch_size > 0, "batch size");
+  std::vector<Batch> out;
+  src.start_epoch(0);
+  int seen = 0;
+  Batch b;
+  while (seen < max_samples && src.next_batch(std::min(batch_size, max_samples - seen), b)) {
+    seen += b.size;
+    out.push_back(std::move(b));
+    b = Batch{};
+  }
+  return out;
+}
+
+double mean_loss(Graph& g, const std::vector<Batch>& data, bool regression) {
   const bool was_training = g.training();
   g.set_training(false);
-  std::vector<Param*> ps = g.params();
-  const std::vector<int>& owner = g.param_layers();
-  const int L = g.layer_count();
-  std::vector<double> trace(L, 0.0), count(L, 0.0);
-  std::mt19937_64 rng(opt.seed);
-  std::vector<std::vector<float>> v(ps.size()), gplus(ps.size());
-  for (int s = 0; s < opt.samples; ++s) {
-    for (std::size_t i = 0; i < ps.size(); ++i) {
-      if (ps[i]->role != ParamRole::Weight && ps[i]->role != ParamRole::RecurrentWeight) continue;
-      v[i].resize(std::size_t(ps[i]->value.size()));
-      for (float& x : v[i]) x = (rng() >> 63) ? 1.0f : -1.0f;
-    }
-    auto shift = [&](float sign) {
-      for (std::size_t i = 0; i < ps.size(); ++i)
-        for (std::size_t k = 0; k < v[i].size(); ++k) ps[i]->value.data()[k] += sign * opt.epsilon * v[i][k];
-    };
-    shift(+1);
-    loss_gradient(g, data, regression, opt);
-    for (std::size_t i = 0; i < ps.size(); ++i)
-      gplus[i].assign(ps[i]->grad.data(), ps[i]->grad.data() + (v[i].empty() ? 0 : ps[i]->grad.size()));
-    shift(-2);
-    loss_gradient(g, data, regression, opt);
-    shift(+1);  // back to w
-    for (std::size_t i = 0; i < ps.size(); ++i) {
-      if (v[i].empty()) continue;
-      double vhv = 0;
-      for (std::size_t k = 0; k < v[i].size(); ++k)
-        vhv += double(v[i][k]) * (double(gplus[i][k]) - double(ps[i]->grad.data()[k])) / (2.0 * opt.epsilon);
-      trace[owner[i]] += vhv / opt.samples;
-      if (s == 0) count[owner[i]] += double(v[i].size());
-    }
-  }
-  g.zero_grad();
+  BatchLoss loss(regression);
+  double sum = 0;
+  for (const Batch& b : data) sum += loss.forward(g.forward(b.x), b) * b.size;
   g.set_training(was_training);
-  for (int l = 0; l < L; ++l) trace[l] = count[l] > 0 ? trace[l] / count[l] : 0.0;
-  return trace;
+  const std::int64_t n = total_samples(data);
+  MIXPREC_CHECK(n > 0, "a loss needs at least one sample");
+  return sum / double(n);
+}
+
+HessianTraces hessian_traces(Graph& g, const std::vector<Batch>& data, bool regression,
+                             const SensitivityOptions& opt) {
+  const Network& net = g.network();
+  const int L = g.layer_count();
+  const std::int64_t N = total_samples(data);
+  MIXPREC_CHECK(N > 0, "sensitivity needs at least one sample");
+  MIXPREC_CHECK(opt.samples > 0 && opt.epsilon > 0, "Hutchinson samples and step");
+  MIXPREC_CHECK(opt.sign_patterns > 0 && (opt.sign_patterns & (opt.sign_patterns - 1)) == 0,
+                "sign patterns: a power of two");
+  const int K = opt.sign_patterns;
+  const std::vector<int> wl = weight_layers(net);
+  const int T = std::max(1, std::min(opt.threads, int(data.size())));
+  // Evaluation-mode replicas; BatchNorm unfolded so that backward works.
+  GraphOptions go;
+  go.fold_batchnorm = false;
+  std::vector<std::unique_ptr<Graph>> reps;
+  for (int t = 0; t < T; ++t) {
+    reps.push_back(std::make_unique<Graph>(net, g.precision(), go));
+    copy_state(g, *reps.back());
+    reps.back()->set_training(false);
+    reps.back()->set_input_gradient_capture(true);
+  }
+  // Per batch and layer: sum over Rademacher vectors of v^T H v (weights, inputs), and the
+  // input values the layer read.
+  const std::size_t B = data.size();
+  std::vector<double> vhv_w(B * size_t(L), 0.0), vhv_a(B * size_t(L), 0.0), elems(B * size_t(L), 0.0);
+  std::atomic<std::size_t> next{0};
+  const double eps = opt.epsilon;
+  auto work = [&](int t) {
+    Graph& r = *reps[size_t(t)];
+    std::vector<Param*> ps = r.params();
+    const std::vector<int>& owner = r.param_layers();
+    std::vector<std::size_t> wp;  // weight parameters
+    for (std::size_t i = 0; i < ps.size(); ++i)
+      if (is_weight(*ps[i])) wp.push_back(i);
+    std::vector<std::vector<float>> w0(ps.size()), v(ps.size()), gplus(ps.size());
+    for (std::size_t i : wp) {
+      w0[i].assign(ps[i]->value.data(), ps[i]->value.data() + ps[i]->value.size());
+      v[i].resize(w0[i].size());
+    }
+    // Base Rademacher vectors of the layers' inputs (+-1) and the perturbations applied.
+    std::vector<Tensor> abase(static_cast<std::size_t>(L)), delta(static_cast<std::size_t>(L)),
+        aplus(static_cast<std::size_t>(L));
+    std::vector<float> sign_of_block(2 * size_t(L), 1.0f);
+    BatchLoss loss(regression);
+    for (std::size_t bi; (bi = next++) < B;) {
+      const Batch& b = data[bi];
+      const double scale = double(b.size) / double(N);  // batch share of the mean loss
+      for (int l : wl) r.set_input_perturbation(l, nullptr);
+      r.forward(b.x);  // unperturbed: the inputs' dims
+      for (int l : wl) {
+        abase[size_t(l)].resize(layer_input(r, l, b.x).dims());
+        delta[size_t(l)].resize(abase[size_t(l)].dims());
+        elems[bi * size_t(L) + size_t(l)] = double(abase[size_t(l)].size());
+      }
+      for (int s = 0; s < opt.samples; ++s) {
+        std::uint64_t state = opt.seed ^ (0xd1b54a32d192ed03ULL * std::uint64_t(s + 1)) ^
+                              (0x8cb92ba72f3d8dd7ULL * std::uint64_t(bi + 1));
+        for (std::size_t i : wp) fill_rademacher(v[i].data(), std::int64_t(v[i].size()), state, 1.0f);
+        for (int l : wl) fill_rademacher(abase[size_t(l)].data(), abase[size_t(l)].size(), state, 1.0f);
+        for (int k = 0; k < K; ++k) {
+          // Walsh pattern k: block q (input of the j-th weight layer: 2j, its weights: 2j + 1)
+          // in group q mod K gets the sign (-1)^popcount(k & group).
+          for (std::size_t j = 0; j < wl.size(); ++j)
+            for (int part = 0; part < 2; ++part) {
+              const int q = int(2 * j) + part;
+              sign_of_block[size_t(2 * wl[j] + part)] = (__builtin_popcount(unsigned(k & (q % K))) & 1) ? -1.0f : 1.0f;
+            }
+          auto pass = [&](float sign) {
+            for (std::size_t i : wp) {
+              float* w = ps[i]->value.data();
+              const float step = sign * sign_of_block[size_t(2 * owner[i] + 1)] * float(eps);
+              for (std::size_t e = 0; e < v[i].size(); ++e) w[e] = w0[i][e] + step * v[i][e];
+            }
+            for (int l : wl) {
+              delta[size_t(l)].vec() = (sign * sign_of_block[size_t(2 * l)] * float(eps)) * abase[size_t(l)].vec();
+              r.set_input_perturbation(l, &delta[size_t(l)]);
+            }
+            r.zero_grad();
+            loss.forward(r.forward(b.x), b);
+            r.backward(loss.backward(scale));
+          };
+          pass(+1.0f);
+          for (std::size_t i : wp) gplus[i].assign(ps[i]->grad.data(), ps[i]->grad.data() + ps[i]->grad.size());
+          for (int l : wl) aplus[size_t(l)].assign(r.input_gradient(l));
+          pass(-1.0f);
+          // v_q^T (H v)_q for each block, v the pattern's signed vector.
+          for (std::size_t i : wp) {
+            double acc = 0;
+            const float* gm = ps[i]->grad.data();
+            for (std::size_t e = 0; e < v[i].size(); ++e) acc += double(v[i][e]) * (double(gplus[i][e]) - double(gm[e]));
+            vhv_w[bi * size_t(L) + size_t(owner[i])] += sign_of_block[size_t(2 * owner[i] + 1)] * acc / (2.0 * eps);
+          }
+          for (int l : wl) {
+            const Tensor& gm = r.input_gradient(l);
+            const Tensor& gp = aplus[size_t(l)];
+            const Tensor& v0 = abase[size_t(l)];
+            MIXPREC_CHECK(gm.dims() == v0.dims() && gp.dims() == v0.dims(), net.layers[size_t(l)].name + ": input gradient dims");
+            double acc = 0;
+            for (std::int64_t e = 0; e < v0.size(); ++e) acc += double(v0[e]) * (double(gp[e]) - double(gm[e]));
+            vhv_a[bi * size_t(L) + size_t(l)] += sign_of_block[size_t(2 * l)] * acc / (2.0 * eps);
+          }
+        }
+      }
+      for (std::size_t i : wp) std::copy(w0[i].begin(), w0[i].end(), ps[i]->value.data());
+      for (int l : wl) r.set_input_perturbation(l, nullptr);
+    }
+  };
+  if (T == 1) {
+    work(0);
+  } else {
+    WorkerPool pool(T);
+    pool.run(work);
+  }
+  // Reduce in batch order.
+  HessianTraces out;
+  out.weight.assign(size_t(L), 0.0);
+  out.activation.assign(size_t(L), 0.0);
+  std::vector<double> count(size_t(L), 0.0);
+  {
+    std::vector<Param*> ps = g.params();
+    const std::vector<int>& owner = g.param_layers();
+    for (std::size_t i = 0; i < ps.size(); ++i)
+      if (is_weight(*ps[i])) count[size_t(owner[i])] += double(ps[i]->value.size());
+  }
+  for (int l : wl) {
+    double w = 0, a = 0, e = 0;
+    for (std::size_t bi = 0; bi < B; ++bi) {
+      w += vhv_w[bi * size_t(L) + size_t(l)];
+      a += vhv_a[bi * size_t(L) + size_t(l)];
+      e += elems[bi * size_t(L) + size_t(l)];
+    }
+    w /= double(opt.samples) * K;
+    a /= double(opt.samples) * K;
+    out.weight[size_t(l)] = count[size_t(l)] > 0 ? w / count[size_t(l)] : 0.0;
+    // a estimates the trace over all N samples' inputs of the mean loss's Hessian, which is the
+    // average over samples of one sample's Hessian trace; per value: / (e / N).
+    out.activation[size_t(l)] = e > 0 ? a * double(N) / e : 0.0;
+  }
+  return out;
+}
+
+std::vector<double> hessian_trace_per_weight(Graph& g, BatchSource& data, bool regression,
+                                             const SensitivityOptions& opt) {
+  const std::vector<Batch> batches = take_batches(data, opt.max_samples, opt.batch_size);
+  return hessian_traces(g, batches, regression, opt).weight;
 }
 
 double weight_perturbation(Graph& g, int layer, const LayerPrecision& p) {
@@ -115,6 +299,74 @@ double weight_perturbation(Graph& g, int layer, const LayerPrecision& p) {
   return sum;
 }
 
+std::vector<double> activation_perturbation(Graph& g, const std::vector<Batch>& calibration,
+                                            const std::vector<Batch>& data,
+                                            const std::vector<LayerPrecision>& options) {
+  const Network& net = g.network();
+  const std::size_t L = net.layers.size(), O = options.size();
+  const std::int64_t N = total_samples(data);
+  MIXPREC_CHECK(N > 0, "sensitivity needs at least one sample");
+  const bool was_training = g.training();
+  g.set_training(false);
+  // One quantizer per layer and distinct activation operand (format, bits) among the options.
+  struct Quantizer {
+    std::unique_ptr<ActQuant> q;
+    double sum = 0;
+  };
+  const std::vector<int> wl = weight_layers(net);
+  std::vector<std::vector<Quantizer>> qs(L);
+  std::vector<int> q_of(L * O, -1);
+  for (int l : wl) {
+    std::map<std::pair<int, int>, int> index;
+    for (std::size_t o = 0; o < O; ++o) {
+      const Operand a = options[o].activations();
+      if (a.format == NumFormat::Fp32) continue;  // no perturbation
+      const auto key = std::make_pair(int(a.format), a.bits);
+      auto it = index.find(key);
+      if (it == index.end()) {
+        ActQuantOptions ao;
+        ao.spec = quant_spec(a, g.input_nonnegative(l));
+        ao.range = RangeMethod::RunningMinMax;
+        it = index.emplace(key, int(qs[size_t(l)].size())).first;
+        qs[size_t(l)].push_back(Quantizer{std::make_unique<ActQuant>(net.layers[size_t(l)].name, ao), 0.0});
+      }
+      q_of[size_t(l) * O + o] = it->second;
+    }
+  }
+  Tensor y;
+  // Ranges: ActQuant's running statistics over the calibration batches.
+  for (int l : wl)
+    for (Quantizer& q : qs[size_t(l)]) q.q->set_training(true);
+  for (const Batch& b : calibration) {
+    g.forward(b.x);
+    for (int l : wl)
+      for (Quantizer& q : qs[size_t(l)]) q.q->forward(layer_input(g, l, b.x), y);
+  }
+  for (int l : wl)
+    for (Quantizer& q : qs[size_t(l)]) q.q->set_training(false);
+  for (const Batch& b : data) {
+    g.forward(b.x);
+    for (int l : wl) {
+      const Tensor& x = layer_input(g, l, b.x);
+      for (Quantizer& q : qs[size_t(l)]) {
+        q.q->forward(x, y);
+        double s = 0;
+        for (std::int64_t k = 0; k < x.size(); ++k) {
+          const double d = double(y[k]) - double(x[k]);
+          s += d * d;
+        }
+        q.sum += s;
+      }
+    }
+  }
+  g.set_training(was_training);
+  std::vector<double> out(L * O, 0.0);
+  for (std::size_t l = 0; l < L; ++l)
+    for (std::size_t o = 0; o < O; ++o)
+      if (q_of[l * O + o] >= 0) out[l * O + o] = qs[l][size_t(q_of[l * O + o])].sum / double(N);
+  return out;
+}
+
 std::vector<double> hessian_sensitivity(Graph& g, const std::vector<double>& trace_per_weight,
                                         const std::vector<LayerPrecision>& options) {
   const int L = g.layer_count();
@@ -124,6 +376,95 @@ std::vector<double> hessian_sensitivity(Graph& g, const std::vector<double>& tra
     for (std::size_t o = 0; o < options.size(); ++o)
       out[std::size_t(l) * options.size() + o] =
           std::max(0.0, trace_per_weight[l]) * weight_perturbation(g, l, options[o]);
+  return out;
+}
+
+SensitivityTerms hessian_sensitivity(Graph& g, const HessianTraces& traces,
+                                     const std::vector<double>& act_perturbation,
+                                     const std::vector<LayerPrecision>& options) {
+  const std::size_t L = std::size_t(g.layer_count()), O = options.size();
+  MIXPREC_CHECK(traces.weight.size() == L && traces.activation.size() == L, "one trace per layer");
+  MIXPREC_CHECK(act_perturbation.size() == L * O, "one activation perturbation per layer and option");
+  SensitivityTerms t;
+  t.weight = hessian_sensitivity(g, traces.weight, options);
+  t.activation.assign(L * O, 0.0);
+  t.total.assign(L * O, 0.0);
+  for (std::size_t l = 0; l < L; ++l)
+    for (std::size_t o = 0; o < O; ++o) {
+      const std::size_t k = l * O + o;
+      t.activation[k] = std::max(0.0, traces.activation[l]) * act_perturbation[k];
+      t.total[k] = t.weight[k] + t.activation[k];
+    }
+  return t;
+}
+
+std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& calibration,
+                                         const std::vector<Batch>& data, bool regression,
+                                         const std::vector<LayerPrecision>& options, int threads) {
+  const Network& net = g.network();
+  const std::size_t L = net.layers.size(), O = options.size();
+  const std::int64_t N = total_samples(data);
+  MIXPREC_CHECK(N > 0, "sensitivity needs at least one sample");
+  // The fp32 reference: evaluation mode, BatchNorm folded (as the quantized graphs' fp32 layers).
+  Graph base(net);
+  copy_state(g, base);
+  base.set_training(false);
+  const double base_loss = mean_loss(base, data, regression);
+  std::vector<double> out(L * O, 0.0);
+  const int T = std::max(1, std::min<int>(threads, int(O)));
+  std::unique_ptr<WorkerPool> pool;
+  if (T > 1) pool = std::make_unique<WorkerPool>(T);
+  const LayerPrecision fp32 = LayerPrecision::uniform(NumFormat::Fp32, 32);
+  for (int l : weight_layers(net)) {
+    // Outputs of earlier layers that layer l or a later one reads, per batch, from the fp32 graph.
+    std::vector<char> crossing(L, 0);
+    for (std::size_t j = size_t(l); j < L; ++j)
+      for (int i : net.layers[j].inputs)
+        if (i >= 0 && i < l) crossing[size_t(i)] = 1;
+    const bool any = std::find(crossing.begin(), crossing.end(), 1) != crossing.end();
+    auto prefix = [&](const std::vector<Batch>& batches) {
+      std::vector<std::vector<Tensor>> saved(batches.size(), std::vector<Tensor>(L));
+      for (std::size_t bi = 0; bi < batches.size(); ++bi) {
+        if (!any) continue;
+        base.forward_from(0, batches[bi].x, {}, l - 1);  // the prefix only
+        for (std::size_t i = 0; i < L; ++i)
+          if (crossing[i]) saved[bi][i].assign(base.output(int(i)));
+      }
+      return saved;
+    };
+    const std::vector<std::vector<Tensor>> cal_out = prefix(calibration), data_out = prefix(data);
+    auto pointers = [&](const std::vector<Tensor>& saved) {
+      std::vector<const Tensor*> p(L, nullptr);
+      for (std::size_t i = 0; i < L; ++i)
+        if (crossing[i]) p[i] = &saved[i];
+      return p;
+    };
+    std::atomic<std::size_t> next{0};
+    auto work = [&](int) {
+      BatchLoss loss(regression);
+      for (std::size_t o; (o = next++) < O;) {
+        if (options[o].format == NumFormat::Fp32) continue;  // unchanged: 0
+        std::vector<LayerPrecision> prec(L, fp32);
+        prec[size_t(l)] = options[o];
+        Graph q(net, prec);
+        copy_state(base, q);
+        q.set_training(false);
+        q.set_calibration(true);
+        // Only layer l has quantizers: calibrating runs it alone.
+        for (std::size_t bi = 0; bi < calibration.size(); ++bi)
+          q.forward_from(l, calibration[bi].x, pointers(cal_out[bi]), l);
+        q.set_calibration(false);
+        double sum = 0;
+        for (std::size_t bi = 0; bi < data.size(); ++bi)
+          sum += loss.forward(q.forward_from(l, data[bi].x, pointers(data_out[bi])), data[bi]) * data[bi].size;
+        out[size_t(l) * O + o] = std::max(0.0, sum / double(N) - base_loss);
+      }
+    };
+    if (pool)
+      pool->run(work);
+    else
+      work(0);
+  }
   return out;
 }
 

@@ -1,14 +1,42 @@
-// Layer sensitivity to quantization, as HAWQ-V2 measures it (Dong et al., NeurIPS 2020):
-// the average Hessian trace of the loss with respect to a layer's weights, Tr(H_l) / n_l,
-// times the quantization perturbation ||Q_b(W_l) - W_l||^2 of a precision option.
+// Layer sensitivity to quantization, two ways.
 //
-// The trace comes from Hutchinson's estimator with Rademacher vectors v:
-//   Tr(H_l) = E[v_l^T (H v)_l],
-// drawing one v over all layers at once (the cross terms vanish in expectation, so one
-// Hessian-vector product serves every layer). H v is a central finite difference of gradients:
-//   H v ~ (g(w + eps v) - g(w - eps v)) / (2 eps).
-// The graph is evaluated in eval mode (BatchNorm on running statistics), so the loss is a fixed
-// function of the weights.
+// Hessian (HAWQ-V2, Dong et al., NeurIPS 2020; HAWQ-V3, Yao et al., ICML 2021): the average
+// Hessian trace of the loss with respect to a layer's weights, Tr(H_l) / n_l, times the
+// quantization perturbation ||Q_b(W_l) - W_l||^2 of a precision option; plus the same for the
+// layer's input activations: the per-element trace of the Hessian of a sample's loss with
+// respect to the input that the layer quantizes, times that option's activation perturbation
+// ||Q_a(x) - x||^2 averaged over samples. (No factor 1/2, as HAWQ writes it: the second-order
+// loss change is about half of this proxy.)
+//
+// The traces come from Hutchinson's estimator with Rademacher vectors v, Tr(H) = E[v^T H v],
+// one v over every layer's weights and every layer's input at once (cross terms vanish in
+// expectation, so one Hessian-vector product serves every block; their variance does not).
+// Variance reduction: each vector is used with K Walsh sign patterns. The blocks (the input of
+// the j-th weight layer is block 2j, its weights 2j + 1) fall into K groups (block mod K);
+// pattern k flips block q's part of v by (-1)^popcount(k & group(q)). Averaged over the K
+// patterns, the cross terms v_q^T H_qr v_r between blocks of different groups cancel exactly
+// (the patterns' columns are orthogonal), leaving only those between blocks K apart: in
+// particular a layer's weights and its input (the largest, first-order cross term) never share
+// a group for K >= 2. Cost: 2 K forward/backward passes per vector and batch.
+//
+// H v is a central finite difference of gradients, (g(z + eps v) - g(z - eps v)) / (2 eps),
+// z = (weights, inputs). (Unlike autograd's exact HVP, a finite difference also sees ReLU kinks
+// that the step crosses: the curvature of the loss smoothed at the step's scale.) The input
+// gradients come from Graph::set_input_gradient_capture and the input perturbations from
+// Graph::set_input_perturbation, which perturb the copy of an input that one layer reads (what
+// its input quantizer would change) and return the gradient that layer alone passes back. The
+// graph runs in evaluation mode (BatchNorm on running statistics, not folded), so samples are
+// independent and the loss is a fixed function of (weights, inputs): per batch b the estimate
+// adds v_b^T H_b v_b, H_b the Hessian of the mean loss restricted to the batch's terms.
+//
+// Measured: the increase in mean loss over validation samples when only one layer runs at one
+// option (a QAT graph whose other layers are fp32), its quantizer ranges calibrated on
+// validation batches first (Graph::set_calibration). Layers before the quantized one are shared
+// fp32 work: their outputs are computed once per layer and batch and the quantized graphs run
+// from that layer on (Graph::forward_from).
+//
+// Determinism: every estimate is a sum over batches in batch order of per-batch terms that do
+// not depend on which thread computed them, so results are identical for any thread count.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -20,15 +48,32 @@
 namespace mixprec::model {
 
 struct SensitivityOptions {
-  int samples = 8;          // Rademacher vectors
-  float epsilon = 1e-3f;    // finite-difference step per weight
+  int samples = 8;          // Rademacher vectors per batch
+  int sign_patterns = 4;    // Walsh sign patterns per vector (a power of two), see above
+  float epsilon = 1e-3f;    // finite-difference step per weight / input value
   int max_samples = 256;    // data samples the loss is averaged over
   int batch_size = 32;
   std::uint64_t seed = 1;
+  int threads = 1;          // graph replicas, one batch at a time each
 };
 
-// Per core layer: Tr(H_l) / n_l (0 for weight-less layers). `regression`: MSE loss on targets,
-// else softmax cross-entropy on labels.
+// Up to max_samples samples of src (its epoch 0, in order), in batches of batch_size.
+std::vector<Batch> take_batches(BatchSource& src, int max_samples, int batch_size);
+
+// Per core layer (0 for layers without weights):
+//  weight[l]     = Tr(H_W_l) / n_l, the mean loss's Hessian in the layer's weights;
+//  activation[l] = E_s[Tr(H_x_l,s)] / m_l, the Hessian of one sample's loss in the input the
+//                  layer reads (m_l values per sample), averaged over samples.
+struct HessianTraces {
+  std::vector<double> weight, activation;
+};
+// g supplies the network, parameters and buffers (it is not modified); the work runs on
+// opt.threads evaluation-mode replicas. `regression`: MSE on targets, else softmax
+// cross-entropy on labels.
+HessianTraces hessian_traces(Graph& g, const std::vector<Batch>& data, bool regression,
+                             const SensitivityOptions& opt);
+
+// The weight traces alone, over up to opt.max_samples samples of `data`.
 std::vector<double> hessian_trace_per_weight(Graph& g, BatchSource& data, bool regression,
                                              const SensitivityOptions& opt);
 
@@ -36,8 +81,37 @@ std::vector<double> hessian_trace_per_weight(Graph& g, BatchSource& data, bool r
 // grids per output channel (rows), recurrent weights at their own bits, floats by rounding.
 double weight_perturbation(Graph& g, int layer, const LayerPrecision& p);
 
+// layers x options, row-major: the mean over `data` samples of ||Q_a(x) - x||^2 for the input x
+// that the layer reads, Q_a the option's activation quantizer as QAT applies it (ActQuant: per
+// tensor, unsigned after a ReLU), its range the running min/max statistics collected over
+// `calibration` exactly as QAT collects them. 0 for layers without weights.
+std::vector<double> activation_perturbation(Graph& g, const std::vector<Batch>& calibration,
+                                            const std::vector<Batch>& data,
+                                            const std::vector<LayerPrecision>& options);
+
 // layers x options, row-major: trace_per_weight[l] * weight_perturbation(l, option).
 std::vector<double> hessian_sensitivity(Graph& g, const std::vector<double>& trace_per_weight,
                                         const std::vector<LayerPrecision>& options);
+
+// Both terms (layers x options, row-major): weight = max(0, traces.weight[l]) x
+// weight_perturbation, activation = max(0, traces.activation[l]) x act_perturbation; total =
+// their sum.
+struct SensitivityTerms {
+  std::vector<double> weight, activation, total;
+};
+SensitivityTerms hessian_sensitivity(Graph& g, const HessianTraces& traces,
+                                     const std::vector<double>& act_perturbation,
+                                     const std::vector<LayerPrecision>& options);
+
+// layers x options, row-major: mean loss over `data` with only layer l at options[o] (QAT graph,
+// quantizer ranges calibrated on `calibration`, every other layer fp32) minus the fp32 mean
+// loss, clamped at 0 (quantization noise can lower the loss by chance). 0 for layers without
+// weights. g supplies the fp32 parameters and buffers. Parallel over a layer's options.
+std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& calibration,
+                                         const std::vector<Batch>& data, bool regression,
+                                         const std::vector<LayerPrecision>& options, int threads = 1);
+
+// Mean loss of the fp32 graph over `data` (evaluation mode).
+double mean_loss(Graph& g, const std::vector<Batch>& data, bool regression);
 
 }  // namespace mixprec::model

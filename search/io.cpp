@@ -25,10 +25,17 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
   SensitivityTable t;
   t.method = r.string("method");
   t.checkpoint = r.string_or("checkpoint", "");
+  t.checkpoint_hash = r.string_or("checkpoint_hash", "");
+  t.settings_hash = r.string_or("settings_hash", "");
+  if (r.has("settings")) r.object("settings");  // free-form record of the estimator settings
+  if (r.has("seconds")) r.number("seconds", Range{0.0, std::nullopt, std::nullopt});
   const std::string network = r.string_or("network", net.name);
   if (network != net.name)
     r.fail("network", "sensitivities of network \"" + net.name + "\"", "\"" + network + "\"");
-  std::map<Key, double> values;
+  struct Value {
+    double value = 0, weight_term = -1, activation_term = -1;  // terms: -1 when absent
+  };
+  std::map<Key, Value> values;
   const json& entries = r.array("entries");
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::string ptr = pointer_join("/entries", i);
@@ -42,12 +49,16 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
       p.activation_bits = e.integer("activations", Range{1.0, 32.0, std::nullopt});
     }
     e.accept("format");
-    double value = e.number("value", Range{0.0, std::nullopt, std::nullopt});
+    Value v;
+    v.value = e.number("value", Range{0.0, std::nullopt, std::nullopt});
+    if (e.has("weight_term")) v.weight_term = e.number("weight_term", Range{0.0, std::nullopt, std::nullopt});
+    if (e.has("activation_term")) v.activation_term = e.number("activation_term", Range{0.0, std::nullopt, std::nullopt});
     e.finish();
-    values[key_of(layer, p)] = value;
+    values[key_of(layer, p)] = v;
   }
   r.finish();
   t.options = options;
+  bool terms = true;  // every needed entry has both terms
   for (const Layer& l : net.layers) {
     t.layers.push_back(l.name);
     for (const LayerPrecision& o : options) {
@@ -55,6 +66,8 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
       if (it == values.end()) {
         if (!l.has_weights()) {  // weight-less layers have no weights to perturb
           t.values.push_back(0.0);
+          t.weight_terms.push_back(0.0);
+          t.activation_terms.push_back(0.0);
           continue;
         }
         throw SpecError(path, "/entries",
@@ -62,23 +75,39 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
                             std::to_string(o.weights().bits) + "a" + std::to_string(o.activations().bits),
                         "none");
       }
-      t.values.push_back(it->second);
+      t.values.push_back(it->second.value);
+      t.weight_terms.push_back(it->second.weight_term);
+      t.activation_terms.push_back(it->second.activation_term);
+      terms = terms && it->second.weight_term >= 0 && it->second.activation_term >= 0;
     }
+  }
+  if (!terms) {
+    t.weight_terms.clear();
+    t.activation_terms.clear();
   }
   return t;
 }
 
-nlohmann::json sensitivity_to_json(const SensitivityTable& t, const std::string& network_name) {
+nlohmann::json sensitivity_to_json(const SensitivityTable& t, const std::string& network_name,
+                                   const nlohmann::json& extra) {
   json j;
   j["mixprec_sensitivity"] = kSensitivityVersion;
   j["method"] = t.method;
   j["checkpoint"] = t.checkpoint;
+  if (!t.checkpoint_hash.empty()) j["checkpoint_hash"] = t.checkpoint_hash;
+  if (!t.settings_hash.empty()) j["settings_hash"] = t.settings_hash;
   j["network"] = network_name;
+  for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+  const bool terms = t.weight_terms.size() == t.values.size() && t.activation_terms.size() == t.values.size();
   json entries = json::array();
   for (std::size_t l = 0; l < t.layers.size(); ++l)
     for (std::size_t o = 0; o < t.options.size(); ++o) {
       const LayerPrecision& p = t.options[o];
       json e{{"layer", t.layers[l]}, {"format", to_string(p.format)}, {"value", t.at(l, o)}};
+      if (terms) {
+        e["weight_term"] = t.weight_terms[l * t.options.size() + o];
+        e["activation_term"] = t.activation_terms[l * t.options.size() + o];
+      }
       if (p.format == NumFormat::Int) {
         e["weights"] = p.weight_bits;
         e["activations"] = p.activation_bits;

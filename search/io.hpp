@@ -14,9 +14,15 @@ constexpr int kSensitivityVersion = 1;
 
 // {"mixprec_sensitivity": 1, "method", "checkpoint", "network",
 //  "entries": [{"layer", "format", "weights", "activations", "value"}, ...]}
+// Optional metadata (written when computed from a checkpoint, apps/sensitivity_run.hpp):
+// "checkpoint_hash" and "settings_hash" (16 hex digits), "settings" (an object: what the
+// estimate depended on), "seconds" (time to compute); per entry "weight_term" and
+// "activation_term" (Hessian method: value = weight_term + activation_term).
 // Every (layer, option) pair of `options` for the layers in `net` must have an entry.
 SensitivityTable load_sensitivity(const std::string& path, const Network& net,
                                   const std::vector<LayerPrecision>& options);
-nlohmann::json sensitivity_to_json(const SensitivityTable& t, const std::string& network_name);
+// `extra`: further top-level keys (e.g. "settings", "seconds").
+nlohmann::json sensitivity_to_json(const SensitivityTable& t, const std::string& network_name,
+                                   const nlohmann::json& extra = nlohmann::json::object());
 
 }  // namespace mixprec::search

@@ -16,9 +16,13 @@ namespace mixprec::search {
 struct SensitivityTable {
   std::string method;      // "hessian" | "measured" | ...
   std::string checkpoint;  // checkpoint it was computed from ("" if none)
+  std::string checkpoint_hash;  // FNV-1a of the checkpoint's bytes ("" if not recorded)
+  std::string settings_hash;    // of the method, options and estimator settings ("" if not recorded)
   std::vector<std::string> layers;
   std::vector<LayerPrecision> options;
   std::vector<double> values;  // layers x options, row-major
+  // Hessian method: the weight and activation terms whose sum is `values` (empty if unknown).
+  std::vector<double> weight_terms, activation_terms;
   double at(std::size_t layer, std::size_t option) const { return values[layer * options.size() + option]; }
 };
 

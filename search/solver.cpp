@@ -27,24 +27,10 @@ bool exceeds(const Costs& c, const Budget& b) {
   return false;
 }
 
-// Keeps the states not dominated in (tracked resources, sensitivity). `dims` lists the tracked
-// resources; energy is always tracked so the final set contains the (energy, sensitivity) front.
+// Keeps the states not dominated in (tracked resources, sensitivity). `dims` lists the two or
+// three tracked resources; energy is always among them, so the final set contains the (energy,
+// sensitivity) front.
 void prune(std::vector<State>& v, const std::vector<int>& dims) {
-  if (dims.size() == 1) {
-    const int d = dims[0];
-    std::sort(v.begin(), v.end(), [d](const State& a, const State& b) {
-      return a.cost[d] != b.cost[d] ? a.cost[d] < b.cost[d] : a.sens < b.sens;
-    });
-    std::size_t w = 0;
-    double best = kInf;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      if (v[i].sens < best) {
-        best = v[i].sens;
-        v[w++] = v[i];
-      }
-    v.resize(w);
-    return;
-  }
   if (dims.size() == 2) {
     // Sort by sensitivity; keep a state unless an earlier kept one is no worse in both
     // resources. The kept set's (d0, d1) staircase answers that in O(log n): the entry with the
@@ -118,13 +104,15 @@ std::vector<int> expand_choice(const Problem& p, const std::vector<int>& item_of
   return out;
 }
 
-ExactResult solve_exact(const Problem& p, const Budget& b) {
-  ExactResult res;
-  // A resource needs tracking only if some completion could exceed its budget: when even the
-  // most expensive choice in every group fits, the budget cannot bind (energy is always tracked
-  // for the front). Remaining-minimum bounds drop partial solutions that cannot be completed.
+namespace {
+
+// Lower bounds (cheapest completion) and upper bounds (dearest completion) of the groups g..G-1.
+struct Completion {
+  std::vector<Costs> rest_min, rest_max;
+};
+Completion completion_bounds(const Problem& p) {
   const std::size_t G = p.groups.size();
-  std::vector<Costs> rest_min(G + 1, Costs{}), rest_max(G + 1, Costs{});
+  Completion c{std::vector<Costs>(G + 1, Costs{}), std::vector<Costs>(G + 1, Costs{})};
   for (std::size_t g = G; g-- > 0;) {
     for (int r = 0; r < kResources; ++r) {
       double lo = kInf, hi = 0;
@@ -132,13 +120,211 @@ ExactResult solve_exact(const Problem& p, const Budget& b) {
         lo = std::min(lo, it.cost[r]);
         hi = std::max(hi, it.cost[r]);
       }
-      rest_min[g][r] = rest_min[g + 1][r] + lo;
-      rest_max[g][r] = rest_max[g + 1][r] + hi;
+      c.rest_min[g][r] = c.rest_min[g + 1][r] + lo;
+      c.rest_max[g][r] = c.rest_max[g + 1][r] + hi;
     }
   }
+  return c;
+}
+
+// The kept set of one stage when only energy is tracked: the (energy, sensitivity) front in
+// ascending energy (so strictly descending sensitivity), with back pointers for the choice.
+struct Back {
+  std::int32_t parent;  // index into the previous stage's front
+  std::int32_t item;    // item of this stage's group
+};
+
+// A cursor over one item's run: the previous front shifted by the item's (energy, sensitivity).
+struct Cursor {
+  double e, s;
+  std::int32_t item;  // index into the group's items (ties: lower item first, as a stable merge)
+  std::int32_t i;     // position in the previous front
+};
+inline bool before(const Cursor& a, const Cursor& b) {
+  if (a.e != b.e) return a.e < b.e;
+  if (a.s != b.s) return a.s < b.s;
+  return a.item < b.item;
+}
+
+// A binary min-heap of cursors (at most one per item), kept in a caller-owned array.
+struct CursorHeap {
+  std::vector<Cursor> h;
+  void clear() { h.clear(); }
+  bool empty() const { return h.empty(); }
+  const Cursor& top() const { return h[0]; }
+  void push(const Cursor& c) {
+    std::size_t k = h.size();
+    h.push_back(c);
+    while (k > 0) {
+      const std::size_t up = (k - 1) / 2;
+      if (!before(h[k], h[up])) break;
+      std::swap(h[k], h[up]);
+      k = up;
+    }
+  }
+  // Replaces the top by c (or removes it when c is null) and restores the heap.
+  void replace_top(const Cursor* c) {
+    if (c) {
+      h[0] = *c;
+    } else {
+      h[0] = h.back();
+      h.pop_back();
+      if (h.empty()) return;
+    }
+    const std::size_t n = h.size();
+    std::size_t k = 0;
+    for (;;) {
+      std::size_t m = k;
+      const std::size_t l = 2 * k + 1, r = l + 1;
+      if (l < n && before(h[l], h[m])) m = l;
+      if (r < n && before(h[r], h[m])) m = r;
+      if (m == k) break;
+      std::swap(h[k], h[m]);
+      k = m;
+    }
+  }
+};
+
+// Energy-only dynamic programme. Each stage's front is the lower envelope of the previous front
+// shifted by each item: a k-way merge of the item runs in (energy, sensitivity) order that keeps
+// a candidate only if its sensitivity is below every kept one so far. A run whose next candidate
+// is dominated skips, by binary search, straight to its first candidate below the current best
+// (the runs' sensitivities descend), so dominated candidates are never materialized; a run
+// whose next candidate cannot be completed within the energy budget is dropped (its later
+// candidates cost more). Same kept set, in the same order, as generating every candidate,
+// sorting by (energy, sensitivity, item) and sweeping, so every stage's front has strictly
+// increasing energy and strictly decreasing sensitivity.
+ExactResult solve_energy_only(const Problem& p, const Budget& b, const Completion& bounds) {
+  ExactResult res;
+  const std::size_t G = p.groups.size();
+  const double limit = b.limit[kEnergy] * (1 + 1e-12);
+  std::vector<double> fe{0.0}, fs{0.0}, ne, ns;  // current and next front: energy, sensitivity
+  std::vector<std::vector<Back>> backs(G);
+  // Items that another item of the group dominates in (energy, sensitivity) never enter a front
+  // (ties: the lower index stays, as in the merge order).
+  std::vector<int> live;
+  CursorHeap heap;
+  bool feasible = true;
+  for (std::size_t g = 0; g < G && feasible; ++g) {
+    const auto& items = p.groups[g].items;
+    live.clear();
+    for (std::size_t j = 0; j < items.size(); ++j) {
+      bool dominated = false;
+      for (std::size_t k = 0; k < items.size() && !dominated; ++k) {
+        if (k == j) continue;
+        const bool le = items[k].cost[kEnergy] <= items[j].cost[kEnergy] &&
+                        items[k].sensitivity <= items[j].sensitivity;
+        const bool equal = items[k].cost[kEnergy] == items[j].cost[kEnergy] &&
+                           items[k].sensitivity == items[j].sensitivity;
+        dominated = le && (!equal || k < j);
+      }
+      if (!dominated) live.push_back(int(j));
+    }
+    const double rest = bounds.rest_min[g + 1][kEnergy];  // cheapest completion
+    const std::size_t n = fe.size();
+    heap.clear();
+    for (int j : live) {
+      const Cursor c{fe[0] + items[j].cost[kEnergy], fs[0] + items[j].sensitivity, j, 0};
+      if (!(c.e + rest > limit)) heap.push(c);
+    }
+    ne.clear();
+    ns.clear();
+    std::vector<Back>& back = backs[g];
+    back.clear();
+    double best = kInf;
+    long examined = 0;
+    while (!heap.empty()) {
+      const Cursor c = heap.top();
+      ++examined;
+      const double sj = items[c.item].sensitivity, ej = items[c.item].cost[kEnergy];
+      std::size_t next = std::size_t(c.i) + 1;
+      if (c.s < best) {
+        best = c.s;
+        if (!ne.empty() && ne.back() == c.e) {
+          // Rounding can make two neighbours of a run equal in energy: the run then holds the
+          // higher sensitivity first. The later one dominates the earlier: replace it.
+          ns.back() = c.s;
+          back.back() = Back{c.i, c.item};
+        } else {
+          ne.push_back(c.e);
+          ns.push_back(c.s);
+          back.push_back(Back{c.i, c.item});
+        }
+      }
+      // Skip the run's candidates that the best so far dominates: the first position whose
+      // shifted sensitivity is below it (fs descends, so the predicate is monotone).
+      if (next < n && !(fs[next] + sj < best)) {
+        std::size_t lo = next + 1, hi = n;  // answer in [lo, hi]; hi = n: none
+        while (lo < hi) {
+          const std::size_t mid = lo + (hi - lo) / 2;
+          if (fs[mid] + sj < best)
+            hi = mid;
+          else
+            lo = mid + 1;
+        }
+        next = lo;
+      }
+      if (next < n && !(fe[next] + ej + rest > limit)) {
+        const Cursor nc{fe[next] + ej, fs[next] + sj, c.item, std::int32_t(next)};
+        heap.replace_top(&nc);
+      } else {
+        heap.replace_top(nullptr);
+      }
+    }
+    res.states += examined;
+    res.max_front = std::max(res.max_front, ne.size());
+    fe.swap(ne);
+    fs.swap(ns);
+    feasible = !fe.empty();
+  }
+  res.best.method = "exact";
+  res.best.evaluations = res.states;
+  if (!feasible) return res;  // nothing fits the budget
+  auto choice_of = [&](std::size_t idx) {
+    std::vector<int> choice(G);
+    for (std::size_t g = G; g-- > 0;) {
+      const Back& bk = backs[g][idx];
+      choice[g] = bk.item;
+      idx = std::size_t(bk.parent);
+    }
+    return choice;
+  };
+  // The last front is sorted by energy with descending sensitivity: its last point has the least
+  // sensitivity (and the least energy among equals).
+  const long evals = res.states;
+  res.best = evaluate_choice(p, choice_of(fe.size() - 1), b);
+  res.best.method = "exact";
+  res.best.evaluations = evals;
+  res.front.reserve(fe.size());
+  for (std::size_t k = 0; k < fe.size(); ++k) {
+    ParetoPoint pt;
+    pt.item_of_group = choice_of(k);
+    for (std::size_t g = 0; g < G; ++g) {
+      const Item& it = p.groups[g].items[pt.item_of_group[g]];
+      for (int r = 0; r < kResources; ++r) pt.cost[r] += it.cost[r];
+    }
+    pt.sensitivity = fs[k];  // (the sums above repeat the DP's additions in the same order)
+    res.front.push_back(std::move(pt));
+  }
+  return res;
+}
+
+}  // namespace
+
+ExactResult solve_exact(const Problem& p, const Budget& b) {
+  // A resource needs tracking only if some completion could exceed its budget: when even the
+  // most expensive choice in every group fits, the budget cannot bind (energy is always tracked
+  // for the front). Remaining-minimum bounds drop partial solutions that cannot be completed.
+  const Completion bounds = completion_bounds(p);
+  const std::vector<Costs>& rest_min = bounds.rest_min;
+  const std::vector<Costs>& rest_max = bounds.rest_max;
   std::vector<int> dims{kEnergy};
   for (int r : {kCycles, kSize})
     if (b.active(r) && rest_max[0][r] > b.limit[r]) dims.push_back(r);
+  if (dims.size() == 1) return solve_energy_only(p, b, bounds);
+  // Two or three tracked resources: generate every completable candidate, keep the
+  // non-dominated ones (prune).
+  ExactResult res;
   std::vector<std::vector<State>> stages;
   stages.reserve(p.groups.size() + 1);
   stages.push_back({State{Costs{}, 0.0, -1, -1}});
@@ -147,7 +333,6 @@ ExactResult solve_exact(const Problem& p, const Budget& b) {
     const auto& items = p.groups[g].items;
     std::vector<State> next;
     next.reserve(prev.size() * items.size());
-    // Item-major: each item's candidates come out in prev's (energy, sensitivity) order.
     for (std::size_t j = 0; j < items.size(); ++j)
       for (std::size_t i = 0; i < prev.size(); ++i) {
         State s;
@@ -161,38 +346,7 @@ ExactResult solve_exact(const Problem& p, const Budget& b) {
         next.push_back(s);
       }
     res.states += long(prev.size() * items.size());
-    if (dims.size() == 1) {
-      // prev is sorted by (energy, sensitivity), so each item's candidates already are: merge
-      // the per-item runs (pairwise, log2(items) rounds) instead of sorting, then sweep.
-      auto less = [](const State& a, const State& c) {
-        return a.cost[kEnergy] != c.cost[kEnergy] ? a.cost[kEnergy] < c.cost[kEnergy] : a.sens < c.sens;
-      };
-      std::vector<std::size_t> bounds{0};
-      for (std::size_t k = 1; k < next.size(); ++k)
-        if (next[k].item != next[k - 1].item) bounds.push_back(k);
-      bounds.push_back(next.size());
-      std::vector<State> tmp(next.size());
-      while (bounds.size() > 2) {
-        std::vector<std::size_t> nb{0};
-        for (std::size_t r = 0; r + 1 < bounds.size(); r += 2) {
-          const std::size_t lo = bounds[r], mid = bounds[r + 1], hi = r + 2 < bounds.size() ? bounds[r + 2] : mid;
-          std::merge(next.begin() + lo, next.begin() + mid, next.begin() + mid, next.begin() + hi, tmp.begin() + lo, less);
-          nb.push_back(hi);
-        }
-        next.swap(tmp);
-        bounds.swap(nb);
-      }
-      std::size_t w = 0;
-      double best = kInf;
-      for (std::size_t k = 0; k < next.size(); ++k)
-        if (next[k].sens < best) {
-          best = next[k].sens;
-          next[w++] = next[k];
-        }
-      next.resize(w);
-    } else {
-      prune(next, dims);
-    }
+    prune(next, dims);
     res.max_front = std::max(res.max_front, next.size());
     stages.push_back(std::move(next));
     if (stages.back().empty()) break;  // nothing fits the budget

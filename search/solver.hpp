@@ -8,6 +8,11 @@
 // after the last group contains an optimal solution. With an energy budget only, the kept set is
 // the 2-D (energy, sensitivity) front; with latency and size budgets too, dominance is checked
 // in those dimensions as well (3-D or 4-D), which is what keeps the multi-constraint case exact.
+//
+// Energy-only case (the front, and a binding energy budget alone): each stage's front is the
+// lower envelope of the previous front shifted by every item, built by a k-way merge in
+// (energy, sensitivity) order that skips dominated stretches of a run by binary search, so it
+// never materializes the dominated candidates (search/solver.cpp, solve_energy_only).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -25,7 +30,7 @@ struct ParetoPoint {
 struct ExactResult {
   Solution best;                    // min sensitivity within the budget
   std::vector<ParetoPoint> front;   // (energy, sensitivity) front of the feasible solutions
-  long states = 0;                  // partial solutions generated
+  long states = 0;                  // partial solutions examined (candidates the merge looked at)
   std::size_t max_front = 0;        // largest kept set over the stages
 };
 

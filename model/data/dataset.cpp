@@ -248,6 +248,11 @@ Dataset make_dataset(const DataSpec& spec, const InputShape& shape, const LoadOp
   if (shape.frames < 1)
     throw SpecError(opt.scenario_file, "/network/input/frames", "at least 1 frame",
                     std::to_string(shape.frames));
+  if (spec.label_history && spec.source != "uci_occupancy" && spec.source != "uci_room")
+    throw SpecError(opt.scenario_file, "/data/label_history",
+                    "false for source \"" + spec.source + "\" (only the sensor tables uci_occupancy "
+                    "and uci_room have a label column to feed back)",
+                    "true");
   if (spec.source == "venue_generator") {
     if (spec.task != "occupancy" && spec.task != "hvac") bad_task("\"occupancy\" or \"hvac\"");
     return make_venue_dataset(spec, shape, opt);

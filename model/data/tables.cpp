@@ -391,6 +391,19 @@ detail::Series series_of(std::vector<Table>& tables, std::int64_t max_gap_s, Spl
   return s;
 }
 
+// DataSpec::label_history: the row's label as one more column.
+void append_label_column(detail::Series& s) {
+  const int f = s.frame_size, rows = s.rows();
+  std::vector<float> v;
+  v.reserve(std::size_t(rows) * std::size_t(f + 1));
+  for (int r = 0; r < rows; ++r) {
+    v.insert(v.end(), s.values.begin() + std::ptrdiff_t(r) * f, s.values.begin() + std::ptrdiff_t(r + 1) * f);
+    v.push_back(float(s.label[std::size_t(r)]));
+  }
+  s.values = std::move(v);
+  s.frame_size = f + 1;
+}
+
 std::vector<detail::WindowRef> refs_of(const std::vector<int>& starts, int series = 0) {
   std::vector<detail::WindowRef> w;
   w.reserve(starts.size());
@@ -427,7 +440,10 @@ std::string task_text(const Dataset& ds, const std::string& what) {
 }  // namespace
 
 Dataset load_uci_occupancy(const DataSpec& spec, const InputShape& shape, const LoadOptions& opt) {
-  check_features(shape, 5, "uci_occupancy", "Temperature, Humidity, Light, CO2, HumidityRatio", opt);
+  check_features(shape, 5 + spec.label_history, "uci_occupancy",
+                 spec.label_history ? "Temperature, Humidity, Light, CO2, HumidityRatio, current occupancy"
+                                    : "Temperature, Humidity, Light, CO2, HumidityRatio",
+                 opt);
   std::vector<Table> tables;
   int rows = 0, filled = 0;
   for (const char* f : {"datatraining.txt", "datatest.txt", "datatest2.txt"}) {
@@ -448,18 +464,21 @@ Dataset load_uci_occupancy(const DataSpec& spec, const InputShape& shape, const 
   };
   std::vector<int> split;
   detail::Series s = series_of(tables, 210, split_of, split);  // a gap over 3.5 min breaks a run
+  if (spec.label_history) append_label_column(s);
   Dataset ds;
   ds.name = "uci_occupancy/occupancy";
   ds.shape = shape;
   ds.classes = 2;
   ds.class_names = {"empty", "occupied"};
   ds.channel_names = tables.front().columns;
+  if (spec.label_history) ds.channel_names.push_back("occupancy_now");
   ds.step_seconds = 60;
   ds.horizon_steps = spec.horizon_steps;
   fill_classification(ds, s, split, spec, opt);
   ds.description = "UCI Occupancy Detection (Candanedo & Feldheim 2016, CC BY 4.0): " +
                    std::to_string(rows) +
-                   " one-minute rows (2-18 Feb 2015), 5 sensor features" + filled_text(filled) + "; " +
+                   " one-minute rows (2-18 Feb 2015), 5 sensor features" +
+                   (spec.label_history ? " + the current occupancy" : "") + filled_text(filled) + "; " +
                    task_text(ds, "occupancy (0/1)") +
                    "; split by file: train datatraining.txt, validation datatest.txt, test datatest2.txt; " +
                    detail::split_summary(ds) + ".";
@@ -467,7 +486,10 @@ Dataset load_uci_occupancy(const DataSpec& spec, const InputShape& shape, const 
 }
 
 Dataset load_uci_room(const DataSpec& spec, const InputShape& shape, const LoadOptions& opt) {
-  check_features(shape, 16, "uci_room", "S1-S4 temperature, light, sound; S5 CO2 and slope; S6-S7 PIR", opt);
+  check_features(shape, 16 + spec.label_history, "uci_room",
+                 spec.label_history ? "S1-S4 temperature, light, sound; S5 CO2 and slope; S6-S7 PIR; current count"
+                                    : "S1-S4 temperature, light, sound; S5 CO2 and slope; S6-S7 PIR",
+                 opt);
   const std::string rel = "uci_room_occupancy/Occupancy_Estimation.csv";
   std::vector<Table> tables{parse_uci_room(read_data_file(spec, rel), join_path(resolve_data_dir(spec), rel))};
   const int rows = tables.front().rows(), filled = tables.front().filled;
@@ -481,17 +503,20 @@ Dataset load_uci_room(const DataSpec& spec, const InputShape& shape, const LoadO
   };
   std::vector<int> split;
   detail::Series s = series_of(tables, 105, split_of, split);  // a gap over 105 s breaks a run
+  if (spec.label_history) append_label_column(s);
   Dataset ds;
   ds.name = "uci_room/occupancy";
   ds.shape = shape;
   ds.classes = 4;
   ds.class_names = {"0 people", "1 person", "2 people", "3 people"};
   ds.channel_names = tables.front().columns;
+  if (spec.label_history) ds.channel_names.push_back("count_now");
   ds.step_seconds = 30;
   ds.horizon_steps = spec.horizon_steps;
   fill_classification(ds, s, split, spec, opt);
   ds.description = "UCI Room Occupancy Estimation (Singh et al. 2018, CC BY 4.0): " + std::to_string(rows) +
-                   " rows every 30 s, 16 sensor features" + filled_text(filled) + "; " +
+                   " rows every 30 s, 16 sensor features" +
+                   (spec.label_history ? " + the current count" : "") + filled_text(filled) + "; " +
                    task_text(ds, "people count (0-3)") +
                    "; split by day: train 22 and 24-26 Dec 2017, validation 23 Dec, test 10-11 Jan 2018; " +
                    detail::split_summary(ds) + ".";

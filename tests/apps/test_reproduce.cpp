@@ -142,3 +142,39 @@ TEST_CASE("compare_reports: skips provenance, reports pointers", "[apps][reprodu
   CHECK(d[0] == "/v/l/1: 2 != 3");
   CHECK(d[1] == "/v/extra: only in the re-run");
 }
+
+TEST_CASE("reproduce --reuse-fp32: a matching train run is reused, another refused", "[apps][reproduce]") {
+  const std::string dir = temp_dir();
+  std::ifstream in(test::source_path("scenarios/venue_cnn_lstm.json"));
+  json s = json::parse(in);
+  s.merge_patch(json::parse(R"({
+    "network": {"input": {"frames": 2, "channels": 3, "height": 8, "width": 8},
+                "cnn": {"stage_widths": [4, 8], "stage_strides": [1, 2], "blocks_per_stage": 1},
+                "lstm": {"hidden": 4}},
+    "precision": {"default": {"format": "int", "weights": 8, "activations": 8, "gradients": 8},
+                  "layers": [{"match": "lstm.*", "weights": 4, "activations": 8}]},
+    "data": {"samples": 128},
+    "training": {"batch_size": 16, "micro_batches": 2, "epochs": 1}})"));
+  const std::string file = dir + "/tiny.json";
+  std::ofstream(file) << s.dump(1);
+  auto r = test::run_cli("train " + file + " --out " + dir + "/fp32 --no-progress");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json summary = read_json(dir + "/fp32/summary.json");
+  r = test::run_cli("reproduce " + file + " --no-progress --no-ablations --reuse-fp32 " + dir +
+                    "/fp32 --out " + dir + "/run");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.empty());
+  const json rep = read_json(dir + "/run/report.json");
+  CHECK(model_named(rep, "fp32")["accuracy"] == summary["test"]["accuracy"]);
+  CHECK(rep["ablations"].empty());
+  CHECK(rep["budget_sweep"].empty());
+
+  // Trained with another thread count: not the same run.
+  r = test::run_cli("reproduce " + file + " --no-progress --threads 2 --reuse-fp32 " + dir +
+                    "/fp32 --out " + dir + "/run2");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "error: " + dir + "/fp32/summary.json: /training/threads: expected 2 (as the "
+                 "scenario's FP32 run), found 1\n");
+}

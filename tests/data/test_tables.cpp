@@ -260,3 +260,34 @@ TEST_CASE("tables: the shipped scenarios' data sets fit their networks", "[data]
     CHECK(ds.sample_size() == sc.network.frames * (sc.network.features > 0 ? sc.network.features : sc.network.channels));
   }
 }
+
+TEST_CASE("tables: label_history feeds the current label back as the last feature", "[data][tables]") {
+  const std::string dir = real_data_dir();
+  if (dir.empty()) {
+    WARN("skipping: no real data folder (set MIXPREC_DATA_DIR or provide ../shared/data)");
+    return;
+  }
+  for (const char* f : {"scenarios/uci_occupancy_detection.json", "scenarios/uci_room_occupancy.json"}) {
+    INFO(f);
+    Scenario sc = load_scenario(test::source_path(f));
+    REQUIRE(sc.data.label_history);
+    sc.data.path = dir;
+    const Dataset ds = make_dataset(sc);
+    const int F = sc.network.channels, T = sc.network.frames;
+    REQUIRE(ds.norm.mean.size() == std::size_t(F));
+    for (const Split* s : {&ds.train, &ds.val, &ds.test})
+      for (int i = 0; i < s->n; i += 97) {
+        // The last frame's last feature, de-normalized, is the label at the last input step.
+        const float v = s->sample(i, ds.sample_size())[(T - 1) * F + (F - 1)];
+        const float label = v * ds.norm.stddev[std::size_t(F - 1)] + ds.norm.mean[std::size_t(F - 1)];
+        CHECK(label == Approx(s->last_y[std::size_t(i)]).margin(1e-4));
+      }
+    // Without it, the network must take one feature fewer.
+    sc.data.label_history = false;
+    CHECK_THROWS_WITH(make_dataset(sc), Catch::Contains("/network/input"));
+  }
+  Scenario venue = load_scenario(test::source_path("scenarios/venue_cnn_lstm.json"));
+  venue.data.label_history = true;
+  CHECK_THROWS_WITH(make_dataset(venue),
+                    Catch::Contains("/data/label_history: expected false for source \"venue_generator\""));
+}

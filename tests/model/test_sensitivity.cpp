@@ -73,3 +73,227 @@ TEST_CASE("quantization perturbation by hand", "[model][sensitivity]") {
   CHECK(s[0] == Approx(0.5 * e8));
   CHECK(s[1] == Approx(0.5 * 0.25));
 }
+
+namespace {
+
+// Weights with orthogonal columns: W^T W is diagonal, so v^T W^T W v is its trace for every
+// Rademacher v and the estimate is exact (up to float rounding).
+void set_weights(Graph& g, const std::vector<float>& w, const std::vector<float>& bias) {
+  for (Param* p : g.params()) {
+    if (p->role == ParamRole::Weight) std::copy(w.begin(), w.end(), p->value.data());
+    if (p->role == ParamRole::Bias) std::copy(bias.begin(), bias.end(), p->value.data());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("activation Hessian trace of a linear MSE layer equals the closed form 2 tr(W^T W) / (O F)", "[model][sensitivity]") {
+  // Loss = mean over N x O outputs of (W x + b - t)^2. One sample's loss is |W x + b - t|^2 / O,
+  // whose Hessian in x is 2 W^T W / O: per input value, 2 tr(W^T W) / (O F), for any x.
+  const int F = 3, O = 4, N = 6;
+  Network net = linear_net(F, O);
+  Graph g(net);
+  const std::vector<float> w{0.5f, 0, 0, 0, -1.5f, 0, 0, 0, 2.0f, 0, 0, 0};  // O x F
+  set_weights(g, w, {0.1f, -0.2f, 0.3f, 0.0f});
+  std::vector<float> x(N * F), t(N * O);
+  for (int i = 0; i < N * F; ++i) x[i] = 0.1f * float((i * 7) % 11) - 0.5f;
+  for (int i = 0; i < N * O; ++i) t[i] = 0.05f * float(i % 3);
+  MemorySource src(g.input_dims(1), x, {}, t, 1, false);
+  const std::vector<Batch> data = take_batches(src, N, 4);  // two batches: 4 + 2
+  REQUIRE(data.size() == 2);
+  SensitivityOptions opt;
+  opt.samples = 3;
+  opt.sign_patterns = 2;  // the input and weight blocks in different groups: no cross terms
+  opt.epsilon = 1e-2f;
+  const HessianTraces tr = hessian_traces(g, data, true, opt);
+  const double expected = 2.0 * (0.25 + 2.25 + 4.0) / (O * F);
+  CHECK(tr.activation[0] == Approx(expected).epsilon(1e-3));
+  // One Walsh pattern keeps the weight/input cross terms: still unbiased, no longer exact.
+  opt.sign_patterns = 1;
+  CHECK(hessian_traces(g, data, true, opt).activation[0] != Approx(expected).epsilon(1e-3));
+  // The same numbers whatever the thread count.
+  opt.sign_patterns = 2;
+  opt.threads = 2;
+  const HessianTraces tr2 = hessian_traces(g, data, true, opt);
+  CHECK(tr2.activation[0] == tr.activation[0]);
+  CHECK(tr2.weight[0] == tr.weight[0]);
+}
+
+TEST_CASE("activation perturbation: QAT's per-tensor quantizer on calibrated ranges, by hand", "[model][sensitivity]") {
+  const int F = 2;
+  Network net = linear_net(F, 1);
+  Graph g(net);
+  set_weights(g, {1.0f, 1.0f}, {0.0f});
+  // Calibration batch: max |x| = 0.7, so the signed 4-bit grid [-8, 7] has step 0.1.
+  MemorySource cal_src(g.input_dims(1), {0.7f, -0.2f, 0.3f, 0.1f}, {}, {0, 0}, 1, false);
+  // Data: 0.25 -> 0.2 (0.05); -0.36 -> -0.4 (0.04); 0.9 clips to 0.7 (0.2); 0.0 exact.
+  MemorySource data_src(g.input_dims(1), {0.25f, -0.36f, 0.9f, 0.0f}, {}, {0, 0}, 1, false);
+  const std::vector<Batch> cal = take_batches(cal_src, 2, 2), data = take_batches(data_src, 2, 2);
+  const std::vector<LayerPrecision> opts{LayerPrecision::uniform(NumFormat::Int, 4),
+                                         LayerPrecision::uniform(NumFormat::Fp32, 32)};
+  const std::vector<double> p = activation_perturbation(g, cal, data, opts);
+  REQUIRE(p.size() == 2);
+  CHECK(p[0] == Approx((0.05 * 0.05 + 0.04 * 0.04 + 0.2 * 0.2) / 2).epsilon(1e-4));  // mean over 2 samples
+  CHECK(p[1] == 0.0);
+  // The Hessian sensitivity adds trace x perturbation for the inputs to the weight term.
+  HessianTraces tr{{0.5}, {3.0}};
+  const SensitivityTerms t = hessian_sensitivity(g, tr, p, opts);
+  CHECK(t.activation[0] == Approx(3.0 * p[0]));
+  CHECK(t.weight[0] == Approx(0.5 * weight_perturbation(g, 0, opts[0])));
+  CHECK(t.total[0] == Approx(t.weight[0] + t.activation[0]));
+  CHECK(t.total[1] == 0.0);
+}
+
+TEST_CASE("measured sensitivity equals the loss difference evaluated by hand", "[model][sensitivity]") {
+  // One linear layer y = W x + b, MSE against the fp32 outputs (fp32 loss 0). At w2a4: weights
+  // on the per-row grid {-1, 0, 1} * max |row|, inputs on the signed 4-bit grid whose step is
+  // max |x| / 7 over the calibration batch.
+  const int F = 3, O = 2;
+  Network net = linear_net(F, O);
+  Graph g(net);
+  const std::vector<float> w{0.8f, -0.3f, 0.5f, -0.2f, 0.6f, 0.1f};
+  const std::vector<float> b{0.05f, -0.1f};
+  set_weights(g, w, b);
+  const std::vector<float> x{0.7f, -0.33f, 0.12f, 0.26f, 0.5f, -0.61f};
+  std::vector<float> t(4);
+  for (int s = 0; s < 2; ++s)
+    for (int o = 0; o < O; ++o) {
+      float y = b[o];
+      for (int f = 0; f < F; ++f) y += w[o * F + f] * x[s * F + f];
+      t[s * O + o] = y;
+    }
+  MemorySource src(g.input_dims(1), x, {}, t, 1, false);
+  const std::vector<Batch> data = take_batches(src, 2, 2);
+  const LayerPrecision opt = [] {
+    LayerPrecision p = LayerPrecision::uniform(NumFormat::Int, 8);
+    p.weight_bits = 2;
+    p.activation_bits = 4;
+    return p;
+  }();
+  // By hand.
+  const float wq[6] = {0.8f, 0.0f, 0.8f, 0.0f, 0.6f, 0.0f};  // rows: max 0.8 / 0.6, step = max
+  const float step = 0.7f / 7.0f;
+  double sq = 0;
+  for (int s = 0; s < 2; ++s)
+    for (int o = 0; o < O; ++o) {
+      double y = b[o];
+      for (int f = 0; f < F; ++f) {
+        const double q = std::max(-8.0, std::min(7.0, double(std::nearbyint(x[s * F + f] / step)))) * step;
+        y += double(wq[o * F + f]) * q;
+      }
+      sq += (y - t[s * O + o]) * (y - t[s * O + o]);
+    }
+  const double expected = sq / 4;  // mean over N x O outputs; the fp32 loss is 0
+  CHECK(mean_loss(g, data, true) == Approx(0.0).margin(1e-12));
+  const std::vector<double> m = measured_sensitivity(g, data, data, true, {opt}, 1);
+  REQUIRE(m.size() == 1);
+  CHECK(m[0] == Approx(expected).epsilon(1e-5));
+  CHECK(m[0] > 0.01);
+}
+
+TEST_CASE("graph hooks for sensitivities: forward_from on the earlier layers' outputs equals the full forward", "[model][sensitivity][graph]") {
+  const Scenario sc = test::default_scenario_with(R"({
+    "network": {"input": {"frames": 2, "channels": 3, "height": 8, "width": 8},
+                "cnn": {"stage_widths": [4, 8], "stage_strides": [1, 2], "blocks_per_stage": 1},
+                "lstm": {"hidden": 4}},
+    "precision": {"layers": []}})");
+  GraphOptions go;
+  go.fold_batchnorm = false;
+  Graph g(sc.net, {}, go);
+  std::mt19937_64 rng(5);
+  g.init(rng);
+  g.set_training(false);
+  Tensor x(g.input_dims(3));
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (std::int64_t i = 0; i < x.size(); ++i) x[i] = nd(rng);
+
+  // forward_from(l) on the earlier layers' outputs reproduces the full forward bit for bit.
+  Tensor full;
+  full.assign(g.forward(x));
+  Graph h(sc.net, {}, go);
+  std::vector<Param*> gp = g.params(), hp = h.params();
+  for (std::size_t i = 0; i < gp.size(); ++i) hp[i]->value.assign(gp[i]->value);
+  h.set_training(false);
+  std::vector<const Tensor*> earlier;
+  for (int i = 0; i < g.layer_count(); ++i) earlier.push_back(&g.output(i));
+  for (int l = 0; l < g.layer_count(); ++l) {
+    const Tensor& y = h.forward_from(l, x, earlier);
+    REQUIRE(y.dims() == full.dims());
+    CHECK(std::equal(y.data(), y.data() + y.size(), full.data()));
+  }
+  CHECK_THROWS_AS(h.backward(full), InternalError);  // forward only
+}
+
+TEST_CASE("graph hooks for sensitivities: a reader's own input gradient matches a finite difference of its perturbation", "[model][sensitivity][graph]") {
+  // Smooth (no ReLU), with a fan-out: conv a feeds conv b and the add; sum = b(a) + a.
+  const Scenario sc = test::default_scenario_with(R"({
+    "network": {"template": null, "batch": 1, "input": {"frames": 1, "channels": 1, "height": 4, "width": 4},
+                "cnn": null, "lstm": null, "classes": null,
+                "layers": [
+                  {"name": "a", "kind": "conv2d", "out_channels": 2, "kernel": 3, "padding": 1},
+                  {"name": "b", "kind": "conv2d", "out_channels": 2, "kernel": 3, "padding": 1},
+                  {"name": "sum", "kind": "add", "inputs": ["b", "a"]},
+                  {"name": "pool", "kind": "pool", "pool": "global_avg"},
+                  {"name": "head", "kind": "linear", "out_features": 3}]},
+    "precision": {"default": {"format": "fp32", "weights": null, "activations": null}, "layers": []},
+    "search": {"fixed_layers": []}})");
+  Graph g(sc.net);
+  std::mt19937_64 rng(3);
+  g.init(rng);
+  g.set_training(false);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  Tensor x(g.input_dims(2));
+  for (std::int64_t i = 0; i < x.size(); ++i) x[i] = nd(rng);
+  const std::vector<int> labels{2, 0};
+  const int l = sc.net.find("b"), producer = sc.net.find("a");
+  SoftmaxCrossEntropy ce;
+  auto loss_with = [&](int layer, const Tensor* delta) {
+    g.set_input_perturbation(layer, delta);
+    const double v = ce.forward(g.forward(x), labels);
+    g.set_input_perturbation(layer, nullptr);
+    return v;
+  };
+  g.set_input_gradient_capture(true);
+  Tensor dy;
+  ce.forward(g.forward(x), labels);
+  ce.backward(dy);
+  g.backward(dy);
+  const Tensor grad = g.input_gradient(l);
+  REQUIRE(grad.dims() == g.output(producer).dims());
+  Tensor u(grad.dims()), plus(u.dims()), minus(u.dims());
+  for (std::int64_t i = 0; i < u.size(); ++i) u[i] = nd(rng);
+  const float h = 1e-2f;
+  plus.vec() = h * u.vec();
+  minus.vec() = -h * u.vec();
+  double analytic = 0;
+  for (std::int64_t i = 0; i < u.size(); ++i) analytic += double(u[i]) * grad[i];
+  const double fd = (loss_with(l, &plus) - loss_with(l, &minus)) / (2.0 * h);
+  CHECK(fd == Approx(analytic).epsilon(1e-3));
+  // Perturbing a's output for every reader is another derivative: the captured gradient is b's
+  // alone, not the sum over b and the add.
+  Tensor xp, xm;
+  const Tensor a_out = g.output(producer);
+  std::vector<const Tensor*> earlier(size_t(g.layer_count()), nullptr);
+  xp.assign(a_out);
+  xp.vec() += plus.vec();
+  earlier[size_t(producer)] = &xp;
+  const double lp = ce.forward(g.forward_from(l, x, earlier), labels);
+  xm.assign(a_out);
+  xm.vec() += minus.vec();
+  earlier[size_t(producer)] = &xm;
+  const double lm = ce.forward(g.forward_from(l, x, earlier), labels);
+  CHECK(std::fabs((lp - lm) / (2.0 * h) - analytic) > 1e-3 * std::fabs(analytic) + 1e-6);
+  // The first layer's captured gradient is the network input's.
+  const Tensor& gx = g.input_gradient(0);
+  REQUIRE(gx.dims() == x.dims());
+  Tensor ux(x.dims()), xplus, xminus;
+  for (std::int64_t i = 0; i < ux.size(); ++i) ux[i] = nd(rng);
+  double an_x = 0;
+  for (std::int64_t i = 0; i < ux.size(); ++i) an_x += double(ux[i]) * gx[i];
+  xplus.assign(x);
+  xplus.vec() += h * ux.vec();
+  xminus.assign(x);
+  xminus.vec() -= h * ux.vec();
+  const double fd_x = (ce.forward(g.forward(xplus), labels) - ce.forward(g.forward(xminus), labels)) / (2.0 * h);
+  CHECK(fd_x == Approx(an_x).epsilon(1e-3));
+}

@@ -2,6 +2,8 @@
 // three budgets; the Pareto front's invariants; baselines never beat the exact optimum.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <limits>
 #include <random>
 
 #include "search/solver.hpp"
@@ -131,4 +133,60 @@ TEST_CASE("an impossible budget is reported as infeasible, not as a wrong answer
   CHECK_FALSE(solve_exact(p, b).best.feasible);
   CHECK_FALSE(solve_brute_force(p, b).feasible);
   CHECK_FALSE(solve_greedy(p, b).feasible);
+}
+
+TEST_CASE("the energy-only front equals the brute-force front on instances with many ties", "[search][pareto]") {
+  // Small integer costs and sensitivities: equal sums along different paths, dominated and
+  // duplicate items within groups. The front is every non-dominated (energy, sensitivity) pair.
+  std::mt19937_64 rng(17);
+  for (int trial = 0; trial < 40; ++trial) {
+    Problem p;
+    const int groups = 2 + int(rng() % 4);
+    p.options.resize(6);
+    for (int g = 0; g < groups; ++g) {
+      p.layer_names.push_back("l" + std::to_string(g));
+      Group gr;
+      gr.layers.push_back(g);
+      const int items = 1 + int(rng() % 6);
+      for (int o = 0; o < items; ++o)
+        gr.items.push_back(Item{o, Costs{double(rng() % 6), double(rng() % 4), 1.0}, double(rng() % 6)});
+      p.groups.push_back(gr);
+    }
+    // Brute force: all choices, then the non-dominated (energy, sensitivity) pairs.
+    std::vector<std::pair<double, double>> all;
+    std::vector<int> choice(p.groups.size(), 0);
+    for (;;) {
+      Solution s = evaluate_choice(p, choice, Budget{});
+      all.emplace_back(s.cost[kEnergy], s.sensitivity);
+      std::size_t g = 0;
+      while (g < choice.size() && ++choice[g] == int(p.groups[g].items.size())) choice[g++] = 0;
+      if (g == choice.size()) break;
+    }
+    std::sort(all.begin(), all.end());
+    std::vector<std::pair<double, double>> front;
+    for (const auto& pt : all)
+      if (front.empty() || pt.second < front.back().second) front.push_back(pt);
+    // With and without an energy budget at one of the front's points.
+    const std::pair<double, double> cut = front[rng() % front.size()];
+    for (const double limit : {std::numeric_limits<double>::infinity(), cut.first}) {
+      Budget b;
+      b.limit[kEnergy] = limit;
+      ExactResult ex = solve_exact(p, b);
+      std::vector<std::pair<double, double>> want;
+      for (const auto& pt : front)
+        if (pt.first <= limit) want.push_back(pt);
+      INFO("trial " << trial << " limit " << limit);
+      REQUIRE(ex.front.size() == want.size());
+      for (std::size_t i = 0; i < want.size(); ++i) {
+        CHECK(ex.front[i].cost[kEnergy] == want[i].first);
+        CHECK(ex.front[i].sensitivity == want[i].second);
+        // The point's choice reproduces it.
+        Solution s = evaluate_choice(p, ex.front[i].item_of_group, b);
+        CHECK(s.cost[kEnergy] == want[i].first);
+        CHECK(s.sensitivity == want[i].second);
+      }
+      REQUIRE(ex.best.feasible);
+      CHECK(ex.best.sensitivity == want.back().second);
+    }
+  }
 }
