@@ -81,7 +81,7 @@ class Run {
   json options_json() const;
   // QAT (or FP32 with empty precision) training of one configuration into RUN/<name>/.
   json train(const std::string& name, const std::vector<LayerPrecision>& precision,
-             const std::string& label, bool fp32_buffers);
+             const std::string& label, bool fp32_buffers, bool integer_eval = false);
   json reuse_fp32();  // checks and copies o_.reuse_fp32 into RUN/fp32/
   json price(const std::vector<LayerPrecision>& p) const;  // analytical energy, latency, size
   json model_entry(const std::string& name, const std::string& label, const json& trained,
@@ -129,7 +129,7 @@ json Run::options_json() const {
 }
 
 json Run::train(const std::string& name, const std::vector<LayerPrecision>& precision,
-                const std::string& label, bool fp32_buffers) {
+                const std::string& label, bool fp32_buffers, bool integer_eval) {
   TrainRequest r;
   r.scenario_file = o_.file;
   r.sc = sc_;
@@ -145,6 +145,7 @@ json Run::train(const std::string& name, const std::vector<LayerPrecision>& prec
   r.threads = o_.threads;
   r.progress = o_.progress;
   r.checkpoint_every_steps = 25;
+  r.integer_eval = integer_eval;  // the baseline and the chosen configuration only
   if (file_exists(r.out + "/last.ckpt")) {
     r.resume = true;  // an interrupted run of this phase
     r.init_from.clear();
@@ -285,7 +286,7 @@ json Run::execute() {
   // 2. Baseline.
   const std::vector<LayerPrecision> base_prec = uniform_precision(sc_, baseline_name);
   const json base = phase("baseline", "QAT fine-tuning of uniform " + baseline_name,
-                          [&] { return train("baseline", base_prec, "uniform " + baseline_name, true); });
+                          [&] { return train("baseline", base_prec, "uniform " + baseline_name, true, true); });
 
   // 3. Search.
   const SearchSetup setup = prepare_search(sc_);
@@ -368,7 +369,7 @@ json Run::execute() {
 
   // 4. Chosen configuration.
   const json chosen = phase("chosen", "QAT fine-tuning of the chosen configuration (FP32 buffers)",
-                            [&] { return train("chosen", chosen_prec, "chosen", true); });
+                            [&] { return train("chosen", chosen_prec, "chosen", true, true); });
 
   // 5. Engines.
   const json& engines = phase("engines", "pricing with the analytical and the SystemC engine", [&] {

@@ -125,7 +125,7 @@ nlohmann::json run_training(const TrainRequest& r) {
   } else if (!ds.synthetic) {
     test_json["naive_accuracy"] = ds.naive_test.accuracy;
   }
-  if (any_integer(r.precision)) {
+  if (r.integer_eval && any_integer(r.precision)) {
     trainer.graph().set_integer_eval(true);
     const model::EvalMetrics ti = trainer.evaluate(*ds.test);
     trainer.graph().set_integer_eval(false);

@@ -26,6 +26,9 @@ struct TrainRequest {
   bool stochastic_rounding = false;
   bool progress = true;
   std::int64_t checkpoint_every_steps = 0;  // DIR/last.ckpt also every N steps (0: per epoch)
+  // Integer-precision runs: also evaluate the test split with true integer GEMMs
+  // (summary test.integer_eval). Costs about five fake-quantized evaluations.
+  bool integer_eval = true;
 };
 
 // Trains, evaluates the best checkpoint (by validation) on the test split and writes

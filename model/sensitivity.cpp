@@ -409,7 +409,9 @@ std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& cal
   Graph base(net);
   copy_state(g, base);
   base.set_training(false);
-  const double base_loss = mean_loss(base, data, regression);
+  // The fp32 model's outputs: the reference every quantized variant is compared with.
+  std::vector<Tensor> base_out(data.size());
+  for (std::size_t bi = 0; bi < data.size(); ++bi) base_out[bi].assign(base.forward(data[bi].x));
   std::vector<double> out(L * O, 0.0);
   const int T = std::max(1, std::min<int>(threads, int(O)));
   std::unique_ptr<WorkerPool> pool;
@@ -441,7 +443,6 @@ std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& cal
     };
     std::atomic<std::size_t> next{0};
     auto work = [&](int) {
-      BatchLoss loss(regression);
       for (std::size_t o; (o = next++) < O;) {
         if (options[o].format == NumFormat::Fp32) continue;  // unchanged: 0
         std::vector<LayerPrecision> prec(L, fp32);
@@ -456,8 +457,9 @@ std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& cal
         q.set_calibration(false);
         double sum = 0;
         for (std::size_t bi = 0; bi < data.size(); ++bi)
-          sum += loss.forward(q.forward_from(l, data[bi].x, pointers(data_out[bi])), data[bi]) * data[bi].size;
-        out[size_t(l) * O + o] = std::max(0.0, sum / double(N) - base_loss);
+          sum += output_divergence(q.forward_from(l, data[bi].x, pointers(data_out[bi])), base_out[bi],
+                                   data[bi].size, regression) * data[bi].size;
+        out[size_t(l) * O + o] = sum / double(N);
       }
     };
     if (pool)
@@ -467,5 +469,43 @@ std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& cal
   }
   return out;
 }
+
+// Mean over the batch's n samples of the loss of y against the fp32 outputs `ref` taken as
+// targets: KL(softmax(ref) || softmax(y)) for classification (the cross-entropy increase against
+// the fp32 model's soft labels), the mean squared difference per output for regression.
+double output_divergence(const Tensor& y, const Tensor& ref, int n, bool regression) {
+  MIXPREC_CHECK(y.size() == ref.size() && n > 0 && y.size() % n == 0, "output_divergence: shapes");
+  if (regression) {
+    double s = 0;
+    for (std::int64_t k = 0; k < y.size(); ++k) {
+      const double d = double(y[k]) - double(ref[k]);
+      s += d * d;
+    }
+    return s / double(y.size());
+  }
+  const std::int64_t C = y.size() / n;
+  double kl = 0;
+  for (int i = 0; i < n; ++i) {
+    const float* a = ref.data() + i * C;
+    const float* b = y.data() + i * C;
+    double ma = a[0], mb = b[0];
+    for (std::int64_t c = 1; c < C; ++c) {
+      ma = std::max(ma, double(a[c]));
+      mb = std::max(mb, double(b[c]));
+    }
+    double za = 0, zb = 0;
+    for (std::int64_t c = 0; c < C; ++c) {
+      za += std::exp(double(a[c]) - ma);
+      zb += std::exp(double(b[c]) - mb);
+    }
+    const double la = ma + std::log(za), lb = mb + std::log(zb);
+    for (std::int64_t c = 0; c < C; ++c) {
+      const double lpa = double(a[c]) - la, lpb = double(b[c]) - lb;
+      kl += std::exp(lpa) * (lpa - lpb);
+    }
+  }
+  return std::max(0.0, kl / double(n));  // >= 0 up to rounding
+}
+
 
 }  // namespace mixprec::model

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,26 @@ Scenario default_scenario_with(const std::string& merge_patch_json) {
   j.merge_patch(json::parse(merge_patch_json));
   JsonCtx ctx{"patched.json"};
   return parse_scenario(j, ctx);
+}
+
+std::string temp_dir(const std::string& tag) {
+  std::string tpl = "/tmp/mixprec_" + tag + "XXXXXX";
+  const char* d = mkdtemp(tpl.data());
+  if (d == nullptr) throw std::runtime_error("mkdtemp failed for " + tpl);
+  return d;
+}
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return json::parse(in);
+}
+
+std::string write_default_scenario_with(const std::string& path, const std::string& merge_patch_json) {
+  json j = JsonDoc::load(source_path("scenarios/venue_cnn_lstm.json")).root();
+  j.merge_patch(json::parse(merge_patch_json));
+  std::ofstream(path) << j.dump(1);
+  return path;
 }
 
 }  // namespace mixprec::test

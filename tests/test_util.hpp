@@ -2,6 +2,8 @@
 #pragma once
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include <unistd.h>
 
 #include "core/scenario.hpp"
@@ -21,5 +23,18 @@ RunResult run_cli(const std::string& args);
 Scenario scenario_from_text(const std::string& text);
 // The default scenario with `patch` merged in (RFC 7386 merge patch), parsed.
 Scenario default_scenario_with(const std::string& merge_patch_json);
+
+// A fresh directory /tmp/mixprec_<tag>XXXXXX.
+std::string temp_dir(const std::string& tag);
+// A JSON file's content (the test fails if it cannot be read).
+nlohmann::json read_json(const std::string& path);
+// Writes the default scenario with `merge_patch_json` merged in to `path`; returns path.
+std::string write_default_scenario_with(const std::string& path, const std::string& merge_patch_json);
+// The default network shrunk for CLI tests: 2 frames of 3 x 8 x 8, widths 4-8, one block per
+// stage, LSTM 4 units (a merge patch for the "network" section, to combine with others).
+inline const char* kTinyNetworkPatch =
+    R"({"input": {"frames": 2, "channels": 3, "height": 8, "width": 8},
+        "cnn": {"stage_widths": [4, 8], "stage_strides": [1, 2], "blocks_per_stage": 1},
+        "lstm": {"hidden": 4}})";
 
 }  // namespace mixprec::test

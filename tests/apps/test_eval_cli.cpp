@@ -13,31 +13,14 @@ using namespace mixprec;
 
 namespace {
 
-std::string temp_dir() {
-  char tpl[] = "/tmp/mixprec_eval_cliXXXXXX";
-  const char* d = mkdtemp(tpl);
-  REQUIRE(d != nullptr);
-  return d;
-}
+std::string temp_dir() { return test::temp_dir("eval_cli"); }
+using test::read_json;
 
 std::string tiny_file(const std::string& dir) {
-  std::ifstream in(test::source_path("scenarios/venue_cnn_lstm.json"));
-  nlohmann::json s = nlohmann::json::parse(in);
-  s.merge_patch(nlohmann::json::parse(R"({
-    "network": {"input": {"frames": 2, "channels": 3, "height": 8, "width": 8},
-                "cnn": {"stage_widths": [4, 8], "stage_strides": [1, 2], "blocks_per_stage": 1},
-                "lstm": {"hidden": 4}},
+  return test::write_default_scenario_with(dir + "/tiny.json", std::string(R"({"network": )") +
+      test::kTinyNetworkPatch + R"(,
     "precision": {"default": {"format": "int", "weights": 8, "activations": 8}, "layers": []},
-    "training": {"batch_size": 16, "micro_batches": 2, "epochs": 2}})"));
-  const std::string path = dir + "/tiny.json";
-  std::ofstream(path) << s.dump(1);
-  return path;
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
+    "training": {"batch_size": 16, "micro_batches": 2, "epochs": 2}})");
 }
 
 }  // namespace

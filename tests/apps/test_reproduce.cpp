@@ -15,18 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string temp_dir() {
-  char tpl[] = "/tmp/mixprec_reproduceXXXXXX";
-  const char* d = mkdtemp(tpl);
-  REQUIRE(d != nullptr);
-  return d;
-}
-
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return json::parse(in);
-}
+std::string temp_dir() { return test::temp_dir("reproduce"); }
+using test::read_json;
 
 const json& model_named(const json& rep, const std::string& name) {
   for (const json& m : rep.at("models"))
@@ -52,7 +42,7 @@ TEST_CASE("reproduce --quick: a consistent report, resume and verify", "[apps][r
   CHECK(rep["quick"] == true);
   CHECK(rep["scenario"]["name"] == "venue_cnn_lstm");
   CHECK(rep["manifest"]["phases"].size() == 6);
-  CHECK(rep["chosen"]["sensitivity_method"] == "hessian");
+  CHECK(rep["chosen"]["sensitivity_method"] == "measured");
 
   // The verdict follows from the models' numbers.
   const json& base = model_named(rep, "baseline");
@@ -145,18 +135,12 @@ TEST_CASE("compare_reports: skips provenance, reports pointers", "[apps][reprodu
 
 TEST_CASE("reproduce --reuse-fp32: a matching train run is reused, another refused", "[apps][reproduce]") {
   const std::string dir = temp_dir();
-  std::ifstream in(test::source_path("scenarios/venue_cnn_lstm.json"));
-  json s = json::parse(in);
-  s.merge_patch(json::parse(R"({
-    "network": {"input": {"frames": 2, "channels": 3, "height": 8, "width": 8},
-                "cnn": {"stage_widths": [4, 8], "stage_strides": [1, 2], "blocks_per_stage": 1},
-                "lstm": {"hidden": 4}},
+  const std::string file = test::write_default_scenario_with(dir + "/tiny.json",
+      std::string(R"({"network": )") + test::kTinyNetworkPatch + R"(,
     "precision": {"default": {"format": "int", "weights": 8, "activations": 8, "gradients": 8},
                   "layers": [{"match": "lstm.*", "weights": 4, "activations": 8}]},
     "data": {"samples": 128},
-    "training": {"batch_size": 16, "micro_batches": 2, "epochs": 1}})"));
-  const std::string file = dir + "/tiny.json";
-  std::ofstream(file) << s.dump(1);
+    "training": {"batch_size": 16, "micro_batches": 2, "epochs": 1}})");
   auto r = test::run_cli("train " + file + " --out " + dir + "/fp32 --no-progress");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);

@@ -297,3 +297,16 @@ TEST_CASE("graph hooks for sensitivities: a reader's own input gradient matches 
   const double fd_x = (ce.forward(g.forward(xplus), labels) - ce.forward(g.forward(xminus), labels)) / (2.0 * h);
   CHECK(fd_x == Approx(an_x).epsilon(1e-3));
 }
+
+TEST_CASE("output divergence: KL of softmax outputs and mean squared difference, by hand", "[model][sensitivity]") {
+  Tensor ref(Dims{2, 2, 1, 1}), y(Dims{2, 2, 1, 1});
+  // Sample 0: ref logits (0, 0) -> p = (0.5, 0.5); y logits (ln 3, 0) -> q = (0.75, 0.25).
+  // KL = 0.5 ln(0.5/0.75) + 0.5 ln(0.5/0.25) = 0.5 ln(4/3) = 0.143841.
+  // Sample 1: identical logits -> 0.
+  ref[0] = 0, ref[1] = 0, ref[2] = 1.5f, ref[3] = -2;
+  y[0] = float(std::log(3.0)), y[1] = 0, y[2] = 1.5f, y[3] = -2;
+  CHECK(output_divergence(y, ref, 2, false) == Approx(0.5 * std::log(4.0 / 3.0) / 2).epsilon(1e-6));
+  CHECK(output_divergence(ref, ref, 2, false) == Approx(0.0).margin(1e-12));
+  // Regression: mean of squared differences over the 4 outputs.
+  CHECK(output_divergence(y, ref, 2, true) == Approx(std::log(3.0) * std::log(3.0) / 4).epsilon(1e-6));
+}

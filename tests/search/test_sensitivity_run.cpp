@@ -19,29 +19,17 @@ using namespace mixprec;
 
 namespace {
 
-std::string temp_dir() {
-  char tpl[] = "/tmp/mixprec_sens_runXXXXXX";
-  const char* d = mkdtemp(tpl);
-  REQUIRE(d != nullptr);
-  return d;
-}
+std::string temp_dir() { return test::temp_dir("sens_run"); }
 
 // The default scenario shrunk to a tiny CNN + BiLSTM, results under dir/results.
+// The scenario's method is "hessian" here (the default scenario's is "measured").
 std::string tiny_scenario_file(const std::string& dir) {
-  std::ifstream in(test::source_path("scenarios/venue_cnn_lstm.json"));
-  nlohmann::json s = nlohmann::json::parse(in);
-  s.merge_patch(nlohmann::json::parse(R"({
-    "name": "tiny",
-    "network": {"input": {"frames": 2, "channels": 3, "height": 8, "width": 8},
-                "cnn": {"stage_widths": [4, 8], "stage_strides": [1, 2], "blocks_per_stage": 1},
-                "lstm": {"hidden": 4}},
+  return test::write_default_scenario_with(dir + "/tiny.json",
+      std::string(R"({"name": "tiny", "network": )") + test::kTinyNetworkPatch + R"(,
     "precision": {"default": {"format": "int", "weights": 8, "activations": 8}, "layers": []},
-    "search": {"weight_bits": [2, 4, 8], "activation_bits": [4, 8]},
-    "training": {"batch_size": 16, "micro_batches": 1, "epochs": 1}})"));
-  s["report"]["out_dir"] = dir + "/results";
-  const std::string path = dir + "/tiny.json";
-  std::ofstream(path) << s.dump(1);
-  return path;
+    "search": {"weight_bits": [2, 4, 8], "activation_bits": [4, 8], "sensitivity": "hessian"},
+    "training": {"batch_size": 16, "micro_batches": 1, "epochs": 1},
+    "report": {"out_dir": ")" + dir + R"(/results"}})");
 }
 
 // Trains the tiny network for one epoch on the synthetic task; returns DIR/best.ckpt.
