@@ -9,13 +9,14 @@
 
 #include "apps/commands.hpp"
 #include "core/errors.hpp"
+#include "core/manifest.hpp"
 
 int main(int argc, char** argv) {
   using namespace mixprec;
   CLI::App app{"mixprec: hardware-aware energy simulation and precision search for "
                "mixed-precision neural networks"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("mixprec ") + MIXPREC_VERSION);
+  app.set_version_flag("--version", std::string("mixprec ") + mixprec_version());
   app::register_commands(app);
   try {
     app.parse(argc, argv);

@@ -21,9 +21,11 @@ std::string file_hash(const std::string& path) {
   return buf;
 }
 
+const char* mixprec_version() { return MIXPREC_VERSION; }
+
 nlohmann::json make_manifest(const std::string& scenario_path, int threads) {
   nlohmann::json m;
-  m["mixprec_version"] = MIXPREC_VERSION;
+  m["mixprec_version"] = mixprec_version();
 #if defined(__clang__)
   m["compiler"] = std::string("clang ") + __clang_version__;
 #elif defined(__GNUC__)

@@ -12,4 +12,7 @@ std::string file_hash(const std::string& path);
 // {"mixprec_version", "compiler", "cxx_standard", "scenario", "scenario_hash", "threads", ...}
 nlohmann::json make_manifest(const std::string& scenario_path, int threads);
 
+// `git describe --always --dirty` of the source tree at configure time.
+const char* mixprec_version();
+
 }  // namespace mixprec
