@@ -21,6 +21,7 @@
 #include "energy_models/energy_model.hpp"
 #include "model/data/dataset.hpp"
 #include "sim/analytical.hpp"
+#include "sim/cost_table.hpp"
 #include "sim/systemc/engine.hpp"
 
 namespace mixprec::app {
@@ -51,11 +52,7 @@ std::string group_of(const Layer& l) {
 
 double size_bytes(const Network& net, const std::vector<LayerPrecision>& p) {
   double s = 0;
-  for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    const Layer& l = net.layers[i];
-    s += (double(l.weight_count() - l.recurrent_weight_count()) * p[i].weights().bits +
-          double(l.recurrent_weight_count()) * p[i].recurrent_weights().bits) / 8.0;
-  }
+  for (std::size_t i = 0; i < net.layers.size(); ++i) s += sim::weight_bytes(net.layers[i], p[i]);
   return s;
 }
 
@@ -63,7 +60,12 @@ double size_bytes(const Network& net, const std::vector<LayerPrecision>& p) {
 class Run {
  public:
   Run(const ReproduceOptions& o, Scenario sc, std::string dir)
-      : o_(o), sc_(std::move(sc)), dir_(std::move(dir)), start_(Clock::now()) {}
+      : o_(o),
+        sc_(std::move(sc)),
+        dir_(std::move(dir)),
+        start_(Clock::now()),
+        em_(energy::EnergyModel::from_hardware(sc_.hardware, sc_.file)),
+        eng_(sc_.hardware, em_) {}
 
   json execute();
 
@@ -91,6 +93,8 @@ class Run {
   Scenario sc_;
   std::string dir_;
   Clock::time_point start_;
+  const energy::EnergyModel em_;  // priced once per run; eng_ refers to it
+  const sim::AnalyticalEngine eng_;
   json state_;
   int phase_index_ = 0, phase_count_ = 7;
   bool regression_ = false;
@@ -196,9 +200,7 @@ json Run::reuse_fp32() {
 }
 
 json Run::price(const std::vector<LayerPrecision>& p) const {
-  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc_.hardware, sc_.file);
-  const sim::AnalyticalEngine eng(sc_.hardware, em);
-  const sim::NetworkCost c = eng.network_cost(sc_.net, p, sc_.phase);
+  const sim::NetworkCost c = eng_.network_cost(sc_.net, p, sc_.phase);
   json comp = json::object();
   for (std::size_t i = 0; i < sim::kComponents; ++i)
     comp[sim::to_string(sim::Component(i))] = c.energy_pj[i] * 1e-6;
@@ -355,14 +357,11 @@ json Run::execute() {
     r["pareto_points"] = n;
     return r;
   });
+  // A stored solution's per-layer precisions, from its option indices (as the search made them).
   auto prec_of = [&](const json& solution) {
-    PrecisionSpec spec;
-    // The solution's precision file content, resolved like a --precision file.
-    const std::string path = dir_ + "/.tmp_precision.json";
-    write_file_atomic(path, solution.at("precision").dump() + "\n");
-    std::vector<LayerPrecision> p = precision_for(sc_, path);
-    std::remove(path.c_str());
-    return p;
+    search::Solution sol;
+    sol.option_of_layer = solution.at("option_of_layer").get<std::vector<int>>();
+    return chosen_precision(sc_, setup, sol);
   };
   const std::vector<LayerPrecision> chosen_prec = prec_of(srch.at("chosen"));
   write_file_atomic(dir_ + "/precision.json", srch.at("chosen").at("precision").dump(2) + "\n");
@@ -374,10 +373,9 @@ json Run::execute() {
   // 5. Engines.
   const json& engines = phase("engines", "pricing with the analytical and the SystemC engine", [&] {
     const json a = price(chosen_prec);
-    const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc_.hardware, sc_.file);
     const auto t0 = Clock::now();
     const sim::NetworkCost s =
-        sim::systemc::network_cost(sc_.hardware, em, sc_.net, chosen_prec, sc_.phase);
+        sim::systemc::network_cost(sc_.hardware, em_, sc_.net, chosen_prec, sc_.phase);
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     const double ac = a.at("cycles").get<double>(), ae = a.at("energy_uj").get<double>();
     return json{{"analytical", {{"cycles", ac}, {"latency_ms", a.at("latency_ms")}, {"energy_uj", ae}}},

@@ -20,6 +20,11 @@ std::vector<LayerPrecision> candidate_options(const SearchSpec& s, const LayerPr
   return out;
 }
 
+double weight_bytes(const Layer& l, const LayerPrecision& p) {
+  return (double(l.weight_count() - l.recurrent_weight_count()) * p.weights().bits +
+          double(l.recurrent_weight_count()) * p.recurrent_weights().bits) / 8.0;
+}
+
 CostTable build_cost_table(const AnalyticalEngine& engine, const Network& net,
                            const std::vector<LayerPrecision>& options, Phase phase) {
   CostTable t;
@@ -36,8 +41,7 @@ CostTable build_cost_table(const AnalyticalEngine& engine, const Network& net,
       e.energy_pj = lc.energy_total_pj() + static_mw * lc.cycles * 1e3 / t.clock_mhz;
       e.dram_bytes = lc.dram_bytes();
       const Layer& l = net.layers[i];
-      e.weight_bytes = (double(l.weight_count() - l.recurrent_weight_count()) * p.weights().bits +
-                        double(l.recurrent_weight_count()) * p.recurrent_weights().bits) / 8.0;
+      e.weight_bytes = weight_bytes(l, p);
       e.fits = lc.fits;
       t.entries.push_back(e);
     }

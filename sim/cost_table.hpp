@@ -29,6 +29,10 @@ struct CostTable {
   }
 };
 
+// Model-size contribution of a layer's weights at precision p (recurrent weights at their own
+// bits), in bytes.
+double weight_bytes(const Layer& l, const LayerPrecision& p);
+
 // Candidate options: the search section's weight x activation bit pairs plus its float formats.
 std::vector<LayerPrecision> candidate_options(const SearchSpec& s, const LayerPrecision& base);
 
