@@ -576,4 +576,14 @@ Scenario load_scenario(const std::string& path) {
   return parse_scenario(doc.root(), doc.ctx());
 }
 
+Scenario reparse_hardware_and_constraints(const Scenario& base, const json& root, const JsonCtx& ctx) {
+  ObjectReader r(root, ctx, "");
+  Scenario s = base;
+  s.file = ctx.file;
+  s.hardware = parse_hardware(r.object("hardware"), ctx, ctx.file);
+  static const json empty = json::object();
+  s.constraints = parse_constraints(r.has("constraints") ? r.object("constraints") : empty, ctx);
+  return s;
+}
+
 }  // namespace mixprec

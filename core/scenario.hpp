@@ -14,6 +14,10 @@ constexpr int kPrecisionVersion = 1;
 
 Scenario load_scenario(const std::string& path);
 Scenario parse_scenario(const json& root, const JsonCtx& ctx);
+// A scenario whose document differs from `base`'s only in the hardware and constraints
+// sections: those two are parsed and validated from `root`, the rest is copied (sweeps over
+// hardware keys and budgets, where re-parsing the network per point would dominate).
+Scenario reparse_hardware_and_constraints(const Scenario& base, const json& root, const JsonCtx& ctx);
 
 // The `precision` section (at `pointer`) or a standalone precision file.
 PrecisionSpec parse_precision(const json& section, const JsonCtx& ctx, const std::string& pointer);

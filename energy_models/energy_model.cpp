@@ -30,6 +30,8 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <optional>
 
 #include "core/errors.hpp"
@@ -119,6 +121,7 @@ std::string num(double v) {
 
 struct EnergyModel::Precomputed {
   std::string scenario_file;
+  HardwareSpec hw;  // what the model was built from (citations are rebuilt from it on demand)
 
   // Integer arithmetic, scaled (technology x user-MAC calibration).
   double int_scale = 1;
@@ -255,6 +258,12 @@ struct EnergyModel::Precomputed {
 };
 
 EnergyModel EnergyModel::from_hardware(const HardwareSpec& hw, const std::string& scenario_file) {
+  return build(hw, scenario_file, false);
+}
+
+// want_cites: also collect the citation of every entry read. Formatting them costs more than the
+// rest of the construction, so models are built without and citations() rebuilds with them.
+EnergyModel EnergyModel::build(const HardwareSpec& hw, const std::string& scenario_file, bool want_cites) {
   auto table = resolve_table(hw.energy, scenario_file);
   const EnergyTable& t = *table;
 
@@ -276,35 +285,58 @@ EnergyModel EnergyModel::from_hardware(const HardwareSpec& hw, const std::string
 
   auto p = std::make_shared<Precomputed>();
   p->scenario_file = scenario_file;
+  p->hw = hw;
   p->table_name = t.name;
   std::vector<std::string>& cites = p->citations;
 
   // --- integer arithmetic -------------------------------------------------------------------
   for (const auto& e : t.int_multiply) {
     p->mult_anchors.push_back({double(e.bits) * e.bits, e.pj});
-    cites.push_back(cite("int multiply " + std::to_string(e.bits) + "x" + std::to_string(e.bits) + " bit = " +
+    if (want_cites) cites.push_back(cite("int multiply " + std::to_string(e.bits) + "x" + std::to_string(e.bits) + " bit = " +
                              num(e.pj) + " pJ",
                          e.from));
   }
   for (const auto& e : t.int_add) {
     p->add_anchors.push_back({double(e.bits), e.pj});
-    cites.push_back(cite("int add " + std::to_string(e.bits) + " bit = " + num(e.pj) + " pJ", e.from));
+    if (want_cites) cites.push_back(cite("int add " + std::to_string(e.bits) + " bit = " + num(e.pj) + " pJ", e.from));
   }
-  // Monotone envelopes at the table node: a value is capped by every wider one.
-  std::vector<double> mult_env(std::size_t(kStride) * kStride, 0.0);
-  const double inf = std::numeric_limits<double>::infinity();
-  for (int b = kMaxBits; b >= 1; --b)
-    for (int c = kMaxBits; c >= 1; --c) {
-      double v = p->raw_mult(double(b) * c);
-      if (b < kMaxBits) v = std::min(v, mult_env[std::size_t(b + 1) * kStride + c]);
-      if (c < kMaxBits) v = std::min(v, mult_env[std::size_t(b) * kStride + c + 1]);
-      mult_env[std::size_t(b) * kStride + c] = v;
+  // Monotone envelopes at the table node: a value is capped by every wider one. They depend on
+  // the anchors only, so they are computed once per distinct anchor set (a sweep builds
+  // thousands of models from one table).
+  using Anchors = std::vector<std::pair<double, double>>;
+  auto key_of = [](const std::vector<laws::Anchor>& a) {
+    Anchors k;
+    for (const auto& x : a) k.emplace_back(x.size, x.pj);
+    return k;
+  };
+  static std::mutex env_mu;
+  static std::map<std::pair<Anchors, Anchors>, std::pair<std::vector<double>, std::vector<double>>> env_cache;
+  std::vector<double> mult_env, add_env;
+  {
+    const auto key = std::make_pair(key_of(p->mult_anchors), key_of(p->add_anchors));
+    std::lock_guard<std::mutex> lock(env_mu);
+    auto it = env_cache.find(key);
+    if (it == env_cache.end()) {
+      std::vector<double> me(std::size_t(kStride) * kStride, 0.0);
+      const double inf = std::numeric_limits<double>::infinity();
+      for (int b = kMaxBits; b >= 1; --b)
+        for (int c = kMaxBits; c >= 1; --c) {
+          double v = p->raw_mult(double(b) * c);
+          if (b < kMaxBits) v = std::min(v, me[std::size_t(b + 1) * kStride + c]);
+          if (c < kMaxBits) v = std::min(v, me[std::size_t(b) * kStride + c + 1]);
+          me[std::size_t(b) * kStride + c] = v;
+        }
+      std::vector<double> ae(kMaxAddBits + 1, inf);
+      for (int b = kMaxAddBits; b >= 1; --b) {
+        double v = p->raw_add(b);
+        if (b < kMaxAddBits) v = std::min(v, ae[std::size_t(b + 1)]);
+        ae[std::size_t(b)] = v;
+      }
+      if (env_cache.size() > 64) env_cache.clear();
+      it = env_cache.emplace(key, std::make_pair(std::move(me), std::move(ae))).first;
     }
-  std::vector<double> add_env(kMaxAddBits + 1, inf);
-  for (int b = kMaxAddBits; b >= 1; --b) {
-    double v = p->raw_add(b);
-    if (b < kMaxAddBits) v = std::min(v, add_env[std::size_t(b + 1)]);
-    add_env[std::size_t(b)] = v;
+    mult_env = it->second.first;
+    add_env = it->second.second;
   }
   // Envelopes at the table node first (int_scale 1): the composable overhead and a user MAC
   // calibration are computed on them, then everything is scaled.
@@ -331,7 +363,7 @@ EnergyModel EnergyModel::from_hardware(const HardwareSpec& hw, const std::string
     p->cached_fused = mac.fused_bits;
     p->cached_brick = mac.brick_bits;
     for (const auto& o : t.composable_overhead)
-      cites.push_back(cite("composable MAC overhead, fused " + std::to_string(o.fused_bits) + " / brick " +
+      if (want_cites) cites.push_back(cite("composable MAC overhead, fused " + std::to_string(o.fused_bits) + " / brick " +
                                std::to_string(o.brick_bits) + " bit = " + num(o.factor) + "x",
                            o.from));
   }
@@ -345,7 +377,7 @@ EnergyModel EnergyModel::from_hardware(const HardwareSpec& hw, const std::string
                               mc->acc_bits, hw.pe_array.mac)
                            .total_pj();
     calibration = mc->pj / law;
-    cites.push_back(cite("mac " + std::to_string(mc->bits_w) + "x" + std::to_string(mc->bits_a) + " bit into " +
+    if (want_cites) cites.push_back(cite("mac " + std::to_string(mc->bits_w) + "x" + std::to_string(mc->bits_a) + " bit into " +
                              std::to_string(mc->acc_bits) + " bit = " + num(mc->pj) + " pJ (user component)",
                          mc->from));
   }
@@ -366,20 +398,20 @@ EnergyModel EnergyModel::from_hardware(const HardwareSpec& hw, const std::string
               F{NumFormat::Fp32, &t.fp32_multiply, &t.fp32_add, "fp32"}}) {
     p->fmul[fmt_index(f.f)] = f.mul->value * tech;
     p->fadd[fmt_index(f.f)] = f.add->value * tech;
-    cites.push_back(cite(std::string(f.name) + " multiply = " + num(f.mul->value) + " pJ", f.mul->from));
-    cites.push_back(cite(std::string(f.name) + " add = " + num(f.add->value) + " pJ", f.add->from));
+    if (want_cites) cites.push_back(cite(std::string(f.name) + " multiply = " + num(f.mul->value) + " pJ", f.mul->from));
+    if (want_cites) cites.push_back(cite(std::string(f.name) + " add = " + num(f.add->value) + " pJ", f.add->from));
   }
 
   // --- SRAM and on-chip levels --------------------------------------------------------------
   for (const auto& sp : t.sram_points) {
     p->sram.push_back({sp.size_kib, sp.pj * tech});
-    cites.push_back(cite("SRAM " + num(sp.size_kib) + " KiB, " + std::to_string(t.sram_row_bits) +
+    if (want_cites) cites.push_back(cite("SRAM " + num(sp.size_kib) + " KiB, " + std::to_string(t.sram_row_bits) +
                              "-bit access = " + num(sp.pj) + " pJ",
                          sp.from));
   }
   p->sram_exponent = std::log2(t.sram_ratio_per_doubling.value);
   p->sram_row_bits = t.sram_row_bits;
-  cites.push_back(cite("SRAM energy per capacity doubling outside the table = " +
+  if (want_cites) cites.push_back(cite("SRAM energy per capacity doubling outside the table = " +
                            num(t.sram_ratio_per_doubling.value) + "x",
                        t.sram_ratio_per_doubling.from));
   p->eyeriss = hw.energy.hierarchy == MemoryHierarchyModel::Eyeriss;
@@ -387,14 +419,14 @@ EnergyModel EnergyModel::from_hardware(const HardwareSpec& hw, const std::string
   p->eyeriss_dram_per_bit = t.eyeriss_dram.value * p->mac16 / 16.0;
   p->rf_per_bit = t.eyeriss_register_file.value * p->mac16 / 16.0;
   p->interconnect_per_bit = t.eyeriss_interconnect.value * p->mac16 / 16.0;
-  cites.push_back(cite("register file = " + num(t.eyeriss_register_file.value) + "x a 16-bit MAC",
+  if (want_cites) cites.push_back(cite("register file = " + num(t.eyeriss_register_file.value) + "x a 16-bit MAC",
                        t.eyeriss_register_file.from));
-  cites.push_back(cite("inter-PE network = " + num(t.eyeriss_interconnect.value) + "x a 16-bit MAC",
+  if (want_cites) cites.push_back(cite("inter-PE network = " + num(t.eyeriss_interconnect.value) + "x a 16-bit MAC",
                        t.eyeriss_interconnect.from));
   if (p->eyeriss) {
-    cites.push_back(cite("global buffer = " + num(t.eyeriss_global_buffer.value) + "x a 16-bit MAC",
+    if (want_cites) cites.push_back(cite("global buffer = " + num(t.eyeriss_global_buffer.value) + "x a 16-bit MAC",
                          t.eyeriss_global_buffer.from));
-    cites.push_back(cite("DRAM = " + num(t.eyeriss_dram.value) + "x a 16-bit MAC", t.eyeriss_dram.from));
+    if (want_cites) cites.push_back(cite("DRAM = " + num(t.eyeriss_dram.value) + "x a 16-bit MAC", t.eyeriss_dram.from));
   }
   const std::array<const BufferSpec*, 3> specs{&hw.weight_buffer, &hw.input_buffer, &hw.output_buffer};
   const std::array<const std::optional<BufferComponent>*, 3> comps{
@@ -405,20 +437,20 @@ EnergyModel EnergyModel::from_hardware(const HardwareSpec& hw, const std::string
     p->buffer_cache[i] = {b.size_kib, b.row_bits, p->sram_row_pj(b.size_kib) * b.row_bits / t.sram_row_bits};
     if (const auto& c = *comps[i]) {
       p->buffer_comp[i] = {true, c->read_pj * tech / c->word_bits, c->write_pj * tech / c->word_bits};
-      cites.push_back(cite(std::string(buffer_names[i]) + " " + std::to_string(c->word_bits) + "-bit read/write = " +
+      if (want_cites) cites.push_back(cite(std::string(buffer_names[i]) + " " + std::to_string(c->word_bits) + "-bit read/write = " +
                                num(c->read_pj) + "/" + num(c->write_pj) + " pJ (user component)",
                            c->from));
     }
   }
   if (const auto& c = t.components.register_file) {
     p->rf_per_bit = c->pj * tech / c->word_bits;
-    cites.push_back(cite("register file " + std::to_string(c->word_bits) + "-bit access = " + num(c->pj) +
+    if (want_cites) cites.push_back(cite("register file " + std::to_string(c->word_bits) + "-bit access = " + num(c->pj) +
                              " pJ (user component)",
                          c->from));
   }
   if (const auto& c = t.components.interconnect) {
     p->interconnect_per_bit = c->pj * tech / c->word_bits;
-    cites.push_back(cite("interconnect " + std::to_string(c->word_bits) + "-bit hop = " + num(c->pj) +
+    if (want_cites) cites.push_back(cite("interconnect " + std::to_string(c->word_bits) + "-bit hop = " + num(c->pj) +
                              " pJ (user component)",
                          c->from));
   }
@@ -427,13 +459,13 @@ EnergyModel EnergyModel::from_hardware(const HardwareSpec& hw, const std::string
   for (const auto& k : t.dram) p->kinds.emplace_back(k.kind, k.pj_per_bit);
   if (const auto& c = t.components.dram) {
     p->dram_component = c->pj_per_bit;
-    cites.push_back(cite("DRAM = " + num(c->pj_per_bit) + " pJ/bit (user component)", c->from));
+    if (want_cites) cites.push_back(cite("DRAM = " + num(c->pj_per_bit) + " pJ/bit (user component)", c->from));
   }
   if (const DramKind* k = t.find_dram(hw.dram.kind)) {
     p->cached_kind = k->kind;
     p->cached_kind_pj = k->pj_per_bit;
     if (!hw.dram.energy_pj_per_bit && !p->dram_component && !p->eyeriss)
-      cites.push_back(cite("DRAM " + k->kind + " = " + num(k->pj_per_bit) + " pJ/bit", k->from));
+      if (want_cites) cites.push_back(cite("DRAM " + k->kind + " = " + num(k->pj_per_bit) + " pJ/bit", k->from));
   } else if (!hw.dram.energy_pj_per_bit && !p->dram_component && !p->eyeriss) {
     std::vector<std::string> names;
     for (const auto& k2 : t.dram) names.push_back(k2.kind);
@@ -449,13 +481,13 @@ EnergyModel EnergyModel::from_hardware(const HardwareSpec& hw, const std::string
   for (int b = 1; b <= kMaxBits; ++b) p->sigmoid_int[std::size_t(b)] = p->compute_sigmoid(Operand{NumFormat::Int, b});
   for (NumFormat f : {NumFormat::Fp16, NumFormat::Bf16, NumFormat::Fp32})
     p->sigmoid_float[fmt_index(f)] = p->compute_sigmoid(Operand{f, float_format_bits(f)});
-  cites.push_back(cite("sigmoid/tanh via a " + std::to_string(1 << t.lut_index_bits) + "-entry table",
+  if (want_cites) cites.push_back(cite("sigmoid/tanh via a " + std::to_string(1 << t.lut_index_bits) + "-entry table",
                        t.nonlinear_from));
 
   // --- technology -----------------------------------------------------------------------------
   if (hw.technology_nm != t.node_nm) {
     for (const auto& n : t.technology)
-      cites.push_back(cite("technology factor " + std::to_string(n.nm) + " nm = " + num(n.factor), n.from));
+      if (want_cites) cites.push_back(cite("technology factor " + std::to_string(n.nm) + " nm = " + num(n.factor), n.from));
   }
 
   std::vector<std::string> unique;
@@ -535,7 +567,9 @@ double EnergyModel::nonlinear_pj(NonlinearOp op, const Operand& x) const {
 
 double EnergyModel::mac16_pj() const { return pre_->mac16; }
 
-std::vector<std::string> EnergyModel::citations() const { return pre_->citations; }
+std::vector<std::string> EnergyModel::citations() const {
+  return build(pre_->hw, pre_->scenario_file, true).pre_->citations;
+}
 
 double products_per_cycle(const MacSpec& mac, const Operand& w, const Operand& a) {
   // Floats occupy the array like integers of their storage width.

@@ -57,6 +57,7 @@ class EnergyModel {
 
  private:
   struct Precomputed;  // every law evaluated at construction (energy_model.cpp)
+  static EnergyModel build(const HardwareSpec& hw, const std::string& scenario_file, bool want_cites);
 
   std::shared_ptr<const EnergyTable> table_;
   MemoryHierarchyModel hierarchy_ = MemoryHierarchyModel::Horowitz;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "core/json_reader.hpp"
@@ -456,7 +458,14 @@ std::string shipped_table_label(const std::string& name) {
 }
 
 std::shared_ptr<const EnergyTable> load_shipped_table(const std::string& name) {
-  return parse_shipped(name, 0);
+  // Parsed once per process: shipped tables are immutable (a sweep builds thousands of energy
+  // models from the same table).
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const EnergyTable>> parsed;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = parsed.find(name);
+  if (it == parsed.end()) it = parsed.emplace(name, parse_shipped(name, 0)).first;
+  return it->second;
 }
 
 std::shared_ptr<const EnergyTable> load_table_file(const std::string& path) {

@@ -1,0 +1,732 @@
+#include "apps/sweep_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "apps/common.hpp"
+#include "apps/search_run.hpp"
+#include "core/errors.hpp"
+#include "core/manifest.hpp"
+#include "core/scenario.hpp"
+#include "energy_models/area.hpp"
+#include "energy_models/energy_model.hpp"
+#include "search/io.hpp"
+#include "search/solver.hpp"
+#include "sim/analytical.hpp"
+#include "sim/cost_table.hpp"
+#include "sim/systemc/engine.hpp"
+
+namespace mixprec::app {
+
+using nlohmann::json;
+using sweep::Point;
+using sweep::SweepSpec;
+
+namespace {
+
+constexpr const char* kManifest = "sweep.json";
+constexpr const char* kPoints = "points.jsonl";
+
+bool file_exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / double(v.size());
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Point evaluation
+
+struct PointEvaluator::Impl {
+  const SweepSpec& spec;
+  std::optional<PrecisionSpec> precision_file;
+  // When every axis sets hardware or constraint keys, the rest of the scenario is the base's:
+  // it is parsed once and each point re-parses only those two sections.
+  std::optional<Scenario> base;
+  explicit Impl(const SweepSpec& s) : spec(s) {
+    if (!s.compute.precision_file.empty()) precision_file = load_precision_file(s.compute.precision_file);
+    bool hw_only = true;
+    for (const auto& a : s.axes)
+      for (const auto& k : a.keys)
+        hw_only = hw_only && (k.rfind("/hardware/", 0) == 0 || k.rfind("/constraints/", 0) == 0);
+    if (hw_only) base = parse_scenario(s.base, JsonCtx{s.base_file});
+  }
+
+  Scenario scenario_of(const Point& p) const {
+    const JsonCtx ctx{spec.base_file};
+    if (!base) return parse_scenario(sweep::apply_point(spec, p), ctx);
+    json part = json::object();
+    part["hardware"] = spec.base.at("hardware");
+    if (spec.base.contains("constraints")) part["constraints"] = spec.base.at("constraints");
+    for (std::size_t i = 0; i < spec.axes.size(); ++i)
+      for (const auto& k : spec.axes[i].keys) part[json::json_pointer(k)] = p.values[i];
+    return reparse_hardware_and_constraints(*base, part, ctx);
+  }
+
+  // Energy models keyed by the point's hardware section: a sweep over budgets or precisions
+  // reuses one; each thread keeps its own (no locking on the hot path).
+  energy::EnergyModel energy_model(const Scenario& sc) const {
+    return energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  }
+
+  std::vector<LayerPrecision> precision(const Scenario& sc) const {
+    const std::string& p = spec.compute.precision;
+    if (precision_file) return resolve_precision(*precision_file, sc.net, spec.compute.precision_file);
+    if (p == "scenario") return sc.layer_precision;
+    return uniform_precision(sc, p);
+  }
+
+  sim::NetworkCost price(const Scenario& sc, const energy::EnergyModel& em,
+                         const std::vector<LayerPrecision>& prec) const {
+    if (spec.compute.engine == "systemc") {
+      sim::systemc::SimOptions o;
+      o.baselines = false;
+      return sim::systemc::simulate(sc, prec, o).result.cost;
+    }
+    const sim::AnalyticalEngine eng(sc.hardware, em);
+    return eng.network_cost(sc.net, prec, sc.phase);
+  }
+
+  json results_of(const Scenario& sc, const sim::NetworkCost& c,
+                  const std::vector<LayerPrecision>& prec) const {
+    json r;
+    r["energy_uj"] = c.energy_uj;
+    r["latency_ms"] = c.latency_ms;
+    r["cycles"] = c.cycles;
+    r["power_mw"] = c.power_mw;
+    r["inferences_per_s"] = c.latency_ms > 0 ? 1000.0 / c.latency_ms : 0.0;
+    r["macs"] = c.macs;
+    r["dram_bytes"] = c.dram_bytes;
+    const energy::AreaProxy area = energy::area_proxy(sc.hardware);
+    r["area_mm2"] = area.total_mm2();
+    json by = json::object();
+    for (std::size_t k = 0; k < sim::kComponents; ++k)
+      by[sim::to_string(static_cast<sim::Component>(k))] = c.energy_pj[k] * 1e-6;
+    r["energy_by_component_uj"] = by;
+    std::vector<double> wbits;
+    double size_bits = 0;
+    for (std::size_t l = 0; l < sc.net.layers.size(); ++l) {
+      const Layer& L = sc.net.layers[l];
+      if (!L.has_weights()) continue;
+      wbits.push_back(prec[l].weights().bits);
+      size_bits += double(L.weight_count() - L.recurrent_weight_count()) * prec[l].weights().bits +
+                   double(L.recurrent_weight_count()) * prec[l].recurrent_weights().bits;
+    }
+    r["mean_weight_bits"] = mean(wbits);
+    r["model_size_kib"] = size_bits / 8.0 / 1024.0;
+    if (sc.constraints.latency_ms) r["meets_latency"] = c.latency_ms <= *sc.constraints.latency_ms;
+    return r;
+  }
+
+  json evaluate(const Point& p) const {
+    json line;
+    line["index"] = p.index;
+    line["key"] = p.key;
+    line["inputs"] = sweep::point_inputs(spec, p);
+    try {
+      Scenario sc = scenario_of(p);
+      const energy::EnergyModel em = energy_model(sc);
+      json results;
+      if (spec.compute.kind == sweep::ComputeKind::Simulate) {
+        const std::vector<LayerPrecision> prec = precision(sc);
+        const sim::NetworkCost c = price(sc, em, prec);
+        if (!c.fits) throw SpecError(sc.file, "/hardware/buffers", "buffers that hold a tile of every layer", "a layer no tiling fits");
+        results = results_of(sc, c, prec);
+        if (!spec.compute.sensitivity_file.empty()) {
+          // Accuracy proxy: the configuration's summed sensitivity, read from the table at each
+          // layer's option (the configuration must be among the table's options).
+          const std::vector<LayerPrecision> options = sim::candidate_options(sc.search, LayerPrecision{});
+          const search::SensitivityTable t = search::load_sensitivity(spec.compute.sensitivity_file, sc.net, options);
+          double s = 0;
+          for (std::size_t l = 0; l < sc.net.layers.size(); ++l) {
+            if (!sc.net.layers[l].has_weights()) continue;
+            std::size_t o = 0;
+            while (o < options.size() && !(options[o].format == prec[l].format &&
+                                           options[o].weight_bits == prec[l].weight_bits &&
+                                           options[o].activation_bits == prec[l].activation_bits))
+              ++o;
+            if (o == options.size())
+              throw SpecError(spec.compute.sensitivity_file, "/entries",
+                              "an entry for layer " + sc.net.layers[l].name + " at the simulated precision",
+                              "none (the table's options come from the scenario's search section)");
+            s += t.at(l, o);
+          }
+          results["accuracy_proxy"] = s;
+        }
+      } else {
+        Scenario s2 = sc;
+        if (!spec.compute.solver.empty()) s2.search.solver = spec.compute.solver;
+        const SearchSetup setup = prepare_search(s2);
+        const search::SensitivityTable sens =
+            search::load_sensitivity(spec.compute.sensitivity_file, s2.net, setup.options);
+        const search::Problem prob = search::make_problem(setup.table, sens, s2.net, setup.rules, setup.default_option);
+        const search::Budget budget = make_budget(s2, setup);
+        search::Solution sol;
+        const std::string& solver = s2.search.solver;
+        if (solver == "exact") sol = search::solve_exact(prob, budget).best;
+        else if (solver == "greedy") sol = search::solve_greedy(prob, budget);
+        else if (solver == "random")
+          sol = search::solve_random(prob, budget, s2.search.baseline_evaluations, std::uint64_t(s2.search.seed));
+        else
+          sol = search::solve_evolutionary(prob, budget, s2.search.baseline_evaluations, std::uint64_t(s2.search.seed));
+        if (!sol.feasible)
+          throw SpecError(sc.file, "/constraints", "a budget some configuration meets",
+                          "none fits (solver " + solver + ")");
+        const std::vector<LayerPrecision> prec = chosen_precision(s2, setup, sol);
+        const sim::NetworkCost c = price(s2, em, prec);
+        results = results_of(s2, c, prec);
+        results["accuracy_proxy"] = sol.sensitivity;
+        results["solver"] = solver;
+        results["baseline_energy_uj"] = setup.baseline_energy_uj;
+        results["saving_pct"] = 100.0 * (1.0 - c.energy_uj / setup.baseline_energy_uj);
+        if (budget.limit[search::kEnergy] < std::numeric_limits<double>::infinity())
+          results["budget_uj"] = budget.limit[search::kEnergy] * 1e-6;
+        json wb = json::array(), ab = json::array();
+        for (std::size_t l = 0; l < s2.net.layers.size(); ++l)
+          if (s2.net.layers[l].has_weights()) {
+            wb.push_back(prec[l].weights().bits);
+            ab.push_back(prec[l].activations().bits);
+          }
+        results["weight_bits"] = wb;
+        results["activation_bits"] = ab;
+      }
+      line["status"] = "ok";
+      line["results"] = results;
+    } catch (const SpecError& e) {
+      line["status"] = "error";
+      line["error"] = std::string("at this point, ") + e.what();
+    } catch (const std::exception& e) {
+      line["status"] = "error";
+      line["error"] = std::string("internal: ") + e.what();
+    }
+    return line;
+  }
+};
+
+PointEvaluator::PointEvaluator(const SweepSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+PointEvaluator::~PointEvaluator() = default;
+json PointEvaluator::evaluate(const Point& p) const { return impl_->evaluate(p); }
+
+// ---------------------------------------------------------------------------------------------
+// Outputs
+
+namespace {
+
+json manifest_json(const SweepSpec& spec, const sweep::Shard& shard, std::size_t points,
+                   std::size_t discarded) {
+  json m;
+  m["mixprec_sweep_output"] = 1;
+  m["name"] = spec.name;
+  m["sweep_file"] = spec.file;
+  m["sweep_hash"] = spec.hash;
+  m["base_scenario"] = spec.base_file;
+  m["mixprec_version"] = mixprec_version();
+  json axes = json::array();
+  for (const auto& a : spec.axes) axes.push_back({{"name", a.name}, {"keys", a.keys}});
+  m["axes"] = axes;
+  m["sampling"] = sweep::to_string(spec.sampling);
+  m["compute"] = {{"kind", spec.compute.kind == sweep::ComputeKind::Search ? "search" : "simulate"},
+                  {"engine", spec.compute.engine}};
+  m["shard"] = {{"index", shard.index + 1}, {"count", shard.count}};
+  m["points_in_shard"] = points;
+  m["discarded_by_constraints"] = discarded;
+  return m;
+}
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"') o += '"';
+    o += c == '\n' ? ' ' : c;
+  }
+  return o + "\"";
+}
+
+std::string csv_value(const json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return csv_escape(v.get<std::string>());
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
+  if (v.is_number()) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.10g", v.get<double>());
+    return buf;
+  }
+  return csv_escape(v.dump());
+}
+
+const char* kResultColumns[] = {"energy_uj", "latency_ms", "cycles", "power_mw", "inferences_per_s",
+                                "area_mm2", "accuracy_proxy", "macs", "dram_bytes",
+                                "mean_weight_bits", "model_size_kib", "meets_latency",
+                                "saving_pct", "budget_uj"};
+
+// The objectives of the Pareto summary, all minimized.
+std::vector<std::string> objectives(const std::vector<json>& lines) {
+  std::vector<std::string> o{"energy_uj", "latency_ms", "area_mm2"};
+  bool acc = false;
+  for (const auto& l : lines)
+    if (l.value("status", "") == "ok" && l.at("results").contains("accuracy_proxy")) acc = true;
+  if (acc) o.push_back("accuracy_proxy");
+  return o;
+}
+
+}  // namespace
+
+void write_final_outputs(const SweepSpec& spec, const std::vector<json>& lines_in,
+                         const std::string& dir, SweepSummary& summary) {
+  std::vector<json> lines = lines_in;
+  std::sort(lines.begin(), lines.end(), [](const json& a, const json& b) {
+    return a.at("index").get<std::size_t>() < b.at("index").get<std::size_t>();
+  });
+  {
+    std::string text;
+    for (const auto& l : lines) text += l.dump() + "\n";
+    write_file_atomic(dir + "/" + kPoints, text);
+  }
+  // results.csv
+  std::ostringstream csv;
+  csv << "index,key";
+  for (const auto& a : spec.axes) csv << ',' << csv_escape(a.name);
+  csv << ",status";
+  for (const char* c : kResultColumns) csv << ',' << c;
+  csv << ",error\n";
+  std::size_t errors = 0;
+  for (const auto& l : lines) {
+    csv << l.at("index").get<std::size_t>() << ',' << l.at("key").get<std::string>();
+    const json& in = l.at("inputs");
+    for (const auto& a : spec.axes) csv << ',' << csv_value(in.value(a.name, json()));
+    const bool ok = l.at("status") == "ok";
+    if (!ok) ++errors;
+    csv << ',' << l.at("status").get<std::string>();
+    for (const char* c : kResultColumns)
+      csv << ',' << (ok && l.at("results").contains(c) ? csv_value(l.at("results").at(c)) : "");
+    csv << ',' << (ok ? "" : csv_escape(l.value("error", ""))) << '\n';
+  }
+  write_file_atomic(dir + "/results.csv", csv.str());
+
+  // Pareto summary: points no other point beats (<= everywhere, < somewhere).
+  const std::vector<std::string> obj = objectives(lines);
+  std::vector<const json*> ok;
+  for (const auto& l : lines)
+    if (l.at("status") == "ok") {
+      bool has_all = true;
+      for (const auto& o : obj) has_all = has_all && l.at("results").contains(o);
+      if (has_all) ok.push_back(&l);
+    }
+  std::vector<std::vector<double>> val(ok.size(), std::vector<double>(obj.size()));
+  for (std::size_t i = 0; i < ok.size(); ++i)
+    for (std::size_t k = 0; k < obj.size(); ++k) val[i][k] = ok[i]->at("results").at(obj[k]).get<double>();
+  // Sort by the objectives lexicographically; a point can only be dominated by an earlier one.
+  std::vector<std::size_t> order(ok.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (val[a] != val[b]) return val[a] < val[b];
+    return a < b;
+  });
+  std::vector<std::size_t> front;
+  for (std::size_t i : order) {
+    bool dominated = false;
+    for (std::size_t j : front) {
+      bool le = true, lt = false;
+      for (std::size_t k = 0; k < obj.size(); ++k) {
+        le = le && val[j][k] <= val[i][k];
+        lt = lt || val[j][k] < val[i][k];
+      }
+      if (le && (lt || val[j] == val[i])) {  // equal points: keep the first (lowest index)
+        dominated = true;
+        break;
+      }
+    }
+    if (!dominated) front.push_back(i);
+  }
+  std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {
+    return ok[a]->at("index").get<std::size_t>() < ok[b]->at("index").get<std::size_t>();
+  });
+  std::ostringstream pc;
+  pc << "index,key";
+  for (const auto& a : spec.axes) pc << ',' << csv_escape(a.name);
+  for (const auto& o : obj) pc << ',' << o;
+  pc << '\n';
+  json pj;
+  pj["objectives"] = obj;
+  pj["minimized"] = true;
+  pj["points_considered"] = ok.size();
+  json pts = json::array();
+  for (std::size_t i : front) {
+    const json& l = *ok[i];
+    pc << l.at("index").get<std::size_t>() << ',' << l.at("key").get<std::string>();
+    for (const auto& a : spec.axes) pc << ',' << csv_value(l.at("inputs").value(a.name, json()));
+    json pv{{"index", l.at("index")}, {"key", l.at("key")}, {"inputs", l.at("inputs")}};
+    for (std::size_t k = 0; k < obj.size(); ++k) {
+      pc << ',' << csv_value(json(val[i][k]));
+      pv[obj[k]] = val[i][k];
+    }
+    pc << '\n';
+    pts.push_back(pv);
+  }
+  pj["front"] = pts;
+  write_file_atomic(dir + "/pareto.csv", pc.str());
+  write_file_atomic(dir + "/pareto.json", pj.dump(2) + "\n");
+  summary.errors = errors;
+  summary.pareto = front.size();
+}
+
+std::string default_out_dir(const SweepSpec& spec, const sweep::Shard& shard) {
+  std::string d = "results/sweeps/" + spec.name;
+  if (shard.count > 1)
+    d += "/shard-" + std::to_string(shard.index + 1) + "-of-" + std::to_string(shard.count);
+  return d;
+}
+
+namespace {
+
+// Reads points.jsonl: complete lines of this sweep. A last line without its newline (the point
+// being written when the process died) is dropped and the file truncated to the good prefix;
+// anything else unreadable is an error (never silently discarded).
+std::vector<json> read_points(const std::string& path, const std::vector<Point>& points,
+                              bool repair) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<json> lines;
+  std::size_t pos = 0, good = 0, lineno = 0;
+  while (pos < text.size()) {
+    const std::size_t nl = text.find('\n', pos);
+    ++lineno;
+    if (nl == std::string::npos) break;  // torn last line
+    const std::string s = text.substr(pos, nl - pos);
+    json j;
+    try {
+      j = json::parse(s);
+    } catch (const std::exception&) {
+      throw SpecError(path, "line " + std::to_string(lineno), "a JSON object per line (a point of this sweep)",
+                      describe_json(json(s.substr(0, 60))));
+    }
+    if (!j.is_object() || !j.contains("index") || !j.contains("key") || !j.at("index").is_number_unsigned())
+      throw SpecError(path, "line " + std::to_string(lineno), "a point with \"index\" and \"key\"", describe_json(j));
+    const std::size_t idx = j.at("index").get<std::size_t>();
+    if (idx >= points.size() || points[idx].key != j.at("key").get<std::string>())
+      throw SpecError(path, "line " + std::to_string(lineno),
+                      "a point of this sweep (index < " + std::to_string(points.size()) + " with its key)",
+                      "index " + std::to_string(idx) + " key " + j.at("key").dump());
+    lines.push_back(std::move(j));
+    pos = nl + 1;
+    good = pos;
+  }
+  if (good < text.size() && repair) {
+    std::cerr << "sweep: dropping a torn last line of " << path << " (" << (text.size() - good)
+              << " bytes; that point runs again)\n";
+    if (::truncate(path.c_str(), static_cast<off_t>(good)) != 0)
+      throw std::runtime_error("cannot truncate " + path);
+  }
+  return lines;
+}
+
+class Progress {
+ public:
+  Progress(std::size_t total, std::size_t done, bool on) : total_(total), done_(done), on_(on) {
+    tty_ = ::isatty(2);
+    start_ = last_ = std::chrono::steady_clock::now();
+    base_ = done;
+  }
+  void tick(std::size_t done) {
+    done_ = done;
+    if (!on_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - last_).count() < (tty_ ? 0.2 : 10.0)) return;
+    last_ = now;
+    print(false);
+  }
+  void end() {
+    if (on_) print(true);
+  }
+
+ private:
+  void print(bool final) {
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double rate = t > 0 ? double(done_ - base_) / t : 0;
+    const double eta = rate > 0 ? double(total_ - done_) / rate : 0;
+    const int width = 30;
+    const int fill = total_ ? int(double(width) * double(done_) / double(total_)) : width;
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "sweep [%s%s] %zu/%zu points  %.1f points/s  ETA %.0f s",
+                  std::string(std::size_t(fill), '#').c_str(), std::string(std::size_t(width - fill), '.').c_str(),
+                  done_, total_, rate, eta);
+    std::cerr << (tty_ ? "\r" : "") << buf << ((final || !tty_) ? "\n" : "") << std::flush;
+  }
+  std::size_t total_, done_, base_;
+  bool on_, tty_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace
+
+SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt, LineExchange* exchange) {
+  LineExchange single;
+  LineExchange& ex = exchange ? *exchange : single;
+  const auto t0 = std::chrono::steady_clock::now();
+  SweepSummary sum;
+  Participation part = opt.part;
+  part.rank = ex.rank();
+  part.ranks = ex.size();
+  const bool root = part.rank == 0;
+  sum.out_dir = opt.out_dir.empty() ? default_out_dir(spec, part.shard) : opt.out_dir;
+  const std::string man_path = sum.out_dir + "/" + kManifest;
+  const std::string pts_path = sum.out_dir + "/" + kPoints;
+
+  const std::vector<Point> points = sweep::enumerate_points(spec, &sum.discarded);
+  std::vector<std::size_t> slice;  // this shard's points (all ranks)
+  for (const auto& p : points)
+    if (part.shard.contains(p.index)) slice.push_back(p.index);
+  sum.total = slice.size();
+
+  std::vector<json> done_lines;
+  std::vector<std::size_t> done;
+  int setup_ok = 1;
+  std::string setup_error;
+  if (root) {
+    try {
+      make_dirs(sum.out_dir);
+      if (file_exists(pts_path) || file_exists(man_path)) {
+        if (opt.force) {
+          std::remove(pts_path.c_str());
+        } else if (!opt.resume) {
+          throw UsageError(sum.out_dir + " already holds a sweep's output: pass --resume to continue it "
+                                         "or --force to start over");
+        } else {
+          if (file_exists(man_path)) {
+            const json m = JsonDoc::load(man_path).root();
+            if (m.value("sweep_hash", "") != spec.hash ||
+                m.value("shard", json::object()).value("count", 1) != part.shard.count ||
+                m.value("shard", json::object()).value("index", 1) != part.shard.index + 1)
+              throw UsageError("--resume: " + sum.out_dir + " holds the output of another sweep or shard (hash " +
+                               m.value("sweep_hash", "?") + ", this sweep " + spec.hash +
+                               "); use another --out or --force");
+          }
+          done_lines = read_points(pts_path, points, true);
+          std::set<std::size_t> seen;
+          for (const auto& l : done_lines) {
+            const std::size_t i = l.at("index").get<std::size_t>();
+            if (!part.shard.contains(i) || !seen.insert(i).second)
+              throw SpecError(pts_path, "", "each point of this shard at most once",
+                              "point " + std::to_string(i) + " twice or from another shard");
+            done.push_back(i);
+          }
+        }
+      }
+      json m = manifest_json(spec, part.shard, slice.size(), sum.discarded);
+      m["status"] = "running";
+      write_file_atomic(man_path, m.dump(2) + "\n");
+    } catch (const std::exception& e) {
+      setup_ok = 0;
+      setup_error = e.what();
+      if (ex.size() == 1) throw;
+    }
+  }
+  // Every rank learns which points are done (and whether rank 0 could start at all).
+  {
+    std::vector<std::size_t> shared = done;
+    shared.push_back(static_cast<std::size_t>(setup_ok));
+    ex.share_done(shared);
+    setup_ok = static_cast<int>(shared.back());
+    shared.pop_back();
+    done = shared;
+  }
+  if (!setup_ok) {
+    if (root) throw UsageError(setup_error);
+    throw UsageError("rank 0 could not start the sweep");
+  }
+  sum.skipped = done.size();
+  const std::set<std::size_t> done_set(done.begin(), done.end());
+
+  std::vector<std::size_t> mine;  // this rank's pending points
+  for (std::size_t i : slice)
+    if (!done_set.count(i) && part.owns(i)) mine.push_back(i);
+
+  const PointEvaluator eval(spec);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<json, std::string>> finished;  // a point and its line
+  std::atomic<std::size_t> next{0};
+  int active = std::max(1, opt.jobs);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::max(1, opt.jobs); ++t)
+    workers.emplace_back([&]() {
+      for (;;) {
+        const std::size_t k = next.fetch_add(1);
+        if (k >= mine.size()) break;
+        json line = eval.evaluate(points[mine[k]]);
+        std::string text = line.dump();  // serialized here, in parallel, not by the writer
+        std::lock_guard<std::mutex> lk(mu);
+        finished.emplace_back(std::move(line), std::move(text));
+        cv.notify_one();
+      }
+      std::lock_guard<std::mutex> lk(mu);
+      --active;
+      cv.notify_one();
+    });
+
+  std::FILE* out = nullptr;
+  if (root) {
+    out = std::fopen(pts_path.c_str(), "ab");
+    if (!out) throw std::runtime_error("cannot append to " + pts_path);
+  }
+  Progress progress(slice.size(), done.size(), opt.progress && root);
+  std::size_t written = 0;
+  bool remote_open = root && ex.size() > 1;  // rank 0 still expects lines from workers
+  std::vector<std::string> incoming;
+  // Lines are written as they arrive and flushed once per batch (a crash loses only the
+  // points not yet handed to the OS: those in flight).
+  auto write_line = [&](json line, const std::string& text) {
+    if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fputc('\n', out) == EOF)
+      throw std::runtime_error("cannot write " + pts_path);
+    done_lines.push_back(std::move(line));
+    ++written;
+  };
+  auto flush = [&]() {
+    if (std::fflush(out) != 0) throw std::runtime_error("cannot write " + pts_path);
+    progress.tick(done.size() + written);
+  };
+  for (;;) {
+    std::deque<std::pair<json, std::string>> batch;
+    bool locals_done = false;
+    {
+      std::unique_lock<std::mutex> lk(mu);
+      cv.wait_for(lk, std::chrono::milliseconds(remote_open ? 2 : 200),
+                  [&]() { return !finished.empty() || active == 0; });
+      batch.swap(finished);
+      locals_done = active == 0 && finished.empty();
+    }
+    for (auto& l : batch) {
+      if (root)
+        write_line(std::move(l.first), l.second);
+      else
+        ex.send(l.second);
+    }
+    if (root && !batch.empty()) flush();
+    if (root && remote_open) {
+      incoming.clear();
+      remote_open = ex.receive(incoming);
+      for (auto& l : incoming) write_line(json::parse(l), l);
+      if (!incoming.empty()) flush();
+    }
+    if (locals_done && batch.empty() && !remote_open) break;
+  }
+  for (auto& w : workers) w.join();
+  if (!root) {
+    ex.finish();
+    ex.barrier();
+    sum.evaluated = mine.size();
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return sum;
+  }
+  std::fclose(out);
+  progress.end();
+  sum.evaluated = written;
+  sum.complete = done_lines.size() == slice.size();
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  json m = manifest_json(spec, part.shard, slice.size(), sum.discarded);
+  if (sum.complete) {
+    write_final_outputs(spec, done_lines, sum.out_dir, sum);
+    m["status"] = "complete";
+  } else {
+    m["status"] = "interrupted";
+  }
+  m["points_done"] = done_lines.size();
+  m["errors"] = sum.errors;
+  m["pareto_points"] = sum.pareto;
+  m["last_run"] = {{"jobs", opt.jobs}, {"ranks", ex.size()}, {"evaluated", written},
+                   {"skipped", sum.skipped}, {"seconds", sum.seconds}};
+  write_file_atomic(man_path, m.dump(2) + "\n");
+  ex.barrier();
+  return sum;
+}
+
+SweepSummary merge_shards(const std::vector<std::string>& dirs, const std::string& out_dir, bool progress) {
+  if (dirs.empty()) throw UsageError("merge: give the shard output directories");
+  std::string hash, sweep_file;
+  int count = 0;
+  std::set<int> have;
+  std::vector<json> manifests;
+  for (const auto& d : dirs) {
+    const std::string mp = d + "/" + kManifest;
+    if (!file_exists(mp)) throw UsageError("merge: " + d + " has no " + kManifest + " (not a sweep output)");
+    json m = JsonDoc::load(mp).root();
+    const std::string h = m.value("sweep_hash", "");
+    const int c = m.value("shard", json::object()).value("count", 0);
+    const int i = m.value("shard", json::object()).value("index", 0);
+    if (hash.empty()) {
+      hash = h;
+      count = c;
+      sweep_file = m.value("sweep_file", "");
+    } else if (h != hash || c != count) {
+      throw UsageError("merge: " + d + " is from another sweep or sharding (hash " + h + ", " +
+                       std::to_string(c) + " shards; expected " + hash + ", " + std::to_string(count) + ")");
+    }
+    if (!have.insert(i).second) throw UsageError("merge: shard " + std::to_string(i) + " given twice");
+    if (m.value("status", "") != "complete")
+      throw UsageError("merge: shard " + std::to_string(i) + "/" + std::to_string(c) + " in " + d +
+                       " is not complete (status " + m.value("status", "?") + "); resume it first");
+    manifests.push_back(m);
+  }
+  if (static_cast<int>(have.size()) != count) {
+    std::string missing;
+    for (int i = 1; i <= count; ++i)
+      if (!have.count(i)) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+    throw UsageError("merge: shards missing: " + missing + " of " + std::to_string(count));
+  }
+  // The sweep file defines the columns and the point list; it must still hash the same.
+  const SweepSpec spec = sweep::load_sweep(sweep_file);
+  if (spec.hash != hash)
+    throw UsageError("merge: " + sweep_file + " changed since the shards ran (hash " + spec.hash +
+                     ", shards " + hash + ")");
+  const std::vector<Point> points = sweep::enumerate_points(spec);
+  std::vector<json> lines;
+  for (const auto& d : dirs) {
+    auto l = read_points(d + "/" + kPoints, points, false);
+    lines.insert(lines.end(), l.begin(), l.end());
+  }
+  std::set<std::size_t> seen;
+  for (const auto& l : lines)
+    if (!seen.insert(l.at("index").get<std::size_t>()).second)
+      throw UsageError("merge: point " + l.at("index").dump() + " appears in two shards");
+  if (lines.size() != points.size())
+    throw UsageError("merge: the shards hold " + std::to_string(lines.size()) + " of " +
+                     std::to_string(points.size()) + " points");
+  SweepSummary sum;
+  sum.out_dir = out_dir.empty() ? default_out_dir(spec, sweep::Shard{}) : out_dir;
+  make_dirs(sum.out_dir);
+  sum.total = points.size();
+  sum.complete = true;
+  write_final_outputs(spec, lines, sum.out_dir, sum);
+  std::size_t discarded = 0;
+  (void)sweep::enumerate_points(spec, &discarded);
+  sum.discarded = discarded;
+  json m = manifest_json(spec, sweep::Shard{}, points.size(), discarded);
+  m["status"] = "complete";
+  m["points_done"] = lines.size();
+  m["errors"] = sum.errors;
+  m["pareto_points"] = sum.pareto;
+  m["merged_from"] = dirs;
+  write_file_atomic(sum.out_dir + "/" + kManifest, m.dump(2) + "\n");
+  if (progress) std::cerr << "merge: " << dirs.size() << " shards, " << lines.size() << " points -> " << sum.out_dir << "\n";
+  return sum;
+}
+
+}  // namespace mixprec::app
