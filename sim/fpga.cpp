@@ -73,8 +73,14 @@ std::vector<Activity> analytical_activity(const Schedule& s, const Network& net)
   a.ew_multiplies = B * jobs;                      // o tanh(c)
   const i64 G = s.job_cycles, E = s.ew_cycles;
   i64 per_sample;
-  if (s.overlap)
-    per_sample = jobs * std::max(G, E) + std::min(G, E) + (T - 1) * std::max<i64>(0, E - s.last_h_fetch);
+  if (s.overlap && G >= E)
+    // MAC-bound: the element-wise unit keeps up; a step boundary stalls the units only when
+    // h_{t-1}[H-1] is written after the first job of step t wants it.
+    per_sample = jobs * G + E + (T - 1) * std::max<i64>(0, E - s.last_h_fetch);
+  else if (s.overlap)
+    // Element-wise-bound: it works back to back; at a step boundary it waits for the first job
+    // of the step, whose last products follow the fetch of h_{t-1}[H-1] by G - last_h_fetch.
+    per_sample = G + jobs * E + (T - 1) * (G - s.last_h_fetch);
   else
     per_sample = jobs * (G + E);
   a.cycles = double(B * per_sample);

@@ -13,10 +13,11 @@
 //    (lut_lookup_cycles), forms c = f c + i g on its multiplier(s), looks up tanh(c) and
 //    multiplies h = o tanh(c): E = L + ceil(2 / m) + L + 1 cycles (L lookup cycles, m
 //    multipliers). With `overlap_elementwise` it works on job n while the MAC units compute job
-//    n + 1 (a two-stage pipeline over N = steps x hidden jobs: N max(G_r, E) + min(G_r, E)
-//    cycles); a step's first job reads h_{t-1}[H-1] (P-1) x cycles_per_product cycles after it
-//    starts, so a step boundary stalls only when E is longer than that. Without overlap the
-//    stages alternate: N (G_r + E).
+//    n + 1, a two-stage pipeline over N = steps x hidden jobs. MAC-bound (G_r >= E): N G_r + E
+//    cycles, plus max(0, E - F) per step boundary, F = (P-1) x cycles_per_product the offset at
+//    which a step's first job fetches h_{t-1}[H-1]. Element-wise-bound (E > G_r): G_r + N E,
+//    plus G_r - F per step boundary (the element-wise unit waits for that first job's last
+//    products). Without overlap the stages alternate: N (G_r + E).
 //  * The linear head runs after the last h: each output is H products on one MAC unit, outputs
 //    spread over the units: ceil(outputs / units) x H x cycles_per_product.
 //  * Samples of a batch run one after another.
