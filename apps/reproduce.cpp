@@ -673,6 +673,10 @@ json run_reproduce(const ReproduceOptions& o, std::string* run_dir) {
     if (!(f > 0 && f <= 1)) throw UsageError("--sweep fractions must be in (0, 1], found " + fmt("%g", f));
   if (o.resume && o.force) throw UsageError("give either --resume or --force, not both");
   Scenario sc = load_scenario(o.file);
+  if (sc.hardware.kind == HardwareKind::Fpga)
+    throw SpecError(sc.file, "/hardware/kind",
+                    "\"asic\" hardware (reproduce searches per-layer options on the systolic-array template)",
+                    "\"fpga\"");
   if (o.quick) sc = quick_variant(sc);
   const std::string id =
       o.run_id.empty() ? "seed" + std::to_string(sc.training.seed) + (o.quick ? "-quick" : "") : o.run_id;

@@ -46,6 +46,10 @@ std::vector<LayerPrecision> uniform_precision(const Scenario& sc, const std::str
 }
 
 SearchSetup prepare_search(const Scenario& sc) {
+  if (sc.hardware.kind == HardwareKind::Fpga)
+    throw SpecError(sc.file, "/hardware/kind",
+                    "\"asic\" hardware (precision search prices per-layer options on the systolic-array template)",
+                    "\"fpga\"");
   SearchSetup s;
   const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
   const sim::AnalyticalEngine eng(sc.hardware, em);

@@ -39,7 +39,8 @@ bool LayerPrecision::operator==(const LayerPrecision& o) const {
          activation_bits == o.activation_bits && output_bits == o.output_bits &&
          recurrent_weight_bits == o.recurrent_weight_bits &&
          cell_state_bits == o.cell_state_bits && gate_bits == o.gate_bits &&
-         accumulator_bits == o.accumulator_bits && gradient_bits == o.gradient_bits;
+         accumulator_bits == o.accumulator_bits && gradient_bits == o.gradient_bits &&
+         fraction_bits == o.fraction_bits;
 }
 
 void PrecisionPatch::apply_to(LayerPrecision& p) const {
@@ -53,6 +54,7 @@ void PrecisionPatch::apply_to(LayerPrecision& p) const {
   if (gate_bits) p.gate_bits = *gate_bits;
   if (accumulator_bits) p.accumulator_bits = *accumulator_bits;
   if (gradient_bits) p.gradient_bits = *gradient_bits;
+  if (fraction_bits) p.fraction_bits = *fraction_bits;
 }
 
 bool glob_match(const std::string& pattern, const std::string& text) {

@@ -33,6 +33,10 @@ struct LayerPrecision {
   int gate_bits = 8;              // LSTM: gate activations (sigmoid/tanh outputs)
   int accumulator_bits = 0;       // 0: derived (products + log2(reduction length))
   int gradient_bits = 16;         // training: gradient bitwidth after FP32 accumulation
+  // Fixed point (Int only): every quantized tensor of the layer on the two's-complement grid
+  // of its bits with the fixed step 2^-fraction_bits (e.g. 16 bits, 8 fractional: Q7.8);
+  // -1: steps from the data (per-channel / per-tensor ranges or learned), the default.
+  int fraction_bits = -1;
 
   Operand weights() const { return op(weight_bits); }
   Operand activations() const { return op(activation_bits); }
@@ -54,7 +58,7 @@ struct LayerPrecision {
 struct PrecisionPatch {
   std::optional<NumFormat> format;
   std::optional<int> weight_bits, activation_bits, output_bits, recurrent_weight_bits,
-      cell_state_bits, gate_bits, accumulator_bits, gradient_bits;
+      cell_state_bits, gate_bits, accumulator_bits, gradient_bits, fraction_bits;
   void apply_to(LayerPrecision& p) const;
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/fpga_parse.hpp"
+
 namespace mixprec {
 
 namespace {
@@ -21,7 +23,7 @@ std::string dirname_of(const std::string& path) {
 
 const std::vector<std::string> kPatchKeys{"format", "weights", "activations", "output",
                                           "recurrent_weights", "cell_state", "gates",
-                                          "accumulator", "gradients"};
+                                          "accumulator", "gradients", "fraction_bits"};
 
 PrecisionPatch parse_patch(ObjectReader& r) {
   PrecisionPatch p;
@@ -34,9 +36,11 @@ PrecisionPatch parse_patch(ObjectReader& r) {
   p.gate_bits = r.opt_integer("gates", kBits);
   p.accumulator_bits = r.opt_integer("accumulator", Range{1.0, 64.0, std::nullopt});
   p.gradient_bits = r.opt_integer("gradients", kBits);
+  p.fraction_bits = r.opt_integer("fraction_bits", Range{0.0, 31.0, std::nullopt});
   if (p.format && *p.format != NumFormat::Int) {
     // Float formats fix their own widths; integer bit counts beside them would be ignored.
-    for (const char* k : {"weights", "activations", "output", "recurrent_weights", "cell_state", "gates"})
+    for (const char* k : {"weights", "activations", "output", "recurrent_weights", "cell_state", "gates",
+                          "fraction_bits"})
       if (r.has(k))
         r.fail(k, std::string("no bit count with format \"") + to_string(*p.format) +
                       "\" (its width is fixed)",
@@ -98,8 +102,14 @@ MacSpec parse_mac(const json& v, const JsonCtx& ctx, const std::string& ptr) {
 }
 
 HardwareSpec parse_hardware(const json& v, const JsonCtx& ctx, const std::string& scenario_path) {
-  ObjectReader r(v, ctx, "/hardware");
   HardwareSpec h;
+  if (v.is_object() && v.contains("kind") && v["kind"] == "fpga") {
+    h.kind = HardwareKind::Fpga;
+    h.fpga = parse_fpga_hardware(v, ctx, scenario_path, h.name, h.clock_mhz);
+    return h;
+  }
+  ObjectReader r(v, ctx, "/hardware");
+  if (r.has("kind")) r.choice("kind", {"asic", "fpga"});
   h.name = r.string_or("name", "accelerator");
   h.technology_nm = r.integer_or("technology_nm", 45, Range{3.0, 1000.0, std::nullopt});
   h.clock_mhz = r.number("clock_mhz", kPositive);
@@ -486,6 +496,20 @@ std::vector<LayerPrecision> resolve_precision(const PrecisionSpec& spec, const N
                       "\"" + ov.match + "\", which matches no layer");
     }
   }
+  // Fixed point needs a sign bit and at least one more in every quantized tensor.
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const LayerPrecision& p = out[i];
+    if (p.format != NumFormat::Int || p.fraction_bits < 0) continue;
+    int narrowest = std::min({p.weight_bits, p.activation_bits, p.output_bits});
+    if (net.layers[i].kind == LayerKind::Lstm)
+      narrowest = std::min({narrowest, p.recurrent_weight_bits, p.cell_state_bits, p.gate_bits});
+    if (p.fraction_bits > narrowest - 1)
+      throw SpecError(file, "",
+                      "fraction_bits of at most " + std::to_string(narrowest - 1) + " for layer \"" +
+                          net.layers[i].name + "\" (its narrowest tensor has " + std::to_string(narrowest) +
+                          " bits, one of them the sign)",
+                      "fraction_bits " + std::to_string(p.fraction_bits));
+  }
   return out;
 }
 
@@ -503,6 +527,7 @@ json layer_precision_to_json(const LayerPrecision& p, bool lstm) {
     }
   }
   if (p.accumulator_bits) j["accumulator"] = p.accumulator_bits;
+  if (p.format == NumFormat::Int && p.fraction_bits >= 0) j["fraction_bits"] = p.fraction_bits;
   j["gradients"] = p.gradient_bits;
   return j;
 }
@@ -556,6 +581,8 @@ Scenario parse_scenario(const json& root, const JsonCtx& ctx) {
   // Cross-section validation: build the network and resolve every precision reference.
   s.net = build_network(s.network, ctx.file);
   s.layer_precision = resolve_precision(s.precision, s.net, ctx.file);
+  if (s.hardware.kind == HardwareKind::Fpga)
+    check_fpga_design(s.hardware.fpga, s.net, s.layer_precision, ctx.file);
   auto check_pattern = [&](const std::string& pattern, const std::string& ptr) {
     for (const auto& l : s.net.layers)
       if (glob_match(pattern, l.name)) return;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/fpga.hpp"
 #include "core/network.hpp"
 #include "core/precision.hpp"
 
@@ -67,7 +68,13 @@ struct EnergySpec {
   double static_power_mw = 0;
 };
 
+// `asic`: the systolic-array template (pe_array, buffers, dram, ...); `fpga`: the FPGA LSTM
+// template (core/fpga.hpp), which uses only name, clock_mhz and `fpga`.
+enum class HardwareKind { Asic, Fpga };
+
 struct HardwareSpec {
+  HardwareKind kind = HardwareKind::Asic;
+  FpgaSpec fpga;  // kind == Fpga
   std::string name = "accelerator";
   int technology_nm = 45;
   double clock_mhz = 400;

@@ -99,7 +99,7 @@ void Graph::build_node(int i) {
   const LayerPrecision p = quant ? precision_[size_t(i)] : LayerPrecision{};
   if (quant) {
     ActQuantOptions ao;
-    ao.spec = quant_spec(p.activations(), is_nonnegative(l.inputs[0]));
+    ao.spec = quant_spec(p.activations(), is_nonnegative(l.inputs[0]), p.fraction_bits);
     ao.range = opt_.range;
     n->in_q = std::make_unique<ActQuant>(l.name, ao);
   }
@@ -145,11 +145,11 @@ void Graph::build_node(int i) {
       if (quant) {
         QuantLstmOptions q;
         q.lstm = o;
-        q.weight = quant_spec(p.weights());
-        q.recurrent_weight = quant_spec(p.recurrent_weights());
-        q.gate = quant_spec(p.gates());
-        q.cell = quant_spec(p.cell_state());
-        q.hidden = quant_spec(p.activations());
+        q.weight = quant_spec(p.weights(), false, p.fraction_bits);
+        q.recurrent_weight = quant_spec(p.recurrent_weights(), false, p.fraction_bits);
+        q.gate = quant_spec(p.gates(), false, p.fraction_bits);
+        q.cell = quant_spec(p.cell_state(), false, p.fraction_bits);
+        q.hidden = quant_spec(p.activations(), false, p.fraction_bits);
         q.range = opt_.range;
         n->op = std::make_unique<QuantLstm>(l.name, q);
       } else {
@@ -180,7 +180,7 @@ void Graph::build_node(int i) {
   }
   // Conv/linear weight quantization through master/shadow weights.
   if (quant && n->shadow) {
-    n->w_q = std::make_unique<WeightQuant>(l.name + ".weight_step", quant_spec(p.weights()),
+    n->w_q = std::make_unique<WeightQuant>(l.name + ".weight_step", quant_spec(p.weights(), false, p.fraction_bits),
                                            opt_.range, n->shadow->value.dims());
     n->master = std::make_unique<Param>(n->shadow->name, n->shadow->role,
                                         n->shadow->value.dims(), n->shadow->decay);

@@ -45,6 +45,13 @@ IntGrid activation_grid(int bits, bool is_unsigned) {
   return IntGrid{-(1 << (bits - 1)), (1 << (bits - 1)) - 1};
 }
 
+IntGrid fixed_point_grid(int bits) {
+  check_bits(bits);
+  return IntGrid{-(1 << (bits - 1)), (1 << (bits - 1)) - 1};
+}
+
+float QuantSpec::fixed_step() const { return std::ldexp(1.0f, -fraction_bits); }
+
 const char* to_string(RangeMethod m) {
   return m == RangeMethod::Lsq ? "lsq" : "running_minmax";
 }
@@ -53,12 +60,16 @@ const char* to_string(GradRounding r) {
   return r == GradRounding::Stochastic ? "stochastic" : "nearest";
 }
 
-QuantSpec quant_spec(const Operand& op, bool is_unsigned) {
+QuantSpec quant_spec(const Operand& op, bool is_unsigned, int fraction_bits) {
   QuantSpec s;
   s.format = op.format;
   s.bits = op.bits;
   s.is_unsigned = is_unsigned;
-  if (s.is_int()) check_bits(s.bits);
+  if (s.is_int()) {
+    check_bits(s.bits);
+    s.fraction_bits = fraction_bits;
+    MIXPREC_CHECK(fraction_bits < s.bits, "fixed point needs a sign bit");
+  }
   return s;
 }
 
@@ -263,9 +274,12 @@ void quantize_gradient(float* g, std::int64_t n, const Operand& op, GradRounding
 ActQuant::ActQuant(std::string layer_name, const ActQuantOptions& opt)
     : UnaryLayer(std::move(layer_name)),
       opt_(opt),
-      grid_(opt.spec.is_int() ? activation_grid(opt.spec.bits, opt.spec.is_unsigned) : IntGrid{}),
+      grid_(opt.spec.fixed_point() ? fixed_point_grid(opt.spec.bits)
+            : opt.spec.is_int()   ? activation_grid(opt.spec.bits, opt.spec.is_unsigned)
+                                  : IntGrid{}),
       step_(param_name("input_step"), ParamRole::QuantStep,
-            Dims{opt.spec.is_int() && opt.range == RangeMethod::Lsq ? 1 : 0, 1, 1, 1}, false),
+            Dims{opt.spec.is_int() && !opt.spec.fixed_point() && opt.range == RangeMethod::Lsq ? 1 : 0, 1, 1, 1},
+            false),
       range_(param_name("input_range"), Dims{opt.spec.is_int() ? 3 : 0, 1, 1, 1}) {
   MIXPREC_CHECK(opt.momentum > 0 && opt.momentum <= 1, name() + ": momentum");
 }
@@ -282,6 +296,7 @@ std::vector<Buffer*> ActQuant::buffers() {
 
 float ActQuant::current_step() const {
   if (!opt_.spec.is_int()) return 0;
+  if (opt_.spec.fixed_point()) return opt_.spec.fixed_step();
   if (opt_.range == RangeMethod::Lsq) return step_.value[0];
   if (range_.value[2] == 0.0f) return 0;
   const float lo = range_.value[0], hi = range_.value[1];
@@ -296,7 +311,9 @@ void ActQuant::forward_one(const Tensor& x, Tensor& y) {
     return;
   }
   const std::int64_t n = x.size();
-  if (opt_.range == RangeMethod::Lsq) {
+  if (opt_.spec.fixed_point()) {
+    used_step_ = opt_.spec.fixed_step();
+  } else if (opt_.range == RangeMethod::Lsq) {
     if (step_.value[0] == 0.0f) step_.value[0] = lsq_initial_step(x.data(), n, grid_);
     used_step_ = step_.value[0];
   } else {
@@ -342,7 +359,7 @@ void ActQuant::backward_one(const Tensor& dy, Tensor* dx) {
   const std::int64_t n = x_.size();
   if (dx) dx->resize(x_.dims());
   float* d = dx ? dx->data() : nullptr;
-  const bool lsq = opt_.range == RangeMethod::Lsq;
+  const bool lsq = opt_.range == RangeMethod::Lsq && !opt_.spec.fixed_point();
   double ds = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     const float v = x_[i] / s;
@@ -365,9 +382,10 @@ WeightQuant::WeightQuant(std::string step_name, const QuantSpec& spec, RangeMeth
                          Dims weight_dims)
     : spec_(spec),
       range_(range),
-      grid_(spec.is_int() ? symmetric_grid(spec.bits) : IntGrid{}),
+      grid_(spec.fixed_point() ? fixed_point_grid(spec.bits) : spec.is_int() ? symmetric_grid(spec.bits) : IntGrid{}),
       step_(std::move(step_name), ParamRole::QuantStep,
-            Dims{spec.is_int() && range == RangeMethod::Lsq ? weight_dims.n : 0, 1, 1, 1}, false),
+            Dims{spec.is_int() && !spec.fixed_point() && range == RangeMethod::Lsq ? weight_dims.n : 0, 1, 1, 1},
+            false),
       used_(spec.is_int() ? size_t(weight_dims.n) : 0, 0.0f) {}
 
 void WeightQuant::forward(const Tensor& master, Tensor& shadow) {
@@ -381,7 +399,9 @@ void WeightQuant::forward(const Tensor& master, Tensor& shadow) {
   for (int c = 0; c < channels; ++c) {
     const float* w = master.data() + c * per;
     float s;
-    if (lsq()) {
+    if (spec_.fixed_point()) {
+      s = spec_.fixed_step();
+    } else if (lsq()) {
       if (step_.value[c] == 0.0f) step_.value[c] = lsq_initial_step(w, per, grid_);
       s = step_.value[c];
     } else {
@@ -397,6 +417,13 @@ void WeightQuant::forward(const Tensor& master, Tensor& shadow) {
 void WeightQuant::backward(const Tensor& master, const Tensor& shadow_grad, Tensor& master_grad) {
   MIXPREC_CHECK(shadow_grad.dims() == master.dims() && master_grad.dims() == master.dims(),
                 "weight quantizer: gradient dims");
+  if (spec_.fixed_point()) {
+    // A fixed grid clips weights beyond its range: the estimator passes the gradient inside.
+    const float lo = float(grid_.qmin) * spec_.fixed_step(), hi = float(grid_.qmax) * spec_.fixed_step();
+    for (std::int64_t i = 0; i < master.size(); ++i)
+      if (master[i] >= lo && master[i] <= hi) master_grad[i] += shadow_grad[i];
+    return;
+  }
   if (!lsq()) {
     // Float rounding and running max-abs steps never clip: the estimator is the identity.
     master_grad.vec() += shadow_grad.vec();

@@ -8,7 +8,10 @@
 //  * weights: symmetric, per output channel, narrow range q in [-(2^(b-1) - 1), 2^(b-1) - 1]
 //    (zero is exact and the grid is sign-symmetric, so a weight's negation is representable);
 //  * activations: per tensor; unsigned q in [0, 2^b - 1] when the producer ends in a ReLU,
-//    signed q in [-2^(b-1), 2^(b-1) - 1] otherwise.
+//    signed q in [-2^(b-1), 2^(b-1) - 1] otherwise;
+//  * fixed point (LayerPrecision::fraction_bits >= 0): every tensor on the two's-complement
+//    grid [-2^(b-1), 2^(b-1) - 1] with the constant step 2^-f, as a Qm.f datapath holds it
+//    (16 bits, f = 8: Q7.8, values k / 256 saturating at -128 and 127.99609375).
 // A value x maps to q = clamp(rne(x / step), qmin, qmax) (rne: round half to even, as hardware
 // and torch.round do) and back to q * step ("fake quantization"); a zero result is +0.
 //
@@ -47,6 +50,8 @@ struct IntGrid {
 IntGrid symmetric_grid(int bits);
 // Activations: unsigned [0, 2^b - 1], signed [-2^(b-1), 2^(b-1) - 1].
 IntGrid activation_grid(int bits, bool is_unsigned);
+// Fixed point: the full two's-complement range [-2^(b-1), 2^(b-1) - 1] (hardware Qm.f).
+IntGrid fixed_point_grid(int bits);
 
 enum class RangeMethod { RunningMinMax, Lsq };
 const char* to_string(RangeMethod m);
@@ -57,10 +62,14 @@ struct QuantSpec {
   NumFormat format = NumFormat::Fp32;
   int bits = 32;
   bool is_unsigned = false;
+  // >= 0: fixed point, step 2^-fraction_bits on fixed_point_grid(bits) (no ranges, no LSQ).
+  int fraction_bits = -1;
   bool is_int() const { return format == NumFormat::Int; }
+  bool fixed_point() const { return is_int() && fraction_bits >= 0; }
+  float fixed_step() const;
   bool is_identity() const { return format == NumFormat::Fp32; }
 };
-QuantSpec quant_spec(const Operand& op, bool is_unsigned = false);
+QuantSpec quant_spec(const Operand& op, bool is_unsigned = false, int fraction_bits = -1);
 
 // Why a per-layer precision cannot be trained quantization-aware, "" when it can: integer
 // operands that QAT quantizes (weights, activations, gradients; LSTM recurrent weights, gates,
@@ -154,7 +163,7 @@ class WeightQuant {
   const std::vector<float>& steps() const { return used_; }
 
  private:
-  bool lsq() const { return range_ == RangeMethod::Lsq && spec_.is_int(); }
+  bool lsq() const { return range_ == RangeMethod::Lsq && spec_.is_int() && !spec_.fixed_point(); }
   QuantSpec spec_;
   RangeMethod range_;
   IntGrid grid_;

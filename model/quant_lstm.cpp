@@ -25,8 +25,17 @@ struct Fixed {
   }
 };
 
+// Fixed point: the datapath's grid, whatever the tensor's range.
+Fixed fixed_point(const QuantSpec& s) {
+  Fixed f{s};
+  f.grid = fixed_point_grid(s.bits);
+  f.step = s.fixed_step();
+  return f;
+}
+
 // Sigmoid outputs in [0, 1]: unsigned grid, step 1 / qmax.
 Fixed unit_unsigned(const QuantSpec& s) {
+  if (s.fixed_point()) return fixed_point(s);
   Fixed f{s};
   if (s.is_int()) {
     f.grid = activation_grid(s.bits, true);
@@ -37,6 +46,7 @@ Fixed unit_unsigned(const QuantSpec& s) {
 
 // tanh outputs and h in [-1, 1]: symmetric grid, step 1 / qmax.
 Fixed unit_signed(const QuantSpec& s) {
+  if (s.fixed_point()) return fixed_point(s);
   Fixed f{s};
   if (s.is_int()) {
     f.grid = symmetric_grid(s.bits);
@@ -174,7 +184,9 @@ void QuantLstm::forward_direction(Direction& d, bool reverse) {
   const Fixed h_q = unit_signed(opt_.hidden);
   // Cell grid from earlier batches' statistics (none yet: not quantized this time).
   d.cell_q = Fixed{opt_.cell};
-  if (opt_.cell.is_int()) {
+  if (opt_.cell.fixed_point()) {
+    d.cell_q = fixed_point(opt_.cell);
+  } else if (opt_.cell.is_int()) {
     d.cell_q.grid = symmetric_grid(opt_.cell.bits);
     if (d.cell_range.value[1] != 0.0f)
       d.cell_q.step = step_for_max_abs(d.cell_range.value[0], d.cell_q.grid);

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/scenario.hpp"
+#include "sim/fpga.hpp"
 
 namespace mixprec::sim {
 
@@ -95,6 +96,16 @@ json network_to_json(const Scenario& sc, const NetworkCost& nc,
     layers.push_back(layer_to_json(nc.layers[i], sc.net.layers[i].kind == LayerKind::Lstm));
   j["layers"] = layers;
   j["total"] = total_to_json(nc);
+  if (sc.phase == Phase::Inference && nc.latency_ms > 0) {
+    // A batch of `batch` samples per run: throughput and energy per sample.
+    j["total"]["inferences_per_s"] = double(sc.net.batch) * 1e3 / nc.latency_ms;
+    j["total"]["energy_per_inference_uj"] = nc.energy_uj / sc.net.batch;
+  }
+  if (sc.hardware.kind == HardwareKind::Fpga) {
+    std::vector<LayerPrecision> precision;
+    for (const auto& l : nc.layers) precision.push_back(l.precision);
+    j["fpga"] = fpga::fpga_json(sc, precision, nc);
+  }
   json b = json::object();
   for (const auto& r : baselines) {
     b[r.name] = {{"energy_uj", r.energy_uj},

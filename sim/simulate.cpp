@@ -3,11 +3,13 @@
 #include "core/errors.hpp"
 #include "energy_models/energy_model.hpp"
 #include "sim/analytical.hpp"
+#include "sim/fpga.hpp"
 
 namespace mixprec::sim {
 
 SimulationResult simulate_analytical(const Scenario& sc, const std::vector<LayerPrecision>& precision) {
   MIXPREC_CHECK(precision.size() == sc.net.layers.size(), "one precision per layer");
+  if (sc.hardware.kind == HardwareKind::Fpga) return fpga::simulate_analytical(sc, precision);
   const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
   const AnalyticalEngine engine(sc.hardware, em);
   SimulationResult r;

@@ -23,6 +23,7 @@
 
 #include "core/errors.hpp"
 #include "sim/analytical.hpp"
+#include "sim/systemc/fpga_model.hpp"
 #include "sim/systemc/modules.hpp"
 #include "sim/systemc/plan.hpp"
 #include "sim/systemc/trace.hpp"
@@ -93,6 +94,20 @@ class Simulator {
     ++g_jobs;
   }
 
+  // Runs one FPGA job to completion. The caller holds mutex().
+  void run_fpga(fpga_model::FpgaJob& job) {
+    if (broken_) throw InternalError("the SystemC model stopped after an earlier failure: " + broken_reason_);
+    try {
+      fpga_->run(job);
+    } catch (const sc_core::sc_report& e) {
+      announce_caller_stack();
+      fail(std::string("SystemC FPGA model: ") + e.what());
+    }
+    announce_caller_stack();
+    if (!job.done) fail("the SystemC FPGA model went idle before the job finished (deadlock)");
+    ++g_jobs;
+  }
+
   static std::mutex& mutex() {
     static std::mutex m;
     return m;
@@ -106,6 +121,8 @@ class Simulator {
     sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_DO_NOTHING);
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     top_ = new model::Accelerator("mixprec_accelerator");
+    // Every model is elaborated here, once: the kernel allows a single elaboration.
+    fpga_ = new fpga_model::FpgaLstm("mixprec_fpga_lstm");
     ++g_elaborations;
     // Trace timestamps read sc_time values as picoseconds: the default resolution.
     MIXPREC_CHECK(sc_core::sc_get_time_resolution() == sc_core::sc_time(1, sc_core::SC_PS),
@@ -119,6 +136,7 @@ class Simulator {
   }
 
   model::Accelerator* top_ = nullptr;
+  fpga_model::FpgaLstm* fpga_ = nullptr;
   bool broken_ = false;
   std::string broken_reason_;
 };
@@ -143,6 +161,11 @@ JobConfig job_config(const HardwareSpec& hw, double bytes_per_cycle) {
 }  // namespace
 
 int elaborations() { return g_elaborations; }
+
+void run_fpga_job(fpga_model::FpgaJob& job) {
+  std::lock_guard<std::mutex> lock(Simulator::mutex());
+  Simulator::instance().run_fpga(job);
+}
 std::int64_t jobs_run() { return g_jobs; }
 
 NetworkCost network_cost(const HardwareSpec& hw, const energy::EnergyModel& em, const Network& net,
@@ -234,6 +257,7 @@ NetworkCost network_cost(const HardwareSpec& hw, const energy::EnergyModel& em, 
 
 SystemCResult simulate(const Scenario& sc, const std::vector<LayerPrecision>& precision, const SimOptions& options) {
   MIXPREC_CHECK(precision.size() == sc.net.layers.size(), "one precision per layer");
+  if (sc.hardware.kind == HardwareKind::Fpga) return simulate_fpga(sc, precision, options);
   const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
   SystemCResult r;
   r.result.engine = "systemc";

@@ -75,6 +75,11 @@ struct SystemCResult {
 SystemCResult simulate(const Scenario& sc, const std::vector<LayerPrecision>& precision,
                        const SimOptions& options = {});
 
+// simulate() for a scenario of hardware kind "fpga": the FPGA LSTM model
+// (sim/systemc/fpga_model.hpp), baselines uniform int8 and int16; --trace is refused.
+SystemCResult simulate_fpga(const Scenario& sc, const std::vector<LayerPrecision>& precision,
+                            const SimOptions& options = {});
+
 // One network at one precision assignment on `hw`, no baselines. Layers that do not fit are
 // returned as the analytical engine prices them (fits = false) and the network is not simulated.
 // `stats` and `trace_json` are filled when given.
