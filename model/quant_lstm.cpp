@@ -95,7 +95,7 @@ std::vector<Param*> QuantLstm::params() {
     if (opt_.lstm.bias) out.push_back(&dir_[d]->b);
   }
   for (int d = 0; d < directions(); ++d) {
-    if (Param* p = dir_[d]->q_ih.step_param()) out.push_back(p);
+    if (Param* p = dir_[d]->q_ih.step_param(); p && !opt_.lstm.projected_input) out.push_back(p);
     if (Param* p = dir_[d]->q_hh.step_param()) out.push_back(p);
   }
   return out;
