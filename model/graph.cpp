@@ -532,8 +532,10 @@ void Graph::backward(const Tensor& dy) {
 void Graph::node_backward(Node& n, Tensor* dx0, Tensor* dx1) {
   if (n.spec->kind == LayerKind::FramesToSequence) {
     if (!dx0) return;
+    const Dims d = n.gout.dims();
+    const Shape& f = n.spec->in;  // a frame: c x h x w (flattened in the forward pass)
     dx0->assign(n.gout);
-    dx0->reshape(dims_of(n.spec->in));  // (batch*frames, c, h, w): frames may be flattened
+    dx0->reshape(Dims{d.n * d.c, f.c, f.h, f.w});
     return;
   }
   MIXPREC_CHECK(!n.folded_last, n.spec->name + ": backward after an evaluation forward with "
