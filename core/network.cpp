@@ -35,6 +35,8 @@ std::int64_t Layer::weight_count() const {
     case LayerKind::Linear: return std::int64_t(out_features) * in.c;
     case LayerKind::Lstm: {
       int dirs = bidirectional ? 2 : 1;
+      if (factorization.active())  // the factorized input matrix's cores + dense W_hh
+        return make_tensor_network(factorization).parameter_count() + std::int64_t(4) * hidden * hidden;
       return std::int64_t(dirs) * 4 * hidden * (in.c + hidden);
     }
     default: return 0;
@@ -79,6 +81,39 @@ std::string shape_str(const Shape& s) {
 
 bool is_image(const Shape& s) { return s.t == 1; }
 
+std::string modes_str(const std::vector<int>& modes) {
+  std::string s;
+  std::int64_t p = 1;
+  for (int m : modes) {
+    s += (s.empty() ? "" : " x ") + std::to_string(m);
+    p *= m;
+  }
+  return s + " = " + std::to_string(p);
+}
+
+// A factorized input matrix must cover the layer's input features and hidden units exactly.
+// (Counts, ranks and values were checked by the parser; these need the built shapes.)
+void check_factorization(const Layer& l, const std::string& file) {
+  const Factorization& f = l.factorization;
+  std::int64_t in = 1, hid = 1;
+  for (int m : f.input_modes) in *= m;
+  for (int m : f.hidden_modes) hid *= m;
+  if (in != l.in.c)
+    throw SpecError(file, f.pointer + "/input_modes",
+                    "modes whose product is the input features of layer \"" + l.name + "\" (" +
+                        std::to_string(l.in.c) + ")",
+                    modes_str(f.input_modes));
+  if (hid != l.hidden)
+    throw SpecError(file, f.pointer + "/hidden_modes",
+                    "modes whose product is the hidden size of layer \"" + l.name + "\" (" +
+                        std::to_string(l.hidden) + ")",
+                    modes_str(f.hidden_modes));
+  if (l.bidirectional)
+    throw SpecError(file, f.pointer,
+                    "a unidirectional lstm for a factorized input matrix (one set of cores)",
+                    "a bidirectional lstm \"" + l.name + "\"");
+}
+
 // Computes l.out from l.in (already set); throws with `ptr` on impossible shapes.
 void infer_shape(Layer& l, const Shape& in2, bool has_in2, const Network& net,
                  const std::string& file, const std::string& ptr) {
@@ -112,6 +147,7 @@ void infer_shape(Layer& l, const Shape& in2, bool has_in2, const Network& net,
       break;
     case LayerKind::Lstm:
       if (in.h != 1 || in.w != 1) fail("a sequence input for lstm", shape_str(in));
+      if (l.factorization.active()) check_factorization(l, file);
       out.c = l.hidden * (l.bidirectional ? 2 : 1);
       if (!l.return_sequences) out.t = 1;
       break;
@@ -133,12 +169,13 @@ void infer_shape(Layer& l, const Shape& in2, bool has_in2, const Network& net,
       break;
     case LayerKind::BatchNorm: break;
     case LayerKind::FramesToSequence:
-      if (in.h != 1 || in.w != 1)
-        fail("per-frame feature vectors (apply a global_avg pool first)", shape_str(in));
       if (in.n % net.frames != 0 || in.t != 1)
         fail("n divisible by frames=" + std::to_string(net.frames), shape_str(in));
       out.n = in.n / net.frames;
       out.t = net.frames;
+      // A frame that is still an image is flattened: its c x h x w values are one step's features.
+      out.c = in.c * in.h * in.w;
+      out.h = out.w = 1;
       break;
   }
   l.out = out;
@@ -189,10 +226,12 @@ Layer lstm_layer(const std::string& name, int hidden, bool bidir, bool seq) {
 
 void build_recurrent_tail(Builder& b, const std::string& ptr) {
   const NetworkSpec& s = b.spec;
-  for (int i = 0; i < s.lstm_layers; ++i)
-    b.add(lstm_layer("lstm.l" + std::to_string(i), s.lstm_hidden, s.lstm_bidirectional,
-                     i + 1 < s.lstm_layers),
-          {b.last()}, ptr);
+  for (int i = 0; i < s.lstm_layers; ++i) {
+    Layer l = lstm_layer("lstm.l" + std::to_string(i), s.lstm_hidden, s.lstm_bidirectional,
+                         i + 1 < s.lstm_layers);
+    if (i == 0) l.factorization = s.lstm_factorization;  // the input-to-hidden matrix of layer 0
+    b.add(l, {b.last()}, ptr);
+  }
   Layer head;
   head.name = "head";
   head.kind = LayerKind::Linear;

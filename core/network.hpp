@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/factorization.hpp"
+
 namespace mixprec {
 
 enum class LayerKind { Conv2d, Linear, Lstm, Pool, Add, BatchNorm, FramesToSequence };
@@ -42,6 +44,8 @@ struct Layer {
   int hidden = 0;
   bool bidirectional = false;
   bool return_sequences = false;
+  // lstm: a tensor-train / hierarchical-Tucker input-to-hidden matrix (core/factorization.hpp)
+  Factorization factorization;
   // pool
   PoolKind pool = PoolKind::Max;
   int pool_kernel = 2, pool_stride = 2;
@@ -89,6 +93,7 @@ struct NetworkSpec {
   int lstm_hidden = 64;
   int lstm_layers = 2;
   bool lstm_bidirectional = true;
+  Factorization lstm_factorization;  // the first LSTM layer's input matrix (none by default)
   int classes = 5;
   std::vector<LayerSpec> layers;  // explicit form
 };

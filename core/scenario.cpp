@@ -166,6 +166,61 @@ HardwareSpec parse_hardware(const json& v, const JsonCtx& ctx, const std::string
 
 // --- network -------------------------------------------------------------------------------
 
+// A factorized LSTM input matrix (core/factorization.hpp). Products of the modes are checked
+// against the layer's shapes when the network is built.
+Factorization parse_factorization(const json& v, const JsonCtx& ctx, const std::string& ptr) {
+  ObjectReader r(v, ctx, ptr);
+  Factorization f;
+  f.pointer = ptr;
+  const std::string kind = r.choice("kind", {"tt", "ht"});
+  f.kind = kind == "tt" ? FactorizationKind::TensorTrain : FactorizationKind::HierarchicalTucker;
+  const Range mode{1.0, 1e6, std::nullopt}, rank{1.0, 4096.0, std::nullopt};
+  r.array("input_modes");  // missing or misspelt: the reader's message
+  f.input_modes = r.int_list_or("input_modes", {}, mode);
+  const int d = int(f.input_modes.size());
+  if (d < 2 || d > kMaxFactorModes)
+    r.fail("input_modes", "2 to " + std::to_string(kMaxFactorModes) + " modes", std::to_string(d));
+  r.array("hidden_modes");
+  f.hidden_modes = r.int_list_or("hidden_modes", {}, mode);
+  if (int(f.hidden_modes.size()) != d)
+    r.fail("hidden_modes", "as many modes as input_modes (" + std::to_string(d) + ")",
+           std::to_string(f.hidden_modes.size()));
+  auto other_kind = [&](const char* key) {
+    if (r.has(key))
+      r.fail(key, "only keys of factorization kind \"" + kind + "\"",
+             std::string("\"") + key + "\", which belongs to the other kind");
+  };
+  if (f.kind == FactorizationKind::TensorTrain) {
+    other_kind("leaf_ranks");
+    other_kind("transfer_ranks");
+    r.array("ranks");
+    f.ranks = r.int_list_or("ranks", {}, rank);
+    if (int(f.ranks.size()) != d + 1)
+      r.fail("ranks", std::to_string(d + 1) + " ranks r0 .. r" + std::to_string(d) + " for " +
+                          std::to_string(d) + " modes",
+             std::to_string(f.ranks.size()));
+    for (int k : {0, d})
+      if (f.ranks[size_t(k)] != 1)
+        throw SpecError(ctx.file, pointer_join(r.at("ranks"), size_t(k)),
+                        "1 (a tensor train starts and ends with rank 1)", std::to_string(f.ranks[size_t(k)]));
+  } else {
+    other_kind("ranks");
+    r.array("leaf_ranks");
+    f.leaf_ranks = r.int_list_or("leaf_ranks", {}, rank);
+    if (int(f.leaf_ranks.size()) != d)
+      r.fail("leaf_ranks", std::to_string(d) + " leaf ranks (one per mode)", std::to_string(f.leaf_ranks.size()));
+    if (d > 2) r.array("transfer_ranks");
+    f.transfer_ranks = r.int_list_or("transfer_ranks", {}, rank);
+    if (int(f.transfer_ranks.size()) != d - 2)
+      r.fail("transfer_ranks",
+             std::to_string(d - 2) + " transfer ranks (the internal nodes below the root of the " +
+                 "balanced dimension tree over " + std::to_string(d) + " modes, breadth-first)",
+             std::to_string(f.transfer_ranks.size()));
+  }
+  r.finish({"kind", "input_modes", "hidden_modes", "ranks", "leaf_ranks", "transfer_ranks"});
+  return f;
+}
+
 LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr) {
   ObjectReader r(v, ctx, ptr);
   LayerSpec ls;
@@ -211,6 +266,9 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
     l.hidden = r.integer("hidden", kAtLeast1);
     l.bidirectional = r.boolean_or("bidirectional", false);
     l.return_sequences = r.boolean_or("return_sequences", false);
+    if (r.has("factorization"))
+      l.factorization = parse_factorization(r.object("factorization"), ctx, r.at("factorization"));
+    r.accept("factorization");
   } else if (kind == "pool") {
     l.kind = LayerKind::Pool;
     std::string pk = r.choice("pool", {"max", "avg", "global_avg"});
@@ -229,7 +287,7 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
   }
   r.finish({"out_channels", "kernel", "stride", "padding", "groups", "batchnorm", "relu", "bias",
             "out_features", "hidden", "bidirectional", "return_sequences", "pool", "input",
-            "inputs"});
+            "inputs", "factorization"});
   return ls;
 }
 
@@ -272,6 +330,9 @@ NetworkSpec parse_network(const json& v, const JsonCtx& ctx) {
       n.lstm_hidden = l.integer_or("hidden", 64, kAtLeast1);
       n.lstm_layers = l.integer_or("layers", 2, kAtLeast1);
       n.lstm_bidirectional = l.boolean_or("bidirectional", n.template_name == "resnet18_bilstm");
+      if (l.has("factorization"))
+        n.lstm_factorization = parse_factorization(l.object("factorization"), ctx, l.at("factorization"));
+      l.accept("factorization");
       l.finish();
     }
     r.accept("lstm");

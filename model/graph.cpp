@@ -11,6 +11,8 @@
 #include "model/global_avg_pool.hpp"
 #include "model/linear.hpp"
 #include "model/lstm.hpp"
+#include "model/sequential.hpp"
+#include "model/tensor_linear.hpp"
 #include "model/maxpool2d.hpp"
 #include "model/quant_lstm.hpp"
 #include "model/relu.hpp"
@@ -142,6 +144,17 @@ void Graph::build_node(int i) {
       o.bidirectional = l.bidirectional;
       o.return_sequences = l.return_sequences;
       o.bias = true;
+      std::unique_ptr<FactorizedLinear> proj;
+      if (l.factorization.active()) {
+        // TT / HT input projection (cores at the weight bits), then the cell without W_ih.
+        FactorizedLinearOptions fo;
+        fo.factorization = l.factorization;
+        if (quant) fo.weight = quant_spec(p.weights());
+        fo.range = opt_.range;
+        proj = std::make_unique<FactorizedLinear>(l.name, fo);
+        o.input_size = int(proj->out_features());
+        o.projected_input = true;
+      }
       if (quant) {
         QuantLstmOptions q;
         q.lstm = o;
@@ -154,6 +167,12 @@ void Graph::build_node(int i) {
         n->op = std::make_unique<QuantLstm>(l.name, q);
       } else {
         n->op = std::make_unique<Lstm>(l.name, o);
+      }
+      if (proj) {
+        auto seq = std::make_unique<Sequential>(l.name);
+        seq->add(std::move(proj));
+        seq->add(std::move(n->op));
+        n->op = std::move(seq);
       }
       break;
     }
@@ -324,10 +343,11 @@ const Tensor& Graph::run_forward(int first, int last, const Tensor& x,
 void Graph::node_forward(Node& n, const Tensor* a, const Tensor* b) {
   if (n.spec->kind == LayerKind::FramesToSequence) {
     const Dims d = a->dims();
-    MIXPREC_CHECK(d.h == 1 && d.w == 1 && d.n % net_.frames == 0,
-                  n.spec->name + ": input " + d.str() + " is not (batch*frames, c, 1, 1)");
+    MIXPREC_CHECK(d.n % net_.frames == 0,
+                  n.spec->name + ": input " + d.str() + " is not (batch*frames, c, h, w)");
     n.out.assign(*a);
-    n.out.reshape(Dims{d.n / net_.frames, net_.frames, d.c, 1});
+    // Each frame's c x h x w values become one step's features (row-major, c slowest).
+    n.out.reshape(Dims{d.n / net_.frames, net_.frames, d.c * d.h * d.w, 1});
     return;
   }
   if (!training_ && opt_.fold_batchnorm && !n.w_q && n.spec->kind == LayerKind::Conv2d &&
@@ -459,7 +479,9 @@ const Tensor& Graph::input_gradient(int layer) const { return nodes_[size_t(laye
 void Graph::set_calibration(bool on) {
   for (auto& n : nodes_) {
     if (n->in_q) n->in_q->set_training(on || training_);
-    if (n->op && dynamic_cast<QuantLstm*>(n->op.get())) n->op->set_training(on || training_);
+    const bool quant_cell = dynamic_cast<QuantLstm*>(n->op.get()) ||
+                            (n->op && n->spec->factorization.active() && n->in_q);  // projection + QuantLstm
+    if (n->op && quant_cell) n->op->set_training(on || training_);
   }
 }
 
@@ -511,8 +533,9 @@ void Graph::node_backward(Node& n, Tensor* dx0, Tensor* dx1) {
   if (n.spec->kind == LayerKind::FramesToSequence) {
     if (!dx0) return;
     const Dims d = n.gout.dims();
+    const Shape& f = n.spec->in;  // a frame: c x h x w (flattened in the forward pass)
     dx0->assign(n.gout);
-    dx0->reshape(Dims{d.n * d.c, d.h, 1, 1});
+    dx0->reshape(Dims{d.n * d.c, f.c, f.h, f.w});
     return;
   }
   MIXPREC_CHECK(!n.folded_last, n.spec->name + ": backward after an evaluation forward with "

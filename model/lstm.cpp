@@ -9,7 +9,7 @@ namespace mixprec::model {
 struct Lstm::Direction {
   Direction(const std::string& prefix, const char* suffix, const LstmOptions& o)
       : w_ih(prefix + ".weight_ih" + suffix, ParamRole::Weight,
-             Dims{4 * o.hidden, o.input_size, 1, 1}, true),
+             Dims{o.projected_input ? 0 : 4 * o.hidden, o.input_size, 1, 1}, true),
         w_hh(prefix + ".weight_hh" + suffix, ParamRole::RecurrentWeight,
              Dims{4 * o.hidden, o.hidden, 1, 1}, true),
         b(prefix + ".bias" + suffix, ParamRole::Bias, Dims{o.bias ? 4 * o.hidden : 0, 1, 1, 1},
@@ -23,6 +23,8 @@ struct Lstm::Direction {
 
 Lstm::Lstm(std::string name, const LstmOptions& opt) : UnaryLayer(std::move(name)), opt_(opt) {
   MIXPREC_CHECK(opt.input_size > 0 && opt.hidden > 0, this->name() + ": input_size/hidden");
+  MIXPREC_CHECK(!opt.projected_input || (opt.input_size == 4 * opt.hidden && !opt.bidirectional),
+                this->name() + ": a projected input has 4*hidden features, one direction");
   dir_[0] = std::make_unique<Direction>(this->name(), "", opt);
   if (opt.bidirectional) dir_[1] = std::make_unique<Direction>(this->name(), "_reverse", opt);
 }
@@ -36,7 +38,7 @@ Param& Lstm::bias(int dir) { return dir_[dir]->b; }
 std::vector<Param*> Lstm::params() {
   std::vector<Param*> out;
   for (int d = 0; d < directions(); ++d) {
-    out.push_back(&dir_[d]->w_ih);
+    if (!opt_.projected_input) out.push_back(&dir_[d]->w_ih);
     out.push_back(&dir_[d]->w_hh);
     if (opt_.bias) out.push_back(&dir_[d]->b);
   }
@@ -46,7 +48,7 @@ std::vector<Param*> Lstm::params() {
 void Lstm::init(std::mt19937_64& rng) {
   const int H = opt_.hidden;
   for (int d = 0; d < directions(); ++d) {
-    xavier_uniform(dir_[d]->w_ih.value, rng);
+    if (!opt_.projected_input) xavier_uniform(dir_[d]->w_ih.value, rng);
     xavier_uniform(dir_[d]->w_hh.value, rng);
     if (opt_.bias) {
       dir_[d]->b.value.set_zero();
@@ -113,7 +115,10 @@ void Lstm::forward_direction(Direction& d, bool reverse) {
   d.tanh_c.resize(rows, H);
   d.h.resize(rows, H);
   // Input contributions of all steps in one GEMM; the recurrence adds h_{t-1} W_hh^T per step.
-  sgemm(false, true, rows, 4 * H, opt_.input_size, xt_.data(), opt_.input_size, d.w_ih.value.data(), opt_.input_size, 0.0f, d.gates.data(), 4 * H);
+  if (opt_.projected_input)
+    d.gates = xt_;
+  else
+    sgemm(false, true, rows, 4 * H, opt_.input_size, xt_.data(), opt_.input_size, d.w_ih.value.data(), opt_.input_size, 0.0f, d.gates.data(), 4 * H);
   if (opt_.bias) d.gates.rowwise() += d.b.value.vec().transpose();
   for (int k = 0; k < T; ++k) {
     const int t = reverse ? T - 1 - k : k;
@@ -215,9 +220,12 @@ void Lstm::backward_direction(Direction& d, bool reverse, const Tensor& dy, bool
     sgemm(true, false, 4 * H, H, n, da_rows, 4 * H, h_rows, H, 1.0f, dw_hh.data(), H);
   }
   const int F = opt_.input_size;
-  sgemm(true, false, 4 * H, F, rows, da_.data(), 4 * H, xt_.data(), F, 1.0f, d.w_ih.grad.data(), F);
+  if (!opt_.projected_input)
+    sgemm(true, false, 4 * H, F, rows, da_.data(), 4 * H, xt_.data(), F, 1.0f, d.w_ih.grad.data(), F);
   if (opt_.bias) d.b.grad.vec() += da_.colwise().sum().transpose();
-  if (need_dx)
+  if (need_dx && opt_.projected_input)
+    dxt_ += da_;
+  else if (need_dx)
     sgemm(false, false, rows, F, 4 * H, da_.data(), 4 * H, d.w_ih.value.data(), F, 1.0f, dxt_.data(), F);
 }
 

@@ -23,6 +23,9 @@ struct LstmOptions {
   bool bidirectional = false;
   bool return_sequences = false;
   bool bias = true;
+  // The input already holds the 4*hidden gate contributions x W_ih^T (computed by a separate
+  // projection, e.g. a TT / HT FactorizedLinear): no W_ih, input_size = 4*hidden, unidirectional.
+  bool projected_input = false;
 };
 
 class Lstm final : public UnaryLayer {
@@ -31,7 +34,8 @@ class Lstm final : public UnaryLayer {
   ~Lstm() override;
   const char* kind() const override { return "lstm"; }
   Dims output_dims(const Dims& in) const override;
-  // Per direction: weight_ih, weight_hh, bias; the reverse direction's names end in "_reverse".
+  // Per direction: weight_ih (absent with projected_input), weight_hh, bias; the reverse
+  // direction's names end in "_reverse".
   std::vector<Param*> params() override;
   // Xavier uniform for W_ih and W_hh; bias 0 except 1 for the forget gate (Jozefowicz,
   // Zaremba & Sutskever, ICML 2015: a forget-gate bias of 1 eases learning long dependencies).

@@ -60,7 +60,7 @@ Fixed unit_signed(const QuantSpec& s) {
 struct QuantLstm::Direction {
   Direction(const std::string& prefix, const char* suffix, const QuantLstmOptions& o)
       : w_ih(prefix + ".weight_ih" + suffix, ParamRole::Weight,
-             Dims{4 * o.lstm.hidden, o.lstm.input_size, 1, 1}, true),
+             Dims{o.lstm.projected_input ? 0 : 4 * o.lstm.hidden, o.lstm.input_size, 1, 1}, true),
         w_hh(prefix + ".weight_hh" + suffix, ParamRole::RecurrentWeight,
              Dims{4 * o.lstm.hidden, o.lstm.hidden, 1, 1}, true),
         b(prefix + ".bias" + suffix, ParamRole::Bias,
@@ -85,6 +85,8 @@ QuantLstm::QuantLstm(std::string name, const QuantLstmOptions& opt)
     : UnaryLayer(std::move(name)), opt_(opt) {
   MIXPREC_CHECK(opt.lstm.input_size > 0 && opt.lstm.hidden > 0, this->name() + ": sizes");
   MIXPREC_CHECK(opt.momentum > 0 && opt.momentum <= 1, this->name() + ": momentum");
+  MIXPREC_CHECK(!opt.lstm.projected_input || (opt.lstm.input_size == 4 * opt.lstm.hidden && !opt.lstm.bidirectional),
+                this->name() + ": a projected input has 4*hidden features, one direction");
   dir_[0] = std::make_unique<Direction>(this->name(), "", opt);
   if (opt.lstm.bidirectional) dir_[1] = std::make_unique<Direction>(this->name(), "_reverse", opt);
 }
@@ -98,12 +100,12 @@ Param& QuantLstm::bias(int dir) { return dir_[dir]->b; }
 std::vector<Param*> QuantLstm::params() {
   std::vector<Param*> out;
   for (int d = 0; d < directions(); ++d) {
-    out.push_back(&dir_[d]->w_ih);
+    if (!opt_.lstm.projected_input) out.push_back(&dir_[d]->w_ih);
     out.push_back(&dir_[d]->w_hh);
     if (opt_.lstm.bias) out.push_back(&dir_[d]->b);
   }
   for (int d = 0; d < directions(); ++d) {
-    if (Param* p = dir_[d]->q_ih.step_param()) out.push_back(p);
+    if (Param* p = dir_[d]->q_ih.step_param(); p && !opt_.lstm.projected_input) out.push_back(p);
     if (Param* p = dir_[d]->q_hh.step_param()) out.push_back(p);
   }
   return out;
@@ -119,7 +121,7 @@ std::vector<Buffer*> QuantLstm::buffers() {
 void QuantLstm::init(std::mt19937_64& rng) {
   const int H = opt_.lstm.hidden;
   for (int d = 0; d < directions(); ++d) {
-    xavier_uniform(dir_[d]->w_ih.value, rng);
+    if (!opt_.lstm.projected_input) xavier_uniform(dir_[d]->w_ih.value, rng);
     xavier_uniform(dir_[d]->w_hh.value, rng);
     if (opt_.lstm.bias) {
       dir_[d]->b.value.set_zero();
@@ -178,7 +180,7 @@ void QuantLstm::forward_one(const Tensor& x, Tensor& y) {
 void QuantLstm::forward_direction(Direction& d, bool reverse) {
   const int B = batch_, T = steps_, H = opt_.lstm.hidden;
   const std::int64_t rows = std::int64_t(T) * B;
-  d.q_ih.forward(d.w_ih.value, d.wq_ih);
+  if (!opt_.lstm.projected_input) d.q_ih.forward(d.w_ih.value, d.wq_ih);
   d.q_hh.forward(d.w_hh.value, d.wq_hh);
   const Fixed sig_q = unit_unsigned(opt_.gate), tanh_q = unit_signed(opt_.gate);
   const Fixed h_q = unit_signed(opt_.hidden);
@@ -199,7 +201,10 @@ void QuantLstm::forward_direction(Direction& d, bool reverse) {
   d.c.resize(rows, H);
   d.tanh_c.resize(rows, H);
   d.h.resize(rows, H);
-  sgemm(false, true, rows, 4 * H, opt_.lstm.input_size, xt_.data(), opt_.lstm.input_size, d.wq_ih.data(), opt_.lstm.input_size, 0.0f, d.raw.data(), 4 * H);
+  if (opt_.lstm.projected_input)
+    d.raw = xt_;
+  else
+    sgemm(false, true, rows, 4 * H, opt_.lstm.input_size, xt_.data(), opt_.lstm.input_size, d.wq_ih.data(), opt_.lstm.input_size, 0.0f, d.raw.data(), 4 * H);
   if (opt_.lstm.bias) d.raw.rowwise() += d.b.value.vec().transpose();
   for (int k = 0; k < T; ++k) {
     const int t = reverse ? T - 1 - k : k;
@@ -335,11 +340,15 @@ void QuantLstm::backward_direction(Direction& d, bool reverse, const Tensor& dy,
     sgemm(true, false, 4 * H, H, n, da_rows, 4 * H, h_rows, H, 1.0f, dw_hh.data(), H);
   }
   const int F = opt_.lstm.input_size;
-  sgemm(true, false, 4 * H, F, rows, da_.data(), 4 * H, xt_.data(), F, 0.0f, d.gq_ih.data(), F);
-  d.q_ih.backward(d.w_ih.value, d.gq_ih, d.w_ih.grad);
+  if (!opt_.lstm.projected_input) {
+    sgemm(true, false, 4 * H, F, rows, da_.data(), 4 * H, xt_.data(), F, 0.0f, d.gq_ih.data(), F);
+    d.q_ih.backward(d.w_ih.value, d.gq_ih, d.w_ih.grad);
+  }
   d.q_hh.backward(d.w_hh.value, d.gq_hh, d.w_hh.grad);
   if (opt_.lstm.bias) d.b.grad.vec() += da_.colwise().sum().transpose();
-  if (need_dx)
+  if (need_dx && opt_.lstm.projected_input)
+    dxt_ += da_;
+  else if (need_dx)
     sgemm(false, false, rows, F, 4 * H, da_.data(), 4 * H, d.wq_ih.data(), F, 1.0f, dxt_.data(), F);
 }
 

@@ -376,7 +376,7 @@ LayerCost AnalyticalEngine::work_cost(const Network& net, const LayerWork& work,
 
 LayerCost AnalyticalEngine::layer_cost(const Network& net, int layer, const LayerPrecision& p,
                                        Phase phase) const {
-  return work_cost(net, derive_work(net, layer, p, phase), p);
+  return work_cost(net, derive_work(net, layer, p, phase, &hw_), p);
 }
 
 NetworkCost AnalyticalEngine::network_cost(const Network& net, const std::vector<LayerPrecision>& p,

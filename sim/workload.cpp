@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/factorization.hpp"
 #include "energy_models/energy_model.hpp"
 #include "sim/cost.hpp"
 
@@ -114,16 +115,64 @@ void linear_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase ph
   optimizer_work(w, l.weight_count(), p);
 }
 
-void lstm_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phase) {
+// A factorized input projection (core/factorization.hpp): one GEMM per contraction step of the
+// MAC-minimal plan, named after its core ("tt_core3", "ht_leaf1", ...). The input rows stream
+// from DRAM into the first step and the gate pre-activations of the last step go back to DRAM
+// (as a dense projection's do); an intermediate product stays on chip when it fits the input
+// buffer (half of it when double-buffered), else it makes a round trip through DRAM. Every
+// tensor of a step is at the layer's activation bits, every core at its weight bits;
+// re-layouts between steps are address generation (free).
+// Without hardware (derive_work's short form) every intermediate goes through DRAM.
+void factorized_projection(LayerWork& w, const Layer& l, const LayerPrecision& p, std::int64_t rows,
+                           const HardwareSpec* hw) {
+  const TensorNetwork tn = make_tensor_network(l.factorization);
+  const ContractionPlan plan = plan_min_macs(tn);
+  const double on_chip_bits =
+      hw ? hw->input_buffer.size_bytes() * 8.0 * (hw->input_buffer.double_buffered ? 0.5 : 1.0) : 0.0;
+  for (std::size_t s = 0; s < plan.steps.size(); ++s) {
+    const ContractionStep& st = plan.steps[s];
+    GemmOp g = gemm(tn.cores[size_t(st.core)].name, rows * st.m, st.n, st.k, p.activations(),
+                    p.weights(), p.activations(), p);
+    const bool last = s + 1 == plan.steps.size();
+    const bool keep = !last && double(rows) * double(st.result_per_row()) * p.activations().bits <= on_chip_bits;
+    g.out_to_dram = !keep;
+    if (s > 0) g.a_from_dram = w.gemms.back().out_to_dram;
+    w.gemms.push_back(g);
+  }
+}
+
+// Training: the steps in reverse, each a core gradient (A^T dOut: k x n, reduced over the rows)
+// and, except for the first step on the network input, the gradient of its input (dOut B^T).
+void factorized_projection_backward(LayerWork& w, const Layer& l, const LayerPrecision& p,
+                                    std::int64_t rows) {
+  const TensorNetwork tn = make_tensor_network(l.factorization);
+  const ContractionPlan plan = plan_min_macs(tn);
+  for (std::size_t s = plan.steps.size(); s-- > 0;) {
+    const ContractionStep& st = plan.steps[s];
+    const std::string& core = tn.cores[size_t(st.core)].name;
+    w.gemms.push_back(gemm("weight_grad_" + core, st.k, st.n, rows * st.m, p.activations(),
+                           p.gradients(), fp32(), p));
+    if (s > 0 || l.inputs[0] >= 0)
+      w.gemms.push_back(gemm("backward_data_" + core, rows * st.m, st.k, st.n, p.gradients(),
+                             p.weights(), p.gradients(), p));
+  }
+}
+
+void lstm_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phase,
+               const HardwareSpec* hw) {
   const int dirs = l.bidirectional ? 2 : 1;
   const std::int64_t batch = l.in.n, steps = l.in.t, f = l.in.c, h = l.hidden;
   const int out_t = static_cast<int>(Tensor::Outputs), in_t = static_cast<int>(Tensor::Inputs);
   w.serial_steps = true;
   w.steps = static_cast<int>(steps);
   // Input projection for all steps and both directions at once (no recurrence in it).
-  GemmOp ip = gemm("input_proj", batch * steps, 4 * h * dirs, f, p.activations(), p.weights(),
-                   p.activations(), p);
-  w.gemms.push_back(ip);
+  if (l.factorization.active()) {
+    factorized_projection(w, l, p, batch * steps, hw);
+  } else {
+    GemmOp ip = gemm("input_proj", batch * steps, 4 * h * dirs, f, p.activations(), p.weights(),
+                     p.activations(), p);
+    w.gemms.push_back(ip);
+  }
   // Recurrent products, one step at a time; the directions are independent groups.
   GemmOp rc = gemm("recurrent", batch, 4 * h, h, p.activations(), p.recurrent_weights(),
                    p.gates(), p);
@@ -156,11 +205,15 @@ void lstm_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phas
   rb.out_to_dram = false;
   rb.b_resident = true;
   w.gemms.push_back(rb);
-  if (l.inputs[0] >= 0)
-    w.gemms.push_back(gemm("backward_data", batch * steps, f, 4 * h * dirs, p.gradients(),
-                           p.weights(), p.gradients(), p));
-  w.gemms.push_back(gemm("weight_grad", f, 4 * h * dirs, batch * steps, p.activations(),
-                         p.gradients(), fp32(), p));
+  if (l.factorization.active()) {
+    factorized_projection_backward(w, l, p, batch * steps);
+  } else {
+    if (l.inputs[0] >= 0)
+      w.gemms.push_back(gemm("backward_data", batch * steps, f, 4 * h * dirs, p.gradients(),
+                             p.weights(), p.gradients(), p));
+    w.gemms.push_back(gemm("weight_grad", f, 4 * h * dirs, batch * steps, p.activations(),
+                           p.gradients(), fp32(), p));
+  }
   GemmOp wr = gemm("weight_grad_recurrent", h, 4 * h, batch * steps, p.activations(),
                    p.gradients(), fp32(), p);
   wr.groups = dirs;
@@ -176,6 +229,11 @@ void lstm_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phas
 }  // namespace
 
 LayerWork derive_work(const Network& net, int index, const LayerPrecision& p, Phase phase) {
+  return derive_work(net, index, p, phase, nullptr);
+}
+
+LayerWork derive_work(const Network& net, int index, const LayerPrecision& p, Phase phase,
+                      const HardwareSpec* hw) {
   const Layer& l = net.layers[index];
   LayerWork w;
   w.layer = index;
@@ -184,7 +242,7 @@ LayerWork derive_work(const Network& net, int index, const LayerPrecision& p, Ph
   switch (l.kind) {
     case LayerKind::Conv2d: conv_work(w, net, l, p, phase); break;
     case LayerKind::Linear: linear_work(w, l, p, phase); break;
-    case LayerKind::Lstm: lstm_work(w, l, p, phase); break;
+    case LayerKind::Lstm: lstm_work(w, l, p, phase, hw); break;
     case LayerKind::Pool: {
       const std::int64_t window =
           l.pool == PoolKind::GlobalAvg ? std::int64_t(l.in.h) * l.in.w

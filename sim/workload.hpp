@@ -67,5 +67,9 @@ struct LayerWork {
 };
 
 LayerWork derive_work(const Network& net, int layer_index, const LayerPrecision& p, Phase phase);
+// With the hardware: a factorized LSTM projection keeps intermediate products that fit the input
+// buffer on chip (the short form sends them through DRAM). Identical for every other layer.
+LayerWork derive_work(const Network& net, int layer_index, const LayerPrecision& p, Phase phase,
+                      const HardwareSpec* hw);
 
 }  // namespace mixprec::sim

@@ -182,7 +182,7 @@ NetworkCost network_cost(const HardwareSpec& hw, const energy::EnergyModel& em, 
   std::vector<LayerPlan> plans;
   plans.reserve(net.layers.size());
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    const LayerWork work = derive_work(net, static_cast<int>(i), precision[i], phase);
+    const LayerWork work = derive_work(net, static_cast<int>(i), precision[i], phase, &hw);
     plans.push_back(plan_layer(eng, net, work, nc.layers[i]));
   }
 

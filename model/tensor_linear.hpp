@@ -1,0 +1,83 @@
+// Linear maps with tensor-decomposed weight matrices: tensor-train (TtLinear) and
+// hierarchical-Tucker (HtLinear), y = x W^T with W never formed (no bias; the LSTM that reads
+// the projection adds its own).
+//
+// The factorization and the contraction order come from core (core/factorization.hpp): the
+// layer runs exactly the steps the simulators price. Each step permutes the running product to
+// (rows x kept x contracted), multiplies by the core permuted to (contracted x added) and
+// leaves (rows x kept x added); the last product is permuted to the output's row-major mode
+// order. Backward runs the steps in reverse: dCore += A^T dOut, dA = dOut Core^T, each
+// permuted back. Weight quantization (QAT) fake-quantizes every core through master/shadow
+// weights like the dense layers (per first axis of the core, model/quant.hpp WeightQuant).
+//
+// Input: (n, c, h, w) with c*h*w = in_features -> (n, out, 1, 1), or a sequence
+// (n, steps, in_features, 1) -> (n, steps, out, 1). Parameters "<name>.tt_core1", ...,
+// "<name>.ht_leaf1", ..., "<name>.ht_node1-2", "<name>.ht_root" (role Weight).
+#pragma once
+#include <memory>
+
+#include "core/factorization.hpp"
+#include "model/layer.hpp"
+#include "model/quant.hpp"
+
+namespace mixprec::model {
+
+struct FactorizedLinearOptions {
+  Factorization factorization;  // validated (core::build_network checks scenario entries)
+  QuantSpec weight;             // fp32: no quantization
+  RangeMethod range = RangeMethod::RunningMinMax;
+};
+
+class FactorizedLinear : public UnaryLayer {
+ public:
+  FactorizedLinear(std::string name, const FactorizedLinearOptions& opt);
+  ~FactorizedLinear() override;
+  const char* kind() const override;  // "tt_linear" | "ht_linear"
+  Dims output_dims(const Dims& in) const override;
+  // The cores (masters when quantized), then LSQ steps.
+  std::vector<Param*> params() override;
+  // Every core uniform with the same variance, chosen so that an entry of the product matrix
+  // has Xavier's variance 2 / (in + out) (an entry is a sum over all rank indices of products
+  // of one entry per core).
+  void init(std::mt19937_64& rng) override;
+
+  const TensorNetwork& network() const { return tn_; }
+  const ContractionPlan& plan() const { return plan_; }
+  std::int64_t in_features() const { return tn_.in_features(); }
+  std::int64_t out_features() const { return tn_.out_features(); }
+  Param& core(int i);
+  // The product matrix W (out_features x in_features) of the current (quantized) cores, for
+  // tests and for comparing with a dense layer.
+  Tensor dense_weight();
+
+ protected:
+  void forward_one(const Tensor& x, Tensor& y) override;
+  void backward_one(const Tensor& dy, Tensor* dx) override;
+
+ private:
+  struct Impl;
+  void run_forward(const float* x, std::int64_t rows, float* y);
+  FactorizedLinearOptions opt_;
+  TensorNetwork tn_;
+  ContractionPlan plan_;
+  std::unique_ptr<Impl> impl_;
+  Dims in_dims_;
+};
+
+// TT: input_modes, hidden_modes (output modes = hidden modes with the first x4 for the gates;
+// pass gates = false for a plain matrix: output modes = hidden_modes), ranks r_0..r_d.
+class TtLinear final : public FactorizedLinear {
+ public:
+  TtLinear(std::string name, std::vector<int> input_modes, std::vector<int> output_modes,
+           std::vector<int> ranks, const QuantSpec& weight = {});
+};
+
+// HT over a balanced dimension tree: leaf ranks per mode, transfer ranks per internal
+// non-root node (breadth-first).
+class HtLinear final : public FactorizedLinear {
+ public:
+  HtLinear(std::string name, std::vector<int> input_modes, std::vector<int> output_modes,
+           std::vector<int> leaf_ranks, std::vector<int> transfer_ranks, const QuantSpec& weight = {});
+};
+
+}  // namespace mixprec::model
