@@ -38,7 +38,7 @@ void setup_reproduce(CLI::App& app) {
   c->add_flag("--force", g_rep.force, "Start over in a run directory that holds a run");
   c->add_option("--threads", g_rep.threads, "Worker threads (batch shards)")->check(CLI::PositiveNumber);
   c->add_option("--budget", g_rep.budget, "Energy budget as a fraction of the baseline's (default 0.6)");
-  c->add_option("--sweep", g_rep.sweep, "Budget fractions of the sweep (default 0.5 0.6 0.7 0.8 0.9)")
+  c->add_option("--sweep", g_rep.sweep, "Budget fractions of the sweep (default 0.5 0.6 0.7 0.9)")
       ->expected(1, 20);
   c->add_option("--reuse-fp32", g_rep.reuse_fp32,
                  "A matching `mixprec train` output directory: reuse its FP32 model");

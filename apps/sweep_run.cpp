@@ -26,6 +26,8 @@
 #include "search/solver.hpp"
 #include "sim/analytical.hpp"
 #include "sim/cost_table.hpp"
+#include "sim/fpga.hpp"
+#include "sim/simulate.hpp"
 #include "sim/systemc/engine.hpp"
 
 namespace mixprec::app {
@@ -80,9 +82,6 @@ struct PointEvaluator::Impl {
 
   // Energy models keyed by the point's hardware section: a sweep over budgets or precisions
   // reuses one; each thread keeps its own (no locking on the hot path).
-  energy::EnergyModel energy_model(const Scenario& sc) const {
-    return energy::EnergyModel::from_hardware(sc.hardware, sc.file);
-  }
 
   std::vector<LayerPrecision> precision(const Scenario& sc) const {
     const std::string& p = spec.compute.precision;
@@ -91,13 +90,14 @@ struct PointEvaluator::Impl {
     return uniform_precision(sc, p);
   }
 
-  sim::NetworkCost price(const Scenario& sc, const energy::EnergyModel& em,
-                         const std::vector<LayerPrecision>& prec) const {
+  sim::NetworkCost price(const Scenario& sc, const std::vector<LayerPrecision>& prec) const {
     if (spec.compute.engine == "systemc") {
       sim::systemc::SimOptions o;
       o.baselines = false;
       return sim::systemc::simulate(sc, prec, o).result.cost;
     }
+    if (sc.hardware.kind == HardwareKind::Fpga) return sim::simulate_analytical(sc, prec).cost;
+    const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
     const sim::AnalyticalEngine eng(sc.hardware, em);
     return eng.network_cost(sc.net, prec, sc.phase);
   }
@@ -112,8 +112,20 @@ struct PointEvaluator::Impl {
     r["inferences_per_s"] = c.latency_ms > 0 ? 1000.0 / c.latency_ms : 0.0;
     r["macs"] = c.macs;
     r["dram_bytes"] = c.dram_bytes;
-    const energy::AreaProxy area = energy::area_proxy(sc.hardware);
-    r["area_mm2"] = area.total_mm2();
+    if (sc.hardware.kind == HardwareKind::Fpga) {
+      // FPGA designs: the resources used and the largest fraction of the device they take
+      // (the area proxy of a fixed part).
+      const json res = sim::fpga::fpga_json(sc, prec, c).at("resources");
+      r["resources_used"] = res.at("used");
+      double util = 0;
+      for (const char* k : {"dsp48", "bram_18k", "luts", "ffs"}) {
+        const double avail = res.at("available").at(k).get<double>();
+        if (avail > 0) util = std::max(util, res.at("used").at(k).get<double>() / avail);
+      }
+      r["device_utilization"] = util;
+    } else {
+      r["area_mm2"] = energy::area_proxy(sc.hardware).total_mm2();
+    }
     json by = json::object();
     for (std::size_t k = 0; k < sim::kComponents; ++k)
       by[sim::to_string(static_cast<sim::Component>(k))] = c.energy_pj[k] * 1e-6;
@@ -140,11 +152,10 @@ struct PointEvaluator::Impl {
     line["inputs"] = sweep::point_inputs(spec, p);
     try {
       Scenario sc = scenario_of(p);
-      const energy::EnergyModel em = energy_model(sc);
       json results;
       if (spec.compute.kind == sweep::ComputeKind::Simulate) {
         const std::vector<LayerPrecision> prec = precision(sc);
-        const sim::NetworkCost c = price(sc, em, prec);
+        const sim::NetworkCost c = price(sc, prec);
         if (!c.fits) throw SpecError(sc.file, "/hardware/buffers", "buffers that hold a tile of every layer", "a layer no tiling fits");
         results = results_of(sc, c, prec);
         if (!spec.compute.sensitivity_file.empty()) {
@@ -188,7 +199,7 @@ struct PointEvaluator::Impl {
           throw SpecError(sc.file, "/constraints", "a budget some configuration meets",
                           "none fits (solver " + solver + ")");
         const std::vector<LayerPrecision> prec = chosen_precision(s2, setup, sol);
-        const sim::NetworkCost c = price(s2, em, prec);
+        const sim::NetworkCost c = price(s2, prec);
         results = results_of(s2, c, prec);
         results["accuracy_proxy"] = sol.sensitivity;
         results["solver"] = solver;
@@ -272,17 +283,24 @@ std::string csv_value(const json& v) {
 }
 
 const char* kResultColumns[] = {"energy_uj", "latency_ms", "cycles", "power_mw", "inferences_per_s",
-                                "area_mm2", "accuracy_proxy", "macs", "dram_bytes",
+                                "area_mm2", "device_utilization", "accuracy_proxy", "macs", "dram_bytes",
                                 "mean_weight_bits", "model_size_kib", "meets_latency",
                                 "saving_pct", "budget_uj"};
 
-// The objectives of the Pareto summary, all minimized.
+// The objectives of the Pareto summary, all minimized: energy, latency, an area proxy (mm² for
+// accelerators, the device fraction for FPGA designs) and the accuracy proxy, each when every
+// successful point has it.
 std::vector<std::string> objectives(const std::vector<json>& lines) {
-  std::vector<std::string> o{"energy_uj", "latency_ms", "area_mm2"};
-  bool acc = false;
-  for (const auto& l : lines)
-    if (l.value("status", "") == "ok" && l.at("results").contains("accuracy_proxy")) acc = true;
-  if (acc) o.push_back("accuracy_proxy");
+  std::vector<std::string> o;
+  for (const char* k : {"energy_uj", "latency_ms", "area_mm2", "device_utilization", "accuracy_proxy"}) {
+    bool all = true, any = false;
+    for (const auto& l : lines)
+      if (l.value("status", "") == "ok") {
+        any = true;
+        all = all && l.at("results").contains(k);
+      }
+    if (all && any) o.push_back(k);
+  }
   return o;
 }
 

@@ -54,9 +54,19 @@ void gemm_exact(const float* a, const float* b, std::int64_t m, std::int64_t k, 
     out[i] = apply_accumulator(std::int64_t(C.data()[i]), s.acc_bits, s.overflow);
 }
 
+// Integer GEMMs on the floating-point units: every product and every partial sum of integers
+// below 2^24 (float) or 2^53 (double) in magnitude is exact, so the result is the integer
+// result bit for bit, at vectorized floating-point speed (Eigen's integer GEMM is scalar on
+// baseline x86-64). Bound: k products of |w| <= 2^(wb-1) and |x| <= 2^xb (signed weights;
+// activations signed or unsigned).
 void gemm(const float* a, const float* b, std::int64_t m, std::int64_t k, std::int64_t n,
           const IntGemmSpec& s, std::int64_t* out) {
-  if (exact_bits(s, k) <= 31)
+  const double bound = double(k) * std::ldexp(1.0, s.weight_bits - 1) * std::ldexp(1.0, s.activation_bits);
+  if (bound <= std::ldexp(1.0, 24))
+    gemm_exact<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(a, b, m, k, n, s, out);
+  else if (bound <= std::ldexp(1.0, 53))
+    gemm_exact<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(a, b, m, k, n, s, out);
+  else if (exact_bits(s, k) <= 31)
     gemm_exact<IntMat32>(a, b, m, k, n, s, out);
   else
     gemm_exact<IntMat64>(a, b, m, k, n, s, out);
