@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -155,12 +156,14 @@ double read_number(const json& v, const JsonCtx& ctx, const std::string& ptr, co
 }
 
 int read_integer(const json& v, const JsonCtx& ctx, const std::string& ptr, const Range& r) {
-  std::string d = r.describe();
-  std::string what = "an integer" + (d.empty() ? "" : " " + d);
-  if (!v.is_number()) throw SpecError(ctx.file, ptr, what, describe_json(v));
+  auto what = [&]() {  // built only for the message (sweeps parse thousands of scenarios)
+    const std::string d = r.describe();
+    return "an integer" + (d.empty() ? "" : " " + d);
+  };
+  if (!v.is_number()) throw SpecError(ctx.file, ptr, what(), describe_json(v));
   double x = v.get<double>();
   if (!std::isfinite(x) || x != std::floor(x) || std::fabs(x) > 2e9)
-    throw SpecError(ctx.file, ptr, what, describe_json(v));
+    throw SpecError(ctx.file, ptr, what(), describe_json(v));
   check_range(x, r, ctx, ptr, "an integer", v);
   return static_cast<int>(x);
 }
@@ -200,11 +203,25 @@ const json& ObjectReader::get(const std::string& key) {
   return *it;
 }
 
+// Whether x satisfies r (the messages are built only when it does not).
+static bool in_range(double x, const Range& r) {
+  return std::isfinite(x) && !(r.min_exclusive && !(x > *r.min_exclusive)) && !(r.min && x < *r.min) &&
+         !(r.max && x > *r.max);
+}
+
 double ObjectReader::number(const std::string& key, const Range& r) {
-  return read_number(get(key), ctx_, at(key), r);
+  const json& v = get(key);
+  if (v.is_number()) {  // the common case without building the value's pointer
+    const double x = v.get<double>();
+    if (in_range(x, r)) return x;
+  }
+  return read_number(v, ctx_, at(key), r);
 }
 int ObjectReader::integer(const std::string& key, const Range& r) {
-  return read_integer(get(key), ctx_, at(key), r);
+  const json& v = get(key);
+  if (v.is_number_integer() && in_range(v.get<double>(), r) && std::fabs(v.get<double>()) <= 2e9)
+    return static_cast<int>(v.get<std::int64_t>());
+  return read_integer(v, ctx_, at(key), r);
 }
 bool ObjectReader::boolean(const std::string& key) {
   const json& v = get(key);
@@ -212,7 +229,9 @@ bool ObjectReader::boolean(const std::string& key) {
   return v.get<bool>();
 }
 std::string ObjectReader::string(const std::string& key) {
-  return read_string(get(key), ctx_, at(key));
+  const json& v = get(key);
+  if (v.is_string()) return v.get<std::string>();
+  return read_string(v, ctx_, at(key));
 }
 
 static std::string one_of(const std::vector<std::string>& allowed) {

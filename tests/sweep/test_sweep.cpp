@@ -386,3 +386,38 @@ TEST_CASE("the MPI mode over 2 local ranks equals a single-process run", "[sweep
   const json m = test::read_json(dir + "/mpi/sweep.json");
   CHECK(m["last_run"]["ranks"] == 2);
 }
+
+TEST_CASE("the shipped example sweeps load, and FPGA design points match mixprec simulate", "[sweep]") {
+  const std::vector<std::pair<const char*, std::size_t>> shipped{
+      {"scenarios/sweeps/default_arch_budget.json", 210}, {"scenarios/sweeps/default_arch_lhs.json", 1773},
+      {"scenarios/sweeps/fpga_lstm_clock_macs_bits.json", 30}, {"scenarios/sweeps/video_tt_rank_bits.json", 30}};
+  for (const auto& [file, n] : shipped) {
+    INFO(file);
+    const sweep::SweepSpec s = sweep::load_sweep(test::source_path(file));
+    CHECK(sweep::enumerate_points(s).size() == n);
+  }
+  const sweep::SweepSpec s = sweep::load_sweep(test::source_path("scenarios/sweeps/fpga_lstm_clock_macs_bits.json"));
+  const auto pts = sweep::enumerate_points(s);
+  // clock 100 MHz, 4 MAC units, Q7.8: the scenario as shipped
+  const sweep::Point* p = nullptr;
+  for (const auto& q : pts)
+    if (sweep::point_inputs(s, q) == json{{"clock_mhz", 100}, {"mac_units", 4}, {"bits", "q7_8"}}) p = &q;
+  REQUIRE(p != nullptr);
+  const json line = app::PointEvaluator(s).evaluate(*p);
+  REQUIRE(line["status"] == "ok");
+  const Scenario sc = load_scenario(test::source_path("scenarios/fpga_lstm_traffic.json"));
+  const sim::SimulationResult direct = sim::simulate_analytical(sc, sc.layer_precision);
+  const json& r = line["results"];
+  CHECK(r["cycles"].get<double>() == direct.cost.cycles);
+  CHECK(r["cycles"].get<double>() == 5085);  // docs/fpga_lstm.md: 6 x 840 + 5 + 40
+  CHECK(r["energy_uj"].get<double>() == Approx(direct.cost.energy_uj).epsilon(1e-12));
+  CHECK(r["power_mw"].get<double>() == Approx(direct.cost.power_mw).epsilon(1e-12));
+  CHECK_FALSE(r.contains("area_mm2"));
+  // the design's largest share of the device: LUTs 1000 of 8000, FFs 800 of 16000, DSPs and
+  // block RAMs as the design states them
+  const json res = r["resources_used"];
+  double util = std::max(res["luts"].get<double>() / 8000, res["ffs"].get<double>() / 16000);
+  util = std::max(util, std::max(res["dsp48"].get<double>() / 20, res["bram_18k"].get<double>() / 20));
+  CHECK(r["device_utilization"].get<double>() == Approx(util));
+  CHECK(res["luts"] == 1000);
+}
