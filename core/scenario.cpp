@@ -383,6 +383,7 @@ DataSpec parse_data(const json& v, const JsonCtx& ctx) {
   d.samples = r.integer_or("samples", 4096, kAtLeast1);
   d.horizon_steps = r.integer_or("horizon_steps", 1, kAtLeast1);
   d.label_history = r.boolean_or("label_history", false);
+  d.sensor_changes = r.boolean_or("sensor_changes", false);
   r.finish();
   return d;
 }

@@ -110,6 +110,10 @@ struct DataSpec {
   // Sensor tables: the current label (occupancy now) as one more input feature per step, as a
   // deployed forecaster knows it; the task stays predicting horizon_steps ahead.
   bool label_history = false;
+  // Sensor tables: each sensor reading as its change since the previous step of the same run
+  // (first differences; 0 at a run's first row) instead of its level. Levels drift between
+  // the training days and the test days (season, building state); changes carry the events.
+  bool sensor_changes = false;
 };
 
 struct TrainingSpec {

@@ -253,6 +253,11 @@ Dataset make_dataset(const DataSpec& spec, const InputShape& shape, const LoadOp
                     "false for source \"" + spec.source + "\" (only the sensor tables uci_occupancy "
                     "and uci_room have a label column to feed back)",
                     "true");
+  if (spec.sensor_changes && spec.source != "uci_occupancy" && spec.source != "uci_room")
+    throw SpecError(opt.scenario_file, "/data/sensor_changes",
+                    "false for source \"" + spec.source + "\" (only the sensor tables uci_occupancy "
+                    "and uci_room have sensor readings to difference)",
+                    "true");
   if (spec.source == "venue_generator") {
     if (spec.task != "occupancy" && spec.task != "hvac") bad_task("\"occupancy\" or \"hvac\"");
     return make_venue_dataset(spec, shape, opt);

@@ -391,6 +391,17 @@ detail::Series series_of(std::vector<Table>& tables, std::int64_t max_gap_s, Spl
   return s;
 }
 
+// DataSpec::sensor_changes: every column as its change since the previous row of the same run
+// (0 on a run's first row). Runs never span splits, so no split sees another's values.
+void difference_columns(detail::Series& s) {
+  const int f = s.frame_size;
+  for (int r = s.rows() - 1; r >= 0; --r) {
+    float* row = s.values.data() + std::ptrdiff_t(r) * f;
+    const bool first = r == 0 || s.run[std::size_t(r)] != s.run[std::size_t(r - 1)];
+    for (int c = 0; c < f; ++c) row[c] = first ? 0.0f : row[c] - row[c - f];
+  }
+}
+
 // DataSpec::label_history: the row's label as one more column.
 void append_label_column(detail::Series& s) {
   const int f = s.frame_size, rows = s.rows();
@@ -464,6 +475,7 @@ Dataset load_uci_occupancy(const DataSpec& spec, const InputShape& shape, const 
   };
   std::vector<int> split;
   detail::Series s = series_of(tables, 210, split_of, split);  // a gap over 3.5 min breaks a run
+  if (spec.sensor_changes) difference_columns(s);
   if (spec.label_history) append_label_column(s);
   Dataset ds;
   ds.name = "uci_occupancy/occupancy";
@@ -477,7 +489,7 @@ Dataset load_uci_occupancy(const DataSpec& spec, const InputShape& shape, const 
   fill_classification(ds, s, split, spec, opt);
   ds.description = "UCI Occupancy Detection (Candanedo & Feldheim 2016, CC BY 4.0): " +
                    std::to_string(rows) +
-                   " one-minute rows (2-18 Feb 2015), 5 sensor features" +
+                   " one-minute rows (2-18 Feb 2015), 5 sensor features" + (spec.sensor_changes ? std::string(" (as changes per step)") : std::string()) +
                    (spec.label_history ? " + the current occupancy" : "") + filled_text(filled) + "; " +
                    task_text(ds, "occupancy (0/1)") +
                    "; split by file: train datatraining.txt, validation datatest.txt, test datatest2.txt; " +
@@ -503,6 +515,7 @@ Dataset load_uci_room(const DataSpec& spec, const InputShape& shape, const LoadO
   };
   std::vector<int> split;
   detail::Series s = series_of(tables, 105, split_of, split);  // a gap over 105 s breaks a run
+  if (spec.sensor_changes) difference_columns(s);
   if (spec.label_history) append_label_column(s);
   Dataset ds;
   ds.name = "uci_room/occupancy";
@@ -515,7 +528,7 @@ Dataset load_uci_room(const DataSpec& spec, const InputShape& shape, const LoadO
   ds.horizon_steps = spec.horizon_steps;
   fill_classification(ds, s, split, spec, opt);
   ds.description = "UCI Room Occupancy Estimation (Singh et al. 2018, CC BY 4.0): " + std::to_string(rows) +
-                   " rows every 30 s, 16 sensor features" +
+                   " rows every 30 s, 16 sensor features" + (spec.sensor_changes ? std::string(" (as changes per step)") : std::string()) +
                    (spec.label_history ? " + the current count" : "") + filled_text(filled) + "; " +
                    task_text(ds, "people count (0-3)") +
                    "; split by day: train 22 and 24-26 Dec 2017, validation 23 Dec, test 10-11 Jan 2018; " +

@@ -291,3 +291,41 @@ TEST_CASE("tables: label_history feeds the current label back as the last featur
   CHECK_THROWS_WITH(make_dataset(venue),
                     Catch::Contains("/data/label_history: expected false for source \"venue_generator\""));
 }
+
+TEST_CASE("tables: sensor_changes turns each sensor reading into its change per step", "[data][tables]") {
+  Scenario venue = load_scenario(test::source_path("scenarios/venue_cnn_lstm.json"));
+  venue.data.sensor_changes = true;
+  CHECK_THROWS_WITH(make_dataset(venue),
+                    Catch::Contains("/data/sensor_changes: expected false for source \"venue_generator\""));
+  const std::string dir = real_data_dir();
+  if (dir.empty()) {
+    WARN("skipping: no real data folder (set MIXPREC_DATA_DIR or provide ../shared/data)");
+    return;
+  }
+  for (const char* f : {"scenarios/uci_occupancy_detection.json", "scenarios/uci_room_occupancy.json"}) {
+    INFO(f);
+    Scenario sc = load_scenario(test::source_path(f));
+    REQUIRE(sc.data.sensor_changes);
+    sc.data.path = dir;
+    const Dataset changes = make_dataset(sc);
+    sc.data.sensor_changes = false;
+    const Dataset levels = make_dataset(sc);
+    const int F = sc.network.channels, T = sc.network.frames;
+    const std::size_t S = std::size_t(changes.sample_size());
+    REQUIRE(changes.train.n == levels.train.n);
+    auto raw = [](const Dataset& d, const Split& s, int i, int t, int c, int F) {
+      const float v = s.sample(i, d.sample_size())[t * F + c];
+      return double(v) * d.norm.stddev[std::size_t(c)] + d.norm.mean[std::size_t(c)];
+    };
+    for (const auto& [a, b] : {std::pair{&changes.train, &levels.train}, {&changes.test, &levels.test}})
+      for (int i = 0; i < a->n; i += 131)
+        for (int t = 1; t < T; ++t)
+          for (int c = 0; c + 1 < F; ++c)  // the sensors; the last column is the current label
+            CHECK(raw(changes, *a, i, t, c, F) ==
+                  Approx(raw(levels, *b, i, t, c, F) - raw(levels, *b, i, t - 1, c, F)).margin(1e-3 * (1 + std::fabs(raw(levels, *b, i, t, c, F)))));
+    // The label column is a level either way.
+    const float* x = changes.test.sample(0, int(S));
+    CHECK(double(x[(T - 1) * F + F - 1]) * changes.norm.stddev[std::size_t(F - 1)] + changes.norm.mean[std::size_t(F - 1)] ==
+          Approx(changes.test.last_y[0]).margin(1e-4));
+  }
+}
