@@ -21,22 +21,6 @@ namespace {
 
 constexpr int kSettingsVersion = 2;  // 2: measured against the fp32 outputs  // bump when an estimator changes its numbers
 
-std::string hex64(std::uint64_t h) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
-// FNV-1a 64-bit, as core/manifest.hpp's file_hash.
-std::uint64_t fnv1a(const std::string& s) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 int resolved_samples(const SensitivityRequest& req) {
   if (req.samples > 0) return req.samples;
   return req.method == "measured" ? 32 : 64;
@@ -104,7 +88,7 @@ nlohmann::json sensitivity_settings(const Scenario& sc, const std::vector<LayerP
 
 std::string sensitivity_cache_path(const Scenario& sc, const std::vector<LayerPrecision>& options,
                                    const SensitivityRequest& req) {
-  const std::string h = hex64(fnv1a(sensitivity_settings(sc, options, req).dump()));
+  const std::string h = hex16(fnv1a64(sensitivity_settings(sc, options, req).dump()));
   return req.checkpoint + ".sens-" + req.method + "-" + h.substr(0, 12) + ".json";
 }
 
@@ -115,7 +99,7 @@ SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<Laye
   check_request(sc, options, req);
   SensitivityResult res;
   res.settings = sensitivity_settings(sc, options, req);
-  const std::string settings_hash = hex64(fnv1a(res.settings.dump()));
+  const std::string settings_hash = hex16(fnv1a64(res.settings.dump()));
   const std::string ckpt_hash = file_hash(req.checkpoint);
   res.cache_status = "off";
   if (req.use_cache) {

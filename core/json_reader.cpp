@@ -10,13 +10,14 @@
 
 namespace mixprec {
 
-namespace {
-std::string fmt_num(double v) {
+std::string format_number(double v) {
   std::ostringstream s;
   s.precision(12);
   s << v;
   return s.str();
 }
+
+namespace {
 
 // Line and column of a byte offset, for parse errors.
 std::pair<int, int> line_col(const std::string& text, std::size_t offset) {
@@ -126,10 +127,10 @@ std::string pointer_join(const std::string& base, std::size_t index) {
 std::string Range::describe() const {
   std::string s;
   auto add = [&](const std::string& part) { s += (s.empty() ? "" : " and ") + part; };
-  if (min_exclusive) add("> " + fmt_num(*min_exclusive));
-  if (min && max) return (s.empty() ? "" : s + " and ") + "in [" + fmt_num(*min) + ", " + fmt_num(*max) + "]";
-  if (min) add(">= " + fmt_num(*min));
-  if (max) add("<= " + fmt_num(*max));
+  if (min_exclusive) add("> " + format_number(*min_exclusive));
+  if (min && max) return (s.empty() ? "" : s + " and ") + "in [" + format_number(*min) + ", " + format_number(*max) + "]";
+  if (min) add(">= " + format_number(*min));
+  if (max) add("<= " + format_number(*max));
   return s;
 }
 

@@ -37,6 +37,8 @@ class JsonDoc {
   JsonCtx ctx_;
 };
 
+// A number for messages: up to 12 significant digits, no trailing zeros ("500", "0.3").
+std::string format_number(double v);
 // Short human description of a JSON value for "found ..." (type and a clipped rendering).
 std::string describe_json(const json& v);
 // Edit distance, for "did you mean".

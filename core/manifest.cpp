@@ -7,18 +7,26 @@
 
 namespace mixprec {
 
+std::uint64_t fnv1a64(const void* data, std::size_t n, std::uint64_t h) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string hex16(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 std::string file_hash(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
-  std::uint64_t h = 1469598103934665603ULL;
-  std::istreambuf_iterator<char> it(in), end;
-  for (; it != end; ++it) {
-    h ^= static_cast<unsigned char>(*it);
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return hex16(fnv1a64(bytes));
 }
 
 const char* mixprec_version() { return MIXPREC_VERSION; }

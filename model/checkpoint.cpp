@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include "core/manifest.hpp"
+
 namespace mixprec::model {
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -16,16 +18,6 @@ static_assert(sizeof(float) == 4, "checkpoints store IEEE binary32");
 
 CheckpointError::CheckpointError(const std::string& file, const std::string& message)
     : SpecError(file, "", message), message_(file + ": " + message) {}
-
-std::uint64_t fnv1a64(const void* data, std::size_t n) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  std::uint64_t h = 1469598103934665603ULL;
-  for (std::size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 namespace {
 

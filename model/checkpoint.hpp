@@ -59,9 +59,6 @@ struct CheckpointData {
   std::string notes;  // JSON text
 };
 
-// FNV-1a 64-bit over bytes.
-std::uint64_t fnv1a64(const void* data, std::size_t n);
-
 std::string encode_checkpoint(const CheckpointData& c);
 // Throws CheckpointError with `file` in the message.
 CheckpointData decode_checkpoint(const std::string& bytes, const std::string& file);

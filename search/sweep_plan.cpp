@@ -37,26 +37,6 @@ std::string resolve_relative(const std::string& base_dir, const std::string& p) 
   return base_dir + p;
 }
 
-std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603ULL) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
-std::string num_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.12g", v);
-  return buf;
-}
-
-std::string hex16(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 // splitmix64: a portable, seedable generator (the same sequence on every standard library).
 struct Rng {
   std::uint64_t state;
@@ -158,7 +138,7 @@ Axis parse_axis(const json& v, const JsonCtx& ctx, const std::string& at, const 
       if (scale == "log") rr.fail("scale", "\"linear\" with \"step\" (use \"num\" for log ranges)", "\"log\"");
       const double step = rr.number("step", Range{std::nullopt, std::nullopt, 0.0});
       if (stop < start)
-        rr.fail("stop", "a value >= start (" + num_text(start) + ") for a positive step",
+        rr.fail("stop", "a value >= start (" + format_number(start) + ") for a positive step",
                 describe_json(json(stop)));
       const double n = std::floor((stop - start) / step * (1 + 1e-12) + 1e-9);
       if (n > 1e6) rr.fail("step", "a step giving at most 1,000,000 values", describe_json(json(step)));
@@ -191,7 +171,7 @@ Axis parse_axis(const json& v, const JsonCtx& ctx, const std::string& at, const 
     a.lo = ur.number("min");
     a.hi = ur.number("max");
     if (!(a.hi > a.lo))
-      ur.fail("max", "a value > min (" + num_text(a.lo) + ")", describe_json(json(a.hi)));
+      ur.fail("max", "a value > min (" + format_number(a.lo) + ")", describe_json(json(a.hi)));
     a.integer = ur.boolean_or("integer", false);
     a.log_scale = ur.choice_or("scale", "linear", {"linear", "log"}) == "log";
     if (a.log_scale && a.lo <= 0)
@@ -267,8 +247,8 @@ SweepSpec load_sweep(const std::string& path) {
       throw SpecError(ctx.file, "/base", std::string("a valid base scenario: ") + e.what());
     }
   }
-  std::uint64_t h = fnv1a(doc.root().dump());
-  h = fnv1a(s.base.dump(), h);
+  std::uint64_t h = fnv1a64(doc.root().dump());
+  h = fnv1a64(s.base.dump(), h);
 
   // compute (read before axes so that its files are part of the hash in a fixed order)
   {
@@ -283,7 +263,7 @@ SweepSpec load_sweep(const std::string& path) {
       if (fh.empty())
         c.fail("sensitivity", "a readable sensitivity table file",
                "\"" + s.compute.sensitivity_file + "\" (cannot be read)");
-      h = fnv1a(fh, h);
+      h = fnv1a64(fh, h);
     } else if (s.compute.kind == ComputeKind::Search) {
       c.fail("sensitivity", "a sensitivity table file (as `mixprec search --sensitivity` reads) for "
                             "\"kind\": \"search\"", "nothing");
@@ -294,7 +274,7 @@ SweepSpec load_sweep(const std::string& path) {
       if (!named.count(s.compute.precision)) {
         s.compute.precision_file = resolve_relative(base_dir, s.compute.precision);
         (void)load_precision_file(s.compute.precision_file);  // SpecError names that file
-        h = fnv1a(file_hash(s.compute.precision_file), h);
+        h = fnv1a64(file_hash(s.compute.precision_file), h);
       }
     } else {
       s.compute.solver = c.choice_or("solver", "", {"exact", "greedy", "random", "evolutionary"});
@@ -440,7 +420,7 @@ std::vector<Point> enumerate_points(const SweepSpec& s, std::size_t* discarded) 
     Point p;
     p.index = out.size();
     p.values = std::move(v);
-    p.key = hex16(fnv1a(point_inputs(s, p).dump()));
+    p.key = hex16(fnv1a64(point_inputs(s, p).dump()));
     out.push_back(std::move(p));
   }
   if (discarded) *discarded = dropped;
