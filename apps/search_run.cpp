@@ -10,10 +10,6 @@ namespace mixprec::app {
 
 namespace {
 
-bool same_option(const LayerPrecision& a, const LayerPrecision& b) {
-  return a.format == b.format && a.weights().bits == b.weights().bits &&
-         a.activations().bits == b.activations().bits;
-}
 
 std::vector<int> match_layers(const Network& net, const std::string& pattern) {
   std::vector<int> out;

@@ -23,6 +23,12 @@ struct SearchSetup {
   double baseline_energy_uj = 0;        // uniform sc.constraints.energy.baseline on this hardware
 };
 
+// Whether `b` is search option `a`: same format, weight and activation bits.
+inline bool same_option(const LayerPrecision& a, const LayerPrecision& b) {
+  return a.format == b.format && a.weights().bits == b.weights().bits &&
+         a.activations().bits == b.activations().bits;
+}
+
 // Throws SpecError when the scenario names a baseline that is not a standard one.
 SearchSetup prepare_search(const Scenario& sc);
 

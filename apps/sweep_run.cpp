@@ -75,10 +75,24 @@ struct PointEvaluator::Impl {
     json part = json::object();
     part["hardware"] = spec.base.at("hardware");
     if (spec.base.contains("constraints")) part["constraints"] = spec.base.at("constraints");
-    for (std::size_t i = 0; i < spec.axes.size(); ++i)
-      for (const auto& k : spec.axes[i].keys) part[json::json_pointer(k)] = p.values[i];
+    sweep::set_point_values(spec, p, part);
     return reparse_hardware_and_constraints(*base, part, ctx);
   }
+
+  // The sensitivity table for a point's layers and options. With the network and the search
+  // section fixed (`base`), every point has the same ones: the file is read once.
+  std::shared_ptr<const search::SensitivityTable> sensitivity(const Network& net,
+                                                              const std::vector<LayerPrecision>& options) const {
+    auto load = [&]() {
+      return std::make_shared<const search::SensitivityTable>(
+          search::load_sensitivity(spec.compute.sensitivity_file, net, options));
+    };
+    if (!base) return load();
+    std::call_once(sens_once_, [&]() { sens_ = load(); });
+    return sens_;
+  }
+  mutable std::once_flag sens_once_;
+  mutable std::shared_ptr<const search::SensitivityTable> sens_;
 
   // Energy models keyed by the point's hardware section: a sweep over budgets or precisions
   // reuses one; each thread keeps its own (no locking on the hot path).
@@ -162,20 +176,17 @@ struct PointEvaluator::Impl {
           // Accuracy proxy: the configuration's summed sensitivity, read from the table at each
           // layer's option (the configuration must be among the table's options).
           const std::vector<LayerPrecision> options = sim::candidate_options(sc.search, LayerPrecision{});
-          const search::SensitivityTable t = search::load_sensitivity(spec.compute.sensitivity_file, sc.net, options);
+          const auto t = sensitivity(sc.net, options);
           double s = 0;
           for (std::size_t l = 0; l < sc.net.layers.size(); ++l) {
             if (!sc.net.layers[l].has_weights()) continue;
             std::size_t o = 0;
-            while (o < options.size() && !(options[o].format == prec[l].format &&
-                                           options[o].weight_bits == prec[l].weight_bits &&
-                                           options[o].activation_bits == prec[l].activation_bits))
-              ++o;
+            while (o < options.size() && !same_option(options[o], prec[l])) ++o;
             if (o == options.size())
               throw SpecError(spec.compute.sensitivity_file, "/entries",
                               "an entry for layer " + sc.net.layers[l].name + " at the simulated precision",
                               "none (the table's options come from the scenario's search section)");
-            s += t.at(l, o);
+            s += t->at(l, o);
           }
           results["accuracy_proxy"] = s;
         }
@@ -183,9 +194,8 @@ struct PointEvaluator::Impl {
         Scenario s2 = sc;
         if (!spec.compute.solver.empty()) s2.search.solver = spec.compute.solver;
         const SearchSetup setup = prepare_search(s2);
-        const search::SensitivityTable sens =
-            search::load_sensitivity(spec.compute.sensitivity_file, s2.net, setup.options);
-        const search::Problem prob = search::make_problem(setup.table, sens, s2.net, setup.rules, setup.default_option);
+        const auto sens = sensitivity(s2.net, setup.options);
+        const search::Problem prob = search::make_problem(setup.table, *sens, s2.net, setup.rules, setup.default_option);
         const search::Budget budget = make_budget(s2, setup);
         search::Solution sol;
         const std::string& solver = s2.search.solver;
@@ -714,7 +724,8 @@ SweepSummary merge_shards(const std::vector<std::string>& dirs, const std::strin
   if (spec.hash != hash)
     throw UsageError("merge: " + sweep_file + " changed since the shards ran (hash " + spec.hash +
                      ", shards " + hash + ")");
-  const std::vector<Point> points = sweep::enumerate_points(spec);
+  std::size_t discarded = 0;
+  const std::vector<Point> points = sweep::enumerate_points(spec, &discarded);
   std::vector<json> lines;
   for (const auto& d : dirs) {
     auto l = read_points(d + "/" + kPoints, points, false);
@@ -733,8 +744,6 @@ SweepSummary merge_shards(const std::vector<std::string>& dirs, const std::strin
   sum.total = points.size();
   sum.complete = true;
   write_final_outputs(spec, lines, sum.out_dir, sum);
-  std::size_t discarded = 0;
-  (void)sweep::enumerate_points(spec, &discarded);
   sum.discarded = discarded;
   json m = manifest_json(spec, sweep::Shard{}, points.size(), discarded);
   m["status"] = "complete";

@@ -195,20 +195,16 @@ json continuous_value(const Axis& a, double u) {
   return number_value(a.integer ? std::floor(x + 0.5) : x, a.integer);
 }
 
-// Applies `values` (one per axis) to a copy of the base.
-json apply_values(const SweepSpec& s, const std::vector<json>& values) {
-  json doc = s.base;
-  for (std::size_t i = 0; i < s.axes.size(); ++i)
-    for (const auto& k : s.axes[i].keys) doc[json::json_pointer(k)] = values[i];
-  return doc;
+// Sets every key of axis `a` to `value` in `doc`.
+void set_axis(json& doc, const Axis& a, const json& value) {
+  for (const auto& k : a.keys) doc[json::json_pointer(k)] = value;
 }
 
 // Parses a candidate scenario; a SpecError becomes one at the axis value's pointer.
-void check_value(const SweepSpec& s, const JsonCtx& ctx, const Axis& a, std::size_t axis,
-                 const json& value, const std::string& at) {
+void check_value(const SweepSpec& s, const JsonCtx& ctx, const Axis& a, const json& value,
+                 const std::string& at) {
   json doc = s.base;
-  for (const auto& k : a.keys) doc[json::json_pointer(k)] = value;
-  (void)axis;
+  set_axis(doc, a, value);
   try {
     const JsonCtx sctx{s.base_file};
     (void)parse_scenario(doc, sctx);
@@ -298,12 +294,12 @@ SweepSpec load_sweep(const std::string& path) {
     const Axis& a = s.axes[i];
     const std::string at = pointer_join("/axes", i);
     if (a.continuous) {
-      check_value(s, ctx, a, i, continuous_value(a, 0.0), pointer_join(pointer_join(at, "uniform"), "min"));
-      check_value(s, ctx, a, i, continuous_value(a, 1.0), pointer_join(pointer_join(at, "uniform"), "max"));
+      check_value(s, ctx, a, continuous_value(a, 0.0), pointer_join(pointer_join(at, "uniform"), "min"));
+      check_value(s, ctx, a, continuous_value(a, 1.0), pointer_join(pointer_join(at, "uniform"), "max"));
     } else {
       const std::string vat = pointer_join(at, axes[i].contains("values") ? "values" : "range");
       for (std::size_t k = 0; k < a.values.size(); ++k)
-        check_value(s, ctx, a, i, a.values[k],
+        check_value(s, ctx, a, a.values[k],
                     axes[i].contains("values") ? pointer_join(vat, k) : vat);
     }
   }
@@ -427,7 +423,15 @@ std::vector<Point> enumerate_points(const SweepSpec& s, std::size_t* discarded) 
   return out;
 }
 
-json apply_point(const SweepSpec& s, const Point& p) { return apply_values(s, p.values); }
+void set_point_values(const SweepSpec& s, const Point& p, json& doc) {
+  for (std::size_t i = 0; i < s.axes.size(); ++i) set_axis(doc, s.axes[i], p.values[i]);
+}
+
+json apply_point(const SweepSpec& s, const Point& p) {
+  json doc = s.base;
+  set_point_values(s, p, doc);
+  return doc;
+}
 
 json point_inputs(const SweepSpec& s, const Point& p) {
   json inputs = json::object();

@@ -92,6 +92,8 @@ std::vector<Point> enumerate_points(const SweepSpec& s, std::size_t* discarded =
 
 // The base scenario with a point's values applied.
 nlohmann::json apply_point(const SweepSpec& s, const Point& p);
+// Sets a point's values in `doc` (the base, or a part of it holding every key the axes set).
+void set_point_values(const SweepSpec& s, const Point& p, nlohmann::json& doc);
 
 // {"axis name": value or its label, ...}
 nlohmann::json point_inputs(const SweepSpec& s, const Point& p);
