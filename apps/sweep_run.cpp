@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -110,7 +111,7 @@ struct PointEvaluator::Impl {
       o.baselines = false;
       return sim::systemc::simulate(sc, prec, o).result.cost;
     }
-    if (sc.hardware.kind == HardwareKind::Fpga) return sim::simulate_analytical(sc, prec).cost;
+    if (sc.hardware.kind == HardwareKind::Fpga) return sim::fpga::analytical_cost(sc, prec);
     const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
     const sim::AnalyticalEngine eng(sc.hardware, em);
     return eng.network_cost(sc.net, prec, sc.phase);
@@ -316,15 +317,15 @@ std::vector<std::string> objectives(const std::vector<json>& lines) {
 
 }  // namespace
 
-void write_final_outputs(const SweepSpec& spec, const std::vector<json>& lines_in,
+void write_final_outputs(const SweepSpec& spec, const std::vector<json>& unordered,
                          const std::string& dir, SweepSummary& summary) {
-  std::vector<json> lines = lines_in;
+  std::vector<std::reference_wrapper<const json>> lines(unordered.begin(), unordered.end());
   std::sort(lines.begin(), lines.end(), [](const json& a, const json& b) {
     return a.at("index").get<std::size_t>() < b.at("index").get<std::size_t>();
   });
   {
     std::string text;
-    for (const auto& l : lines) text += l.dump() + "\n";
+    for (const json& l : lines) text += l.dump() + "\n";
     write_file_atomic(dir + "/" + kPoints, text);
   }
   // results.csv
@@ -335,7 +336,7 @@ void write_final_outputs(const SweepSpec& spec, const std::vector<json>& lines_i
   for (const char* c : kResultColumns) csv << ',' << c;
   csv << ",error\n";
   std::size_t errors = 0;
-  for (const auto& l : lines) {
+  for (const json& l : lines) {
     csv << l.at("index").get<std::size_t>() << ',' << l.at("key").get<std::string>();
     const json& in = l.at("inputs");
     for (const auto& a : spec.axes) csv << ',' << csv_value(in.value(a.name, json()));
@@ -349,9 +350,9 @@ void write_final_outputs(const SweepSpec& spec, const std::vector<json>& lines_i
   write_file_atomic(dir + "/results.csv", csv.str());
 
   // Pareto summary: points no other point beats (<= everywhere, < somewhere).
-  const std::vector<std::string> obj = objectives(lines);
+  const std::vector<std::string> obj = objectives(unordered);
   std::vector<const json*> ok;
-  for (const auto& l : lines)
+  for (const json& l : lines)
     if (l.at("status") == "ok") {
       bool has_all = true;
       for (const auto& o : obj) has_all = has_all && l.at("results").contains(o);

@@ -182,16 +182,17 @@ std::vector<std::pair<std::string, LayerPrecision>> baselines() {
           {"int16", LayerPrecision::uniform(NumFormat::Int, 16)}};
 }
 
-SimulationResult simulate_analytical(const Scenario& sc, const std::vector<LayerPrecision>& precision) {
+NetworkCost analytical_cost(const Scenario& sc, const std::vector<LayerPrecision>& precision) {
   const Prepared pr = prepare(sc, precision);
+  return price(pr.spec, sc.hardware.clock_mhz, pr.power, sc.net, precision, analytical_activity(pr.sched, sc.net));
+}
+
+SimulationResult simulate_analytical(const Scenario& sc, const std::vector<LayerPrecision>& precision) {
   SimulationResult r;
   r.engine = "analytical";
-  r.cost = price(pr.spec, sc.hardware.clock_mhz, pr.power, sc.net, precision, analytical_activity(pr.sched, sc.net));
+  r.cost = analytical_cost(sc, precision);
   for (const auto& [name, p] : baselines()) {
-    const std::vector<LayerPrecision> uni(sc.net.layers.size(), p);
-    const Prepared pb = prepare(sc, uni);
-    const NetworkCost c =
-        price(pb.spec, sc.hardware.clock_mhz, pb.power, sc.net, uni, analytical_activity(pb.sched, sc.net));
+    const NetworkCost c = analytical_cost(sc, std::vector<LayerPrecision>(sc.net.layers.size(), p));
     r.baselines.push_back(BaselineResult{name, c.energy_uj, c.latency_ms});
   }
   return r;

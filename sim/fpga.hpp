@@ -100,6 +100,9 @@ struct Prepared {
 };
 Prepared prepare(const Scenario& sc, const std::vector<LayerPrecision>& precision);
 
+// The closed-form cost of one design point (validated against `precision`).
+NetworkCost analytical_cost(const Scenario& sc, const std::vector<LayerPrecision>& precision);
+
 // The analytical engine for an fpga scenario (engine "analytical"); baselines: uniform int8
 // and int16 (float formats do not run on this datapath).
 SimulationResult simulate_analytical(const Scenario& sc, const std::vector<LayerPrecision>& precision);
