@@ -67,7 +67,7 @@ SensitivitySource get_sensitivity(const Scenario& sc, const std::vector<LayerPre
       if (o && o->count() > 0)
         throw UsageError(o->get_name() + " applies only when sensitivities are computed from a checkpoint, "
                          "not with --sensitivity");
-    src.table = search::load_sensitivity(g.sensitivity, sc.net, options);
+    src.table = search::load_sensitivity(g.sensitivity, sc.net, options, sc.search.ranks);
     if (!g.method.empty() && src.table.method != g.method)
       throw SpecError(g.sensitivity, "/method", "sensitivities by method \"" + g.method + "\" (--method)",
                       "\"" + src.table.method + "\"");
@@ -136,8 +136,9 @@ int run() {
   const sim::CostTable& table = setup.table;
   const SensitivitySource sens_src = get_sensitivity(sc, options);
   const search::SensitivityTable& sens = sens_src.table;
-  const search::Problem prob =
-      search::make_problem(table, sens, sc.net, setup.rules, setup.default_option);
+  const std::string sens_file = sens_src.info["file"].is_string() ? sens_src.info["file"].get<std::string>() : "";
+  const search::Problem prob = search::make_problem(table, sens, sc.net, setup.rules, setup.default_option,
+                                                    rank_choices(sc, setup, sens, sens_file));
   // Budgets: energy against the named uniform baseline (same hardware and engine) or absolute.
   const double base_uj = setup.baseline_energy_uj;
   const search::Budget budget = make_budget(sc, setup);
@@ -159,6 +160,17 @@ int run() {
 
   // Outputs.
   const std::vector<LayerPrecision> chosen_prec = chosen_precision(sc, setup, chosen);
+  const std::vector<Factorization> chosen_f = chosen_factorization(sc, chosen);
+  // A layer's cost and sensitivity at the chosen option: its rank candidate's, if it has them.
+  auto chosen_cost = [&](std::size_t l) -> std::pair<const sim::CostEntry*, double> {
+    const int o = chosen.option_of_layer[l];
+    for (const search::RankChoice& rc : prob.rank_choices)
+      if (rc.layer == int(l)) {
+        const std::size_t v = size_t(chosen.variant_of_layer[l]);
+        return {&rc.cost[v][size_t(o)], rc.sensitivity[v][size_t(o)]};
+      }
+    return {&table.at(l, size_t(o)), sens.at(l, size_t(o))};
+  };
   json j;
   j["scenario"] = sc.name;
   j["solver"] = sc.search.solver;
@@ -173,18 +185,42 @@ int run() {
   json chosen_j = solution_json(prob, chosen, base_uj);
   json layers = json::array();
   for (std::size_t l = 0; l < sc.net.layers.size(); ++l) {
-    const int o = chosen.option_of_layer[l];
-    const sim::CostEntry& e = table.at(l, o);
+    const auto [entry, sensitivity] = chosen_cost(l);
+    const sim::CostEntry& e = *entry;
     json lj = layer_precision_to_json(chosen_prec[l], sc.net.layers[l].kind == LayerKind::Lstm);
     lj["name"] = sc.net.layers[l].name;
+    if (chosen.variant_of_layer[l] >= 0) {
+      lj["ranks"] = ranks_to_json(chosen_f[l]);
+      lj["parameters"] = make_tensor_network(chosen_f[l]).parameter_count();
+    }
     lj["energy_uj"] = e.energy_pj * 1e-6;
     lj["latency_ms"] = e.cycles / (sc.hardware.clock_mhz * 1e3);
     lj["size_bytes"] = e.weight_bytes;
-    lj["sensitivity"] = sens.at(l, o);
+    lj["sensitivity"] = sensitivity;
     layers.push_back(lj);
   }
   chosen_j["layers"] = layers;
   j["chosen"] = chosen_j;
+  // Rank-searched layers: every candidate at the chosen option (what the rank alone changes).
+  json rank_j = json::array();
+  for (std::size_t i = 0; i < prob.rank_choices.size(); ++i) {
+    const search::RankChoice& rc = prob.rank_choices[i];
+    const std::size_t l = size_t(rc.layer), o = size_t(chosen.option_of_layer[l]);
+    json cands = json::array();
+    for (std::size_t v = 0; v < rc.labels.size(); ++v) {
+      const Factorization& f = sc.search.ranks[i].candidates[v];
+      cands.push_back({{"ranks", ranks_to_json(f)},
+                       {"parameters", make_tensor_network(f).parameter_count()},
+                       {"energy_uj", rc.cost[v][o].energy_pj * 1e-6},
+                       {"latency_ms", rc.cost[v][o].cycles / (sc.hardware.clock_mhz * 1e3)},
+                       {"size_bytes", rc.cost[v][o].weight_bytes},
+                       {"sensitivity", rc.sensitivity[v][o]},
+                       {"chosen", int(v) == chosen.variant_of_layer[l]}});
+    }
+    rank_j.push_back({{"layer", sc.net.layers[l].name}, {"option", sim::precision_label(chosen_prec[l], false)},
+                      {"candidates", cands}});
+  }
+  if (!rank_j.empty()) j["rank_candidates"] = rank_j;
   json pareto = json::array();
   std::ostringstream csv;
   csv << "energy_uj,latency_ms,size_bytes,sensitivity,saving_percent\n";
@@ -206,7 +242,14 @@ int run() {
 
   const std::string dir = g.out.empty() ? sc.report.out_dir + "/" + sc.name + "/search" : g.out;
   make_dirs(dir);
-  write_file_atomic(dir + "/precision.json", precision_to_json(sc.net, chosen_prec).dump(2) + "\n");
+  json prec_j = precision_to_json(sc.net, chosen_prec);
+  if (!sc.search.ranks.empty()) {
+    json r = json::object();
+    for (const SearchSpec::RankSearch& rs : sc.search.ranks)
+      r[rs.layer] = ranks_to_json(chosen_f[size_t(sc.net.find(rs.layer))]);
+    prec_j["ranks"] = r;
+  }
+  write_file_atomic(dir + "/precision.json", prec_j.dump(2) + "\n");
   write_file_atomic(dir + "/pareto.json", pareto.dump(2) + "\n");
   write_file_atomic(dir + "/pareto.csv", csv.str());
   write_file_atomic(dir + "/search.json", j.dump(2) + "\n");
@@ -223,8 +266,11 @@ int run() {
   std::snprintf(line, sizeof line, "%-34s %-14s %12s %10s %10s %12s\n", "layer", "bits", "energy uJ", "latency ms", "size B", "sensitivity");
   t << line;
   for (const auto& lj : layers) {
+    const std::size_t l = std::size_t(&lj - &layers[0]);
+    std::string bits = sim::precision_label(chosen_prec[l], false);
+    if (chosen.variant_of_layer[l] >= 0) bits += " r" + rank_label(chosen_f[l]);
     std::snprintf(line, sizeof line, "%-34s %-14s %12.4f %10.5f %10.0f %12.5g\n", lj["name"].get<std::string>().c_str(),
-                  sim::precision_label(chosen_prec[&lj - &layers[0]], false).c_str(), lj["energy_uj"].get<double>(),
+                  bits.c_str(), lj["energy_uj"].get<double>(),
                   lj["latency_ms"].get<double>(), lj["size_bytes"].get<double>(), lj["sensitivity"].get<double>());
     t << line;
   }

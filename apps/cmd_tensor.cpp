@@ -67,7 +67,7 @@ nlohmann::json plan_json(const Layer& l, std::int64_t rows) {
 
 Figures figures(const std::string& file) {
   const Scenario sc = load_scenario(file);
-  const std::vector<LayerPrecision> prec = precision_for(sc, "");
+  const std::vector<LayerPrecision> prec = sc.layer_precision;
   sim::NetworkCost cost;
   if (g.engine == "systemc")
     cost = sim::systemc::simulate(sc, prec, {}).result.cost;

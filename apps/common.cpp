@@ -21,9 +21,11 @@ void emit(const std::string& text, const std::string& out) {
   }
 }
 
-std::vector<LayerPrecision> precision_for(const Scenario& sc, const std::string& file) {
+std::vector<LayerPrecision> precision_for(Scenario& sc, const std::string& file) {
   if (file.empty()) return sc.layer_precision;
-  return resolve_precision(load_precision_file(file), sc.net, file);
+  const PrecisionSpec spec = load_precision_file(file);
+  apply_rank_overrides(spec, sc.net, file);
+  return resolve_precision(spec, sc.net, file);
 }
 
 void make_dirs(const std::string& dir) {

@@ -11,7 +11,9 @@ namespace mixprec::app {
 void emit(const std::string& text, const std::string& out);
 
 // The scenario's per-layer precision, or the one a precision file gives (resolved against it).
-std::vector<LayerPrecision> precision_for(const Scenario& sc, const std::string& file);
+// A precision file's "ranks" (e.g. `mixprec search` with search.ranks) are set on sc.net's
+// factorized layers.
+std::vector<LayerPrecision> precision_for(Scenario& sc, const std::string& file);
 
 // Creates a directory and its parents; throws on failure.
 void make_dirs(const std::string& dir);

@@ -677,6 +677,12 @@ json run_reproduce(const ReproduceOptions& o, std::string* run_dir) {
     throw SpecError(sc.file, "/hardware/kind",
                     "\"asic\" hardware (reproduce searches per-layer options on the systolic-array template)",
                     "\"fpga\"");
+  if (!sc.search.ranks.empty())
+    throw SpecError(sc.file, "/search/ranks",
+                    "no rank search in reproduce (its claim is about bitwidths; search ranks with `mixprec "
+                    "search`, then train the choice with `mixprec train --precision DIR/precision.json "
+                    "--init-from CKPT`, docs/tensor_lstm.md)",
+                    std::to_string(sc.search.ranks.size()) + " rank-searched layer(s)");
   if (o.quick) sc = quick_variant(sc);
   const std::string id =
       o.run_id.empty() ? "seed" + std::to_string(sc.training.seed) + (o.quick ? "-quick" : "") : o.run_id;

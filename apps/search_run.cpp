@@ -79,6 +79,19 @@ SearchSetup prepare_search(const Scenario& sc) {
       s.rules.bit_limits.push_back({l, r.min_weight_bits, r.max_weight_bits, r.min_activation_bits,
                                     r.max_activation_bits});
   s.table = sim::build_cost_table(eng, sc.net, s.options, sc.phase);
+  for (const SearchSpec::RankSearch& rs : sc.search.ranks) {
+    search::RankChoice rc;
+    rc.layer = sc.net.find(rs.layer);
+    Network vnet = sc.net;
+    for (const Factorization& f : rs.candidates) {
+      vnet.layers[size_t(rc.layer)].factorization = f;
+      const sim::CostTable t = sim::build_cost_table(eng, vnet, s.options, sc.phase);
+      rc.labels.push_back(rank_label(f));
+      rc.cost.emplace_back(t.entries.begin() + std::ptrdiff_t(size_t(rc.layer) * s.options.size()),
+                           t.entries.begin() + std::ptrdiff_t(size_t(rc.layer + 1) * s.options.size()));
+    }
+    s.rank_costs.push_back(std::move(rc));
+  }
   s.baseline_energy_uj =
       eng.network_cost(sc.net, uniform_precision(sc, sc.constraints.energy.baseline), sc.phase).energy_uj;
   return s;
@@ -96,6 +109,39 @@ search::Budget make_budget(const Scenario& sc, const SearchSetup& s, double frac
     b.limit[search::kCycles] = *sc.constraints.latency_ms * sc.hardware.clock_mhz * 1e3;
   if (sc.constraints.model_size_kib) b.limit[search::kSize] = *sc.constraints.model_size_kib * 1024.0;
   return b;
+}
+
+std::vector<search::RankChoice> rank_choices(const Scenario& sc, const SearchSetup& s,
+                                             const search::SensitivityTable& sens, const std::string& sens_file) {
+  std::vector<search::RankChoice> out = s.rank_costs;
+  const std::size_t O = s.options.size();
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const SearchSpec::RankSearch& rs = sc.search.ranks[i];
+    const search::SensitivityTable::RankRows* rows = nullptr;
+    for (const auto& r : sens.rank_rows)
+      if (r.layer == rs.layer) rows = &r;
+    if (!rows || rows->labels != out[i].labels)
+      throw SpecError(sens_file, "/entries",
+                      "sensitivities of layer \"" + rs.layer + "\" at every rank candidate of " + rs.pointer +
+                          " (\"ranks\" entries, computed with search.ranks in the scenario)",
+                      rows ? std::to_string(rows->labels.size()) + " other candidates" : "none");
+    MIXPREC_CHECK(rows->values.size() == rows->labels.size() * O, "rank rows per option");
+    for (std::size_t v = 0; v < rows->labels.size(); ++v)
+      out[i].sensitivity.emplace_back(rows->values.begin() + std::ptrdiff_t(v * O),
+                                      rows->values.begin() + std::ptrdiff_t((v + 1) * O));
+  }
+  return out;
+}
+
+std::vector<Factorization> chosen_factorization(const Scenario& sc, const search::Solution& sol) {
+  std::vector<Factorization> out;
+  for (const Layer& l : sc.net.layers) out.push_back(l.factorization);
+  for (const SearchSpec::RankSearch& rs : sc.search.ranks) {
+    const int l = sc.net.find(rs.layer);
+    const int v = sol.variant_of_layer.empty() ? -1 : sol.variant_of_layer[size_t(l)];
+    if (v >= 0) out[size_t(l)] = rs.candidates[size_t(v)];
+  }
+  return out;
 }
 
 std::vector<LayerPrecision> chosen_precision(const Scenario& sc, const SearchSetup& s,

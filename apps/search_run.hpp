@@ -21,6 +21,9 @@ struct SearchSetup {
   std::vector<int> default_option;      // per layer: its scenario precision's option index
   sim::CostTable table;
   double baseline_energy_uj = 0;        // uniform sc.constraints.energy.baseline on this hardware
+  // Per sc.search.ranks entry: the layer's cost at every (rank candidate, option); the
+  // sensitivities come with the table (rank_choices).
+  std::vector<search::RankChoice> rank_costs;
 };
 
 // Whether `b` is search option `a`: same format, weight and activation bits.
@@ -35,6 +38,15 @@ SearchSetup prepare_search(const Scenario& sc);
 // Budgets from sc.constraints: energy as a fraction of the baseline (or absolute), latency and
 // model size when given. fraction >= 0 overrides the scenario's energy constraint.
 search::Budget make_budget(const Scenario& sc, const SearchSetup& s, double fraction = -1);
+
+// The problem's rank choices: setup.rank_costs with the sensitivity table's rank rows (a table
+// without them, e.g. a file computed before search.ranks was added, throws SpecError naming
+// `sens_file`).
+std::vector<search::RankChoice> rank_choices(const Scenario& sc, const SearchSetup& s,
+                                             const search::SensitivityTable& sens, const std::string& sens_file);
+
+// Per layer, the factorization a solution chose (the scenario's own where ranks are not searched).
+std::vector<Factorization> chosen_factorization(const Scenario& sc, const search::Solution& sol);
 
 // Per-layer precisions of a solution: each layer's scenario precision (LSTM extras such as cell
 // state bits kept) with the chosen option's format and bits.

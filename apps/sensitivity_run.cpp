@@ -19,7 +19,8 @@ namespace mixprec::app {
 
 namespace {
 
-constexpr int kSettingsVersion = 2;  // 2: measured against the fp32 outputs  // bump when an estimator changes its numbers
+// 2: measured against the fp32 outputs; 3: samples spread over the validation split (take_batches).
+constexpr int kSettingsVersion = 3;  // bump when an estimator changes its numbers
 
 int resolved_samples(const SensitivityRequest& req) {
   if (req.samples > 0) return req.samples;
@@ -32,6 +33,11 @@ void check_request(const Scenario& sc, const std::vector<LayerPrecision>& option
   if (req.checkpoint.empty()) throw UsageError("computing sensitivities needs a checkpoint");
   if (!std::ifstream(req.checkpoint).good())
     throw UsageError("checkpoint " + req.checkpoint + " does not exist or is unreadable");
+  if (!sc.search.ranks.empty() && req.method != "measured")
+    throw SpecError(sc.file, "/search/sensitivity",
+                    "\"measured\" when /search/ranks is given (a rank candidate is priced by truncating the "
+                    "trained cores and measuring the outputs)",
+                    "\"" + req.method + "\"");
   if (req.threads < 1) throw UsageError("threads must be at least 1, found " + std::to_string(req.threads));
   if (req.samples < 0 || req.calibration_samples < 0 || req.batch_size < 1 || req.hutchinson_vectors < 1 ||
       req.sign_patterns < 1 || (req.sign_patterns & (req.sign_patterns - 1)) != 0 || !(req.epsilon > 0))
@@ -83,6 +89,15 @@ nlohmann::json sensitivity_settings(const Scenario& sc, const std::vector<LayerP
     s["seed"] = req.seed;
   }
   s["options"] = opts;
+  if (!sc.search.ranks.empty()) {
+    nlohmann::json ranks = nlohmann::json::object();
+    for (const SearchSpec::RankSearch& rs : sc.search.ranks) {
+      nlohmann::json labels = nlohmann::json::array();
+      for (const Factorization& f : rs.candidates) labels.push_back(rank_label(f));
+      ranks[rs.layer] = labels;
+    }
+    s["ranks"] = ranks;
+  }
   return s;
 }
 
@@ -107,7 +122,7 @@ SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<Laye
     res.cache_status = "miss";
     if (std::ifstream(res.cache_path).good()) {
       try {
-        search::SensitivityTable t = search::load_sensitivity(res.cache_path, sc.net, options);
+        search::SensitivityTable t = search::load_sensitivity(res.cache_path, sc.net, options, sc.search.ranks);
         if (t.method == req.method && t.checkpoint_hash == ckpt_hash && t.settings_hash == settings_hash) {
           const JsonDoc doc = JsonDoc::load(res.cache_path);
           res.compute_seconds = doc.root().value("seconds", 0.0);
@@ -162,6 +177,19 @@ SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<Laye
     t.activation_terms = std::move(terms.activation);
   } else {
     t.values = model::measured_sensitivity(g, calibration, data, ds.regression, options, req.threads);
+    // Rank candidates: the layer's cores truncated to each, at every option.
+    for (const SearchSpec::RankSearch& rs : sc.search.ranks) {
+      search::SensitivityTable::RankRows rows;
+      rows.layer = rs.layer;
+      const int l = sc.net.find(rs.layer);
+      for (const Factorization& f : rs.candidates) {
+        rows.labels.push_back(rank_label(f));
+        const std::vector<double> v = model::measured_rank_sensitivity(g, f, l, calibration, data, ds.regression,
+                                                                       options, req.threads);
+        rows.values.insert(rows.values.end(), v.begin(), v.end());
+      }
+      t.rank_rows.push_back(std::move(rows));
+    }
   }
   res.compute_seconds = elapsed();
   if (req.use_cache) {

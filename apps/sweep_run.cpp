@@ -83,10 +83,11 @@ struct PointEvaluator::Impl {
   // The sensitivity table for a point's layers and options. With the network and the search
   // section fixed (`base`), every point has the same ones: the file is read once.
   std::shared_ptr<const search::SensitivityTable> sensitivity(const Network& net,
-                                                              const std::vector<LayerPrecision>& options) const {
+                                                              const std::vector<LayerPrecision>& options,
+                                                              const std::vector<SearchSpec::RankSearch>& ranks = {}) const {
     auto load = [&]() {
       return std::make_shared<const search::SensitivityTable>(
-          search::load_sensitivity(spec.compute.sensitivity_file, net, options));
+          search::load_sensitivity(spec.compute.sensitivity_file, net, options, ranks));
     };
     if (!base) return load();
     std::call_once(sens_once_, [&]() { sens_ = load(); });
@@ -98,9 +99,13 @@ struct PointEvaluator::Impl {
   // Energy models keyed by the point's hardware section: a sweep over budgets or precisions
   // reuses one; each thread keeps its own (no locking on the hot path).
 
-  std::vector<LayerPrecision> precision(const Scenario& sc) const {
+  // The point's precision; a precision file's ranks are set on sc.net.
+  std::vector<LayerPrecision> precision(Scenario& sc) const {
     const std::string& p = spec.compute.precision;
-    if (precision_file) return resolve_precision(*precision_file, sc.net, spec.compute.precision_file);
+    if (precision_file) {
+      apply_rank_overrides(*precision_file, sc.net, spec.compute.precision_file);
+      return resolve_precision(*precision_file, sc.net, spec.compute.precision_file);
+    }
     if (p == "scenario") return sc.layer_precision;
     return uniform_precision(sc, p);
   }
@@ -195,8 +200,10 @@ struct PointEvaluator::Impl {
         Scenario s2 = sc;
         if (!spec.compute.solver.empty()) s2.search.solver = spec.compute.solver;
         const SearchSetup setup = prepare_search(s2);
-        const auto sens = sensitivity(s2.net, setup.options);
-        const search::Problem prob = search::make_problem(setup.table, *sens, s2.net, setup.rules, setup.default_option);
+        const auto sens = sensitivity(s2.net, setup.options, s2.search.ranks);
+        const search::Problem prob =
+            search::make_problem(setup.table, *sens, s2.net, setup.rules, setup.default_option,
+                                 rank_choices(s2, setup, *sens, spec.compute.sensitivity_file));
         const search::Budget budget = make_budget(s2, setup);
         search::Solution sol;
         const std::string& solver = s2.search.solver;
@@ -210,8 +217,17 @@ struct PointEvaluator::Impl {
           throw SpecError(sc.file, "/constraints", "a budget some configuration meets",
                           "none fits (solver " + solver + ")");
         const std::vector<LayerPrecision> prec = chosen_precision(s2, setup, sol);
+        // The chosen ranks priced with the chosen bits, and reported per rank-searched layer.
+        json ranks = json::object();
+        const std::vector<Factorization> chosen_f = chosen_factorization(s2, sol);
+        for (const SearchSpec::RankSearch& rs : s2.search.ranks) {
+          const int l = s2.net.find(rs.layer);
+          ranks[rs.layer] = rank_label(chosen_f[size_t(l)]);
+          s2.net.layers[size_t(l)].factorization = chosen_f[size_t(l)];
+        }
         const sim::NetworkCost c = price(s2, prec);
         results = results_of(s2, c, prec);
+        if (!ranks.empty()) results["ranks"] = ranks;
         results["accuracy_proxy"] = sol.sensitivity;
         results["solver"] = solver;
         results["baseline_energy_uj"] = setup.baseline_energy_uj;
@@ -296,7 +312,7 @@ std::string csv_value(const json& v) {
 const char* kResultColumns[] = {"energy_uj", "latency_ms", "cycles", "power_mw", "inferences_per_s",
                                 "area_mm2", "device_utilization", "accuracy_proxy", "macs", "dram_bytes",
                                 "mean_weight_bits", "model_size_kib", "meets_latency",
-                                "saving_pct", "budget_uj"};
+                                "saving_pct", "budget_uj", "ranks"};
 
 // The objectives of the Pareto summary, all minimized: energy, latency, an area proxy (mm² for
 // accelerators, the device fraction for FPGA designs) and the accuracy proxy, each when every

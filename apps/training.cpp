@@ -68,6 +68,21 @@ nlohmann::json metrics_json(const model::EvalMetrics& m, bool regression, double
   return j;
 }
 
+void report_truncations(const std::vector<model::RankTruncation>& truncations, const char* what) {
+  for (const model::RankTruncation& t : truncations)
+    std::cerr << what << ": " << t.layer << " cores truncated from ranks " << rank_label(t.from) << " to "
+              << rank_label(t.to) << " (" << (t.to.kind == FactorizationKind::TensorTrain ? "TT rounding" : "HT truncation")
+              << ", relative error of the matrix <= " << format_number(t.relative_error_bound) << ")\n";
+}
+
+nlohmann::json truncations_json(const std::vector<model::RankTruncation>& truncations) {
+  nlohmann::json tj = nlohmann::json::array();
+  for (const model::RankTruncation& t : truncations)
+    tj.push_back({{"layer", t.layer}, {"from", ranks_to_json(t.from)}, {"to", ranks_to_json(t.to)},
+                  {"relative_error_bound", t.relative_error_bound}});
+  return tj;
+}
+
 }  // namespace
 
 std::pair<double, double> wilson_interval(double p, int n) {
@@ -99,6 +114,7 @@ nlohmann::json run_training(const TrainRequest& r) {
 
   model::Trainer trainer(sc.net, r.precision, topt, gopt);
   const std::string last = r.out + "/last.ckpt", best = r.out + "/best.ckpt";
+  std::vector<model::RankTruncation> truncations;  // --init-from cores at larger ranks
   if (r.resume) {
     if (!std::ifstream(last).good())
       throw UsageError("--resume: no checkpoint to resume from (" + last + " does not exist)");
@@ -106,7 +122,8 @@ nlohmann::json run_training(const TrainRequest& r) {
     std::cerr << "resuming from " << last << " at step " << trainer.step() << " (epoch "
                 << trainer.epoch() + 1 << ")\n";
   } else if (!r.init_from.empty()) {
-    trainer.load_weights(r.init_from);
+    trainer.load_weights(r.init_from, &truncations);
+    report_truncations(truncations, "init");
   }
   trainer.fit(*ds.train, ds.val.get());
 
@@ -145,6 +162,7 @@ nlohmann::json run_training(const TrainRequest& r) {
   s["data"] = ds.description;
   s["precision"] = r.precision_label;
   if (!r.precision.empty()) s["layer_precision"] = precision_to_json(sc.net, r.precision);
+  if (!truncations.empty()) s["init_rank_truncations"] = truncations_json(truncations);
   s["training"] = {{"epochs", sc.training.epochs},
                    {"batch_size", sc.training.batch_size},
                    {"micro_batches", sc.training.micro_batches},
@@ -184,7 +202,9 @@ nlohmann::json run_eval(const EvalRequest& r) {
   DataSources ds = load_sources(sc, probe, r.synthetic);
   model::TrainerOptions topt = trainer_options(sc, ds.regression, r.threads, false, false, false);
   model::Trainer trainer(sc.net, r.precision, topt);
-  const std::vector<std::string> missing = trainer.load_weights(r.checkpoint);
+  std::vector<model::RankTruncation> truncations;  // cores stored at larger ranks
+  const std::vector<std::string> missing = trainer.load_weights(r.checkpoint, &truncations);
+  report_truncations(truncations, "eval");
 
   // Quantizer ranges the checkpoint does not have (an FP32 checkpoint at a quantized precision):
   // running statistics over training batches in training mode, then every loaded buffer (BatchNorm
@@ -219,6 +239,7 @@ nlohmann::json run_eval(const EvalRequest& r) {
   j["precision"] = r.precision_label;
   j["integer_arithmetic"] = r.integer;
   j["calibrated"] = calibrated;
+  if (!truncations.empty()) j["rank_truncations"] = truncations_json(truncations);
   j["task"] = ds.regression ? "regression" : "classification";
   if (r.split == "test") {
     if (ds.regression) j["naive_rmse"] = ds.naive_test.rmse;

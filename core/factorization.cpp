@@ -22,6 +22,64 @@ std::vector<int> Factorization::output_modes() const {
   return o;
 }
 
+namespace {
+std::string join_dash(const std::vector<int>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "-" : "") + std::to_string(v[i]);
+  return s;
+}
+bool all_le(const std::vector<int>& a, const std::vector<int>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] > b[i]) return false;
+  return true;
+}
+}  // namespace
+
+std::optional<Factorization> factorization_from_core_dims(const Factorization& f,
+                                                          const std::vector<std::vector<int>>& dims) {
+  const TensorNetwork tn = make_tensor_network(f);
+  if (dims.size() != tn.cores.size()) return std::nullopt;
+  // Axes: i_1..i_d, j_1..j_d, then the rank axes in the order make_tensor_network creates them:
+  // TT r_1..r_{d-1}; HT the transfer ranks (breadth-first), then the leaf ranks.
+  std::vector<int> size(tn.axis_size.size(), 0);
+  for (std::size_t c = 0; c < dims.size(); ++c) {
+    const std::vector<int>& axes = tn.cores[c].axes;
+    if (dims[c].size() < axes.size()) return std::nullopt;
+    for (std::size_t k = axes.size(); k < dims[c].size(); ++k)
+      if (dims[c][k] != 1) return std::nullopt;
+    for (std::size_t k = 0; k < axes.size(); ++k) {
+      int& s = size[size_t(axes[k])];
+      if (dims[c][k] < 1 || (s != 0 && s != dims[c][k])) return std::nullopt;
+      s = dims[c][k];
+    }
+  }
+  const std::size_t d = f.input_modes.size();
+  for (std::size_t a = 0; a < 2 * d; ++a)
+    if (size[a] != tn.axis_size[a]) return std::nullopt;
+  Factorization out = f;
+  std::size_t a = 2 * d;
+  if (f.kind == FactorizationKind::TensorTrain) {
+    for (std::size_t k = 1; k < d; ++k) out.ranks[k] = size[a++];
+  } else {
+    for (int& r : out.transfer_ranks) r = size[a++];
+    for (int& r : out.leaf_ranks) r = size[a++];
+  }
+  return out;
+}
+
+std::string rank_label(const Factorization& f) {
+  if (f.kind == FactorizationKind::TensorTrain) return join_dash(f.ranks);
+  if (f.kind == FactorizationKind::HierarchicalTucker)
+    return "leaf " + join_dash(f.leaf_ranks) + (f.transfer_ranks.empty() ? "" : ", transfer " + join_dash(f.transfer_ranks));
+  return "dense";
+}
+
+bool ranks_at_most(const Factorization& a, const Factorization& b) {
+  return a.kind == b.kind && all_le(a.ranks, b.ranks) && all_le(a.leaf_ranks, b.leaf_ranks) &&
+         all_le(a.transfer_ranks, b.transfer_ranks);
+}
+
 std::int64_t TensorCore::size(const std::vector<int>& axis_size) const {
   std::int64_t s = 1;
   for (int a : axes) s *= axis_size[size_t(a)];

@@ -26,6 +26,7 @@
 // best order does not depend on batch or sequence length.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,15 @@ struct Factorization {
 
   bool active() const { return kind != FactorizationKind::None; }
   std::vector<int> output_modes() const;  // hidden_modes, the first x4 when fold_gates
+};
+
+// Ranks as a scenario's search.ranks or a precision file writes them, before the layer is known:
+// a number (every inner rank), TT ranks r_0 .. r_d, or HT leaf and transfer ranks.
+struct RankSpec {
+  int uniform = 0;  // > 0: every inner rank
+  std::vector<int> ranks, leaf_ranks, transfer_ranks;
+  bool has_leaf = false, has_transfer = false;
+  std::string pointer;  // JSON pointer of the entry (error messages)
 };
 
 // One factor of the network: its axes (ids into TensorNetwork::axis_size) in storage order.
@@ -92,6 +102,16 @@ struct ContractionPlan {
 ContractionPlan plan_contraction(const TensorNetwork& tn, const std::vector<int>& order);
 // The order with the fewest MACs (exact, dynamic programming over subsets of cores).
 ContractionPlan plan_min_macs(const TensorNetwork& tn);
+// `f` with the ranks that its cores' stored sizes say: dims[c] = the sizes of core c of
+// make_tensor_network(f) (same kind and modes), its axes in storage order, optionally padded
+// with 1s. nullopt when a core has fewer axes, a mode size differs, or a rank shared by two
+// cores disagrees.
+std::optional<Factorization> factorization_from_core_dims(const Factorization& f,
+                                                          const std::vector<std::vector<int>>& dims);
+// The ranks for reports and labels: TT "1-4-4-1"; HT "leaf 4-4-4, transfer 4".
+std::string rank_label(const Factorization& f);
+// Whether every rank of `a` is <= the corresponding rank of `b` (same kind and mode count).
+bool ranks_at_most(const Factorization& a, const Factorization& b);
 // "tt_core4 > tt_core3 > ..." for reports.
 std::string describe_order(const TensorNetwork& tn, const ContractionPlan& plan);
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/factorization.hpp"
+
 namespace mixprec {
 
 enum class NumFormat { Int, Fp16, Bf16, Fp32 };
@@ -72,6 +74,13 @@ struct PrecisionOverride {
 struct PrecisionSpec {
   PrecisionPatch defaults;                 // applied over LayerPrecision{} (int8, cell 16)
   std::vector<PrecisionOverride> layers;   // applied in order; later entries win
+  // Precision files only: ranks of factorized layers, e.g. as `mixprec search` chose them
+  // ({"ranks": {"lstm.l0": [1, 4, 4, 1]}}; core/scenario.hpp apply_rank_overrides).
+  struct RankOverride {
+    std::string layer;
+    RankSpec ranks;
+  };
+  std::vector<RankOverride> ranks;
 };
 
 bool glob_match(const std::string& pattern, const std::string& text);

@@ -408,6 +408,83 @@ TrainingSpec parse_training(const json& v, const JsonCtx& ctx) {
   return t;
 }
 
+// Ranks as written (core/factorization.hpp RankSpec); the layer's kind is checked on resolving.
+RankSpec parse_rank_spec(const json& v, const JsonCtx& ctx, const std::string& ptr) {
+  const Range rank{1.0, 4096.0, std::nullopt};
+  RankSpec raw;
+  raw.pointer = ptr;
+  if (v.is_number()) {
+    raw.uniform = read_integer(v, ctx, ptr, rank);
+  } else if (v.is_array()) {
+    for (std::size_t q = 0; q < v.size(); ++q) raw.ranks.push_back(read_integer(v[q], ctx, pointer_join(ptr, q), rank));
+  } else if (v.is_object()) {
+    ObjectReader h(v, ctx, ptr);
+    raw.has_leaf = h.has("leaf_ranks");
+    h.array("leaf_ranks");
+    raw.leaf_ranks = h.int_list_or("leaf_ranks", {}, rank);
+    raw.has_transfer = h.has("transfer_ranks");
+    raw.transfer_ranks = h.int_list_or("transfer_ranks", {}, rank);
+    h.finish();
+  } else {
+    throw SpecError(ctx.file, ptr,
+                    "ranks: a number (every inner rank), an array of TT ranks, or an object with HT "
+                    "\"leaf_ranks\" and \"transfer_ranks\"",
+                    describe_json(v));
+  }
+  return raw;
+}
+
+// `own` (the layer's factorization) with the ranks of `raw`: the form must fit the layer's kind
+// and mode count.
+Factorization resolve_rank_spec(const RankSpec& raw, const Factorization& own, const std::string& layer,
+                                const std::string& file) {
+  const int d = int(own.input_modes.size());
+  const bool tt = own.kind == FactorizationKind::TensorTrain;
+  Factorization f = own;
+  f.pointer = raw.pointer;
+  if (raw.uniform > 0) {
+    if (tt) {
+      f.ranks.assign(size_t(d) + 1, raw.uniform);
+      f.ranks.front() = f.ranks.back() = 1;
+    } else {
+      f.leaf_ranks.assign(size_t(d), raw.uniform);
+      f.transfer_ranks.assign(size_t(d) - 2, raw.uniform);
+    }
+    return f;
+  }
+  if (tt) {
+    if (raw.has_leaf || raw.has_transfer)
+      throw SpecError(file, raw.pointer,
+                      "TT ranks (a number or an array r0 .. r" + std::to_string(d) + ") for the tensor-train layer \"" +
+                          layer + "\"",
+                      "HT leaf/transfer ranks");
+    if (int(raw.ranks.size()) != d + 1)
+      throw SpecError(file, raw.pointer, std::to_string(d + 1) + " ranks r0 .. r" + std::to_string(d),
+                      std::to_string(raw.ranks.size()));
+    for (int k : {0, d})
+      if (raw.ranks[size_t(k)] != 1)
+        throw SpecError(file, pointer_join(raw.pointer, size_t(k)), "1 (a tensor train starts and ends with rank 1)",
+                        std::to_string(raw.ranks[size_t(k)]));
+    f.ranks = raw.ranks;
+    return f;
+  }
+  if (!raw.has_leaf)
+    throw SpecError(file, raw.pointer,
+                    "HT ranks (a number or an object with \"leaf_ranks\" and \"transfer_ranks\") for the "
+                    "hierarchical-Tucker layer \"" + layer + "\"",
+                    raw.ranks.empty() ? std::string("no leaf_ranks") : std::string("an array of TT ranks"));
+  if (int(raw.leaf_ranks.size()) != d)
+    throw SpecError(file, raw.pointer + "/leaf_ranks", std::to_string(d) + " leaf ranks (one per mode)",
+                    std::to_string(raw.leaf_ranks.size()));
+  if (int(raw.transfer_ranks.size()) != d - 2)
+    throw SpecError(file, raw.pointer + "/transfer_ranks",
+                    std::to_string(d - 2) + " transfer ranks (the internal nodes below the root, breadth-first)",
+                    std::to_string(raw.transfer_ranks.size()));
+  f.leaf_ranks = raw.leaf_ranks;
+  f.transfer_ranks = raw.transfer_ranks;
+  return f;
+}
+
 SearchSpec parse_search(const json& v, const JsonCtx& ctx) {
   ObjectReader r(v, ctx, "/search");
   SearchSpec s;
@@ -461,8 +538,67 @@ SearchSpec parse_search(const json& v, const JsonCtx& ctx) {
   r.accept("ties");
   s.baseline_evaluations = r.integer_or("baseline_evaluations", 2000, kAtLeast1);
   s.seed = r.integer_or("seed", 1, kNonNeg);
+  if (r.has("ranks")) {
+    const json& a = r.array("ranks");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      SearchSpec::RankSearch rs;
+      rs.pointer = pointer_join("/search/ranks", i);
+      ObjectReader o(a[i], ctx, rs.pointer);
+      rs.layer = o.string("layer");
+      const json& c = o.array("candidates");
+      if (c.empty()) o.fail("candidates", "at least one candidate", "[]");
+      for (std::size_t k = 0; k < c.size(); ++k)
+        rs.raw.push_back(parse_rank_spec(c[k], ctx, pointer_join(o.at("candidates"), k)));
+
+      o.finish();
+      s.ranks.push_back(rs);
+    }
+  }
+  r.accept("ranks");
   r.finish();
   return s;
+}
+
+// search.ranks against the built network: the layer exists and is factorized; every candidate
+// has the layer's kind and rank counts, TT end ranks 1, no rank above the layer's own, and no
+// candidate repeats another.
+// The index of the factorized layer `name`; SpecError at `ptr` when there is none.
+int factorized_layer(const Network& net, const std::string& name, const std::string& file, const std::string& ptr) {
+  const int l = net.find(name);
+  if (l < 0) {
+    std::vector<std::string> names;
+    for (const Layer& x : net.layers)
+      if (x.factorization.active()) names.push_back(x.name);
+    const std::string near = nearest(name, names);
+    throw SpecError(file, ptr, "the name of a layer with a factorized (TT / HT) input matrix",
+                    "\"" + name + "\", which is no layer" + (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+  }
+  if (!net.layers[size_t(l)].factorization.active())
+    throw SpecError(file, ptr, "a layer with a factorized (TT / HT) input matrix", "\"" + name + "\", which has none");
+  return l;
+}
+
+void resolve_rank_search(SearchSpec& s, const Network& net, const std::string& file) {
+  for (std::size_t i = 0; i < s.ranks.size(); ++i) {
+    SearchSpec::RankSearch& rs = s.ranks[i];
+    const Factorization& own = net.layers[size_t(factorized_layer(net, rs.layer, file, rs.pointer + "/layer"))].factorization;
+    for (std::size_t k = 0; k < i; ++k)
+      if (s.ranks[k].layer == rs.layer)
+        throw SpecError(file, rs.pointer + "/layer", "each layer in one entry of /search/ranks",
+                        "\"" + rs.layer + "\" again (first at " + s.ranks[k].pointer + ")");
+    for (const RankSpec& raw : rs.raw) {
+      const Factorization f = resolve_rank_spec(raw, own, rs.layer, file);
+      if (!ranks_at_most(f, own))
+        throw SpecError(file, raw.pointer,
+                        "ranks no larger than the layer's own (" + rank_label(own) +
+                            "): the search truncates the trained cores",
+                        rank_label(f));
+      for (const Factorization& g : rs.candidates)
+        if (rank_label(g) == rank_label(f))
+          throw SpecError(file, raw.pointer, "candidates that differ", rank_label(f) + " again");
+      rs.candidates.push_back(f);
+    }
+  }
 }
 
 ReportSpec parse_report(const json& v, const JsonCtx& ctx) {
@@ -494,7 +630,9 @@ NumFormat parse_format(const json& v, const JsonCtx& ctx, const std::string& poi
                   "\"" + s + "\"");
 }
 
-PrecisionSpec parse_precision(const json& section, const JsonCtx& ctx, const std::string& pointer) {
+namespace {
+PrecisionSpec parse_precision_impl(const json& section, const JsonCtx& ctx, const std::string& pointer,
+                                   bool standalone) {
   ObjectReader r(section, ctx, pointer);
   PrecisionSpec p;
   if (r.has("default")) {
@@ -519,10 +657,33 @@ PrecisionSpec parse_precision(const json& section, const JsonCtx& ctx, const std
     }
   }
   r.accept("layers");
+  if (standalone && r.has("ranks")) {
+    const json& o = r.object("ranks");
+    for (auto it = o.begin(); it != o.end(); ++it)
+      p.ranks.push_back({it.key(), parse_rank_spec(it.value(), ctx, pointer_join(r.at("ranks"), it.key()))});
+  }
+  if (standalone) r.accept("ranks");
   r.accept("mixprec_precision");
   r.accept("network");
   r.finish();
   return p;
+}
+}  // namespace
+
+PrecisionSpec parse_precision(const json& section, const JsonCtx& ctx, const std::string& pointer) {
+  return parse_precision_impl(section, ctx, pointer, false);
+}
+
+void apply_rank_overrides(const PrecisionSpec& spec, Network& net, const std::string& file) {
+  for (const PrecisionSpec::RankOverride& ro : spec.ranks) {
+    const int l = factorized_layer(net, ro.layer, file, ro.ranks.pointer);
+    net.layers[size_t(l)].factorization = resolve_rank_spec(ro.ranks, net.layers[size_t(l)].factorization, ro.layer, file);
+  }
+}
+
+json ranks_to_json(const Factorization& f) {
+  if (f.kind == FactorizationKind::TensorTrain) return f.ranks;
+  return json{{"leaf_ranks", f.leaf_ranks}, {"transfer_ranks", f.transfer_ranks}};
 }
 
 PrecisionSpec load_precision_file(const std::string& path) {
@@ -532,7 +693,7 @@ PrecisionSpec load_precision_file(const std::string& path) {
   if (v != kPrecisionVersion)
     r.fail("mixprec_precision", "version " + std::to_string(kPrecisionVersion), std::to_string(v));
   r.string_or("network", "");
-  return parse_precision(doc.root(), doc.ctx(), "");
+  return parse_precision_impl(doc.root(), doc.ctx(), "", true);
 }
 
 std::vector<LayerPrecision> resolve_precision(const PrecisionSpec& spec, const Network& net,
@@ -652,6 +813,7 @@ Scenario parse_scenario(const json& root, const JsonCtx& ctx) {
   };
   for (std::size_t i = 0; i < s.search.fixed_layers.size(); ++i)
     check_pattern(s.search.fixed_layers[i], pointer_join("/search/fixed_layers", i));
+  resolve_rank_search(s.search, s.net, ctx.file);
   for (std::size_t i = 0; i < s.search.rules.size(); ++i)
     check_pattern(s.search.rules[i].match, pointer_join("/search/rules", i) + "/match");
   for (std::size_t i = 0; i < s.search.ties.size(); ++i)

@@ -23,6 +23,13 @@ Scenario reparse_hardware_and_constraints(const Scenario& base, const json& root
 PrecisionSpec parse_precision(const json& section, const JsonCtx& ctx, const std::string& pointer);
 PrecisionSpec load_precision_file(const std::string& path);
 
+// A precision file's "ranks" (PrecisionSpec::ranks) set on the named factorized layers of `net`
+// (SpecError naming the file and pointer for a layer that is not factorized or ranks of the
+// wrong form).
+void apply_rank_overrides(const PrecisionSpec& spec, Network& net, const std::string& file);
+// A factorization's ranks in the precision-file form: TT an array, HT {leaf_ranks, transfer_ranks}.
+json ranks_to_json(const Factorization& f);
+
 // Applies defaults and overrides in order. A name that matches no layer, or a pattern that
 // matches none, is an error naming the override's pointer and the nearest layer name.
 std::vector<LayerPrecision> resolve_precision(const PrecisionSpec& spec, const Network& net,

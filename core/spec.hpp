@@ -146,6 +146,16 @@ struct SearchSpec {
   std::vector<std::vector<std::string>> ties; // layers (names/patterns) that share one option
   long baseline_evaluations = 2000;           // random / evolutionary search budget
   int seed = 1;
+  // Factorized (TT / HT) layers whose ranks are searched together with their bits. Each
+  // candidate is the layer's factorization with other ranks, none larger than the layer's own:
+  // the search truncates the trained cores to every candidate (search/README.md).
+  struct RankSearch {
+    std::string layer;                      // exact layer name
+    std::string pointer;                    // "/search/ranks/<i>"
+    std::vector<RankSpec> raw;              // as written
+    std::vector<Factorization> candidates;  // resolved against the layer (parse_scenario)
+  };
+  std::vector<RankSearch> ranks;
 };
 
 struct ReportSpec {

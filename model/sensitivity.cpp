@@ -96,14 +96,37 @@ std::vector<int> weight_layers(const Network& net) {
 std::vector<Batch> take_batches(BatchSource& src, int max_samples, int batch_size) {
   MIXPREC_CHECK(batch_size > 0, "batch size");
   std::vector<Batch> out;
+  const std::int64_t n = src.size(), m = std::min<std::int64_t>(std::max(max_samples, 0), n);
+  if (m <= 0) return out;
   src.start_epoch(0);
-  int seen = 0;
-  Batch b;
-  while (seen < max_samples && src.next_batch(std::min(batch_size, max_samples - seen), b)) {
-    seen += b.size;
-    out.push_back(std::move(b));
-    b = Batch{};
+  std::int64_t index = 0, k = 0;  // sample index in the epoch; samples taken so far
+  Batch in, cur;
+  int rows_per_sample = 1;  // leading tensor rows per sample (frames, for per-frame CNN input)
+  auto flush = [&] {
+    if (cur.size == 0) return;
+    out.push_back(std::move(cur));
+    cur = Batch{};
+  };
+  while (k < m && src.next_batch(batch_size, in)) {
+    const std::int64_t per_x = in.x.size() / in.size, per_t = std::int64_t(in.targets.size()) / in.size;
+    MIXPREC_CHECK(in.x.dims().n % in.size == 0, "whole samples per batch");
+    rows_per_sample = in.x.dims().n / in.size;
+    for (int i = 0; i < in.size && k < m; ++i, ++index) {
+      if (index != k * n / m) continue;  // sample floor(k n / m) is the k-th taken
+      ++k;
+      if (cur.size == 0) {
+        Dims d = in.x.dims();
+        d.n = int(std::min<std::int64_t>(batch_size, m - (k - 1))) * rows_per_sample;
+        cur.x.resize(d);
+      }
+      std::copy(in.x.data() + i * per_x, in.x.data() + (i + 1) * per_x, cur.x.data() + cur.size * per_x);
+      if (!in.labels.empty()) cur.labels.push_back(in.labels[size_t(i)]);
+      cur.targets.insert(cur.targets.end(), in.targets.begin() + i * per_t, in.targets.begin() + (i + 1) * per_t);
+      if (++cur.size == batch_size) flush();
+    }
+    in = Batch{};
   }
+  flush();
   return out;
 }
 
@@ -398,75 +421,122 @@ SensitivityTerms hessian_sensitivity(Graph& g, const HessianTraces& traces,
   return t;
 }
 
+namespace {
+
+// The measured method's shared work: the fp32 reference graph of g's network and its outputs.
+struct MeasureBase {
+  Graph base;
+  std::vector<Tensor> out;
+  std::int64_t samples = 0;
+  MeasureBase(Graph& g, const std::vector<Batch>& data) : base(g.network()) {
+    copy_state(g, base);
+    base.set_training(false);
+    out.resize(data.size());
+    for (std::size_t bi = 0; bi < data.size(); ++bi) out[bi].assign(base.forward(data[bi].x));
+    samples = total_samples(data);
+    MIXPREC_CHECK(samples > 0, "sensitivity needs at least one sample");
+  }
+};
+
+// Per option o: the mean output divergence from the fp32 reference when layer l alone runs at
+// options[o], in a QAT graph of `net` (g's network, or one that differs only in layer l) whose
+// values come from `source`. fp32 options are skipped (0) when `skip_fp32`.
+void measure_layer(MeasureBase& mb, const Network& net, Graph& source, int l, const std::vector<Batch>& calibration,
+                   const std::vector<Batch>& data, bool regression, const std::vector<LayerPrecision>& options,
+                   WorkerPool* pool, bool skip_fp32, double* out) {
+  const std::size_t L = net.layers.size(), O = options.size();
+  // Outputs of earlier layers that layer l or a later one reads, per batch, from the fp32 graph.
+  std::vector<char> crossing(L, 0);
+  for (std::size_t j = size_t(l); j < L; ++j)
+    for (int i : net.layers[j].inputs)
+      if (i >= 0 && i < l) crossing[size_t(i)] = 1;
+  const bool any = std::find(crossing.begin(), crossing.end(), 1) != crossing.end();
+  auto prefix = [&](const std::vector<Batch>& batches) {
+    std::vector<std::vector<Tensor>> saved(batches.size(), std::vector<Tensor>(L));
+    for (std::size_t bi = 0; bi < batches.size(); ++bi) {
+      if (!any) continue;
+      mb.base.forward_from(0, batches[bi].x, {}, l - 1);  // the prefix only
+      for (std::size_t i = 0; i < L; ++i)
+        if (crossing[i]) saved[bi][i].assign(mb.base.output(int(i)));
+    }
+    return saved;
+  };
+  const std::vector<std::vector<Tensor>> cal_out = prefix(calibration), data_out = prefix(data);
+  auto pointers = [&](const std::vector<Tensor>& saved) {
+    std::vector<const Tensor*> p(L, nullptr);
+    for (std::size_t i = 0; i < L; ++i)
+      if (crossing[i]) p[i] = &saved[i];
+    return p;
+  };
+  const LayerPrecision fp32 = LayerPrecision::uniform(NumFormat::Fp32, 32);
+  std::atomic<std::size_t> next{0};
+  auto work = [&](int) {
+    for (std::size_t o; (o = next++) < O;) {
+      if (skip_fp32 && options[o].format == NumFormat::Fp32) continue;  // unchanged: 0
+      std::vector<LayerPrecision> prec(L, fp32);
+      prec[size_t(l)] = options[o];
+      Graph q(net, prec);
+      copy_state(source, q);
+      q.set_training(false);
+      q.set_calibration(true);
+      // Only layer l has quantizers: calibrating runs it alone.
+      for (std::size_t bi = 0; bi < calibration.size(); ++bi)
+        q.forward_from(l, calibration[bi].x, pointers(cal_out[bi]), l);
+      q.set_calibration(false);
+      double sum = 0;
+      for (std::size_t bi = 0; bi < data.size(); ++bi)
+        sum += output_divergence(q.forward_from(l, data[bi].x, pointers(data_out[bi])), mb.out[bi],
+                                 data[bi].size, regression) * data[bi].size;
+      out[o] = sum / double(mb.samples);
+    }
+  };
+  if (pool)
+    pool->run(work);
+  else
+    work(0);
+}
+
+}  // namespace
+
 std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& calibration,
                                          const std::vector<Batch>& data, bool regression,
                                          const std::vector<LayerPrecision>& options, int threads) {
   const Network& net = g.network();
   const std::size_t L = net.layers.size(), O = options.size();
-  const std::int64_t N = total_samples(data);
-  MIXPREC_CHECK(N > 0, "sensitivity needs at least one sample");
-  // The fp32 reference: evaluation mode, BatchNorm folded (as the quantized graphs' fp32 layers).
-  Graph base(net);
-  copy_state(g, base);
-  base.set_training(false);
-  // The fp32 model's outputs: the reference every quantized variant is compared with.
-  std::vector<Tensor> base_out(data.size());
-  for (std::size_t bi = 0; bi < data.size(); ++bi) base_out[bi].assign(base.forward(data[bi].x));
+  // The fp32 reference: evaluation mode, BatchNorm folded (as the quantized graphs' fp32 layers),
+  // and its outputs, the reference every quantized variant is compared with.
+  MeasureBase mb(g, data);
   std::vector<double> out(L * O, 0.0);
   const int T = std::max(1, std::min<int>(threads, int(O)));
   std::unique_ptr<WorkerPool> pool;
   if (T > 1) pool = std::make_unique<WorkerPool>(T);
-  const LayerPrecision fp32 = LayerPrecision::uniform(NumFormat::Fp32, 32);
-  for (int l : weight_layers(net)) {
-    // Outputs of earlier layers that layer l or a later one reads, per batch, from the fp32 graph.
-    std::vector<char> crossing(L, 0);
-    for (std::size_t j = size_t(l); j < L; ++j)
-      for (int i : net.layers[j].inputs)
-        if (i >= 0 && i < l) crossing[size_t(i)] = 1;
-    const bool any = std::find(crossing.begin(), crossing.end(), 1) != crossing.end();
-    auto prefix = [&](const std::vector<Batch>& batches) {
-      std::vector<std::vector<Tensor>> saved(batches.size(), std::vector<Tensor>(L));
-      for (std::size_t bi = 0; bi < batches.size(); ++bi) {
-        if (!any) continue;
-        base.forward_from(0, batches[bi].x, {}, l - 1);  // the prefix only
-        for (std::size_t i = 0; i < L; ++i)
-          if (crossing[i]) saved[bi][i].assign(base.output(int(i)));
-      }
-      return saved;
-    };
-    const std::vector<std::vector<Tensor>> cal_out = prefix(calibration), data_out = prefix(data);
-    auto pointers = [&](const std::vector<Tensor>& saved) {
-      std::vector<const Tensor*> p(L, nullptr);
-      for (std::size_t i = 0; i < L; ++i)
-        if (crossing[i]) p[i] = &saved[i];
-      return p;
-    };
-    std::atomic<std::size_t> next{0};
-    auto work = [&](int) {
-      for (std::size_t o; (o = next++) < O;) {
-        if (options[o].format == NumFormat::Fp32) continue;  // unchanged: 0
-        std::vector<LayerPrecision> prec(L, fp32);
-        prec[size_t(l)] = options[o];
-        Graph q(net, prec);
-        copy_state(base, q);
-        q.set_training(false);
-        q.set_calibration(true);
-        // Only layer l has quantizers: calibrating runs it alone.
-        for (std::size_t bi = 0; bi < calibration.size(); ++bi)
-          q.forward_from(l, calibration[bi].x, pointers(cal_out[bi]), l);
-        q.set_calibration(false);
-        double sum = 0;
-        for (std::size_t bi = 0; bi < data.size(); ++bi)
-          sum += output_divergence(q.forward_from(l, data[bi].x, pointers(data_out[bi])), base_out[bi],
-                                   data[bi].size, regression) * data[bi].size;
-        out[size_t(l) * O + o] = sum / double(N);
-      }
-    };
-    if (pool)
-      pool->run(work);
-    else
-      work(0);
-  }
+  for (int l : weight_layers(net))
+    measure_layer(mb, net, mb.base, l, calibration, data, regression, options, pool.get(), true,
+                  out.data() + size_t(l) * O);
+  return out;
+}
+
+std::vector<double> measured_rank_sensitivity(Graph& g, const Factorization& ranks, int layer,
+                                              const std::vector<Batch>& calibration, const std::vector<Batch>& data,
+                                              bool regression, const std::vector<LayerPrecision>& options,
+                                              int threads, double* relative_error_bound) {
+  const Network& net = g.network();
+  MIXPREC_CHECK(layer >= 0 && size_t(layer) < net.layers.size() && net.layers[size_t(layer)].factorization.active(),
+                "measured_rank_sensitivity: a factorized layer");
+  Network vnet = net;
+  vnet.layers[size_t(layer)].factorization = ranks;
+  // The fp32 graph at the candidate's ranks: g's values, the layer's cores truncated.
+  Graph truncated(vnet);
+  std::vector<RankTruncation> notes;
+  assign_weights(truncated, named_params(g), named_buffers(g), "the fp32 model", &notes);
+  if (relative_error_bound) *relative_error_bound = notes.empty() ? 0.0 : notes.front().relative_error_bound;
+  MeasureBase mb(g, data);
+  const std::size_t O = options.size();
+  std::vector<double> out(O, 0.0);
+  const int T = std::max(1, std::min<int>(threads, int(O)));
+  std::unique_ptr<WorkerPool> pool;
+  if (T > 1) pool = std::make_unique<WorkerPool>(T);
+  measure_layer(mb, vnet, truncated, layer, calibration, data, regression, options, pool.get(), false, out.data());
   return out;
 }
 

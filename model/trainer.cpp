@@ -9,12 +9,14 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "model/checkpoint.hpp"
 #include "model/init.hpp"
+#include "model/rank_truncation.hpp"
 
 namespace mixprec::model {
 
@@ -712,30 +714,92 @@ void Trainer::load_checkpoint(const std::string& path) {
   broadcast_params();
 }
 
-std::vector<std::string> load_weights(Graph& g, const std::string& path) {
-  const CheckpointData c = read_checkpoint(path);
-  if (c.network != g.network().name)
-    throw CheckpointError(path, "checkpoint is for network \"" + c.network + "\", not \"" +
-                                    g.network().name + "\"");
+std::vector<NamedTensor> named_params(Graph& g) {
+  std::vector<NamedTensor> out;
+  for (Param* p : g.params())
+    out.push_back(NamedTensor{p->name, p->value.dims(), std::vector<float>(p->value.data(), p->value.data() + p->value.size())});
+  return out;
+}
+
+std::vector<NamedTensor> named_buffers(Graph& g) {
+  std::vector<NamedTensor> out;
+  for (Buffer* b : g.buffers())
+    out.push_back(NamedTensor{b->name, b->value.dims(), std::vector<float>(b->value.data(), b->value.data() + b->value.size())});
+  return out;
+}
+
+std::vector<std::string> assign_weights(Graph& g, const std::vector<NamedTensor>& params,
+                                        const std::vector<NamedTensor>& buffers, const std::string& source,
+                                        std::vector<RankTruncation>* truncations) {
+  std::unordered_map<std::string, const NamedTensor*> by_name;
+  for (const NamedTensor& t : params) by_name.emplace(t.name, &t);
+  // Factorized layers stored at larger ranks: their cores truncated into `done`.
+  std::unordered_map<std::string, std::vector<float>> done;
+  if (truncations) {
+    for (const mixprec::Layer& l : g.network().layers) {
+      if (!l.factorization.active()) continue;
+      const TensorNetwork tn = make_tensor_network(l.factorization);
+      std::vector<const NamedTensor*> src;
+      std::vector<std::vector<int>> dims;
+      bool same = true;
+      for (const TensorCore& c : tn.cores) {
+        auto it = by_name.find(l.name + "." + c.name);
+        if (it == by_name.end()) break;
+        src.push_back(it->second);
+        const Dims& d = it->second->dims;
+        dims.push_back({int(d.n), int(d.c), int(d.h), int(d.w)});
+        for (std::size_t k = 0; k < c.axes.size(); ++k)
+          same = same && dims.back()[k] == tn.axis_size[size_t(c.axes[k])];
+      }
+      if (src.size() != tn.cores.size() || same) continue;  // missing, or the graph's own ranks
+      const std::optional<Factorization> from = factorization_from_core_dims(l.factorization, dims);
+      if (!from)
+        throw CheckpointError(source, "the cores of factorized layer \"" + l.name +
+                                          "\" do not fit its modes (" + rank_label(l.factorization) + ")");
+      if (!ranks_at_most(l.factorization, *from))
+        throw CheckpointError(source, "factorized layer \"" + l.name + "\" has ranks " + rank_label(*from) +
+                                          ", smaller than the network's " + rank_label(l.factorization) +
+                                          " (cores can be truncated to smaller ranks, not grown)");
+      std::vector<std::vector<float>> cores;
+      for (const NamedTensor* t : src) cores.push_back(t->values);
+      TruncatedCores tc = truncate_ranks(*from, cores, l.factorization);
+      for (std::size_t c = 0; c < tn.cores.size(); ++c) done[l.name + "." + tn.cores[c].name] = std::move(tc.cores[c]);
+      truncations->push_back(RankTruncation{l.name, *from, l.factorization, tc.relative_error_bound()});
+    }
+  }
   std::vector<std::string> missing;
   auto copy = [&](const std::vector<NamedTensor>& from, const std::string& name, Tensor& to) {
+    auto d = done.find(name);
+    if (d != done.end()) {
+      MIXPREC_CHECK(std::int64_t(d->second.size()) == to.size(), "truncated core size");
+      std::copy(d->second.begin(), d->second.end(), to.data());
+      return;
+    }
     for (const NamedTensor& t : from)
       if (t.name == name) {
         if (t.dims != to.dims())
-          throw CheckpointError(path, "\"" + name + "\" has dims " + t.dims.str() + ", the network " +
-                                          to.dims().str());
+          throw CheckpointError(source, "\"" + name + "\" has dims " + t.dims.str() + ", the network " +
+                                            to.dims().str());
         std::copy(t.values.begin(), t.values.end(), to.data());
         return;
       }
     missing.push_back(name);
   };
-  for (Param* p : g.params()) copy(c.params, p->name, p->value);
-  for (Buffer* b : g.buffers()) copy(c.buffers, b->name, b->value);
+  for (Param* p : g.params()) copy(params, p->name, p->value);
+  for (Buffer* b : g.buffers()) copy(buffers, b->name, b->value);
   return missing;
 }
 
-std::vector<std::string> Trainer::load_weights(const std::string& path) {
-  std::vector<std::string> missing = model::load_weights(*replicas_[0], path);
+std::vector<std::string> load_weights(Graph& g, const std::string& path, std::vector<RankTruncation>* truncations) {
+  const CheckpointData c = read_checkpoint(path);
+  if (c.network != g.network().name)
+    throw CheckpointError(path, "checkpoint is for network \"" + c.network + "\", not \"" +
+                                    g.network().name + "\"");
+  return assign_weights(g, c.params, c.buffers, path, truncations);
+}
+
+std::vector<std::string> Trainer::load_weights(const std::string& path, std::vector<RankTruncation>* truncations) {
+  std::vector<std::string> missing = model::load_weights(*replicas_[0], path, truncations);
   std::vector<Buffer*> bs = replicas_[0]->buffers();
   for (std::size_t t = 1; t < replicas_.size(); ++t) {
     std::vector<Buffer*> rb = replicas_[t]->buffers();

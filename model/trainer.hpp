@@ -41,6 +41,7 @@
 #include "core/network.hpp"
 #include "core/precision.hpp"
 #include "core/spec.hpp"
+#include "model/checkpoint.hpp"
 #include "model/graph.hpp"
 #include "model/loss.hpp"
 #include "model/optim.hpp"
@@ -174,12 +175,29 @@ class WorkerPool {
   std::vector<std::exception_ptr> errors_;
 };
 
-// Copies a checkpoint's parameters and buffers into g by name. The checkpoint must be of the
-// same network; entries the graph lacks are ignored (e.g. an FP32 graph reading a QAT run), and
-// the names of graph entries the checkpoint lacks are returned (e.g. a QAT graph's quantizer
-// ranges when reading an FP32 run: they initialize from the first training batch). A name with
-// different dims throws CheckpointError.
-std::vector<std::string> load_weights(Graph& g, const std::string& path);
+// A factorized layer whose stored cores had larger ranks than the graph's: truncated on loading.
+struct RankTruncation {
+  std::string layer;
+  Factorization from, to;
+  double relative_error_bound = 0;  // bound on ||W' - W|| / ||W|| (model/rank_truncation.hpp)
+};
+
+// Copies named parameter and buffer values into g. Entries the graph lacks are ignored (e.g. an
+// FP32 graph reading a QAT run), and the names of graph entries missing from the source are
+// returned (e.g. a QAT graph's quantizer ranges when reading an FP32 run: they initialize from
+// the first training batch). A name with different dims throws CheckpointError naming `source`
+// -- except, when `truncations` is given, the cores of a factorized (TT / HT) layer stored at
+// ranks no smaller than the graph's: they are truncated to the graph's ranks
+// (model::truncate_ranks) and the change is recorded.
+std::vector<std::string> assign_weights(Graph& g, const std::vector<NamedTensor>& params,
+                                        const std::vector<NamedTensor>& buffers, const std::string& source,
+                                        std::vector<RankTruncation>* truncations = nullptr);
+// assign_weights from a checkpoint file, which must be of the same network.
+std::vector<std::string> load_weights(Graph& g, const std::string& path,
+                                      std::vector<RankTruncation>* truncations = nullptr);
+// The graph's parameters and buffers as named tensors (assign_weights' input).
+std::vector<NamedTensor> named_params(Graph& g);
+std::vector<NamedTensor> named_buffers(Graph& g);
 
 class Trainer {
  public:
@@ -206,7 +224,8 @@ class Trainer {
   void load_checkpoint(const std::string& path);
   // Starts from another run's weights (e.g. QAT fine-tuning from an FP32 checkpoint): see
   // model::load_weights. Optimizer, position and history stay fresh.
-  std::vector<std::string> load_weights(const std::string& path);
+  std::vector<std::string> load_weights(const std::string& path,
+                                        std::vector<RankTruncation>* truncations = nullptr);
 
   void set_total_steps(std::int64_t total);
   std::int64_t step() const { return step_; }

@@ -16,7 +16,8 @@ Key key_of(const std::string& layer, const LayerPrecision& p) {
 }  // namespace
 
 SensitivityTable load_sensitivity(const std::string& path, const Network& net,
-                                  const std::vector<LayerPrecision>& options) {
+                                  const std::vector<LayerPrecision>& options,
+                                  const std::vector<SearchSpec::RankSearch>& ranks) {
   JsonDoc doc = JsonDoc::load(path);
   ObjectReader r(doc.root(), doc.ctx(), "");
   int v = r.integer("mixprec_sensitivity", Range{1.0, std::nullopt, std::nullopt});
@@ -36,6 +37,7 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
     double value = 0, weight_term = -1, activation_term = -1;  // terms: -1 when absent
   };
   std::map<Key, Value> values;
+  std::map<std::pair<std::string, Key>, double> rank_values;  // (ranks label, key) -> value
   const json& entries = r.array("entries");
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::string ptr = pointer_join("/entries", i);
@@ -49,6 +51,12 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
       p.activation_bits = e.integer("activations", Range{1.0, 32.0, std::nullopt});
     }
     e.accept("format");
+    if (e.has("ranks")) {
+      const std::string label = e.string("ranks");
+      rank_values[{label, key_of(layer, p)}] = e.number("value", Range{0.0, std::nullopt, std::nullopt});
+      e.finish();
+      continue;
+    }
     Value v;
     v.value = e.number("value", Range{0.0, std::nullopt, std::nullopt});
     if (e.has("weight_term")) v.weight_term = e.number("weight_term", Range{0.0, std::nullopt, std::nullopt});
@@ -85,6 +93,24 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
     t.weight_terms.clear();
     t.activation_terms.clear();
   }
+  for (const SearchSpec::RankSearch& rs : ranks) {
+    SensitivityTable::RankRows rows;
+    rows.layer = rs.layer;
+    for (const Factorization& f : rs.candidates) {
+      rows.labels.push_back(rank_label(f));
+      for (const LayerPrecision& o : options) {
+        auto it = rank_values.find({rows.labels.back(), key_of(rs.layer, o)});
+        if (it == rank_values.end())
+          throw SpecError(path, "/entries",
+                          "an entry for layer \"" + rs.layer + "\" at ranks \"" + rows.labels.back() + "\" and " +
+                              to_string(o.format) + " w" + std::to_string(o.weights().bits) + "a" +
+                              std::to_string(o.activations().bits),
+                          "none");
+        rows.values.push_back(it->second);
+      }
+    }
+    t.rank_rows.push_back(std::move(rows));
+  }
   return t;
 }
 
@@ -114,6 +140,18 @@ nlohmann::json sensitivity_to_json(const SensitivityTable& t, const std::string&
       }
       entries.push_back(e);
     }
+  for (const SensitivityTable::RankRows& rows : t.rank_rows)
+    for (std::size_t v = 0; v < rows.labels.size(); ++v)
+      for (std::size_t o = 0; o < t.options.size(); ++o) {
+        const LayerPrecision& p = t.options[o];
+        json e{{"layer", rows.layer}, {"ranks", rows.labels[v]}, {"format", to_string(p.format)},
+               {"value", rows.values[v * t.options.size() + o]}};
+        if (p.format == NumFormat::Int) {
+          e["weights"] = p.weight_bits;
+          e["activations"] = p.activation_bits;
+        }
+        entries.push_back(e);
+      }
   j["entries"] = entries;
   return j;
 }

@@ -19,8 +19,12 @@ constexpr int kSensitivityVersion = 1;
 // estimate depended on), "seconds" (time to compute); per entry "weight_term" and
 // "activation_term" (Hessian method: value = weight_term + activation_term).
 // Every (layer, option) pair of `options` for the layers in `net` must have an entry.
+// Rank-searched layers (scenario search.ranks): entries with "ranks" (the candidate's
+// rank_label, e.g. "1-4-4-1") hold the layer truncated to that candidate at the option; every
+// (candidate, option) of `ranks` must have one (SensitivityTable::rank_rows, in `ranks` order).
 SensitivityTable load_sensitivity(const std::string& path, const Network& net,
-                                  const std::vector<LayerPrecision>& options);
+                                  const std::vector<LayerPrecision>& options,
+                                  const std::vector<SearchSpec::RankSearch>& ranks = {});
 // `extra`: further top-level keys (e.g. "settings", "seconds").
 nlohmann::json sensitivity_to_json(const SensitivityTable& t, const std::string& network_name,
                                    const nlohmann::json& extra = nlohmann::json::object());

@@ -15,7 +15,8 @@ int find_root(std::vector<int>& parent, int x) {
 }  // namespace
 
 Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, const Network& net,
-                     const Rules& rules, const std::vector<int>& default_option) {
+                     const Rules& rules, const std::vector<int>& default_option,
+                     const std::vector<RankChoice>& rank_choices) {
   const std::size_t L = net.layers.size(), O = costs.options.size();
   MIXPREC_CHECK(costs.layers.size() == L && sens.layers.size() == L, "tables match the network");
   MIXPREC_CHECK(sens.options.size() == O, "tables share options");
@@ -24,6 +25,17 @@ Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, 
   p.layer_names = costs.layers;
   p.options = costs.options;
   p.clock_mhz = costs.clock_mhz;
+  p.rank_choices = rank_choices;
+  std::vector<int> choice_of(L, -1);
+  for (std::size_t c = 0; c < rank_choices.size(); ++c) {
+    const RankChoice& rc = rank_choices[c];
+    MIXPREC_CHECK(rc.layer >= 0 && size_t(rc.layer) < L && !rc.labels.empty() &&
+                      rc.cost.size() == rc.labels.size() && rc.sensitivity.size() == rc.labels.size(),
+                  "rank choice tables");
+    for (std::size_t v = 0; v < rc.labels.size(); ++v)
+      MIXPREC_CHECK(rc.cost[v].size() == O && rc.sensitivity[v].size() == O, "rank choice rows per option");
+    choice_of[size_t(rc.layer)] = int(c);
+  }
   // Union-find: weight-less layers join their first producer; explicit ties join each other.
   std::vector<int> parent(L);
   std::iota(parent.begin(), parent.end(), 0);
@@ -51,6 +63,18 @@ Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, 
     int forced = -1;
     for (int l : g.layers)
       if (fixed[l]) forced = default_option[l];
+    int rank_layer = -1;
+    for (int l : g.layers)
+      if (choice_of[size_t(l)] >= 0) {
+        if (rank_layer >= 0)
+          throw SpecError("", "/search/ranks",
+                          "rank-searched layers in groups of their own (not tied together)",
+                          "\"" + net.layers[size_t(rank_layer)].name + "\" and \"" + net.layers[size_t(l)].name +
+                              "\" in one group");
+        rank_layer = l;
+      }
+    const int variants = rank_layer >= 0 ? int(rank_choices[size_t(choice_of[size_t(rank_layer)])].labels.size()) : 1;
+    for (int v = 0; v < variants; ++v)
     for (std::size_t o = 0; o < O; ++o) {
       if (forced >= 0 && int(o) != forced) continue;
       bool ok = true;
@@ -63,13 +87,15 @@ Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, 
       if (!ok) continue;
       Item it;
       it.option = int(o);
+      it.variant = rank_layer >= 0 ? v : -1;
       bool fits = true;
       for (int l : g.layers) {
-        const sim::CostEntry& e = costs.at(l, o);
+        const RankChoice* rc = l == rank_layer ? &rank_choices[size_t(choice_of[size_t(l)])] : nullptr;
+        const sim::CostEntry& e = rc ? rc->cost[size_t(v)][o] : costs.at(l, o);
         it.cost[kEnergy] += e.energy_pj;
         it.cost[kCycles] += e.cycles;
         it.cost[kSize] += e.weight_bytes;
-        it.sensitivity += sens.at(l, o);
+        it.sensitivity += rc ? rc->sensitivity[size_t(v)][o] : sens.at(l, o);
         fits = fits && e.fits;
       }
       if (fits) g.items.push_back(it);
@@ -92,8 +118,13 @@ Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group
   for (int r = 0; r < kResources; ++r)
     if (s.cost[r] > b.limit[r]) s.feasible = false;
   s.option_of_layer.assign(p.layer_names.size(), 0);
+  s.variant_of_layer.assign(p.layer_names.size(), -1);
   for (std::size_t g = 0; g < p.groups.size(); ++g)
     for (int l : p.groups[g].layers) s.option_of_layer[l] = p.groups[g].items[item_of_group[g]].option;
+  for (const RankChoice& rc : p.rank_choices)
+    for (std::size_t g = 0; g < p.groups.size(); ++g)
+      for (int l : p.groups[g].layers)
+        if (l == rc.layer) s.variant_of_layer[size_t(l)] = p.groups[g].items[item_of_group[g]].variant;
   s.evaluations = 1;
   return s;
 }

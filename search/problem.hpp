@@ -24,6 +24,14 @@ struct SensitivityTable {
   // Hessian method: the weight and activation terms whose sum is `values` (empty if unknown).
   std::vector<double> weight_terms, activation_terms;
   double at(std::size_t layer, std::size_t option) const { return values[layer * options.size() + option]; }
+  // Rank-searched layers (scenario search.ranks): the layer truncated to each rank candidate
+  // and quantized to each option, alone (measured method).
+  struct RankRows {
+    std::string layer;
+    std::vector<std::string> labels;  // candidates (core/factorization.hpp rank_label)
+    std::vector<double> values;       // candidates x options, row-major
+  };
+  std::vector<RankRows> rank_rows;
 };
 
 // Additive resources, in table units: energy pJ, latency cycles, model size bytes.
@@ -34,6 +42,7 @@ struct Item {
   int option = 0;         // index into the tables' options
   Costs cost{};           // summed over the group's members
   double sensitivity = 0; // summed over the group's members
+  int variant = -1;       // rank candidate of the group's rank-searched layer (-1: none)
 };
 
 struct Group {
@@ -41,10 +50,21 @@ struct Group {
   std::vector<Item> items;  // allowed options
 };
 
+// A layer whose factorization ranks are searched with its bits (scenario search.ranks): per
+// rank candidate, the layer's cost and sensitivity per option, in place of its rows of the cost
+// and sensitivity tables (which price the layer at its scenario ranks).
+struct RankChoice {
+  int layer = -1;
+  std::vector<std::string> labels;               // per candidate, for reports ("1-4-4-1")
+  std::vector<std::vector<sim::CostEntry>> cost; // candidates x options
+  std::vector<std::vector<double>> sensitivity;  // candidates x options
+};
+
 struct Problem {
   std::vector<std::string> layer_names;
   std::vector<LayerPrecision> options;
   std::vector<Group> groups;
+  std::vector<RankChoice> rank_choices;
   double clock_mhz = 1;
 };
 
@@ -62,12 +82,17 @@ struct Rules {
 };
 
 // Weight-less layers (add, pool, reshape) follow their first producer's option; explicit ties
-// and fixed layers as given. `default_option[layer]` is the option index used for fixed layers.
+// and fixed layers as given. `default_option[layer]` is the option index used for fixed layers
+// (a fixed layer with rank candidates keeps its option but its ranks are still chosen). A group
+// with a rank-searched layer has an item per (candidate, allowed option); such a layer may not
+// share a group with another rank-searched layer (SpecError).
 Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, const Network& net,
-                     const Rules& rules, const std::vector<int>& default_option);
+                     const Rules& rules, const std::vector<int>& default_option,
+                     const std::vector<RankChoice>& rank_choices = {});
 
 struct Solution {
   std::vector<int> option_of_layer;  // per layer, index into options
+  std::vector<int> variant_of_layer; // per layer, its rank candidate (-1: not rank-searched)
   Costs cost{};
   double sensitivity = 0;
   bool feasible = false;

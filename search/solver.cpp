@@ -405,7 +405,8 @@ Solution solve_brute_force(const Problem& p, const Budget& b, long max_points) {
 }
 
 Solution solve_uniform(const Problem& p, const Budget& b) {
-  // Every group at the same option (groups that cannot take it keep their cheapest item).
+  // Every group at the same option (groups that cannot take it keep their cheapest item; a
+  // rank-searched layer takes the option at its least sensitive rank candidate).
   Solution best;
   long evals = 0;
   for (std::size_t o = 0; o < p.options.size(); ++o) {
@@ -415,7 +416,8 @@ Solution solve_uniform(const Problem& p, const Budget& b) {
       const auto& items = p.groups[g].items;
       int pick = -1;
       for (std::size_t j = 0; j < items.size(); ++j)
-        if (items[j].option == int(o)) pick = int(j);
+        if (items[j].option == int(o) && (pick < 0 || items[j].sensitivity < items[size_t(pick)].sensitivity))
+          pick = int(j);
       if (pick < 0) {
         pick = 0;
         for (std::size_t j = 1; j < items.size(); ++j)
