@@ -19,8 +19,9 @@ namespace mixprec::app {
 
 namespace {
 
-// 2: measured against the fp32 outputs; 3: samples spread over the validation split (take_batches).
-constexpr int kSettingsVersion = 3;  // bump when an estimator changes its numbers
+// 2: measured against the fp32 outputs; 3: samples spread over the validation split (take_batches);
+// 4: TT / HT intermediate products quantized in QAT graphs.
+constexpr int kSettingsVersion = 4;  // bump when an estimator changes its numbers
 
 int resolved_samples(const SensitivityRequest& req) {
   if (req.samples > 0) return req.samples;

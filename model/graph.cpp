@@ -149,7 +149,10 @@ void Graph::build_node(int i) {
         // TT / HT input projection (cores at the weight bits), then the cell without W_ih.
         FactorizedLinearOptions fo;
         fo.factorization = l.factorization;
-        if (quant) fo.weight = quant_spec(p.weights());
+        if (quant) {
+          fo.weight = quant_spec(p.weights());
+          fo.product = quant_spec(p.activations(), false, p.fraction_bits);
+        }
         fo.range = opt_.range;
         proj = std::make_unique<FactorizedLinear>(l.name, fo);
         o.input_size = int(proj->out_features());

@@ -70,6 +70,8 @@ struct StepLayout {
 struct FactorizedLinear::Impl {
   std::vector<std::unique_ptr<Param>> cores;      // masters (the optimizer's parameters)
   std::vector<std::unique_ptr<WeightQuant>> wq;   // when quantized
+  std::vector<std::unique_ptr<ActQuant>> pq;      // per step but the last: its product
+  std::vector<Tensor> prod, prod_q;               // per step but the last: product, quantized
   std::vector<Tensor> shadow, shadow_grad;        // Q(master) and its gradient
   std::vector<StepLayout> layout;
   std::vector<int> out_perm;                      // final state -> output mode order
@@ -114,6 +116,18 @@ FactorizedLinear::FactorizedLinear(std::string name, const FactorizedLinearOptio
   }
   im.out_perm.push_back(0);
   for (int p : positions(tn_.output_axes, state)) im.out_perm.push_back(p + 1);
+  if (!opt_.product.is_identity()) {
+    ActQuantOptions ao;
+    ao.spec = opt_.product;
+    ao.spec.is_unsigned = false;
+    ao.range = opt_.range;
+    for (std::size_t s = 0; s + 1 < plan_.steps.size(); ++s) {
+      im.pq.push_back(std::make_unique<ActQuant>(param_name((tn_.cores[size_t(plan_.steps[s].core)].name + "_out").c_str()), ao));
+      im.pq.back()->set_training(training());
+    }
+    im.prod.resize(im.pq.size());
+    im.prod_q.resize(im.pq.size());
+  }
   im.a.resize(plan_.steps.size());
   im.b.resize(plan_.steps.size());
 }
@@ -131,7 +145,21 @@ std::vector<Param*> FactorizedLinear::params() {
   for (auto& c : impl_->cores) out.push_back(c.get());
   for (auto& q : impl_->wq)
     if (Param* p = q->step_param()) out.push_back(p);
+  for (auto& q : impl_->pq)
+    for (Param* p : q->params()) out.push_back(p);
   return out;
+}
+
+std::vector<Buffer*> FactorizedLinear::buffers() {
+  std::vector<Buffer*> out;
+  for (auto& q : impl_->pq)
+    for (Buffer* b : q->buffers()) out.push_back(b);
+  return out;
+}
+
+void FactorizedLinear::set_training(bool on) {
+  Layer::set_training(on);
+  for (auto& q : impl_->pq) q->set_training(on);
 }
 
 void FactorizedLinear::init(std::mt19937_64& rng) {
@@ -159,7 +187,7 @@ Dims FactorizedLinear::output_dims(const Dims& in) const {
   return Dims{in.n, out, 1, 1};
 }
 
-void FactorizedLinear::run_forward(const float* x, i64 rows, float* y) {
+void FactorizedLinear::run_forward(const float* x, i64 rows, float* y, bool quantize_products) {
   Impl& im = *impl_;
   im.rows = rows;
   for (std::size_t c = 0; c < im.cores.size(); ++c) {
@@ -183,6 +211,13 @@ void FactorizedLinear::run_forward(const float* x, i64 rows, float* y) {
     permute(im.shadow[size_t(st.core)].data(), L.b_dims, L.b_perm, im.b[s].data());
     out.resize(size_t(m * st.n));
     sgemm(false, false, m, st.n, st.k, im.a[s].data(), st.k, im.b[s].data(), st.n, 0.0f, out.data(), st.n);
+    if (quantize_products && s < im.pq.size()) {
+      // The next step's operand at the activation bits.
+      im.prod[s].resize(Dims{int(rows), int(st.m * st.n), 1, 1});
+      std::copy(out.begin(), out.end(), im.prod[s].data());
+      im.pq[s]->forward(im.prod[s], im.prod_q[s]);
+      std::copy(im.prod_q[s].data(), im.prod_q[s].data() + im.prod_q[s].size(), out.begin());
+    }
     state.swap(out);
     cur = state.data();
   }
@@ -234,6 +269,13 @@ void FactorizedLinear::backward_one(const Tensor& dy, Tensor* dx) {
     for (std::size_t k = 0; k < a_inv.size(); ++k) a_inv[size_t(L.a_perm[k])] = int(k);
     im.grad_prev.resize(size_t(m * st.k));
     permute(da.data(), ak_dims, a_inv, im.grad_prev.data());
+    if (s >= 1 && s - 1 < im.pq.size()) {
+      // Through the product quantizer of the step before (straight-through inside its range).
+      Tensor dq(im.prod[s - 1].dims()), dp;
+      std::copy(im.grad_prev.begin(), im.grad_prev.end(), dq.data());
+      im.pq[s - 1]->backward(dq, dp);
+      std::copy(dp.data(), dp.data() + dp.size(), im.grad_prev.begin());
+    }
     im.grad.swap(im.grad_prev);
   }
   for (std::size_t c = 0; c < im.cores.size(); ++c) {
@@ -253,7 +295,7 @@ Tensor FactorizedLinear::dense_weight() {
   // Rows of the identity give the rows of W^T.
   std::vector<float> eye(size_t(in * in), 0.0f), wt(size_t(in * out));
   for (i64 i = 0; i < in; ++i) eye[size_t(i * in + i)] = 1.0f;
-  run_forward(eye.data(), in, wt.data());
+  run_forward(eye.data(), in, wt.data(), false);
   Tensor w(Dims{int(out), int(in), 1, 1});
   for (i64 i = 0; i < in; ++i)
     for (i64 o = 0; o < out; ++o) w[o * in + i] = wt[size_t(i * out + o)];

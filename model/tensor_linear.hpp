@@ -8,7 +8,9 @@
 // leaves (rows x kept x added); the last product is permuted to the output's row-major mode
 // order. Backward runs the steps in reverse: dCore += A^T dOut, dA = dOut Core^T, each
 // permuted back. Weight quantization (QAT) fake-quantizes every core through master/shadow
-// weights like the dense layers (per first axis of the core, model/quant.hpp WeightQuant).
+// weights like the dense layers (per first axis of the core, model/quant.hpp WeightQuant), and
+// the intermediate products at the activation bits (ActQuant, straight-through inside the
+// range), so that QAT trains the arithmetic the simulators price.
 //
 // Input: (n, c, h, w) with c*h*w = in_features -> (n, out, 1, 1), or a sequence
 // (n, steps, in_features, 1) -> (n, steps, out, 1). Parameters "<name>.tt_core1", ...,
@@ -25,6 +27,10 @@ namespace mixprec::model {
 struct FactorizedLinearOptions {
   Factorization factorization;  // validated (core::build_network checks scenario entries)
   QuantSpec weight;             // fp32: no quantization
+  // The running products between contraction steps (each step's A operand but the first), as
+  // the simulators price them: at the layer's activation bits. Per tensor, signed, one
+  // ActQuant per step ("<layer>.<core>_out.input_range" / "input_step"). fp32: none.
+  QuantSpec product;
   RangeMethod range = RangeMethod::RunningMinMax;
 };
 
@@ -34,8 +40,11 @@ class FactorizedLinear : public UnaryLayer {
   ~FactorizedLinear() override;
   const char* kind() const override;  // "tt_linear" | "ht_linear"
   Dims output_dims(const Dims& in) const override;
-  // The cores (masters when quantized), then LSQ steps.
+  // The cores (masters when quantized), then LSQ steps (cores', then products').
   std::vector<Param*> params() override;
+  // The product quantizers' running ranges.
+  std::vector<Buffer*> buffers() override;
+  void set_training(bool on) override;
   // Every core uniform with the same variance, chosen so that an entry of the product matrix
   // has Xavier's variance 2 / (in + out) (an entry is a sum over all rank indices of products
   // of one entry per core).
@@ -47,7 +56,8 @@ class FactorizedLinear : public UnaryLayer {
   std::int64_t out_features() const { return tn_.out_features(); }
   Param& core(int i);
   // The product matrix W (out_features x in_features) of the current (quantized) cores, for
-  // tests and for comparing with a dense layer.
+  // tests and for comparing with a dense layer (intermediate products not quantized: with
+  // them the map is not linear).
   Tensor dense_weight();
 
  protected:
@@ -56,7 +66,7 @@ class FactorizedLinear : public UnaryLayer {
 
  private:
   struct Impl;
-  void run_forward(const float* x, std::int64_t rows, float* y);
+  void run_forward(const float* x, std::int64_t rows, float* y, bool quantize_products = true);
   FactorizedLinearOptions opt_;
   TensorNetwork tn_;
   ContractionPlan plan_;

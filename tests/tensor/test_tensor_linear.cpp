@@ -192,3 +192,108 @@ TEST_CASE("a TT-LSTM graph from a scenario trains end to end (shapes, parameter 
     CHECK(gsum > 0);
   }
 }
+
+TEST_CASE("quantized products: each intermediate product is fake-quantized at the activation bits", "[tensor][model][quant]") {
+  // A two-core train: one intermediate product, computed here by hand for whichever core the
+  // plan applies first, quantized per tensor on the signed grid of its first batch's range.
+  const int I1 = 3, I2 = 4, J1 = 2, J2 = 3, R = 2, rows = 5;
+  for (int bits : {3, 8}) {
+    FactorizedLinearOptions o;
+    o.factorization.kind = FactorizationKind::TensorTrain;
+    o.factorization.input_modes = {I1, I2};
+    o.factorization.hidden_modes = {J1, J2};
+    o.factorization.ranks = {1, R, 1};
+    o.factorization.fold_gates = false;
+    o.product.format = NumFormat::Int;
+    o.product.bits = bits;
+    FactorizedLinear l("tt", o);
+    std::mt19937_64 rng(11);
+    l.init(rng);
+    l.set_training(true);
+    const Tensor& c1 = l.core(0).value;  // (i1, j1, r)
+    const Tensor& c2 = l.core(1).value;  // (r, i2, j2)
+    Tensor x(Dims{rows, I1 * I2, 1, 1});
+    fill_uniform(x, -1, 1, rng);
+    Tensor y;
+    l.forward(x, y);
+    const bool core1_first = l.plan().order[0] == 0;
+    // P, the first step's product, indexed (row, a, b, c) by the free axes of the hand formula.
+    std::vector<double> p;
+    if (core1_first) {  // P[row, i2, j1, r] = sum_i1 x c1
+      for (int n = 0; n < rows; ++n)
+        for (int i2 = 0; i2 < I2; ++i2)
+          for (int j1 = 0; j1 < J1; ++j1)
+            for (int r = 0; r < R; ++r) {
+              double s = 0;
+              for (int i1 = 0; i1 < I1; ++i1) s += double(x[n * I1 * I2 + i1 * I2 + i2]) * c1[(i1 * J1 + j1) * R + r];
+              p.push_back(s);
+            }
+    } else {  // P[row, i1, r, j2] = sum_i2 x c2
+      for (int n = 0; n < rows; ++n)
+        for (int i1 = 0; i1 < I1; ++i1)
+          for (int r = 0; r < R; ++r)
+            for (int j2 = 0; j2 < J2; ++j2) {
+              double s = 0;
+              for (int i2 = 0; i2 < I2; ++i2) s += double(x[n * I1 * I2 + i1 * I2 + i2]) * c2[(r * I2 + i2) * J2 + j2];
+              p.push_back(s);
+            }
+    }
+    double m = 0;
+    for (double v : p) m = std::max(m, std::abs(v));
+    const IntGrid g = activation_grid(bits, false);
+    const float step = step_for_max_abs(float(m), g);
+    std::vector<double> q;
+    for (double v : p) q.push_back(reference::fake_quant(float(v), step, g));
+    double unquantized_diff = 0;
+    for (int n = 0; n < rows; ++n)
+      for (int j1 = 0; j1 < J1; ++j1)
+        for (int j2 = 0; j2 < J2; ++j2) {
+          double want = 0, exact = 0;
+          if (core1_first) {
+            for (int i2 = 0; i2 < I2; ++i2)
+              for (int r = 0; r < R; ++r) {
+                const std::size_t k = size_t(((n * I2 + i2) * J1 + j1) * R + r);
+                want += q[k] * c2[(r * I2 + i2) * J2 + j2];
+                exact += p[k] * c2[(r * I2 + i2) * J2 + j2];
+              }
+          } else {
+            for (int i1 = 0; i1 < I1; ++i1)
+              for (int r = 0; r < R; ++r) {
+                const std::size_t k = size_t(((n * I1 + i1) * R + r) * J2 + j2);
+                want += q[k] * c1[(i1 * J1 + j1) * R + r];
+                exact += p[k] * c1[(i1 * J1 + j1) * R + r];
+              }
+          }
+          INFO("bits " << bits << " row " << n << " output " << j1 * J2 + j2);
+          CHECK(y[n * J1 * J2 + j1 * J2 + j2] == Approx(want).margin(1e-5));
+          unquantized_diff += std::abs(want - exact);
+        }
+    if (bits == 3) CHECK(unquantized_diff > 1e-2);  // 3-bit products change the output
+    // Named like an input quantizer of the first core applied ("tt.tt_core<k>_out").
+    REQUIRE(l.buffers().size() == 1);
+    CHECK(l.buffers()[0]->name == "tt.tt_core" + std::to_string(l.plan().order[0] + 1) + "_out.input_range");
+  }
+}
+
+TEST_CASE("a QAT TT-LSTM graph quantizes its products; gradients pass straight through", "[tensor][model][quant]") {
+  const Scenario sc = load_scenario(test::source_path("scenarios/venue_tt_lstm.json"));
+  Graph g(sc.net, sc.layer_precision);
+  std::vector<std::string> names;
+  for (Buffer* b : g.buffers()) names.push_back(b->name);
+  // Two intermediate products for three cores.
+  CHECK(std::count_if(names.begin(), names.end(), [](const std::string& n) {
+          return n.find("_out.input_range") != std::string::npos;
+        }) == 2);
+  std::mt19937_64 rng(2);
+  g.init(rng);
+  g.set_training(true);
+  Tensor x(g.input_dims(2));
+  fill_uniform(x, 0, 1, rng);
+  const Tensor& y = g.forward(x);
+  Tensor dy(y.dims());
+  fill_uniform(dy, -1, 1, rng);
+  g.zero_grad();
+  g.backward(dy);
+  for (Param* p : g.params())
+    if (p->name.rfind("lstm.tt_core", 0) == 0) CHECK(p->grad.vec().cwiseAbs().sum() > 0);
+}
