@@ -112,14 +112,25 @@ int add_axis(TensorNetwork& tn, const std::string& name, int size) {
   return int(tn.axis_size.size()) - 1;
 }
 
-// HT dimension tree over modes [lo, hi): the left child takes the larger half.
-struct HtNode {
-  int lo = 0, hi = 0;
-  int left = -1, right = -1;  // child node indices (internal nodes)
-  int rank_axis = -1;         // axis to the parent (none for the root)
-};
-
 }  // namespace
+
+std::vector<HtInternalNode> ht_internal_nodes(int d) {
+  MIXPREC_CHECK(d >= 2, "an HT tree of at least two modes");
+  std::vector<HtInternalNode> nodes{HtInternalNode{0, d}};
+  for (std::size_t q = 0; q < nodes.size(); ++q) {
+    const int lo = nodes[q].lo, hi = nodes[q].hi, mid = nodes[q].mid();
+    if (mid - lo >= 2) {
+      nodes[q].left = int(nodes.size());
+      nodes.push_back(HtInternalNode{lo, mid});
+    }
+    if (hi - mid >= 2) {
+      nodes[q].right = int(nodes.size());
+      nodes.push_back(HtInternalNode{mid, hi});
+    }
+  }
+  MIXPREC_CHECK(int(nodes.size()) == d - 1, "ht tree size");
+  return nodes;
+}
 
 TensorNetwork make_tensor_network(const Factorization& f) {
   const int d = int(f.input_modes.size());
@@ -150,23 +161,12 @@ TensorNetwork make_tensor_network(const Factorization& f) {
   }
   MIXPREC_CHECK(f.kind == FactorizationKind::HierarchicalTucker, "factorization kind");
   MIXPREC_CHECK(int(f.leaf_ranks.size()) == d && int(f.transfer_ranks.size()) == d - 2, "ht ranks");
-  // Internal nodes breadth-first (root first), each with [lo, hi) of at least two modes.
-  std::vector<HtNode> nodes{HtNode{0, d}};
-  for (std::size_t q = 0; q < nodes.size(); ++q) {
-    const int lo = nodes[q].lo, hi = nodes[q].hi, mid = lo + (hi - lo + 1) / 2;
-    if (mid - lo >= 2) {
-      nodes[q].left = int(nodes.size());
-      nodes.push_back(HtNode{lo, mid});
-    }
-    if (hi - mid >= 2) {
-      nodes[q].right = int(nodes.size());
-      nodes.push_back(HtNode{mid, hi});
-    }
-  }
-  MIXPREC_CHECK(int(nodes.size()) == d - 1, "ht tree size");
-  auto range_name = [](const HtNode& n) { return std::to_string(n.lo + 1) + "-" + std::to_string(n.hi); };
+  // Internal nodes breadth-first (root first); each but the root has a rank axis to its parent.
+  const std::vector<HtInternalNode> nodes = ht_internal_nodes(d);
+  auto range_name = [](const HtInternalNode& n) { return std::to_string(n.lo + 1) + "-" + std::to_string(n.hi); };
+  std::vector<int> rank_axis(nodes.size(), -1);
   for (std::size_t q = 1; q < nodes.size(); ++q)
-    nodes[q].rank_axis = add_axis(tn, "r" + range_name(nodes[q]), f.transfer_ranks[q - 1]);
+    rank_axis[q] = add_axis(tn, "r" + range_name(nodes[q]), f.transfer_ranks[q - 1]);
   std::vector<int> leaf_axis(static_cast<std::size_t>(d), -1);
   for (int k = 0; k < d; ++k) {
     leaf_axis[size_t(k)] = add_axis(tn, "r" + std::to_string(k + 1), f.leaf_ranks[size_t(k)]);
@@ -177,13 +177,12 @@ TensorNetwork make_tensor_network(const Factorization& f) {
   }
   // Transfer tensors, deepest first (the order they are listed in does not matter to planning).
   for (std::size_t q = nodes.size(); q-- > 0;) {
-    const HtNode& n = nodes[q];
-    const int mid = n.lo + (n.hi - n.lo + 1) / 2;
+    const HtInternalNode& n = nodes[q];
     TensorCore c;
     c.name = q == 0 ? "ht_root" : "ht_node" + range_name(n);
-    if (n.rank_axis >= 0) c.axes.push_back(n.rank_axis);
-    c.axes.push_back(n.left >= 0 ? nodes[size_t(n.left)].rank_axis : leaf_axis[size_t(n.lo)]);
-    c.axes.push_back(n.right >= 0 ? nodes[size_t(n.right)].rank_axis : leaf_axis[size_t(mid)]);
+    if (rank_axis[q] >= 0) c.axes.push_back(rank_axis[q]);
+    c.axes.push_back(n.left >= 0 ? rank_axis[size_t(n.left)] : leaf_axis[size_t(n.lo)]);
+    c.axes.push_back(n.right >= 0 ? rank_axis[size_t(n.right)] : leaf_axis[size_t(n.mid())]);
     tn.cores.push_back(c);
   }
   return tn;

@@ -78,6 +78,16 @@ struct TensorNetwork {
   std::int64_t out_features() const;
 };
 
+// HT's balanced dimension tree over d >= 2 modes: the internal nodes breadth-first (root first),
+// node q covering modes [lo, hi), the left child taking the larger half ([lo, mid)); left /
+// right index internal children, -1 where that child is a leaf (mode lo / mode mid).
+struct HtInternalNode {
+  int lo = 0, hi = 0;
+  int left = -1, right = -1;
+  int mid() const { return lo + (hi - lo + 1) / 2; }
+};
+std::vector<HtInternalNode> ht_internal_nodes(int d);
+
 // The network of a validated factorization (throws InternalError on an invalid one).
 TensorNetwork make_tensor_network(const Factorization& f);
 

@@ -143,19 +143,8 @@ struct TreeNode {
 };
 
 std::vector<TreeNode> dimension_tree(int d, const TensorNetwork& tn) {
-  std::vector<TreeNode> t{TreeNode{0, d}};
-  for (std::size_t q = 0; q < t.size(); ++q) {
-    const int lo = t[q].lo, hi = t[q].hi, mid = lo + (hi - lo + 1) / 2;
-    if (mid - lo >= 2) {
-      t[q].left = int(t.size());
-      t.push_back(TreeNode{lo, mid});
-    }
-    if (hi - mid >= 2) {
-      t[q].right = int(t.size());
-      t.push_back(TreeNode{mid, hi});
-    }
-  }
-  MIXPREC_CHECK(int(t.size()) == d - 1, "ht tree size");
+  std::vector<TreeNode> t;
+  for (const HtInternalNode& n : ht_internal_nodes(d)) t.push_back(TreeNode{n.lo, n.hi, n.left, n.right});
   for (int k = 0; k < d; ++k) t.push_back(TreeNode{k, k + 1});
   for (int q = 0; q < d - 1; ++q) {
     TreeNode& n = t[size_t(q)];

@@ -14,31 +14,14 @@
 #include "sim/systemc/engine.hpp"
 #include "sim/workload.hpp"
 #include "test_util.hpp"
+#include "tensor/factorizations.hpp"
 
 using namespace mixprec;
 
 namespace {
 
-Factorization tt(std::vector<int> in, std::vector<int> out, std::vector<int> ranks) {
-  Factorization f;
-  f.kind = FactorizationKind::TensorTrain;
-  f.input_modes = std::move(in);
-  f.hidden_modes = std::move(out);
-  f.ranks = std::move(ranks);
-  f.fold_gates = false;
-  return f;
-}
-
-Factorization ht(std::vector<int> in, std::vector<int> out, std::vector<int> leaf, std::vector<int> transfer) {
-  Factorization f;
-  f.kind = FactorizationKind::HierarchicalTucker;
-  f.input_modes = std::move(in);
-  f.hidden_modes = std::move(out);
-  f.leaf_ranks = std::move(leaf);
-  f.transfer_ranks = std::move(transfer);
-  f.fold_gates = false;
-  return f;
-}
+using test::ht;
+using test::tt;
 
 // Fewest MACs over every permutation of the cores, and the first permutation reaching it.
 std::pair<std::int64_t, std::vector<int>> brute_force(const TensorNetwork& tn) {

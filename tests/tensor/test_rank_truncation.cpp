@@ -13,6 +13,7 @@
 #include "model/init.hpp"
 #include "model/rank_truncation.hpp"
 #include "model/tensor_linear.hpp"
+#include "tensor/factorizations.hpp"
 
 using namespace mixprec;
 using namespace mixprec::model;
@@ -21,27 +22,8 @@ namespace {
 
 using Cores = std::vector<std::vector<float>>;
 
-Factorization tt(std::vector<int> in, std::vector<int> hidden, std::vector<int> ranks, bool fold) {
-  Factorization f;
-  f.kind = FactorizationKind::TensorTrain;
-  f.input_modes = std::move(in);
-  f.hidden_modes = std::move(hidden);
-  f.ranks = std::move(ranks);
-  f.fold_gates = fold;
-  return f;
-}
-
-Factorization ht(std::vector<int> in, std::vector<int> hidden, std::vector<int> leaf, std::vector<int> transfer,
-                 bool fold) {
-  Factorization f;
-  f.kind = FactorizationKind::HierarchicalTucker;
-  f.input_modes = std::move(in);
-  f.hidden_modes = std::move(hidden);
-  f.leaf_ranks = std::move(leaf);
-  f.transfer_ranks = std::move(transfer);
-  f.fold_gates = fold;
-  return f;
-}
+using test::ht;
+using test::tt;
 
 // The same structure at other ranks.
 Factorization with_ranks(Factorization f, std::vector<int> ranks_or_leaf, std::vector<int> transfer = {}) {
