@@ -103,7 +103,7 @@ TEST_CASE("plain LSTM template", "[network]") {
   CHECK(sc.net.layers[1].out == Shape{1, 1, 1, 1, 1});
 }
 
-TEST_CASE("unknown keys suggest the near match; typos of required keys too", "[scenario]") {
+TEST_CASE("unknown keys suggest the near match, typos of required keys too", "[scenario]") {
   try {
     test::default_scenario_with(R"({"hardware": {"dram": {"bandwith_gbps": 3}}})");
     FAIL("accepted");

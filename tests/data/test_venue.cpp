@@ -63,7 +63,7 @@ TEST_CASE("venue: the documented label rules", "[data][venue]") {
   CHECK(hvac_rule(0.85, 5, 500) == kVentilate);   // load 0.37
 }
 
-TEST_CASE("venue: same seed, same series; another seed, another series", "[data][venue]") {
+TEST_CASE("venue: same seed, same series, another seed, another series", "[data][venue]") {
   VenueConfig c;
   c.height = 6;
   c.width = 6;
@@ -77,7 +77,7 @@ TEST_CASE("venue: same seed, same series; another seed, another series", "[data]
   CHECK(simulate_venue(c).frames != a.frames);
 }
 
-TEST_CASE("venue: labels follow the rules on the true state; the crowd is conserved", "[data][venue]") {
+TEST_CASE("venue: labels follow the rules on the true state, the crowd is conserved", "[data][venue]") {
   VenueConfig c;
   c.height = 8;
   c.width = 8;
@@ -117,7 +117,7 @@ TEST_CASE("venue: labels follow the rules on the true state; the crowd is conser
   for (const VenueEvent& e : vs.events) CHECK(e.end_step + 6 <= (e.day + 1) * 96);
 }
 
-TEST_CASE("venue: sensors drift and miss readings; a gap repeats the last value", "[data][venue]") {
+TEST_CASE("venue: sensors drift and miss readings, a gap repeats the last value", "[data][venue]") {
   const VenueSeries& vs = small_series();
   CHECK(vs.missing_readings > 0);
   // About 1% of readings are missing (isolated 0.5% plus outages).

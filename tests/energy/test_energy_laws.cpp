@@ -38,7 +38,7 @@ TEST_CASE("integer add: proportional to width from the nearest entry, monotone e
   CHECK(m.add_pj(int_op(300)) == exact(0.1 * 300 / 32));  // beyond the precomputed range
 }
 
-TEST_CASE("floats use their own entries; bf16 is derived", "[energy][laws]") {
+TEST_CASE("floats use their own entries, bf16 is derived", "[energy][laws]") {
   const EnergyModel m = model_for(default_hw());
   CHECK(m.multiply_pj(float_op(NumFormat::Fp16), float_op(NumFormat::Fp16)) == exact(1.1));
   CHECK(m.add_pj(float_op(NumFormat::Fp16)) == exact(0.4));

@@ -7,7 +7,7 @@ using namespace mixprec;
 using namespace mixprec::energy;
 using namespace mixprec::energy::test;
 
-TEST_CASE("accumulator width: bw + ba + ceil(log2 n); floats accumulate in fp32", "[energy][mac]") {
+TEST_CASE("accumulator width: bw + ba + ceil(log2 n), floats accumulate in fp32", "[energy][mac]") {
   CHECK(accumulator_bits(int_op(8), int_op(8), 1) == 16);
   CHECK(accumulator_bits(int_op(8), int_op(8), 2) == 17);
   CHECK(accumulator_bits(int_op(8), int_op(8), 64) == 22);

@@ -152,7 +152,7 @@ TEST_CASE("graph: a fan-out activation receives the sum of its consumers' gradie
   CHECK(res.ok);
 }
 
-TEST_CASE("graph: QAT graph uses master weights; 16-bit QAT stays close to fp32",
+TEST_CASE("graph: QAT graph uses master weights, 16-bit QAT stays close to fp32",
           "[model][graph]") {
   const Scenario fp = tiny_scenario();
   const Scenario q16 = tiny_scenario(R"({"format": "int", "weights": 16, "activations": 16,

@@ -34,7 +34,7 @@ TEST_CASE("init: the engine and the variates are platform-independent", "[model]
   CHECK(uniform01(a) == double(b() >> 11) * 0x1.0p-53);
 }
 
-TEST_CASE("init: same seed, same weights; other seed, other weights", "[model][init]") {
+TEST_CASE("init: same seed, same weights, other seed, other weights", "[model][init]") {
   Conv2d c1("c", {3, 4, 3, 3, 1, 1, 1, true}), c2("c", {3, 4, 3, 3, 1, 1, 1, true});
   Lstm l1("l", {4, 3, true, false, true}), l2("l", {4, 3, true, false, true});
   std::mt19937_64 r1(7), r2(7), r3(8);

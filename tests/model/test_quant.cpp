@@ -251,7 +251,7 @@ TEST_CASE("quant: LSQ step gradient matches finite differences of its surrogate"
   CHECK(clipped < x.size());
 }
 
-TEST_CASE("quant: weight quantizer is per output channel; LSQ weight steps get gradients",
+TEST_CASE("quant: weight quantizer is per output channel, LSQ weight steps get gradients",
           "[model][quant]") {
   Tensor w(2, 3), shadow;
   const float ws[6] = {0.1f, -0.2f, 0.3f, 4.0f, -8.0f, 2.0f};

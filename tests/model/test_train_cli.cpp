@@ -27,7 +27,7 @@ std::string tiny_scenario_file(const std::string& dir, int epochs) {
 
 }  // namespace
 
-TEST_CASE("train CLI: synthetic run writes summary.json and checkpoints; --resume continues",
+TEST_CASE("train CLI: synthetic run writes summary.json and checkpoints, --resume continues",
           "[model][cli]") {
   const std::string dir = temp_dir();
   const std::string file = tiny_scenario_file(dir, 2);

@@ -59,7 +59,7 @@ TEST_CASE("cost table: one entry per (layer, option), consistent with direct pri
   CHECK(d.energy_uj == Approx(e * 1e-6));
 }
 
-TEST_CASE("problem groups: weight-less layers follow their producer; ties, fixed layers and bit rules", "[search][problem]") {
+TEST_CASE("problem groups: weight-less layers follow their producer, ties, fixed layers and bit rules", "[search][problem]") {
   Fixture f;
   search::SensitivityTable sens;
   sens.layers = f.table.layers;

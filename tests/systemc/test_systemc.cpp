@@ -377,7 +377,7 @@ TEST_CASE("systemc: the plan matches the analytical work at every bitwidth, styl
   check_counts_and_energy(p);
 }
 
-TEST_CASE("systemc: one elaboration per process; repeated runs are identical", "[systemc][determinism]") {
+TEST_CASE("systemc: one elaboration per process, repeated runs are identical", "[systemc][determinism]") {
   const Scenario sc = load_scenario(test::source_path("scenarios/venue_cnn_lstm.json"));
   systemc::SimOptions opts;
   opts.baselines = false;

@@ -173,7 +173,7 @@ TEST_CASE("ranks read back from stored core sizes (TT and HT)", "[tensor][rank_s
   CHECK(rank_label(*hb) == "leaf 3-2-4-1, transfer 2-3");
 }
 
-TEST_CASE("loading larger-rank cores truncates them; smaller ones and plain loads are errors", "[tensor][rank_search][model]") {
+TEST_CASE("loading larger-rank cores truncates them, smaller ones and plain loads are errors", "[tensor][rank_search][model]") {
   const Scenario sc = load_scenario(test::source_path("scenarios/venue_tt_lstm.json"));
   const int li = sc.net.find("lstm");
   Network small = sc.net;

@@ -275,7 +275,7 @@ TEST_CASE("quantized products: each intermediate product is fake-quantized at th
   }
 }
 
-TEST_CASE("a QAT TT-LSTM graph quantizes its products; gradients pass straight through", "[tensor][model][quant]") {
+TEST_CASE("a QAT TT-LSTM graph quantizes its products and gradients reach every core", "[tensor][model][quant]") {
   const Scenario sc = load_scenario(test::source_path("scenarios/venue_tt_lstm.json"));
   Graph g(sc.net, sc.layer_precision);
   std::vector<std::string> names;
