@@ -474,3 +474,50 @@ TEST_CASE("a sweep with compute search picks ranks per point and reports them", 
     CHECK(pts.front().second["ranks"]["lstm"] != "1-8-8-1");
   }
 }
+
+TEST_CASE("HT layers: rank candidates, truncation on loading and the measured rank sensitivity", "[tensor][rank_search][model]") {
+  // The venue network with an HT input matrix (3 modes: leaves 3, 8, 8; one transfer rank 6).
+  const char* ht = R"({"network": {"layers": [{"name": "frames", "kind": "frames_to_sequence"},
+      {"name": "lstm", "kind": "lstm", "hidden": 64, "factorization": {"kind": "ht", "input_modes": [3, 16, 16],
+       "hidden_modes": [4, 4, 4], "leaf_ranks": [3, 8, 8], "transfer_ranks": [6]}},
+      {"name": "head", "kind": "linear", "out_features": 5}]},
+      "search": {"ranks": [{"layer": "lstm", "candidates": [{"leaf_ranks": [3, 8, 8], "transfer_ranks": [6]}, 3,
+                                                            {"leaf_ranks": [2, 4, 2], "transfer_ranks": [3]}]}]}})";
+  const Scenario sc = parse(patched("venue_tt_lstm", ht));
+  CHECK(labels(sc.search.ranks[0]) ==
+        std::vector<std::string>{"leaf 3-8-8, transfer 6", "leaf 3-3-3, transfer 3", "leaf 2-4-2, transfer 3"});
+  // Every inner rank 4 exceeds the first leaf's 3: refused.
+  json j = patched("venue_tt_lstm", ht);
+  j["search"]["ranks"][0]["candidates"] = json::parse("[4]");
+  CHECK(parse_error(j) == "inline.json: /search/ranks/0/candidates/0: expected ranks no larger than the layer's own "
+                          "(leaf 3-8-8, transfer 6): the search truncates the trained cores, found leaf 4-4-4, transfer 4");
+  const int li = sc.net.find("lstm");
+  model::Graph big(sc.net);
+  std::mt19937_64 rng(9);
+  big.init(rng);
+  for (std::size_t v : {std::size_t(1), std::size_t(2)}) {
+    Network small = sc.net;
+    small.layers[size_t(li)].factorization = sc.search.ranks[0].candidates[v];
+    model::Graph low(small);
+    std::vector<model::RankTruncation> tr;
+    model::assign_weights(low, model::named_params(big), model::named_buffers(big), "src", &tr);
+    REQUIRE(tr.size() == 1);
+    CHECK(rank_label(tr[0].to) == labels(sc.search.ranks[0])[v]);
+    CHECK(tr[0].relative_error_bound > 0);
+    CHECK(tr[0].relative_error_bound < 1.5);
+  }
+  model::SyntheticOptions so;
+  so.samples = 16;
+  so.outputs = 5;
+  so.shuffle = false;
+  auto src = model::make_synthetic(big, so);
+  const std::vector<model::Batch> data = model::take_batches(*src, 16, 8);
+  const std::vector<LayerPrecision> options{LayerPrecision::uniform(NumFormat::Int, 8), LayerPrecision::uniform(NumFormat::Fp32, 32)};
+  const std::vector<double> own = model::measured_rank_sensitivity(big, sc.search.ranks[0].candidates[0], li, data, data,
+                                                                   false, options);
+  const std::vector<double> low = model::measured_rank_sensitivity(big, sc.search.ranks[0].candidates[2], li, data, data,
+                                                                   false, options);
+  CHECK(own[1] == 0);
+  CHECK(low[1] > 0);
+  CHECK(low[0] > own[0]);
+}
