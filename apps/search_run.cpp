@@ -85,10 +85,8 @@ SearchSetup prepare_search(const Scenario& sc) {
     Network vnet = sc.net;
     for (const Factorization& f : rs.candidates) {
       vnet.layers[size_t(rc.layer)].factorization = f;
-      const sim::CostTable t = sim::build_cost_table(eng, vnet, s.options, sc.phase);
       rc.labels.push_back(rank_label(f));
-      rc.cost.emplace_back(t.entries.begin() + std::ptrdiff_t(size_t(rc.layer) * s.options.size()),
-                           t.entries.begin() + std::ptrdiff_t(size_t(rc.layer + 1) * s.options.size()));
+      rc.cost.push_back(sim::cost_row(eng, vnet, rc.layer, s.options, sc.phase));
     }
     s.rank_costs.push_back(std::move(rc));
   }

@@ -182,13 +182,9 @@ SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<Laye
     for (const SearchSpec::RankSearch& rs : sc.search.ranks) {
       search::SensitivityTable::RankRows rows;
       rows.layer = rs.layer;
-      const int l = sc.net.find(rs.layer);
-      for (const Factorization& f : rs.candidates) {
-        rows.labels.push_back(rank_label(f));
-        const std::vector<double> v = model::measured_rank_sensitivity(g, f, l, calibration, data, ds.regression,
-                                                                       options, req.threads);
-        rows.values.insert(rows.values.end(), v.begin(), v.end());
-      }
+      for (const Factorization& f : rs.candidates) rows.labels.push_back(rank_label(f));
+      rows.values = model::measured_rank_sensitivity(g, rs.candidates, sc.net.find(rs.layer), calibration, data,
+                                                     ds.regression, options, req.threads);
       t.rank_rows.push_back(std::move(rows));
     }
   }

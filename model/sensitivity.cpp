@@ -438,36 +438,48 @@ struct MeasureBase {
   }
 };
 
+// Outputs of the layers before l that layer l or a later one reads, per batch of the
+// calibration and the data batches, from the fp32 reference (layers before l are the same in
+// every graph measured at layer l).
+struct LayerPrefix {
+  std::vector<char> crossing;
+  std::vector<std::vector<Tensor>> cal, data;
+  LayerPrefix(MeasureBase& mb, int l, const std::vector<Batch>& calibration, const std::vector<Batch>& batches) {
+    const Network& net = mb.base.network();
+    const std::size_t L = net.layers.size();
+    crossing.assign(L, 0);
+    for (std::size_t j = size_t(l); j < L; ++j)
+      for (int i : net.layers[j].inputs)
+        if (i >= 0 && i < l) crossing[size_t(i)] = 1;
+    const bool any = std::find(crossing.begin(), crossing.end(), 1) != crossing.end();
+    auto prefix = [&](const std::vector<Batch>& bs) {
+      std::vector<std::vector<Tensor>> saved(bs.size(), std::vector<Tensor>(L));
+      for (std::size_t bi = 0; bi < bs.size(); ++bi) {
+        if (!any) continue;
+        mb.base.forward_from(0, bs[bi].x, {}, l - 1);  // the prefix only
+        for (std::size_t i = 0; i < L; ++i)
+          if (crossing[i]) saved[bi][i].assign(mb.base.output(int(i)));
+      }
+      return saved;
+    };
+    cal = prefix(calibration);
+    data = prefix(batches);
+  }
+  std::vector<const Tensor*> pointers(const std::vector<Tensor>& saved) const {
+    std::vector<const Tensor*> p(crossing.size(), nullptr);
+    for (std::size_t i = 0; i < crossing.size(); ++i)
+      if (crossing[i]) p[i] = &saved[i];
+    return p;
+  }
+};
+
 // Per option o: the mean output divergence from the fp32 reference when layer l alone runs at
 // options[o], in a QAT graph of `net` (g's network, or one that differs only in layer l) whose
 // values come from `source`. fp32 options are skipped (0) when `skip_fp32`.
-void measure_layer(MeasureBase& mb, const Network& net, Graph& source, int l, const std::vector<Batch>& calibration,
-                   const std::vector<Batch>& data, bool regression, const std::vector<LayerPrecision>& options,
-                   WorkerPool* pool, bool skip_fp32, double* out) {
+void measure_layer(const MeasureBase& mb, const LayerPrefix& pre, const Network& net, Graph& source, int l,
+                   const std::vector<Batch>& calibration, const std::vector<Batch>& data, bool regression,
+                   const std::vector<LayerPrecision>& options, WorkerPool* pool, bool skip_fp32, double* out) {
   const std::size_t L = net.layers.size(), O = options.size();
-  // Outputs of earlier layers that layer l or a later one reads, per batch, from the fp32 graph.
-  std::vector<char> crossing(L, 0);
-  for (std::size_t j = size_t(l); j < L; ++j)
-    for (int i : net.layers[j].inputs)
-      if (i >= 0 && i < l) crossing[size_t(i)] = 1;
-  const bool any = std::find(crossing.begin(), crossing.end(), 1) != crossing.end();
-  auto prefix = [&](const std::vector<Batch>& batches) {
-    std::vector<std::vector<Tensor>> saved(batches.size(), std::vector<Tensor>(L));
-    for (std::size_t bi = 0; bi < batches.size(); ++bi) {
-      if (!any) continue;
-      mb.base.forward_from(0, batches[bi].x, {}, l - 1);  // the prefix only
-      for (std::size_t i = 0; i < L; ++i)
-        if (crossing[i]) saved[bi][i].assign(mb.base.output(int(i)));
-    }
-    return saved;
-  };
-  const std::vector<std::vector<Tensor>> cal_out = prefix(calibration), data_out = prefix(data);
-  auto pointers = [&](const std::vector<Tensor>& saved) {
-    std::vector<const Tensor*> p(L, nullptr);
-    for (std::size_t i = 0; i < L; ++i)
-      if (crossing[i]) p[i] = &saved[i];
-    return p;
-  };
   const LayerPrecision fp32 = LayerPrecision::uniform(NumFormat::Fp32, 32);
   std::atomic<std::size_t> next{0};
   auto work = [&](int) {
@@ -481,11 +493,11 @@ void measure_layer(MeasureBase& mb, const Network& net, Graph& source, int l, co
       q.set_calibration(true);
       // Only layer l has quantizers: calibrating runs it alone.
       for (std::size_t bi = 0; bi < calibration.size(); ++bi)
-        q.forward_from(l, calibration[bi].x, pointers(cal_out[bi]), l);
+        q.forward_from(l, calibration[bi].x, pre.pointers(pre.cal[bi]), l);
       q.set_calibration(false);
       double sum = 0;
       for (std::size_t bi = 0; bi < data.size(); ++bi)
-        sum += output_divergence(q.forward_from(l, data[bi].x, pointers(data_out[bi])), mb.out[bi],
+        sum += output_divergence(q.forward_from(l, data[bi].x, pre.pointers(pre.data[bi])), mb.out[bi],
                                  data[bi].size, regression) * data[bi].size;
       out[o] = sum / double(mb.samples);
     }
@@ -494,6 +506,11 @@ void measure_layer(MeasureBase& mb, const Network& net, Graph& source, int l, co
     pool->run(work);
   else
     work(0);
+}
+
+std::unique_ptr<WorkerPool> option_pool(int threads, std::size_t options) {
+  const int T = std::max(1, std::min<int>(threads, int(options)));
+  return T > 1 ? std::make_unique<WorkerPool>(T) : nullptr;
 }
 
 }  // namespace
@@ -507,36 +524,39 @@ std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& cal
   // and its outputs, the reference every quantized variant is compared with.
   MeasureBase mb(g, data);
   std::vector<double> out(L * O, 0.0);
-  const int T = std::max(1, std::min<int>(threads, int(O)));
-  std::unique_ptr<WorkerPool> pool;
-  if (T > 1) pool = std::make_unique<WorkerPool>(T);
+  const std::unique_ptr<WorkerPool> pool = option_pool(threads, O);
   for (int l : weight_layers(net))
-    measure_layer(mb, net, mb.base, l, calibration, data, regression, options, pool.get(), true,
-                  out.data() + size_t(l) * O);
+    measure_layer(mb, LayerPrefix(mb, l, calibration, data), net, mb.base, l, calibration, data, regression,
+                  options, pool.get(), true, out.data() + size_t(l) * O);
   return out;
 }
 
-std::vector<double> measured_rank_sensitivity(Graph& g, const Factorization& ranks, int layer,
+std::vector<double> measured_rank_sensitivity(Graph& g, const std::vector<Factorization>& candidates, int layer,
                                               const std::vector<Batch>& calibration, const std::vector<Batch>& data,
                                               bool regression, const std::vector<LayerPrecision>& options,
-                                              int threads, double* relative_error_bound) {
+                                              int threads, std::vector<double>* relative_error_bounds) {
   const Network& net = g.network();
   MIXPREC_CHECK(layer >= 0 && size_t(layer) < net.layers.size() && net.layers[size_t(layer)].factorization.active(),
                 "measured_rank_sensitivity: a factorized layer");
-  Network vnet = net;
-  vnet.layers[size_t(layer)].factorization = ranks;
-  // The fp32 graph at the candidate's ranks: g's values, the layer's cores truncated.
-  Graph truncated(vnet);
-  std::vector<RankTruncation> notes;
-  assign_weights(truncated, named_params(g), named_buffers(g), "the fp32 model", &notes);
-  if (relative_error_bound) *relative_error_bound = notes.empty() ? 0.0 : notes.front().relative_error_bound;
+  // The reference, the layers before `layer` and the workers are the same for every candidate.
   MeasureBase mb(g, data);
+  const LayerPrefix pre(mb, layer, calibration, data);
   const std::size_t O = options.size();
-  std::vector<double> out(O, 0.0);
-  const int T = std::max(1, std::min<int>(threads, int(O)));
-  std::unique_ptr<WorkerPool> pool;
-  if (T > 1) pool = std::make_unique<WorkerPool>(T);
-  measure_layer(mb, vnet, truncated, layer, calibration, data, regression, options, pool.get(), false, out.data());
+  const std::unique_ptr<WorkerPool> pool = option_pool(threads, O);
+  const std::vector<NamedTensor> params = named_params(g), buffers = named_buffers(g);
+  std::vector<double> out(candidates.size() * O, 0.0);
+  if (relative_error_bounds) relative_error_bounds->clear();
+  for (std::size_t c = 0; c < candidates.size(); ++c) {
+    Network vnet = net;
+    vnet.layers[size_t(layer)].factorization = candidates[c];
+    // The fp32 graph at the candidate's ranks: g's values, the layer's cores truncated.
+    Graph truncated(vnet);
+    std::vector<RankTruncation> notes;
+    assign_weights(truncated, params, buffers, "the fp32 model", &notes);
+    if (relative_error_bounds) relative_error_bounds->push_back(notes.empty() ? 0.0 : notes.front().relative_error_bound);
+    measure_layer(mb, pre, vnet, truncated, layer, calibration, data, regression, options, pool.get(), false,
+                  out.data() + c * O);
+  }
   return out;
 }
 

@@ -121,15 +121,16 @@ std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& cal
                                          const std::vector<Batch>& data, bool regression,
                                          const std::vector<LayerPrecision>& options, int threads = 1);
 
-// The measured method for a factorized layer at other ranks (scenario search.ranks): per option,
-// the output divergence when only `layer` differs from the fp32 model, its cores truncated to
-// `ranks` (model::truncate_ranks, no larger than its own) and quantized to the option -- fp32
-// included (truncation alone). `relative_error_bound`: the truncation's bound on
-// ||W' - W|| / ||W||.
-std::vector<double> measured_rank_sensitivity(Graph& g, const Factorization& ranks, int layer,
+// The measured method for a factorized layer at other ranks (scenario search.ranks):
+// candidates x options, row-major: the output divergence when only `layer` differs from the fp32
+// model, its cores truncated to the candidate's ranks (model::truncate_ranks, none larger than
+// its own) and quantized to the option -- fp32 included (truncation alone). The fp32 reference
+// and the layers before `layer` are computed once for all candidates. `relative_error_bounds`:
+// per candidate, the truncation's bound on ||W' - W|| / ||W||.
+std::vector<double> measured_rank_sensitivity(Graph& g, const std::vector<Factorization>& candidates, int layer,
                                               const std::vector<Batch>& calibration, const std::vector<Batch>& data,
                                               bool regression, const std::vector<LayerPrecision>& options,
-                                              int threads = 1, double* relative_error_bound = nullptr);
+                                              int threads = 1, std::vector<double>* relative_error_bounds = nullptr);
 
 // Mean over the n samples of a batch: KL(softmax(ref) || softmax(y)) per sample
 // (classification; y and ref hold n rows of logits), or the mean squared difference per output

@@ -72,6 +72,7 @@ struct FactorizedLinear::Impl {
   std::vector<std::unique_ptr<WeightQuant>> wq;   // when quantized
   std::vector<std::unique_ptr<ActQuant>> pq;      // per step but the last: its product
   std::vector<Tensor> prod, prod_q;               // per step but the last: product, quantized
+  Tensor dq, dp;                                  // scratch: gradients through a product quantizer
   std::vector<Tensor> shadow, shadow_grad;        // Q(master) and its gradient
   std::vector<StepLayout> layout;
   std::vector<int> out_perm;                      // final state -> output mode order
@@ -209,17 +210,18 @@ void FactorizedLinear::run_forward(const float* x, i64 rows, float* y, bool quan
     permute(cur, dims, L.a_perm, im.a[s].data());
     im.b[s].resize(size_t(st.k * st.n));
     permute(im.shadow[size_t(st.core)].data(), L.b_dims, L.b_perm, im.b[s].data());
-    out.resize(size_t(m * st.n));
-    sgemm(false, false, m, st.n, st.k, im.a[s].data(), st.k, im.b[s].data(), st.n, 0.0f, out.data(), st.n);
     if (quantize_products && s < im.pq.size()) {
-      // The next step's operand at the activation bits.
+      // The product, then the next step's operand at the activation bits.
       im.prod[s].resize(Dims{int(rows), int(st.m * st.n), 1, 1});
-      std::copy(out.begin(), out.end(), im.prod[s].data());
+      sgemm(false, false, m, st.n, st.k, im.a[s].data(), st.k, im.b[s].data(), st.n, 0.0f, im.prod[s].data(), st.n);
       im.pq[s]->forward(im.prod[s], im.prod_q[s]);
-      std::copy(im.prod_q[s].data(), im.prod_q[s].data() + im.prod_q[s].size(), out.begin());
+      cur = im.prod_q[s].data();
+    } else {
+      out.resize(size_t(m * st.n));
+      sgemm(false, false, m, st.n, st.k, im.a[s].data(), st.k, im.b[s].data(), st.n, 0.0f, out.data(), st.n);
+      state.swap(out);
+      cur = state.data();
     }
-    state.swap(out);
-    cur = state.data();
   }
   std::vector<i64> dims{rows};
   for (int a : plan_.final_axes) dims.push_back(tn_.axis_size[size_t(a)]);
@@ -271,10 +273,10 @@ void FactorizedLinear::backward_one(const Tensor& dy, Tensor* dx) {
     permute(da.data(), ak_dims, a_inv, im.grad_prev.data());
     if (s >= 1 && s - 1 < im.pq.size()) {
       // Through the product quantizer of the step before (straight-through inside its range).
-      Tensor dq(im.prod[s - 1].dims()), dp;
-      std::copy(im.grad_prev.begin(), im.grad_prev.end(), dq.data());
-      im.pq[s - 1]->backward(dq, dp);
-      std::copy(dp.data(), dp.data() + dp.size(), im.grad_prev.begin());
+      im.dq.resize(im.prod[s - 1].dims());
+      std::copy(im.grad_prev.begin(), im.grad_prev.end(), im.dq.data());
+      im.pq[s - 1]->backward(im.dq, im.dp);
+      std::copy(im.dp.data(), im.dp.data() + im.dp.size(), im.grad_prev.begin());
     }
     im.grad.swap(im.grad_prev);
   }
@@ -304,27 +306,9 @@ Tensor FactorizedLinear::dense_weight() {
 
 namespace {
 
-FactorizedLinearOptions tt_options(std::vector<int> in, std::vector<int> out, std::vector<int> ranks,
-                                   const QuantSpec& q) {
+FactorizedLinearOptions options_of(Factorization f, const QuantSpec& q) {
   FactorizedLinearOptions o;
-  o.factorization.kind = FactorizationKind::TensorTrain;
-  o.factorization.input_modes = std::move(in);
-  o.factorization.hidden_modes = std::move(out);
-  o.factorization.ranks = std::move(ranks);
-  o.factorization.fold_gates = false;
-  o.weight = q;
-  return o;
-}
-
-FactorizedLinearOptions ht_options(std::vector<int> in, std::vector<int> out, std::vector<int> leaf,
-                                   std::vector<int> transfer, const QuantSpec& q) {
-  FactorizedLinearOptions o;
-  o.factorization.kind = FactorizationKind::HierarchicalTucker;
-  o.factorization.input_modes = std::move(in);
-  o.factorization.hidden_modes = std::move(out);
-  o.factorization.leaf_ranks = std::move(leaf);
-  o.factorization.transfer_ranks = std::move(transfer);
-  o.factorization.fold_gates = false;
+  o.factorization = std::move(f);
   o.weight = q;
   return o;
 }
@@ -333,11 +317,14 @@ FactorizedLinearOptions ht_options(std::vector<int> in, std::vector<int> out, st
 
 TtLinear::TtLinear(std::string name, std::vector<int> in, std::vector<int> out, std::vector<int> ranks,
                    const QuantSpec& weight)
-    : FactorizedLinear(std::move(name), tt_options(std::move(in), std::move(out), std::move(ranks), weight)) {}
+    : FactorizedLinear(std::move(name),
+                       options_of(tensor_train(std::move(in), std::move(out), std::move(ranks), false), weight)) {}
 
 HtLinear::HtLinear(std::string name, std::vector<int> in, std::vector<int> out, std::vector<int> leaf,
                    std::vector<int> transfer, const QuantSpec& weight)
     : FactorizedLinear(std::move(name),
-                       ht_options(std::move(in), std::move(out), std::move(leaf), std::move(transfer), weight)) {}
+                       options_of(hierarchical_tucker(std::move(in), std::move(out), std::move(leaf), std::move(transfer),
+                                                      false),
+                                  weight)) {}
 
 }  // namespace mixprec::model

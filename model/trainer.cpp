@@ -731,8 +731,8 @@ std::vector<NamedTensor> named_buffers(Graph& g) {
 std::vector<std::string> assign_weights(Graph& g, const std::vector<NamedTensor>& params,
                                         const std::vector<NamedTensor>& buffers, const std::string& source,
                                         std::vector<RankTruncation>* truncations) {
-  std::unordered_map<std::string, const NamedTensor*> by_name;
-  for (const NamedTensor& t : params) by_name.emplace(t.name, &t);
+  std::unordered_map<std::string, const NamedTensor*> param_by_name;
+  for (const NamedTensor& t : params) param_by_name.emplace(t.name, &t);
   // Factorized layers stored at larger ranks: their cores truncated into `done`.
   std::unordered_map<std::string, std::vector<float>> done;
   if (truncations) {
@@ -743,8 +743,8 @@ std::vector<std::string> assign_weights(Graph& g, const std::vector<NamedTensor>
       std::vector<std::vector<int>> dims;
       bool same = true;
       for (const TensorCore& c : tn.cores) {
-        auto it = by_name.find(l.name + "." + c.name);
-        if (it == by_name.end()) break;
+        auto it = param_by_name.find(l.name + "." + c.name);
+        if (it == param_by_name.end()) break;
         src.push_back(it->second);
         const Dims& d = it->second->dims;
         dims.push_back({int(d.n), int(d.c), int(d.h), int(d.w)});
@@ -767,26 +767,28 @@ std::vector<std::string> assign_weights(Graph& g, const std::vector<NamedTensor>
       truncations->push_back(RankTruncation{l.name, *from, l.factorization, tc.relative_error_bound()});
     }
   }
+  std::unordered_map<std::string, const NamedTensor*> buffer_by_name;
+  for (const NamedTensor& t : buffers) buffer_by_name.emplace(t.name, &t);
   std::vector<std::string> missing;
-  auto copy = [&](const std::vector<NamedTensor>& from, const std::string& name, Tensor& to) {
+  auto copy = [&](const std::unordered_map<std::string, const NamedTensor*>& from, const std::string& name, Tensor& to) {
     auto d = done.find(name);
     if (d != done.end()) {
       MIXPREC_CHECK(std::int64_t(d->second.size()) == to.size(), "truncated core size");
       std::copy(d->second.begin(), d->second.end(), to.data());
       return;
     }
-    for (const NamedTensor& t : from)
-      if (t.name == name) {
-        if (t.dims != to.dims())
-          throw CheckpointError(source, "\"" + name + "\" has dims " + t.dims.str() + ", the network " +
-                                            to.dims().str());
-        std::copy(t.values.begin(), t.values.end(), to.data());
-        return;
-      }
-    missing.push_back(name);
+    auto it = from.find(name);
+    if (it == from.end()) {
+      missing.push_back(name);
+      return;
+    }
+    const NamedTensor& t = *it->second;
+    if (t.dims != to.dims())
+      throw CheckpointError(source, "\"" + name + "\" has dims " + t.dims.str() + ", the network " + to.dims().str());
+    std::copy(t.values.begin(), t.values.end(), to.data());
   };
-  for (Param* p : g.params()) copy(params, p->name, p->value);
-  for (Buffer* b : g.buffers()) copy(buffers, b->name, b->value);
+  for (Param* p : g.params()) copy(param_by_name, p->name, p->value);
+  for (Buffer* b : g.buffers()) copy(buffer_by_name, b->name, b->value);
   return missing;
 }
 

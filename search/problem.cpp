@@ -63,7 +63,7 @@ Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, 
     int forced = -1;
     for (int l : g.layers)
       if (fixed[l]) forced = default_option[l];
-    int rank_layer = -1;
+    int& rank_layer = g.rank_layer;
     for (int l : g.layers)
       if (choice_of[size_t(l)] >= 0) {
         if (rank_layer >= 0)
@@ -73,32 +73,38 @@ Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, 
                               "\" in one group");
         rank_layer = l;
       }
-    const int variants = rank_layer >= 0 ? int(rank_choices[size_t(choice_of[size_t(rank_layer)])].labels.size()) : 1;
-    for (int v = 0; v < variants; ++v)
+    // Options the group's fixed member and bit rules allow.
+    std::vector<char> allowed(O, 1);
     for (std::size_t o = 0; o < O; ++o) {
-      if (forced >= 0 && int(o) != forced) continue;
-      bool ok = true;
+      if (forced >= 0 && int(o) != forced) allowed[o] = 0;
       for (const auto& lim : rules.bit_limits) {
         if (std::find(g.layers.begin(), g.layers.end(), lim[0]) == g.layers.end()) continue;
         const LayerPrecision& op = costs.options[o];
         const int wb = op.weights().bits, ab = op.activations().bits;
-        if (wb < lim[1] || wb > lim[2] || ab < lim[3] || ab > lim[4]) ok = false;
+        if (wb < lim[1] || wb > lim[2] || ab < lim[3] || ab > lim[4]) allowed[o] = 0;
       }
-      if (!ok) continue;
-      Item it;
-      it.option = int(o);
-      it.variant = rank_layer >= 0 ? v : -1;
-      bool fits = true;
-      for (int l : g.layers) {
-        const RankChoice* rc = l == rank_layer ? &rank_choices[size_t(choice_of[size_t(l)])] : nullptr;
-        const sim::CostEntry& e = rc ? rc->cost[size_t(v)][o] : costs.at(l, o);
-        it.cost[kEnergy] += e.energy_pj;
-        it.cost[kCycles] += e.cycles;
-        it.cost[kSize] += e.weight_bytes;
-        it.sensitivity += rc ? rc->sensitivity[size_t(v)][o] : sens.at(l, o);
-        fits = fits && e.fits;
+    }
+    // One item per (rank candidate, allowed option) that fits, candidates outermost.
+    const RankChoice* rc = rank_layer >= 0 ? &rank_choices[size_t(choice_of[size_t(rank_layer)])] : nullptr;
+    const int variants = rc ? int(rc->labels.size()) : 1;
+    for (int v = 0; v < variants; ++v) {
+      for (std::size_t o = 0; o < O; ++o) {
+        if (!allowed[o]) continue;
+        Item it;
+        it.option = int(o);
+        it.variant = rc ? v : -1;
+        bool fits = true;
+        for (int l : g.layers) {
+          const bool ranked = l == rank_layer;
+          const sim::CostEntry& e = ranked ? rc->cost[size_t(v)][o] : costs.at(l, o);
+          it.cost[kEnergy] += e.energy_pj;
+          it.cost[kCycles] += e.cycles;
+          it.cost[kSize] += e.weight_bytes;
+          it.sensitivity += ranked ? rc->sensitivity[size_t(v)][o] : sens.at(l, o);
+          fits = fits && e.fits;
+        }
+        if (fits) g.items.push_back(it);
       }
-      if (fits) g.items.push_back(it);
     }
     if (g.items.empty())
       throw SpecError("", "/search", "at least one allowed option for layer \"" + net.layers[g.layers[0]].name + "\"",
@@ -119,12 +125,12 @@ Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group
     if (s.cost[r] > b.limit[r]) s.feasible = false;
   s.option_of_layer.assign(p.layer_names.size(), 0);
   s.variant_of_layer.assign(p.layer_names.size(), -1);
-  for (std::size_t g = 0; g < p.groups.size(); ++g)
-    for (int l : p.groups[g].layers) s.option_of_layer[l] = p.groups[g].items[item_of_group[g]].option;
-  for (const RankChoice& rc : p.rank_choices)
-    for (std::size_t g = 0; g < p.groups.size(); ++g)
-      for (int l : p.groups[g].layers)
-        if (l == rc.layer) s.variant_of_layer[size_t(l)] = p.groups[g].items[item_of_group[g]].variant;
+  for (std::size_t g = 0; g < p.groups.size(); ++g) {
+    const Group& gr = p.groups[g];
+    const Item& it = gr.items[item_of_group[g]];
+    for (int l : gr.layers) s.option_of_layer[l] = it.option;
+    if (gr.rank_layer >= 0) s.variant_of_layer[size_t(gr.rank_layer)] = it.variant;
+  }
   s.evaluations = 1;
   return s;
 }

@@ -48,6 +48,7 @@ struct Item {
 struct Group {
   std::vector<int> layers;  // member layer indices
   std::vector<Item> items;  // allowed options
+  int rank_layer = -1;      // the member whose ranks are searched (Item::variant), or -1
 };
 
 // A layer whose factorization ranks are searched with its bits (scenario search.ranks): per

@@ -25,26 +25,35 @@ double weight_bytes(const Layer& l, const LayerPrecision& p) {
           double(l.recurrent_weight_count()) * p.recurrent_weights().bits) / 8.0;
 }
 
+std::vector<CostEntry> cost_row(const AnalyticalEngine& engine, const Network& net, int layer,
+                                const std::vector<LayerPrecision>& options, Phase phase) {
+  const double clock_mhz = engine.hardware().clock_mhz;
+  const double static_mw = engine.hardware().energy.static_power_mw;
+  std::vector<CostEntry> row;
+  row.reserve(options.size());
+  for (const LayerPrecision& p : options) {
+    const LayerCost lc = engine.layer_cost(net, layer, p, phase);
+    CostEntry e;
+    e.cycles = lc.cycles;
+    e.energy_pj = lc.energy_total_pj() + static_mw * lc.cycles * 1e3 / clock_mhz;
+    e.dram_bytes = lc.dram_bytes();
+    e.weight_bytes = weight_bytes(net.layers[size_t(layer)], p);
+    e.fits = lc.fits;
+    row.push_back(e);
+  }
+  return row;
+}
+
 CostTable build_cost_table(const AnalyticalEngine& engine, const Network& net,
                            const std::vector<LayerPrecision>& options, Phase phase) {
   CostTable t;
   t.options = options;
   t.clock_mhz = engine.hardware().clock_mhz;
-  const double static_mw = engine.hardware().energy.static_power_mw;
   t.entries.reserve(net.layers.size() * options.size());
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     t.layers.push_back(net.layers[i].name);
-    for (const LayerPrecision& p : options) {
-      LayerCost lc = engine.layer_cost(net, static_cast<int>(i), p, phase);
-      CostEntry e;
-      e.cycles = lc.cycles;
-      e.energy_pj = lc.energy_total_pj() + static_mw * lc.cycles * 1e3 / t.clock_mhz;
-      e.dram_bytes = lc.dram_bytes();
-      const Layer& l = net.layers[i];
-      e.weight_bytes = weight_bytes(l, p);
-      e.fits = lc.fits;
-      t.entries.push_back(e);
-    }
+    const std::vector<CostEntry> row = cost_row(engine, net, int(i), options, phase);
+    t.entries.insert(t.entries.end(), row.begin(), row.end());
   }
   return t;
 }

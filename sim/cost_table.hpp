@@ -36,6 +36,10 @@ double weight_bytes(const Layer& l, const LayerPrecision& p);
 // Candidate options: the search section's weight x activation bit pairs plus its float formats.
 std::vector<LayerPrecision> candidate_options(const SearchSpec& s, const LayerPrecision& base);
 
+// One layer's entries, one per option (a row of build_cost_table).
+std::vector<CostEntry> cost_row(const AnalyticalEngine& engine, const Network& net, int layer,
+                                const std::vector<LayerPrecision>& options, Phase phase);
+
 CostTable build_cost_table(const AnalyticalEngine& engine, const Network& net,
                            const std::vector<LayerPrecision>& options, Phase phase);
 

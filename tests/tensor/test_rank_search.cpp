@@ -244,19 +244,24 @@ TEST_CASE("measured rank sensitivity: the own ranks reproduce the bit sensitivit
                                             LayerPrecision::uniform(NumFormat::Fp32, 32)};
   const std::vector<double> bits = model::measured_sensitivity(g, cal, data, false, options, 1);
   const Factorization own = sc.net.layers[size_t(li)].factorization;
-  double bound = -1;
-  const std::vector<double> same = model::measured_rank_sensitivity(g, own, li, cal, data, false, options, 2, &bound);
-  CHECK(bound == 0);
+  std::vector<double> bound;
+  const std::vector<double> same = model::measured_rank_sensitivity(g, {own}, li, cal, data, false, options, 2, &bound);
+  CHECK(bound == std::vector<double>{0.0});
   for (std::size_t o = 0; o < options.size(); ++o) CHECK(same[o] == Approx(bits[size_t(li) * options.size() + o]).margin(1e-12));
   CHECK(same[2] == 0);  // fp32 at the own ranks: the model itself
   Factorization r1 = own;
   r1.ranks = {1, 1, 1, 1};
-  const std::vector<double> low = model::measured_rank_sensitivity(g, r1, li, cal, data, false, options, 1, &bound);
-  CHECK(bound > 0.1);
+  const std::vector<double> low = model::measured_rank_sensitivity(g, {r1}, li, cal, data, false, options, 1, &bound);
+  REQUIRE(bound.size() == 1);
+  CHECK(bound[0] > 0.1);
   CHECK(low[2] > 0);  // truncation alone changes the outputs
   CHECK(low[2] > same[1]);
   // Thread count does not change the numbers.
-  CHECK(model::measured_rank_sensitivity(g, r1, li, cal, data, false, options, 2) == low);
+  CHECK(model::measured_rank_sensitivity(g, {r1}, li, cal, data, false, options, 2) == low);
+  // Several candidates in one call: candidates x options, each row as measured alone.
+  std::vector<double> both = same;
+  both.insert(both.end(), low.begin(), low.end());
+  CHECK(model::measured_rank_sensitivity(g, {own, r1}, li, cal, data, false, options, 2) == both);
 }
 
 TEST_CASE("take_batches spreads its samples over the source", "[model][sensitivity]") {
@@ -513,10 +518,10 @@ TEST_CASE("HT layers: rank candidates, truncation on loading and the measured ra
   auto src = model::make_synthetic(big, so);
   const std::vector<model::Batch> data = model::take_batches(*src, 16, 8);
   const std::vector<LayerPrecision> options{LayerPrecision::uniform(NumFormat::Int, 8), LayerPrecision::uniform(NumFormat::Fp32, 32)};
-  const std::vector<double> own = model::measured_rank_sensitivity(big, sc.search.ranks[0].candidates[0], li, data, data,
-                                                                   false, options);
-  const std::vector<double> low = model::measured_rank_sensitivity(big, sc.search.ranks[0].candidates[2], li, data, data,
-                                                                   false, options);
+  const std::vector<double> own = model::measured_rank_sensitivity(big, {sc.search.ranks[0].candidates[0]}, li, data,
+                                                                   data, false, options);
+  const std::vector<double> low = model::measured_rank_sensitivity(big, {sc.search.ranks[0].candidates[2]}, li, data,
+                                                                   data, false, options);
   CHECK(own[1] == 0);
   CHECK(low[1] > 0);
   CHECK(low[0] > own[0]);
