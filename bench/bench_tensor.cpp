@@ -13,27 +13,11 @@ namespace {
 using namespace mixprec;
 
 Factorization video(FactorizationKind kind, int r) {
-  Factorization f;
-  f.kind = kind;
-  f.input_modes = {8, 20, 20, 18};
-  f.hidden_modes = {4, 4, 4, 4};
-  if (kind == FactorizationKind::TensorTrain) {
-    f.ranks = {1, r, r, r, 1};
-  } else {
-    f.leaf_ranks = {r, r, r, r};
-    f.transfer_ranks = {r, r};
-  }
-  return f;
+  if (kind == FactorizationKind::TensorTrain) return tensor_train({8, 20, 20, 18}, {4, 4, 4, 4}, {1, r, r, r, 1});
+  return hierarchical_tucker({8, 20, 20, 18}, {4, 4, 4, 4}, {r, r, r, r}, {r, r});
 }
 
-Factorization venue_tt(int r) {
-  Factorization f;
-  f.kind = FactorizationKind::TensorTrain;
-  f.input_modes = {3, 16, 16};
-  f.hidden_modes = {4, 4, 4};
-  f.ranks = {1, r, r, 1};
-  return f;
-}
+Factorization venue_tt(int r) { return tensor_train({3, 16, 16}, {4, 4, 4}, {1, r, r, 1}); }
 
 std::vector<std::vector<float>> random_cores(const Factorization& f) {
   const TensorNetwork tn = make_tensor_network(f);

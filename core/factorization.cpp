@@ -16,6 +16,29 @@ const char* to_string(FactorizationKind k) {
   return "?";
 }
 
+Factorization tensor_train(std::vector<int> input_modes, std::vector<int> hidden_modes, std::vector<int> ranks,
+                           bool fold_gates) {
+  Factorization f;
+  f.kind = FactorizationKind::TensorTrain;
+  f.input_modes = std::move(input_modes);
+  f.hidden_modes = std::move(hidden_modes);
+  f.ranks = std::move(ranks);
+  f.fold_gates = fold_gates;
+  return f;
+}
+
+Factorization hierarchical_tucker(std::vector<int> input_modes, std::vector<int> hidden_modes,
+                                  std::vector<int> leaf_ranks, std::vector<int> transfer_ranks, bool fold_gates) {
+  Factorization f;
+  f.kind = FactorizationKind::HierarchicalTucker;
+  f.input_modes = std::move(input_modes);
+  f.hidden_modes = std::move(hidden_modes);
+  f.leaf_ranks = std::move(leaf_ranks);
+  f.transfer_ranks = std::move(transfer_ranks);
+  f.fold_gates = fold_gates;
+  return f;
+}
+
 std::vector<int> Factorization::output_modes() const {
   std::vector<int> o = hidden_modes;
   if (fold_gates && !o.empty()) o[0] *= 4;  // the four gates [i f g o], most significant

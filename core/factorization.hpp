@@ -51,6 +51,13 @@ struct Factorization {
   std::vector<int> output_modes() const;  // hidden_modes, the first x4 when fold_gates
 };
 
+// A TT / HT factorization of these modes and ranks (fold_gates: the first output mode is x4,
+// the LSTM's gates; false: a plain matrix).
+Factorization tensor_train(std::vector<int> input_modes, std::vector<int> hidden_modes, std::vector<int> ranks,
+                           bool fold_gates = true);
+Factorization hierarchical_tucker(std::vector<int> input_modes, std::vector<int> hidden_modes,
+                                  std::vector<int> leaf_ranks, std::vector<int> transfer_ranks, bool fold_gates = true);
+
 // Ranks as a scenario's search.ranks or a precision file writes them, before the layer is known:
 // a number (every inner rank), TT ranks r_0 .. r_d, or HT leaf and transfer ranks.
 struct RankSpec {

@@ -97,6 +97,13 @@ class Parser {
     n->b = std::move(b);
     return n;
   }
+  static NodeP unary(Op op, NodeP a) {
+    auto n = std::make_shared<ExprNode>();
+    n->kind = ExprNode::Unary;
+    n->op = op;
+    n->a = std::move(a);
+    return n;
+  }
   NodeP parse_or() {
     NodeP n = parse_and();
     while (eat("||")) n = binary(Op::Or, n, parse_and());
@@ -108,13 +115,7 @@ class Parser {
     return n;
   }
   NodeP parse_not() {
-    if (eat("!")) {
-      auto n = std::make_shared<ExprNode>();
-      n->kind = ExprNode::Unary;
-      n->op = Op::Not;
-      n->a = parse_not();
-      return n;
-    }
+    if (eat("!")) return unary(Op::Not, parse_not());
     return parse_compare();
   }
   NodeP parse_compare() {
@@ -145,13 +146,7 @@ class Parser {
     }
   }
   NodeP parse_unary() {
-    if (eat("-")) {
-      auto n = std::make_shared<ExprNode>();
-      n->kind = ExprNode::Unary;
-      n->op = Op::Neg;
-      n->a = parse_unary();
-      return n;
-    }
+    if (eat("-")) return unary(Op::Neg, parse_unary());
     return parse_primary();
   }
   NodeP parse_primary() {

@@ -25,11 +25,14 @@ std::string error_text(F f) {
 const char* kOccHeader = "\"date\",\"Temperature\",\"Humidity\",\"Light\",\"CO2\",\"HumidityRatio\",\"Occupancy\"\n";
 
 // The real data folder, or "" when it is absent.
-std::string real_data_dir() {
+// The real data folder, or "" after warning that the test skips (`what` it skips).
+std::string real_data_dir(const std::string& what = "skipping") {
   const char* env = std::getenv("MIXPREC_DATA_DIR");
   std::string d = env && *env ? env : test::source_path("../shared/data");
   struct stat st;
-  return stat((d + "/uci_occupancy_detection").c_str(), &st) == 0 ? d : "";
+  if (stat((d + "/uci_occupancy_detection").c_str(), &st) == 0) return d;
+  WARN(what + ": no real data folder (set MIXPREC_DATA_DIR or provide ../shared/data)");
+  return "";
 }
 }  // namespace
 
@@ -163,10 +166,7 @@ TEST_CASE("tables: a missing data file is named with the folder and where it cam
 
 TEST_CASE("tables: the real data sets load (skipped without ../shared/data)", "[data][tables][real]") {
   const std::string dir = real_data_dir();
-  if (dir.empty()) {
-    WARN("skipping: no real data folder (set MIXPREC_DATA_DIR or provide ../shared/data)");
-    return;
-  }
+  if (dir.empty()) return;
   DataSpec spec;
   spec.path = dir;
   spec.samples = 100000;
@@ -243,11 +243,8 @@ TEST_CASE("tables: the shipped scenarios' data sets fit their networks", "[data]
   CHECK(v.sample_size() == 8 * 3 * 16 * 16);
   CHECK(v.classes == 5);
 
-  const std::string dir = real_data_dir();
-  if (dir.empty()) {
-    WARN("skipping the real-data scenarios: no real data folder (set MIXPREC_DATA_DIR or provide ../shared/data)");
-    return;
-  }
+  const std::string dir = real_data_dir("skipping the real-data scenarios");
+  if (dir.empty()) return;
   for (const char* f : {"scenarios/uci_occupancy_detection.json", "scenarios/uci_room_occupancy.json",
                         "scenarios/los_loop_traffic.json"}) {
     INFO(f);
@@ -263,10 +260,7 @@ TEST_CASE("tables: the shipped scenarios' data sets fit their networks", "[data]
 
 TEST_CASE("tables: label_history feeds the current label back as the last feature", "[data][tables]") {
   const std::string dir = real_data_dir();
-  if (dir.empty()) {
-    WARN("skipping: no real data folder (set MIXPREC_DATA_DIR or provide ../shared/data)");
-    return;
-  }
+  if (dir.empty()) return;
   for (const char* f : {"scenarios/uci_occupancy_detection.json", "scenarios/uci_room_occupancy.json"}) {
     INFO(f);
     Scenario sc = load_scenario(test::source_path(f));
@@ -298,10 +292,7 @@ TEST_CASE("tables: sensor_changes turns each sensor reading into its change per 
   CHECK_THROWS_WITH(make_dataset(venue),
                     Catch::Contains("/data/sensor_changes: expected false for source \"venue_generator\""));
   const std::string dir = real_data_dir();
-  if (dir.empty()) {
-    WARN("skipping: no real data folder (set MIXPREC_DATA_DIR or provide ../shared/data)");
-    return;
-  }
+  if (dir.empty()) return;
   for (const char* f : {"scenarios/uci_occupancy_detection.json", "scenarios/uci_room_occupancy.json"}) {
     INFO(f);
     Scenario sc = load_scenario(test::source_path(f));
