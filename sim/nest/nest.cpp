@@ -182,6 +182,7 @@ void validate(const Architecture& a, const Problem& p, const std::string& file,
       if (a.levels[j].name == s.name) fail(at + "/name", "a unique level name", "\"" + s.name + "\" twice");
     if (s.depth < 0) fail(at + "/depth", "depth >= 0 (0 = unbounded)", std::to_string(s.depth));
     if (s.block_bits < 1) fail(at + "/block_bits", "block_bits >= 1", std::to_string(s.block_bits));
+    if (s.word_bits < 0 || s.word_bits > 64) fail(at + "/word_bits", "word_bits 1..64 (or absent)", std::to_string(s.word_bits));
     if (s.banks < 1) fail(at + "/banks", "banks >= 1", std::to_string(s.banks));
     if (s.multiple_buffering < 1) fail(at + "/multiple_buffering", "a factor >= 1", std::to_string(s.multiple_buffering));
     if (s.read_bandwidth_bits < 0 || s.write_bandwidth_bits < 0 || s.shared_bandwidth_bits < 0)
@@ -241,6 +242,7 @@ struct Evaluator::Compiled {
   CDs ds[kMaxDataspaces];
   std::int64_t fanout_x[kMaxLevels] = {}, fanout_y[kMaxLevels] = {};
   std::int64_t values_per_block[kMaxLevels][kMaxDataspaces] = {};
+  int value_bits[kMaxLevels][kMaxDataspaces] = {};  // bits of one value of d held at level l
   std::int64_t instances[kMaxLevels + 1] = {};
 
   std::int64_t footprint(int d, const std::int64_t* ext) const {
@@ -294,7 +296,10 @@ Evaluator::Evaluator(const Problem& p, const Architecture& a) : p_(p), a_(a), c_
     c.fanout_x[l] = child_mx / s.mesh_x;
     c.fanout_y[l] = (child_inst / child_mx) / (s.instances / s.mesh_x);
     c.instances[l] = s.instances;
-    for (int d = 0; d < c.n_ds; ++d) c.values_per_block[l][d] = s.block_bits / c.ds[d].bits;
+    for (int d = 0; d < c.n_ds; ++d) {
+      c.value_bits[l][d] = s.word_bits > 0 ? s.word_bits : c.ds[d].bits;
+      c.values_per_block[l][d] = s.block_bits / c.value_bits[l][d];
+    }
   }
   c.instances[c.n_levels] = a.compute.instances;
 }
@@ -461,11 +466,11 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
         st.fail = Fail::block_too_narrow;
         st.level = std::int8_t(l);
         st.dataspace = std::int8_t(d);
-        st.value = c.ds[d].bits;
+        st.value = c.value_bits[l][d];
         st.limit = s.block_bits;
         return finish(st);
       }
-      bits += size[l][d] * c.ds[d].bits;
+      bits += size[l][d] * c.value_bits[l][d];
     }
     if (s.depth > 0) {
       const std::int64_t limit =
@@ -636,8 +641,8 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
     for (int d = 0; d < NDS; ++d) {
       const DataspaceStats& ds = ls.ds[std::size_t(d)];
       if (!ds.kept) continue;
-      rd += double(ds.reads) * c.ds[d].bits;
-      wr += double(ds.fills + ds.updates) * c.ds[d].bits;
+      rd += double(ds.reads) * c.value_bits[l][d];
+      wr += double(ds.fills + ds.updates) * c.value_bits[l][d];
       inst = std::max(inst, ds.utilized_instances);
     }
     ls.utilized_instances = inst;
