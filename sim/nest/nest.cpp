@@ -535,33 +535,41 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
           if (tr[a].v[r] != tr[b].v[r]) return false;
         return true;
       };
-      // One transition of type k from state s (-1: no previous translation).
+      // One transition of type k from state s: -1 = no previous translation, 0..n-1 = the
+      // translation of that type, n = the zero translation. Rule of the Timeloop that produced
+      // the reference outputs (SaveAndSubtractIfSameStride before NVlabs/timeloop#297): with no
+      // previous translation, keep the overlap and remember this translation (zero included);
+      // with the same translation, keep the overlap; otherwise refetch the whole tile and forget
+      // the translation. A zero (stationary) step after a moving one therefore resets, and a
+      // stationary inner loop defeats sliding-window reuse by an outer one (docs/validation.md).
       auto step = [&](int k, int& s) -> std::int64_t {
-        if (zero[k]) return 0;
-        if (s < 0 || same(s, k)) {
-          s = k;
-          return overlap_delta[k];
+        const std::int64_t kept_overlap = zero[k] ? 0 : overlap_delta[k];
+        if (s < 0) {
+          s = zero[k] ? n : k;
+          return kept_overlap;
         }
+        const bool same_translation = s == n ? zero[k] : (!zero[k] && same(s, k));
+        if (same_translation) return kept_overlap;
         s = -1;
         return tile;
       };
       // sweep(k): every transition of one full sweep of loops 0..k = sweep(k-1), then (f_k - 1)
-      // x [step k, sweep(k-1)]; kept as a function of the entry state {-1, 0..n-1} (stored at
+      // x [step k, sweep(k-1)]; kept as a function of the entry state {-1, 0..n} (stored at
       // state + 1): values delivered and exit state. A repetition that returns to its entry
       // state repeats identically, so each level costs a few steps, not f_k.
       std::int64_t total = tile;  // the first tile is filled whole
       const int state = -1;
-      std::int64_t fdelta[kMaxLevels * kMaxDims + 1];
-      int fexit[kMaxLevels * kMaxDims + 1];
-      const int NS = n + 1;  // state s stored at s + 1
+      std::int64_t fdelta[kMaxLevels * kMaxDims + 2];
+      int fexit[kMaxLevels * kMaxDims + 2];
+      const int NS = n + 2;  // state s stored at s + 1
       for (int s = 0; s < NS; ++s) {
         fdelta[s] = 0;
         fexit[s] = s;
       }
       for (int k = 0; k < n; ++k) {
         const std::int64_t reps = loops[idx[k]].factor - 1;
-        std::int64_t ndelta[kMaxLevels * kMaxDims + 1];
-        int nexit[kMaxLevels * kMaxDims + 1];
+        std::int64_t ndelta[kMaxLevels * kMaxDims + 2];
+        int nexit[kMaxLevels * kMaxDims + 2];
         for (int s0 = 0; s0 < NS; ++s0) {
           std::int64_t acc = fdelta[s0];
           int s = fexit[s0];  // stored state (state + 1)

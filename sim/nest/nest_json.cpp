@@ -117,6 +117,7 @@ Problem parse_problem(const json& j, const JsonCtx& ctx, const std::string& poin
       if (o.name == ds.name) throw SpecError(ctx.file, at + "/name", "a unique data space name", "\"" + ds.name + "\" twice");
     p.dataspaces.push_back(ds);
   }
+  r.accept("coefficients");
   r.finish();
   validate(p, ctx.file, pointer);
   return p;
@@ -152,6 +153,7 @@ Architecture parse_architecture(const json& j, const JsonCtx& ctx, const std::st
     s.update_pj = er.number_or("update", s.write_pj, nonneg);
     s.leak_pj = er.number_or("leak", 0, nonneg);
     er.finish();
+    for (const char* k : {"depth", "word_bits", "instances", "mesh_x", "keep"}) lr.accept(k);
     lr.finish();
     a.levels.push_back(s);
   }
@@ -161,6 +163,7 @@ Architecture parse_architecture(const json& j, const JsonCtx& ctx, const std::st
     a.compute.instances = cr.has("instances") ? read_count(cr.any("instances"), ctx, cr.at("instances"), 1) : 1;
     a.compute.mesh_x = cr.has("mesh_x") ? read_count(cr.any("mesh_x"), ctx, cr.at("mesh_x"), 1) : a.compute.instances;
     a.compute.energy_pj = cr.number("energy_pj", Range{0, std::nullopt, std::nullopt});
+    for (const char* k : {"instances", "mesh_x"}) cr.accept(k);
     cr.finish();
   }
   r.finish();
@@ -222,6 +225,7 @@ Mapping parse_mapping(const json& j, const JsonCtx& ctx, const std::string& poin
       if (l == 0 && lm.keep_mask != (1u << p.dataspaces.size()) - 1)
         r.fail("keep", "every data space at the outermost level (the backing store)", mask_names(lm.keep_mask, p).dump());
     }
+    for (const char* k : {"temporal", "spatial_x", "spatial_y", "permutation", "keep"}) r.accept(k);
     r.finish();
   }
   return m;
