@@ -225,3 +225,22 @@ TEST_CASE("nest: import-timeloop names the YAML node and line of an error", "[ne
                      "/arch.yaml: /architecture/nodes/1 (line 6): expected a node tagged !Container, !Component or "
                      "!Parallel, found tag !Widget\n");
 }
+
+TEST_CASE("nest: a stationary inner loop defeats sliding-window reuse (reference Timeloop rule)", "[nest]") {
+  // Buffer holds R3 (a 3-input window); above it K2 (inner; Inputs do not depend on K) and P4.
+  // Sequence: full 3; K step (no move) 0; P step: the translation differs from the remembered
+  // zero one, so the whole window is refetched: 3 per P value, 12 in all (Timeloop after #297,
+  // which keeps stationary steps out of the comparison, would give 3 + 3 x 1 = 6).
+  const Problem p = conv1d(2, 4, 3);
+  const Architecture a = two_level();
+  Mapping m = map2(p, a);
+  m.levels[0].temporal[K] = 2;
+  m.levels[0].temporal[P] = 4;
+  m.levels[0].permutation = {K, P, R, 3, 4, 5, 6, 7};
+  m.levels[1].temporal[R] = 3;
+  const Result r = evaluate(p, a, m);
+  REQUIRE(r.status.ok());
+  CHECK(r.levels[1].ds[I].fills == 12);
+  // Weights (K and R) change every K step: 2 x 4 tiles of 3 values.
+  CHECK(r.levels[1].ds[W].fills == 24);
+}
