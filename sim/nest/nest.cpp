@@ -440,18 +440,13 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
       sx *= lm.spatial_x[std::size_t(d)];
       sy *= lm.spatial_y[std::size_t(d)];
     }
-    if (sx > c.fanout_x[l]) {
-      st.fail = Fail::fanout_x;
+    const std::int64_t used[2] = {sx, sy}, fanout[2] = {c.fanout_x[l], c.fanout_y[l]};
+    for (int axis = 0; axis < 2; ++axis) {
+      if (used[axis] <= fanout[axis]) continue;
+      st.fail = axis == 0 ? Fail::fanout_x : Fail::fanout_y;
       st.level = std::int8_t(l);
-      st.value = sx;
-      st.limit = c.fanout_x[l];
-      return finish(st);
-    }
-    if (sy > c.fanout_y[l]) {
-      st.fail = Fail::fanout_y;
-      st.level = std::int8_t(l);
-      st.value = sy;
-      st.limit = c.fanout_y[l];
+      st.value = used[axis];
+      st.limit = fanout[axis];
       return finish(st);
     }
     const std::uint32_t allowed = a_.levels[std::size_t(l)].keep_mask;
