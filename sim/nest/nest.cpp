@@ -155,6 +155,9 @@ void validate(const Architecture& a, const Problem& p, const std::string& file,
   };
   if (a.levels.empty() || int(a.levels.size()) > kMaxLevels)
     fail("/levels", "1 to " + std::to_string(kMaxLevels) + " storage levels", std::to_string(a.levels.size()));
+  const std::uint32_t all = (1u << p.dataspaces.size()) - 1;
+  if ((a.levels.front().keep_mask & all) != all)
+    fail("/levels/0/keep", "every data space at the outermost level (the backing store)", "a subset");
   std::int64_t prev_instances = 1, prev_mesh_x = 1;
   for (std::size_t l = 0; l <= a.levels.size(); ++l) {
     const bool compute = l == a.levels.size();
@@ -189,7 +192,6 @@ void validate(const Architecture& a, const Problem& p, const std::string& file,
       fail(at, "bandwidths >= 0 (0 = unlimited)", "a negative bandwidth");
     if (s.read_pj < 0 || s.write_pj < 0 || s.update_pj < 0 || s.leak_pj < 0)
       fail(at + "/energy", "energies >= 0", "a negative energy");
-    (void)p;
   }
 }
 

@@ -168,7 +168,8 @@ struct DataspaceStats {
   // Spatial network below this level (toward the children that receive this dataspace):
   double multicast_factor = 0;     // mean children served by one read
   std::int64_t spatial_reductions = 0;  // per instance: partial sums combined in the network
-  std::int64_t distributed_multicast = 0;  // per instance: reads shared by neighbouring children
+  // (Distributed multicast is not modelled: Timeloop applies it only to networks that declare
+  // support for it, which none of the validated designs do.)
   double energy_pj = 0;           // all instances, access energy
 };
 struct LevelStats {

@@ -233,3 +233,81 @@ TEST_CASE("nest: a stationary inner loop defeats sliding-window reuse (reference
   // Weights (K and R) change every K step: 2 x 4 tiles of 3 values.
   CHECK(r.levels[1].ds[W].fills == 24);
 }
+
+TEST_CASE("nest: the conv builder equals the JSON conv of the example spec", "[nest]") {
+  const NestSpec spec = load_nest_spec(test::source_path("scenarios/nest/venue_conv_stage2.json"));
+  ConvShape c;
+  c.n = 8;
+  c.k = 32;
+  c.c = 32;
+  c.p = 8;
+  c.q = 8;
+  c.r = 3;
+  c.s = 3;
+  const Problem built = make_conv(c);
+  // Inputs of an 8x8 output with a 3x3 kernel at stride 1: 10 x 10 per channel and frame.
+  CHECK(built.dataspace_size(1) == 8 * 32 * 10 * 10);
+  const Result a = evaluate(spec.problem, spec.architecture, spec.mapping);
+  const Result b = evaluate(built, spec.architecture, spec.mapping);
+  REQUIRE(a.status.ok());
+  REQUIRE(b.status.ok());
+  CHECK(b.energy_pj == a.energy_pj);
+  CHECK(b.cycles == a.cycles);
+  for (int l = 0; l < a.n_levels; ++l)
+    for (int d = 0; d < 3; ++d) {
+      CHECK(b.levels[std::size_t(l)].ds[std::size_t(d)].reads == a.levels[std::size_t(l)].ds[std::size_t(d)].reads);
+      CHECK(b.levels[std::size_t(l)].ds[std::size_t(d)].fills == a.levels[std::size_t(l)].ds[std::size_t(d)].fills);
+    }
+  // Stride 2 and dilation 2: H = 2 (P - 1) + 2 (R - 1) + 1 = 19 rows for P 8, R 3.
+  c.h_stride = 2;
+  c.h_dilation = 2;
+  CHECK(make_conv(c).dataspace_size(1) == 8 * 32 * 19 * 10);
+  // Groups: a G dimension; Weights G K C R S.
+  c.groups = 4;
+  const Problem g = make_conv(c);
+  CHECK(g.dims.size() == 8);
+  CHECK(g.dataspace_size(0) == 4 * 32 * 32 * 3 * 3);
+  CHECK(g.macs() == 4 * make_conv(ConvShape{8, 32, 32, 8, 8, 3, 3}).macs());
+}
+
+TEST_CASE("nest: a GEMM on one buffer, counted by hand", "[nest]") {
+  // Z[M4][N2] = A[M4][K3] B[K3][N2]. DRAM: for M in [0:4); Buffer: for N, for K (K innermost).
+  const Problem p = make_gemm(4, 2, 3);
+  Architecture a = two_level();
+  Mapping m = map2(a);
+  m.levels[0].temporal = {4, 1, 1, 1, 1, 1, 1, 1};
+  m.levels[1].temporal = {1, 2, 3, 1, 1, 1, 1, 1};
+  m.levels[1].permutation = {2, 1, 0, 3, 4, 5, 6, 7};
+  const Result r = evaluate(p, a, m);
+  REQUIRE(r.status.ok());
+  CHECK(r.macs == 24);
+  // A: a row of 3 per M step, 4 rows: 12 fills. B: all 6 values, reused across M: 6 fills.
+  CHECK(r.levels[1].ds[0].fills == 12);
+  CHECK(r.levels[1].ds[1].fills == 6);
+  // Z: 24 updates, 8 outputs: 16 reads; DRAM receives 8.
+  CHECK(r.levels[1].ds[2].reads == 16);
+  CHECK(r.levels[0].ds[2].updates == 8);
+}
+
+TEST_CASE("nest: an imported Timeloop case round-trips through mixprec nest --json", "[nest]") {
+  const std::string dir = test::temp_dir("nestrt");
+  const std::string in =
+      test::source_path("tests/validation/timeloop/timeloop/04-model-conv1d+oc-3levelspatial/ref-output/cp/");
+  const auto imp = test::run_cli("import-timeloop --arch " + in + "parsed-processed-input.yaml --problem " + in +
+                                 "parsed-processed-input.yaml --mapping " + in + "parsed-processed-input.yaml --ert " +
+                                 in + "timeloop-model.ERT.yaml --out " + dir + "/spec.json");
+  REQUIRE(imp.exit_code == 0);
+  const auto run = test::run_cli("nest " + dir + "/spec.json --json " + dir + "/out.json");
+  REQUIRE(run.exit_code == 0);
+  const nlohmann::json out = test::read_json(dir + "/out.json");
+  TimeloopFiles f;
+  f.arch = {in + "parsed-processed-input.yaml"};
+  f.problem = f.mapping = in + "parsed-processed-input.yaml";
+  f.ert = in + "timeloop-model.ERT.yaml";
+  const NestSpec spec = import_timeloop(f);
+  const Result r = evaluate(spec.problem, spec.architecture, spec.mapping);
+  CHECK(out["result"]["cycles"] == r.cycles);
+  CHECK(out["result"]["energy_pj"].get<double>() == Approx(r.energy_pj).epsilon(1e-12));
+  CHECK(out["result"]["levels"][2]["data_spaces"]["Inputs"]["fills"] == 36);
+  CHECK(out.contains("manifest"));
+}
