@@ -160,7 +160,7 @@ TEST_CASE("nest: per-tensor bits change values per block, capacity and energy", 
         "level \"Buffer\": the tiles need 44 bits, more than its effective capacity of 24 bits");
 }
 
-TEST_CASE("nest: bandwidth throttles cycles; banks multiply the per-bank bandwidth", "[nest]") {
+TEST_CASE("nest: bandwidth throttles cycles and banks multiply the per-bank bandwidth", "[nest]") {
   const Problem p = conv1d(1, 4, 3);
   Architecture a = two_level();
   // Buffer reads 12 + 12 + 8 = 32 values x 8 bits = 256 bits in 12 compute cycles; at 16 bits
@@ -190,7 +190,7 @@ TEST_CASE("nest: invalid mappings are refused with a reason", "[nest]") {
   CHECK(describe(r.status, p, a) == "level \"Buffer\": spatial X factors multiply to 2, more than its X fan-out 1");
 }
 
-TEST_CASE("nest: mixprec nest prints the nest and statistics; bad files exit 2", "[nest]") {
+TEST_CASE("nest: mixprec nest prints the nest and statistics and bad files exit 2", "[nest]") {
   const auto ok = test::run_cli("nest " + test::source_path("scenarios/nest/venue_conv_stage2.json"));
   REQUIRE(ok.exit_code == 0);
   CHECK(ok.out.find("|       for C in [0:16) (Spatial-X)") != std::string::npos);
