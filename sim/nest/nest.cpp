@@ -262,6 +262,8 @@ struct Evaluator::Compiled {
 void Evaluator::CompiledDeleter::operator()(Compiled* c) const { delete c; }
 
 Evaluator::Evaluator(const Problem& p, const Architecture& a) : p_(p), a_(a), c_(new Compiled) {
+  validate(p, "<problem>", "/problem");
+  validate(a, p, "<architecture>", "/architecture");
   Compiled& c = *c_;
   MIXPREC_CHECK(!p.dims.empty() && int(p.dims.size()) <= kMaxDims, "dimension count");
   MIXPREC_CHECK(!p.dataspaces.empty() && int(p.dataspaces.size()) <= kMaxDataspaces, "dataspace count");
