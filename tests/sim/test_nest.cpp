@@ -311,3 +311,19 @@ TEST_CASE("nest: an imported Timeloop case round-trips through mixprec nest --js
   CHECK(out["result"]["levels"][2]["data_spaces"]["Inputs"]["fills"] == 36);
   CHECK(out.contains("manifest"));
 }
+
+TEST_CASE("nest: import-timeloop refuses a mapping outside the constraints", "[nest]") {
+  // 05's "1mapping" constraints pin GlobalBuffer to K16 P16; the mapping the mapper found without
+  // constraints (ref-output/null) keeps everything at the RegisterFile.
+  const std::string t = test::source_path("tests/validation/timeloop/timeloop/05-mapper-conv1d+oc-3level/");
+  const std::string dir = test::temp_dir("tlcons");
+  const auto r = test::run_cli("import-timeloop --arch " + t + "arch/3level.arch.yaml --problem " + t +
+                               "prob/conv1d+oc.prob.yaml --mapping " + t +
+                               "ref-output/null/timeloop-mapper.map.yaml --constraints " + t +
+                               "constraints/conv1d+oc-3level-1mapping.constraints.yaml --out " + dir + "/x.json");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "error: " + t +
+                     "constraints/conv1d+oc-3level-1mapping.constraints.yaml: /mapspace_constraints/targets/1/factors "
+                     "(line 17): expected the mapping to satisfy temporal factor K=16 at GlobalBuffer, found factor 1 "
+                     "in " + t + "ref-output/null/timeloop-mapper.map.yaml\n");
+}
