@@ -327,3 +327,20 @@ TEST_CASE("nest: import-timeloop refuses a mapping outside the constraints", "[n
                      "(line 17): expected the mapping to satisfy temporal factor K=16 at GlobalBuffer, found factor 1 "
                      "in " + t + "ref-output/null/timeloop-mapper.map.yaml\n");
 }
+
+TEST_CASE("nest: import-timeloop refuses Timeloop attributes it does not model", "[nest]") {
+  const std::string dir = test::temp_dir("tlrefuse");
+  std::ofstream(dir + "/arch.yaml") << "architecture:\n  version: 0.4\n  nodes:\n  - !Container\n    name: System\n"
+                                       "  - !Component\n    name: Buffer\n    class: SRAM\n    attributes:\n"
+                                       "      depth: 64\n      width: 8\n      datawidth: 8\n"
+                                       "      allow_overbooking: true\n"
+                                       "  - !Component\n    name: MAC\n    class: intmac\n";
+  const std::string t = test::source_path("tests/validation/timeloop/timeloop/00-model-conv1d-1level/");
+  const auto r = test::run_cli("import-timeloop --arch " + dir + "/arch.yaml --problem " + t +
+                               "prob/conv1d.prob.yaml --mapping " + t + "map/conv1d-1level.map.yaml --out " + dir +
+                               "/out.json");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "error: " + dir +
+                     "/arch.yaml: /architecture/nodes/1/attributes/allow_overbooking (line 13): expected "
+                     "allow_overbooking: false (overbooking is not modelled), found \"true\"\n");
+}
