@@ -344,3 +344,24 @@ TEST_CASE("nest: import-timeloop refuses Timeloop attributes it does not model",
                      "/arch.yaml: /architecture/nodes/1/attributes/allow_overbooking (line 13): expected "
                      "allow_overbooking: false (overbooking is not modelled), found \"true\"\n");
 }
+
+TEST_CASE("nest: 4-bit weights halve the scratchpad's weight accesses of the example layer", "[nest]") {
+  NestSpec spec = load_nest_spec(test::source_path("scenarios/nest/venue_conv_stage2.json"));
+  const Result r8 = evaluate(spec.problem, spec.architecture, spec.mapping);
+  spec.problem.dataspaces[0].bits = 4;
+  const Result r4 = evaluate(spec.problem, spec.architecture, spec.mapping);
+  REQUIRE(r8.status.ok());
+  REQUIRE(r4.status.ok());
+  // Same scalar counts per Scratchpad instance: 18432 weight reads, 288 fills.
+  const DataspaceStats& w8 = r8.levels[2].ds[0];
+  const DataspaceStats& w4 = r4.levels[2].ds[0];
+  CHECK(w4.reads == w8.reads);
+  CHECK(w4.fills == 288);
+  // A 16-bit row holds 2 eight-bit or 4 four-bit weights: vector reads 9216 -> 4608, fills
+  // 144 -> 72, at 0.680237 / 1.582678 pJ each, on 256 instances.
+  CHECK(w8.energy_pj == Approx(256 * (9216 * 0.680237 + 144 * 1.582678)));
+  CHECK(w4.energy_pj == Approx(256 * (4608 * 0.680237 + 72 * 1.582678)));
+  // DRAM: 64-bit blocks hold 8 or 16 weights: 73728 reads -> 9216 or 4608 vector reads x 512 pJ.
+  CHECK(r8.levels[0].ds[0].energy_pj == Approx(9216 * 512.0));
+  CHECK(r4.levels[0].ds[0].energy_pj == Approx(4608 * 512.0));
+}
