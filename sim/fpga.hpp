@@ -56,9 +56,11 @@ struct Schedule {
   std::int64_t job_cycles = 0;       // G_r = rounds x G
   std::int64_t ew_cycles = 0;        // E
   std::int64_t last_h_fetch = 0;     // cycles from a job's start to the fetch of h[H-1]
+  FpgaDesignSpec::Control control;   // state-machine overheads (design.control)
+  std::int64_t input_load_cycles = 0;  // the input window: steps x inputs words
   struct Head {
     int layer = -1;
-    std::int64_t inputs = 0, outputs = 0, cycles = 0;
+    std::int64_t inputs = 0, outputs = 0, cycles = 0;  // cycles include control.head_cycles
   };
   std::vector<Head> heads;
   int lut_entries = 256;
@@ -84,10 +86,24 @@ struct Activity {
 // Closed-form activity of every layer (index = network layer; zero for none).
 std::vector<Activity> analytical_activity(const Schedule& s, const Network& net);
 
-// Prices the activity of every layer: LayerCost with energy by component (mac: gate and head
-// products; nonlinear: lookups and element-wise work; weight_buffer: weight ROM; input_buffer:
-// state reads; output_buffer: state writes; interconnect: LUT logic; register_file:
-// flip-flops; static), then the network totals.
+// Energy of one layer by report_power's components (pJ): device static over the layer's
+// cycles; clocks (clock tree of the design's flip-flops, every cycle, + MMCM/PLL); logic and
+// signals (the design's LUTs and flip-flops at the toggle rate, every cycle); block RAM per
+// access (weight ROM reads, state RAM reads and writes); DSP per operation (products,
+// element-wise multiplies); I/O (the design's pins at the toggle rate, every cycle).
+struct LayerPower {
+  double static_pj = 0, clocks = 0, mmcm_pll = 0, logic = 0, signals = 0, io = 0;
+  double bram_weights = 0, bram_state_reads = 0, bram_state_writes = 0;
+  double dsp_products = 0, dsp_elementwise = 0;
+};
+std::vector<LayerPower> layer_power(const FpgaSpec& spec, double clock_mhz, const energy::FpgaPowerModel& pm,
+                                    const Network& net, const std::vector<LayerPrecision>& precision,
+                                    const std::vector<Activity>& activity);
+
+// Prices the activity of every layer: LayerCost with energy by component (mac: DSP products;
+// nonlinear: element-wise DSP work; weight_buffer: weight ROM reads; input_buffer: state RAM
+// reads; output_buffer: state RAM writes; interconnect: logic + signals + I/O; register_file:
+// clocks + MMCM/PLL; static: device static), then the network totals.
 NetworkCost price(const FpgaSpec& spec, double clock_mhz, const energy::FpgaPowerModel& pm,
                   const Network& net, const std::vector<LayerPrecision>& precision,
                   const std::vector<Activity>& activity);
@@ -111,7 +127,7 @@ SimulationResult simulate_analytical(const Scenario& sc, const std::vector<Layer
 std::vector<std::pair<std::string, LayerPrecision>> baselines();
 
 // The `fpga` block of `simulate --format json`: device, resources (available, needed, used),
-// the schedule, power by resource and where the power table's numbers come from.
+// the schedule, power by report_power's components and where the power table's numbers come from.
 nlohmann::json fpga_json(const Scenario& sc, const std::vector<LayerPrecision>& precision,
                          const NetworkCost& nc);
 
