@@ -324,4 +324,29 @@ nlohmann::json fpga_json(const Scenario& sc, const std::vector<LayerPrecision>& 
   return j;
 }
 
+std::string power_text(const Scenario& sc, const std::vector<LayerPrecision>& precision, const NetworkCost& nc) {
+  const nlohmann::json j = fpga_json(sc, precision, nc);
+  const nlohmann::json& p = j.at("power_mw");
+  const nlohmann::json& c = p.at("dynamic_by_component");
+  char line[512];
+  std::string out;
+  std::snprintf(line, sizeof line,
+                "FPGA power as Vivado report_power lists it (mW, average over the inference; Tj %.1f C, toggle %.1f%%, "
+                "table %s):\n",
+                p.at("junction_c").get<double>(), 100.0 * j.at("power_table").at("toggle_rate").get<double>(),
+                j.at("power_table").at("name").get<std::string>().c_str());
+  out += line;
+  std::snprintf(line, sizeof line, "  Total On-Chip %.2f = Device Static %.2f + Dynamic %.2f\n",
+                p.at("total_on_chip").get<double>(), p.at("device_static").get<double>(), p.at("dynamic").get<double>());
+  out += line;
+  std::snprintf(line, sizeof line,
+                "  Clocks %.2f | Slice Logic %.2f | Signals %.2f | Block RAM %.2f | DSPs %.2f | MMCM %.2f | PLL %.2f | "
+                "I/O %.2f\n",
+                c.at("clocks").get<double>(), c.at("logic").get<double>(), c.at("signals").get<double>(),
+                c.at("block_ram").get<double>(), c.at("dsp").get<double>(), c.at("mmcm").get<double>(),
+                c.at("pll").get<double>(), c.at("io").get<double>());
+  out += line;
+  return out;
+}
+
 }  // namespace mixprec::sim::fpga

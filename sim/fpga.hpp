@@ -131,4 +131,7 @@ std::vector<std::pair<std::string, LayerPrecision>> baselines();
 nlohmann::json fpga_json(const Scenario& sc, const std::vector<LayerPrecision>& precision,
                          const NetworkCost& nc);
 
+// The same power as text lines for `simulate`'s table, in report_power's order and names.
+std::string power_text(const Scenario& sc, const std::vector<LayerPrecision>& precision, const NetworkCost& nc);
+
 }  // namespace mixprec::sim::fpga
