@@ -146,10 +146,12 @@ TEST_CASE("fpga validation: the calibration reports are reproduced", "[fpga][val
 }
 
 // The held-out reports: never used for a coefficient. The project's bound is 25% on the total
-// and 35% on the dynamic power; docs/validation.md tabulates the results. The model misses the
-// dynamic bound on the reports where block-RAM enable rates or I/O activity that the summary
-// does not record dominate (the test says which); [!mayfail] keeps those visible in every run
-// without hiding them: the predictions themselves are pinned below.
+// and 35% on the dynamic power; docs/validation.md tabulates the results. The model does NOT meet
+// it on every report: it misses the total on microblaze_xc7a100t and the dynamic power on
+// microblaze_xc7a100t, ov7670_xc7a35t and nexys_display_xc7a100t, where I/O activity and
+// block-RAM enable rates that the report summary does not record dominate. [!mayfail] keeps the
+// misses printed in every run without failing the suite; the predictions are pinned below, so a
+// change of the model or the table fails there.
 TEST_CASE("fpga validation: held-out reports within 25% total and 35% dynamic", "[fpga][validation][!mayfail]") {
   for (const json& r : reports()) {
     if (r.at("role") != "validation") continue;
@@ -167,8 +169,9 @@ TEST_CASE("fpga validation: predictions of the held-out reports (docs/validation
   // docs/validation.md at once.
   const std::map<std::string, std::pair<double, double>> want{
       // id: predicted total, dynamic (mW)
-      {"microblaze_xc7a100t", {0, 0}}, {"mips_xc7a100t", {0, 0}},   {"ov7670_xc7a35t", {0, 0}},
-      {"lipsi_xc7a35t", {0, 0}},       {"nexys_display_xc7a100t", {0, 0}}, {"vga_pll_xc7a35t", {0, 0}}};
+      {"microblaze_xc7a100t", {311.37, 212.74}}, {"mips_xc7a100t", {228.21, 129.59}},
+      {"ov7670_xc7a35t", {114.82, 42.93}},       {"lipsi_xc7a35t", {94.79, 22.90}},
+      {"nexys_display_xc7a100t", {137.17, 39.19}}, {"vga_pll_xc7a35t", {192.08, 119.70}}};
   int n = 0;
   for (const json& r : reports()) {
     if (r.at("role") != "validation") continue;
