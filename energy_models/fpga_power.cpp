@@ -14,7 +14,6 @@ namespace mixprec::energy {
 
 namespace {
 
-const Range kPositive{std::nullopt, std::nullopt, 0.0};
 const Range kNonNeg{0.0, std::nullopt, std::nullopt};
 const Range kBits{1.0, 64.0, std::nullopt};
 
@@ -34,10 +33,9 @@ std::string dirname_of(const std::string& path) {
   return pos == std::string::npos ? std::string(".") : path.substr(0, pos == 0 ? 1 : pos);
 }
 
-// One coefficient section: {"<key>": number, "source": ..., "derived": ...} plus extra keys.
+// One coefficient section: {"<key>": number, "source": ..., "derived": ...}.
 double coefficient(ObjectReader& r, const JsonCtx& ctx, const std::string& section, const std::string& key,
-                   const Range& range, ObjectReader** out = nullptr) {
-  (void)out;
+                   const Range& range) {
   ObjectReader o(r.object(section), ctx, r.at(section));
   const double v = o.number(key, range);
   provenance(o);
@@ -109,14 +107,24 @@ FpgaPowerTable parse_fpga_power_table(const std::string& text, const std::string
   t.pll_mw = coefficient(r, ctx, "pll", "mw", kNonNeg);
   t.io_pj_per_pin = coefficient(r, ctx, "io", "pj_per_pin_cycle", kNonNeg);
   r.finish();
-  (void)kPositive;
   return t;
 }
 
-FpgaPowerTable shipped_fpga_power_table(const std::string& name, const std::string& file, const std::string& pointer) {
+namespace {
+// The shipped table `name`, parsed; false when there is none.
+bool find_shipped(const std::string& name, FpgaPowerTable& t) {
   for (std::size_t i = 0; i < detail::kShippedFpgaTableCount; ++i)
-    if (name == detail::kShippedFpgaTables[i].name)
-      return parse_fpga_power_table(detail::kShippedFpgaTables[i].text, "energy_models/tables/fpga/" + name + ".json");
+    if (name == detail::kShippedFpgaTables[i].name) {
+      t = parse_fpga_power_table(detail::kShippedFpgaTables[i].text, "energy_models/tables/fpga/" + name + ".json");
+      return true;
+    }
+  return false;
+}
+}  // namespace
+
+FpgaPowerTable shipped_fpga_power_table(const std::string& name, const std::string& file, const std::string& pointer) {
+  FpgaPowerTable t;
+  if (find_shipped(name, t)) return t;
   const auto names = shipped_fpga_table_names();
   std::string expected = "a shipped FPGA power table (";
   for (std::size_t i = 0; i < names.size(); ++i) expected += (i ? ", \"" : "\"") + names[i] + "\"";
@@ -146,14 +154,7 @@ FpgaPowerModel FpgaPowerModel::from_spec(const FpgaSpec& spec, const std::string
   const std::string ptr = "/hardware/power/table";
   const std::string& name = spec.power.table;
   FpgaPowerTable t;
-  bool found = false;
-  for (std::size_t i = 0; i < detail::kShippedFpgaTableCount; ++i)
-    if (name == detail::kShippedFpgaTables[i].name) {
-      t = parse_fpga_power_table(detail::kShippedFpgaTables[i].text,
-                                 "energy_models/tables/fpga/" + name + ".json");
-      found = true;
-    }
-  if (!found) {
+  if (!find_shipped(name, t)) {
     const auto names = shipped_fpga_table_names();
     std::string expected = "a shipped FPGA power table (";
     for (std::size_t i = 0; i < names.size(); ++i) expected += (i ? ", \"" : "\"") + names[i] + "\"";

@@ -98,7 +98,7 @@ VivadoPowerReport parse_vivado_power_report(const std::string& text, const std::
   r.file = file;
   const std::vector<std::string> L = lines_of(text);
   bool have_total = false, have_dyn = false, have_static = false, in_components = false, in_clocks = false;
-  int components_line = 0, clocks_line = 0;
+  int components_line = 0;
   for (std::size_t i = 0; i < L.size(); ++i) {
     const int n = int(i) + 1;
     const std::string t = trim(L[i]);
@@ -114,7 +114,6 @@ VivadoPowerReport parse_vivado_power_report(const std::string& text, const std::
     }
     if (t.rfind("2.2 Clock Constraints", 0) == 0) {
       in_clocks = true;
-      clocks_line = n;
       continue;
     }
     if (t.rfind("1.2 ", 0) == 0 || t.rfind("3. ", 0) == 0 || t.rfind("2.3 ", 0) == 0) {
@@ -159,7 +158,6 @@ VivadoPowerReport parse_vivado_power_report(const std::string& text, const std::
                         (have_static ? "" : "no Device Static"));
   if (components_line == 0 || r.components.empty())
     throw SpecError(file, at_line(components_line), "a \"1.1 On-Chip Components\" table with rows", "none");
-  (void)clocks_line;
   return r;
 }
 
@@ -216,7 +214,6 @@ std::string calibrated_fpga_table(const VivadoPowerReport& r, const VivadoUtiliz
     return it == r.components.end() ? nullptr : &it->second;
   };
   auto used = [&](const char* name) { const VivadoComponent* c = comp(name); return c ? c->used : 0.0; };
-  auto power = [&](const char* name) { const VivadoComponent* c = comp(name); return c ? c->power_w : 0.0; };
   const double luts = used("LUT as Logic") + used("LUT as Shift Register") + used("LUT as Distributed RAM");
   const double ffs = used("Register");
   const double bram = used("Block RAM"), dsp = used("DSPs");
@@ -289,7 +286,6 @@ std::string calibrated_fpga_table(const VivadoPowerReport& r, const VivadoUtiliz
   coef("mmcm", "mw", "MMCM", used("MMCM"), 1e3, base.mmcm_mw, "MMCMs");
   coef("pll", "mw", "PLL", used("PLL"), 1e3, base.pll_mw, "PLLs");
   coef("io", "pj_per_pin_cycle", "I/O", used("I/O"), 1e6 / f, base.io_pj_per_pin, per_mhz + " pins");
-  (void)power;
   return t.dump(2) + "\n";
 }
 

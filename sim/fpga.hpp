@@ -21,12 +21,15 @@
 //  * The linear head runs after the last h: each output is H products on one MAC unit, outputs
 //    spread over the units: ceil(outputs / units) x H x cycles_per_product.
 //  * Samples of a batch run one after another.
+//  * Control (design.control): c_step cycles before each step's first job, c_job at the start of
+//    every job (G_r includes it), c_switch between a unit's gates, the head's c_head, and per
+//    inference the host handshake and the input window's load (steps x inputs x c_load) before
+//    the first step. docs/fpga_lstm.md gives the closed forms with them.
 //
-// Power and energy: energy per inference = static power x latency (the device leaks whether or
-// not the datapath is busy) + dynamic energy per event (DSP multiply-accumulates, block-RAM reads
-// and writes, LUT-ROM lookups, element-wise multiplies) + soft logic (LUTs and flip-flops the
-// design uses, at the toggle rate) on every clock cycle; power = energy / latency, the average
-// power while inferring back to back. One accounting (price()) serves both engines: the
+// Power and energy by Vivado report_power's components (layer_power): device static and
+// MMCM/PLL over the layer's time; clocks, logic, signals and I/O of the design's resources on
+// every clock cycle; block RAM per access and DSP per operation. Power = energy / latency, the
+// average power while inferring back to back. One accounting serves both engines: the
 // analytical engine gives it closed-form counts and cycles, the SystemC engine the counts and
 // cycles it observed.
 #pragma once
