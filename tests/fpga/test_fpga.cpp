@@ -125,6 +125,11 @@ TEST_CASE("fpga: power by Vivado's components from the calibrated table", "[fpga
   CHECK(pw["dynamic_by_component"]["io"].get<double>() == Approx(20 * 7.755 * 100 * 1e-3));
   CHECK(pw["dynamic_by_component"]["mmcm"].get<double>() == 0);
   CHECK(pw["device_static"].get<double>() + pw["dynamic"].get<double>() == Approx(a.power_mw));
+  // simulate's table prints the same in report_power's names and order.
+  const std::string text = sim::network_to_table(sc, a, {}, "analytical");
+  CHECK(text.find("Total On-Chip 109.97 = Device Static 61.50 + Dynamic 48.47") != std::string::npos);
+  CHECK(text.find("Clocks 5.02 | Slice Logic 7.90 | Signals 10.03 | Block RAM 8.52 | DSPs 1.48 | MMCM 0.00 | PLL 0.00 | "
+                  "I/O 15.51") != std::string::npos);
   // A hotter junction: static x exp(0.0166 x 10).
   const Scenario hot = with(R"({"hardware": {"power": {"junction_c": 35}}})");
   CHECK(analytical(hot).energy_pj[size_t(C::Static)] == Approx(e(C::Static) * std::exp(0.166)));
