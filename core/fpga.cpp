@@ -77,6 +77,17 @@ FpgaSpec parse_fpga_hardware(const json& v, const JsonCtx& ctx, const std::strin
     g.state = parse_memory(d, "state", "dual_port_ram");
     if (g.state == FpgaMemory::Rom)
       d.fail("state", "\"dual_port_ram\" (the state is written every step)", "\"rom\"");
+    {
+      ObjectReader c(d.object("control"), ctx, "/hardware/design/control");
+      const Range cycles{0.0, 1e6, std::nullopt};
+      g.control.step_cycles = c.integer("step_cycles", cycles);
+      g.control.job_cycles = c.integer("job_cycles", cycles);
+      g.control.gate_switch_cycles = c.integer("gate_switch_cycles", cycles);
+      g.control.input_load_cycles_per_word = c.integer("input_load_cycles_per_word", cycles);
+      g.control.head_cycles = c.integer("head_cycles", cycles);
+      g.control.host_handshake_cycles = c.integer("host_handshake_cycles", cycles);
+      c.finish();
+    }
     ObjectReader u(d.object("resources"), ctx, "/hardware/design/resources");
     const FpgaResources& dev = f.device.available;
     auto within = [&](const char* key, int used, int available, const char* what) {
@@ -107,14 +118,21 @@ FpgaSpec parse_fpga_hardware(const json& v, const JsonCtx& ctx, const std::strin
     within("luts", g.used.luts, dev.luts, "LUTs");
     g.used.ffs = u.integer("ffs", kNonNeg);
     within("ffs", g.used.ffs, dev.ffs, "flip-flops");
+    g.mmcm = u.integer_or("mmcm", 0, Range{0.0, 24.0, std::nullopt});
+    g.pll = u.integer_or("pll", 0, Range{0.0, 24.0, std::nullopt});
+    g.io_pins = u.integer_or("io_pins", 0, Range{0.0, 1200.0, std::nullopt});
     u.finish({"dsp48", "bram_36k", "bram_18k"});
     d.finish();
   }
   {
     static const json empty = json::object();
     ObjectReader p(r.has("power") ? r.object("power") : empty, ctx, "/hardware/power");
-    f.power.table = p.string_or("table", "xilinx_7series_28nm");
-    f.power.toggle_rate = p.number_or("toggle_rate", 0.125, Range{std::nullopt, 1.0, 0.0});
+    f.power.table = p.string_or("table", "xilinx_7series_vivado");
+    if (auto t = p.opt_number("toggle_rate", Range{std::nullopt, 1.0, 0.0})) {
+      f.power.toggle_given = true;
+      f.power.toggle_rate = *t;
+    }
+    f.power.junction_c = p.number_or("junction_c", 25.0, Range{-40.0, 125.0, std::nullopt});
     if (auto s = p.opt_number("static_mw", kNonNeg)) {
       f.power.static_given = true;
       f.power.static_mw = *s;

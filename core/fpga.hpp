@@ -46,19 +46,33 @@ struct FpgaDesignSpec {
   bool overlap_elementwise = true; // element-wise update of unit j overlaps the gates of unit j+1
   FpgaMemory weights = FpgaMemory::Rom;
   FpgaMemory state = FpgaMemory::DualPortRam;
+  // Control overheads of the state machine (`design.control`, all required: no published design
+  // of this datapath gives them). Cycles.
+  struct Control {
+    int step_cycles = 0;             // before the first job of every time step (next-step state, address reset)
+    int job_cycles = 0;              // at the start of every job (accumulator clear + bias preload)
+    int gate_switch_cycles = 0;      // between the gates a unit takes in turn (fewer than 4 units)
+    int input_load_cycles_per_word = 0;  // loading the input window into the state RAM
+    int head_cycles = 0;             // before the linear head (state change, accumulator clear)
+    int host_handshake_cycles = 0;   // per inference: start request in, done/acknowledge out
+  } control;
   // Resources the design uses (a synthesis report); dsp48 and bram_18k default to what the
   // architecture needs (architecture_needs()).
   FpgaResources used;
   bool dsp_given = false, bram_given = false;
+  // Clocking and I/O of the design (a utilization report): clock managers and used pins.
+  int mmcm = 0, pll = 0, io_pins = 0;
   std::string pointer = "/hardware/design";
 };
 
 struct FpgaPowerSpec {
-  std::string table = "xilinx_7series_28nm";  // shipped FPGA power table, or a file path
-  std::string table_path_base;                // the scenario's directory
-  double toggle_rate = 0.125;                 // soft logic (UG440's default 12.5%)
+  std::string table = "xilinx_7series_vivado";  // shipped FPGA power table, or a file path
+  std::string table_path_base;                  // the scenario's directory
+  bool toggle_given = false;
+  double toggle_rate = 0.125;                   // default: the table's (Vivado's 12.5%)
+  double junction_c = 25;                       // junction temperature of the static power
   bool static_given = false;
-  double static_mw = 0;                       // overrides the table's device static power
+  double static_mw = 0;                         // overrides the table's device static power
 };
 
 struct FpgaSpec {

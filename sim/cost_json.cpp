@@ -161,6 +161,11 @@ std::string network_to_table(const Scenario& sc, const NetworkCost& nc,
     std::snprintf(line, sizeof line, " %s %.4f", to_string(Component(c)), nc.energy_pj[c] * 1e-6);
     s << line << (c + 1 < kComponents ? "," : "\n");
   }
+  if (sc.hardware.kind == HardwareKind::Fpga) {
+    std::vector<LayerPrecision> precision;
+    for (const auto& l : nc.layers) precision.push_back(l.precision);
+    s << fpga::power_text(sc, precision, nc);
+  }
   for (const auto& b : baselines) {
     std::snprintf(line, sizeof line, "vs uniform %-5s: %10.4f uJ  -> saving %6.2f%%\n", b.name.c_str(),
                   b.energy_uj, b.energy_uj > 0 ? 100.0 * (b.energy_uj - nc.energy_uj) / b.energy_uj : 0.0);

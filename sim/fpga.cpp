@@ -41,19 +41,23 @@ Schedule schedule(const FpgaSpec& spec, const Network& net, const std::string& f
   s.pipelined = d.pipelined;
   s.overlap = d.overlap_elementwise;
   s.lut_entries = d.activation_lut_entries;
+  s.control = d.control;
   s.products = i64(s.shape.inputs) + s.shape.hidden;
   s.gate_cycles = product_cycles(s.products, d.cycles_per_product, d.pipelined);
-  s.job_cycles = s.rounds * s.gate_cycles;
+  // A job: accumulator clear + bias preload, then the unit's gates in turn.
+  s.job_cycles = d.control.job_cycles + s.rounds * s.gate_cycles + i64(s.rounds - 1) * d.control.gate_switch_cycles;
   const i64 L = d.lut_lookup_cycles, m = d.elementwise_multipliers;
   s.ew_cycles = L + ceil_div(2, m) + L + 1;
-  s.last_h_fetch = d.pipelined ? s.products - 1 : (s.products - 1) * d.cycles_per_product;
+  s.last_h_fetch = d.control.job_cycles + (d.pipelined ? s.products - 1 : (s.products - 1) * d.cycles_per_product);
+  s.input_load_cycles = i64(s.shape.steps) * s.shape.inputs * d.control.input_load_cycles_per_word;
   for (int h : s.shape.head_layers) {
     const Layer& l = net.layers[size_t(h)];
     Schedule::Head hd;
     hd.layer = h;
     hd.inputs = l.in.c;
     hd.outputs = l.out_features;
-    hd.cycles = ceil_div(hd.outputs, s.units) * product_cycles(hd.inputs, d.cycles_per_product, d.pipelined);
+    hd.cycles = d.control.head_cycles +
+                ceil_div(hd.outputs, s.units) * product_cycles(hd.inputs, d.cycles_per_product, d.pipelined);
     s.heads.push_back(hd);
   }
   return s;
@@ -71,20 +75,26 @@ std::vector<Activity> analytical_activity(const Schedule& s, const Network& net)
   a.lut_lookups = 5 * B * jobs;                    // i, f, g, o, tanh(c)
   a.ew_macs = 2 * B * jobs;                        // f c, + i g
   a.ew_multiplies = B * jobs;                      // o tanh(c)
-  const i64 G = s.job_cycles, E = s.ew_cycles;
+  const i64 G = s.job_cycles, E = s.ew_cycles, F = s.last_h_fetch;
+  const i64 S = s.control.step_cycles;
   i64 per_sample;
   if (s.overlap && G >= E)
-    // MAC-bound: the element-wise unit keeps up; a step boundary stalls the units only when
-    // h_{t-1}[H-1] is written after the first job of step t wants it.
-    per_sample = jobs * G + E + (T - 1) * std::max<i64>(0, E - s.last_h_fetch);
+    // MAC-bound: the element-wise unit keeps up. Each step starts with S control cycles; its
+    // first job fetches h_{t-1}[H-1] F cycles after it starts and stalls if the element-wise
+    // unit (E cycles behind the last job of the previous step) has not written it yet.
+    per_sample = T * S + jobs * G + E + (T - 1) * std::max<i64>(0, E - S - F);
   else if (s.overlap)
-    // Element-wise-bound: it works back to back; at a step boundary it waits for the first job
-    // of the step, whose last products follow the fetch of h_{t-1}[H-1] by G - last_h_fetch.
-    per_sample = G + jobs * E + (T - 1) * (G - s.last_h_fetch);
+    // Element-wise-bound: it works back to back; at a step boundary it idles until the step's
+    // first job is done: that job waits for h_{t-1}[H-1] (then G - F cycles to go), or, if the
+    // step's control cycles end later, starts S cycles after the MAC units handed over the
+    // previous step's last job (2 E before the element-wise unit finishes it).
+    per_sample = S + G + jobs * E + (T - 1) * std::max<i64>(G - F, S + G - 2 * E);
   else
-    per_sample = jobs * (G + E);
+    per_sample = T * S + jobs * (G + E);
+  // Before the first step: the host's start handshake and the input window's load.
+  per_sample += s.control.host_handshake_cycles + s.input_load_cycles;
   a.cycles = double(B * per_sample);
-  a.busy_cycles = double(B * jobs * G);
+  a.busy_cycles = double(B * jobs * s.rounds * s.gate_cycles);
   a.stall_cycles = a.cycles - a.busy_cycles;
   for (const Schedule::Head& hd : s.heads) {
     Activity& h = out[size_t(hd.layer)];
@@ -98,22 +108,71 @@ std::vector<Activity> analytical_activity(const Schedule& s, const Network& net)
   return out;
 }
 
+std::vector<LayerPower> layer_power(const FpgaSpec& spec, double clock_mhz, const energy::FpgaPowerModel& pm,
+                                    const Network& net, const std::vector<LayerPrecision>& precision,
+                                    const std::vector<Activity>& activity) {
+  MIXPREC_CHECK(activity.size() == net.layers.size() && precision.size() == net.layers.size(),
+                "fpga price: one activity and one precision per layer");
+  const FpgaLstmShape shape = fpga_lstm_shape(net, "");
+  const FpgaDesignSpec& d = spec.design;
+  const double luts = d.used.luts, ffs = d.used.ffs;
+  // Per clock cycle, whatever the datapath does: clock tree, logic, routing, I/O pins.
+  const double clocks_pj = pm.clocks_pj_per_cycle(ffs), logic_pj = pm.logic_pj_per_cycle(luts),
+               signals_pj = pm.signals_pj_per_cycle(luts, ffs), io_pj = pm.io_pj_per_cycle(d.io_pins);
+  const double managers_mw = pm.mmcm_mw(d.mmcm) + pm.pll_mw(d.pll);
+  std::vector<LayerPower> out(net.layers.size());
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Activity& a = activity[i];
+    const LayerPrecision& p = precision[i];
+    LayerPower& lp = out[i];
+    const double us = a.cycles / clock_mhz;
+    lp.static_pj = pm.static_mw() * us * 1e3;  // mW x us = nJ
+    lp.mmcm_pll = managers_mw * us * 1e3;
+    lp.clocks = a.cycles * clocks_pj;
+    lp.logic = a.cycles * logic_pj;
+    lp.signals = a.cycles * signals_pj;
+    lp.io = a.cycles * io_pj;
+    if (net.layers[i].kind == LayerKind::Lstm) {
+      const double I = shape.inputs, H = shape.hidden, P = I + H;
+      const int wbits = std::max(p.weight_bits, p.recurrent_weight_bits);
+      const double x_share = I / P;
+      lp.dsp_products = double(a.macs) * (x_share * pm.dsp_op_pj(p.weight_bits, p.activation_bits) +
+                                          (1 - x_share) * pm.dsp_op_pj(p.recurrent_weight_bits, p.activation_bits));
+      lp.bram_weights = double(a.weight_reads) * pm.bram_access_pj(wbits);
+      // State reads: operands (x and h at the activation width) and one c per element-wise job;
+      // writes: the input window, h and c.
+      const double c_reads = double(a.ew_multiplies), c_writes = c_reads, h_writes = c_reads;
+      const double x_writes = double(a.state_writes) - c_writes - h_writes;
+      lp.bram_state_reads = (double(a.state_reads) - c_reads) * pm.bram_access_pj(p.activation_bits) +
+                            c_reads * pm.bram_access_pj(p.cell_state_bits);
+      lp.bram_state_writes = (x_writes + h_writes) * pm.bram_access_pj(p.activation_bits) +
+                             c_writes * pm.bram_access_pj(p.cell_state_bits);
+      // f c + i g on the element-wise multiplier (two operations), o tanh(c) (one). The table
+      // lookups are LUT-ROMs: part of the logic above.
+      lp.dsp_elementwise = double(a.ew_macs) * pm.dsp_op_pj(p.gate_bits, p.cell_state_bits) +
+                           double(a.ew_multiplies) * pm.dsp_op_pj(p.gate_bits, p.gate_bits);
+    } else {
+      lp.dsp_products = double(a.macs) * pm.dsp_op_pj(p.weight_bits, p.activation_bits);
+      lp.bram_weights = double(a.weight_reads) * pm.bram_access_pj(p.weight_bits);
+      lp.bram_state_reads = double(a.state_reads) * pm.bram_access_pj(p.activation_bits);
+      lp.bram_state_writes = double(a.state_writes) * pm.bram_access_pj(p.output_bits);
+    }
+  }
+  return out;
+}
+
 NetworkCost price(const FpgaSpec& spec, double clock_mhz, const energy::FpgaPowerModel& pm,
                   const Network& net, const std::vector<LayerPrecision>& precision,
                   const std::vector<Activity>& activity) {
   using C = Component;
-  MIXPREC_CHECK(activity.size() == net.layers.size() && precision.size() == net.layers.size(),
-                "fpga price: one activity and one precision per layer");
-  const FpgaLstmShape shape = fpga_lstm_shape(net, "");
-  const FpgaResources& used = spec.design.used;
-  const double logic_lut_pj = pm.logic_pj_per_cycle(used.luts, 0);
-  const double logic_ff_pj = pm.logic_pj_per_cycle(0, used.ffs);
+  const std::vector<LayerPower> power = layer_power(spec, clock_mhz, pm, net, precision, activity);
   const int units = std::min(spec.design.mac_units, 4);
   NetworkCost nc;
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
     const Activity& a = activity[i];
     const LayerPrecision& p = precision[i];
+    const LayerPower& lp = power[i];
     LayerCost lc;
     lc.name = l.name;
     lc.kind = l.kind;
@@ -126,41 +185,19 @@ NetworkCost price(const FpgaSpec& spec, double clock_mhz, const energy::FpgaPowe
     // Peak: `units` products every cycles_per_product cycles (every cycle when pipelined).
     const double peak = double(units) / (spec.design.pipelined ? 1.0 : spec.design.cycles_per_product);
     lc.utilization = a.cycles > 0 ? double(a.macs) / (a.cycles * peak) : 0;
+    const int wbits = l.kind == LayerKind::Lstm ? std::max(p.weight_bits, p.recurrent_weight_bits) : p.weight_bits;
+    lc.buffer[kW].add_reads(a.weight_reads, wbits);
+    lc.buffer[kI].add_reads(a.state_reads, p.activation_bits);
+    lc.buffer[kO].add_writes(a.state_writes, l.kind == LayerKind::Lstm ? p.activation_bits : p.output_bits);
     auto& e = lc.energy_pj;
-    if (l.kind == LayerKind::Lstm) {
-      const double I = shape.inputs, H = shape.hidden, P = I + H;
-      const int wbits = std::max(p.weight_bits, p.recurrent_weight_bits);
-      const double x_share = I / P;
-      e[size_t(C::Mac)] = double(a.macs) * (x_share * pm.dsp_mac_pj(p.weight_bits, p.activation_bits) +
-                                            (1 - x_share) * pm.dsp_mac_pj(p.recurrent_weight_bits, p.activation_bits));
-      e[size_t(C::WeightBuffer)] = double(a.weight_reads) * pm.bram_pj(wbits, false);
-      // State reads: operands (x and h at the activation width) and one c per element-wise job.
-      const double c_reads = double(a.ew_multiplies);
-      const double c_writes = double(a.ew_multiplies), h_writes = double(a.ew_multiplies);
-      const double x_writes = double(a.state_writes) - c_writes - h_writes;
-      e[size_t(C::InputBuffer)] = (double(a.state_reads) - c_reads) * pm.bram_pj(p.activation_bits, false) +
-                                  c_reads * pm.bram_pj(p.cell_state_bits, false);
-      e[size_t(C::OutputBuffer)] = x_writes * pm.bram_pj(p.activation_bits, true) +
-                                   h_writes * pm.bram_pj(p.activation_bits, true) +
-                                   c_writes * pm.bram_pj(p.cell_state_bits, true);
-      e[size_t(C::Nonlinear)] = double(a.lut_lookups) * pm.lut_rom_pj(spec.design.activation_lut_entries, p.gate_bits) +
-                                double(a.ew_macs) * pm.dsp_mac_pj(p.gate_bits, p.cell_state_bits) +
-                                double(a.ew_multiplies) * pm.dsp_multiply_pj(p.gate_bits, p.gate_bits);
-      lc.buffer[kW].add_reads(a.weight_reads, wbits);
-      lc.buffer[kI].add_reads(a.state_reads, p.activation_bits);
-      lc.buffer[kO].add_writes(a.state_writes, p.activation_bits);
-    } else {
-      e[size_t(C::Mac)] = double(a.macs) * pm.dsp_mac_pj(p.weight_bits, p.activation_bits);
-      e[size_t(C::WeightBuffer)] = double(a.weight_reads) * pm.bram_pj(p.weight_bits, false);
-      e[size_t(C::InputBuffer)] = double(a.state_reads) * pm.bram_pj(p.activation_bits, false);
-      e[size_t(C::OutputBuffer)] = double(a.state_writes) * pm.bram_pj(p.output_bits, true);
-      lc.buffer[kW].add_reads(a.weight_reads, p.weight_bits);
-      lc.buffer[kI].add_reads(a.state_reads, p.activation_bits);
-      lc.buffer[kO].add_writes(a.state_writes, p.output_bits);
-    }
-    e[size_t(C::Interconnect)] = a.cycles * logic_lut_pj;
-    e[size_t(C::RegisterFile)] = a.cycles * logic_ff_pj;
-    e[size_t(C::Static)] = pm.static_mw() * a.cycles / clock_mhz * 1e3;  // mW x us = nJ
+    e[size_t(C::Mac)] = lp.dsp_products;
+    e[size_t(C::Nonlinear)] = lp.dsp_elementwise;
+    e[size_t(C::WeightBuffer)] = lp.bram_weights;
+    e[size_t(C::InputBuffer)] = lp.bram_state_reads;
+    e[size_t(C::OutputBuffer)] = lp.bram_state_writes;
+    e[size_t(C::Interconnect)] = lp.logic + lp.signals + lp.io;
+    e[size_t(C::RegisterFile)] = lp.clocks + lp.mmcm_pll;
+    e[size_t(C::Static)] = lp.static_pj;
     nc.layers.push_back(lc);
   }
   finalize(nc, clock_mhz);
@@ -225,26 +262,91 @@ nlohmann::json fpga_json(const Scenario& sc, const std::vector<LayerPrecision>& 
                    {"elementwise_cycles", s.ew_cycles},
                    {"jobs_per_sample", i64(s.shape.steps) * s.shape.hidden},
                    {"heads", heads}};
-  // Average power by resource over the inference (mW = pJ / ns ... uJ / ms).
-  const double ms = nc.latency_ms;
-  auto mw = [&](Component c) { return ms > 0 ? nc.energy_pj[size_t(c)] * 1e-6 / ms : 0.0; };
-  j["power_mw"] = {{"static", mw(Component::Static)},
-                   {"dsp_mac", mw(Component::Mac)},
-                   {"elementwise_and_lut_tables", mw(Component::Nonlinear)},
-                   {"bram_weights", mw(Component::WeightBuffer)},
-                   {"bram_state", mw(Component::InputBuffer) + mw(Component::OutputBuffer)},
-                   {"lut_logic", mw(Component::Interconnect)},
-                   {"flip_flops", mw(Component::RegisterFile)},
-                   {"total", nc.power_mw}};
+  // Average power by report_power's components over the inference (pJ / us = uW).
+  std::vector<Activity> act;
+  if (nc.layers.size() == sc.net.layers.size()) {
+    // Re-derive the activity from the cost (both engines count the same events; cycles are the
+    // engine's own).
+    act = analytical_activity(s, sc.net);
+    for (std::size_t i = 0; i < act.size(); ++i) act[i].cycles = nc.layers[i].cycles;
+  }
+  LayerPower sum;
+  for (const LayerPower& lp : layer_power(f, sc.hardware.clock_mhz, pr.power, sc.net, precision, act)) {
+    sum.static_pj += lp.static_pj;
+    sum.clocks += lp.clocks;
+    sum.mmcm_pll += lp.mmcm_pll;
+    sum.logic += lp.logic;
+    sum.signals += lp.signals;
+    sum.io += lp.io;
+    sum.bram_weights += lp.bram_weights;
+    sum.bram_state_reads += lp.bram_state_reads;
+    sum.bram_state_writes += lp.bram_state_writes;
+    sum.dsp_products += lp.dsp_products;
+    sum.dsp_elementwise += lp.dsp_elementwise;
+  }
+  const double us = nc.latency_ms * 1e3;
+  auto mw = [&](double pj) { return us > 0 ? pj / us * 1e-3 : 0.0; };
+  const double managers = pr.power.mmcm_mw(f.design.mmcm) + pr.power.pll_mw(f.design.pll);
+  const double mmcm_share = managers > 0 ? pr.power.mmcm_mw(f.design.mmcm) / managers : 0;
+  json comp = {{"clocks", mw(sum.clocks)},
+               {"logic", mw(sum.logic)},
+               {"signals", mw(sum.signals)},
+               {"block_ram", mw(sum.bram_weights + sum.bram_state_reads + sum.bram_state_writes)},
+               {"dsp", mw(sum.dsp_products + sum.dsp_elementwise)},
+               {"mmcm", mw(sum.mmcm_pll) * mmcm_share},
+               {"pll", mw(sum.mmcm_pll) * (1 - mmcm_share)},
+               {"io", mw(sum.io)}};
+  double dynamic = 0;
+  for (const auto& kv : comp.items()) dynamic += kv.value().get<double>();
+  j["power_mw"] = {{"device_static", mw(sum.static_pj)},
+                   {"dynamic", dynamic},
+                   {"dynamic_by_component", comp},
+                   {"block_ram_detail", {{"weights", mw(sum.bram_weights)},
+                                         {"state_reads", mw(sum.bram_state_reads)},
+                                         {"state_writes", mw(sum.bram_state_writes)}}},
+                   {"dsp_detail", {{"products", mw(sum.dsp_products)}, {"elementwise", mw(sum.dsp_elementwise)}}},
+                   {"total_on_chip", nc.power_mw},
+                   {"junction_c", f.power.junction_c}};
   const auto& t = pr.power.table();
   j["power_table"] = {{"name", t.name}, {"file", t.file}, {"toggle_rate", pr.power.toggle_rate()},
                       {"static_mw", pr.power.static_mw()}};
+  j["schedule"]["control"] = {{"step_cycles", s.control.step_cycles},
+                              {"job_cycles", s.control.job_cycles},
+                              {"gate_switch_cycles", s.control.gate_switch_cycles},
+                              {"input_load_cycles", s.input_load_cycles},
+                              {"head_cycles", s.control.head_cycles},
+                              {"host_handshake_cycles", s.control.host_handshake_cycles}};
   std::string part = f.device.part;
   for (char& ch : part) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   auto it = t.devices.find(part);
   if (!f.power.static_given && it != t.devices.end())
     j["power_table"]["static_source"] = it->second.source + "; " + it->second.derived;
   return j;
+}
+
+std::string power_text(const Scenario& sc, const std::vector<LayerPrecision>& precision, const NetworkCost& nc) {
+  const nlohmann::json j = fpga_json(sc, precision, nc);
+  const nlohmann::json& p = j.at("power_mw");
+  const nlohmann::json& c = p.at("dynamic_by_component");
+  char line[512];
+  std::string out;
+  std::snprintf(line, sizeof line,
+                "FPGA power as Vivado report_power lists it (mW, average over the inference; Tj %.1f C, toggle %.1f%%, "
+                "table %s):\n",
+                p.at("junction_c").get<double>(), 100.0 * j.at("power_table").at("toggle_rate").get<double>(),
+                j.at("power_table").at("name").get<std::string>().c_str());
+  out += line;
+  std::snprintf(line, sizeof line, "  Total On-Chip %.2f = Device Static %.2f + Dynamic %.2f\n",
+                p.at("total_on_chip").get<double>(), p.at("device_static").get<double>(), p.at("dynamic").get<double>());
+  out += line;
+  std::snprintf(line, sizeof line,
+                "  Clocks %.2f | Slice Logic %.2f | Signals %.2f | Block RAM %.2f | DSPs %.2f | MMCM %.2f | PLL %.2f | "
+                "I/O %.2f\n",
+                c.at("clocks").get<double>(), c.at("logic").get<double>(), c.at("signals").get<double>(),
+                c.at("block_ram").get<double>(), c.at("dsp").get<double>(), c.at("mmcm").get<double>(),
+                c.at("pll").get<double>(), c.at("io").get<double>());
+  out += line;
+  return out;
 }
 
 }  // namespace mixprec::sim::fpga

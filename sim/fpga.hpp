@@ -21,12 +21,15 @@
 //  * The linear head runs after the last h: each output is H products on one MAC unit, outputs
 //    spread over the units: ceil(outputs / units) x H x cycles_per_product.
 //  * Samples of a batch run one after another.
+//  * Control (design.control): c_step cycles before each step's first job, c_job at the start of
+//    every job (G_r includes it), c_switch between a unit's gates, the head's c_head, and per
+//    inference the host handshake and the input window's load (steps x inputs x c_load) before
+//    the first step. docs/fpga_lstm.md gives the closed forms with them.
 //
-// Power and energy: energy per inference = static power x latency (the device leaks whether or
-// not the datapath is busy) + dynamic energy per event (DSP multiply-accumulates, block-RAM reads
-// and writes, LUT-ROM lookups, element-wise multiplies) + soft logic (LUTs and flip-flops the
-// design uses, at the toggle rate) on every clock cycle; power = energy / latency, the average
-// power while inferring back to back. One accounting (price()) serves both engines: the
+// Power and energy by Vivado report_power's components (layer_power): device static and
+// MMCM/PLL over the layer's time; clocks, logic, signals and I/O of the design's resources on
+// every clock cycle; block RAM per access and DSP per operation. Power = energy / latency, the
+// average power while inferring back to back. One accounting serves both engines: the
 // analytical engine gives it closed-form counts and cycles, the SystemC engine the counts and
 // cycles it observed.
 #pragma once
@@ -56,9 +59,11 @@ struct Schedule {
   std::int64_t job_cycles = 0;       // G_r = rounds x G
   std::int64_t ew_cycles = 0;        // E
   std::int64_t last_h_fetch = 0;     // cycles from a job's start to the fetch of h[H-1]
+  FpgaDesignSpec::Control control;   // state-machine overheads (design.control)
+  std::int64_t input_load_cycles = 0;  // the input window: steps x inputs words
   struct Head {
     int layer = -1;
-    std::int64_t inputs = 0, outputs = 0, cycles = 0;
+    std::int64_t inputs = 0, outputs = 0, cycles = 0;  // cycles include control.head_cycles
   };
   std::vector<Head> heads;
   int lut_entries = 256;
@@ -84,10 +89,24 @@ struct Activity {
 // Closed-form activity of every layer (index = network layer; zero for none).
 std::vector<Activity> analytical_activity(const Schedule& s, const Network& net);
 
-// Prices the activity of every layer: LayerCost with energy by component (mac: gate and head
-// products; nonlinear: lookups and element-wise work; weight_buffer: weight ROM; input_buffer:
-// state reads; output_buffer: state writes; interconnect: LUT logic; register_file:
-// flip-flops; static), then the network totals.
+// Energy of one layer by report_power's components (pJ): device static over the layer's
+// cycles; clocks (clock tree of the design's flip-flops, every cycle, + MMCM/PLL); logic and
+// signals (the design's LUTs and flip-flops at the toggle rate, every cycle); block RAM per
+// access (weight ROM reads, state RAM reads and writes); DSP per operation (products,
+// element-wise multiplies); I/O (the design's pins at the toggle rate, every cycle).
+struct LayerPower {
+  double static_pj = 0, clocks = 0, mmcm_pll = 0, logic = 0, signals = 0, io = 0;
+  double bram_weights = 0, bram_state_reads = 0, bram_state_writes = 0;
+  double dsp_products = 0, dsp_elementwise = 0;
+};
+std::vector<LayerPower> layer_power(const FpgaSpec& spec, double clock_mhz, const energy::FpgaPowerModel& pm,
+                                    const Network& net, const std::vector<LayerPrecision>& precision,
+                                    const std::vector<Activity>& activity);
+
+// Prices the activity of every layer: LayerCost with energy by component (mac: DSP products;
+// nonlinear: element-wise DSP work; weight_buffer: weight ROM reads; input_buffer: state RAM
+// reads; output_buffer: state RAM writes; interconnect: logic + signals + I/O; register_file:
+// clocks + MMCM/PLL; static: device static), then the network totals.
 NetworkCost price(const FpgaSpec& spec, double clock_mhz, const energy::FpgaPowerModel& pm,
                   const Network& net, const std::vector<LayerPrecision>& precision,
                   const std::vector<Activity>& activity);
@@ -111,8 +130,11 @@ SimulationResult simulate_analytical(const Scenario& sc, const std::vector<Layer
 std::vector<std::pair<std::string, LayerPrecision>> baselines();
 
 // The `fpga` block of `simulate --format json`: device, resources (available, needed, used),
-// the schedule, power by resource and where the power table's numbers come from.
+// the schedule, power by report_power's components and where the power table's numbers come from.
 nlohmann::json fpga_json(const Scenario& sc, const std::vector<LayerPrecision>& precision,
                          const NetworkCost& nc);
+
+// The same power as text lines for `simulate`'s table, in report_power's order and names.
+std::string power_text(const Scenario& sc, const std::vector<LayerPrecision>& precision, const NetworkCost& nc);
 
 }  // namespace mixprec::sim::fpga

@@ -27,6 +27,12 @@ NetworkCost run_fpga(const Scenario& sc, const std::vector<LayerPrecision>& prec
   job.steps = s.shape.steps;
   job.batch = s.shape.batch;
   job.ew_cycles = s.ew_cycles;
+  job.step_overhead = s.control.step_cycles;
+  job.job_overhead = s.control.job_cycles;
+  job.gate_switch = s.control.gate_switch_cycles;
+  job.head_overhead = s.control.head_cycles;
+  job.handshake = s.control.host_handshake_cycles;
+  job.input_load = s.input_load_cycles;
   job.lstm_layer = s.shape.lstm_layer;
   job.layers = int(sc.net.layers.size());
   for (const auto& h : s.heads) job.heads.push_back({h.layer, h.inputs, h.outputs});

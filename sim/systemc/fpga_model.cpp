@@ -49,9 +49,12 @@ void FpgaLstm::controller() {
     auto& lstm = job.activity[size_t(job.lstm_layer)];
     for (std::int64_t b = 0; b < job.batch; ++b) {
       const sc_core::sc_time t0 = sc_time_stamp();
+      // The host's start handshake, then the sample's input window into the state RAM; only
+      // then do the units see the new sample.
+      wait_cycles(job.handshake + job.input_load);
+      lstm.state_writes += job.steps * job.inputs;
       h_written_ = 0;
       ++sample_;
-      lstm.state_writes += job.steps * job.inputs;  // the sample's input window
       sample_started_.notify(SC_ZERO_TIME);
       wait(lstm_done_);
       lstm.cycles += (sc_time_stamp() - t0) / job.cycle;
@@ -60,6 +63,7 @@ void FpgaLstm::controller() {
       for (const FpgaJob::Head& h : job.heads) {
         auto& a = job.activity[size_t(h.layer)];
         const sc_core::sc_time t1 = sc_time_stamp();
+        wait_cycles(job.head_overhead);
         for (std::int64_t o0 = 0; o0 < h.outputs; o0 += job.units) {
           const std::int64_t outs = std::min<std::int64_t>(job.units, h.outputs - o0);
           for (std::int64_t k = 0; k < h.inputs; ++k) {
@@ -91,11 +95,14 @@ void FpgaLstm::gate_unit(int u) {
     auto& a = job.activity[size_t(job.lstm_layer)];
     const std::int64_t P = job.inputs + job.hidden;
     std::int64_t n = 0;
-    for (std::int64_t t = 0; t < job.steps; ++t)
+    for (std::int64_t t = 0; t < job.steps; ++t) {
+      wait_cycles(job.step_overhead);
       for (std::int64_t j = 0; j < job.hidden; ++j, ++n) {
+        wait_cycles(job.job_overhead);  // accumulator clear + bias preload
         for (int r = 0; r < job.rounds; ++r) {
           const int gate = u + r * job.units;
-          if (gate >= 4) break;
+          if (gate >= 4) break;  // a unit with fewer gates is done early (unit 0 sets the pace)
+          if (r > 0) wait_cycles(job.gate_switch);
           a.weight_reads += 1;  // bias preload into the accumulator
           for (std::int64_t k = 0; k < P; ++k) {
             if (k >= job.inputs && t > 0) {
@@ -122,6 +129,7 @@ void FpgaLstm::gate_unit(int u) {
         if (!job.overlap)
           while (h_written_ < n + 1) wait(h_event_);
       }
+    }
   }
 }
 

@@ -33,6 +33,11 @@ struct FpgaJob {
   int units = 4, rounds = 1, cycles_per_product = 2;
   bool pipelined = false, overlap = true;
   std::int64_t inputs = 0, hidden = 0, steps = 0, batch = 1, ew_cycles = 5;
+  // State-machine overheads (sim::fpga::Schedule::control): before each step, at the start of
+  // each job, between a unit's gates, before the head; per inference the host handshake and the
+  // input window's load.
+  std::int64_t step_overhead = 0, job_overhead = 0, gate_switch = 0, head_overhead = 0;
+  std::int64_t handshake = 0, input_load = 0;
   struct Head {
     int layer = -1;
     std::int64_t inputs = 0, outputs = 0;

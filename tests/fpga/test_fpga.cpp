@@ -50,48 +50,93 @@ TEST_CASE("fpga: hand-computed cycles of the 1 -> 20 LSTM and its head", "[fpga]
   const Scenario sc = test::scenario_from_text(shipped().dump());
   // One job = one hidden unit j of one step t. Each of the 4 MAC units (one per gate) takes
   // (inputs + hidden) = 1 + 20 = 21 products of its gate for unit j serially, 2 cycles each
-  // (fetch, then multiply-accumulate): 42 cycles; the 4 units work in parallel, so the 4 x 21 x
-  // 20 = 1,680 products of a step take 1,680 x 2 / 4 = 840 cycles = 20 jobs x 42.
-  // The element-wise update (1 lookup + 2 multiplies + 1 lookup + 1 multiply = 5 cycles) of
-  // job n overlaps job n + 1; only the last one is exposed: 6 steps x 840 + 5 = 5,045 cycles.
-  // (A step's first job fetches h_{t-1}[19] (21 - 1) x 2 = 40 cycles after it starts: 5 < 40,
-  // no stall at step boundaries.) The head: 20 products on one unit, 2 cycles each = 40.
-  // Total 5,085 cycles = 50.85 us at 100 MHz: 19,665.68 inferences per second.
+  // (fetch, then multiply-accumulate): 42 cycles, after 1 control cycle (accumulator clear +
+  // bias preload, design.control.job_cycles): 43. Each of the 6 steps starts with 2 control
+  // cycles (step_cycles). The element-wise update (1 lookup + 2 multiplies + 1 lookup + 1 multiply
+  // = 5 cycles) of job n overlaps job n + 1; only the last one is exposed. A step's first job
+  // fetches h_{t-1}[19] 1 + (21 - 1) x 2 = 41 cycles after it starts: 5 < 2 + 41, no stall.
+  // Before the first step: the host handshake (4) and the input window (6 words x 1 cycle).
+  // LSTM: 4 + 6 + 6 x (2 + 20 x 43) + 5 = 5,187. Head: 2 control cycles + 20 products x 2 = 42.
+  // Total 5,229 cycles = 52.29 us at 100 MHz: 19,124.1 inferences per second.
   const sim::NetworkCost a = analytical(sc);
   REQUIRE(a.layers.size() == 2);
-  CHECK(a.layers[0].cycles == 5045);
-  CHECK(a.layers[1].cycles == 40);
-  CHECK(a.cycles == 5085);
-  CHECK(a.latency_ms == Approx(0.05085));
+  CHECK(a.layers[0].cycles == 5187);
+  CHECK(a.layers[1].cycles == 42);
+  CHECK(a.cycles == 5229);
+  CHECK(a.latency_ms == Approx(0.05229));
   CHECK(a.layers[0].macs == 4 * 21 * 20 * 6);
   CHECK(a.layers[1].macs == 20);
   const json j = sim::network_to_json(sc, a, {}, "analytical");
-  CHECK(j["total"]["inferences_per_s"].get<double>() == Approx(1e6 / 50.85));
+  CHECK(j["total"]["inferences_per_s"].get<double>() == Approx(1e6 / 52.29));
   CHECK(j["total"]["energy_per_inference_uj"].get<double>() == Approx(a.energy_uj));
   CHECK(j["total"]["power_mw"].get<double>() == Approx(a.power_mw));
-  CHECK(j["fpga"]["schedule"]["job_cycles"] == 42);
+  CHECK(j["fpga"]["schedule"]["job_cycles"] == 43);
   CHECK(j["fpga"]["schedule"]["elementwise_cycles"] == 5);
+  CHECK(j["fpga"]["schedule"]["control"]["input_load_cycles"] == 6);
 }
 
-TEST_CASE("fpga: power and energy per inference from the power table", "[fpga]") {
+TEST_CASE("fpga: without control overheads the schedule is the bare datapath's", "[fpga]") {
+  // All control cycles 0: 6 steps x 20 jobs x 42 + 5 = 5,045; head 40 (the first model's
+  // hand-computed figures).
+  const Scenario sc = with(R"({"hardware": {"design": {"control": {"step_cycles": 0, "job_cycles": 0,
+      "gate_switch_cycles": 0, "input_load_cycles_per_word": 0, "head_cycles": 0, "host_handshake_cycles": 0}}}})");
+  const sim::NetworkCost a = analytical(sc), s = systemc(sc);
+  CHECK(a.layers[0].cycles == 5045);
+  CHECK(a.layers[1].cycles == 40);
+  CHECK(s.cycles == a.cycles);
+  // A missing control key is an error: no published design gives these values.
+  json j = shipped();
+  j["hardware"]["design"]["control"].erase("step_cycles");
+  const std::string err = [&] {
+    try {
+      test::scenario_from_text(j.dump());
+    } catch (const SpecError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }();
+  CHECK(err.find("/hardware/design/control/step_cycles") != std::string::npos);
+}
+
+TEST_CASE("fpga: power by Vivado's components from the calibrated table", "[fpga]") {
   const Scenario sc = test::scenario_from_text(shipped().dump());
   const sim::NetworkCost a = analytical(sc);
   using C = sim::Component;
   auto e = [&](C c) { return a.energy_pj[size_t(c)]; };
-  // energy_models/tables/fpga/xilinx_7series_28nm.json: xc7s15 static 9.75 mW; DSP48 16x16
-  // multiply 0.3867 pJ + 48-bit accumulate 0.0725 pJ; LUT 0.0254 pJ and FF 0.3637 pJ per cycle
-  // at full toggle, charged x 0.125; design 1,000 LUTs, 800 FFs.
-  CHECK(e(C::Static) == Approx(9.75 * 50.85 * 1e3));                   // mW x us = nJ
-  CHECK(e(C::Mac) == Approx(10100 * (0.3867 + 0.0725)));
-  CHECK(e(C::Interconnect) == Approx(1000 * 0.0254 * 0.125 * 5085));
-  CHECK(e(C::RegisterFile) == Approx(800 * 0.3637 * 0.125 * 5085));
-  // Weight ROM: one 16-bit word (an 18-bit port, 0.6021 pJ) per product and per bias preload.
-  CHECK(e(C::WeightBuffer) == Approx((10100 + 4 * 120 + 1) * 0.6021));
+  // energy_models/tables/fpga/xilinx_7series_vivado.json: xc7s15 static 61.5 mW at 25 C;
+  // DSP 7.391 pJ per 16 x 16 operation at 12.5% toggle; block RAM 66.06 pJ per enabled RAMB36
+  // cycle at a 36-bit port (18-bit port: half); per cycle: clocks 0.06281 pJ per FF, logic
+  // 0.07904 pJ per LUT, signals 0.05573 pJ per LUT or FF, I/O 7.755 pJ per pin. Design: 1,000
+  // LUTs, 800 FFs, 20 pins, no MMCM/PLL; 5,229 cycles.
+  const double cycles = 5229;
+  CHECK(e(C::Static) == Approx(61.5 * 52.29 * 1e3));  // mW x us = nJ
+  CHECK(e(C::Mac) == Approx(10100 * 7.391));           // 10,080 gate + 20 head products
+  CHECK(e(C::Nonlinear) == Approx(120 * 3 * 7.391));   // f c, + i g, o tanh(c) per job
+  CHECK(e(C::Interconnect) == Approx(cycles * (1000 * 0.07904 + 1800 * 0.05573 + 20 * 7.755)));
+  CHECK(e(C::RegisterFile) == Approx(cycles * 800 * 0.06281));
+  // Weight ROM: one 16-bit word (an 18-bit port) per product and per bias preload.
+  CHECK(e(C::WeightBuffer) == Approx((10100 + 4 * 120 + 1) * 66.06 / 2));
   CHECK(a.dram_bytes == 0);
-  // Power = energy / latency.
   CHECK(a.power_mw == Approx(a.energy_uj / a.latency_ms));
-  CHECK(a.power_mw > 9.75);
-  // The 8-bit variant: same schedule, cheaper products and memory words, same static power.
+  const json j = sim::network_to_json(sc, a, {}, "analytical");
+  const json& pw = j["fpga"]["power_mw"];
+  CHECK(pw["device_static"].get<double>() == Approx(61.5));
+  CHECK(pw["dynamic_by_component"]["clocks"].get<double>() == Approx(800 * 0.06281 * 100 * 1e-3));
+  CHECK(pw["dynamic_by_component"]["io"].get<double>() == Approx(20 * 7.755 * 100 * 1e-3));
+  CHECK(pw["dynamic_by_component"]["mmcm"].get<double>() == 0);
+  CHECK(pw["device_static"].get<double>() + pw["dynamic"].get<double>() == Approx(a.power_mw));
+  // simulate's table prints the same in report_power's names and order.
+  const std::string text = sim::network_to_table(sc, a, {}, "analytical");
+  CHECK(text.find("Total On-Chip 109.97 = Device Static 61.50 + Dynamic 48.47") != std::string::npos);
+  CHECK(text.find("Clocks 5.02 | Slice Logic 7.90 | Signals 10.03 | Block RAM 8.52 | DSPs 1.48 | MMCM 0.00 | PLL 0.00 | "
+                  "I/O 15.51") != std::string::npos);
+  // A hotter junction: static x exp(0.0166 x 10).
+  const Scenario hot = with(R"({"hardware": {"power": {"junction_c": 35}}})");
+  CHECK(analytical(hot).energy_pj[size_t(C::Static)] == Approx(e(C::Static) * std::exp(0.166)));
+  // An MMCM adds 104 mW over the whole inference.
+  const Scenario mmcm = with(R"({"hardware": {"design": {"resources": {"mmcm": 1}}}})");
+  CHECK(analytical(mmcm).energy_pj[size_t(C::RegisterFile)] == Approx(e(C::RegisterFile) + 104.0 * 52.29 * 1e3));
+  // The 8-bit variant: same schedule, cheaper products (8 x 8 / 16 x 16) and 9-bit ports.
   const Scenario sc8 = [] {
     Scenario s = test::scenario_from_text(shipped().dump());
     s.layer_precision = resolve_precision(load_precision_file(test::source_path("scenarios/precision/fpga_lstm_q3_4.json")),
@@ -100,7 +145,8 @@ TEST_CASE("fpga: power and energy per inference from the power table", "[fpga]")
   }();
   const sim::NetworkCost a8 = analytical(sc8);
   CHECK(a8.cycles == a.cycles);
-  CHECK(a8.energy_pj[size_t(C::Mac)] == Approx(10100 * (0.3867 / 4 + 0.0725)));
+  CHECK(a8.energy_pj[size_t(C::Mac)] == Approx(10100 * 7.391 / 4));
+  CHECK(a8.energy_pj[size_t(C::WeightBuffer)] == Approx((10100 + 4 * 120 + 1) * 66.06 / 4));
   CHECK(a8.energy_uj < a.energy_uj);
   CHECK(a8.energy_pj[size_t(C::Static)] == Approx(e(C::Static)));
 }
@@ -116,33 +162,52 @@ TEST_CASE("fpga: both engines agree", "[fpga][systemc]") {
       CHECK(s.layers[i].energy_total_pj() == Approx(a.layers[i].energy_total_pj()));
     }
   }
-  SECTION("pipelined products: 22 cycles a job, head 21") {
+  // Shipped control: step 2, job 1, gate switch 1, 1 cycle per input word, head 2, handshake 4.
+  SECTION("pipelined products: 1 + 22 cycles a job, head 2 + 21") {
     const Scenario sc = with(R"({"hardware": {"design": {"pipelined": true}}})");
     const sim::NetworkCost a = analytical(sc), s = systemc(sc);
-    CHECK(a.layers[0].cycles == 120 * 22 + 5);
-    CHECK(a.layers[1].cycles == 21);
+    CHECK(a.layers[0].cycles == 10 + 6 * 2 + 120 * 23 + 5);
+    CHECK(a.layers[1].cycles == 23);
     CHECK(s.cycles == a.cycles);
   }
   SECTION("no overlap: the element-wise update is exposed after every job") {
     const Scenario sc = with(R"({"hardware": {"design": {"overlap_elementwise": false}}})");
     const sim::NetworkCost a = analytical(sc), s = systemc(sc);
-    CHECK(a.layers[0].cycles == 120 * (42 + 5));
+    CHECK(a.layers[0].cycles == 10 + 6 * 2 + 120 * (43 + 5));
     CHECK(s.cycles == a.cycles);
   }
-  SECTION("two MAC units: two gates each, 84 cycles a job") {
+  SECTION("two MAC units: two gates each with a gate switch, 1 + 84 + 1 cycles a job") {
     const Scenario sc = with(R"({"hardware": {"design": {"mac_units": 2}}})");
     const sim::NetworkCost a = analytical(sc), s = systemc(sc);
-    CHECK(a.layers[0].cycles == 120 * 84 + 5);
-    CHECK(a.layers[1].cycles == 40);  // one output on one of the two units
+    CHECK(a.layers[0].cycles == 10 + 6 * 2 + 120 * 86 + 5);
+    CHECK(a.layers[1].cycles == 42);  // one output on one of the two units
     CHECK(s.cycles == a.cycles);
   }
   SECTION("an element-wise unit slower than the gates") {
-    // E = 30 + 2 + 30 + 1 = 63 > 42: the element-wise unit works back to back after the first
-    // job (42 + 120 x 63) and waits 42 - 40 = 2 cycles at each of the 5 step boundaries for the
-    // last products of the step's first job: 7,612 cycles.
+    // E = 30 + 2 + 30 + 1 = 63 > 43: the element-wise unit works back to back after the first
+    // job (2 + 43 + 120 x 63) and waits 43 - 41 = 2 cycles at each of the 5 step boundaries for
+    // the last products of the step's first job: 10 + 7,605 + 10 = 7,625 cycles.
     const Scenario sc = with(R"({"hardware": {"design": {"lut_lookup_cycles": 30}}})");
     const sim::NetworkCost a = analytical(sc), s = systemc(sc);
-    CHECK(a.layers[0].cycles == 42 + 120 * 63 + 5 * 2);
+    CHECK(a.layers[0].cycles == 10 + 2 + 43 + 120 * 63 + 5 * 2);
+    CHECK(s.layers[0].cycles == a.layers[0].cycles);
+  }
+  SECTION("element-wise-bound with long step control: the step's own cycles set the gap") {
+    // E = 63, step 100: the MAC units hand over a step's last job 2 E = 126 cycles before the
+    // element-wise unit finishes it, then spend 100 control + 43 job cycles: the element-wise
+    // unit idles 100 + 43 - 126 = 17 cycles per boundary (more than 43 - 41 = 2).
+    const Scenario sc = with(R"({"hardware": {"design": {"lut_lookup_cycles": 30, "control": {"step_cycles": 100}}}})");
+    const sim::NetworkCost a = analytical(sc), s = systemc(sc);
+    CHECK(a.layers[0].cycles == 10 + 100 + 43 + 120 * 63 + 5 * 17);
+    CHECK(s.layers[0].cycles == a.layers[0].cycles);
+  }
+  SECTION("MAC-bound with a stall at every step boundary") {
+    // E = 20 + 2 + 20 + 1 = 43 = G: still MAC-bound; with no step control the first job of a
+    // step fetches h_{t-1}[19] 41 cycles after it starts, h is written 43 cycles after the
+    // previous job ended: 2 stall cycles at each of the 5 boundaries.
+    const Scenario sc = with(R"({"hardware": {"design": {"lut_lookup_cycles": 20, "control": {"step_cycles": 0}}}})");
+    const sim::NetworkCost a = analytical(sc), s = systemc(sc);
+    CHECK(a.layers[0].cycles == 10 + 120 * 43 + 43 + 5 * 2);
     CHECK(s.layers[0].cycles == a.layers[0].cycles);
   }
 }
@@ -185,9 +250,9 @@ TEST_CASE("fpga: bad keys and values name the file and JSON pointer", "[fpga]") 
   // Device counts must match the power table's data-sheet entry for the part.
   CHECK(error_of(R"({"hardware": {"device": {"dsp48": 21}}})") ==
         "inline.json: /hardware/device/dsp48: expected 20 (part xc7s15 in "
-        "energy_models/tables/fpga/xilinx_7series_28nm.json), found 21");
-  CHECK(error_of(R"({"hardware": {"power": {"table": "xilinx_7series_28n"}}})").find(
-            "/hardware/power/table: expected a shipped FPGA power table (\"xilinx_7series_28nm\") (did you mean") !=
+        "energy_models/tables/fpga/xilinx_7series_vivado.json), found 21");
+  CHECK(error_of(R"({"hardware": {"power": {"table": "xilinx_7series_vivad"}}})").find(
+            "/hardware/power/table: expected a shipped FPGA power table (\"xilinx_7series_vivado\") (did you mean") !=
         std::string::npos);
   // The network must be what the datapath runs.
   CHECK(error_of(R"({"network": {"lstm": {"bidirectional": true}}})").find("/network: expected an LSTM layer") !=
