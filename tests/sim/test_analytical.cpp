@@ -129,7 +129,7 @@ TEST_CASE("buffer-fit boundary: one bit more per weight splits the weight tile",
   CHECK(over.tiling.n * over.tiling.k < 64 * 64);
   // M = 4 fits whole, so the M-outer order keeps the inputs resident: no refetch, and the
   // traffic grows by exactly the extra weight bits (4096 weights x 1 bit).
-  CHECK_FALSE(over.tiling.n_outer);
+  CHECK(over.tiling.order == LoopOrder::MOuter);
   CHECK(over.dram_bytes() == fits.dram_bytes() + 64 * 64 / 8.0);
 }
 
