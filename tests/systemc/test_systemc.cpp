@@ -283,6 +283,31 @@ TEST_CASE("systemc: output-stationary and single-buffered hardware", "[systemc][
   CHECK(q.systemc.layers[0].cycles < s.cycles);
 }
 
+TEST_CASE("systemc: stationary runs and the K-outer order agree with the analytical model", "[systemc][agreement]") {
+  // The hand cases of tests/sim/test_analytical.cpp ([folds]): a single-fold weight tile kept
+  // across 8 M tiles (N-outer), and the K-outer order (one output slot holds all 64 rows'
+  // partial sums while the 16 K tiles x 8 M tiles stream). Both dataflows.
+  Hw hw;
+  hw.mac = kParallel;
+  hw.rows = hw.cols = 4;
+  hw.weight_kib = hw.input_kib = 64.0 / 1024;
+  for (const char* dataflow : {"weight_stationary", "output_stationary"})
+    for (const std::string& net : {linear_net(64, 4, 4), linear_net(64, 64, 4)}) {
+      hw.dataflow = dataflow;
+      INFO(dataflow << ": " << net);
+      const Priced p = price_both(make(hw, net));
+      check_counts_and_energy(p);
+      const systemc::Comparison cmp = systemc::compare(p.analytical, p.systemc);
+      for (const auto& d : cmp.layers) check_cycles(d);
+      record(std::string("stationary runs ") + dataflow, p);
+    }
+  hw.dataflow = "weight_stationary";
+  const Priced p = price_both(make(hw, linear_net(64, 64, 4)));
+  REQUIRE(p.analytical.layers[0].tiling.order == LoopOrder::KOuter);
+  CHECK(p.stats[0].tiles == 128);
+  CHECK(p.systemc.layers[0].compute_cycles == 16 * (10 + 64));
+}
+
 TEST_CASE("systemc: the shipped scenarios agree with the analytical model", "[systemc][agreement]") {
   int scenarios = 0;
   for (const auto& entry : std::filesystem::directory_iterator(test::source_path("scenarios"))) {
