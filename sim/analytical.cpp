@@ -23,9 +23,10 @@ double cap_bits(const BufferSpec& b) {
 }
 
 // Candidate tile sizes along a dimension of extent `full` mapped on `unit` array rows/columns
-// (1: no array dimension): for each tile count j (1..16, then doubling), the even split
-// ceil(full / j) and the same rounded up to a multiple of `unit` (a split that wastes no more
-// array positions than needed); descending, without repeats.
+// (0: none): for each tile count j (1..16, then doubling) the even split ceil(full / j) rounded
+// up to a multiple of `unit` (a split that uses as few folds as the extent allows), and, for j
+// a power of two, the even split itself (halvings, for buffers smaller than one array-aligned
+// tile); descending, without repeats.
 std::vector<i64> tile_sizes(i64 full, i64 unit) {
   std::vector<i64> v;
   auto add = [&](i64 x) {
@@ -33,14 +34,16 @@ std::vector<i64> tile_sizes(i64 full, i64 unit) {
   };
   for (i64 j = 1; j <= full; j = j < 16 ? j + 1 : j * 2) {
     const i64 even = ceil_div(full, j);
-    add(even);
-    add(std::min(full, ceil_div(even, unit) * unit));
+    if (unit > 0) add(std::min(full, ceil_div(even, unit) * unit));
+    if ((j & (j - 1)) == 0) add(even);
   }
   add(1);
   std::sort(v.begin(), v.end(), std::greater<i64>());
   v.erase(std::unique(v.begin(), v.end()), v.end());
   return v;
 }
+// Halvings only (a dimension no array dimension spans).
+std::vector<i64> halvings(i64 full) { return tile_sizes(full, 0); }
 
 // Geometry of one M-tile choice.
 struct MTile {
@@ -205,17 +208,20 @@ AnalyticalEngine::GemmResult AnalyticalEngine::evaluate_gemm(const GemmOp& g) co
   const i64 kmin = g.geom.conv ? i64(g.geom.kh) * g.geom.kw : 1;
   std::vector<i64> k_sizes;
   if (g.geom.conv) {
-    for (i64 c : tile_sizes(g.geom.in_c, 1)) k_sizes.push_back(c * kmin);
-    // Channel counts that fill whole row folds (WS): floor(q R p / (kh kw)) for q folds.
-    if (ws)
-      for (i64 q = 1; q <= 16; ++q) {
+    for (i64 c : halvings(g.geom.in_c)) k_sizes.push_back(c * kmin);
+    // WS: channel counts that fill whole row folds, floor(q R p / (kh kw)), for the fold counts
+    // q of an even split of the layer's ceil(C kh kw / (R p)) row folds into j tiles.
+    if (ws) {
+      const i64 folds = ceil_div(g.geom.in_c * kmin, ag.reduction_per_fold());
+      for (i64 q : tile_sizes(folds, 1)) {
         const i64 c = q * ag.reduction_per_fold() / kmin;
         if (c >= 1 && c < g.geom.in_c) k_sizes.push_back(c * kmin);
       }
+    }
     std::sort(k_sizes.begin(), k_sizes.end(), std::greater<i64>());
     k_sizes.erase(std::unique(k_sizes.begin(), k_sizes.end()), k_sizes.end());
   } else {
-    k_sizes = tile_sizes(g.k, ws ? ag.reduction_per_fold() : 1);
+    k_sizes = ws ? tile_sizes(g.k, ag.reduction_per_fold()) : halvings(g.k);
   }
   const std::vector<i64> n_sizes = tile_sizes(g.n, ag.cols);
   const double w_all = double(g.k) * g.n;

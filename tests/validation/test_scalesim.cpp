@@ -97,19 +97,19 @@ TEST_CASE("SCALE-Sim AlexNet Conv1 with its 64 KiB output SRAM: partial sums do 
   const LayerCost lc = price("alexnet_conv1_ws.json");
   const double ref = reference_compute("v3_golden_trace_calc") + kCycleNumbering;
   // The tiling with the fewest DRAM bits (inputs fetched once, weights once per band): K = 363
-  // whole, N tiles of 20 (5 tiles: 20 x 4 + 16), bands of 19 output rows (19 x 55 x 20 x 25 =
-  // 522,500 bits of partial sums <= 524,288; 20 rows would be 550,000), so 3 bands of 19, 19
-  // and 17 rows (1045, 1045, 935 pixels), M-outer: 15 tiles.
+  // whole, N tiles of 12 (8 tiles; a halving of 96), bands of 22 output rows (the input buffer
+  // holds (524,288 / (224 x 3 x 8) - 11) / 4 + 1 = 22 rows' windows; partial sums would allow
+  // 31), so 3 bands of 22, 22 and 11 rows (1210, 1210, 605 pixels), M-outer: 24 tiles.
   CHECK(lc.tiling.k == 363);
-  CHECK(lc.tiling.n == 20);
-  CHECK(lc.tiling.m == 1045);
-  CHECK(lc.tiling.tiles == 15);
-  // Every tile holds 12 x 1 folds (20 columns <= 32) and pays their fill:
-  // 5 N tiles x 12 folds x (3 x 94 + 3025) = 198,420 cycles, of which 5 x 12 x 3 x 94 = 16,920
-  // fill/drain: 1.77 x the reference (60 folds' streaming instead of 36: 20 of 32 columns used).
-  CHECK(lc.compute_cycles == 5 * 12 * (3 * 94 + 3025));
-  CHECK(lc.stalls.fill_drain_cycles == 5 * 12 * 3 * 94);
-  CHECK(lc.compute_cycles / ref == Approx(198420.0 / 112284.0));
+  CHECK(lc.tiling.n == 12);
+  CHECK(lc.tiling.m == 1210);
+  CHECK(lc.tiling.tiles == 24);
+  // Every tile holds 12 x 1 folds (12 columns <= 32) and pays their fill:
+  // 8 N tiles x 12 folds x (3 x 94 + 3025) = 317,472 cycles, of which 8 x 12 x 3 x 94 = 27,072
+  // fill/drain: 2.83 x the reference (96 folds' streaming instead of 36: 12 of 32 columns used).
+  CHECK(lc.compute_cycles == 8 * 12 * (3 * 94 + 3025));
+  CHECK(lc.stalls.fill_drain_cycles == 8 * 12 * 3 * 94);
+  CHECK(lc.compute_cycles / ref == Approx(317472.0 / 112284.0));
   // Weights re-enter the array once per band: 3 x 363 x 96 weight-buffer reads.
   CHECK(lc.buffer[kW].reads == 3 * 363 * 96);
 }
