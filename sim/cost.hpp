@@ -37,8 +37,8 @@ struct Traffic {
 
 // Tile loop order, outermost first: N-outer (n, m, k) keeps a weight tile while the M tiles
 // stream when there is one K tile; M-outer (m, n, k) keeps an input tile across the N tiles;
-// K-outer (n, k, m; weight-stationary only) keeps each weight tile while all M tiles stream,
-// holding the partial sums of all M rows in the output buffer across the K tiles.
+// K-outer (n, k, m) keeps each weight tile while all M tiles stream, holding the partial sums
+// of all M rows of the N tile in the output buffer across the K tiles.
 enum class LoopOrder { NOuter, MOuter, KOuter };
 const char* to_string(LoopOrder o);
 

@@ -57,7 +57,8 @@ bool single_fold(const ArrayGeometry& a, std::int64_t mt, std::int64_t nt, std::
 //  WS: the weight tile (n, k) stays across consecutive M tiles in the K-outer order (n, k, m),
 //      and in the N-outer (n, m, k) / M-outer (m, n, k) orders when there is one K tile (and,
 //      M-outer, one N tile).
-//  OS: the output tile (m, n) stays across consecutive K tiles (k is innermost in both orders).
+//  OS: the output tile (m, n) stays across consecutive K tiles in the N-outer and M-outer orders
+//      (k innermost); in K-outer the M tile changes every tile.
 struct StationaryRuns {
   bool over_m = false;
   bool over_k = false;
