@@ -166,6 +166,28 @@ TEST_CASE("K-outer order: weights fetched once, each fold streams all M rows, by
   CHECK(lc.buffer[2].reads == 64 * 4 * 15 + 64 * 4);
 }
 
+TEST_CASE("output-stationary fill/drain once per output fold across K tiles, by hand", "[sim][hand][folds]") {
+  // Linear 64 -> 4 at batch 4 (M = 4, N = 4, K = 64) on the 4x4 OS array; weight and input
+  // buffers 64 B double-buffered (256 bits per slot): K tiles of at most 256 / (4 x 8) = 8, so
+  // 8 K tiles (a halving of 64). The 4 x 4 outputs are one fold; it stays in the array while
+  // the 8 K tiles stream: one fill of 4 + 4 - 2 = 6 cycles + 64 products = 70 (per-tile fills
+  // would be 8 x (6 + 8) = 112).
+  const std::string net = R"({"name": "l", "batch": 4, "input": {"frames": 1, "features": 64},
+    "layers": [{"name": "fc", "kind": "linear", "out_features": 4}]})";
+  const LayerCost lc =
+      price(make(hardware(kParallel8, "output_stationary", 64.0 / 1024, 64.0 / 1024), net)).lc;
+  CHECK(lc.tiling.k == 8);
+  CHECK(lc.tiling.tiles == 8);
+  CHECK(lc.compute_cycles == 6 + 64);
+  CHECK(lc.stalls.fill_drain_cycles == 6);
+  // The partial sums stay in the PEs: one output-buffer write per output, no partial-sum reads.
+  CHECK(lc.buffer[2].writes == 16);
+  CHECK(lc.buffer[2].reads == 16);
+  // Weights stream once per row fold (one), inputs once per column fold (one): 64 x 4 each.
+  CHECK(lc.buffer[0].reads == 64 * 4);
+  CHECK(lc.buffer[1].reads == 4 * 64);
+}
+
 TEST_CASE("buffer-fit boundary: one bit more per weight splits the weight tile", "[sim][fit]") {
   // Linear 64 -> 64 at batch 4: 64*64 weights. Weight buffer 8 KiB double-buffered = 32768 bits,
   // exactly 64*64 weights at 8 bits.
