@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+
+#include "sim/folds.hpp"
 
 namespace mixprec::sim {
 
@@ -19,17 +22,28 @@ double cap_bits(const BufferSpec& b) {
   return b.size_bytes() * 8.0 * (b.double_buffered ? 0.5 : 1.0);
 }
 
-// Candidate tile sizes along one dimension: the full extent, then halvings (rounded up).
-template <typename F>
-void for_halvings(i64 full, i64 min_value, F&& f) {
-  i64 prev = -1;
-  for (i64 v = full; v >= std::max<i64>(1, min_value); v = ceil_div(v, 2)) {
-    if (v == prev) break;
-    f(v);
-    prev = v;
-    if (v == 1) break;
+// Candidate tile sizes along a dimension of extent `full` mapped on `unit` array rows/columns
+// (0: none): for each tile count j (1..16, then doubling) the even split ceil(full / j) rounded
+// up to a multiple of `unit` (a split that uses as few folds as the extent allows), and, for j
+// a power of two, the even split itself (halvings, for buffers smaller than one array-aligned
+// tile); descending, without repeats.
+std::vector<i64> tile_sizes(i64 full, i64 unit) {
+  std::vector<i64> v;
+  auto add = [&](i64 x) {
+    if (x >= 1 && x <= full) v.push_back(x);
+  };
+  for (i64 j = 1; j <= full; j = j < 16 ? j + 1 : j * 2) {
+    const i64 even = ceil_div(full, j);
+    if (unit > 0) add(std::min(full, ceil_div(even, unit) * unit));
+    if ((j & (j - 1)) == 0) add(even);
   }
+  add(1);
+  std::sort(v.begin(), v.end(), std::greater<i64>());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
 }
+// Halvings only (a dimension no array dimension spans).
+std::vector<i64> halvings(i64 full) { return tile_sizes(full, 0); }
 
 // Geometry of one M-tile choice.
 struct MTile {
@@ -41,7 +55,10 @@ struct MTile {
 };
 
 // Largest M tile whose A and output tiles fit, and the A traffic of one pass over M.
-bool choose_m(const GemmOp& g, i64 kt, i64 nt, double cap_a, double cap_o, int out_bits, MTile& r) {
+// Plain operands: when M is split, the tile is rounded down to a multiple of `m_unit` (the array
+// rows an output-stationary fold spans), so that only the last tile leaves rows idle.
+bool choose_m(const GemmOp& g, i64 kt, i64 nt, double cap_a, double cap_o, int out_bits, i64 m_unit,
+              MTile& r) {
   const double a_bits = g.a.bits;
   const double o_bits = out_bits;
   if (g.geom.conv) {
@@ -82,11 +99,78 @@ bool choose_m(const GemmOp& g, i64 kt, i64 nt, double cap_a, double cap_o, int o
   const double a_per_row = double(kt) / g.geom.reuse * a_bits;
   i64 mt = std::min<i64>(g.m, static_cast<i64>(std::min(cap_a / a_per_row, cap_o / (double(nt) * o_bits))));
   if (mt < 1) return false;
+  if (mt < g.m && mt >= m_unit) mt = mt / m_unit * m_unit;
   r.mt = mt;
   r.tiles = ceil_div(g.m, mt);
   r.mt_last = g.m - (r.tiles - 1) * mt;
   r.a_pass = static_cast<i64>(std::ceil(double(g.m) * double(g.k) / g.geom.reuse));
   return true;
+}
+
+// The M tiles in classes of equal size: `full` tiles of mt rows and `last` tiles of mt_last
+// rows (conv row bands: every image's last band; otherwise the one remainder tile).
+struct MClasses {
+  i64 full = 0, last = 0, mt = 0, mt_last = 0;
+};
+MClasses m_classes(const GemmOp& g, const MTile& m) {
+  MClasses c;
+  c.mt = m.mt;
+  c.mt_last = m.mt_last;
+  if (g.geom.conv && m.mt < i64(g.geom.out_h) * g.geom.out_w)
+    c.full = (ceil_div(i64(g.geom.out_h) * g.geom.out_w, m.mt) - 1) * g.geom.images;
+  else
+    c.full = m.tiles - 1;
+  c.last = m.tiles - c.full;
+  return c;
+}
+
+// Array cycles and buffer reads of one group and repetition of a GEMM under a tiling: the tiles
+// in classes of equal shape (full or remainder along M, N and K), each tile's folds from
+// sim/folds (loads_stationary decides which tiles pay their folds' fill and weight loads).
+struct FoldSums {
+  double compute = 0, fill = 0;
+  i64 wbuf_reads = 0, abuf_reads = 0;
+  i64 psum_writes = 0;  // output-buffer writes at accumulator width (one per accumulation pass)
+};
+FoldSums fold_sums(const ArrayGeometry& ag, const GemmOp& g, const MClasses& mc, i64 nt, i64 kt,
+                   LoopOrder order) {
+  FoldSums s;
+  const i64 nn = ceil_div(g.n, nt), nk = ceil_div(g.k, kt);
+  const i64 n_last = g.n - (nn - 1) * nt, k_last = g.k - (nk - 1) * kt;
+  const StationaryRuns runs = stationary_runs(ag, order, nn, nk);
+  // The first tile along M (K) lies in the full class when there is one, else in the last.
+  const int m0_class = mc.full > 0 ? 0 : 1, k0_class = nk > 1 ? 0 : 1;
+  for (int mi = 0; mi < 2; ++mi)
+    for (int ni = 0; ni < 2; ++ni)
+      for (int ki = 0; ki < 2; ++ki) {
+        const i64 cm = mi ? mc.last : mc.full, cn = ni ? 1 : nn - 1, ck = ki ? 1 : nk - 1;
+        if (cm * cn * ck <= 0) continue;
+        const i64 mt = mi ? mc.mt_last : mc.mt, ntl = ni ? n_last : nt, ktl = ki ? k_last : kt;
+        const TileFolds tf = tile_folds(ag, mt, ntl, ktl);
+        // Tiles of the class by whether they are the first along M and along K.
+        const i64 m_first = mi == m0_class ? 1 : 0, k_first = ki == k0_class ? 1 : 0;
+        i64 loads = 0;
+        for (int a = 0; a < 2; ++a)
+          for (int b = 0; b < 2; ++b) {
+            const i64 count = (a ? m_first : cm - m_first) * cn * (b ? k_first : ck - k_first);
+            if (count > 0 && loads_stationary(ag, runs, mt, ntl, ktl, a ? 0 : 1, b ? 0 : 1)) loads += count;
+          }
+        const i64 count = cm * cn * ck;
+        s.compute += double(count) * tf.stream_cycles + double(loads) * tf.fill_cycles();
+        s.fill += double(loads) * tf.fill_cycles();
+        const TileBufferReads with = tile_buffer_reads(ag, mt, ntl, ktl, true),
+                              without = tile_buffer_reads(ag, mt, ntl, ktl, false);
+        s.wbuf_reads += loads * with.weights + (count - loads) * without.weights;
+        s.abuf_reads += loads * with.inputs + (count - loads) * without.inputs;
+        // Partial sums: WS adds one pass per reduction fold; OS one per K tile, or one for all
+        // K tiles when a single output fold stays in the array across them.
+        if (ag.dataflow == Dataflow::WeightStationary)
+          s.psum_writes += cm * mt * cn * ntl * ck * ceil_div(ktl, ag.reduction_per_fold());
+        else if (ki == 1)
+          s.psum_writes += cm * mt * cn * ntl *
+                           (runs.over_k && single_fold(ag, mt, ntl, ktl) ? 1 : nk);
+      }
+  return s;
 }
 
 }  // namespace
@@ -110,105 +194,92 @@ double AnalyticalEngine::nonlinear_cycles(i64 ops) const {
 
 AnalyticalEngine::GemmResult AnalyticalEngine::evaluate_gemm(const GemmOp& g) const {
   GemmResult r;
-  const i64 R = hw_.pe_array.rows, C = hw_.pe_array.cols;
-  const double ppc = energy::products_per_cycle(hw_.pe_array.mac, g.b, g.a);
-  const i64 p_up = ppc >= 1 ? static_cast<i64>(ppc) : 1;           // products per PE per cycle
-  const i64 slow = ppc >= 1 ? 1 : static_cast<i64>(std::ceil(1.0 / ppc - 1e-9));  // cycles per product
+  const ArrayGeometry ag = array_geometry(hw_.pe_array, g.b, g.a);
+  const bool ws = ag.dataflow == Dataflow::WeightStationary;
   const double cap_w = cap_bits(hw_.weight_buffer), cap_a = cap_bits(hw_.input_buffer),
                cap_o = cap_bits(hw_.output_buffer);
   const int out_bits = g.acc_bits;  // partial sums accumulate in the output buffer
+  // Output-stationary folds span R rows of M: split plain M at multiples of R.
+  const i64 m_unit = ws ? 1 : ag.rows;
 
-  // --- choose the tiling: fewest DRAM bits, then fewest tiles ---------------------------------
+  // --- choose the tiling: fewest DRAM bits, then fewest array cycles, then fewest tiles --------
+  // K tiles: whole input channels for convolutions (the halo arithmetic needs them), multiples
+  // of the fold's reduction rows otherwise (WS); N tiles: multiples of the array columns.
   const i64 kmin = g.geom.conv ? i64(g.geom.kh) * g.geom.kw : 1;
-  const i64 kfull = g.k;
-  double best_bits = -1;
+  std::vector<i64> k_sizes;
+  if (g.geom.conv) {
+    for (i64 c : halvings(g.geom.in_c)) k_sizes.push_back(c * kmin);
+    // WS: channel counts that fill whole row folds, floor(q R p / (kh kw)), for the fold counts
+    // q of an even split of the layer's ceil(C kh kw / (R p)) row folds into j tiles.
+    if (ws) {
+      const i64 folds = ceil_div(g.geom.in_c * kmin, ag.reduction_per_fold());
+      for (i64 q : tile_sizes(folds, 1)) {
+        const i64 c = q * ag.reduction_per_fold() / kmin;
+        if (c >= 1 && c < g.geom.in_c) k_sizes.push_back(c * kmin);
+      }
+    }
+    std::sort(k_sizes.begin(), k_sizes.end(), std::greater<i64>());
+    k_sizes.erase(std::unique(k_sizes.begin(), k_sizes.end()), k_sizes.end());
+  } else {
+    k_sizes = ws ? tile_sizes(g.k, ag.reduction_per_fold()) : halvings(g.k);
+  }
+  const std::vector<i64> n_sizes = tile_sizes(g.n, ag.cols);
+  const double w_all = double(g.k) * g.n;
+  double best_bits = -1, best_cycles = 0;
   i64 best_tiles = 0;
   MTile best_m;
   i64 best_w_dram = 0, best_a_dram = 0;
-  auto consider_k = [&](i64 kt) {
-    const i64 nk = ceil_div(kfull, kt);
-    for_halvings(g.n, 1, [&](i64 nt) {
-      if (double(kt) * nt * g.b.bits > cap_w) return;
+  for (const i64 kt : k_sizes) {
+    const i64 nk = ceil_div(g.k, kt);
+    for (const i64 nt : n_sizes) {
+      if (double(kt) * nt * g.b.bits > cap_w) continue;
       MTile mt;
-      if (!choose_m(g, kt, nt, cap_a, cap_o, out_bits, mt)) return;
+      if (!choose_m(g, kt, nt, cap_a, cap_o, out_bits, m_unit, mt)) continue;
       const i64 nn = ceil_div(g.n, nt), nm = mt.tiles;
-      const i64 w_all = g.k * g.n;
-      for (int order = 0; order < 2; ++order) {
-        const bool n_outer = order == 0;
+      for (const LoopOrder order : {LoopOrder::NOuter, LoopOrder::MOuter, LoopOrder::KOuter}) {
         i64 w_dram, a_dram;
-        if (n_outer) {
-          w_dram = w_all * ((nk == 1 || nm == 1) ? 1 : nm);
-          a_dram = mt.a_pass * ((nn == 1 && nk == 1) ? 1 : nn);
-          if (nk == 1 && nn == 1) a_dram = mt.a_pass;
-        } else {
+        if (order == LoopOrder::NOuter) {
+          w_dram = static_cast<i64>(w_all) * ((nk == 1 || nm == 1) ? 1 : nm);
+          a_dram = mt.a_pass * nn;
+        } else if (order == LoopOrder::MOuter) {
           a_dram = mt.a_pass * ((nk == 1 || nn == 1) ? 1 : nn);
-          w_dram = w_all * ((nm == 1 && nk == 1) ? 1 : nm);
-          if (nk == 1 && nm == 1) w_dram = w_all;
+          w_dram = static_cast<i64>(w_all) * nm;
+        } else {
+          // K-outer differs from N-outer only with several K and M tiles; it holds the partial
+          // sums of all M rows of an N tile in the output buffer.
+          if (nk == 1 || nm == 1 || double(g.m) * nt * out_bits > cap_o) continue;
+          w_dram = static_cast<i64>(w_all);
+          a_dram = mt.a_pass * nn;
         }
         if (!g.a_from_dram) a_dram = 0;
         const double bits = double(w_dram) * g.b.bits + double(a_dram) * g.a.bits;
+        if (best_bits >= 0 && bits > best_bits + 1e-9) continue;
+        const double cycles = fold_sums(ag, g, m_classes(g, mt), nt, kt, order).compute;
         const i64 tiles = nm * nn * nk;
-        if (best_bits < 0 || bits < best_bits - 1e-9 ||
-            (std::fabs(bits - best_bits) <= 1e-9 && tiles < best_tiles)) {
+        if (best_bits < 0 || bits < best_bits - 1e-9 || cycles < best_cycles - 1e-9 ||
+            (std::fabs(cycles - best_cycles) <= 1e-9 && tiles < best_tiles)) {
           best_bits = bits;
+          best_cycles = cycles;
           best_tiles = tiles;
           best_m = mt;
           best_w_dram = w_dram;
           best_a_dram = a_dram;
-          r.tiling = Tiling{mt.mt, nt, kt, n_outer, tiles};
+          r.tiling = Tiling{mt.mt, nt, kt, order, tiles};
         }
       }
-    });
-  };
-  if (g.geom.conv) {
-    for_halvings(g.geom.in_c, 1, [&](i64 cin_t) { consider_k(cin_t * kmin); });
-  } else {
-    for_halvings(kfull, 1, consider_k);
+    }
   }
   if (best_bits < 0) {
     r.fits = false;
     return r;
   }
   const Tiling& t = r.tiling;
-  const i64 nm = best_m.tiles, nn = ceil_div(g.n, t.n), nk = ceil_div(g.k, t.k);
   const double groups = g.groups, reps = g.repeats;
 
-  // --- compute cycles: exact sum over full and remainder tiles --------------------------------
-  // Conv row-band tiles repeat per image; fold arithmetic uses the band size and the last band.
-  // Conv row bands repeat per image: (bands - 1) full bands and one last band per image.
-  i64 m_full_tiles, m_last = best_m.mt_last;
-  if (g.geom.conv && best_m.mt < i64(g.geom.out_h) * g.geom.out_w)
-    m_full_tiles = (ceil_div(g.geom.out_h * i64(g.geom.out_w), best_m.mt) - 1) * g.geom.images;
-  else
-    m_full_tiles = nm - 1;
-  const i64 m_last_tiles = nm - m_full_tiles;
-  const i64 n_last = g.n - (nn - 1) * t.n, k_last = g.k - (nk - 1) * t.k;
-  const double fold_overhead = double(2 * R + C - 2);
-  double compute = 0, fill = 0;
-  i64 wbuf_reads = 0, abuf_reads = 0;
-  for (int mi = 0; mi < 2; ++mi)
-    for (int ni = 0; ni < 2; ++ni)
-      for (int ki = 0; ki < 2; ++ki) {
-        const i64 cm = mi ? m_last_tiles : m_full_tiles, cn = ni ? 1 : nn - 1, ck = ki ? 1 : nk - 1;
-        const i64 count = cm * cn * ck;
-        if (count <= 0) continue;
-        const i64 mt = mi ? m_last : t.m, ntl = ni ? n_last : t.n, ktl = ki ? k_last : t.k;
-        double folds, stream;
-        if (hw_.pe_array.dataflow == Dataflow::WeightStationary) {
-          folds = double(ceil_div(ktl, R * p_up)) * ceil_div(ntl, C);
-          stream = double(mt) * slow;
-          wbuf_reads += count * ktl * ntl;
-        } else {
-          folds = double(ceil_div(mt, R)) * ceil_div(ntl, C);
-          stream = double(ceil_div(ktl, p_up)) * slow;
-          wbuf_reads += count * ktl * ntl * ceil_div(mt, R);
-        }
-        abuf_reads += count * mt * ktl * ceil_div(ntl, C);
-        compute += count * folds * (fold_overhead + stream);
-        fill += count * folds * fold_overhead;
-      }
-  r.compute_cycles = compute * groups * reps;
-  r.fill_drain_cycles = fill * groups * reps;
+  // --- array cycles and operand reads: exact sums over full and remainder tiles ---------------
+  const FoldSums fs = fold_sums(ag, g, m_classes(g, best_m), t.n, t.k, t.order);
+  r.compute_cycles = fs.compute * groups * reps;
+  r.fill_drain_cycles = fs.fill * groups * reps;
 
   // --- DRAM traffic --------------------------------------------------------------------------
   const bool w_once = g.b_resident && double(g.k) * g.n * g.b.bits * groups <= hw_.weight_buffer.size_bytes() * 8.0;
@@ -228,20 +299,16 @@ AnalyticalEngine::GemmResult AnalyticalEngine::evaluate_gemm(const GemmOp& g) co
 
   // --- on-chip buffers, register files, array network -----------------------------------------
   r.buffer[W].add_writes(static_cast<i64>(best_w_dram * groups * w_reps), g.b.bits);
-  r.buffer[W].add_reads(static_cast<i64>(wbuf_reads * groups * reps), g.b.bits);
+  r.buffer[W].add_reads(static_cast<i64>(fs.wbuf_reads * groups * reps), g.b.bits);
   const i64 a_fill = g.a_from_dram ? best_a_dram : g.m * g.k;  // on-chip operands are copied in
   r.buffer[I].add_writes(static_cast<i64>(a_fill * groups * reps), g.a.bits);
-  r.buffer[I].add_reads(static_cast<i64>(abuf_reads * groups * reps), g.a.bits);
-  // Partial sums: one accumulation pass per reduction fold (weight-stationary) or per K tile
-  // (output-stationary, sums held in the PEs within a tile); then one read for write-back.
-  i64 acc_passes;
-  if (hw_.pe_array.dataflow == Dataflow::WeightStationary)
-    acc_passes = (nk - 1) * ceil_div(t.k, R * p_up) + ceil_div(k_last, R * p_up);
-  else
-    acc_passes = nk;
+  r.buffer[I].add_reads(static_cast<i64>(fs.abuf_reads * groups * reps), g.a.bits);
+  // Partial sums (fold_sums): one write per accumulation pass, one read before every pass but
+  // the first; then one read for write-back.
   const double oe = double(out_elems) * groups * reps;
-  r.buffer[O].add_writes(static_cast<i64>(oe * acc_passes), g.acc_bits);
-  r.buffer[O].add_reads(static_cast<i64>(oe * (acc_passes - 1)), g.acc_bits);
+  const double pw = double(fs.psum_writes) * groups * reps;
+  r.buffer[O].add_writes(static_cast<i64>(pw), g.acc_bits);
+  r.buffer[O].add_reads(static_cast<i64>(pw - oe), g.acc_bits);
   r.buffer[O].add_reads(static_cast<i64>(oe), g.out.bits);
   const i64 macs = g.macs();
   r.rf_accesses = 4 * macs;

@@ -6,12 +6,15 @@
 //
 // Model (docs/architecture.md has the derivation):
 //  * Each GEMM (M x N x K per group) is cut into tiles (Mt, Nt, Kt) that fit the input, weight
-//    and output buffers at the tensors' bitwidths (half of each when double-buffered), with the
-//    reduction loop innermost (no partial sums spill to DRAM). Both loop orders (N tiles outer:
-//    weights stay; M tiles outer: inputs stay) are tried; the one moving fewest DRAM bits wins.
-//  * Systolic folds as in SCALE-Sim (Samajdar et al., ISPASS 2020): a fold of an R x C array
-//    takes 2R + C - 2 + S cycles, S the streamed dimension (M for weight-stationary, K for
-//    output-stationary), scaled by the MAC style's products per cycle.
+//    and output buffers at the tensors' bitwidths (half of each when double-buffered); tile
+//    sizes are even splits, also rounded to multiples of the array's rows / columns. Three loop
+//    orders (N-outer: weights stay; M-outer: inputs stay; K-outer: weights stay while all M
+//    tiles stream, partial sums of all M rows in the output buffer) are tried; the tiling
+//    moving fewest DRAM bits wins, then the one with fewest array cycles.
+//  * Systolic folds as in SCALE-Sim (Samajdar et al., ISPASS 2020), from sim/folds.hpp: a fold
+//    of an R x C array takes 2R + C - 2 + M cycles weight-stationary, R + C - 2 + K
+//    output-stationary, scaled by the MAC style's products per cycle; the fill/drain share is
+//    paid once per stationary run (tiles keeping the same single fold in the array).
 //  * Double buffering overlaps a tile's transfers with the previous tile's compute: a layer takes
 //    max(compute, transfer) plus one tile's prologue and the DRAM latency.
 //  * LSTM steps are serialized: each step's recurrent GEMM waits for the previous step's gates.

@@ -28,6 +28,15 @@ const char* to_string(Tensor t) {
   return "?";
 }
 
+const char* to_string(LoopOrder o) {
+  switch (o) {
+    case LoopOrder::NOuter: return "n_outer";
+    case LoopOrder::MOuter: return "m_outer";
+    case LoopOrder::KOuter: return "k_outer";
+  }
+  return "?";
+}
+
 double LayerCost::energy_total_pj() const {
   double s = 0;
   for (double e : energy_pj) s += e;

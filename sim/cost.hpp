@@ -35,10 +35,17 @@ struct Traffic {
   double bytes() const { return double(read_bits + write_bits) / 8.0; }
 };
 
+// Tile loop order, outermost first: N-outer (n, m, k) keeps a weight tile while the M tiles
+// stream when there is one K tile; M-outer (m, n, k) keeps an input tile across the N tiles;
+// K-outer (n, k, m) keeps each weight tile while all M tiles stream, holding the partial sums
+// of all M rows of the N tile in the output buffer across the K tiles.
+enum class LoopOrder { NOuter, MOuter, KOuter };
+const char* to_string(LoopOrder o);
+
 // The loop tiling chosen for one GEMM of the layer (the largest-cost GEMM for LSTMs).
 struct Tiling {
   std::int64_t m = 0, n = 0, k = 0;  // tile sizes in GEMM elements
-  bool n_outer = true;               // loop order: N tiles outer (weights reused) or M outer
+  LoopOrder order = LoopOrder::NOuter;
   std::int64_t tiles = 0;
 };
 

@@ -53,7 +53,7 @@ json layer_to_json(const LayerCost& lc, bool lstm) {
                        {"recurrent", lc.stalls.recurrent_cycles},
                        {"contention", lc.stalls.contention_cycles}};
   j["tiling"] = {{"m", lc.tiling.m}, {"n", lc.tiling.n}, {"k", lc.tiling.k},
-                 {"order", lc.tiling.n_outer ? "n_outer" : "m_outer"}, {"tiles", lc.tiling.tiles}};
+                 {"order", to_string(lc.tiling.order)}, {"tiles", lc.tiling.tiles}};
   json dram, buf;
   for (std::size_t t = 0; t < kTensors; ++t) {
     dram[to_string(Tensor(t))] = traffic_json(lc.dram[t], false);

@@ -304,17 +304,15 @@ void PeArray::run() {
     lr.macs += op.macs;
     ++lr.tiles;
     if (op.loads()) operand_buffer->release(SC_ZERO_TIME);
-    if (op.closes_output) {
-      if (op.store_bits > 0) {
-        StoreCmd s;
-        s.bits[static_cast<std::size_t>(Tensor::Outputs)] = op.store_bits;
-        s.phase = &ph;
-        s.seq = c.seq;
-        s.releases_output_slot = true;
-        store_out.write(s);
-      } else {
-        output_buffer->release(SC_ZERO_TIME);  // consumed on chip (LSTM gates)
-      }
+    if (op.store_bits > 0) {
+      StoreCmd s;
+      s.bits[static_cast<std::size_t>(Tensor::Outputs)] = op.store_bits;
+      s.phase = &ph;
+      s.seq = c.seq;
+      s.releases_output_slot = op.closes_output;
+      store_out.write(s);
+    } else if (op.closes_output) {
+      output_buffer->release(SC_ZERO_TIME);  // consumed on chip (LSTM gates)
     }
     if (op.feeds_nonlinear) gates_out.write(static_cast<int>(c.seq));
     done->complete(ph);

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "core/errors.hpp"
-#include "energy_models/energy_model.hpp"
+#include "sim/folds.hpp"
 
 namespace mixprec::sim::systemc {
 
@@ -78,17 +78,17 @@ std::vector<MTile> m_tiles(const GemmOp& g, const Tiling& t, const HardwareSpec&
 // The tiles of one group and one repetition of a GEMM in the analytical loop order, with the
 // reuse rules of AnalyticalEngine::evaluate_gemm: N-outer keeps a weight tile while the M tiles
 // stream when the reduction fits one K tile (or there is one M tile), and refetches the inputs
-// once per N tile; M-outer keeps an input tile across the N tiles under the mirror conditions.
+// once per N tile; M-outer keeps an input tile across the N tiles under the mirror conditions;
+// K-outer keeps every weight tile while all M tiles stream, their partial sums held in the
+// output buffer (one output slot for the whole N tile). The array cycles of each tile, and
+// whether it loads its stationary folds, come from sim/folds.
 std::vector<TileOp> gemm_tiles(const GemmOp& g, const Tiling& t, const HardwareSpec& hw,
                                bool fetch_weights) {
   const std::vector<MTile> mt = m_tiles(g, t, hw);
   const i64 nm = static_cast<i64>(mt.size()), nn = ceil_div(g.n, t.n), nk = ceil_div(g.k, t.k);
   MIXPREC_CHECK(nm * nn * nk == t.tiles, "tile count of " + g.pass + " differs from the tiling");
-  const i64 R = hw.pe_array.rows, C = hw.pe_array.cols;
-  const double ppc = energy::products_per_cycle(hw.pe_array.mac, g.b, g.a);
-  const i64 p_up = ppc >= 1 ? static_cast<i64>(ppc) : 1;
-  const i64 slow = ppc >= 1 ? 1 : static_cast<i64>(std::ceil(1.0 / ppc - 1e-9));
-  const double fold_overhead = double(2 * R + C - 2);
+  const ArrayGeometry ag = array_geometry(hw.pe_array, g.b, g.a);
+  const StationaryRuns runs = stationary_runs(ag, t.order, nn, nk);
   const i64 kernel = g.geom.conv ? i64(g.geom.kh) * g.geom.kw : 1;
 
   auto a_elements = [&](i64 mi, i64 kj) -> i64 {
@@ -100,6 +100,7 @@ std::vector<TileOp> gemm_tiles(const GemmOp& g, const Tiling& t, const HardwareS
     const double after = before + double(mt[mi].m) * kt;
     return static_cast<i64>(std::ceil(after / g.geom.reuse)) - static_cast<i64>(std::ceil(before / g.geom.reuse));
   };
+  const bool k_outer = t.order == LoopOrder::KOuter;
   auto tile = [&](i64 mi, i64 ni, i64 kj, bool w_load, bool a_load) {
     TileOp op;
     op.m = mt[mi].m;
@@ -107,34 +108,36 @@ std::vector<TileOp> gemm_tiles(const GemmOp& g, const Tiling& t, const HardwareS
     op.k = std::min(t.k, g.k - kj * t.k);
     if (w_load && fetch_weights) op.load_bits[W] = op.k * op.n * g.b.bits;
     if (a_load && g.a_from_dram) op.load_bits[I] = a_elements(mi, kj) * g.a.bits;
-    double folds, stream;
-    if (hw.pe_array.dataflow == Dataflow::WeightStationary) {
-      folds = double(ceil_div(op.k, R * p_up)) * ceil_div(op.n, C);
-      stream = double(op.m) * slow;
-    } else {
-      folds = double(ceil_div(op.m, R)) * ceil_div(op.n, C);
-      stream = double(ceil_div(op.k, p_up)) * slow;
-    }
-    op.compute_cycles = folds * (fold_overhead + stream);
-    op.fill_cycles = folds * fold_overhead;
+    const TileFolds tf = tile_folds(ag, op.m, op.n, op.k);
+    const bool loads = loads_stationary(ag, runs, op.m, op.n, op.k, mi, kj);
+    op.compute_cycles = tf.cycles(loads);
+    op.fill_cycles = loads ? tf.fill_cycles() : 0.0;
     op.macs = op.m * op.n * op.k;
-    op.opens_output = kj == 0;
-    op.closes_output = kj == nk - 1;
-    if (op.closes_output && g.out_to_dram) op.store_bits = op.m * op.n * g.out.bits;
+    op.opens_output = kj == 0 && (!k_outer || mi == 0);
+    op.closes_output = kj == nk - 1 && (!k_outer || mi == nm - 1);
+    if (kj == nk - 1 && g.out_to_dram) op.store_bits = op.m * op.n * g.out.bits;
     return op;
   };
   std::vector<TileOp> tiles;
   tiles.reserve(static_cast<std::size_t>(t.tiles));
-  if (t.n_outer) {
-    for (i64 ni = 0; ni < nn; ++ni)
+  switch (t.order) {
+    case LoopOrder::NOuter:
+      for (i64 ni = 0; ni < nn; ++ni)
+        for (i64 mi = 0; mi < nm; ++mi)
+          for (i64 kj = 0; kj < nk; ++kj)
+            tiles.push_back(tile(mi, ni, kj, (nk == 1 || nm == 1) ? mi == 0 : true, true));
+      break;
+    case LoopOrder::MOuter:
       for (i64 mi = 0; mi < nm; ++mi)
-        for (i64 kj = 0; kj < nk; ++kj)
-          tiles.push_back(tile(mi, ni, kj, (nk == 1 || nm == 1) ? mi == 0 : true, true));
-  } else {
-    for (i64 mi = 0; mi < nm; ++mi)
+        for (i64 ni = 0; ni < nn; ++ni)
+          for (i64 kj = 0; kj < nk; ++kj)
+            tiles.push_back(tile(mi, ni, kj, true, (nk == 1 || nn == 1) ? ni == 0 : true));
+      break;
+    case LoopOrder::KOuter:
       for (i64 ni = 0; ni < nn; ++ni)
         for (i64 kj = 0; kj < nk; ++kj)
-          tiles.push_back(tile(mi, ni, kj, true, (nk == 1 || nn == 1) ? ni == 0 : true));
+          for (i64 mi = 0; mi < nm; ++mi) tiles.push_back(tile(mi, ni, kj, mi == 0, true));
+      break;
   }
   return tiles;
 }

@@ -4,8 +4,8 @@
 // Contract: plain C++ (no SystemC). plan_layer() prices nothing; it only lays out the work the
 // analytical engine priced, tile by tile: for every GEMM it takes AnalyticalEngine::evaluate_gemm's
 // Tiling (Mt, Nt, Kt, loop order) and enumerates the tiles in that loop order with the bits each
-// one fetches from DRAM, the bits it writes back and its PE-array cycles (the same fold formula,
-// SCALE-Sim's 2R + C - 2 + S). The sums over the tiles are checked against the analytical
+// one fetches from DRAM, the bits it writes back and its PE-array cycles (sim/folds, the fold
+// arithmetic the analytical engine sums). The sums over the tiles are checked against the analytical
 // record (DRAM bits by tensor, MACs, nonlinear ops, compute and fill/drain cycles): a mismatch
 // is a bug and throws InternalError, so the two engines price identical work by construction.
 #pragma once
@@ -24,12 +24,13 @@ namespace mixprec::sim::systemc {
 struct TileOp {
   std::array<std::int64_t, kTensors> load_bits{};  // fetched before the tile ([Weights], [Inputs])
   std::int64_t store_bits = 0;   // output bits written back after the tile (0: none / on chip)
-  double compute_cycles = 0;     // PE-array busy cycles: folds x (2R + C - 2 + S)
+  double compute_cycles = 0;     // PE-array busy cycles (sim/folds: streaming + fill when loaded)
   double fill_cycles = 0;        // the folds' systolic fill/drain share of compute_cycles
   std::int64_t macs = 0;
   std::int64_t m = 0, n = 0, k = 0;
-  bool opens_output = false;     // first K tile of an output tile: takes an output-buffer slot
-  bool closes_output = false;    // last K tile: the output tile is complete
+  bool opens_output = false;     // first tile of an output block: takes an output-buffer slot
+  bool closes_output = false;    // last tile of the block: the slot frees after its write-back
+                                 // (K-outer: the block is an N tile's M rows; otherwise one tile)
   bool waits_hidden = false;     // recurrent: needs h of the previous step (same direction)
   bool feeds_nonlinear = false;  // recurrent: last tile of a step; its gates go to the NL unit
   int step = -1, group = 0;

@@ -283,6 +283,41 @@ TEST_CASE("systemc: output-stationary and single-buffered hardware", "[systemc][
   CHECK(q.systemc.layers[0].cycles < s.cycles);
 }
 
+TEST_CASE("systemc: stationary runs and the K-outer order agree with the analytical model", "[systemc][agreement]") {
+  // 16x16 array, bit-parallel 8-bit MACs (one fold holds 16 x 16 weights), compute-bound.
+  // Linear 16 -> 16 at batch 4096 with a 4 KiB input buffer (2 KiB slots: 128 rows of 16
+  // inputs): a single-fold weight tile kept across 32 M tiles (N-outer). Linear 256 -> 16 at
+  // batch 1024 with a 2 KiB weight buffer (1 KiB slot: at most 64 x 16 weights), the same input
+  // buffer and a 128 KiB output buffer (64 KiB slot holds 1024 x 16 partial sums at 26 bits):
+  // the K-outer order. Both dataflows.
+  Hw hw;
+  hw.mac = kParallel;
+  hw.input_kib = 4;
+  hw.weight_kib = 2;
+  hw.output_kib = 128;
+  for (const char* dataflow : {"weight_stationary", "output_stationary"})
+    for (const std::string& net : {linear_net(4096, 16, 16), linear_net(1024, 256, 16)}) {
+      hw.dataflow = dataflow;
+      INFO(dataflow << ": " << net);
+      const Priced p = price_both(make(hw, net));
+      check_counts_and_energy(p);
+      const systemc::Comparison cmp = systemc::compare(p.analytical, p.systemc);
+      for (const auto& d : cmp.layers) check_cycles(d);
+      record(std::string("stationary runs ") + dataflow, p);
+    }
+  hw.dataflow = "weight_stationary";
+  // One fill (2*16 + 16 - 2 = 46) for the 32 M tiles: 46 + 4096 cycles.
+  const Priced run = price_both(make(hw, linear_net(4096, 16, 16)));
+  REQUIRE(run.analytical.layers[0].tiling.order == LoopOrder::NOuter);
+  CHECK(run.stats[0].tiles == 32);
+  CHECK(run.systemc.layers[0].compute_cycles == 46 + 4096);
+  // K-outer: 16 K tiles of one fold, each streaming all 1024 rows (8 M tiles of 128).
+  const Priced k_outer = price_both(make(hw, linear_net(1024, 256, 16)));
+  REQUIRE(k_outer.analytical.layers[0].tiling.order == LoopOrder::KOuter);
+  CHECK(k_outer.stats[0].tiles == 16 * 8);
+  CHECK(k_outer.systemc.layers[0].compute_cycles == 16 * (46 + 1024));
+}
+
 TEST_CASE("systemc: the shipped scenarios agree with the analytical model", "[systemc][agreement]") {
   int scenarios = 0;
   for (const auto& entry : std::filesystem::directory_iterator(test::source_path("scenarios"))) {
