@@ -1,0 +1,749 @@
+#include "sim/mapper/mapper.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+#include "core/errors.hpp"
+
+namespace mixprec::sim::nest {
+
+const char* to_string(Metric m) {
+  switch (m) {
+    case Metric::energy: return "energy";
+    case Metric::delay: return "delay";
+    case Metric::edp: return "edp";
+  }
+  return "?";
+}
+
+Metric parse_metric(const std::string& name) {
+  if (name == "energy") return Metric::energy;
+  if (name == "delay" || name == "latency") return Metric::delay;
+  if (name == "edp") return Metric::edp;
+  throw UsageError("unknown mapper objective '" + name + "': expected energy, delay or edp");
+}
+
+double Objective::value(std::size_t i, const Result& r) const {
+  switch (metrics[i]) {
+    case Metric::energy: return r.energy_pj;
+    case Metric::delay: return static_cast<double>(r.cycles);
+    case Metric::edp: return r.energy_pj * static_cast<double>(r.cycles);
+  }
+  return 0;
+}
+
+bool Objective::better(const Result& a, const Result& b) const {
+  for (std::size_t i = 0; i < metrics.size(); ++i) {
+    const double va = value(i, a), vb = value(i, b);
+    if (va < vb) return true;
+    if (va > vb) return false;
+  }
+  return false;
+}
+
+std::string Objective::describe() const {
+  std::string s;
+  for (Metric m : metrics) s += (s.empty() ? "" : ", ") + std::string(to_string(m));
+  return s;
+}
+
+namespace {
+
+// The objective, then energy and delay: among mappings equal on the objective the search keeps
+// the cheaper one (still optimal on the objective), which also gives the heuristic a gradient
+// where the objective is flat (e.g. delay of a compute-bound layer).
+bool better_full(const Objective& o, const Result& a, const Result& b) {
+  if (o.better(a, b)) return true;
+  if (o.better(b, a)) return false;
+  if (a.energy_pj != b.energy_pj) return a.energy_pj < b.energy_pj;
+  return a.cycles < b.cycles;
+}
+
+std::vector<std::int64_t> prime_factors(std::int64_t n) {  // with multiplicity, ascending
+  std::vector<std::int64_t> out;
+  for (std::int64_t p = 2; p * p <= n; ++p)
+    while (n % p == 0) {
+      out.push_back(p);
+      n /= p;
+    }
+  if (n > 1) out.push_back(n);
+  return out;
+}
+
+std::vector<std::int64_t> distinct_primes(std::int64_t n) {
+  auto v = prime_factors(n);
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+// Ordered factorizations of n into k slots.
+double ordered_factorizations(std::int64_t n, int k) {
+  double count = 1;
+  auto primes = prime_factors(n);
+  std::size_t i = 0;
+  while (i < primes.size()) {
+    std::size_t j = i;
+    while (j < primes.size() && primes[j] == primes[i]) ++j;
+    const int e = static_cast<int>(j - i);
+    double c = 1;  // C(e + k - 1, k - 1)
+    for (int t = 1; t <= k - 1; ++t) c = c * (e + t) / t;
+    count *= c;
+    i = j;
+  }
+  return count;
+}
+
+struct Search {
+  const Problem& p;
+  const Architecture& a;
+  const Constraints& c;
+  const Objective& obj;
+  Evaluator ev;
+  int L, D;
+  std::vector<Fanout> fan;
+  Mapping m;
+  Result r;
+  MapResult out;
+  bool brute = false;  // all orders, no pruning
+
+  Search(const Problem& p_, const Architecture& a_, const Constraints& c_, const Objective& o_)
+      : p(p_), a(a_), c(c_), obj(o_), ev(p_, a_), L(static_cast<int>(a_.levels.size())),
+        D(static_cast<int>(p_.dims.size())) {
+    for (int l = 0; l < L; ++l) fan.push_back(fanout(a, l));
+    m = trivial_mapping(p, a);
+    m.n_levels = L;
+    out.problem = p;
+  }
+
+  const LevelConstraints& lc(int l) const { return c.levels[static_cast<std::size_t>(l)]; }
+  LevelMapping& lm(int l) { return m.levels[static_cast<std::size_t>(l)]; }
+
+  // Evaluates m as a complete mapping; keeps it when better.
+  bool consider() {
+    ++out.evaluations;
+    if (!ev.evaluate(m, r).ok()) return false;
+    ++out.valid;
+    if (!out.found || better_full(obj, r, out.result)) {
+      out.found = true;
+      out.result = r;
+      out.mapping = m;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- exact search
+  std::vector<int> loops_at(int l) const {
+    std::vector<int> dims;
+    for (int d = 0; d < D; ++d)
+      if (m.levels[static_cast<std::size_t>(l)].temporal[static_cast<std::size_t>(d)] > 1) dims.push_back(d);
+    return dims;
+  }
+
+  void leaf() {
+    if (!satisfies_factor_constraints(p, a, c, m)) return;
+    std::vector<std::vector<std::vector<int>>> orders(static_cast<std::size_t>(L));
+    for (int l = 0; l < L; ++l)
+      orders[static_cast<std::size_t>(l)] =
+          brute ? all_orders(lc(l), loops_at(l)) : canonical_orders(p, a, l, lc(l), loops_at(l));
+    std::vector<std::size_t> idx(static_cast<std::size_t>(L), 0);
+    for (;;) {
+      for (int l = 0; l < L; ++l)
+        set_permutation(lm(l), D, orders[static_cast<std::size_t>(l)][idx[static_cast<std::size_t>(l)]]);
+      consider();
+      int l = L - 1;
+      while (l >= 0) {
+        auto& i = idx[static_cast<std::size_t>(l)];
+        if (++i < orders[static_cast<std::size_t>(l)].size()) break;
+        i = 0;
+        --l;
+      }
+      if (l < 0) break;
+    }
+  }
+
+  void level_done(int l, const std::array<std::int64_t, kMaxDims>& rem) {
+    if (l == 0) {
+      leaf();
+      return;
+    }
+    if (!brute) {
+      // Partial mapping: outer levels empty, the remainder at the outermost level.
+      for (int j = 1; j < l; ++j) {
+        lm(j).temporal.fill(1);
+        lm(j).spatial_x.fill(1);
+        lm(j).spatial_y.fill(1);
+      }
+      lm(0).spatial_x.fill(1);
+      lm(0).spatial_y.fill(1);
+      for (int d = 0; d < D; ++d) lm(0).temporal[static_cast<std::size_t>(d)] = rem[static_cast<std::size_t>(d)];
+      ++out.evaluations;
+      if (!ev.evaluate(m, r).ok()) {
+        ++out.pruned;  // over capacity (or a keep the block cannot hold): tiles only grow
+        return;
+      }
+    }
+    spatial(l - 1, 0, rem, 1, 1);
+  }
+
+  void temporal(int l, int d, std::array<std::int64_t, kMaxDims> rem) {
+    if (d == D) {
+      level_done(l, rem);
+      return;
+    }
+    const auto i = static_cast<std::size_t>(d);
+    if (l == 0) {
+      if (!lc(0).temporal[i].allows(rem[i])) return;
+      lm(0).temporal[i] = rem[i];
+      auto next = rem;
+      next[i] = 1;
+      temporal(l, d + 1, next);
+      return;
+    }
+    for (std::int64_t t : divisors(rem[i])) {
+      if (!lc(l).temporal[i].allows(t)) continue;
+      lm(l).temporal[i] = t;
+      auto next = rem;
+      next[i] /= t;
+      temporal(l, d + 1, next);
+    }
+    lm(l).temporal[i] = 1;
+  }
+
+  void spatial(int l, int d, std::array<std::int64_t, kMaxDims> rem, std::int64_t px, std::int64_t py) {
+    if (d == D) {
+      temporal(l, 0, rem);
+      return;
+    }
+    const auto i = static_cast<std::size_t>(d);
+    const LevelConstraints& k = lc(l);
+    LevelMapping& x = lm(l);
+    x.spatial_x[i] = x.spatial_y[i] = 1;
+    if (k.spatial[i].allows(1) && k.spatial_x[i].allows(1) && k.spatial_y[i].allows(1))
+      spatial(l, d + 1, rem, px, py);
+    const Fanout f = fan[static_cast<std::size_t>(l)];
+    if (f.total() > 1) {
+      for (std::int64_t s : divisors(rem[i])) {
+        if (s == 1 || !k.spatial[i].allows(s)) continue;
+        auto next = rem;
+        next[i] /= s;
+        if (px * s <= f.x && k.spatial_axis[i] != SpatialAxis::y && k.spatial_x[i].allows(s) &&
+            k.spatial_y[i].allows(1)) {
+          x.spatial_x[i] = s;
+          spatial(l, d + 1, next, px * s, py);
+          x.spatial_x[i] = 1;
+        }
+        if (py * s <= f.y && k.spatial_axis[i] != SpatialAxis::x && k.spatial_y[i].allows(s) &&
+            k.spatial_x[i].allows(1)) {
+          x.spatial_y[i] = s;
+          spatial(l, d + 1, next, px, py * s);
+          x.spatial_y[i] = 1;
+        }
+      }
+    }
+  }
+
+  std::vector<std::vector<std::uint32_t>> keep_sets() const {
+    std::vector<std::vector<std::uint32_t>> k;
+    for (int l = 0; l < L; ++l) k.push_back(keep_choices(p, a, c, l));
+    return k;
+  }
+
+  template <class F>
+  void for_each_keep(const std::vector<std::vector<std::uint32_t>>& k, F&& f) {
+    std::vector<std::size_t> idx(static_cast<std::size_t>(L), 0);
+    for (int l = 0; l < L; ++l)
+      if (k[static_cast<std::size_t>(l)].empty()) return;
+    for (;;) {
+      for (int l = 0; l < L; ++l) lm(l).keep_mask = k[static_cast<std::size_t>(l)][idx[static_cast<std::size_t>(l)]];
+      f();
+      int l = L - 1;
+      while (l >= 0) {
+        auto& i = idx[static_cast<std::size_t>(l)];
+        if (++i < k[static_cast<std::size_t>(l)].size()) break;
+        i = 0;
+        --l;
+      }
+      if (l < 0) break;
+    }
+  }
+
+  void exhaustive() {
+    std::array<std::int64_t, kMaxDims> rem{};
+    for (int d = 0; d < D; ++d) rem[static_cast<std::size_t>(d)] = p.bounds[static_cast<std::size_t>(d)];
+    for_each_keep(keep_sets(), [&] {
+      for (int l = 0; l < L; ++l) {
+        lm(l).temporal.fill(1);
+        lm(l).spatial_x.fill(1);
+        lm(l).spatial_y.fill(1);
+      }
+      spatial(L - 1, 0, rem, 1, 1);
+    });
+  }
+
+  // ---------------------------------------------------------------- heuristic search
+  // A slot of dimension d: level l, kind 0 temporal, 1 spatial X, 2 spatial Y.
+  std::int64_t& slot(Mapping& mm, int l, int kind, int d) {
+    auto& x = mm.levels[static_cast<std::size_t>(l)];
+    const auto i = static_cast<std::size_t>(d);
+    return kind == 0 ? x.temporal[i] : kind == 1 ? x.spatial_x[i] : x.spatial_y[i];
+  }
+
+  bool order_ok(const Mapping& mm, int l) const {
+    const auto& x = mm.levels[static_cast<std::size_t>(l)];
+    std::vector<int> seq;
+    for (int k = 0; k < D; ++k) {
+      const int d = x.permutation[static_cast<std::size_t>(k)];
+      if (x.temporal[static_cast<std::size_t>(d)] > 1) seq.push_back(d);
+    }
+    std::vector<int> pre, suf;
+    for (int d : lc(l).permutation_inner)
+      if (x.temporal[static_cast<std::size_t>(d)] > 1) pre.push_back(d);
+    for (int d : lc(l).permutation_outer)
+      if (x.temporal[static_cast<std::size_t>(d)] > 1 && std::find(pre.begin(), pre.end(), d) == pre.end())
+        suf.push_back(d);
+    if (pre.size() + suf.size() > seq.size()) return false;
+    if (!std::equal(pre.begin(), pre.end(), seq.begin())) return false;
+    return std::equal(suf.begin(), suf.end(), seq.end() - static_cast<std::ptrdiff_t>(suf.size()));
+  }
+
+  bool legal(const Mapping& mm) const {
+    if (!satisfies_factor_constraints(p, a, c, mm)) return false;
+    for (int l = 0; l < L; ++l)
+      if (!order_ok(mm, l)) return false;
+    return true;
+  }
+
+  // Evaluates a candidate; true (and `res` filled) when valid and legal.
+  bool eval(const Mapping& mm, Result& res) {
+    if (!legal(mm)) return false;
+    ++out.evaluations;
+    if (!ev.evaluate(mm, res).ok()) return false;
+    ++out.valid;
+    return true;
+  }
+
+  // Full order of all dims at level l: the constrained prefix, the free dims (those irrelevant to
+  // `stationary` first), the constrained suffix.
+  void seed_order(Mapping& mm, int l, int stationary) {
+    std::vector<int> all;
+    for (int d = 0; d < D; ++d) all.push_back(d);
+    std::vector<int> pre, suf, mid;
+    for (int d : lc(l).permutation_inner) pre.push_back(d);
+    for (int d : lc(l).permutation_outer)
+      if (std::find(pre.begin(), pre.end(), d) == pre.end()) suf.push_back(d);
+    for (int d : all)
+      if (std::find(pre.begin(), pre.end(), d) == pre.end() && std::find(suf.begin(), suf.end(), d) == suf.end())
+        mid.push_back(d);
+    std::stable_sort(mid.begin(), mid.end(), [&](int u, int v) {
+      const bool ru = relevance(p, u) & (1u << stationary), rv = relevance(p, v) & (1u << stationary);
+      return !ru && rv;
+    });
+    std::vector<int> order = pre;
+    order.insert(order.end(), mid.begin(), mid.end());
+    order.insert(order.end(), suf.begin(), suf.end());
+    auto& x = mm.levels[static_cast<std::size_t>(l)];
+    for (int k = 0; k < D; ++k) x.permutation[static_cast<std::size_t>(k)] = static_cast<std::int8_t>(order[static_cast<std::size_t>(k)]);
+  }
+
+  // Moves factor `f` of dim d from the outermost temporal slot to (l, kind) when it divides.
+  static bool take(Mapping& mm, int l, int kind, int d, std::int64_t f) {
+    auto& src = mm.levels[0].temporal[static_cast<std::size_t>(d)];
+    if (f <= 1 || src % f != 0) return false;
+    src /= f;
+    auto& x = mm.levels[static_cast<std::size_t>(l)];
+    const auto i = static_cast<std::size_t>(d);
+    (kind == 0 ? x.temporal[i] : kind == 1 ? x.spatial_x[i] : x.spatial_y[i]) *= f;
+    return true;
+  }
+
+  // Spatial assignments at level l of the factors left at the outermost level: the greatest
+  // fan-out products first (up to `limit`), each a list of (dim, axis kind, factor).
+  struct SpatialChoice {
+    std::int64_t product = 1;
+    std::vector<std::array<std::int64_t, 3>> items;
+  };
+  void spatial_choices(const Mapping& base, int l, int d, std::int64_t px, std::int64_t py, SpatialChoice& cur,
+                       std::vector<SpatialChoice>& all) {
+    if (d == D) {
+      cur.product = px * py;
+      all.push_back(cur);
+      return;
+    }
+    const auto i = static_cast<std::size_t>(d);
+    const LevelConstraints& k = lc(l);
+    const std::int64_t avail = base.levels[0].temporal[i];
+    if (k.spatial[i].allows(1) && k.spatial_x[i].allows(1) && k.spatial_y[i].allows(1))
+      spatial_choices(base, l, d + 1, px, py, cur, all);
+    const Fanout f = fan[static_cast<std::size_t>(l)];
+    for (std::int64_t s : divisors(avail)) {
+      if (s == 1 || !k.spatial[i].allows(s)) continue;
+      if (px * s <= f.x && k.spatial_axis[i] != SpatialAxis::y && k.spatial_x[i].allows(s) && k.spatial_y[i].allows(1)) {
+        cur.items.push_back({d, 1, s});
+        spatial_choices(base, l, d + 1, px * s, py, cur, all);
+        cur.items.pop_back();
+      }
+      if (py * s <= f.y && k.spatial_axis[i] != SpatialAxis::x && k.spatial_y[i].allows(s) && k.spatial_x[i].allows(1)) {
+        cur.items.push_back({d, 2, s});
+        spatial_choices(base, l, d + 1, px, py * s, cur, all);
+        cur.items.pop_back();
+      }
+    }
+  }
+
+  // Grows level l's temporal factors from the outermost level one prime at a time, taking the
+  // best valid move each step, while it improves.
+  void grow(Mapping& mm, Result& cur, bool& cur_ok, int l) {
+    for (;;) {
+      Mapping best_m;
+      Result best_r, tr;
+      bool have = false;
+      for (int d = 0; d < D; ++d) {
+        for (std::int64_t pr : distinct_primes(mm.levels[0].temporal[static_cast<std::size_t>(d)])) {
+          Mapping t = mm;
+          take(t, l, 0, d, pr);
+          if (!eval(t, tr)) continue;
+          if (!have || better_full(obj, tr, best_r)) {
+            have = true;
+            best_r = tr;
+            best_m = t;
+          }
+        }
+      }
+      if (!have || (cur_ok && !better_full(obj, best_r, cur))) return;
+      mm = best_m;
+      cur = best_r;
+      cur_ok = true;
+    }
+  }
+
+  // First-improvement descent (cyclic scan over a fixed move list) to a local optimum.
+  void descend(Mapping& mm, Result& cur) {
+    std::vector<std::array<int, 4>> slots;  // (level, kind)
+    for (int l = 0; l < L; ++l) {
+      slots.push_back({l, 0, 0, 0});
+      if (fan[static_cast<std::size_t>(l)].x > 1) slots.push_back({l, 1, 0, 0});
+      if (fan[static_cast<std::size_t>(l)].y > 1) slots.push_back({l, 2, 0, 0});
+    }
+    std::vector<std::vector<std::uint32_t>> keeps = keep_sets();
+    const int max_rounds = 64;  // a bound on rounds; each accepted move strictly improves
+    for (int round = 0; round < max_rounds; ++round) {
+      bool improved = false;
+      Result tr;
+      // Prime moves between slots.
+      for (int d = 0; d < D; ++d) {
+        for (std::int64_t pr : distinct_primes(p.bounds[static_cast<std::size_t>(d)])) {
+          for (const auto& s1 : slots) {
+            if (slot(mm, s1[0], s1[1], d) % pr != 0) continue;
+            for (const auto& s2 : slots) {
+              if (s1 == s2) continue;
+              Mapping t = mm;
+              slot(t, s1[0], s1[1], d) /= pr;
+              slot(t, s2[0], s2[1], d) *= pr;
+              if (eval(t, tr) && better_full(obj, tr, cur)) {
+                mm = t;
+                cur = tr;
+                improved = true;
+                break;
+              }
+            }
+          }
+        }
+      }
+      // Loop order moves (not at the innermost level: its order changes no count).
+      for (int l = 0; l + 1 < L; ++l) {
+        for (int from = 0; from < D; ++from) {
+          for (int to = 0; to < D; ++to) {
+            if (from == to) continue;
+            auto& perm = mm.levels[static_cast<std::size_t>(l)].permutation;
+            if (mm.levels[static_cast<std::size_t>(l)].temporal[static_cast<std::size_t>(perm[static_cast<std::size_t>(from)])] == 1)
+              continue;
+            Mapping t = mm;
+            auto& tp = t.levels[static_cast<std::size_t>(l)].permutation;
+            if (from < to)
+              std::rotate(tp.begin() + from, tp.begin() + from + 1, tp.begin() + to + 1);
+            else
+              std::rotate(tp.begin() + to, tp.begin() + from, tp.begin() + from + 1);
+            if (eval(t, tr) && better_full(obj, tr, cur)) {
+              mm = t;
+              cur = tr;
+              improved = true;
+            }
+          }
+        }
+      }
+      // Keep toggles.
+      for (int l = 1; l < L; ++l) {
+        for (std::uint32_t k : keeps[static_cast<std::size_t>(l)]) {
+          if (k == mm.levels[static_cast<std::size_t>(l)].keep_mask) continue;
+          Mapping t = mm;
+          t.levels[static_cast<std::size_t>(l)].keep_mask = k;
+          if (eval(t, tr) && better_full(obj, tr, cur)) {
+            mm = t;
+            cur = tr;
+            improved = true;
+          }
+        }
+      }
+      if (!improved) break;
+    }
+  }
+
+  void heuristic() {
+    auto keeps = keep_sets();
+    std::size_t combos = 1;
+    for (const auto& k : keeps) combos *= k.size();
+    if (combos == 0) return;
+    std::vector<std::vector<std::uint32_t>> used = keeps;
+    if (combos > 16)  // the architecture's full keep (within the constraints) only
+      for (auto& k : used) k = {k.back()};
+    struct Seed {
+      Mapping m;
+      Result r;
+    };
+    std::vector<Seed> seeds;
+    for_each_keep(used, [&] {
+      Mapping base = m;
+      for (int l = 0; l < L; ++l) {
+        auto& x = base.levels[static_cast<std::size_t>(l)];
+        x.temporal.fill(1);
+        x.spatial_x.fill(1);
+        x.spatial_y.fill(1);
+      }
+      for (int d = 0; d < D; ++d) base.levels[0].temporal[static_cast<std::size_t>(d)] = p.bounds[static_cast<std::size_t>(d)];
+      // Exact and minimum factors first.
+      for (int l = 1; l < L; ++l)
+        for (int d = 0; d < D; ++d) {
+          const auto i = static_cast<std::size_t>(d);
+          const FactorBound& fb = lc(l).temporal[i];
+          take(base, l, 0, d, fb.exact ? fb.exact : fb.min);
+        }
+      // Spatial: the assignments of greatest product, level by level (outermost first).
+      std::vector<Mapping> bases{base};
+      for (int l = 0; l < L; ++l) {
+        if (fan[static_cast<std::size_t>(l)].total() <= 1) continue;
+        std::vector<Mapping> next;
+        for (const Mapping& b : bases) {
+          std::vector<SpatialChoice> all;
+          SpatialChoice cur;
+          spatial_choices(b, l, 0, 1, 1, cur, all);
+          std::stable_sort(all.begin(), all.end(),
+                           [](const SpatialChoice& u, const SpatialChoice& v) { return u.product > v.product; });
+          const std::size_t keep_n = next.empty() && bases.size() == 1 ? 4 : 1;
+          for (std::size_t k = 0; k < all.size() && k < keep_n; ++k) {
+            Mapping t = b;
+            for (const auto& it : all[k].items) take(t, l, static_cast<int>(it[1]), static_cast<int>(it[0]), it[2]);
+            next.push_back(t);
+          }
+        }
+        if (!next.empty()) bases = next;
+      }
+      for (const Mapping& b : bases) {
+        for (int st = 0; st < static_cast<int>(p.dataspaces.size()); ++st) {
+          Mapping t = b;
+          for (int l = 0; l < L; ++l) seed_order(t, l, st);
+          Result cur;
+          bool ok = eval(t, cur);
+          for (int l = L - 1; l >= 1; --l) grow(t, cur, ok, l);
+          if (ok) seeds.push_back({t, cur});
+        }
+      }
+    });
+    // Descend from the two best seeds.
+    std::stable_sort(seeds.begin(), seeds.end(),
+                     [&](const Seed& u, const Seed& v) { return better_full(obj, u.r, v.r); });
+    for (std::size_t k = 0; k < seeds.size() && k < 2; ++k) {
+      Mapping t = seeds[k].m;
+      Result cur = seeds[k].r;
+      descend(t, cur);
+      if (!out.found || better_full(obj, cur, out.result)) {
+        out.found = true;
+        out.mapping = t;
+        out.result = cur;
+      }
+    }
+  }
+};
+
+double real_utilization(const Problem& original, const Architecture& a, const Result& r) {
+  if (r.cycles <= 0 || a.compute.instances <= 0) return 0;
+  return static_cast<double>(original.macs()) /
+         (static_cast<double>(r.cycles) * static_cast<double>(a.compute.instances));
+}
+
+MapResult map_exactly_shaped(const Problem& p, const Architecture& a, const MapperOptions& o, const Constraints& c) {
+  Search s(p, a, c, o.objective);
+  s.out.mapspace_bound = mapspace_bound(p, a, c);
+  if (s.out.mapspace_bound <= o.exhaustive_limit) {
+    s.out.kind = SearchKind::exhaustive;
+    s.exhaustive();
+    s.out.space = "exact: every keep choice, divisor split and canonical loop order (" +
+                  std::to_string(static_cast<long long>(s.out.mapspace_bound)) +
+                  " mappings bound), capacity-pruned";
+  } else {
+    s.out.kind = SearchKind::heuristic;
+    s.heuristic();
+    std::ostringstream os;
+    os << "heuristic (mapspace bound " << std::setprecision(3) << s.out.mapspace_bound
+       << " > exact limit): greedy seeds per keep choice, top spatial products and stationary "
+          "dataspace, then descent over prime-factor moves, loop moves and keep toggles";
+    s.out.space = os.str();
+  }
+  return std::move(s.out);
+}
+
+}  // namespace
+
+double mapspace_bound(const Problem& p, const Architecture& a, const Constraints& c) {
+  const int L = static_cast<int>(a.levels.size());
+  const int D = static_cast<int>(p.dims.size());
+  int n_slots = 0;
+  for (int l = 0; l < L; ++l) {
+    n_slots += 1;
+    if (fanout(a, l).total() > 1) n_slots += 2;  // X and Y
+  }
+  double bound = 1;
+  for (int d = 0; d < D; ++d) bound *= ordered_factorizations(p.bounds[static_cast<std::size_t>(d)], n_slots);
+  for (int l = 0; l < L; ++l) bound *= static_cast<double>(keep_choices(p, a, c, l).size());
+  std::vector<int> all;
+  for (int d = 0; d < D; ++d) all.push_back(d);
+  for (int l = 0; l + 1 < L; ++l)
+    bound *= static_cast<double>(canonical_orders(p, a, l, c.levels[static_cast<std::size_t>(l)], all).size());
+  return bound;
+}
+
+MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions& o) {
+  const Constraints c = o.constraints.levels.empty() ? unconstrained(a) : o.constraints;
+  MapResult best = map_exactly_shaped(p, a, o, c);
+  best.utilization = best.found ? real_utilization(p, a, best.result) : 0;
+  if (!o.pad) return best;
+  // Padded variants: one dim at a time, up to a multiple of a fan-out axis, when that needs
+  // fewer folds than its best exact divisor.
+  std::vector<std::int64_t> axes;
+  for (int l = 0; l < static_cast<int>(a.levels.size()); ++l) {
+    const Fanout f = fanout(a, l);
+    for (std::int64_t s : {f.x, f.y})
+      if (s > 1 && std::find(axes.begin(), axes.end(), s) == axes.end()) axes.push_back(s);
+  }
+  std::int64_t extra_evals = 0;
+  for (std::size_t d = 0; d < p.dims.size(); ++d) {
+    for (std::int64_t axis : axes) {
+      const std::int64_t b = p.bounds[d];
+      if (b <= 1) continue;
+      std::int64_t best_div = 1;
+      for (std::int64_t v : divisors(b))
+        if (v <= axis) best_div = v;
+      const std::int64_t folds_exact = b / best_div;
+      const std::int64_t folds_padded = (b + axis - 1) / axis;
+      if (folds_padded >= folds_exact) continue;
+      Problem padded = p;
+      padded.bounds[d] = folds_padded * axis;
+      MapResult r = map_exactly_shaped(padded, a, o, c);
+      extra_evals += r.evaluations;
+      if (!r.found) continue;
+      if (!best.found || better_full(o.objective, r.result, best.result)) {
+        r.utilization = real_utilization(p, a, r.result);
+        r.space += "; " + p.dims[d] + " padded " + std::to_string(b) + " -> " + std::to_string(padded.bounds[d]);
+        best = std::move(r);
+      }
+    }
+  }
+  best.evaluations += extra_evals;
+  return best;
+}
+
+MapResult brute_force(const Problem& p, const Architecture& a, const MapperOptions& o) {
+  const Constraints c = o.constraints.levels.empty() ? unconstrained(a) : o.constraints;
+  Search s(p, a, c, o.objective);
+  s.brute = true;
+  s.exhaustive();
+  s.out.kind = SearchKind::exhaustive;
+  s.out.space = "brute force: every keep choice, divisor split and loop order, no pruning";
+  s.out.utilization = s.out.found ? real_utilization(p, a, s.out.result) : 0;
+  return std::move(s.out);
+}
+
+// ---------------------------------------------------------------------------------------------
+std::string MapperCache::key(const Problem& p, const Architecture& a, const MapperOptions& o) {
+  std::ostringstream k;
+  k << std::setprecision(17);
+  k << "P";
+  for (std::size_t d = 0; d < p.dims.size(); ++d) k << ' ' << p.dims[d] << '=' << p.bounds[d];
+  for (const auto& co : p.coefficients) k << " c" << co.name << '=' << co.value;
+  for (const auto& ds : p.dataspaces) {
+    k << " |" << ds.name << (ds.read_write ? "*" : "") << ':' << ds.bits << 'b';
+    for (const auto& r : ds.ranks) {
+      k << '[';
+      for (const auto& t : r.terms) k << t.dim << ',' << t.coefficient << ';';
+      k << ']';
+    }
+  }
+  k << " A";
+  for (const auto& l : a.levels)
+    k << " |" << l.name << ' ' << l.depth << ' ' << l.block_bits << ' ' << l.instances << ' ' << l.mesh_x << ' '
+      << l.read_bandwidth_bits << ' ' << l.write_bandwidth_bits << ' ' << l.shared_bandwidth_bits << ' ' << l.banks
+      << ' ' << l.multiple_buffering << ' ' << l.keep_mask << ' ' << l.read_pj << ' ' << l.write_pj << ' '
+      << l.update_pj << ' ' << l.leak_pj;
+  k << " |" << a.compute.name << ' ' << a.compute.instances << ' ' << a.compute.mesh_x << ' ' << a.compute.energy_pj;
+  k << " O" << o.objective.describe() << ' ' << o.exhaustive_limit << ' ' << o.pad;
+  k << " C" << o.constraints.min_utilization;
+  for (const auto& lc : o.constraints.levels) {
+    k << " |";
+    for (std::size_t d = 0; d < p.dims.size(); ++d) {
+      for (const auto* fb : {&lc.temporal[d], &lc.spatial[d], &lc.spatial_x[d], &lc.spatial_y[d]})
+        k << fb->exact << ',' << fb->min << ',' << fb->max << ';';
+      k << static_cast<int>(lc.spatial_axis[d]);
+    }
+    for (int d : lc.permutation_inner) k << 'i' << d;
+    for (int d : lc.permutation_outer) k << 'o' << d;
+    k << 'k' << lc.keep << 'b' << lc.bypass;
+  }
+  return k.str();
+}
+
+const MapResult& MapperCache::map(const Problem& p, const Architecture& a, const MapperOptions& o) {
+  const std::string k = key(p, a, o);
+  auto it = entries_.find(k);
+  if (it != entries_.end()) {
+    ++hits_;
+    return *it->second;
+  }
+  ++misses_;
+  auto r = std::make_unique<MapResult>(map_layer(p, a, o));
+  return *entries_.emplace(k, std::move(r)).first->second;
+}
+
+void MapperCache::clear() {
+  entries_.clear();
+  hits_ = misses_ = 0;
+}
+
+std::string render_map_result(const Problem& p, const Architecture& a, const MapResult& r,
+                              const Objective& obj) {
+  std::ostringstream os;
+  if (!r.found) {
+    os << "no valid mapping in the mapspace (" << r.space << "; " << r.evaluations << " evaluations)\n";
+    return os.str();
+  }
+  os << render_loop_nest(r.problem, a, r.mapping, r.result);
+  os << "\nObjective: " << obj.describe() << "\n";
+  os << "Search: " << r.space << "\n";
+  os << "Evaluations: " << r.evaluations << " (valid " << r.valid << ", pruned subtrees " << r.pruned << ")\n";
+  os << std::fixed << std::setprecision(2);
+  os << "MACs: " << p.macs();
+  if (r.problem.macs() != p.macs()) os << " (padded to " << r.problem.macs() << ")";
+  os << "\nCycles: " << r.result.cycles << "\n";
+  os << "Utilization: " << 100.0 * r.utilization << "%\n";
+  os << "Energy: " << r.result.energy_pj << " pJ (" << r.result.energy_pj / static_cast<double>(p.macs())
+     << " pJ/MAC)\n";
+  os << "  compute " << r.result.compute_energy_pj << " pJ\n";
+  for (int l = 0; l < r.result.n_levels; ++l)
+    os << "  " << a.levels[static_cast<std::size_t>(l)].name << ' ' << r.result.levels[static_cast<std::size_t>(l)].energy_pj
+       << " pJ\n";
+  os << std::scientific << std::setprecision(3) << "EDP: " << r.result.energy_pj * static_cast<double>(r.result.cycles)
+     << " pJ*cycle\n";
+  return os.str();
+}
+
+}  // namespace mixprec::sim::nest
