@@ -28,7 +28,9 @@ int run_map() {
   using namespace sim::nest;
   const JsonDoc doc = JsonDoc::load(g.spec);
   ObjectReader top(doc.root(), doc.ctx(), "");
-  top.integer("mixprec_nest", {.min = 1, .max = 1});
+  Range version;
+  version.min = version.max = 1;
+  top.integer("mixprec_nest", version);
   const Problem p = parse_problem(top.object("problem"), doc.ctx(), "/problem");
   const Architecture a = parse_architecture(top.object("architecture"), doc.ctx(), "/architecture", p);
   std::optional<Mapping> reference;

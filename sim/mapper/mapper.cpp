@@ -123,6 +123,7 @@ struct Search {
   // Evaluates m as a complete mapping; keeps it when better.
   bool consider() {
     ++out.evaluations;
+    ++out.complete;
     if (!ev.evaluate(m, r).ok()) return false;
     ++out.valid;
     if (!out.found || better_full(obj, r, out.result)) {
@@ -319,6 +320,7 @@ struct Search {
   bool eval(const Mapping& mm, Result& res) {
     if (!legal(mm)) return false;
     ++out.evaluations;
+    ++out.complete;
     if (!ev.evaluate(mm, res).ok()) return false;
     ++out.valid;
     return true;
@@ -495,15 +497,12 @@ struct Search {
     std::size_t combos = 1;
     for (const auto& k : keeps) combos *= k.size();
     if (combos == 0) return;
-    std::vector<std::vector<std::uint32_t>> used = keeps;
-    if (combos > 16)  // the architecture's full keep (within the constraints) only
-      for (auto& k : used) k = {k.back()};
     struct Seed {
       Mapping m;
       Result r;
     };
     std::vector<Seed> seeds;
-    for_each_keep(used, [&] {
+    auto seed_from = [&] {
       Mapping base = m;
       for (int l = 0; l < L; ++l) {
         auto& x = base.levels[static_cast<std::size_t>(l)];
@@ -549,7 +548,13 @@ struct Search {
           if (ok) seeds.push_back({t, cur});
         }
       }
-    });
+    };
+    // Seeds from every keep choice when there are at most 16; else from the fullest keep (the
+    // descent toggles keeps), and from every choice only if that gives no valid seed.
+    std::vector<std::vector<std::uint32_t>> fullest = keeps;
+    for (auto& k : fullest) k = {k.back()};
+    for_each_keep(combos > 16 ? fullest : keeps, seed_from);
+    if (seeds.empty() && combos > 16) for_each_keep(keeps, seed_from);
     // Descend from the two best seeds.
     std::stable_sort(seeds.begin(), seeds.end(),
                      [&](const Seed& u, const Seed& v) { return better_full(obj, u.r, v.r); });
@@ -626,7 +631,7 @@ MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions
     for (std::int64_t s : {f.x, f.y})
       if (s > 1 && std::find(axes.begin(), axes.end(), s) == axes.end()) axes.push_back(s);
   }
-  std::int64_t extra_evals = 0;
+  std::int64_t extra_evals = 0, extra_complete = 0;
   for (std::size_t d = 0; d < p.dims.size(); ++d) {
     for (std::int64_t axis : axes) {
       const std::int64_t b = p.bounds[d];
@@ -641,6 +646,7 @@ MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions
       padded.bounds[d] = folds_padded * axis;
       MapResult r = map_exactly_shaped(padded, a, o, c);
       extra_evals += r.evaluations;
+      extra_complete += r.complete;
       if (!r.found) continue;
       if (!best.found || better_full(o.objective, r.result, best.result)) {
         r.utilization = real_utilization(p, a, r.result);
@@ -650,6 +656,7 @@ MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions
     }
   }
   best.evaluations += extra_evals;
+  best.complete += extra_complete;
   return best;
 }
 

@@ -65,6 +65,7 @@ struct MapResult {
   SearchKind kind = SearchKind::exhaustive;
   double mapspace_bound = 0;       // mappings in the canonical space (an upper bound)
   std::int64_t evaluations = 0;    // nest evaluations made (partial ones included)
+  std::int64_t complete = 0;       // complete mappings evaluated
   std::int64_t valid = 0;          // complete mappings that evaluated without failure
   std::int64_t pruned = 0;         // subtrees skipped by the capacity bound
   double utilization = 0;          // real MACs / (cycles x compute instances)

@@ -138,13 +138,16 @@ void set_permutation(LevelMapping& lm, int n_dims, const std::vector<int>& order
 std::vector<std::uint32_t> keep_choices(const Problem& p, const Architecture& a,
                                         const Constraints& c, int level) {
   const std::uint32_t all = (1u << p.dataspaces.size()) - 1;
-  const std::uint32_t allowed = a.levels[static_cast<std::size_t>(level)].keep_mask & all;
+  std::uint32_t allowed = a.levels[static_cast<std::size_t>(level)].keep_mask & all;
+  // A dataspace wider than the level's block cannot be kept there (nest: block_too_narrow).
+  for (std::size_t d = 0; d < p.dataspaces.size(); ++d)
+    if (p.dataspaces[d].bits > a.levels[static_cast<std::size_t>(level)].block_bits) allowed &= ~(1u << d);
   const LevelConstraints& lc = c.levels[static_cast<std::size_t>(level)];
   if (level == 0) return {allowed};
   std::vector<std::uint32_t> out;
   for (std::uint32_t m = 0; m <= all; ++m) {
     if ((m & ~allowed) != 0) continue;
-    if ((m & lc.keep) != (lc.keep & allowed)) continue;
+    if ((m & lc.keep) != lc.keep) continue;  // a forced keep the level cannot hold: no choice
     if ((m & lc.bypass) != 0) continue;
     out.push_back(m);
   }

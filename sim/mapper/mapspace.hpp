@@ -103,8 +103,9 @@ std::vector<std::vector<int>> all_orders(const LevelConstraints& c, const std::v
 // unit loops follow in dimension order).
 void set_permutation(LevelMapping& lm, int n_dims, const std::vector<int>& order);
 
-// Keep masks level l may use: subsets of the architecture's keep mask with the forced keeps and
-// without the forced bypasses; the outermost level keeps every dataspace. Ascending masks.
+// Keep masks level l may use: subsets of the architecture's keep mask, without dataspaces wider
+// than the level's block, with the forced keeps and without the forced bypasses; the outermost
+// level keeps every dataspace it can. Ascending masks; empty when a forced keep cannot be held.
 std::vector<std::uint32_t> keep_choices(const Problem& p, const Architecture& a,
                                         const Constraints& c, int level);
 
