@@ -19,7 +19,7 @@ struct MapOpts {
   std::string spec;
   std::vector<std::string> objective{"energy"};
   std::string constraints;
-  double exhaustive_limit = 2e6;
+  double exhaustive_limit = 5e6;
   bool no_pad = false;
   std::string json_out;
 } g;
@@ -34,7 +34,7 @@ int run_map() {
   const Problem p = parse_problem(top.object("problem"), doc.ctx(), "/problem");
   const Architecture a = parse_architecture(top.object("architecture"), doc.ctx(), "/architecture", p);
   std::optional<Mapping> reference;
-  if (top.has("mapping")) reference = parse_mapping(top.object("mapping"), doc.ctx(), "/mapping", p, a);
+  if (top.has("mapping")) reference = parse_mapping(top.any("mapping"), doc.ctx(), "/mapping", p, a);
   top.finish();
 
   MapperOptions o;

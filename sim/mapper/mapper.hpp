@@ -51,7 +51,7 @@ struct Objective {
 struct MapperOptions {
   Objective objective;
   Constraints constraints;  // empty levels: unconstrained
-  double exhaustive_limit = 2e6;  // largest mapspace bound searched exactly
+  double exhaustive_limit = 5e6;  // largest mapspace bound searched exactly
   bool pad = true;                // try padded (imperfect) factors on the fan-outs
 };
 
