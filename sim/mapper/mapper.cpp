@@ -107,11 +107,13 @@ struct Search {
   Result r;
   MapResult out;
   bool brute = false;  // all orders, no pruning
+  std::vector<std::vector<std::int64_t>> primes;  // distinct primes of each bound
 
   Search(const Problem& p_, const Architecture& a_, const Constraints& c_, const Objective& o_)
       : p(p_), a(a_), c(c_), obj(o_), ev(p_, a_), L(static_cast<int>(a_.levels.size())),
         D(static_cast<int>(p_.dims.size())) {
     for (int l = 0; l < L; ++l) fan.push_back(fanout(a, l));
+    for (int d = 0; d < D; ++d) primes.push_back(distinct_primes(p.bounds[static_cast<std::size_t>(d)]));
     m = trivial_mapping(p, a);
     m.n_levels = L;
     out.problem = p;
@@ -291,22 +293,34 @@ struct Search {
     return kind == 0 ? x.temporal[i] : kind == 1 ? x.spatial_x[i] : x.spatial_y[i];
   }
 
+  // The level's loops with factor > 1 start with the constrained prefix and end with the
+  // constrained suffix (no allocation: this runs for every candidate).
   bool order_ok(const Mapping& mm, int l) const {
+    const LevelConstraints& k = lc(l);
+    if (k.permutation_inner.empty() && k.permutation_outer.empty()) return true;
     const auto& x = mm.levels[static_cast<std::size_t>(l)];
-    std::vector<int> seq;
-    for (int k = 0; k < D; ++k) {
-      const int d = x.permutation[static_cast<std::size_t>(k)];
-      if (x.temporal[static_cast<std::size_t>(d)] > 1) seq.push_back(d);
+    std::array<int, kMaxDims> seq{};
+    int n = 0;
+    for (int i = 0; i < D; ++i) {
+      const int d = x.permutation[static_cast<std::size_t>(i)];
+      if (x.temporal[static_cast<std::size_t>(d)] > 1) seq[static_cast<std::size_t>(n++)] = d;
     }
-    std::vector<int> pre, suf;
-    for (int d : lc(l).permutation_inner)
-      if (x.temporal[static_cast<std::size_t>(d)] > 1) pre.push_back(d);
-    for (int d : lc(l).permutation_outer)
-      if (x.temporal[static_cast<std::size_t>(d)] > 1 && std::find(pre.begin(), pre.end(), d) == pre.end())
-        suf.push_back(d);
-    if (pre.size() + suf.size() > seq.size()) return false;
-    if (!std::equal(pre.begin(), pre.end(), seq.begin())) return false;
-    return std::equal(suf.begin(), suf.end(), seq.end() - static_cast<std::ptrdiff_t>(suf.size()));
+    int at = 0;
+    for (int d : k.permutation_inner) {
+      if (x.temporal[static_cast<std::size_t>(d)] == 1) continue;
+      if (at >= n || seq[static_cast<std::size_t>(at)] != d) return false;
+      ++at;
+    }
+    int back = n;
+    for (auto it = k.permutation_outer.rbegin(); it != k.permutation_outer.rend(); ++it) {
+      const int d = *it;
+      if (x.temporal[static_cast<std::size_t>(d)] == 1 ||
+          std::find(k.permutation_inner.begin(), k.permutation_inner.end(), d) != k.permutation_inner.end())
+        continue;
+      if (back <= at || seq[static_cast<std::size_t>(back - 1)] != d) return false;
+      --back;
+    }
+    return true;
   }
 
   bool legal(const Mapping& mm) const {
@@ -402,7 +416,8 @@ struct Search {
       Result best_r, tr;
       bool have = false;
       for (int d = 0; d < D; ++d) {
-        for (std::int64_t pr : distinct_primes(mm.levels[0].temporal[static_cast<std::size_t>(d)])) {
+        for (std::int64_t pr : primes[static_cast<std::size_t>(d)]) {
+          if (mm.levels[0].temporal[static_cast<std::size_t>(d)] % pr != 0) continue;
           Mapping t = mm;
           take(t, l, 0, d, pr);
           if (!eval(t, tr)) continue;
@@ -435,7 +450,7 @@ struct Search {
       Result tr;
       // Prime moves between slots.
       for (int d = 0; d < D; ++d) {
-        for (std::int64_t pr : distinct_primes(p.bounds[static_cast<std::size_t>(d)])) {
+        for (std::int64_t pr : primes[static_cast<std::size_t>(d)]) {
           for (const auto& s1 : slots) {
             if (slot(mm, s1[0], s1[1], d) % pr != 0) continue;
             for (const auto& s2 : slots) {
@@ -502,7 +517,10 @@ struct Search {
       Result r;
     };
     std::vector<Seed> seeds;
-    auto seed_from = [&] {
+    // Factor skeletons (independent of the keep choice): exact / minimum factors, then the
+    // spatial assignments of greatest product, level by level (outermost first).
+    std::vector<Mapping> bases;
+    {
       Mapping base = m;
       for (int l = 0; l < L; ++l) {
         auto& x = base.levels[static_cast<std::size_t>(l)];
@@ -518,8 +536,7 @@ struct Search {
           const FactorBound& fb = lc(l).temporal[i];
           take(base, l, 0, d, fb.exact ? fb.exact : fb.min);
         }
-      // Spatial: the assignments of greatest product, level by level (outermost first).
-      std::vector<Mapping> bases{base};
+      bases = {base};
       for (int l = 0; l < L; ++l) {
         if (fan[static_cast<std::size_t>(l)].total() <= 1) continue;
         std::vector<Mapping> next;
@@ -538,9 +555,12 @@ struct Search {
         }
         if (!next.empty()) bases = next;
       }
+    }
+    auto seed_from = [&] {
       for (const Mapping& b : bases) {
         for (int st = 0; st < static_cast<int>(p.dataspaces.size()); ++st) {
           Mapping t = b;
+          for (int l = 0; l < L; ++l) t.levels[static_cast<std::size_t>(l)].keep_mask = m.levels[static_cast<std::size_t>(l)].keep_mask;
           for (int l = 0; l < L; ++l) seed_order(t, l, st);
           Result cur;
           bool ok = eval(t, cur);
@@ -611,10 +631,12 @@ double mapspace_bound(const Problem& p, const Architecture& a, const Constraints
   double bound = 1;
   for (int d = 0; d < D; ++d) bound *= ordered_factorizations(p.bounds[static_cast<std::size_t>(d)], n_slots);
   for (int l = 0; l < L; ++l) bound *= static_cast<double>(keep_choices(p, a, c, l).size());
-  std::vector<int> all;
-  for (int d = 0; d < D; ++d) all.push_back(d);
-  for (int l = 0; l + 1 < L; ++l)
-    bound *= static_cast<double>(canonical_orders(p, a, l, c.levels[static_cast<std::size_t>(l)], all).size());
+  // Loop orders: at most (free dims)! per level; the innermost level has one.
+  for (int l = 0; l + 1 < L; ++l) {
+    const LevelConstraints& k = c.levels[static_cast<std::size_t>(l)];
+    const int fixed = static_cast<int>(k.permutation_inner.size() + k.permutation_outer.size());
+    for (int i = 2; i <= D - fixed; ++i) bound *= i;
+  }
   return bound;
 }
 
