@@ -107,13 +107,17 @@ struct Search {
   Result r;
   MapResult out;
   bool brute = false;  // all orders, no pruning
-  std::vector<std::vector<std::int64_t>> primes;  // distinct primes of each bound
+  std::vector<std::vector<std::int64_t>> primes;          // distinct primes of each bound
+  std::vector<std::vector<std::int64_t>> bound_divisors;  // divisors of each bound, ascending
 
   Search(const Problem& p_, const Architecture& a_, const Constraints& c_, const Objective& o_)
       : p(p_), a(a_), c(c_), obj(o_), ev(p_, a_), L(static_cast<int>(a_.levels.size())),
         D(static_cast<int>(p_.dims.size())) {
     for (int l = 0; l < L; ++l) fan.push_back(fanout(a, l));
-    for (int d = 0; d < D; ++d) primes.push_back(distinct_primes(p.bounds[static_cast<std::size_t>(d)]));
+    for (int d = 0; d < D; ++d) {
+      primes.push_back(distinct_primes(p.bounds[static_cast<std::size_t>(d)]));
+      bound_divisors.push_back(divisors(p.bounds[static_cast<std::size_t>(d)]));
+    }
     m = trivial_mapping(p, a);
     m.n_levels = L;
     out.problem = p;
@@ -374,36 +378,55 @@ struct Search {
     return true;
   }
 
-  // Spatial assignments at level l of the factors left at the outermost level: the greatest
-  // fan-out products first (up to `limit`), each a list of (dim, axis kind, factor).
+  // Spatial assignments at level l of the factors left at the outermost level: the `kTop`
+  // greatest fan-out products (ties: the first enumerated), each a list of (dim, axis kind,
+  // factor). Fixed-size: it runs for every layer.
+  static constexpr int kTop = 4;
   struct SpatialChoice {
     std::int64_t product = 1;
-    std::vector<std::array<std::int64_t, 3>> items;
+    int n = 0;
+    std::array<std::array<std::int64_t, 3>, kMaxDims> items{};
+  };
+  struct TopChoices {
+    std::array<SpatialChoice, kTop> best{};
+    int n = 0;
+    void offer(const SpatialChoice& c) {
+      int at = 0;
+      while (at < n && best[static_cast<std::size_t>(at)].product >= c.product) ++at;
+      if (at >= kTop) return;
+      for (int i = std::min(n, kTop - 1); i > at; --i) best[static_cast<std::size_t>(i)] = best[static_cast<std::size_t>(i - 1)];
+      best[static_cast<std::size_t>(at)] = c;
+      n = std::min(n + 1, kTop);
+    }
   };
   void spatial_choices(const Mapping& base, int l, int d, std::int64_t px, std::int64_t py, SpatialChoice& cur,
-                       std::vector<SpatialChoice>& all) {
+                       TopChoices& top) {
     if (d == D) {
       cur.product = px * py;
-      all.push_back(cur);
+      top.offer(cur);
       return;
     }
     const auto i = static_cast<std::size_t>(d);
     const LevelConstraints& k = lc(l);
     const std::int64_t avail = base.levels[0].temporal[i];
     if (k.spatial[i].allows(1) && k.spatial_x[i].allows(1) && k.spatial_y[i].allows(1))
-      spatial_choices(base, l, d + 1, px, py, cur, all);
+      spatial_choices(base, l, d + 1, px, py, cur, top);
     const Fanout f = fan[static_cast<std::size_t>(l)];
-    for (std::int64_t s : divisors(avail)) {
-      if (s == 1 || !k.spatial[i].allows(s)) continue;
+    for (std::int64_t s : bound_divisors[i]) {
+      if (s == 1 || avail % s != 0 || !k.spatial[i].allows(s)) continue;
+      if (px * s > f.x && py * s > f.y) break;  // ascending: larger ones fit neither axis
+      auto& item = cur.items[static_cast<std::size_t>(cur.n)];
       if (px * s <= f.x && k.spatial_axis[i] != SpatialAxis::y && k.spatial_x[i].allows(s) && k.spatial_y[i].allows(1)) {
-        cur.items.push_back({d, 1, s});
-        spatial_choices(base, l, d + 1, px * s, py, cur, all);
-        cur.items.pop_back();
+        item = {d, 1, s};
+        ++cur.n;
+        spatial_choices(base, l, d + 1, px * s, py, cur, top);
+        --cur.n;
       }
       if (py * s <= f.y && k.spatial_axis[i] != SpatialAxis::x && k.spatial_y[i].allows(s) && k.spatial_x[i].allows(1)) {
-        cur.items.push_back({d, 2, s});
-        spatial_choices(base, l, d + 1, px, py * s, cur, all);
-        cur.items.pop_back();
+        item = {d, 2, s};
+        ++cur.n;
+        spatial_choices(base, l, d + 1, px, py * s, cur, top);
+        --cur.n;
       }
     }
   }
@@ -541,15 +564,17 @@ struct Search {
         if (fan[static_cast<std::size_t>(l)].total() <= 1) continue;
         std::vector<Mapping> next;
         for (const Mapping& b : bases) {
-          std::vector<SpatialChoice> all;
+          TopChoices top;
           SpatialChoice cur;
-          spatial_choices(b, l, 0, 1, 1, cur, all);
-          std::stable_sort(all.begin(), all.end(),
-                           [](const SpatialChoice& u, const SpatialChoice& v) { return u.product > v.product; });
-          const std::size_t keep_n = next.empty() && bases.size() == 1 ? 4 : 1;
-          for (std::size_t k = 0; k < all.size() && k < keep_n; ++k) {
+          spatial_choices(b, l, 0, 1, 1, cur, top);
+          const int keep_n = next.empty() && bases.size() == 1 ? kTop : 1;
+          for (int k = 0; k < top.n && k < keep_n; ++k) {
             Mapping t = b;
-            for (const auto& it : all[k].items) take(t, l, static_cast<int>(it[1]), static_cast<int>(it[0]), it[2]);
+            const SpatialChoice& ch = top.best[static_cast<std::size_t>(k)];
+            for (int j = 0; j < ch.n; ++j) {
+              const auto& it = ch.items[static_cast<std::size_t>(j)];
+              take(t, l, static_cast<int>(it[1]), static_cast<int>(it[0]), it[2]);
+            }
             next.push_back(t);
           }
         }
