@@ -95,7 +95,7 @@ void setup_import(CLI::App& app) {
   s->add_option("--mapping", gi.files.mapping, "Mapping YAML (temporal / spatial / bypass entries)")->required();
   s->add_option("--ert", gi.files.ert, "Accelergy ERT YAML (energy per action)");
   s->add_option("--constraints", gi.files.constraints,
-                "Constraints YAML: bypass entries restrict keep sets; the mapping must meet factor constraints");
+                "Constraints YAML: bypass entries restrict keep sets; the mapping must meet keep and factor constraints (loop-order constraints are not checked)");
   s->add_option("--out", gi.out, "Output JSON (written atomically)")->required();
 }
 

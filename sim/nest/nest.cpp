@@ -182,6 +182,7 @@ void validate(const Architecture& a, const Problem& p, const std::string& file,
       if (a.levels[j].name == s.name) fail(at + "/name", "a unique level name", "\"" + s.name + "\" twice");
     if (s.depth < 0) fail(at + "/depth", "depth >= 0 (0 = unbounded)", std::to_string(s.depth));
     if (s.block_bits < 1) fail(at + "/block_bits", "block_bits >= 1", std::to_string(s.block_bits));
+    if (s.word_bits < 0 || s.word_bits > 64) fail(at + "/word_bits", "word_bits 1..64 (or absent)", std::to_string(s.word_bits));
     if (s.banks < 1) fail(at + "/banks", "banks >= 1", std::to_string(s.banks));
     if (s.multiple_buffering < 1) fail(at + "/multiple_buffering", "a factor >= 1", std::to_string(s.multiple_buffering));
     if (s.read_bandwidth_bits < 0 || s.write_bandwidth_bits < 0 || s.shared_bandwidth_bits < 0)
@@ -241,6 +242,7 @@ struct Evaluator::Compiled {
   CDs ds[kMaxDataspaces];
   std::int64_t fanout_x[kMaxLevels] = {}, fanout_y[kMaxLevels] = {};
   std::int64_t values_per_block[kMaxLevels][kMaxDataspaces] = {};
+  int value_bits[kMaxLevels][kMaxDataspaces] = {};  // bits of one value of d held at level l
   std::int64_t instances[kMaxLevels + 1] = {};
 
   std::int64_t footprint(int d, const std::int64_t* ext) const {
@@ -294,7 +296,10 @@ Evaluator::Evaluator(const Problem& p, const Architecture& a) : p_(p), a_(a), c_
     c.fanout_x[l] = child_mx / s.mesh_x;
     c.fanout_y[l] = (child_inst / child_mx) / (s.instances / s.mesh_x);
     c.instances[l] = s.instances;
-    for (int d = 0; d < c.n_ds; ++d) c.values_per_block[l][d] = s.block_bits / c.ds[d].bits;
+    for (int d = 0; d < c.n_ds; ++d) {
+      c.value_bits[l][d] = s.word_bits > 0 ? s.word_bits : c.ds[d].bits;
+      c.values_per_block[l][d] = s.block_bits / c.value_bits[l][d];
+    }
   }
   c.instances[c.n_levels] = a.compute.instances;
 }
@@ -461,11 +466,11 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
         st.fail = Fail::block_too_narrow;
         st.level = std::int8_t(l);
         st.dataspace = std::int8_t(d);
-        st.value = c.ds[d].bits;
+        st.value = c.value_bits[l][d];
         st.limit = s.block_bits;
         return finish(st);
       }
-      bits += size[l][d] * c.ds[d].bits;
+      bits += size[l][d] * c.value_bits[l][d];
     }
     if (s.depth > 0) {
       const std::int64_t limit =
@@ -530,33 +535,41 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
           if (tr[a].v[r] != tr[b].v[r]) return false;
         return true;
       };
-      // One transition of type k from state s (-1: no previous translation).
+      // One transition of type k from state s: -1 = no previous translation, 0..n-1 = the
+      // translation of that type, n = the zero translation. Rule of the Timeloop that produced
+      // the reference outputs (SaveAndSubtractIfSameStride before NVlabs/timeloop#297): with no
+      // previous translation, keep the overlap and remember this translation (zero included);
+      // with the same translation, keep the overlap; otherwise refetch the whole tile and forget
+      // the translation. A zero (stationary) step after a moving one therefore resets, and a
+      // stationary inner loop defeats sliding-window reuse by an outer one (docs/validation.md).
       auto step = [&](int k, int& s) -> std::int64_t {
-        if (zero[k]) return 0;
-        if (s < 0 || same(s, k)) {
-          s = k;
-          return overlap_delta[k];
+        const std::int64_t kept_overlap = zero[k] ? 0 : overlap_delta[k];
+        if (s < 0) {
+          s = zero[k] ? n : k;
+          return kept_overlap;
         }
+        const bool same_translation = s == n ? zero[k] : (!zero[k] && same(s, k));
+        if (same_translation) return kept_overlap;
         s = -1;
         return tile;
       };
       // sweep(k): every transition of one full sweep of loops 0..k = sweep(k-1), then (f_k - 1)
-      // x [step k, sweep(k-1)]; kept as a function of the entry state {-1, 0..n-1} (stored at
+      // x [step k, sweep(k-1)]; kept as a function of the entry state {-1, 0..n} (stored at
       // state + 1): values delivered and exit state. A repetition that returns to its entry
       // state repeats identically, so each level costs a few steps, not f_k.
       std::int64_t total = tile;  // the first tile is filled whole
       const int state = -1;
-      std::int64_t fdelta[kMaxLevels * kMaxDims + 1];
-      int fexit[kMaxLevels * kMaxDims + 1];
-      const int NS = n + 1;  // state s stored at s + 1
+      std::int64_t fdelta[kMaxLevels * kMaxDims + 2];
+      int fexit[kMaxLevels * kMaxDims + 2];
+      const int NS = n + 2;  // state s stored at s + 1
       for (int s = 0; s < NS; ++s) {
         fdelta[s] = 0;
         fexit[s] = s;
       }
       for (int k = 0; k < n; ++k) {
         const std::int64_t reps = loops[idx[k]].factor - 1;
-        std::int64_t ndelta[kMaxLevels * kMaxDims + 1];
-        int nexit[kMaxLevels * kMaxDims + 1];
+        std::int64_t ndelta[kMaxLevels * kMaxDims + 2];
+        int nexit[kMaxLevels * kMaxDims + 2];
         for (int s0 = 0; s0 < NS; ++s0) {
           std::int64_t acc = fdelta[s0];
           int s = fexit[s0];  // stored state (state + 1)
@@ -636,8 +649,8 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
     for (int d = 0; d < NDS; ++d) {
       const DataspaceStats& ds = ls.ds[std::size_t(d)];
       if (!ds.kept) continue;
-      rd += double(ds.reads) * c.ds[d].bits;
-      wr += double(ds.fills + ds.updates) * c.ds[d].bits;
+      rd += double(ds.reads) * c.value_bits[l][d];
+      wr += double(ds.fills + ds.updates) * c.value_bits[l][d];
       inst = std::max(inst, ds.utilized_instances);
     }
     ls.utilized_instances = inst;

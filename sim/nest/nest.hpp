@@ -86,6 +86,10 @@ struct StorageLevel {
   std::string name;
   std::int64_t depth = 0;   // rows (blocks) per instance; 0 = unbounded (e.g. DRAM)
   int block_bits = 8;       // bits per row = per vector access
+  // 0: each tensor is held at its own bits (the default). Otherwise every value held here takes
+  // word_bits, e.g. a scratchpad that keeps 16-bit partial sums of 8-bit outputs (Timeloop's
+  // per-level `datawidth`).
+  int word_bits = 0;
   std::int64_t instances = 1;
   std::int64_t mesh_x = 1;  // instances laid out mesh_x x (instances / mesh_x)
   // Bandwidth per bank and instance, in bits per cycle; 0 = unlimited. The level's bandwidth is

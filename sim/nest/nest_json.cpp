@@ -86,23 +86,23 @@ Problem parse_problem(const json& j, const JsonCtx& ctx, const std::string& poin
     for (std::size_t rk = 0; rk < proj.size(); ++rk) {
       const std::string rp = pointer_join(dr.at("projection"), rk);
       if (!proj[rk].is_array() || proj[rk].empty())
-        throw SpecError(ctx.file, rp, "a rank: a non-empty array of terms [dim] or [coefficient, dim]", describe_json(proj[rk]));
+        throw SpecError(ctx.file, rp, "a rank: a non-empty array of terms [dim] or [dim, coefficient]", describe_json(proj[rk]));
       Rank rank;
       for (std::size_t t = 0; t < proj[rk].size(); ++t) {
         const json& term = proj[rk][t];
         const std::string tp = pointer_join(rp, t);
         if (!term.is_array() || term.empty() || term.size() > 2)
-          throw SpecError(ctx.file, tp, "a term [dim] or [coefficient, dim]", describe_json(term));
+          throw SpecError(ctx.file, tp, "a term [dim] or [dim, coefficient]", describe_json(term));
         ProjectionTerm pt;
-        pt.dim = dim_of(p, read_string(term.back(), ctx, pointer_join(tp, term.size() - 1)), ctx, pointer_join(tp, term.size() - 1));
+        pt.dim = dim_of(p, read_string(term[0], ctx, pointer_join(tp, 0)), ctx, pointer_join(tp, 0));
         if (term.size() == 2) {
-          const std::string cn = read_string(term[0], ctx, pointer_join(tp, 0));
+          const std::string cn = read_string(term[1], ctx, pointer_join(tp, 1));
           int ci = -1;
           for (std::size_t c = 0; c < p.coefficients.size(); ++c)
             if (p.coefficients[c].name == cn) ci = int(c);
           if (ci < 0) {
             const std::string near = nearest(cn, coef_names);
-            throw SpecError(ctx.file, pointer_join(tp, 0),
+            throw SpecError(ctx.file, pointer_join(tp, 1),
                             "a coefficient named in /coefficients" + (near.empty() ? "" : " (did you mean \"" + near + "\"?)"),
                             "\"" + cn + "\"");
           }
@@ -117,6 +117,7 @@ Problem parse_problem(const json& j, const JsonCtx& ctx, const std::string& poin
       if (o.name == ds.name) throw SpecError(ctx.file, at + "/name", "a unique data space name", "\"" + ds.name + "\" twice");
     p.dataspaces.push_back(ds);
   }
+  r.accept("coefficients");
   r.finish();
   validate(p, ctx.file, pointer);
   return p;
@@ -134,6 +135,7 @@ Architecture parse_architecture(const json& j, const JsonCtx& ctx, const std::st
     s.name = lr.string("name");
     s.depth = lr.has("depth") ? read_count(lr.any("depth"), ctx, lr.at("depth"), 0) : 0;
     s.block_bits = lr.integer("block_bits", Range{1, std::nullopt, std::nullopt});
+    s.word_bits = lr.has("word_bits") ? lr.integer("word_bits", Range{1, 64, std::nullopt}) : 0;
     s.instances = lr.has("instances") ? read_count(lr.any("instances"), ctx, lr.at("instances"), 1) : 1;
     s.mesh_x = lr.has("mesh_x") ? read_count(lr.any("mesh_x"), ctx, lr.at("mesh_x"), 1) : s.instances;
     s.read_bandwidth_bits = lr.number_or("read_bandwidth_bits", 0, Range{0, std::nullopt, std::nullopt});
@@ -151,6 +153,7 @@ Architecture parse_architecture(const json& j, const JsonCtx& ctx, const std::st
     s.update_pj = er.number_or("update", s.write_pj, nonneg);
     s.leak_pj = er.number_or("leak", 0, nonneg);
     er.finish();
+    for (const char* k : {"depth", "word_bits", "instances", "mesh_x", "keep"}) lr.accept(k);
     lr.finish();
     a.levels.push_back(s);
   }
@@ -160,6 +163,7 @@ Architecture parse_architecture(const json& j, const JsonCtx& ctx, const std::st
     a.compute.instances = cr.has("instances") ? read_count(cr.any("instances"), ctx, cr.at("instances"), 1) : 1;
     a.compute.mesh_x = cr.has("mesh_x") ? read_count(cr.any("mesh_x"), ctx, cr.at("mesh_x"), 1) : a.compute.instances;
     a.compute.energy_pj = cr.number("energy_pj", Range{0, std::nullopt, std::nullopt});
+    for (const char* k : {"instances", "mesh_x"}) cr.accept(k);
     cr.finish();
   }
   r.finish();
@@ -221,6 +225,7 @@ Mapping parse_mapping(const json& j, const JsonCtx& ctx, const std::string& poin
       if (l == 0 && lm.keep_mask != (1u << p.dataspaces.size()) - 1)
         r.fail("keep", "every data space at the outermost level (the backing store)", mask_names(lm.keep_mask, p).dump());
     }
+    for (const char* k : {"temporal", "spatial_x", "spatial_y", "permutation", "keep"}) r.accept(k);
     r.finish();
   }
   return m;
@@ -259,8 +264,8 @@ json to_json(const Problem& p) {
       json rank = json::array();
       for (const ProjectionTerm& t : r.terms) {
         json term = json::array();
-        if (t.coefficient >= 0) term.push_back(p.coefficients[std::size_t(t.coefficient)].name);
         term.push_back(p.dims[std::size_t(t.dim)]);
+        if (t.coefficient >= 0) term.push_back(p.coefficients[std::size_t(t.coefficient)].name);
         rank.push_back(term);
       }
       proj.push_back(rank);
@@ -283,6 +288,7 @@ json to_json(const Architecture& a, const Problem& p) {
     if (s.read_bandwidth_bits > 0) l["read_bandwidth_bits"] = s.read_bandwidth_bits;
     if (s.write_bandwidth_bits > 0) l["write_bandwidth_bits"] = s.write_bandwidth_bits;
     if (s.shared_bandwidth_bits > 0) l["shared_bandwidth_bits"] = s.shared_bandwidth_bits;
+    if (s.word_bits > 0) l["word_bits"] = s.word_bits;
     if (s.banks != 1) l["banks"] = s.banks;
     if (s.multiple_buffering != 1) l["multiple_buffering"] = s.multiple_buffering;
     l["keep"] = mask_names(s.keep_mask, p);

@@ -311,8 +311,9 @@ NestSpec import_timeloop(const TimeloopFiles& files) {
   else fail(arch, "\"nodes\" (v0.4) or \"subtree\" (parsed-processed-input)", "neither");
   Architecture& a = spec.architecture;
   a.name = "timeloop";
+  // Tensors take the datawidth of the outermost storage level (the backing store); a level with
+  // another datawidth holds its values at that width (StorageLevel::word_bits).
   int datawidth = 0;
-  std::string datawidth_from;
   bool have_compute = false;
   for (const RawLevel& r : raw) {
     if (r.compute) {
@@ -340,14 +341,8 @@ NestSpec import_timeloop(const TimeloopFiles& files) {
     int dw = has(at, "datawidth") ? int(count(child(at, "datawidth"), 1)) : 0;
     if (dw == 0 && has(at, "word_bits")) dw = int(count(child(at, "word_bits"), 1));
     if (dw == 0) fail(at, "a \"datawidth\" (bits per value)", "none");
-    if (datawidth == 0) {
-      datawidth = dw;
-      datawidth_from = r.name;
-    } else if (dw != datawidth) {
-      fail(child(at, "datawidth"), "the same datawidth as \"" + datawidth_from + "\" (" + std::to_string(datawidth) +
-                                       "): mixprec gives bits per tensor, not per level",
-           std::to_string(dw));
-    }
+    if (datawidth == 0) datawidth = dw;
+    if (dw != datawidth) s.word_bits = dw;
     if (has(at, "width")) s.block_bits = int(count(child(at, "width"), 1));
     else if (has(at, "block_size")) s.block_bits = int(count(child(at, "block_size"), 1)) * dw;
     else s.block_bits = dw;
@@ -376,9 +371,10 @@ NestSpec import_timeloop(const TimeloopFiles& files) {
     if (!tables.node.IsSequence()) fail(tables, "a list of ERT tables", show(tables.node));
     for (std::size_t i = 0; i < tables.node.size(); ++i) {
       const Src t = item(tables, i);
-      std::string full = str(child(t, "name"));
-      const auto dot = full.rfind('.');
-      const std::string comp = split_instances(dot == std::string::npos ? full : full.substr(dot + 1)).first;
+      const std::string full = str(child(t, "name"));
+      const std::string base = split_instances(full).first;  // "System.GLB[1..16]" -> "System.GLB"
+      const auto dot = base.rfind('.');
+      const std::string comp = dot == std::string::npos ? base : base.substr(dot + 1);
       std::map<std::string, double> e;
       const Src acts = child(t, "actions");
       for (std::size_t k = 0; k < acts.node.size(); ++k) {
@@ -409,6 +405,7 @@ NestSpec import_timeloop(const TimeloopFiles& files) {
   if (!files.constraints.empty()) {
     Src c;
     auto it = top.find("constraints");
+    if (it == top.end()) it = top.find("mapspace_constraints");
     if (it == top.end()) it = top.find("architecture_constraints");
     if (it == top.end()) throw SpecError(files.constraints, "/constraints", "a \"constraints\" section", "none");
     c = it->second;
@@ -426,7 +423,7 @@ NestSpec import_timeloop(const TimeloopFiles& files) {
     return l;
   };
   for (const Src& t : constraint_targets) {
-    if (str(child(t, "type")) != "bypass" && str(child(t, "type")) != "datatype") continue;
+    { const std::string ty = str(child(t, "type")); if (ty != "bypass" && ty != "datatype" && ty != "dataspace") continue; }
     StorageLevel& s = a.levels[std::size_t(level_of(child(t, "target")))];
     // `keep` leaves the mapping free to keep; `bypass` forbids it.
     if (has(t, "bypass")) s.keep_mask &= ~ds_mask(child(t, "bypass"), p);
@@ -445,12 +442,12 @@ NestSpec import_timeloop(const TimeloopFiles& files) {
     const std::string type = str(child(e, "type"));
     const int l = level_of(child(e, "target"));
     LevelMapping& lm = m.levels[std::size_t(l)];
-    if (type == "bypass" || type == "datatype") {
+    if (type == "bypass" || type == "datatype" || type == "dataspace") {
       if (has(e, "keep")) lm.keep_mask |= ds_mask(child(e, "keep"), p);
       if (has(e, "bypass")) lm.keep_mask &= ~ds_mask(child(e, "bypass"), p);
       continue;
     }
-    if (type != "temporal" && type != "spatial") fail(child(e, "type"), "temporal, spatial, bypass or datatype", "\"" + type + "\"");
+    if (type != "temporal" && type != "spatial") fail(child(e, "type"), "temporal, spatial, bypass, datatype or dataspace", "\"" + type + "\"");
     const auto factors = has(e, "factors") ? parse_factors(child(e, "factors"), p) : std::map<std::string, std::int64_t>{};
     const std::vector<int> perm = has(e, "permutation") ? parse_permutation(child(e, "permutation"), p) : std::vector<int>{};
     if (type == "temporal") {
@@ -477,9 +474,20 @@ NestSpec import_timeloop(const TimeloopFiles& files) {
       }
     }
   }
-  // Check the mapping against factor constraints of the constraints file.
+  // Check the mapping against the constraints file: forced keeps and factors. (Permutation
+  // constraints are not checked: Timeloop's mapper emits loop orders that differ from them where
+  // the order does not change any count, e.g. 05-mapper "baked".)
   for (const Src& t : constraint_targets) {
     const std::string type = str(child(t, "type"));
+    if (type == "bypass" || type == "datatype" || type == "dataspace") {
+      const int l = level_of(child(t, "target"));
+      const std::uint32_t want = has(t, "keep") ? ds_mask(child(t, "keep"), p) : 0;
+      const std::uint32_t kept = m.levels[std::size_t(l)].keep_mask;
+      if ((kept & want) != want)
+        fail(child(t, "keep"), "the mapping to keep these data spaces at " + a.levels[std::size_t(l)].name,
+             "a mapping in " + files.mapping + " that bypasses some of them");
+      continue;
+    }
     if ((type != "temporal" && type != "spatial") || !has(t, "factors")) continue;
     const int l = level_of(child(t, "target"));
     const LevelMapping& lm = m.levels[std::size_t(l)];

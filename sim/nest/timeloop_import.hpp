@@ -24,7 +24,7 @@ struct TimeloopFiles {
   std::string mapping;
   std::string ert;          // optional: energy per action (Accelergy ERT)
   std::string constraints;  // optional: bypass constraints become the levels' keep sets; the
-                            // mapping is checked against factor and permutation constraints
+                            // mapping is checked against keep and factor constraints
 };
 
 // Throws SpecError(file, "YAML path (line N)", expected, found) on bad input.

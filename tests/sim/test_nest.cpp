@@ -1,0 +1,227 @@
+// The nest-analysis model on small nests whose counts are worked out by hand (the comments give
+// the arithmetic), its errors, and the JSON / CLI surface.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "sim/nest/nest_json.hpp"
+#include "sim/nest/timeloop_import.hpp"
+#include "test_util.hpp"
+
+using namespace mixprec;
+using namespace mixprec::sim::nest;
+
+namespace {
+
+// conv1d with output channels: Weights[K][R], Inputs[P+R], Outputs[K][P].
+Problem conv1d(std::int64_t k, std::int64_t p, std::int64_t r, int input_bits = 8) {
+  Problem pr;
+  pr.dims = {"K", "P", "R"};
+  pr.bounds = {k, p, r};
+  pr.dataspaces = {Dataspace{"Weights", {Rank{{{0, -1}}}, Rank{{{2, -1}}}}, false, 8},
+                   Dataspace{"Inputs", {Rank{{{1, -1}, {2, -1}}}}, false, input_bits},
+                   Dataspace{"Outputs", {Rank{{{0, -1}}}, Rank{{{1, -1}}}}, true, 8}};
+  return pr;
+}
+
+Architecture two_level(std::int64_t children = 1) {
+  Architecture a;
+  StorageLevel dram;
+  dram.name = "DRAM";
+  dram.block_bits = 8;
+  dram.read_pj = dram.write_pj = dram.update_pj = 10;
+  StorageLevel buf;
+  buf.name = "Buffer";
+  buf.depth = 64;
+  buf.block_bits = 8;
+  buf.instances = children;
+  buf.mesh_x = children;
+  buf.read_pj = 2;
+  buf.write_pj = buf.update_pj = 1;
+  a.levels = {dram, buf};
+  a.compute.instances = children;
+  a.compute.mesh_x = children;
+  a.compute.energy_pj = 0.5;
+  return a;
+}
+
+Mapping map2(const Problem& p, const Architecture& a) {
+  Mapping m;
+  m.n_levels = int(a.levels.size());
+  (void)p;
+  return m;
+}
+
+enum { K = 0, P = 1, R = 2 };
+enum { W = 0, I = 1, O = 2 };
+
+}  // namespace
+
+TEST_CASE("nest: sliding-window fills and read-modify-write of outputs", "[nest]") {
+  const Problem p = conv1d(1, 4, 3);
+  const Architecture a = two_level();
+  Mapping m = map2(p, a);
+  m.levels[0].temporal[P] = 4;  // DRAM: for P in [0:4)
+  m.levels[1].temporal[R] = 3;  // Buffer: for R in [0:3)
+  const Result r = evaluate(p, a, m);
+  REQUIRE(r.status.ok());
+  CHECK(r.macs == 12);
+  CHECK(r.cycles == 12);
+  const auto& buf = r.levels[1];
+  // Inputs: a 3-value window slides by 1 per P step: 3 + 3 x 1 = 6 fills (all inputs once).
+  CHECK(buf.ds[I].utilized_capacity == 3);
+  CHECK(buf.ds[I].fills == 6);
+  CHECK(buf.ds[I].reads == 12);
+  // Weights do not depend on P: filled once, read by every MAC.
+  CHECK(buf.ds[W].fills == 3);
+  CHECK(buf.ds[W].reads == 12);
+  // Outputs: 12 updates; the first update of each of the 4 outputs reads nothing: 8 reads.
+  CHECK(buf.ds[O].updates == 12);
+  CHECK(buf.ds[O].reads == 8);
+  CHECK(buf.ds[O].temporal_reductions == 8);
+  CHECK(buf.ds[O].fills == 0);
+  // DRAM: 6 input reads, 3 weight reads, 4 output updates (drains), no output reads.
+  CHECK(r.levels[0].ds[I].reads == 6);
+  CHECK(r.levels[0].ds[W].reads == 3);
+  CHECK(r.levels[0].ds[O].updates == 4);
+  CHECK(r.levels[0].ds[O].reads == 0);
+  // Energy: DRAM (6 + 3 + 4) x 10 = 130; Buffer reads (12 + 12 + 8) x 2 = 64, fills (6 + 3) x 1,
+  // updates 12 x 1: 85; compute 12 x 0.5 = 6. Total 221 pJ.
+  CHECK(r.levels[0].energy_pj == Approx(130));
+  CHECK(r.levels[1].energy_pj == Approx(85));
+  CHECK(r.energy_pj == Approx(221));
+}
+
+TEST_CASE("nest: a change of stride discards the sliding-window residue (Timeloop)", "[nest]") {
+  // Buffer holds P4 (4 inputs); above it R3 (inner) then K2 (outer). R steps move the window by
+  // +1 (1 new value each); a K step moves it by -2, a different translation, so the whole tile is
+  // refetched, and the next R step (no previous translation) slides again:
+  // 4 + 1 + 1 + 4 + 1 + 1 = 12 (a model keeping the overlap would say 10).
+  const Problem p = conv1d(2, 4, 3);
+  const Architecture a = two_level();
+  Mapping m = map2(p, a);
+  m.levels[0].temporal[R] = 3;
+  m.levels[0].temporal[K] = 2;
+  m.levels[0].permutation = {R, K, P, 3, 4, 5, 6, 7};
+  m.levels[1].temporal[P] = 4;
+  const Result r = evaluate(p, a, m);
+  REQUIRE(r.status.ok());
+  CHECK(r.levels[1].ds[I].fills == 12);
+  CHECK(r.levels[0].ds[I].reads == 12);
+}
+
+TEST_CASE("nest: spatial multicast and partitioned outputs", "[nest]") {
+  // DRAM fans K2 out over two Buffer+MAC instances; each Buffer holds all of P4 R3.
+  const Problem p = conv1d(2, 4, 3);
+  const Architecture a = two_level(2);
+  Mapping m = map2(p, a);
+  m.levels[0].spatial_x[K] = 2;
+  m.levels[1].temporal[P] = 4;
+  m.levels[1].temporal[R] = 3;
+  const Result r = evaluate(p, a, m);
+  REQUIRE(r.status.ok());
+  CHECK(r.utilized_compute == 2);
+  CHECK(r.compute_cycles == 12);
+  // Inputs do not depend on K: one DRAM read feeds both Buffers (multicast 2).
+  CHECK(r.levels[1].ds[I].fills == 6);
+  CHECK(r.levels[0].ds[I].reads == 6);
+  CHECK(r.levels[0].ds[I].multicast_factor == 2);
+  // Weights differ per K: 3 + 3 DRAM reads.
+  CHECK(r.levels[0].ds[W].reads == 6);
+  // Each Buffer owns 4 of the 8 outputs: 12 updates, 12 - 4 reads; DRAM receives 8 updates.
+  CHECK(r.levels[1].ds[O].updates == 12);
+  CHECK(r.levels[1].ds[O].reads == 8);
+  CHECK(r.levels[1].ds[O].utilized_instances == 2);
+  CHECK(r.levels[0].ds[O].updates == 8);
+  // Energy is per instance x 2 instances at the Buffer.
+  CHECK(r.levels[1].energy_pj == Approx(2 * 85));
+}
+
+TEST_CASE("nest: per-tensor bits change values per block, capacity and energy", "[nest]") {
+  Architecture a = two_level();
+  a.levels[1].depth = 6;  // 48 bits: tiles of 3 W + 3 I + 1 O values
+  Problem p8 = conv1d(1, 4, 3, 8);
+  Problem p4 = conv1d(1, 4, 3, 4);
+  Mapping m = map2(p8, a);
+  m.levels[0].temporal[P] = 4;
+  m.levels[1].temporal[R] = 3;
+  const Result r8 = evaluate(p8, a, m);
+  REQUIRE(!r8.status.ok());
+  CHECK(describe(r8.status, p8, a) ==
+        "level \"Buffer\": the tiles need 56 bits, more than its effective capacity of 48 bits");
+  const Result r4 = evaluate(p4, a, m);
+  REQUIRE(r4.status.ok());
+  // 4-bit inputs: two per 8-bit block. 12 reads -> 6 vector reads x 2 pJ, 6 fills -> 3 x 1 pJ.
+  CHECK(r4.levels[1].ds[I].energy_pj == Approx(6 * 2 + 3 * 1));
+  CHECK(r4.levels[1].ds[W].energy_pj == Approx(12 * 2 + 3 * 1));
+  // Double buffering halves the effective capacity: 24 bits < 44.
+  a.levels[1].multiple_buffering = 2;
+  const Result rdb = evaluate(p4, a, m);
+  CHECK(describe(rdb.status, p4, a) ==
+        "level \"Buffer\": the tiles need 44 bits, more than its effective capacity of 24 bits");
+}
+
+TEST_CASE("nest: bandwidth throttles cycles; banks multiply the per-bank bandwidth", "[nest]") {
+  const Problem p = conv1d(1, 4, 3);
+  Architecture a = two_level();
+  Mapping m = map2(p, a);
+  m.levels[0].temporal[P] = 4;
+  m.levels[1].temporal[R] = 3;
+  // Buffer reads 12 + 12 + 8 = 32 values x 8 bits = 256 bits in 12 compute cycles; at 16 bits
+  // per cycle it needs 16 cycles (throttling 0.75).
+  a.levels[1].read_bandwidth_bits = 16;
+  Result r = evaluate(p, a, m);
+  REQUIRE(r.status.ok());
+  CHECK(r.levels[1].bandwidth_throttling == Approx(0.75));
+  CHECK(r.cycles == 16);
+  CHECK(r.utilization == Approx(12.0 / 16.0));
+  a.levels[1].read_bandwidth_bits = 8;
+  a.levels[1].banks = 2;
+  r = evaluate(p, a, m);
+  CHECK(r.cycles == 16);
+}
+
+TEST_CASE("nest: invalid mappings are refused with a reason", "[nest]") {
+  const Problem p = conv1d(2, 4, 3);
+  const Architecture a = two_level(2);
+  Mapping m = map2(p, a);
+  m.levels[0].temporal[P] = 4;
+  m.levels[1].temporal[R] = 3;
+  Result r = evaluate(p, a, m);
+  CHECK(describe(r.status, p, a) == "the factors of dimension K multiply to 1, not its bound 2");
+  m.levels[1].spatial_x[K] = 2;  // Buffer -> MAC fan-out is 1
+  r = evaluate(p, a, m);
+  CHECK(describe(r.status, p, a) == "level \"Buffer\": spatial X factors multiply to 2, more than its X fan-out 1");
+}
+
+TEST_CASE("nest: mixprec nest prints the nest and statistics; bad files exit 2", "[nest]") {
+  const auto ok = test::run_cli("nest " + test::source_path("scenarios/nest/venue_conv_stage2.json"));
+  REQUIRE(ok.exit_code == 0);
+  CHECK(ok.out.find("|       for C in [0:16) (Spatial-X)") != std::string::npos);
+  CHECK(ok.out.find("MACs 4718592, compute instances 256 of 256, compute cycles 18432") != std::string::npos);
+
+  const std::string dir = test::temp_dir("nest");
+  nlohmann::json j = test::read_json(test::source_path("scenarios/nest/venue_conv_stage2.json"));
+  j["architecture"]["levels"][1]["dept"] = j["architecture"]["levels"][1]["depth"];
+  j["architecture"]["levels"][1].erase("depth");
+  std::ofstream(dir + "/bad.json") << j.dump();
+  const auto bad = test::run_cli("nest " + dir + "/bad.json");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err == "error: " + dir +
+                       "/bad.json: /architecture/levels/1/dept: expected a known key (did you mean \"depth\"?), "
+                       "found unknown key \"dept\"\n");
+}
+
+TEST_CASE("nest: import-timeloop names the YAML node and line of an error", "[nest]") {
+  const std::string dir = test::temp_dir("tlimport");
+  std::ofstream(dir + "/arch.yaml") << "architecture:\n  version: 0.4\n  nodes:\n  - !Container\n    name: System\n"
+                                       "  - !Widget\n    name: X\n";
+  const std::string prob = test::source_path("tests/validation/timeloop/timeloop/00-model-conv1d-1level/prob/conv1d.prob.yaml");
+  const std::string map = test::source_path("tests/validation/timeloop/timeloop/00-model-conv1d-1level/map/conv1d-1level.map.yaml");
+  const auto r = test::run_cli("import-timeloop --arch " + dir + "/arch.yaml --problem " + prob + " --mapping " + map +
+                               " --out " + dir + "/out.json");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "error: " + dir +
+                     "/arch.yaml: /architecture/nodes/1 (line 6): expected a node tagged !Container, !Component or "
+                     "!Parallel, found tag !Widget\n");
+}
