@@ -735,7 +735,7 @@ std::string MapperCache::key(const Problem& p, const Architecture& a, const Mapp
   }
   k << " A";
   for (const auto& l : a.levels)
-    k << " |" << l.name << ' ' << l.depth << ' ' << l.block_bits << ' ' << l.instances << ' ' << l.mesh_x << ' '
+    k << " |" << l.name << ' ' << l.depth << ' ' << l.block_bits << ' ' << l.word_bits << ' ' << l.instances << ' ' << l.mesh_x << ' '
       << l.read_bandwidth_bits << ' ' << l.write_bandwidth_bits << ' ' << l.shared_bandwidth_bits << ' ' << l.banks
       << ' ' << l.multiple_buffering << ' ' << l.keep_mask << ' ' << l.read_pj << ' ' << l.write_pj << ' '
       << l.update_pj << ' ' << l.leak_pj;

@@ -140,8 +140,9 @@ std::vector<std::uint32_t> keep_choices(const Problem& p, const Architecture& a,
   const std::uint32_t all = (1u << p.dataspaces.size()) - 1;
   std::uint32_t allowed = a.levels[static_cast<std::size_t>(level)].keep_mask & all;
   // A dataspace wider than the level's block cannot be kept there (nest: block_too_narrow).
+  const StorageLevel& s = a.levels[static_cast<std::size_t>(level)];
   for (std::size_t d = 0; d < p.dataspaces.size(); ++d)
-    if (p.dataspaces[d].bits > a.levels[static_cast<std::size_t>(level)].block_bits) allowed &= ~(1u << d);
+    if ((s.word_bits > 0 ? s.word_bits : p.dataspaces[d].bits) > s.block_bits) allowed &= ~(1u << d);
   const LevelConstraints& lc = c.levels[static_cast<std::size_t>(level)];
   if (level == 0) return {allowed};
   std::vector<std::uint32_t> out;

@@ -6,7 +6,6 @@
 // timeloop-mapper.stats.txt is compared too.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -20,19 +19,10 @@ using namespace mixprec::sim::nest;
 
 namespace {
 
-// ../shared/validation beside the checkout (a worktree sits one level deeper), or
-// $MIXPREC_VALIDATION_DIR.
-std::string exercises_dir() {
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("MIXPREC_VALIDATION_DIR")) candidates.push_back(env);
-  candidates.push_back(std::string(MIXPREC_SOURCE_DIR) + "/../shared/validation");
-  candidates.push_back(std::string(MIXPREC_SOURCE_DIR) + "/../../shared/validation");
-  for (const std::string& c : candidates)
-    if (std::filesystem::exists(c + "/timeloop-accelergy-exercises")) return c + "/timeloop-accelergy-exercises";
-  FAIL("timeloop-accelergy-exercises not found (set MIXPREC_VALIDATION_DIR)");
-  return "";
+std::string V(const std::string& rel) { return mixprec::test::source_path("tests/validation/timeloop/" + rel); }
+std::string constraints_of(const std::string& name) {
+  return mixprec::test::source_path("tests/validation/mapper/" + name + ".parsed-processed-input.yaml");
 }
-const std::string kExercises = exercises_dir();
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -40,17 +30,6 @@ std::string read_text(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// The ERT's table names ("System_top_level.MainMemory[1..1]") without the instance range: the
-// importer (sim/nest/timeloop_import.cpp) takes the text after the last '.', which is inside
-// "[1..1]". A copy with the ranges removed until the importer handles them.
-std::string ert_without_ranges(const std::string& ert, const std::string& tag) {
-  static const std::regex range(R"((name: [A-Za-z0-9_.]+)\[1\.\.[0-9]+\])");
-  const std::string fixed = std::regex_replace(read_text(ert), range, "$1");
-  const auto path = std::filesystem::temp_directory_path() / ("mixprec_mapper_ert_" + tag + ".yaml");
-  std::ofstream(path) << fixed;
-  return path.string();
 }
 
 struct StatsFigures {
@@ -85,7 +64,8 @@ double value(const Objective& o, double energy_pj, double cycles) {
 struct Case {
   std::string name;
   TimeloopFiles files;
-  std::string ref_dir;  // holds parsed-processed-input.yaml and timeloop-mapper.stats.txt
+  std::string stats;        // Timeloop's timeloop-mapper.stats.txt
+  std::string constraints;  // the constraints Timeloop applied (tests/validation/mapper/)
   Objective objective;
 };
 
@@ -93,13 +73,12 @@ void check_case(const Case& c) {
   const NestSpec spec = import_timeloop(c.files);
   const Result ref = evaluate(spec.problem, spec.architecture, spec.mapping);
   REQUIRE(ref.status.ok());
-  const StatsFigures published = read_stats(c.ref_dir + "/timeloop-mapper.stats.txt");
+  const StatsFigures published = read_stats(c.stats);
   CHECK(ref.cycles == published.cycles);
 
   MapperOptions o;
   o.objective = c.objective;
-  o.constraints = parse_timeloop_constraints(c.ref_dir + "/parsed-processed-input.yaml", spec.problem,
-                                             spec.architecture);
+  o.constraints = parse_timeloop_constraints(c.constraints, spec.problem, spec.architecture);
   // Timeloop's mapping is in the constrained mapspace.
   CHECK(satisfies_factor_constraints(spec.problem, spec.architecture, o.constraints, spec.mapping));
   const MapResult r = map_layer(spec.problem, spec.architecture, o);
@@ -122,29 +101,44 @@ void check_case(const Case& c) {
 }
 
 Case exercise05(const std::string& constraints) {
-  const std::string t = kExercises + "/timeloop/05-mapper-conv1d+oc-3level";
-  const std::string ref = t + "/ref-output/" + constraints;
+  const std::string t = "timeloop/05-mapper-conv1d+oc-3level/";
+  const std::string ref = t + "ref-output/" + constraints + "/";
   Case c;
   c.name = "05 conv1d+oc 3-level, " + constraints + " constraints";
-  c.files.arch = {t + "/arch/3level.arch.yaml"};
-  c.files.problem = t + "/prob/conv1d+oc.prob.yaml";
-  c.files.mapping = ref + "/timeloop-mapper.map.yaml";
-  c.files.ert = ert_without_ranges(ref + "/timeloop-mapper.ERT.yaml", "05" + constraints);
-  c.ref_dir = ref;
+  c.files.arch = {V(t + "arch/3level.arch.yaml")};
+  c.files.problem = V(t + "prob/conv1d+oc.prob.yaml");
+  c.files.mapping = V(ref + "timeloop-mapper.map.yaml");
+  c.files.ert = V(ref + "timeloop-mapper.ERT.yaml");
+  c.stats = V(ref + "timeloop-mapper.stats.txt");
+  c.constraints = constraints_of("05-" + constraints);
   c.objective.metrics = {Metric::delay, Metric::energy};  // mapper/exhaustive.mapper.yaml
   return c;
 }
 
+Case exercise06() {
+  const std::string t = "timeloop/06-mapper-convlayer-eyeriss/";
+  Case c;
+  c.name = "06 Eyeriss-like, VGG02 layer 5";
+  c.files.arch = {V(t + "arch/eyeriss_like.yaml")};
+  c.files.problem = V(t + "prob/VGG02_layer5.yaml");
+  c.files.mapping = V(t + "ref-output/timeloop-mapper.map.yaml");
+  c.files.ert = V(t + "ref-output/timeloop-mapper.ERT.yaml");
+  c.stats = V(t + "ref-output/timeloop-mapper.stats.txt");
+  c.constraints = constraints_of("06-eyeriss");
+  c.objective.metrics = {Metric::delay, Metric::energy};  // mapper/mapper.yaml
+  return c;
+}
+
 Case example_design(const std::string& design) {
-  const std::string e = kExercises + "/example_designs";
-  const std::string ref = e + "/" + design + "/ref_outputs/default_problem";
+  const std::string ref = "example_designs/" + design + "/ref_outputs/default_problem/";
   Case c;
   c.name = "example design " + design;
-  c.files.arch = {e + "/" + design + "/arch.yaml"};
-  c.files.problem = e + "/_include/default_problem.yaml";
-  c.files.mapping = ref + "/timeloop-mapper.map.yaml";
-  c.files.ert = ert_without_ranges(ref + "/timeloop-mapper.ERT.yaml", design);
-  c.ref_dir = ref;
+  c.files.arch = {V("example_designs/" + design + "/arch.yaml")};
+  c.files.problem = V("example_designs/_include/default_problem.yaml");
+  c.files.mapping = V(ref + "timeloop-mapper.map.yaml");
+  c.files.ert = V(ref + "timeloop-mapper.ERT.yaml");
+  c.stats = V(ref + "timeloop-mapper.stats.txt");
+  c.constraints = constraints_of(design);
   c.objective.metrics = {Metric::edp};  // _include/mapper.yaml
   return c;
 }
@@ -157,6 +151,10 @@ TEST_CASE("mapper vs Timeloop: exercise 05, no constraints", "[validation][mappe
 
 TEST_CASE("mapper vs Timeloop: exercise 05, free bypass", "[validation][mapper]") {
   check_case(exercise05("freebypass"));
+}
+
+TEST_CASE("mapper vs Timeloop: exercise 06, Eyeriss-like row stationary", "[validation][mapper]") {
+  check_case(exercise06());
 }
 
 TEST_CASE("mapper vs Timeloop: simple weight-stationary design", "[validation][mapper]") {
