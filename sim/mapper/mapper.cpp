@@ -458,6 +458,20 @@ struct Search {
     }
   }
 
+  // Moves dim d's loop to position `where` of level l's order (0 = innermost); false when it is
+  // already there.
+  bool place_loop(Mapping& mm, int l, int d, int where) const {
+    auto& perm = mm.levels[static_cast<std::size_t>(l)].permutation;
+    int from = 0;
+    while (from < D && perm[static_cast<std::size_t>(from)] != d) ++from;
+    if (from == where) return false;
+    if (from < where)
+      std::rotate(perm.begin() + from, perm.begin() + from + 1, perm.begin() + where + 1);
+    else
+      std::rotate(perm.begin() + where, perm.begin() + from, perm.begin() + from + 1);
+    return true;
+  }
+
   // First-improvement descent (cyclic scan over a fixed move list) to a local optimum.
   void descend(Mapping& mm, Result& cur) {
     std::vector<std::array<int, 4>> slots;  // (level, kind)
@@ -487,6 +501,22 @@ struct Search {
                 improved = true;
                 break;
               }
+              // Into a temporal slot whose order matters: also with the loop innermost and
+              // outermost at that level (a factor often pays only at the right place).
+              const int l2 = s2[0];
+              if (s2[1] != 0 || l2 + 1 == L) continue;
+              bool took = false;
+              for (int where : {0, D - 1}) {
+                Mapping u = t;
+                if (!place_loop(u, l2, d, where)) continue;
+                if (eval(u, tr) && better_full(obj, tr, cur)) {
+                  mm = u;
+                  cur = tr;
+                  improved = took = true;
+                  break;
+                }
+              }
+              if (took) break;
             }
           }
         }
@@ -528,6 +558,67 @@ struct Search {
       }
       if (!improved) break;
     }
+  }
+
+  // Re-tiles the two outermost levels jointly: every divisor split of their combined factors
+  // (at most kRetileSplits of them, else nothing is done) with, at each of the two levels, the
+  // current loop order or a stationary order per dataspace. Inner levels stay as they are.
+  // Escapes the plateaus of single moves (a factor that pays only with another one beside it).
+  static constexpr double kRetileSplits = 512;
+  bool retile_outer(Mapping& mm, Result& cur) {
+    if (L < 3) return false;  // level 1 would be the innermost: the exact part covers it
+    std::array<std::int64_t, kMaxDims> combined{};
+    double splits = 1;
+    for (int d = 0; d < D; ++d) {
+      const auto i = static_cast<std::size_t>(d);
+      combined[i] = mm.levels[0].temporal[i] * mm.levels[1].temporal[i];
+      splits *= static_cast<double>(divisors(combined[i]).size());
+    }
+    if (splits > kRetileSplits) return false;
+    const int n_ds = static_cast<int>(p.dataspaces.size());
+    std::vector<std::array<std::int8_t, kMaxDims>> orders0{mm.levels[0].permutation}, orders1{mm.levels[1].permutation};
+    for (int st = 0; st < n_ds; ++st) {
+      Mapping t = mm;
+      seed_order(t, 0, st);
+      seed_order(t, 1, st);
+      orders0.push_back(t.levels[0].permutation);
+      orders1.push_back(t.levels[1].permutation);
+    }
+    bool improved = false;
+    Mapping t = mm;
+    Result tr;
+    std::array<std::int64_t, kMaxDims> at1{};
+    // Odometer over the divisors of each dim's combined factor (level 1's share).
+    std::vector<std::vector<std::int64_t>> divs;
+    for (int d = 0; d < D; ++d) divs.push_back(divisors(combined[static_cast<std::size_t>(d)]));
+    std::vector<std::size_t> idx(static_cast<std::size_t>(D), 0);
+    for (;;) {
+      for (int d = 0; d < D; ++d) {
+        const auto i = static_cast<std::size_t>(d);
+        at1[i] = divs[i][idx[i]];
+        t.levels[1].temporal[i] = at1[i];
+        t.levels[0].temporal[i] = combined[i] / at1[i];
+      }
+      for (const auto& o0 : orders0)
+        for (const auto& o1 : orders1) {
+          t.levels[0].permutation = o0;
+          t.levels[1].permutation = o1;
+          if (eval(t, tr) && better_full(obj, tr, cur)) {
+            mm = t;
+            cur = tr;
+            improved = true;
+          }
+        }
+      int d = D - 1;
+      while (d >= 0) {
+        auto& i = idx[static_cast<std::size_t>(d)];
+        if (++i < divs[static_cast<std::size_t>(d)].size()) break;
+        i = 0;
+        --d;
+      }
+      if (d < 0) break;
+    }
+    return improved;
   }
 
   void heuristic() {
@@ -607,6 +698,7 @@ struct Search {
       Mapping t = seeds[k].m;
       Result cur = seeds[k].r;
       descend(t, cur);
+      if (k == 0 && retile_outer(t, cur)) descend(t, cur);
       if (!out.found || better_full(obj, cur, out.result)) {
         out.found = true;
         out.mapping = t;
@@ -637,7 +729,9 @@ MapResult map_exactly_shaped(const Problem& p, const Architecture& a, const Mapp
     std::ostringstream os;
     os << "heuristic (mapspace bound " << std::setprecision(3) << s.out.mapspace_bound
        << " > exact limit): greedy seeds per keep choice, top spatial products and stationary "
-          "dataspace, then descent over prime-factor moves, loop moves and keep toggles";
+          "dataspace, then descent over prime-factor moves (into a level: also innermost / "
+          "outermost there), loop moves and keep toggles, and a joint re-tiling of the two outermost "
+          "levels (<= 512 divisor splits x stationary orders)";
     s.out.space = os.str();
   }
   return std::move(s.out);
