@@ -92,6 +92,21 @@ std::vector<SmallCase> small_cases() {
     c.constraints.levels[2].keep = 0b111;
     cases.push_back(c);
   }
+  {
+    // The same conv1d with every keep free at GLB and RF (bypass explored at the innermost level).
+    SmallCase c = cases.back();
+    c.name = "conv1d K2 R3 P4, 1 PE, free bypass";
+    c.constraints = unconstrained(c.arch);
+    cases.push_back(c);
+  }
+  {
+    // GEMM on a 2 x 2 array (both mesh axes), GLB keep free, RF keeps A and B only.
+    SmallCase c{"gemm 4x2x2 on 2x2 PEs", make_gemm(4, 2, 2), three_level(2, 2, 16, 4), {}};
+    c.constraints = unconstrained(c.arch);
+    c.constraints.levels[2].keep = 0b011;
+    c.constraints.levels[2].bypass = 0b100;
+    cases.push_back(c);
+  }
   return cases;
 }
 
