@@ -78,6 +78,25 @@ std::vector<std::int64_t> distinct_primes(std::int64_t n) {
   return v;
 }
 
+// Calls f(idx) for every tuple with idx[i] < sizes[i], the last index fastest (an odometer);
+// never when a size is 0.
+template <class F>
+void for_each_index(const std::vector<std::size_t>& sizes, F&& f) {
+  for (std::size_t s : sizes)
+    if (s == 0) return;
+  std::vector<std::size_t> idx(sizes.size(), 0);
+  for (;;) {
+    f(idx);
+    std::size_t i = sizes.size();
+    while (i > 0) {
+      if (++idx[i - 1] < sizes[i - 1]) break;
+      idx[i - 1] = 0;
+      --i;
+    }
+    if (i == 0) return;
+  }
+}
+
 // Ordered factorizations of n into k slots.
 double ordered_factorizations(std::int64_t n, int k) {
   double count = 1;
@@ -154,20 +173,13 @@ struct Search {
     for (int l = 0; l < L; ++l)
       orders[static_cast<std::size_t>(l)] =
           brute ? all_orders(lc(l), loops_at(l)) : canonical_orders(p, a, l, lc(l), loops_at(l));
-    std::vector<std::size_t> idx(static_cast<std::size_t>(L), 0);
-    for (;;) {
+    std::vector<std::size_t> sizes;
+    for (const auto& o : orders) sizes.push_back(o.size());
+    for_each_index(sizes, [&](const std::vector<std::size_t>& idx) {
       for (int l = 0; l < L; ++l)
         set_permutation(lm(l), D, orders[static_cast<std::size_t>(l)][idx[static_cast<std::size_t>(l)]]);
       consider();
-      int l = L - 1;
-      while (l >= 0) {
-        auto& i = idx[static_cast<std::size_t>(l)];
-        if (++i < orders[static_cast<std::size_t>(l)].size()) break;
-        i = 0;
-        --l;
-      }
-      if (l < 0) break;
-    }
+    });
   }
 
   void level_done(int l, const std::array<std::int64_t, kMaxDims>& rem) {
@@ -259,21 +271,12 @@ struct Search {
 
   template <class F>
   void for_each_keep(const std::vector<std::vector<std::uint32_t>>& k, F&& f) {
-    std::vector<std::size_t> idx(static_cast<std::size_t>(L), 0);
-    for (int l = 0; l < L; ++l)
-      if (k[static_cast<std::size_t>(l)].empty()) return;
-    for (;;) {
+    std::vector<std::size_t> sizes;
+    for (const auto& c : k) sizes.push_back(c.size());
+    for_each_index(sizes, [&](const std::vector<std::size_t>& idx) {
       for (int l = 0; l < L; ++l) lm(l).keep_mask = k[static_cast<std::size_t>(l)][idx[static_cast<std::size_t>(l)]];
       f();
-      int l = L - 1;
-      while (l >= 0) {
-        auto& i = idx[static_cast<std::size_t>(l)];
-        if (++i < k[static_cast<std::size_t>(l)].size()) break;
-        i = 0;
-        --l;
-      }
-      if (l < 0) break;
-    }
+    });
   }
 
   void exhaustive() {
@@ -587,17 +590,18 @@ struct Search {
     bool improved = false;
     Mapping t = mm;
     Result tr;
-    std::array<std::int64_t, kMaxDims> at1{};
-    // Odometer over the divisors of each dim's combined factor (level 1's share).
+    // Every divisor of each dim's combined factor as level 1's share.
     std::vector<std::vector<std::int64_t>> divs;
-    for (int d = 0; d < D; ++d) divs.push_back(divisors(combined[static_cast<std::size_t>(d)]));
-    std::vector<std::size_t> idx(static_cast<std::size_t>(D), 0);
-    for (;;) {
+    std::vector<std::size_t> sizes;
+    for (int d = 0; d < D; ++d) {
+      divs.push_back(divisors(combined[static_cast<std::size_t>(d)]));
+      sizes.push_back(divs.back().size());
+    }
+    for_each_index(sizes, [&](const std::vector<std::size_t>& idx) {
       for (int d = 0; d < D; ++d) {
         const auto i = static_cast<std::size_t>(d);
-        at1[i] = divs[i][idx[i]];
-        t.levels[1].temporal[i] = at1[i];
-        t.levels[0].temporal[i] = combined[i] / at1[i];
+        t.levels[1].temporal[i] = divs[i][idx[i]];
+        t.levels[0].temporal[i] = combined[i] / divs[i][idx[i]];
       }
       for (const auto& o0 : orders0)
         for (const auto& o1 : orders1) {
@@ -609,15 +613,7 @@ struct Search {
             improved = true;
           }
         }
-      int d = D - 1;
-      while (d >= 0) {
-        auto& i = idx[static_cast<std::size_t>(d)];
-        if (++i < divs[static_cast<std::size_t>(d)].size()) break;
-        i = 0;
-        --d;
-      }
-      if (d < 0) break;
-    }
+    });
     return improved;
   }
 

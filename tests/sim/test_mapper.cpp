@@ -110,6 +110,14 @@ std::vector<SmallCase> small_cases() {
   return cases;
 }
 
+MapperOptions options_for(const SmallCase& sc, Metric metric) {
+  MapperOptions o;
+  o.objective.metrics = {metric};
+  o.constraints = sc.constraints;
+  o.pad = false;
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("divisors and fan-outs", "[mapper]") {
@@ -153,10 +161,7 @@ TEST_CASE("canonical loop orders: unit loops dropped, equivalent adjacent swaps 
 TEST_CASE("exact search equals brute force on small layers (gap zero)", "[mapper]") {
   for (const SmallCase& sc : small_cases()) {
     for (Metric metric : {Metric::energy, Metric::delay, Metric::edp}) {
-      MapperOptions o;
-      o.objective.metrics = {metric};
-      o.constraints = sc.constraints;
-      o.pad = false;
+      const MapperOptions o = options_for(sc, metric);
       const MapResult brute = brute_force(sc.problem, sc.arch, o);
       const MapResult exact = map_layer(sc.problem, sc.arch, o);
       INFO(sc.name << ", objective " << to_string(metric) << ": brute force " << brute.valid << " valid of "
@@ -180,10 +185,7 @@ TEST_CASE("exact search equals brute force on small layers (gap zero)", "[mapper
 TEST_CASE("heuristic search: its gap to the brute-force optimum on small layers", "[mapper]") {
   for (const SmallCase& sc : small_cases()) {
     for (Metric metric : {Metric::energy, Metric::delay, Metric::edp}) {
-      MapperOptions o;
-      o.objective.metrics = {metric};
-      o.constraints = sc.constraints;
-      o.pad = false;
+      MapperOptions o = options_for(sc, metric);
       const MapResult brute = brute_force(sc.problem, sc.arch, o);
       o.exhaustive_limit = 0;  // force the heuristic
       const MapResult h = map_layer(sc.problem, sc.arch, o);
