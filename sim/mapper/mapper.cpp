@@ -564,8 +564,8 @@ struct Search {
   }
 
   // Re-tiles the two outermost levels jointly: every divisor split of their combined factors
-  // (at most kRetileSplits of them, else nothing is done) with, at each of the two levels, the
-  // current loop order or a stationary order per dataspace. Inner levels stay as they are.
+  // (at most kRetileSplits of them, else nothing is done) with the current loop orders of the
+  // two levels, or both levels in the stationary order of one dataspace. Inner levels stay.
   // Escapes the plateaus of single moves (a factor that pays only with another one beside it).
   static constexpr double kRetileSplits = 512;
   bool retile_outer(Mapping& mm, Result& cur) {
@@ -603,16 +603,15 @@ struct Search {
         t.levels[1].temporal[i] = divs[i][idx[i]];
         t.levels[0].temporal[i] = combined[i] / divs[i][idx[i]];
       }
-      for (const auto& o0 : orders0)
-        for (const auto& o1 : orders1) {
-          t.levels[0].permutation = o0;
-          t.levels[1].permutation = o1;
-          if (eval(t, tr) && better_full(obj, tr, cur)) {
-            mm = t;
-            cur = tr;
-            improved = true;
-          }
+      for (std::size_t o = 0; o < orders0.size(); ++o) {
+        t.levels[0].permutation = orders0[o];
+        t.levels[1].permutation = orders1[o];
+        if (eval(t, tr) && better_full(obj, tr, cur)) {
+          mm = t;
+          cur = tr;
+          improved = true;
         }
+      }
     });
     return improved;
   }
@@ -727,7 +726,7 @@ MapResult map_exactly_shaped(const Problem& p, const Architecture& a, const Mapp
        << " > exact limit): greedy seeds per keep choice, top spatial products and stationary "
           "dataspace, then descent over prime-factor moves (into a level: also innermost / "
           "outermost there), loop moves and keep toggles, and a joint re-tiling of the two outermost "
-          "levels (<= 512 divisor splits x stationary orders)";
+          "levels (<= 512 divisor splits x current / stationary orders)";
     s.out.space = os.str();
   }
   return std::move(s.out);
