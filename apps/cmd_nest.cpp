@@ -8,6 +8,7 @@
 
 #include "apps/registry.hpp"
 #include "core/json_reader.hpp"
+#include "core/manifest.hpp"
 #include "sim/nest/nest_json.hpp"
 #include "sim/nest/timeloop_import.hpp"
 
@@ -62,6 +63,7 @@ int run_nest() {
     json j;
     j["spec"] = g.spec;
     j["result"] = sim::nest::result_to_json(s.problem, s.architecture, r);
+    j["manifest"] = make_manifest(g.spec, 1);
     write_file_atomic(g.json_out, j.dump(2) + "\n");
   }
   return 0;

@@ -155,6 +155,9 @@ void validate(const Architecture& a, const Problem& p, const std::string& file,
   };
   if (a.levels.empty() || int(a.levels.size()) > kMaxLevels)
     fail("/levels", "1 to " + std::to_string(kMaxLevels) + " storage levels", std::to_string(a.levels.size()));
+  const std::uint32_t all = (1u << p.dataspaces.size()) - 1;
+  if ((a.levels.front().keep_mask & all) != all)
+    fail("/levels/0/keep", "every data space at the outermost level (the backing store)", "a subset");
   std::int64_t prev_instances = 1, prev_mesh_x = 1;
   for (std::size_t l = 0; l <= a.levels.size(); ++l) {
     const bool compute = l == a.levels.size();
@@ -189,7 +192,6 @@ void validate(const Architecture& a, const Problem& p, const std::string& file,
       fail(at, "bandwidths >= 0 (0 = unlimited)", "a negative bandwidth");
     if (s.read_pj < 0 || s.write_pj < 0 || s.update_pj < 0 || s.leak_pj < 0)
       fail(at + "/energy", "energies >= 0", "a negative energy");
-    (void)p;
   }
 }
 
@@ -260,6 +262,8 @@ struct Evaluator::Compiled {
 void Evaluator::CompiledDeleter::operator()(Compiled* c) const { delete c; }
 
 Evaluator::Evaluator(const Problem& p, const Architecture& a) : p_(p), a_(a), c_(new Compiled) {
+  validate(p, "<problem>", "/problem");
+  validate(a, p, "<architecture>", "/architecture");
   Compiled& c = *c_;
   MIXPREC_CHECK(!p.dims.empty() && int(p.dims.size()) <= kMaxDims, "dimension count");
   MIXPREC_CHECK(!p.dataspaces.empty() && int(p.dataspaces.size()) <= kMaxDataspaces, "dataspace count");
@@ -315,10 +319,79 @@ struct Loop {
   std::int64_t stride;  // extent of `dim` covered by the loops inside this one
 };
 
-// Delta state of Timeloop's reset-on-stride-change rule: 0 = no previous translation,
-// k + 1 = the translation of transition type k.
-struct Translation {
-  std::int64_t v[kMaxRanks];
+// The temporal delta sequence of one tile under the loops above it (innermost first), as the
+// function sweep(k, entry state) -> (values delivered, exit state) over one full sweep of loops
+// 0..k: sweep(k) = sweep(k-1), then (f_k - 1) x [step k, sweep(k-1)]. Memoized per (k, state)
+// and evaluated on demand; a repetition that returns to its entry state repeats identically, so
+// a loop costs a few steps, not f_k.
+struct Sweep {
+  static constexpr int kMaxLoops = kMaxLevels * kMaxDims;
+  int n = 0, n_ranks = 0;
+  std::int64_t tile = 0;
+  std::int64_t reps[kMaxLoops];
+  std::int64_t tr[kMaxLoops][kMaxRanks];
+  bool zero[kMaxLoops];
+  std::int64_t overlap_delta[kMaxLoops];  // values new after a move with the overlap kept
+  std::int64_t memo_delta[kMaxLoops][kMaxLoops + 2];
+  int memo_exit[kMaxLoops][kMaxLoops + 2];
+  bool memo_valid[kMaxLoops][kMaxLoops + 2];
+
+  void reset_memo() {
+    for (int k = 0; k < n; ++k)
+      for (int s = 0; s < n + 2; ++s) memo_valid[k][s] = false;
+  }
+  bool same(int a, int b) const {
+    for (int r = 0; r < n_ranks; ++r)
+      if (tr[a][r] != tr[b][r]) return false;
+    return true;
+  }
+  // One transition of type k from state s: -1 = no previous translation, 0..n-1 = the
+  // translation of that type, n = the zero translation. Rule of the Timeloop that produced the
+  // reference outputs (SaveAndSubtractIfSameStride before NVlabs/timeloop#297): with no previous
+  // translation, keep the overlap and remember this translation (zero included); with the same
+  // translation, keep the overlap; otherwise refetch the whole tile and forget the translation.
+  // A zero (stationary) step after a moving one therefore resets, and a stationary inner loop
+  // defeats sliding-window reuse by an outer one (docs/validation.md).
+  std::int64_t step(int k, int& s) const {
+    const std::int64_t kept_overlap = zero[k] ? 0 : overlap_delta[k];
+    if (s < 0) {
+      s = zero[k] ? n : k;
+      return kept_overlap;
+    }
+    const bool same_translation = s == n ? zero[k] : (!zero[k] && same(s, k));
+    if (same_translation) return kept_overlap;
+    s = -1;
+    return tile;
+  }
+  std::int64_t run(int k, int s, int& exit_state) {
+    if (k < 0) {
+      exit_state = s;
+      return 0;
+    }
+    if (memo_valid[k][s + 1]) {
+      exit_state = memo_exit[k][s + 1];
+      return memo_delta[k][s + 1];
+    }
+    int cur = 0;
+    std::int64_t acc = run(k - 1, s, cur);
+    for (std::int64_t r = 0; r < reps[k]; ++r) {
+      int ss = cur;
+      std::int64_t dlt = step(k, ss);
+      int next = 0;
+      dlt += run(k - 1, ss, next);
+      acc += dlt;
+      if (next == cur) {  // this repetition returns to its entry state: the rest repeat it
+        acc += dlt * (reps[k] - r - 1);
+        break;
+      }
+      cur = next;
+    }
+    memo_valid[k][s + 1] = true;
+    memo_exit[k][s + 1] = cur;
+    memo_delta[k][s + 1] = acc;
+    exit_state = cur;
+    return acc;
+  }
 };
 
 }  // namespace
@@ -371,18 +444,13 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
       sx *= lm.spatial_x[std::size_t(d)];
       sy *= lm.spatial_y[std::size_t(d)];
     }
-    if (sx > c.fanout_x[l]) {
-      st.fail = Fail::fanout_x;
+    const std::int64_t used[2] = {sx, sy}, fanout[2] = {c.fanout_x[l], c.fanout_y[l]};
+    for (int axis = 0; axis < 2; ++axis) {
+      if (used[axis] <= fanout[axis]) continue;
+      st.fail = axis == 0 ? Fail::fanout_x : Fail::fanout_y;
       st.level = std::int8_t(l);
-      st.value = sx;
-      st.limit = c.fanout_x[l];
-      return finish(st);
-    }
-    if (sy > c.fanout_y[l]) {
-      st.fail = Fail::fanout_y;
-      st.level = std::int8_t(l);
-      st.value = sy;
-      st.limit = c.fanout_y[l];
+      st.value = used[axis];
+      st.limit = fanout[axis];
       return finish(st);
     }
     const std::uint32_t allowed = a_.levels[std::size_t(l)].keep_mask;
@@ -487,17 +555,24 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
 
   // Per dataspace: temporal delta sums of every level's tile, partition sizes, then the
   // Timeloop accounting over the chain of levels that keep it.
+  Sweep sweep_storage;
+  Sweep* const sweep = &sweep_storage;
   for (int d = 0; d < NDS; ++d) {
     const Compiled::CDs& cd = c.ds[d];
-    // delta_sum[l]: values delivered into one instance of level l over the whole run.
+    // delta_sum[l]: values delivered into one instance of level l over the whole run (needed
+    // only where d is kept below the outermost level).
     std::int64_t delta_sum[kMaxLevels];
     for (int l = 0; l < L; ++l) {
-      const std::int64_t tile = size[l][d];
+      delta_sum[l] = 0;
+      if (l == 0 || !(m.levels[std::size_t(l)].keep_mask >> d & 1u)) continue;
+      Sweep& sw = *sweep;
+      sw.tile = size[l][d];
+      sw.n_ranks = cd.n_ranks;
       // Temporal loops above level l, innermost first.
-      int idx[kMaxLevels * kMaxDims];
       int n = 0;
       for (int i = level_end[l]; i < n_loops; ++i)
-        if (!loops[i].spatial) idx[n++] = i;
+        if (!loops[i].spatial) sw.reps[n++] = loops[i].factor - 1;
+      sw.n = n;
       // Tile extent per rank (for overlaps).
       std::int64_t rank_ext[kMaxRanks];
       for (int r = 0; r < cd.n_ranks; ++r) {
@@ -506,13 +581,12 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
         rank_ext[r] = e;
       }
       // Translation (per rank) of transition type k: loop k advances, loops below wrap.
-      Translation tr[kMaxLevels * kMaxDims];
-      bool zero[kMaxLevels * kMaxDims];
-      std::int64_t overlap_delta[kMaxLevels * kMaxDims];  // tile - overlap after the move
       std::int64_t wrap[kMaxDims];
       for (int dd = 0; dd < D; ++dd) wrap[dd] = 0;
-      for (int k = 0; k < n; ++k) {
-        const Loop& lp = loops[idx[k]];
+      int k = 0;
+      for (int i = level_end[l]; i < n_loops; ++i) {
+        const Loop& lp = loops[i];
+        if (lp.spatial) continue;
         std::int64_t move[kMaxDims];
         for (int dd = 0; dd < D; ++dd) move[dd] = -wrap[dd];
         move[lp.dim] += lp.stride;
@@ -521,79 +595,20 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
         for (int r = 0; r < cd.n_ranks; ++r) {
           std::int64_t v = 0;
           for (int t = 0; t < cd.r[r].n; ++t) v += cd.r[r].t[t].coef * move[cd.r[r].t[t].dim];
-          tr[k].v[r] = v;
+          sw.tr[k][r] = v;
           if (v != 0) z = false;
           const std::int64_t o = rank_ext[r] - (v < 0 ? -v : v);
           ov *= o > 0 ? o : 0;
         }
-        zero[k] = z;
-        overlap_delta[k] = tile - ov;
+        sw.zero[k] = z;
+        sw.overlap_delta[k] = sw.tile - ov;
         wrap[lp.dim] += (lp.factor - 1) * lp.stride;
+        ++k;
       }
-      auto same = [&](int a, int b) {
-        for (int r = 0; r < cd.n_ranks; ++r)
-          if (tr[a].v[r] != tr[b].v[r]) return false;
-        return true;
-      };
-      // One transition of type k from state s: -1 = no previous translation, 0..n-1 = the
-      // translation of that type, n = the zero translation. Rule of the Timeloop that produced
-      // the reference outputs (SaveAndSubtractIfSameStride before NVlabs/timeloop#297): with no
-      // previous translation, keep the overlap and remember this translation (zero included);
-      // with the same translation, keep the overlap; otherwise refetch the whole tile and forget
-      // the translation. A zero (stationary) step after a moving one therefore resets, and a
-      // stationary inner loop defeats sliding-window reuse by an outer one (docs/validation.md).
-      auto step = [&](int k, int& s) -> std::int64_t {
-        const std::int64_t kept_overlap = zero[k] ? 0 : overlap_delta[k];
-        if (s < 0) {
-          s = zero[k] ? n : k;
-          return kept_overlap;
-        }
-        const bool same_translation = s == n ? zero[k] : (!zero[k] && same(s, k));
-        if (same_translation) return kept_overlap;
-        s = -1;
-        return tile;
-      };
-      // sweep(k): every transition of one full sweep of loops 0..k = sweep(k-1), then (f_k - 1)
-      // x [step k, sweep(k-1)]; kept as a function of the entry state {-1, 0..n} (stored at
-      // state + 1): values delivered and exit state. A repetition that returns to its entry
-      // state repeats identically, so each level costs a few steps, not f_k.
-      std::int64_t total = tile;  // the first tile is filled whole
-      const int state = -1;
-      std::int64_t fdelta[kMaxLevels * kMaxDims + 2];
-      int fexit[kMaxLevels * kMaxDims + 2];
-      const int NS = n + 2;  // state s stored at s + 1
-      for (int s = 0; s < NS; ++s) {
-        fdelta[s] = 0;
-        fexit[s] = s;
-      }
-      for (int k = 0; k < n; ++k) {
-        const std::int64_t reps = loops[idx[k]].factor - 1;
-        std::int64_t ndelta[kMaxLevels * kMaxDims + 2];
-        int nexit[kMaxLevels * kMaxDims + 2];
-        for (int s0 = 0; s0 < NS; ++s0) {
-          std::int64_t acc = fdelta[s0];
-          int s = fexit[s0];  // stored state (state + 1)
-          for (std::int64_t r = 0; r < reps; ++r) {
-            int ss = s - 1;
-            const std::int64_t dlt = step(k, ss) + fdelta[ss + 1];
-            const int ns = fexit[ss + 1];
-            acc += dlt;
-            if (ns == s) {  // this repetition returns to its entry state: the rest repeat it
-              acc += dlt * (reps - r - 1);
-              break;
-            }
-            s = ns;
-          }
-          ndelta[s0] = acc;
-          nexit[s0] = s;
-        }
-        for (int s = 0; s < NS; ++s) {
-          fdelta[s] = ndelta[s];
-          fexit[s] = nexit[s];
-        }
-      }
-      total += fdelta[state + 1];
-      delta_sum[l] = total;
+      sw.reset_memo();
+      int exit_state = -1;
+      // The first tile is filled whole; then every transition of the loops above.
+      delta_sum[l] = sw.tile + (n > 0 ? sw.run(n - 1, -1, exit_state) : 0);
     }
 
     // Partition sizes (Timeloop's ComputePartitionSizes over every tiling level).

@@ -5,10 +5,11 @@
 //   * Problem, Architecture and Mapping are plain values (parse them with sim/nest/nest_json.hpp
 //     or build them in code). Architecture levels and Mapping levels are listed OUTERMOST FIRST
 //     (index 0 = the backing store, e.g. DRAM), as in a Timeloop arch file.
-//   * `Evaluator(problem, arch)` validates and precompiles the two (SpecError-free: it throws
-//     InternalError only on inconsistent values that validate() would have refused) ;
+//   * `Evaluator(problem, arch)` validates the two (SpecError from validate() below, with
+//     pointers under "/problem" and "/architecture") and precompiles them;
 //     `Evaluator::evaluate(mapping, result)` runs the nest analysis, cycles and energy without
 //     heap allocation or strings and returns a Status; `describe(status, ...)` renders the reason.
+//     The free function `evaluate(p, a, m)` is a convenience that builds an Evaluator each call.
 //   * Counting semantics are Timeloop's (Parashar et al., ISPASS 2019; NVlabs/timeloop
 //     src/loop-analysis/nest-analysis.cpp, src/model/buffer.cpp): see docs/architecture.md,
 //     "sim/nest: the nest-analysis model", for the equations.
@@ -168,7 +169,8 @@ struct DataspaceStats {
   // Spatial network below this level (toward the children that receive this dataspace):
   double multicast_factor = 0;     // mean children served by one read
   std::int64_t spatial_reductions = 0;  // per instance: partial sums combined in the network
-  std::int64_t distributed_multicast = 0;  // per instance: reads shared by neighbouring children
+  // (Distributed multicast is not modelled: Timeloop applies it only to networks that declare
+  // support for it, which none of the validated designs do.)
   double energy_pj = 0;           // all instances, access energy
 };
 struct LevelStats {

@@ -2,6 +2,7 @@
 // the arithmetic), its errors, and the JSON / CLI surface.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <fstream>
 
 #include "sim/nest/nest_json.hpp"
@@ -45,25 +46,33 @@ Architecture two_level(std::int64_t children = 1) {
   return a;
 }
 
-Mapping map2(const Problem& p, const Architecture& a) {
+Mapping map2(const Architecture& a) {
   Mapping m;
   m.n_levels = int(a.levels.size());
-  (void)p;
   return m;
 }
 
 enum { K = 0, P = 1, R = 2 };
 enum { W = 0, I = 1, O = 2 };
 
+// DRAM loops over {K, P, R} (factors, and their order innermost first) above a Buffer holding
+// `inner` factors of {K, P, R}.
+Result run_buffer(const Problem& p, const Architecture& a, std::array<std::int64_t, 3> outer,
+                  std::array<std::int8_t, 3> order, std::array<std::int64_t, 3> inner) {
+  Mapping m = map2(a);
+  for (int d = 0; d < 3; ++d) {
+    m.levels[0].temporal[std::size_t(d)] = outer[std::size_t(d)];
+    m.levels[0].permutation[std::size_t(d)] = order[std::size_t(d)];
+    m.levels[1].temporal[std::size_t(d)] = inner[std::size_t(d)];
+  }
+  return evaluate(p, a, m);
+}
+
 }  // namespace
 
 TEST_CASE("nest: sliding-window fills and read-modify-write of outputs", "[nest]") {
-  const Problem p = conv1d(1, 4, 3);
-  const Architecture a = two_level();
-  Mapping m = map2(p, a);
-  m.levels[0].temporal[P] = 4;  // DRAM: for P in [0:4)
-  m.levels[1].temporal[R] = 3;  // Buffer: for R in [0:3)
-  const Result r = evaluate(p, a, m);
+  // DRAM: for P in [0:4); Buffer: for R in [0:3).
+  const Result r = run_buffer(conv1d(1, 4, 3), two_level(), {1, 4, 1}, {K, P, R}, {1, 1, 3});
   REQUIRE(r.status.ok());
   CHECK(r.macs == 12);
   CHECK(r.cycles == 12);
@@ -97,14 +106,7 @@ TEST_CASE("nest: a change of stride discards the sliding-window residue (Timeloo
   // +1 (1 new value each); a K step moves it by -2, a different translation, so the whole tile is
   // refetched, and the next R step (no previous translation) slides again:
   // 4 + 1 + 1 + 4 + 1 + 1 = 12 (a model keeping the overlap would say 10).
-  const Problem p = conv1d(2, 4, 3);
-  const Architecture a = two_level();
-  Mapping m = map2(p, a);
-  m.levels[0].temporal[R] = 3;
-  m.levels[0].temporal[K] = 2;
-  m.levels[0].permutation = {R, K, P, 3, 4, 5, 6, 7};
-  m.levels[1].temporal[P] = 4;
-  const Result r = evaluate(p, a, m);
+  const Result r = run_buffer(conv1d(2, 4, 3), two_level(), {2, 1, 3}, {R, K, P}, {1, 4, 1});
   REQUIRE(r.status.ok());
   CHECK(r.levels[1].ds[I].fills == 12);
   CHECK(r.levels[0].ds[I].reads == 12);
@@ -114,7 +116,7 @@ TEST_CASE("nest: spatial multicast and partitioned outputs", "[nest]") {
   // DRAM fans K2 out over two Buffer+MAC instances; each Buffer holds all of P4 R3.
   const Problem p = conv1d(2, 4, 3);
   const Architecture a = two_level(2);
-  Mapping m = map2(p, a);
+  Mapping m = map2(a);
   m.levels[0].spatial_x[K] = 2;
   m.levels[1].temporal[P] = 4;
   m.levels[1].temporal[R] = 3;
@@ -140,51 +142,45 @@ TEST_CASE("nest: spatial multicast and partitioned outputs", "[nest]") {
 TEST_CASE("nest: per-tensor bits change values per block, capacity and energy", "[nest]") {
   Architecture a = two_level();
   a.levels[1].depth = 6;  // 48 bits: tiles of 3 W + 3 I + 1 O values
-  Problem p8 = conv1d(1, 4, 3, 8);
-  Problem p4 = conv1d(1, 4, 3, 4);
-  Mapping m = map2(p8, a);
-  m.levels[0].temporal[P] = 4;
-  m.levels[1].temporal[R] = 3;
-  const Result r8 = evaluate(p8, a, m);
+  const Problem p8 = conv1d(1, 4, 3, 8);
+  const Problem p4 = conv1d(1, 4, 3, 4);
+  const Result r8 = run_buffer(p8, a, {1, 4, 1}, {K, P, R}, {1, 1, 3});
   REQUIRE(!r8.status.ok());
   CHECK(describe(r8.status, p8, a) ==
         "level \"Buffer\": the tiles need 56 bits, more than its effective capacity of 48 bits");
-  const Result r4 = evaluate(p4, a, m);
+  const Result r4 = run_buffer(p4, a, {1, 4, 1}, {K, P, R}, {1, 1, 3});
   REQUIRE(r4.status.ok());
   // 4-bit inputs: two per 8-bit block. 12 reads -> 6 vector reads x 2 pJ, 6 fills -> 3 x 1 pJ.
   CHECK(r4.levels[1].ds[I].energy_pj == Approx(6 * 2 + 3 * 1));
   CHECK(r4.levels[1].ds[W].energy_pj == Approx(12 * 2 + 3 * 1));
   // Double buffering halves the effective capacity: 24 bits < 44.
   a.levels[1].multiple_buffering = 2;
-  const Result rdb = evaluate(p4, a, m);
+  const Result rdb = run_buffer(p4, a, {1, 4, 1}, {K, P, R}, {1, 1, 3});
   CHECK(describe(rdb.status, p4, a) ==
         "level \"Buffer\": the tiles need 44 bits, more than its effective capacity of 24 bits");
 }
 
-TEST_CASE("nest: bandwidth throttles cycles; banks multiply the per-bank bandwidth", "[nest]") {
+TEST_CASE("nest: bandwidth throttles cycles and banks multiply the per-bank bandwidth", "[nest]") {
   const Problem p = conv1d(1, 4, 3);
   Architecture a = two_level();
-  Mapping m = map2(p, a);
-  m.levels[0].temporal[P] = 4;
-  m.levels[1].temporal[R] = 3;
   // Buffer reads 12 + 12 + 8 = 32 values x 8 bits = 256 bits in 12 compute cycles; at 16 bits
   // per cycle it needs 16 cycles (throttling 0.75).
   a.levels[1].read_bandwidth_bits = 16;
-  Result r = evaluate(p, a, m);
+  Result r = run_buffer(p, a, {1, 4, 1}, {K, P, R}, {1, 1, 3});
   REQUIRE(r.status.ok());
   CHECK(r.levels[1].bandwidth_throttling == Approx(0.75));
   CHECK(r.cycles == 16);
   CHECK(r.utilization == Approx(12.0 / 16.0));
   a.levels[1].read_bandwidth_bits = 8;
   a.levels[1].banks = 2;
-  r = evaluate(p, a, m);
+  r = run_buffer(p, a, {1, 4, 1}, {K, P, R}, {1, 1, 3});
   CHECK(r.cycles == 16);
 }
 
 TEST_CASE("nest: invalid mappings are refused with a reason", "[nest]") {
   const Problem p = conv1d(2, 4, 3);
   const Architecture a = two_level(2);
-  Mapping m = map2(p, a);
+  Mapping m = map2(a);
   m.levels[0].temporal[P] = 4;
   m.levels[1].temporal[R] = 3;
   Result r = evaluate(p, a, m);
@@ -194,7 +190,7 @@ TEST_CASE("nest: invalid mappings are refused with a reason", "[nest]") {
   CHECK(describe(r.status, p, a) == "level \"Buffer\": spatial X factors multiply to 2, more than its X fan-out 1");
 }
 
-TEST_CASE("nest: mixprec nest prints the nest and statistics; bad files exit 2", "[nest]") {
+TEST_CASE("nest: mixprec nest prints the nest and statistics and bad files exit 2", "[nest]") {
   const auto ok = test::run_cli("nest " + test::source_path("scenarios/nest/venue_conv_stage2.json"));
   REQUIRE(ok.exit_code == 0);
   CHECK(ok.out.find("|       for C in [0:16) (Spatial-X)") != std::string::npos);
@@ -224,4 +220,110 @@ TEST_CASE("nest: import-timeloop names the YAML node and line of an error", "[ne
   CHECK(r.err == "error: " + dir +
                      "/arch.yaml: /architecture/nodes/1 (line 6): expected a node tagged !Container, !Component or "
                      "!Parallel, found tag !Widget\n");
+}
+
+TEST_CASE("nest: a stationary inner loop defeats sliding-window reuse (reference Timeloop rule)", "[nest]") {
+  // Buffer holds R3 (a 3-input window); above it K2 (inner; Inputs do not depend on K) and P4.
+  // Sequence: full 3; K step (no move) 0; P step: the translation differs from the remembered
+  // zero one, so the whole window is refetched: 3 per P value, 12 in all (Timeloop after #297,
+  // which keeps stationary steps out of the comparison, would give 3 + 3 x 1 = 6).
+  const Result r = run_buffer(conv1d(2, 4, 3), two_level(), {2, 4, 1}, {K, P, R}, {1, 1, 3});
+  REQUIRE(r.status.ok());
+  CHECK(r.levels[1].ds[I].fills == 12);
+  // Weights (K and R) change every K step: 2 x 4 tiles of 3 values.
+  CHECK(r.levels[1].ds[W].fills == 24);
+}
+
+TEST_CASE("nest: the conv builder equals the JSON conv of the example spec", "[nest]") {
+  const NestSpec spec = load_nest_spec(test::source_path("scenarios/nest/venue_conv_stage2.json"));
+  ConvShape c;
+  c.n = 8;
+  c.k = 32;
+  c.c = 32;
+  c.p = 8;
+  c.q = 8;
+  c.r = 3;
+  c.s = 3;
+  const Problem built = make_conv(c);
+  // Inputs of an 8x8 output with a 3x3 kernel at stride 1: 10 x 10 per channel and frame.
+  CHECK(built.dataspace_size(1) == 8 * 32 * 10 * 10);
+  const Result a = evaluate(spec.problem, spec.architecture, spec.mapping);
+  const Result b = evaluate(built, spec.architecture, spec.mapping);
+  REQUIRE(a.status.ok());
+  REQUIRE(b.status.ok());
+  CHECK(b.energy_pj == a.energy_pj);
+  CHECK(b.cycles == a.cycles);
+  for (int l = 0; l < a.n_levels; ++l)
+    for (int d = 0; d < 3; ++d) {
+      CHECK(b.levels[std::size_t(l)].ds[std::size_t(d)].reads == a.levels[std::size_t(l)].ds[std::size_t(d)].reads);
+      CHECK(b.levels[std::size_t(l)].ds[std::size_t(d)].fills == a.levels[std::size_t(l)].ds[std::size_t(d)].fills);
+    }
+  // Stride 2 and dilation 2: H = 2 (P - 1) + 2 (R - 1) + 1 = 19 rows for P 8, R 3.
+  c.h_stride = 2;
+  c.h_dilation = 2;
+  CHECK(make_conv(c).dataspace_size(1) == 8 * 32 * 19 * 10);
+  // Groups: a G dimension; Weights G K C R S.
+  c.groups = 4;
+  const Problem g = make_conv(c);
+  CHECK(g.dims.size() == 8);
+  CHECK(g.dataspace_size(0) == 4 * 32 * 32 * 3 * 3);
+  CHECK(g.macs() == 4 * make_conv(ConvShape{8, 32, 32, 8, 8, 3, 3}).macs());
+}
+
+TEST_CASE("nest: a GEMM on one buffer, counted by hand", "[nest]") {
+  // Z[M4][N2] = A[M4][K3] B[K3][N2]. DRAM: for M in [0:4); Buffer: for N, for K (K innermost).
+  const Problem p = make_gemm(4, 2, 3);
+  Architecture a = two_level();
+  Mapping m = map2(a);
+  m.levels[0].temporal = {4, 1, 1, 1, 1, 1, 1, 1};
+  m.levels[1].temporal = {1, 2, 3, 1, 1, 1, 1, 1};
+  m.levels[1].permutation = {2, 1, 0, 3, 4, 5, 6, 7};
+  const Result r = evaluate(p, a, m);
+  REQUIRE(r.status.ok());
+  CHECK(r.macs == 24);
+  // A: a row of 3 per M step, 4 rows: 12 fills. B: all 6 values, reused across M: 6 fills.
+  CHECK(r.levels[1].ds[0].fills == 12);
+  CHECK(r.levels[1].ds[1].fills == 6);
+  // Z: 24 updates, 8 outputs: 16 reads; DRAM receives 8.
+  CHECK(r.levels[1].ds[2].reads == 16);
+  CHECK(r.levels[0].ds[2].updates == 8);
+}
+
+TEST_CASE("nest: an imported Timeloop case round-trips through mixprec nest --json", "[nest]") {
+  const std::string dir = test::temp_dir("nestrt");
+  const std::string in =
+      test::source_path("tests/validation/timeloop/timeloop/04-model-conv1d+oc-3levelspatial/ref-output/cp/");
+  const auto imp = test::run_cli("import-timeloop --arch " + in + "parsed-processed-input.yaml --problem " + in +
+                                 "parsed-processed-input.yaml --mapping " + in + "parsed-processed-input.yaml --ert " +
+                                 in + "timeloop-model.ERT.yaml --out " + dir + "/spec.json");
+  REQUIRE(imp.exit_code == 0);
+  const auto run = test::run_cli("nest " + dir + "/spec.json --json " + dir + "/out.json");
+  REQUIRE(run.exit_code == 0);
+  const nlohmann::json out = test::read_json(dir + "/out.json");
+  TimeloopFiles f;
+  f.arch = {in + "parsed-processed-input.yaml"};
+  f.problem = f.mapping = in + "parsed-processed-input.yaml";
+  f.ert = in + "timeloop-model.ERT.yaml";
+  const NestSpec spec = import_timeloop(f);
+  const Result r = evaluate(spec.problem, spec.architecture, spec.mapping);
+  CHECK(out["result"]["cycles"] == r.cycles);
+  CHECK(out["result"]["energy_pj"].get<double>() == Approx(r.energy_pj).epsilon(1e-12));
+  CHECK(out["result"]["levels"][2]["data_spaces"]["Inputs"]["fills"] == 36);
+  CHECK(out.contains("manifest"));
+}
+
+TEST_CASE("nest: import-timeloop refuses a mapping outside the constraints", "[nest]") {
+  // 05's "1mapping" constraints pin GlobalBuffer to K16 P16; the mapping the mapper found without
+  // constraints (ref-output/null) keeps everything at the RegisterFile.
+  const std::string t = test::source_path("tests/validation/timeloop/timeloop/05-mapper-conv1d+oc-3level/");
+  const std::string dir = test::temp_dir("tlcons");
+  const auto r = test::run_cli("import-timeloop --arch " + t + "arch/3level.arch.yaml --problem " + t +
+                               "prob/conv1d+oc.prob.yaml --mapping " + t +
+                               "ref-output/null/timeloop-mapper.map.yaml --constraints " + t +
+                               "constraints/conv1d+oc-3level-1mapping.constraints.yaml --out " + dir + "/x.json");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "error: " + t +
+                     "constraints/conv1d+oc-3level-1mapping.constraints.yaml: /mapspace_constraints/targets/1/factors "
+                     "(line 17): expected the mapping to satisfy temporal factor K=16 at GlobalBuffer, found factor 1 "
+                     "in " + t + "ref-output/null/timeloop-mapper.map.yaml\n");
 }
