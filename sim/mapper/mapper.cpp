@@ -754,8 +754,18 @@ double mapspace_bound(const Problem& p, const Architecture& a, const Constraints
   return bound;
 }
 
+namespace {
+Constraints constraints_for(const Architecture& a, const MapperOptions& o) {
+  if (o.constraints.levels.empty()) return unconstrained(a);
+  if (o.constraints.levels.size() != a.levels.size())
+    throw InternalError("mapper constraints have " + std::to_string(o.constraints.levels.size()) +
+                        " levels, the architecture " + std::to_string(a.levels.size()));
+  return o.constraints;
+}
+}  // namespace
+
 MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions& o) {
-  const Constraints c = o.constraints.levels.empty() ? unconstrained(a) : o.constraints;
+  const Constraints c = constraints_for(a, o);
   MapResult best = map_exactly_shaped(p, a, o, c);
   best.utilization = best.found ? real_utilization(p, a, best.result) : 0;
   if (!o.pad) return best;
@@ -797,7 +807,7 @@ MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions
 }
 
 MapResult brute_force(const Problem& p, const Architecture& a, const MapperOptions& o) {
-  const Constraints c = o.constraints.levels.empty() ? unconstrained(a) : o.constraints;
+  const Constraints c = constraints_for(a, o);
   Search s(p, a, c, o.objective);
   s.brute = true;
   s.exhaustive();
