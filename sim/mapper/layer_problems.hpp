@@ -1,0 +1,33 @@
+// A network layer's loop nests as nest::Problems, at one precision option: what the mapper maps.
+// Derived from sim::derive_work (the one place that turns a layer into GEMMs), so every engine
+// prices the same work:
+//   * convolution -> dims N K C P Q R S (G when grouped), strides from the layer; zero padding is
+//     not a loop (the input footprint is the unpadded window, as in Timeloop's cnn-layer);
+//   * linear -> GEMM M N K;
+//   * LSTM -> its input-projection GEMM(s) and the recurrent GEMM, run `repeats` times (time
+//     steps x directions: identical, independent nests that the mapper maps once).
+// Bits per tensor from the option: inputs at the activation bits, weights at the weight (or
+// recurrent-weight) bits, outputs at the output bits.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/network.hpp"
+#include "core/precision.hpp"
+#include "core/spec.hpp"
+#include "sim/nest/nest.hpp"
+
+namespace mixprec::sim::nest {
+
+struct LayerNest {
+  std::string pass;  // forward | input_proj | recurrent | tt_core1 ...
+  Problem problem;
+  std::int64_t repeats = 1;
+};
+
+// Inference loop nests of layer `layer` (empty for layers without MACs).
+std::vector<LayerNest> layer_nests(const Network& net, int layer, const LayerPrecision& p,
+                                   const HardwareSpec* hw);
+
+}  // namespace mixprec::sim::nest
