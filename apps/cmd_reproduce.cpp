@@ -1,4 +1,4 @@
-// `mixprec reproduce FILE`: the closed loop (apps/reproduce.hpp) and its report;
+// `mixprec reproduce FILE`: the closed loop (pipeline/reproduce.hpp) and its report;
 // `mixprec verify REPORT`: re-runs a report from its manifest and checks the numbers match.
 #include <cstdio>
 #include <iostream>
@@ -7,7 +7,7 @@
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
-#include "apps/reproduce.hpp"
+#include "pipeline/reproduce.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 #include "core/manifest.hpp"

@@ -1,11 +1,11 @@
-#include "apps/svg_plot.hpp"
+#include "report/svg_plot.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
-namespace mixprec::app::svg {
+namespace mixprec::report::svg {
 
 namespace {
 
@@ -433,4 +433,4 @@ std::string BarPlot::render() const {
   return out;
 }
 
-}  // namespace mixprec::app::svg
+}  // namespace mixprec::report::svg

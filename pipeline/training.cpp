@@ -1,12 +1,12 @@
-#include "apps/training.hpp"
+#include "pipeline/training.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <fstream>
 #include <iostream>
 
-#include "apps/common.hpp"
-#include "apps/session.hpp"
+#include "pipeline/common.hpp"
+#include "pipeline/session.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 #include "core/manifest.hpp"
@@ -14,7 +14,7 @@
 #include "model/quant.hpp"
 #include "model/trainer.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 namespace {
 
@@ -248,4 +248,4 @@ nlohmann::json run_eval(const EvalRequest& r) {
   return j;
 }
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

@@ -27,7 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace mixprec::app {
+namespace mixprec::report {
 
 // Element ids in report.html; report.md links to the figures by these anchors. The two
 // energy panels are drawn with svg::Frame{} and shade the claim band (energies between
@@ -42,4 +42,4 @@ inline constexpr char kFigCurves[] = "fig-curves";
 std::string render_report_md(const nlohmann::json& report);
 std::string render_report_html(const nlohmann::json& report);
 
-}  // namespace mixprec::app
+}  // namespace mixprec::report

@@ -1,4 +1,4 @@
-#include "apps/reproduce.hpp"
+#include "pipeline/reproduce.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -9,11 +9,11 @@
 #include <iostream>
 #include <sstream>
 
-#include "apps/common.hpp"
-#include "apps/report_render.hpp"
-#include "apps/search_run.hpp"
-#include "apps/sensitivity_run.hpp"
-#include "apps/training.hpp"
+#include "pipeline/common.hpp"
+#include "report/report_render.hpp"
+#include "pipeline/search_run.hpp"
+#include "pipeline/sensitivity_run.hpp"
+#include "pipeline/training.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 #include "core/manifest.hpp"
@@ -24,7 +24,7 @@
 #include "sim/cost_table.hpp"
 #include "sim/systemc/engine.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 using nlohmann::json;
 
@@ -637,8 +637,8 @@ json Run::execute() {
   rep["verdict"] = v;
 
   write_file_atomic(dir_ + "/report.json", rep.dump(2) + "\n");
-  write_file_atomic(dir_ + "/report.md", render_report_md(rep));
-  write_file_atomic(dir_ + "/report.html", render_report_html(rep));
+  write_file_atomic(dir_ + "/report.md", report::render_report_md(rep));
+  write_file_atomic(dir_ + "/report.html", report::render_report_html(rep));
   return rep;
 }
 
@@ -743,4 +743,4 @@ std::vector<std::string> compare_reports(const json& a, const json& b, double re
   return out;
 }
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "apps/reproduce.hpp"
+#include "pipeline/reproduce.hpp"
 #include "test_util.hpp"
 
 using namespace mixprec;
@@ -96,7 +96,7 @@ TEST_CASE("reproduce --quick: a consistent report, resume and verify", "[apps][r
   r = test::run_cli("reproduce " + scenario + " --quick --no-progress --resume --out " + run);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(app::compare_reports(rep, read_json(run + "/report.json")).empty());
+  CHECK(pipeline::compare_reports(rep, read_json(run + "/report.json")).empty());
 
   // Resuming with other options is refused.
   r = test::run_cli("reproduce " + scenario + " --quick --no-progress --resume --budget 0.7 --out " + run);
@@ -124,10 +124,10 @@ TEST_CASE("compare_reports: skips provenance, reports pointers", "[apps][reprodu
   b["run_id"] = "b";
   b["manifest"]["x"] = 2;
   b["wall_seconds"] = 4;
-  CHECK(app::compare_reports(a, b).empty());
+  CHECK(pipeline::compare_reports(a, b).empty());
   b["v"]["l"][1] = 3;
   b["v"]["extra"] = true;
-  const auto d = app::compare_reports(a, b);
+  const auto d = pipeline::compare_reports(a, b);
   REQUIRE(d.size() == 2);
   CHECK(d[0] == "/v/l/1: 2 != 3");
   CHECK(d[1] == "/v/extra: only in the re-run");

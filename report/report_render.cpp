@@ -1,4 +1,4 @@
-#include "apps/report_render.hpp"
+#include "report/report_render.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,11 +8,11 @@
 #include <utility>
 #include <vector>
 
-#include "apps/svg_plot.hpp"
+#include "report/svg_plot.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 
-namespace mixprec::app {
+namespace mixprec::report {
 
 namespace {
 
@@ -1312,4 +1312,4 @@ std::string render_report_html(const nlohmann::json& report) {
                                       (r.run_id.empty() ? "" : " (" + r.run_id + ")"));
 }
 
-}  // namespace mixprec::app
+}  // namespace mixprec::report

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace mixprec::app::svg {
+namespace mixprec::report::svg {
 
 // Escapes text for XML/HTML text and attribute values (& < > " ').
 std::string escape(const std::string& text);
@@ -133,4 +133,4 @@ class BarPlot {
   bool stacked_ = false, custom_legend_ = false;
 };
 
-}  // namespace mixprec::app::svg
+}  // namespace mixprec::report::svg

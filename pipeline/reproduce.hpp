@@ -21,7 +21,7 @@
 
 #include "core/spec.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 struct ReproduceOptions {
   std::string file;        // scenario
@@ -52,4 +52,4 @@ nlohmann::json run_reproduce(const ReproduceOptions& o, std::string* run_dir = n
 std::vector<std::string> compare_reports(const nlohmann::json& a, const nlohmann::json& b,
                                          double rel_tol = 1e-9);
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline
