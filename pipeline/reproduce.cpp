@@ -4,24 +4,26 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
-#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
+#include <thread>
 
-#include "pipeline/common.hpp"
-#include "report/report_render.hpp"
-#include "pipeline/search_run.hpp"
-#include "pipeline/sensitivity_run.hpp"
-#include "pipeline/training.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 #include "core/manifest.hpp"
 #include "core/scenario.hpp"
 #include "energy_models/energy_model.hpp"
 #include "model/data/dataset.hpp"
+#include "pipeline/claim_report.hpp"
+#include "pipeline/common.hpp"
+#include "pipeline/pricing.hpp"
+#include "pipeline/search_run.hpp"
+#include "pipeline/sensitivity_run.hpp"
+#include "pipeline/training.hpp"
 #include "sim/analytical.hpp"
-#include "sim/cost_table.hpp"
 #include "sim/systemc/engine.hpp"
 
 namespace mixprec::pipeline {
@@ -31,7 +33,7 @@ using nlohmann::json;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int kStateVersion = 1;
+constexpr int kStateVersion = 2;
 
 std::string fmt(const char* f, double v) {
   char b[64];
@@ -41,130 +43,173 @@ std::string fmt(const char* f, double v) {
 
 bool file_exists(const std::string& p) { return std::ifstream(p).good(); }
 
-std::string group_of(const Layer& l) {
-  switch (l.kind) {
-    case LayerKind::Conv2d: return "cnn";
-    case LayerKind::Lstm: return "lstm";
-    case LayerKind::Linear: return "head";
-    default: return "other";
-  }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-double size_bytes(const Network& net, const std::vector<LayerPrecision>& p) {
-  double s = 0;
-  for (std::size_t i = 0; i < net.layers.size(); ++i) s += sim::weight_bytes(net.layers[i], p[i]);
+// The scenario with seed k's training seed (seeds are consecutive from training.seed).
+Scenario seed_scenario(const Scenario& sc, int k) {
+  Scenario s = sc;
+  s.training.seed = sc.training.seed + k;
   return s;
 }
 
-// The pipeline's state: options it was started with and each finished phase's result.
-class Run {
+int jobs_of(const ReproduceOptions& o) { return std::max(1, std::min(o.jobs > 0 ? o.jobs : o.threads, o.threads)); }
+
+// The options that fix a run's numbers (a resumed or merged run must match them).
+json options_json(const ReproduceOptions& o, const Scenario& sc, const std::vector<double>& budgets) {
+  return {{"scenario_hash", file_hash(o.file)},
+          {"quick", o.quick},
+          {"threads", o.threads},
+          {"jobs", jobs_of(o)},
+          {"seeds", o.seeds},
+          {"full", o.full},
+          {"budgets", budgets},
+          {"bootstrap_resamples", o.bootstrap_resamples},
+          {"reuse_fp32", o.reuse_fp32},
+          {"reuse_fp32_hash", o.reuse_fp32.empty() ? "" : file_hash(o.reuse_fp32 + "/best.ckpt")},
+          {"seed", sc.training.seed}};
+}
+
+// ---- one configuration to train -------------------------------------------------------------
+
+struct Config {
+  std::string name, label, kind;  // kind: baseline | frontier | ladder | ablation | pick
+  std::vector<LayerPrecision> precision;
+  bool fp32_buffers = true;
+  bool integer_eval = false;
+  json extra = json::object();  // budget_fraction, bits, predicted_sensitivity, option_of_layer
+};
+
+// ---- one seed's pipeline --------------------------------------------------------------------
+
+class SeedRun {
  public:
-  Run(const ReproduceOptions& o, Scenario sc, std::string dir)
-      : o_(o),
-        sc_(std::move(sc)),
-        dir_(std::move(dir)),
-        start_(Clock::now()),
-        em_(energy::EnergyModel::from_hardware(sc_.hardware, sc_.file)),
-        eng_(sc_.hardware, em_) {}
+  SeedRun(const ReproduceOptions& o, const Scenario& sc, int k, std::string dir, json opts,
+          const std::vector<double>& budgets, std::mutex& progress_mutex)
+      : o_(o), sc_(sc), k_(k), dir_(std::move(dir)), opts_(std::move(opts)), budgets_(budgets),
+        progress_mutex_(progress_mutex) {}
 
   json execute();
 
  private:
-  // Phase bookkeeping.
-  bool done(const std::string& phase) const { return state_["phases"].contains(phase); }
-  const json& result(const std::string& phase) const { return state_["phases"][phase]["result"]; }
+  bool done(const std::string& stage) const { return state_["stages"].contains(stage); }
+  const json& result(const std::string& stage) const { return state_["stages"][stage]["result"]; }
   template <class F>
-  const json& phase(const std::string& name, const std::string& what, F&& body);
-  void save_state() { write_file_atomic(dir_ + "/state.json", state_.dump(1) + "\n"); }
-  void note(const std::string& s) const {
-    if (o_.progress) std::cerr << s << "\n";
-  }
+  json stage(const std::string& name, const std::string& what, F&& body);
+  void note(const std::string& s) const;
+  void open_state();
 
-  json options_json() const;
-  // QAT (or FP32 with empty precision) training of one configuration into RUN/<name>/.
-  json train(const std::string& name, const std::vector<LayerPrecision>& precision,
-             const std::string& label, bool fp32_buffers, bool integer_eval = false);
-  json reuse_fp32();  // checks and copies o_.reuse_fp32 into RUN/fp32/
-  json price(const std::vector<LayerPrecision>& p) const;  // analytical energy, latency, size
-  json model_entry(const std::string& name, const std::string& label, const json& trained,
-                   const json& priced) const;
+  json fp32_stage();
+  json plan_stage(const json& fp32);
+  std::vector<Config> configs_of(const json& plan) const;
+  json train(const Config& c, int threads) const;
+  void train_all(const std::vector<Config>& configs);
+  json fp16_stage();
+  json engines_stage(const std::vector<LayerPrecision>& chosen);
 
   const ReproduceOptions& o_;
-  Scenario sc_;
+  const Scenario& sc_;
+  int k_;
   std::string dir_;
-  Clock::time_point start_;
-  const energy::EnergyModel em_;  // priced once per run; eng_ refers to it
-  const sim::AnalyticalEngine eng_;
+  json opts_;
+  const std::vector<double>& budgets_;
+  std::mutex& progress_mutex_;
+  mutable std::mutex state_mutex_;
   json state_;
-  int phase_index_ = 0, phase_count_ = 7;
-  bool regression_ = false;
 };
 
+void SeedRun::note(const std::string& s) const {
+  if (!o_.progress) return;
+  std::lock_guard<std::mutex> lock(progress_mutex_);
+  o_.progress("seed " + std::to_string(sc_.training.seed) + ": " + s);
+}
+
 template <class F>
-const json& Run::phase(const std::string& name, const std::string& what, F&& body) {
-  ++phase_index_;
-  if (done(name)) {
-    note("[" + std::to_string(phase_index_) + "/" + std::to_string(phase_count_) + "] " + name +
-         ": done earlier (resumed)");
-    return result(name);
+json SeedRun::stage(const std::string& name, const std::string& what, F&& body) {
+  {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    if (done(name)) return result(name);
   }
-  note("[" + std::to_string(phase_index_) + "/" + std::to_string(phase_count_) + "] " + name + ": " +
-       what + " (elapsed " + fmt("%.0f", std::chrono::duration<double>(Clock::now() - start_).count()) +
-       " s)");
+  note(name + ": " + what);
   const auto t0 = Clock::now();
   json r = body();
-  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  state_["phases"][name] = {{"result", std::move(r)}, {"seconds", secs}};
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  state_["stages"][name] = {{"result", r}, {"seconds", seconds_since(t0)}};
   state_["order"].push_back(name);
-  save_state();
-  return result(name);
+  save_state(dir_ + "/state.json", state_);
+  return r;
 }
 
-json Run::options_json() const {
-  return {{"scenario_hash", file_hash(o_.file)},
-          {"quick", o_.quick},
-          {"threads", o_.threads},
-          {"budget", o_.budget},
-          {"sweep", o_.sweep},
-          {"ablations", o_.ablations},
-          {"reuse_fp32", o_.reuse_fp32},
-          {"reuse_fp32_hash", o_.reuse_fp32.empty() ? "" : file_hash(o_.reuse_fp32 + "/best.ckpt")},
-          {"seed", sc_.training.seed}};
+void SeedRun::open_state() {
+  make_dirs(dir_);
+  const std::string path = dir_ + "/state.json";
+  if (file_exists(path)) {
+    if (!o_.resume && !o_.force)
+      throw UsageError(dir_ + " already holds a run: --resume continues it, --force starts over, "
+                       "--run-id or --out picks another directory");
+    if (o_.resume) {
+      state_ = load_state(path);
+      if (state_.at("options") != opts_)
+        throw UsageError("--resume: " + path +
+                         " was started with other options or another version of the scenario "
+                         "(use --force to start over)");
+      return;
+    }
+  }
+  if (o_.force) {
+    // Start over: the earlier run's interrupted training directories are stale.
+    const json old = file_exists(path) ? JsonDoc::load(path).root() : json();
+    for (const char* sub : {"fp32"}) std::remove((dir_ + "/" + sub + "/last.ckpt").c_str());
+    if (old.is_object() && old.contains("configs"))
+      for (const json& n : old["configs"]) std::remove((dir_ + "/" + n.get<std::string>() + "/last.ckpt").c_str());
+  }
+  state_ = {{"options", opts_}, {"seed", sc_.training.seed}, {"stages", json::object()},
+            {"order", json::array()}, {"configs", json::array()}};
+  save_state(path, state_);
 }
 
-json Run::train(const std::string& name, const std::vector<LayerPrecision>& precision,
-                const std::string& label, bool fp32_buffers, bool integer_eval) {
+json SeedRun::train(const Config& c, int threads) const {
   TrainRequest r;
   r.scenario_file = o_.file;
   r.sc = sc_;
-  r.sc.training.fp32_gradient_buffers = fp32_buffers;
-  if (!precision.empty()) {
+  r.sc.training.fp32_gradient_buffers = c.fp32_buffers;
+  if (!c.precision.empty()) {
     r.sc.training.epochs = sc_.training.qat_epochs;
     r.sc.training.learning_rate = sc_.training.qat_learning_rate;
     r.init_from = dir_ + "/fp32/best.ckpt";
   }
-  r.precision = precision;
-  r.precision_label = label;
-  r.out = dir_ + "/" + name;
-  r.threads = o_.threads;
-  r.progress = o_.progress;
+  r.precision = c.precision;
+  r.precision_label = c.label;
+  r.out = dir_ + "/" + c.name;
+  r.threads = threads;
+  r.progress = o_.training_progress && jobs_of(o_) == 1;
   r.checkpoint_every_steps = 25;
-  r.integer_eval = integer_eval;  // the baseline and the chosen configuration only
+  r.integer_eval = c.integer_eval;
   if (file_exists(r.out + "/last.ckpt")) {
-    r.resume = true;  // an interrupted run of this phase
+    r.resume = true;  // an interrupted run of this configuration
     r.init_from.clear();
   }
-  if (!precision.empty()) {
+  if (!c.precision.empty()) {
     make_dirs(r.out);
-    write_file_atomic(r.out + "/precision.json", precision_to_json(sc_.net, precision).dump(2) + "\n");
+    write_file_atomic(r.out + "/precision.json", precision_to_json(sc_.net, c.precision).dump(2) + "\n");
   }
-  json s = run_training(r);
-  json out{{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")},
-           {"curves", s.at("epochs")}, {"wall_seconds", s.at("wall_seconds")}};
-  return out;
+  const json s = run_training(r);
+  json curves = json::array();
+  for (const json& e : s.at("epochs")) {
+    json cj{{"epoch", e.at("epoch")}, {"train_loss", e.at("train_loss")}};
+    for (const char* k : {"val_loss", "val_accuracy", "val_rmse"})
+      if (e.contains(k)) cj[k] = e.at(k);
+    curves.push_back(cj);
+  }
+  return {{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")}, {"curves", curves},
+          {"wall_seconds", s.at("wall_seconds")}};
 }
 
-json Run::reuse_fp32() {
+json SeedRun::fp32_stage() {
+  Config c{"fp32", "fp32", "fp32", {}, true, false, json::object()};
+  if (o_.reuse_fp32.empty() || k_ != 0) return train(c, o_.threads);
+  // Reuse a matching `mixprec train` run (the first seed only: it has the scenario's seed).
   const std::string from = o_.reuse_fp32, summary_path = from + "/summary.json";
   const JsonDoc doc = JsonDoc::load(summary_path);
   const json& s = doc.root();
@@ -188,6 +233,9 @@ json Run::reuse_fp32() {
   const data::Dataset ds_check = data::make_dataset(sc_);
   expect("/data/name", ds_check.name);
   expect("/data/train", ds_check.train.n);
+  if (!s.at("test").contains("per_example"))
+    throw SpecError(summary_path, "/test/per_example",
+                    "per-example test scores (a `mixprec train` run of this version)", "nothing");
   make_dirs(dir_ + "/fp32");
   std::ifstream in(from + "/best.ckpt", std::ios::binary);
   if (!in) throw UsageError("--reuse-fp32: " + from + "/best.ckpt cannot be read");
@@ -195,454 +243,342 @@ json Run::reuse_fp32() {
   bytes << in.rdbuf();
   write_file_atomic(dir_ + "/fp32/best.ckpt", bytes.str());
   write_file_atomic(dir_ + "/fp32/summary.json", s.dump(2) + "\n");
-  return json{{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")}, {"curves", s.at("epochs")},
+  return json{{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")}, {"curves", json::array()},
               {"wall_seconds", s.at("wall_seconds")}, {"reused", from}};
 }
 
-json Run::price(const std::vector<LayerPrecision>& p) const {
-  const sim::NetworkCost c = eng_.network_cost(sc_.net, p, sc_.phase);
-  json comp = json::object();
-  for (std::size_t i = 0; i < sim::kComponents; ++i)
-    comp[sim::to_string(sim::Component(i))] = c.energy_pj[i] * 1e-6;
-  json layers = json::array();
-  for (const sim::LayerCost& l : c.layers)
-    layers.push_back({{"energy_uj", l.energy_total_pj() * 1e-6 +
-                                        sc_.hardware.energy.static_power_mw * l.cycles * 1e3 /
-                                            sc_.hardware.clock_mhz * 1e-6},
-                      {"latency_ms", l.cycles / (sc_.hardware.clock_mhz * 1e3)},
-                      {"cycles", l.cycles}});
-  return {{"energy_uj", c.energy_uj}, {"latency_ms", c.latency_ms}, {"cycles", c.cycles},
-          {"size_bytes", size_bytes(sc_.net, p)}, {"components", comp}, {"layers", layers},
-          {"fits", c.fits}};
-}
-
-json Run::model_entry(const std::string& name, const std::string& label, const json& trained,
-                      const json& priced) const {
-  json m{{"name", name},
-         {"label", label},
-         {"energy_uj", priced.at("energy_uj")},
-         {"latency_ms", priced.at("latency_ms")},
-         {"size_bytes", priced.at("size_bytes")}};
-  const json& t = trained.at("test");
-  if (regression_) {
-    m["rmse"] = t.at("rmse");
-  } else {
-    m["accuracy"] = t.at("accuracy");
-    m["accuracy_ci"] = t.at("accuracy_ci");
-    if (t.contains("integer_eval")) m["integer_accuracy"] = t.at("integer_eval").at("accuracy");
-  }
-  json curves = json::array();
-  for (const json& e : trained.at("curves")) {
-    json c{{"epoch", e.at("epoch")}, {"train_loss", e.at("train_loss")}};
-    if (e.contains("val_loss")) c["val_loss"] = e.at("val_loss");
-    if (e.contains("val_accuracy")) c["val_accuracy"] = e.at("val_accuracy");
-    if (e.contains("val_rmse")) c["val_rmse"] = e.at("val_rmse");
-    curves.push_back(c);
-  }
-  m["curves"] = curves;
-  return m;
-}
-
-json Run::execute() {
-  make_dirs(dir_);
-  const std::string state_path = dir_ + "/state.json";
-  const json opts = options_json();
-  if (file_exists(state_path)) {
-    if (!o_.resume && !o_.force)
-      throw UsageError(dir_ + " already holds a run: --resume continues it, --force starts over, "
-                       "--run-id or --out picks another directory");
-    if (o_.resume) {
-      state_ = JsonDoc::load(state_path).root();
-      if (state_.value("mixprec_reproduce_state", 0) != kStateVersion || state_.value("options", json()) != opts)
-        throw UsageError("--resume: " + state_path +
-                         " was started with other options or another version of the scenario "
-                         "(use --force to start over)");
-    }
-  }
-  if (state_.is_null() || !o_.resume) {
-    if (o_.force) {
-      // Start over: the earlier run's training directories are stale.
-      for (const char* sub : {"fp32", "baseline", "chosen", "no_fp32_buffers", "uniform_int4",
-                              "greedy", "evolutionary"})
-        std::remove((dir_ + "/" + sub + "/last.ckpt").c_str());
-      for (double f : o_.sweep)
-        std::remove((dir_ + "/sweep_" + fmt("%.2f", f) + "/last.ckpt").c_str());
-    }
-    state_ = {{"mixprec_reproduce_state", kStateVersion}, {"options", opts},
-              {"phases", json::object()}, {"order", json::array()}};
-    save_state();
-  }
-  const std::string baseline_name = sc_.constraints.energy.baseline;
-  const double fraction = o_.budget >= 0 ? o_.budget
-                          : sc_.constraints.energy.fraction ? *sc_.constraints.energy.fraction
-                                                            : 0.6;
-
-  // 1. FP32.
-  const json fp32 = phase("fp32",
-                          o_.reuse_fp32.empty()
-                              ? "training the FP32 model (" + std::to_string(sc_.training.epochs) + " epochs)"
-                              : "reusing the FP32 model in " + o_.reuse_fp32,
-                          [&] { return o_.reuse_fp32.empty() ? train("fp32", {}, "fp32", true) : reuse_fp32(); });
-  regression_ = fp32.at("test").contains("rmse");
-
-  // 2. Baseline.
-  const std::vector<LayerPrecision> base_prec = uniform_precision(sc_, baseline_name);
-  const json base = phase("baseline", "QAT fine-tuning of uniform " + baseline_name,
-                          [&] { return train("baseline", base_prec, "uniform " + baseline_name, true, true); });
-
-  // 3. Search.
+json SeedRun::plan_stage(const json& fp32) {
+  (void)fp32;
   const SearchSetup setup = prepare_search(sc_);
-  const json& srch = phase("search", "sensitivities, cost table and solvers", [&] {
-    SensitivityRequest sr;
-    sr.method = sc_.search.sensitivity;
-    sr.checkpoint = dir_ + "/fp32/best.ckpt";
-    sr.threads = o_.threads;
-    const SensitivityResult sens = compute_sensitivity(sc_, setup.options, sr);
-    const search::Problem prob =
-        search::make_problem(setup.table, sens.table, sc_.net, setup.rules, setup.default_option);
-    auto solution_json = [&](const search::Solution& s) {
-      const std::vector<LayerPrecision> p = chosen_precision(sc_, setup, s);
-      return json{{"method", s.method},
-                  {"feasible", s.feasible},
-                  {"predicted_sensitivity", s.sensitivity},
-                  {"precision", precision_to_json(sc_.net, p)},
-                  {"option_of_layer", s.option_of_layer}};
-    };
-    json r;
-    r["sensitivity_method"] = sens.table.method;
-    r["sensitivity_source"] = sens.cache_path;
-    r["sensitivity_seconds"] = sens.seconds;
-    r["sensitivity_from_cache"] = sens.from_cache;
+  SensitivityRequest sr;
+  sr.method = sc_.search.sensitivity;
+  sr.checkpoint = dir_ + "/fp32/best.ckpt";
+  sr.threads = o_.threads;
+  const SensitivityResult sens = compute_sensitivity(sc_, setup.options, sr);
+  const search::Problem prob =
+      search::make_problem(setup.table, sens.table, sc_.net, setup.rules, setup.default_option);
+  auto solution_json = [&](const search::Solution& s) {
     json per_layer = json::array();
-    const search::Budget budget = make_budget(sc_, setup, fraction);
-    const search::ExactResult exact = search::solve_exact(prob, budget);
-    if (!exact.best.feasible)
-      throw SpecError(sc_.file, "/constraints", "a budget that some configuration meets",
-                      "none at " + fmt("%.2f", fraction) + " of the " + baseline_name + " energy");
-    r["chosen"] = solution_json(exact.best);
+    if (s.feasible)
+      for (std::size_t l = 0; l < sc_.net.layers.size(); ++l)
+        per_layer.push_back(sens.table.at(l, std::size_t(s.option_of_layer[l])));
+    return json{{"method", s.method},
+                {"feasible", s.feasible},
+                {"predicted_sensitivity", s.sensitivity},
+                {"option_of_layer", s.option_of_layer},
+                {"layer_sensitivity", per_layer}};
+  };
+  json r;
+  r["sensitivity_method"] = sens.table.method;
+  r["sensitivity_source"] = sens.cache_path;
+  r["sensitivity_seconds"] = sens.seconds;
+  json frontier = json::array();
+  for (double f : budgets_) {
+    json sj = solution_json(search::solve_exact(prob, make_budget(sc_, setup, f)).best);
+    sj["budget_fraction"] = f;
+    frontier.push_back(sj);
+  }
+  r["frontier"] = frontier;
+  if (o_.full) {
+    const search::Budget budget = make_budget(sc_, setup, claim_budget(sc_));
     r["greedy"] = solution_json(search::solve_greedy(prob, budget));
     r["evolutionary"] = solution_json(search::solve_evolutionary(
         prob, budget, sc_.search.baseline_evaluations, std::uint64_t(sc_.search.seed)));
-    for (std::size_t l = 0; l < sc_.net.layers.size(); ++l)
-      per_layer.push_back(sens.table.at(l, std::size_t(exact.best.option_of_layer[l])));
-    r["chosen_layer_sensitivity"] = per_layer;
-    json sweep = json::array();
-    for (double f : o_.ablations ? o_.sweep : std::vector<double>{}) {
-      const search::ExactResult e = search::solve_exact(prob, make_budget(sc_, setup, f));
-      json sj = solution_json(e.best);
-      sj["budget_fraction"] = f;
-      sweep.push_back(sj);
-    }
-    r["sweep"] = sweep;
-    // The front of (energy, sensitivity) without an energy budget (other limits kept), thinned
-    // to at most 200 points for the report; the whole front goes to pareto.csv.
-    search::Budget open = budget;
-    open.limit[search::kEnergy] = std::numeric_limits<double>::infinity();
-    const search::ExactResult front = search::solve_exact(prob, open);
-    std::ostringstream csv;
-    csv << "energy_uj,latency_ms,size_bytes,sensitivity\n";
-    json pareto = json::array();
-    const std::size_t n = front.front.size(), keep = std::min<std::size_t>(n, 200);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& pt = front.front[i];
-      const double e = pt.cost[search::kEnergy] * 1e-6;
-      const double lat = pt.cost[search::kCycles] / (sc_.hardware.clock_mhz * 1e3);
-      csv << e << ',' << lat << ',' << pt.cost[search::kSize] << ',' << pt.sensitivity << '\n';
-      if (keep > 1 && (i * (keep - 1)) % (n - 1) < keep - 1)
-        pareto.push_back({{"energy_uj", e}, {"sensitivity", pt.sensitivity}, {"latency_ms", lat},
-                          {"size_bytes", pt.cost[search::kSize]}});
-    }
-    write_file_atomic(dir_ + "/pareto.csv", csv.str());
-    r["pareto"] = pareto;
-    r["pareto_points"] = n;
-    return r;
-  });
-  // A stored solution's per-layer precisions, from its option indices (as the search made them).
+  }
+  // The (energy, sensitivity) front without an energy budget, thinned to 200 points.
+  search::Budget open = make_budget(sc_, setup, 1.0);
+  open.limit[search::kEnergy] = std::numeric_limits<double>::infinity();
+  const search::ExactResult front = search::solve_exact(prob, open);
+  json pareto = json::array();
+  const std::size_t n = front.front.size(), keep = std::min<std::size_t>(n, 200);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& pt = front.front[i];
+    if (keep > 1 && (i * (keep - 1)) % (n - 1) < keep - 1)
+      pareto.push_back({{"energy_uj", pt.cost[search::kEnergy] * 1e-6},
+                        {"sensitivity", pt.sensitivity},
+                        {"latency_ms", pt.cost[search::kCycles] / (sc_.hardware.clock_mhz * 1e3)},
+                        {"size_bytes", pt.cost[search::kSize]}});
+  }
+  r["pareto"] = pareto;
+  r["pareto_points"] = n;
+  return r;
+}
+
+std::vector<Config> SeedRun::configs_of(const json& plan) const {
+  const SearchSetup setup = prepare_search(sc_);
   auto prec_of = [&](const json& solution) {
     search::Solution sol;
     sol.option_of_layer = solution.at("option_of_layer").get<std::vector<int>>();
     return chosen_precision(sc_, setup, sol);
   };
-  const std::vector<LayerPrecision> chosen_prec = prec_of(srch.at("chosen"));
-  write_file_atomic(dir_ + "/precision.json", srch.at("chosen").at("precision").dump(2) + "\n");
-
-  // 4. Chosen configuration.
-  const json chosen = phase("chosen", "QAT fine-tuning of the chosen configuration (FP32 buffers)",
-                            [&] { return train("chosen", chosen_prec, "chosen", true, true); });
-
-  // 5. Engines.
-  const json& engines = phase("engines", "pricing with the analytical and the SystemC engine", [&] {
-    const json a = price(chosen_prec);
-    const auto t0 = Clock::now();
-    const sim::NetworkCost s =
-        sim::systemc::network_cost(sc_.hardware, em_, sc_.net, chosen_prec, sc_.phase);
-    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    const double ac = a.at("cycles").get<double>(), ae = a.at("energy_uj").get<double>();
-    return json{{"analytical", {{"cycles", ac}, {"latency_ms", a.at("latency_ms")}, {"energy_uj", ae}}},
-                {"systemc", {{"cycles", s.cycles}, {"latency_ms", s.latency_ms}, {"energy_uj", s.energy_uj},
-                             {"wall_seconds", secs}}},
-                {"cycles_difference_pct", ac > 0 ? 100.0 * (s.cycles - ac) / ac : 0.0},
-                {"energy_difference_pct", ae > 0 ? 100.0 * (s.energy_uj - ae) / ae : 0.0}};
-  });
-
-  // 6. Ablations: each a QAT run of another configuration (identical configurations share one).
-  struct Ablation {
-    std::string name, label, description;
-    std::vector<LayerPrecision> precision;
-    bool fp32_buffers = true;
-  };
-  std::vector<Ablation> abl;
-  if (o_.ablations) {
-    abl.push_back({"no_fp32_buffers", "chosen, low-precision gradient accumulation",
-                   "the chosen configuration with gradients accumulated over micro-batches at each "
-                   "layer's gradient precision instead of in FP32 buffers",
-                   chosen_prec, false});
-    std::vector<LayerPrecision> u4 = uniform_precision(sc_, "int4");
-    for (int l : setup.rules.fixed_layers) u4[size_t(l)] = sc_.layer_precision[size_t(l)];
-    abl.push_back({"uniform_int4", "uniform int4",
-                   "every layer at 4-bit weights and activations (fixed layers as the search keeps "
-                   "them)",
-                   u4, true});
-    abl.push_back({"greedy", "greedy (HAQ rule) at the budget",
-                   "greedy bit-lowering by sensitivity per energy saved, same budget and tables",
-                   prec_of(srch.at("greedy")), true});
-    abl.push_back({"evolutionary", "evolutionary at the budget",
-                   "evolutionary search with the same number of evaluations as the random baseline",
-                   prec_of(srch.at("evolutionary")), true});
+  const std::string base = sc_.constraints.energy.baseline;
+  std::vector<Config> out;
+  out.push_back({"baseline", "uniform " + base + " (QAT)", "baseline", uniform_precision(sc_, base), true,
+                 true, json::object()});
+  const double chosen_f = claim_budget(sc_);
+  for (const json& p : plan.at("frontier")) {
+    if (!p.at("feasible").get<bool>()) continue;
+    const double f = p.at("budget_fraction").get<double>();
+    const bool chosen = std::fabs(f - chosen_f) < 1e-9;
+    Config c{chosen ? "chosen" : frontier_name(f),
+             chosen ? "mixed precision, exact solver at the chosen budget (QAT, FP32 buffers)"
+                    : "mixed precision, exact solver at " + fmt("%.1f%%", 100 * f) + " of " + base,
+             "frontier", prec_of(p), true, chosen, json::object()};
+    c.extra = {{"budget_fraction", f}, {"predicted_sensitivity", p.at("predicted_sensitivity")},
+               {"option_of_layer", p.at("option_of_layer")}, {"layer_sensitivity", p.at("layer_sensitivity")}};
+    out.push_back(c);
+    if (chosen)
+      out.push_back({"no_fp32_buffers", "chosen, low-precision gradient accumulation", "ablation", c.precision,
+                     false, false, c.extra});
   }
-  const json& abl_res = phase("ablations", std::to_string(abl.size()) + " ablations and a " +
-                                               std::to_string(o_.sweep.size()) + "-point budget sweep",
-                              [&] {
-    json r = json::object();
-    for (const Ablation& a : abl) {
-      note("  ablation " + a.name + ": " + a.label);
-      if (a.fp32_buffers && precision_to_json(sc_.net, a.precision) == precision_to_json(sc_.net, chosen_prec)) {
-        r[a.name] = {{"same_as", "chosen"}, {"trained", chosen}};
-        continue;
+  for (const UniformWidth& u : uniform_ladder(sc_)) {
+    // Every layer at the search option (int, w, a); fixed layers keep their own option.
+    int option = -1;
+    for (std::size_t k = 0; k < setup.options.size(); ++k)
+      if (setup.options[k].format == NumFormat::Int && setup.options[k].weight_bits == u.weight_bits &&
+          setup.options[k].activation_bits == u.activation_bits)
+        option = int(k);
+    if (option < 0) continue;
+    search::Solution sol;
+    sol.option_of_layer.assign(sc_.net.layers.size(), option);
+    for (int l : setup.rules.fixed_layers) sol.option_of_layer[size_t(l)] = setup.default_option[size_t(l)];
+    const std::vector<LayerPrecision> p = chosen_precision(sc_, setup, sol);
+    Config c{ladder_name(u), "uniform w" + std::to_string(u.weight_bits) + "a" + std::to_string(u.activation_bits),
+             "ladder", p, true, false, json::object()};
+    c.extra = {{"weight_bits", u.weight_bits}, {"activation_bits", u.activation_bits}};
+    out.push_back(c);
+  }
+  if (o_.full)
+    for (const char* pick : {"greedy", "evolutionary"})
+      if (plan.contains(pick) && plan.at(pick).at("feasible").get<bool>()) {
+        Config c{pick, std::string(pick) + " pick at the chosen budget", "pick", prec_of(plan.at(pick)), true,
+                 false, json::object()};
+        c.extra = {{"budget_fraction", chosen_f}, {"predicted_sensitivity", plan.at(pick).at("predicted_sensitivity")}};
+        out.push_back(c);
       }
-      r[a.name] = {{"trained", train(a.name, a.precision, a.label, a.fp32_buffers)}};
-    }
-    json sweep = json::object();
-    for (const json& s : srch.at("sweep")) {
-      const double f = s.at("budget_fraction").get<double>();
-      const std::string key = "sweep_" + fmt("%.2f", f);
-      if (!s.at("feasible").get<bool>()) {
-        sweep[key] = {{"feasible", false}};
-        continue;
-      }
-      const std::vector<LayerPrecision> p = prec_of(s);
-      if (precision_to_json(sc_.net, p) == precision_to_json(sc_.net, chosen_prec)) {
-        sweep[key] = {{"same_as", "chosen"}, {"trained", chosen}};
-        continue;
-      }
-      note("  budget sweep: " + fmt("%.0f%%", 100 * f) + " of " + baseline_name + " energy");
-      sweep[key] = {{"trained", train(key, p, key, true)}};
-    }
-    r["sweep"] = sweep;
-    return r;
-  });
+  return out;
+}
 
-  // 7. Report.
-  ++phase_index_;
-  note("[" + std::to_string(phase_index_) + "/" + std::to_string(phase_count_) + "] report");
-  const json fp32_price = price({std::vector<LayerPrecision>(sc_.net.layers.size(),
-                                                             LayerPrecision::uniform(NumFormat::Fp32, 32))});
-  const json base_price = price(base_prec);
-  const json chosen_price = price(chosen_prec);
-  const double base_e = base_price.at("energy_uj").get<double>();
-  auto metric = [&](const json& trained) {
-    return trained.at("test").at(regression_ ? "rmse" : "accuracy").get<double>();
+// Trains every configuration not trained yet: identical configurations share one run; up to
+// jobs_of(o_) run at once, each on threads / jobs threads.
+void SeedRun::train_all(const std::vector<Config>& configs) {
+  std::vector<const Config*> todo;
+  std::map<std::string, std::string> same;  // config name -> the config it equals
+  {
+    std::map<std::string, std::string> first_of;
+    for (const Config& c : configs) {
+      const std::string key = precision_to_json(sc_.net, c.precision).dump() + (c.fp32_buffers ? "+" : "-");
+      auto it = first_of.find(key);
+      if (it != first_of.end()) {
+        same[c.name] = it->second;
+        continue;
+      }
+      first_of[key] = c.name;
+      std::lock_guard<std::mutex> lock(state_mutex_);
+      if (!done("job/" + c.name)) todo.push_back(&c);
+    }
+  }
+  const int jobs = jobs_of(o_);
+  const int per_job = std::max(1, o_.threads / jobs);
+  std::size_t next = 0;
+  std::mutex next_mutex;
+  std::exception_ptr error;
+  auto worker = [&] {
+    for (;;) {
+      const Config* c = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(next_mutex);
+        if (error || next >= todo.size()) return;
+        c = todo[next++];
+      }
+      try {
+        stage("job/" + c->name, "QAT of " + c->label, [&] { return train(*c, per_job); });
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(next_mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
   };
-  const double base_metric = metric(base);
-  // Accuracy drop in percentage points; for regression the RMSE increase in % of the baseline's.
-  auto drop = [&](const json& trained) {
-    const double m = metric(trained);
-    return regression_ ? 100.0 * (m - base_metric) / base_metric : 100.0 * (base_metric - m);
-  };
-  auto saving = [&](double e) { return 100.0 * (base_e - e) / base_e; };
+  std::vector<std::thread> pool;
+  for (int j = 1; j < std::min<int>(jobs, int(todo.size())); ++j) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  for (const auto& [name, twin] : same)
+    if (!done("job/" + name)) {
+      state_["stages"]["job/" + name] = {{"result", {{"same_as", twin}}}, {"seconds", 0}};
+      state_["order"].push_back("job/" + name);
+    }
+  save_state(dir_ + "/state.json", state_);
+}
 
-  json rep;
-  rep["mixprec_report"] = 1;
-  rep["run_id"] = dir_.substr(dir_.find_last_of('/') + 1);
-  rep["scenario"] = {{"name", sc_.name}, {"file", o_.file}, {"hash", file_hash(o_.file)}};
-  rep["task"] = regression_ ? "regression" : "classification";
-  rep["metric"] = regression_ ? "rmse" : "accuracy";
-  rep["quick"] = o_.quick;
-  json man = make_manifest(o_.file, o_.threads);
-  man["seeds"] = {sc_.training.seed};
-  man["threads"] = o_.threads;
-  man["options"] = options_json();
-  json phases = json::array();
+json SeedRun::fp16_stage() {
+  EvalRequest r;
+  r.sc = sc_;
+  r.checkpoint = dir_ + "/fp32/best.ckpt";
+  r.precision = uniform_precision(sc_, "fp16");
+  r.precision_label = "uniform fp16 (the FP32 model, post-training)";
+  r.threads = o_.threads;
+  r.per_example = true;
+  return json{{"test", run_eval(r)}};
+}
+
+json SeedRun::engines_stage(const std::vector<LayerPrecision>& chosen) {
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc_.hardware, sc_.file);
+  const sim::AnalyticalEngine eng(sc_.hardware, em);
+  const sim::NetworkCost a = eng.network_cost(sc_.net, chosen, sc_.phase);
+  const auto t0 = Clock::now();
+  const sim::NetworkCost s = sim::systemc::network_cost(sc_.hardware, em, sc_.net, chosen, sc_.phase);
+  const double secs = seconds_since(t0);
+  return json{{"analytical", {{"cycles", a.cycles}, {"latency_ms", a.latency_ms}, {"energy_uj", a.energy_uj}}},
+              {"systemc", {{"cycles", s.cycles}, {"latency_ms", s.latency_ms}, {"energy_uj", s.energy_uj},
+                           {"wall_seconds", secs}}},
+              {"cycles_difference_pct", a.cycles > 0 ? 100.0 * (s.cycles - a.cycles) / a.cycles : 0.0},
+              {"energy_difference_pct", a.energy_uj > 0 ? 100.0 * (s.energy_uj - a.energy_uj) / a.energy_uj : 0.0}};
+}
+
+json SeedRun::execute() {
+  open_state();
+  const json fp32 = stage("fp32", "training the FP32 model (" + std::to_string(sc_.training.epochs) + " epochs)",
+                          [&] { return fp32_stage(); });
+  const json plan = stage("plan", "sensitivities, cost table, frontier and ladder", [&] { return plan_stage(fp32); });
+  const std::vector<Config> configs = configs_of(plan);
+  {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    json names = json::array();
+    for (const Config& c : configs) names.push_back(c.name);
+    state_["configs"] = names;
+  }
+  train_all(configs);
+  const json fp16 = stage("fp16", "the FP32 model evaluated at fp16", [&] { return fp16_stage(); });
+  std::vector<LayerPrecision> chosen;
+  for (const Config& c : configs)
+    if (c.name == "chosen") chosen = c.precision;
+  if (chosen.empty())
+    throw SpecError(sc_.file, "/constraints/energy_budget",
+                    "a chosen budget that some configuration meets",
+                    "none at " + fmt("%.2f", claim_budget(sc_)) + " of the baseline's energy");
+  const json engines = stage("engines", "the chosen configuration on the SystemC engine",
+                             [&] { return engines_stage(chosen); });
+  // The seed's result: every stage's result and each configuration's precision and kind.
+  json cfg = json::array();
+  for (const Config& c : configs) {
+    json j{{"name", c.name}, {"label", c.label}, {"kind", c.kind}, {"fp32_buffers", c.fp32_buffers},
+           {"precision", precision_to_json(sc_.net, c.precision)}, {"extra", c.extra}};
+    json t = result("job/" + c.name);
+    if (t.contains("same_as")) {
+      j["same_as"] = t["same_as"];
+      t = result("job/" + t["same_as"].get<std::string>());
+    }
+    j["trained"] = t;
+    cfg.push_back(j);
+  }
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  json stages = json::array();
   for (const json& n : state_["order"])
-    phases.push_back({{"name", n}, {"seconds", state_["phases"][n.get<std::string>()]["seconds"]},
-                      {"status", "done"}});
-  man["phases"] = phases;
-  man["training"] = {{"epochs", sc_.training.epochs}, {"qat_epochs", sc_.training.qat_epochs},
-                     {"batch_size", sc_.training.batch_size}, {"micro_batches", sc_.training.micro_batches},
-                     {"learning_rate", sc_.training.learning_rate},
-                     {"qat_learning_rate", sc_.training.qat_learning_rate},
-                     {"optimizer", sc_.training.optimizer}};
-  rep["manifest"] = man;
-  const double max_drop = 2.0, band_lo = 35, band_hi = 45;
-  const double latency_bound = sc_.constraints.latency_ms ? *sc_.constraints.latency_ms : 5.0;
-  rep["claim"] = {{"energy_saving_pct", {band_lo, band_hi}},
-                  {"max_accuracy_drop_pp", max_drop},
-                  {"latency_ms", latency_bound},
-                  {"baseline", baseline_name},
-                  {"pattern", "early CNN layers at higher precision than the LSTM layers"}};
+    stages.push_back({{"name", n}, {"seconds", state_["stages"][n.get<std::string>()]["seconds"]}});
+  return {{"seed", sc_.training.seed}, {"fp32", fp32}, {"plan", plan}, {"configs", cfg},
+          {"fp16", fp16}, {"engines", engines}, {"stages", stages}};
+}
 
-  json models = json::array();
-  models.push_back(model_entry("fp32", "FP32", fp32, fp32_price));
-  models.push_back(model_entry("baseline", "uniform " + baseline_name + " (QAT)", base, base_price));
-  models.push_back(model_entry("chosen", "mixed precision, exact solver (QAT, FP32 buffers)", chosen,
-                               chosen_price));
-  json ablations = json::array();
-  for (const Ablation& a : abl) {
-    const json& t = abl_res.at(a.name).at("trained");
-    const json pr = price(a.precision);
-    models.push_back(model_entry(a.name, a.label, t, pr));
-    json aj{{"name", a.name}, {"label", a.label}, {"description", a.description},
-            {"energy_uj", pr.at("energy_uj")},
-            {"energy_saving_pct", saving(pr.at("energy_uj").get<double>())}};
-    if (abl_res.at(a.name).contains("same_as")) aj["same_as"] = "chosen";
-    if (regression_) {
-      aj["rmse"] = metric(t);
-      aj["rmse_increase_pct"] = drop(t);
-    } else {
-      aj["accuracy"] = metric(t);
-      aj["accuracy_drop_pp"] = drop(t);
-    }
-    ablations.push_back(aj);
-  }
-  rep["models"] = models;
-  rep["baseline"] = "baseline";
-  rep["ablations"] = ablations;
+// ---- the run --------------------------------------------------------------------------------
 
-  json sweep = json::array();
-  for (const json& s : srch.at("sweep")) {
-    const double f = s.at("budget_fraction").get<double>();
-    const std::string key = "sweep_" + fmt("%.2f", f);
-    json sj{{"budget_fraction", f}, {"feasible", s.at("feasible")}};
-    if (s.at("feasible").get<bool>() && abl_res.at("sweep").contains(key)) {
-      const json& t = abl_res.at("sweep").at(key).at("trained");
-      const json pr = price(prec_of(s));
-      sj["energy_uj"] = pr.at("energy_uj");
-      sj["energy_saving_pct"] = saving(pr.at("energy_uj").get<double>());
-      sj["predicted_sensitivity"] = s.at("predicted_sensitivity");
-      if (regression_) {
-        sj["rmse"] = metric(t);
-        sj["rmse_increase_pct"] = drop(t);
-      } else {
-        sj["accuracy"] = metric(t);
-        sj["accuracy_drop_pp"] = drop(t);
-      }
-    }
-    sweep.push_back(sj);
-  }
-  rep["budget_sweep"] = sweep;
+struct Prepared {
+  Scenario sc;
+  std::string dir;
+  std::vector<double> budgets;
+  json opts;
+};
 
-  json layers = json::array();
-  double cnn_bits = 0, lstm_bits = 0;
-  int cnn_n = 0, lstm_n = 0, conv_seen = 0, conv_total = 0;
-  for (const Layer& l : sc_.net.layers) conv_total += l.kind == LayerKind::Conv2d;
-  for (std::size_t i = 0; i < sc_.net.layers.size(); ++i) {
-    const Layer& l = sc_.net.layers[i];
-    if (!l.has_weights()) continue;
-    const LayerPrecision& p = chosen_prec[i];
-    const bool is_int = p.format == NumFormat::Int;
-    json lj{{"name", l.name}, {"group", group_of(l)}, {"format", to_string(p.format)},
-            {"weight_bits", is_int ? json(p.weights().bits) : json(nullptr)},
-            {"activation_bits", is_int ? json(p.activations().bits) : json(nullptr)},
-            {"energy_uj", chosen_price.at("layers").at(i).at("energy_uj")},
-            {"latency_ms", chosen_price.at("layers").at(i).at("latency_ms")},
-            {"sensitivity", srch.at("chosen_layer_sensitivity").at(i)}};
-    layers.push_back(lj);
-    const bool fixed = std::find(setup.rules.fixed_layers.begin(), setup.rules.fixed_layers.end(),
-                                 int(i)) != setup.rules.fixed_layers.end();
-    if (l.kind == LayerKind::Conv2d) {
-      ++conv_seen;
-      // "Early" CNN layers: the first half of the convolutions; fixed layers are excluded (the
-      // search did not choose them).
-      if (!fixed && 2 * conv_seen <= conv_total) {
-        cnn_bits += p.weights().bits;
-        ++cnn_n;
-      }
-    } else if (l.kind == LayerKind::Lstm && !fixed) {
-      lstm_bits += p.weights().bits;
-      ++lstm_n;
-    }
-  }
-  const double chosen_e = chosen_price.at("energy_uj").get<double>();
-  rep["chosen"] = {{"budget_fraction", fraction},
-                   {"solver", "exact"},
-                   {"sensitivity_method", srch.at("sensitivity_method")},
-                   {"sensitivity_source", srch.at("sensitivity_source")},
-                   {"energy_uj", chosen_e},
-                   {"latency_ms", chosen_price.at("latency_ms")},
-                   {"size_bytes", chosen_price.at("size_bytes")},
-                   {"predicted_sensitivity", srch.at("chosen").at("predicted_sensitivity")},
-                   {"layers", layers}};
-  json comps = json::array(), entries = json::array();
-  for (std::size_t i = 0; i < sim::kComponents; ++i) comps.push_back(sim::to_string(sim::Component(i)));
-  for (const auto& [name, pr] : {std::pair<std::string, const json*>{"baseline", &base_price},
-                                 {"chosen", &chosen_price}}) {
-    json v = json::array();
-    for (const json& c : comps) v.push_back(pr->at("components").at(c.get<std::string>()));
-    entries.push_back({{"name", name}, {"values", v}});
-  }
-  rep["energy_breakdown"] = {{"components", comps}, {"entries", entries}};
-  rep["engines"] = engines;
-  rep["pareto"] = srch.at("pareto");
+Prepared prepare(const ReproduceOptions& o) {
+  if (o.threads < 1) throw UsageError("--threads must be at least 1");
+  if (o.jobs < 0) throw UsageError("--jobs must be at least 1");
+  if (o.seeds < 1) throw UsageError("--seeds must be at least 1");
+  if (o.bootstrap_resamples < 100) throw UsageError("--bootstrap must be at least 100");
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
+    throw UsageError("--shard must be i/N with 1 <= i <= N");
+  for (double f : o.budgets)
+    if (!(f > 0 && f <= 1)) throw UsageError("--budgets fractions must be in (0, 1], found " + fmt("%g", f));
+  if (o.resume && o.force) throw UsageError("give either --resume or --force, not both");
+  Prepared p;
+  p.sc = load_scenario(o.file);
+  if (p.sc.hardware.kind == HardwareKind::Fpga)
+    throw SpecError(p.sc.file, "/hardware/kind",
+                    "\"asic\" hardware (reproduce searches per-layer options on the systolic-array template)",
+                    "\"fpga\"");
+  if (!p.sc.search.ranks.empty())
+    throw SpecError(p.sc.file, "/search/ranks",
+                    "no rank search in reproduce (its claim is about bitwidths; search ranks with `mixprec "
+                    "search`, then train the choice with `mixprec train --precision DIR/precision.json "
+                    "--init-from CKPT`, docs/tensor_lstm.md)",
+                    std::to_string(p.sc.search.ranks.size()) + " rank-searched layer(s)");
+  if (o.quick) p.sc = quick_variant(p.sc);
+  const double chosen = claim_budget(p.sc);
+  p.budgets = o.budgets.empty() ? default_budgets(o.full, chosen) : o.budgets;
+  if (std::none_of(p.budgets.begin(), p.budgets.end(), [&](double f) { return std::fabs(f - chosen) < 1e-9; }))
+    p.budgets.push_back(chosen);
+  std::sort(p.budgets.begin(), p.budgets.end());
+  const std::string id =
+      !o.run_id.empty() ? o.run_id
+      : o.seeds == 1    ? "seed" + std::to_string(p.sc.training.seed) + (o.quick ? "-quick" : "")
+                        : "seeds" + std::to_string(o.seeds) + (o.quick ? "-quick" : "");
+  p.dir = o.out.empty() ? p.sc.report.out_dir + "/" + p.sc.name + "/" + id : o.out;
+  p.opts = options_json(o, p.sc, p.budgets);
+  return p;
+}
 
-  const double save = saving(chosen_e), d = drop(chosen);
-  const double lat = engines.at("systemc").at("latency_ms").get<double>();
-  json v;
-  v["energy_saving_pct"] = save;
-  if (regression_)
-    v["rmse_increase_pct"] = d;
-  v["accuracy_drop_pp"] = d;
-  v["latency_ms"] = lat;
-  v["energy_claim_held"] = save >= band_lo;
-  v["energy_in_band"] = save >= band_lo && save <= band_hi;
-  v["accuracy_claim_held"] = d < max_drop;
-  v["latency_claim_held"] = lat <= latency_bound;
-  const bool pattern = cnn_n > 0 && lstm_n > 0 && cnn_bits / cnn_n > lstm_bits / lstm_n;
-  v["pattern_held"] = pattern;
-  v["pattern_detail"] =
-      cnn_n > 0 && lstm_n > 0
-          ? "mean weight bits: early CNN layers " + fmt("%.2f", cnn_bits / cnn_n) + " (" +
-                std::to_string(cnn_n) + " layers searched), LSTM layers " +
-                fmt("%.2f", lstm_bits / lstm_n) + " (" + std::to_string(lstm_n) + ")"
-          : std::string("not applicable: the network lacks searched CNN or LSTM layers");
-  const bool held = v["energy_claim_held"].get<bool>() && v["accuracy_claim_held"].get<bool>() &&
-                    v["latency_claim_held"].get<bool>();
-  v["claim_held"] = held;
-  std::ostringstream sum;
-  sum << "At " << fmt("%.0f%%", 100 * fraction) << " of the uniform " << baseline_name
-      << " energy budget, the exact solver's mixed-precision configuration uses "
-      << fmt("%.4g", chosen_e) << " uJ per inference against " << fmt("%.4g", base_e) << " uJ: a saving of "
-      << fmt("%.1f%%", save) << (save >= band_lo && save <= band_hi ? " (inside" : " (outside")
-      << " the claimed 35-45% band). ";
-  if (regression_)
-    sum << "Its test RMSE is " << fmt("%.3f", metric(chosen)) << " against the baseline's "
-        << fmt("%.3f", base_metric) << " (" << fmt("%+.2f%%", d) << "). ";
-  else
-    sum << "Its test accuracy is " << fmt("%.2f%%", 100 * metric(chosen)) << " against the baseline's "
-        << fmt("%.2f%%", 100 * base_metric) << " (a drop of " << fmt("%.2f", d)
-        << " points; the claim allows under 2). ";
-  sum << "SystemC latency " << fmt("%.3f", lat) << " ms per inference (bound " << fmt("%.1f", latency_bound)
-      << " ms). The claim " << (held ? "held" : "did not hold") << " on this run"
-      << (pattern ? "; the chosen bitwidths follow the claimed pattern." : "; the chosen bitwidths do not follow the claimed pattern.");
-  v["summary"] = sum.str();
-  rep["verdict"] = v;
+std::string seed_dir(const std::string& run, const Scenario& sc, int k) {
+  return run + "/seed" + std::to_string(sc.training.seed + k);
+}
 
-  write_file_atomic(dir_ + "/report.json", rep.dump(2) + "\n");
-  write_file_atomic(dir_ + "/report.md", report::render_report_md(rep));
-  write_file_atomic(dir_ + "/report.html", report::render_report_html(rep));
+json finish_report(const ReproduceOptions& o, const Prepared& p, const std::vector<json>& seeds,
+                   double wall_seconds) {
+  ReportInputs in{o, p.sc, p.dir, p.opts, seeds, wall_seconds};
+  const json rep = build_report(in);
+  write_report_files(p.dir, rep, p.sc.report.formats);
   return rep;
 }
 
 }  // namespace
+
+std::vector<double> default_budgets(bool full, double chosen) {
+  std::vector<double> b = full ? std::vector<double>{0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.575, 0.6, 0.625,
+                                                     0.65, 0.7, 0.8, 0.9}
+                               : std::vector<double>{0.3, 0.45, 0.55, 0.6, 0.65, 0.75, 0.9};
+  if (std::none_of(b.begin(), b.end(), [&](double f) { return std::fabs(f - chosen) < 1e-9; })) b.push_back(chosen);
+  std::sort(b.begin(), b.end());
+  return b;
+}
+
+json load_state(const std::string& path) {
+  const JsonDoc doc = JsonDoc::load(path);
+  json s = doc.root();
+  if (!s.is_object() || s.value("mixprec_reproduce_state", 0) != kStateVersion)
+    throw SpecError(path, "/mixprec_reproduce_state", std::to_string(kStateVersion) + " (this version's state)",
+                    s.is_object() && s.contains("mixprec_reproduce_state") ? s["mixprec_reproduce_state"].dump()
+                                                                           : "nothing");
+  if (!s.contains("checksum") || !s["checksum"].is_string())
+    throw SpecError(path, "/checksum", "the state's checksum", "nothing");
+  const std::string want = s["checksum"].get<std::string>();
+  s.erase("checksum");
+  const std::string have = hex16(fnv1a64(s.dump()));
+  if (have != want)
+    throw SpecError(path, "/checksum", "\"" + have + "\" (the FNV-1a of the state as written)",
+                    "\"" + want + "\": the file was altered or damaged (--force starts the seed over)");
+  return s;
+}
+
+void save_state(const std::string& path, json state) {
+  state.erase("checksum");
+  state["mixprec_reproduce_state"] = kStateVersion;
+  state["checksum"] = hex16(fnv1a64([&] {
+    json s = state;
+    s.erase("checksum");
+    return s.dump();
+  }()));
+  write_file_atomic(path, state.dump(1) + "\n");
+}
 
 Scenario quick_variant(const Scenario& in) {
   Scenario sc = in;
@@ -666,41 +602,66 @@ Scenario quick_variant(const Scenario& in) {
 }
 
 json run_reproduce(const ReproduceOptions& o, std::string* run_dir) {
-  if (o.threads < 1) throw UsageError("--threads must be at least 1");
-  if (o.budget >= 0 && !(o.budget > 0 && o.budget <= 1))
-    throw UsageError("--budget must be in (0, 1], found " + fmt("%g", o.budget));
-  for (double f : o.sweep)
-    if (!(f > 0 && f <= 1)) throw UsageError("--sweep fractions must be in (0, 1], found " + fmt("%g", f));
-  if (o.resume && o.force) throw UsageError("give either --resume or --force, not both");
-  Scenario sc = load_scenario(o.file);
-  if (sc.hardware.kind == HardwareKind::Fpga)
-    throw SpecError(sc.file, "/hardware/kind",
-                    "\"asic\" hardware (reproduce searches per-layer options on the systolic-array template)",
-                    "\"fpga\"");
-  if (!sc.search.ranks.empty())
-    throw SpecError(sc.file, "/search/ranks",
-                    "no rank search in reproduce (its claim is about bitwidths; search ranks with `mixprec "
-                    "search`, then train the choice with `mixprec train --precision DIR/precision.json "
-                    "--init-from CKPT`, docs/tensor_lstm.md)",
-                    std::to_string(sc.search.ranks.size()) + " rank-searched layer(s)");
-  if (o.quick) sc = quick_variant(sc);
-  const std::string id =
-      o.run_id.empty() ? "seed" + std::to_string(sc.training.seed) + (o.quick ? "-quick" : "") : o.run_id;
-  const std::string dir = o.out.empty() ? sc.report.out_dir + "/" + sc.name + "/" + id : o.out;
-  if (run_dir) *run_dir = dir;
-  Run run(o, std::move(sc), dir);
-  return run.execute();
+  const auto t0 = Clock::now();
+  const Prepared p = prepare(o);
+  if (run_dir) *run_dir = p.dir;
+  make_dirs(p.dir);
+  std::mutex progress_mutex;
+  std::vector<json> seeds;
+  std::vector<int> ran;
+  for (int k = 0; k < o.seeds; ++k) {
+    if (k % o.shard_count != o.shard_index) continue;
+    const Scenario sc = seed_scenario(p.sc, k);
+    SeedRun run(o, sc, k, seed_dir(p.dir, p.sc, k), p.opts, p.budgets, progress_mutex);
+    seeds.push_back(run.execute());
+    ran.push_back(sc.training.seed);
+  }
+  if (o.shard_count > 1)
+    return json{{"shard", std::to_string(o.shard_index + 1) + "/" + std::to_string(o.shard_count)},
+                {"seeds", ran}, {"dir", p.dir}};
+  if (o.progress) o.progress("report: " + p.dir);
+  return finish_report(o, p, seeds, seconds_since(t0));
+}
+
+json merge_reproduce(const ReproduceOptions& o, const std::vector<std::string>& shard_dirs) {
+  const auto t0 = Clock::now();
+  if (o.out.empty()) throw UsageError("--merge needs --out DIR for the merged report");
+  Prepared p = prepare(o);
+  std::vector<json> seeds;
+  for (int k = 0; k < o.seeds; ++k) {
+    const std::string name = "seed" + std::to_string(p.sc.training.seed + k);
+    std::string found;
+    for (const std::string& d : shard_dirs)
+      if (file_exists(d + "/" + name + "/state.json")) found = d + "/" + name;
+    if (found.empty())
+      throw UsageError("--merge: no shard directory holds " + name + "/state.json (seed " + std::to_string(k + 1) +
+                       " of " + std::to_string(o.seeds) + ")");
+    // Resume each seed from its finished state: nothing left to run, the result is rebuilt.
+    const json st = load_state(found + "/state.json");
+    if (st.at("options") != p.opts)
+      throw SpecError(found + "/state.json", "/options", p.opts.dump(), st.at("options").dump());
+    ReproduceOptions ro = o;
+    ro.resume = true;
+    ro.force = false;
+    ro.progress = nullptr;
+    std::mutex m;
+    const Scenario sc = seed_scenario(p.sc, k);
+    SeedRun run(ro, sc, k, found, p.opts, p.budgets, m);
+    seeds.push_back(run.execute());
+  }
+  make_dirs(p.dir);
+  return finish_report(o, p, seeds, seconds_since(t0));
 }
 
 namespace {
 
 bool skipped_key(const std::string& k) {
   return k == "manifest" || k == "run_id" || k == "seconds" || k == "wall_seconds" ||
-         k == "sensitivity_source" || k == "file" || k == "checkpoint";
+         k == "sensitivity_source" || k == "file" || k == "checkpoint" || k == "sensitivity_seconds" ||
+         k == "stages";
 }
 
-void diff(const json& a, const json& b, const std::string& ptr, double tol,
-          std::vector<std::string>& out) {
+void diff(const json& a, const json& b, const std::string& ptr, double tol, std::vector<std::string>& out) {
   if (a.is_number() && b.is_number()) {
     const double x = a.get<double>(), y = b.get<double>();
     if (std::fabs(x - y) > tol * std::max({1.0, std::fabs(x), std::fabs(y)}))
@@ -720,8 +681,7 @@ void diff(const json& a, const json& b, const std::string& ptr, double tol,
         diff(it.value(), b.at(it.key()), ptr + "/" + it.key(), tol, out);
     }
     for (auto it = b.begin(); it != b.end(); ++it)
-      if (!skipped_key(it.key()) && !a.contains(it.key()))
-        out.push_back(ptr + "/" + it.key() + ": only in the re-run");
+      if (!skipped_key(it.key()) && !a.contains(it.key())) out.push_back(ptr + "/" + it.key() + ": only in the re-run");
     return;
   }
   if (a.is_array()) {

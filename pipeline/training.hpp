@@ -46,6 +46,7 @@ struct EvalRequest {
   int threads = 1;
   int synthetic = 0;
   int calibration_batches = 8;            // for quantizer ranges the checkpoint lacks
+  bool per_example = false;               // also "per_example" scores (as run_training's test)
 };
 
 // Evaluates a checkpoint on a split, optionally at other precisions than it was trained with

@@ -34,6 +34,7 @@ namespace mixprec::report {
 // (1 - hi/100) and (1 - lo/100) times the baseline's, from /claim/energy_saving_pct) in
 // <rect id="band-pareto"> and <rect id="band-measured">.
 inline constexpr char kFigPareto[] = "fig-pareto";
+inline constexpr char kFigFrontier[] = "fig-frontier";
 inline constexpr char kFigMeasured[] = "fig-measured";
 inline constexpr char kFigBitwidths[] = "fig-bitwidths";
 inline constexpr char kFigBreakdown[] = "fig-breakdown";
