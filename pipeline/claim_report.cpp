@@ -459,6 +459,11 @@ json build_report(const ReportInputs& in) {
     }
   }
   rep["frontier"] = frontier;
+  // Budgets no configuration of the search space meets (on the first seed).
+  json infeasible = json::array();
+  for (const json& p : first.at("plan").at("frontier"))
+    if (!p.at("feasible").get<bool>()) infeasible.push_back(p.at("budget_fraction"));
+  rep["frontier_infeasible_budgets"] = infeasible;
   rep["uniform_ladder"] = ladder;
   rep["matched_energy"] = details["matched_energy"];
   rep["budget_sweep"] = sweep;
