@@ -10,6 +10,7 @@
 #include "core/manifest.hpp"
 #include "core/scenario.hpp"
 #include "energy_models/energy_model.hpp"
+#include "pipeline/common.hpp"
 #include "pipeline/pricing.hpp"
 #include "pipeline/search_run.hpp"
 #include "report/report_render.hpp"
@@ -20,12 +21,6 @@ namespace mixprec::pipeline {
 using nlohmann::json;
 
 namespace {
-
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
 
 // A precision file's content (as precision_to_json wrote it) resolved against the network.
 std::vector<LayerPrecision> precision_of(const Scenario& sc, const json& p) {

@@ -1,6 +1,7 @@
 #include "pipeline/common.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -14,6 +15,12 @@ std::vector<LayerPrecision> precision_for(Scenario& sc, const std::string& file)
   const PrecisionSpec spec = load_precision_file(file);
   apply_rank_overrides(spec, sc.net, file);
   return resolve_precision(spec, sc.net, file);
+}
+
+std::string fmt(const char* format, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, format, v);
+  return b;
 }
 
 void make_dirs(const std::string& dir) {

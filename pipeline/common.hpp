@@ -12,6 +12,9 @@ namespace mixprec::pipeline {
 // factorized layers.
 std::vector<LayerPrecision> precision_for(Scenario& sc, const std::string& file);
 
+// One number through a printf format ("%.1f%%"), for progress lines and generated sentences.
+std::string fmt(const char* format, double v);
+
 // Creates a directory and its parents; throws on failure.
 void make_dirs(const std::string& dir);
 

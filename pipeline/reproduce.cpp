@@ -35,12 +35,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kStateVersion = 2;
 
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-
 bool file_exists(const std::string& p) { return std::ifstream(p).good(); }
 
 double seconds_since(Clock::time_point t0) {

@@ -1,6 +1,6 @@
 #include "pipeline/verdict.hpp"
 
-#include <cstdio>
+#include "pipeline/common.hpp"
 
 namespace mixprec::pipeline {
 
@@ -8,16 +8,10 @@ using nlohmann::json;
 
 namespace {
 
-std::string num(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-
 // "0.42 points [-0.80, 1.64]" or "1.3% [0.2%, 2.4%]".
 std::string with_interval(const stats::Interval& i, bool regression) {
   const char* f = regression ? "%.2f%%" : "%.2f";
-  return num(f, i.estimate) + (regression ? "" : " points") + " [" + num(f, i.lo) + ", " + num(f, i.hi) +
+  return fmt(f, i.estimate) + (regression ? "" : " points") + " [" + fmt(f, i.lo) + ", " + fmt(f, i.hi) +
          "]";
 }
 
@@ -26,20 +20,20 @@ double threshold_of(const ClaimSpec& c, bool regression) {
 }
 
 std::string drop_words(const ClaimSpec& c, bool regression) {
-  return regression ? "RMSE increase stays below " + num("%g", c.max_rmse_increase_pct) + "% of the baseline's"
-                    : "accuracy drop stays below " + num("%g", c.max_drop_pp) + " points";
+  return regression ? "RMSE increase stays below " + fmt("%g", c.max_rmse_increase_pct) + "% of the baseline's"
+                    : "accuracy drop stays below " + fmt("%g", c.max_drop_pp) + " points";
 }
 
 std::string energy_sentence(const EnergyVerdict& v, const BaselineEvidence& e, const ClaimSpec& c,
                             bool regression) {
-  std::string s = "Against uniform " + v.baseline + " (" + num("%.4g", e.energy_uj) +
+  std::string s = "Against uniform " + v.baseline + " (" + fmt("%.4g", e.energy_uj) +
                   " uJ), the largest saving whose " + drop_words(c, regression) + " at " +
-                  num("%g", 100 * c.confidence) + "% confidence is ";
+                  fmt("%g", 100 * c.confidence) + "% confidence is ";
   if (v.certified_saving_pct) {
     const FrontierPoint* p = nullptr;
     for (const FrontierPoint& q : e.points)
       if (q.name == v.certified_point) p = &q;
-    s += num("%.1f%%", *v.certified_saving_pct) + " (" + v.certified_point +
+    s += fmt("%.1f%%", *v.certified_saving_pct) + " (" + v.certified_point +
          (p ? ", " + (regression ? std::string("RMSE increase ") : std::string("drop ")) +
                   with_interval(p->drop, regression)
             : std::string()) +
@@ -48,10 +42,10 @@ std::string energy_sentence(const EnergyVerdict& v, const BaselineEvidence& e, c
     s += "none of the " + std::to_string(e.points.size()) + " trained points";
   }
   if (v.outcome == Outcome::Inconclusive && v.plausible_saving_pct)
-    s += "; points saving up to " + num("%.1f%%", *v.plausible_saving_pct) +
+    s += "; points saving up to " + fmt("%.1f%%", *v.plausible_saving_pct) +
          " have intervals that straddle the threshold";
-  s += ": " + to_string(v.outcome) + " (claimed " + num("%g", c.saving_min_pct) + "-" +
-       num("%g", c.saving_max_pct) + "%)";
+  s += ": " + to_string(v.outcome) + " (claimed " + fmt("%g", c.saving_min_pct) + "-" +
+       fmt("%g", c.saving_max_pct) + "%)";
   if (v.above_band) s += ", above the claimed band: the claim understated the saving";
   return s + ".";
 }
@@ -155,11 +149,11 @@ Verdict judge(const ClaimEvidence& e, const ClaimSpec& c) {
          " (" + to_string(v.fp32_buffers) + "). ";
   }
   if (v.task_accuracy != Outcome::NotApplicable)
-    s += "The chosen configuration's test accuracy is " + num("%.2f%%", e.chosen_accuracy_pct->estimate) +
-         " [" + num("%.2f", e.chosen_accuracy_pct->lo) + ", " + num("%.2f", e.chosen_accuracy_pct->hi) +
-         "] against the claimed >" + num("%g", c.min_accuracy_pct) + "%: " + to_string(v.task_accuracy) + ". ";
+    s += "The chosen configuration's test accuracy is " + fmt("%.2f%%", e.chosen_accuracy_pct->estimate) +
+         " [" + fmt("%.2f", e.chosen_accuracy_pct->lo) + ", " + fmt("%.2f", e.chosen_accuracy_pct->hi) +
+         "] against the claimed >" + fmt("%g", c.min_accuracy_pct) + "%: " + to_string(v.task_accuracy) + ". ";
   if (v.latency != Outcome::NotApplicable)
-    s += "Latency " + num("%.3f", e.latency_ms) + " ms per inference (bound " + num("%g", c.latency_ms) +
+    s += "Latency " + fmt("%.3f", e.latency_ms) + " ms per inference (bound " + fmt("%g", c.latency_ms) +
          " ms): " + to_string(v.latency) + ". ";
   s += "Overall the claim ";
   s += v.overall == Outcome::Held      ? "held"
