@@ -105,6 +105,12 @@ int run_verify() {
     throw SpecError(g_ver.report, "/scenario/hash", "the hash of " + o.file + " (" + have + ")",
                     "\"" + want + "\": the scenario changed since the report was made");
   const nlohmann::json& opt = need("/manifest/options");
+  for (const char* k : {"quick", "threads", "jobs", "seeds", "full", "budgets", "bootstrap_resamples"})
+    if (!opt.contains(k))
+      throw SpecError(g_ver.report, std::string("/manifest/options/") + k,
+                      "the options of a report of this version of `reproduce` (an earlier report cannot be "
+                      "re-run by it: run reproduce again)",
+                      "nothing");
   o.quick = opt.at("quick").get<bool>();
   o.threads = opt.at("threads").get<int>();
   o.jobs = opt.at("jobs").get<int>();

@@ -183,9 +183,16 @@ TEST_CASE("reproduce --quick: a consistent report, resume after a kill at every 
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("1 numbers differ") == 0);
   CHECK(r.out.find("/verdict/energy_saving_pct") != std::string::npos);
+  // A report of an earlier format is refused with the pointer it lacks.
+  json old = rep;
+  old["manifest"]["options"].erase("seeds");
+  std::ofstream(dir + "/old.json") << old.dump();
+  r = test::run_cli("verify " + dir + "/old.json --no-progress --work " + dir + "/again3");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("/manifest/options/seeds: expected the options of a report of this version") != std::string::npos);
 }
 
-TEST_CASE("reproduce --seeds 2: t-intervals across seeds; shards merge to the single-machine report",
+TEST_CASE("reproduce --seeds 2: t-intervals across seeds, shards merge to the single-machine report",
           "[pipeline][reproduce]") {
   const std::string dir = temp_dir();
   const std::string scenario = test::source_path("scenarios/venue_cnn_lstm.json");
@@ -243,7 +250,7 @@ TEST_CASE("priced configurations count static energy once per layer", "[pipeline
   CHECK(p["components"]["static"].get<double>() > 0);
 }
 
-TEST_CASE("compare_reports: skips provenance, reports pointers", "[apps][reproduce]") {
+TEST_CASE("compare_reports: skips provenance, reports pointers", "[pipeline][reproduce]") {
   const json a = json::parse(R"({"run_id": "a", "manifest": {"x": 1}, "v": {"e": 1.0, "l": [1, 2]},
                                  "wall_seconds": 3})");
   json b = a;
@@ -259,7 +266,7 @@ TEST_CASE("compare_reports: skips provenance, reports pointers", "[apps][reprodu
   CHECK(d[1] == "/v/extra: only in the re-run");
 }
 
-TEST_CASE("reproduce --reuse-fp32: a matching train run is reused, another refused", "[apps][reproduce]") {
+TEST_CASE("reproduce --reuse-fp32: a matching train run is reused, another refused", "[pipeline][reproduce]") {
   const std::string dir = temp_dir();
   const std::string file = test::write_default_scenario_with(dir + "/tiny.json",
       std::string(R"({"network": )") + test::kTinyNetworkPatch + R"(,
