@@ -7,7 +7,7 @@
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
-#include "apps/training.hpp"
+#include "pipeline/training.hpp"
 #include "core/errors.hpp"
 #include "core/scenario.hpp"
 

@@ -1,4 +1,4 @@
-// `mixprec reproduce FILE`: the closed loop (apps/reproduce.hpp) and its report;
+// `mixprec reproduce FILE`: the closed loop (pipeline/reproduce.hpp) and its report;
 // `mixprec verify REPORT`: re-runs a report from its manifest and checks the numbers match.
 #include <cstdio>
 #include <iostream>
@@ -7,7 +7,7 @@
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
-#include "apps/reproduce.hpp"
+#include "pipeline/reproduce.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 #include "core/manifest.hpp"
@@ -17,33 +17,66 @@ namespace mixprec::app {
 namespace {
 
 ReproduceOptions g_rep;
+bool g_rep_progress = true;
+std::string g_rep_shard;
+std::vector<std::string> g_rep_merge;
+
+// "i/N" -> shard index i-1 of N.
+void parse_shard(const std::string& s, ReproduceOptions& o) {
+  const auto slash = s.find('/');
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument(s);
+    o.shard_index = std::stoi(s.substr(0, slash)) - 1;
+    o.shard_count = std::stoi(s.substr(slash + 1));
+  } catch (const std::exception&) {
+    throw UsageError("--shard must be i/N (e.g. 2/5), found \"" + s + "\"");
+  }
+}
 
 int run_reproduce_cmd() {
+  if (g_rep_progress) g_rep.progress = [](const std::string& s) { std::cerr << s << "\n"; };
+  g_rep.training_progress = g_rep_progress;
+  if (!g_rep_shard.empty()) parse_shard(g_rep_shard, g_rep);
   std::string dir;
-  const nlohmann::json rep = run_reproduce(g_rep, &dir);
-  const nlohmann::json& v = rep.at("verdict");
-  std::cout << v.at("summary").get<std::string>() << "\n";
-  std::cout << "report: " << dir << "/report.json, report.md, report.html\n";
+  nlohmann::json rep;
+  if (!g_rep_merge.empty()) {
+    rep = merge_reproduce(g_rep, g_rep_merge);
+    dir = g_rep.out;
+  } else {
+    rep = run_reproduce(g_rep, &dir);
+  }
+  if (rep.contains("shard")) {
+    std::cout << "shard " << rep.at("shard").get<std::string>() << ": seeds " << rep.at("seeds").dump() << " done in "
+              << dir << " (merge the shards with --merge DIR... --out DIR)\n";
+    return 0;
+  }
+  std::cout << rep.at("verdict").at("summary").get<std::string>() << "\n";
+  std::cout << "report: " << dir << "/report.json\n";
   return 0;
 }
 
 void setup_reproduce(CLI::App& app) {
   CLI::App* c = app.add_subcommand(
-      "reproduce", "Test the mixed-precision claim end to end and write a reproducibility report");
+      "reproduce", "Test the scenario's claim (report.claim) end to end and write a reproducibility report");
   c->add_option("file", g_rep.file, "Scenario file")->required();
   c->add_option("--out", g_rep.out, "Run directory (default <report.out_dir>/<scenario>/<run id>)");
-  c->add_option("--run-id", g_rep.run_id, "Run id (default seed<N>, seed<N>-quick)");
-  c->add_flag("--quick", g_rep.quick, "Tiny model and data: the whole pipeline in about a minute");
+  c->add_option("--run-id", g_rep.run_id, "Run id (default seed<N>, seeds<N>, with -quick)");
+  c->add_flag("--quick", g_rep.quick, "Tiny model and data: the whole pipeline in a few minutes");
   c->add_flag("--resume", g_rep.resume, "Continue the run in the run directory");
   c->add_flag("--force", g_rep.force, "Start over in a run directory that holds a run");
-  c->add_option("--threads", g_rep.threads, "Worker threads (batch shards)")->check(CLI::PositiveNumber);
-  c->add_option("--budget", g_rep.budget, "Energy budget as a fraction of the baseline's (default 0.6)");
-  c->add_option("--sweep", g_rep.sweep, "Budget fractions of the sweep (default 0.5 0.6 0.7 0.9)")
-      ->expected(1, 20);
+  c->add_option("--threads", g_rep.threads, "Cores to use in all")->check(CLI::PositiveNumber);
+  c->add_option("--jobs", g_rep.jobs, "Concurrent training jobs, threads/jobs threads each (default: threads)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--seeds", g_rep.seeds, "Seeds (training.seed, +1, ...): intervals across seeds")
+      ->check(CLI::PositiveNumber);
+  c->add_flag("--full", g_rep.full, "13 frontier budgets and the greedy / evolutionary picks");
+  c->add_option("--budgets", g_rep.budgets, "Frontier budget fractions of the baseline's energy")->expected(1, 40);
+  c->add_option("--bootstrap", g_rep.bootstrap_resamples, "Bootstrap resamples (one seed)");
+  c->add_option("--shard", g_rep_shard, "i/N: run only the seeds k with k mod N = i-1 (merge with --merge)");
+  c->add_option("--merge", g_rep_merge, "Shard run directories to merge into --out")->expected(1, 10000);
   c->add_option("--reuse-fp32", g_rep.reuse_fp32,
-                 "A matching `mixprec train` output directory: reuse its FP32 model");
-  c->add_flag("!--no-ablations", g_rep.ablations, "Skip the ablations and the budget sweep");
-  c->add_flag("!--no-progress", g_rep.progress, "No progress on stderr");
+                "A matching `mixprec train` output directory: reuse its FP32 model (first seed)");
+  c->add_flag("!--no-progress", g_rep_progress, "No progress on stderr");
 }
 
 const CommandRegistrar reg_reproduce("reproduce", setup_reproduce, run_reproduce_cmd);
@@ -72,13 +105,21 @@ int run_verify() {
     throw SpecError(g_ver.report, "/scenario/hash", "the hash of " + o.file + " (" + have + ")",
                     "\"" + want + "\": the scenario changed since the report was made");
   const nlohmann::json& opt = need("/manifest/options");
+  for (const char* k : {"quick", "threads", "jobs", "seeds", "full", "budgets", "bootstrap_resamples"})
+    if (!opt.contains(k))
+      throw SpecError(g_ver.report, std::string("/manifest/options/") + k,
+                      "the options of a report of this version of `reproduce` (an earlier report cannot be "
+                      "re-run by it: run reproduce again)",
+                      "nothing");
   o.quick = opt.at("quick").get<bool>();
   o.threads = opt.at("threads").get<int>();
-  o.budget = opt.at("budget").get<double>();
-  o.sweep = opt.at("sweep").get<std::vector<double>>();
-  o.ablations = opt.at("ablations").get<bool>();
+  o.jobs = opt.at("jobs").get<int>();
+  o.seeds = opt.at("seeds").get<int>();
+  o.full = opt.at("full").get<bool>();
+  o.budgets = opt.at("budgets").get<std::vector<double>>();
+  o.bootstrap_resamples = opt.at("bootstrap_resamples").get<int>();
   o.reuse_fp32 = opt.value("reuse_fp32", std::string());
-  o.progress = g_ver.progress;
+  if (g_ver.progress) o.progress = [](const std::string& s) { std::cerr << s << "\n"; };
   o.out = g_ver.work.empty() ? g_ver.report.substr(0, g_ver.report.find_last_of('/') + 1) +
                                    "verify-" + std::to_string(::getpid())
                              : g_ver.work;

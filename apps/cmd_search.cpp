@@ -9,7 +9,7 @@
 // Sensitivities: a table file (--sensitivity), or computed from a checkpoint (--checkpoint C,
 // default <report.out_dir>/<scenario>-train/best.ckpt when it exists) by the scenario's
 // search.sensitivity method or --method, cached next to the checkpoint
-// (apps/sensitivity_run.hpp). search.json says which method fed the solver and where the table
+// (pipeline/sensitivity_run.hpp). search.json says which method fed the solver and where the table
 // came from.
 #include <cmath>
 #include <cstdio>
@@ -19,8 +19,8 @@
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
-#include "apps/search_run.hpp"
-#include "apps/sensitivity_run.hpp"
+#include "pipeline/search_run.hpp"
+#include "pipeline/sensitivity_run.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 #include "core/manifest.hpp"
@@ -130,7 +130,7 @@ int run() {
     sc.constraints.energy.fraction = g.budget;
     sc.constraints.energy.energy_uj.reset();
   }
-  // Options, rules, the cost table and the baseline's energy (apps/search_run.hpp).
+  // Options, rules, the cost table and the baseline's energy (pipeline/search_run.hpp).
   const SearchSetup setup = prepare_search(sc);
   const std::vector<LayerPrecision>& options = setup.options;
   const sim::CostTable& table = setup.table;

@@ -1,7 +1,7 @@
 // `mixprec sweep SWEEP.json [--jobs N] [--out DIR] [--resume | --force] [--shard i/N]`
 // `mixprec merge SHARD_DIR... [--out DIR]`
-// Batch design sweeps (apps/sweep_run.hpp; format in docs/sweeps.md). Under `mpirun -np K` the
-// sweep splits its points over the ranks and rank 0 writes the output (apps/sweep_mpi.hpp).
+// Batch design sweeps (pipeline/sweep_run.hpp; format in docs/sweeps.md). Under `mpirun -np K` the
+// sweep splits its points over the ranks and rank 0 writes the output (pipeline/sweep_mpi.hpp).
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -10,9 +10,10 @@
 #include <thread>
 #include <vector>
 
+#include "apps/common.hpp"
 #include "apps/registry.hpp"
-#include "apps/sweep_mpi.hpp"
-#include "apps/sweep_run.hpp"
+#include "pipeline/sweep_mpi.hpp"
+#include "pipeline/sweep_run.hpp"
 #include "core/errors.hpp"
 #include "search/sweep_plan.hpp"
 

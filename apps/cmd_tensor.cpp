@@ -126,12 +126,6 @@ nlohmann::json ratios(const Figures& base, const Figures& f) {
           {"energy_per_frame", r(base.energy_per_frame_uj, f.energy_per_frame_uj)}};
 }
 
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-
 std::string table(const std::vector<Figures>& all, const nlohmann::json& rat) {
   std::ostringstream o;
   o << "engine: " << g.engine << "\n\n";

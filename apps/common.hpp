@@ -1,21 +1,15 @@
 // Helpers shared by the CLI commands.
 #pragma once
 #include <string>
-#include <vector>
 
-#include "core/spec.hpp"
+#include "pipeline/common.hpp"
 
 namespace mixprec::app {
 
+// The pipeline library's names, visible to every command.
+using namespace mixprec::pipeline;
+
 // Writes `text` to `out` atomically (temporary file, then rename), or to stdout when empty.
 void emit(const std::string& text, const std::string& out);
-
-// The scenario's per-layer precision, or the one a precision file gives (resolved against it).
-// A precision file's "ranks" (e.g. `mixprec search` with search.ranks) are set on sc.net's
-// factorized layers.
-std::vector<LayerPrecision> precision_for(Scenario& sc, const std::string& file);
-
-// Creates a directory and its parents; throws on failure.
-void make_dirs(const std::string& dir);
 
 }  // namespace mixprec::app

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/sweep_run.hpp"
+#include "pipeline/sweep_run.hpp"
 #include "core/scenario.hpp"
 #include "energy_models/energy_model.hpp"
 #include "search/sweep_plan.hpp"
@@ -29,7 +29,7 @@ const std::vector<sweep::Point>& lhs_points() {
 // Everything a point costs: apply the axis values, parse and validate the scenario, build the
 // network, the energy model, price every layer, and the result line.
 void BM_SweepPoint(benchmark::State& state) {
-  const app::PointEvaluator eval(lhs_sweep());
+  const pipeline::PointEvaluator eval(lhs_sweep());
   const auto& pts = lhs_points();
   std::size_t i = 0;
   for (auto _ : state) {

@@ -601,6 +601,43 @@ void resolve_rank_search(SearchSpec& s, const Network& net, const std::string& f
   }
 }
 
+ClaimSpec parse_claim(const json& v, const JsonCtx& ctx) {
+  ObjectReader r(v, ctx, "/report/claim");
+  ClaimSpec c;
+  const Range pct{0.0, 100.0, std::nullopt};
+  const Range positive{std::nullopt, std::nullopt, 0.0};
+  if (r.has("saving_band_pct")) {
+    const std::string ptr = r.at("saving_band_pct");
+    const json& band = r.array("saving_band_pct");
+    if (band.size() != 2)
+      throw SpecError(ctx.file, ptr, "two numbers [low, high] in percent",
+                      std::to_string(band.size()) + " entries");
+    c.saving_min_pct = read_number(band[0], ctx, pointer_join(ptr, 0), pct);
+    c.saving_max_pct = read_number(band[1], ctx, pointer_join(ptr, 1), pct);
+    if (c.saving_max_pct < c.saving_min_pct)
+      throw SpecError(ctx.file, pointer_join(ptr, 1),
+                      "a high end >= the low end (" + format_number(c.saving_min_pct) + ")",
+                      format_number(c.saving_max_pct));
+  }
+  c.max_drop_pp = r.number_or("max_accuracy_drop_pp", c.max_drop_pp, Range{std::nullopt, 100.0, 0.0});
+  c.max_rmse_increase_pct =
+      r.number_or("max_rmse_increase_pct", c.max_rmse_increase_pct, positive);
+  c.latency_ms = r.number_or("latency_ms", c.latency_ms, positive);
+  c.min_accuracy_pct = r.number_or("min_accuracy_pct", c.min_accuracy_pct, pct);
+  c.confidence = r.number_or("confidence", c.confidence, Range{std::nullopt, 0.999, 0.5});
+  c.baselines = r.string_list_or("baselines", c.baselines);
+  const std::vector<std::string> allowed{"int4", "int8", "int16", "fp16", "bf16", "fp32"};
+  if (c.baselines.empty())
+    throw SpecError(ctx.file, r.at("baselines"), "at least one baseline (e.g. [\"int8\"])", "[]");
+  for (std::size_t i = 0; i < c.baselines.size(); ++i)
+    if (std::find(allowed.begin(), allowed.end(), c.baselines[i]) == allowed.end())
+      throw SpecError(ctx.file, pointer_join(r.at("baselines"), i),
+                      "one of \"int4\", \"int8\", \"int16\", \"fp16\", \"bf16\", \"fp32\"",
+                      "\"" + c.baselines[i] + "\"");
+  r.finish();
+  return c;
+}
+
 ReportSpec parse_report(const json& v, const JsonCtx& ctx) {
   ObjectReader r(v, ctx, "/report");
   ReportSpec rep;
@@ -611,6 +648,12 @@ ReportSpec parse_report(const json& v, const JsonCtx& ctx) {
     if (std::find(allowed.begin(), allowed.end(), rep.formats[i]) == allowed.end())
       throw SpecError(ctx.file, pointer_join("/report/formats", i), "one of \"json\", \"md\", \"html\"",
                       "\"" + rep.formats[i] + "\"");
+  if (std::find(rep.formats.begin(), rep.formats.end(), "json") == rep.formats.end())
+    throw SpecError(ctx.file, "/report/formats",
+                    "a list that includes \"json\" (the other formats are renderings of it)",
+                    std::to_string(rep.formats.size()) + " formats without \"json\"");
+  static const json empty = json::object();
+  rep.claim = parse_claim(r.has("claim") ? r.object("claim") : empty, ctx);
   r.finish();
   return rep;
 }

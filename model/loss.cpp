@@ -16,6 +16,7 @@ double SoftmaxCrossEntropy::forward(const Tensor& logits, const std::vector<int>
   const ConstMatrixMap z = logits.matrix(rows, k);
   double loss = 0;
   correct_ = 0;
+  row_correct_.assign(size_t(rows), 0);
   for (std::int64_t r = 0; r < rows; ++r) {
     const int label = labels[size_t(r)];
     MIXPREC_CHECK(label >= 0 && label < k, "cross-entropy: label " + std::to_string(label) +
@@ -23,7 +24,10 @@ double SoftmaxCrossEntropy::forward(const Tensor& logits, const std::vector<int>
     // log-sum-exp shifted by the row maximum: no overflow.
     Eigen::Index arg_max;
     const float zmax = z.row(r).maxCoeff(&arg_max);
-    if (arg_max == label) ++correct_;
+    if (arg_max == label) {
+      ++correct_;
+      row_correct_[size_t(r)] = 1;
+    }
     double sum = 0;
     for (std::int64_t j = 0; j < k; ++j) {
       const double e = std::exp(double(z(r, j)) - zmax);

@@ -19,11 +19,14 @@ class SoftmaxCrossEntropy {
   const RowMatrix& probabilities() const { return prob_; }
   // Rows of the last forward whose largest logit is the label.
   int correct() const { return correct_; }
+  // Per row of the last forward: 1 when its largest logit is the label, else 0.
+  const std::vector<unsigned char>& row_correct() const { return row_correct_; }
 
  private:
   Dims dims_;
   RowMatrix prob_;
   std::vector<int> labels_;
+  std::vector<unsigned char> row_correct_;
   int correct_ = 0;
 };
 

@@ -431,7 +431,7 @@ double Trainer::train_step(const Batch& batch) {
   return loss_total;
 }
 
-EvalMetrics Trainer::evaluate(BatchSource& src, int batch_size) {
+EvalMetrics Trainer::evaluate(BatchSource& src, int batch_size, bool per_example) {
   if (batch_size <= 0) batch_size = opt_.spec.batch_size;
   const bool regression = opt_.task == Task::Regression;
   const int T = int(replicas_.size());
@@ -440,7 +440,10 @@ EvalMetrics Trainer::evaluate(BatchSource& src, int batch_size) {
   Batch b;
   double loss_sum = 0, sq = 0;
   std::int64_t correct = 0, outputs = 0, samples = 0;
+  std::vector<double> examples;
+  int outputs_per_example = 1;
   while (src.next_batch(batch_size, b)) {
+    if (per_example) examples.resize(size_t(samples + b.size));
     run_parallel([&](int t) {
       const int s0 = int(std::int64_t(t) * b.size / T), s1 = int(std::int64_t(t + 1) * b.size / T);
       shard_loss_[size_t(t)] = 0;
@@ -457,9 +460,28 @@ EvalMetrics Trainer::evaluate(BatchSource& src, int batch_size) {
         const double l = mse_[size_t(t)].forward(y, tgt);
         shard_loss_[size_t(t)] = l * (s1 - s0);
         shard_sq_[size_t(t)] = l * double(y.size());
+        if (per_example) {
+          const std::int64_t per = y.size() / (s1 - s0);
+          if (t == 0) outputs_per_example = int(per);
+          for (int i = 0; i < s1 - s0; ++i) {
+            double e = 0;
+            for (std::int64_t j = i * per; j < (i + 1) * per; ++j)
+              e += (double(y[j]) - tgt[j]) * (double(y[j]) - tgt[j]);
+            examples[size_t(samples + s0 + i)] = e;
+          }
+        }
       } else {
-        shard_loss_[size_t(t)] = ce_[size_t(t)].forward(y, sb.labels) * (s1 - s0);
-        shard_correct_[size_t(t)] = ce_[size_t(t)].correct();
+        SoftmaxCrossEntropy& ce = ce_[size_t(t)];
+        shard_loss_[size_t(t)] = ce.forward(y, sb.labels) * (s1 - s0);
+        shard_correct_[size_t(t)] = ce.correct();
+        if (per_example) {
+          const std::size_t per = ce.row_correct().size() / size_t(s1 - s0);
+          for (int i = 0; i < s1 - s0; ++i) {
+            int c = 0;
+            for (std::size_t j = size_t(i) * per; j < size_t(i + 1) * per; ++j) c += ce.row_correct()[j];
+            examples[size_t(samples + s0 + i)] = double(c) / double(per);
+          }
+        }
       }
     });
     for (int t = 0; t < T; ++t) {
@@ -478,6 +500,8 @@ EvalMetrics Trainer::evaluate(BatchSource& src, int batch_size) {
     m.accuracy = regression ? 0 : double(correct) / double(samples);
     m.rmse = regression && outputs > 0 ? std::sqrt(sq / double(outputs)) : 0;
   }
+  m.per_example = std::move(examples);
+  m.outputs_per_example = outputs_per_example;
   return m;
 }
 

@@ -131,6 +131,11 @@ struct EvalMetrics {
   double loss = 0;
   double accuracy = 0;  // classification
   double rmse = 0;      // regression, in the targets' units
+  // With evaluate(..., per_example = true): one value per example in source order, for paired
+  // comparisons between models (pipeline/stats.hpp): the fraction of the example's rows
+  // classified correctly, or the squared error summed over its outputs (normalized units).
+  std::vector<double> per_example;
+  int outputs_per_example = 1;
 };
 
 struct EpochMetrics {
@@ -212,7 +217,7 @@ class Trainer {
   // One optimizer step on the batch; returns its mean loss. The schedule's total length comes
   // from set_total_steps (fit sets it from the source).
   double train_step(const Batch& batch);
-  EvalMetrics evaluate(BatchSource& src, int batch_size = 0);
+  EvalMetrics evaluate(BatchSource& src, int batch_size = 0, bool per_example = false);
 
   // Trains the remaining epochs (from the current epoch/batch position, so after
   // load_checkpoint it resumes). stop_after_steps > 0 stops once step() reaches it (a simulated

@@ -14,7 +14,7 @@ constexpr int kSensitivityVersion = 1;
 
 // {"mixprec_sensitivity": 1, "method", "checkpoint", "network",
 //  "entries": [{"layer", "format", "weights", "activations", "value"}, ...]}
-// Optional metadata (written when computed from a checkpoint, apps/sensitivity_run.hpp):
+// Optional metadata (written when computed from a checkpoint, pipeline/sensitivity_run.hpp):
 // "checkpoint_hash" and "settings_hash" (16 hex digits), "settings" (an object: what the
 // estimate depended on), "seconds" (time to compute); per entry "weight_term" and
 // "activation_term" (Hessian method: value = weight_term + activation_term).

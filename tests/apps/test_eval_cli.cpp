@@ -1,4 +1,4 @@
-// `mixprec eval`, `train --init-from` and app::load_weights-based fine-tuning.
+// `mixprec eval`, `train --init-from` and pipeline::load_weights-based fine-tuning.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "apps/training.hpp"
+#include "pipeline/training.hpp"
 #include "test_util.hpp"
 
 using namespace mixprec;
@@ -99,10 +99,10 @@ TEST_CASE("eval CLI: bad input exits 2 naming the problem", "[apps][cli]") {
 
 TEST_CASE("wilson interval: hand-computed values", "[apps]") {
   // p = 0.5, n = 100: centre 0.5, half-width 1.96/(1+0.0384) * sqrt(0.0025 + 0.000096) = 0.0962.
-  const auto a = app::wilson_interval(0.5, 100);
+  const auto a = pipeline::wilson_interval(0.5, 100);
   CHECK(a.first == Approx(0.4038).margin(1e-4));
   CHECK(a.second == Approx(0.5962).margin(1e-4));
-  const auto b = app::wilson_interval(1.0, 50);  // all correct: upper bound 1, lower 0.9287
+  const auto b = pipeline::wilson_interval(1.0, 50);  // all correct: upper bound 1, lower 0.9287
   CHECK(b.second == Approx(1.0));
   CHECK(b.first == Approx(0.9287).margin(1e-4));
 }

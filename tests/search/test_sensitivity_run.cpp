@@ -1,4 +1,4 @@
-// Sensitivities computed from a checkpoint (apps/sensitivity_run.hpp): both methods on a tiny
+// Sensitivities computed from a checkpoint (pipeline/sensitivity_run.hpp): both methods on a tiny
 // trained network, the cache next to the checkpoint (reused, invalidated by a new checkpoint),
 // and `mixprec search` with --checkpoint, the default checkpoint, and its errors.
 #include <catch2/catch.hpp>
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "apps/sensitivity_run.hpp"
+#include "pipeline/sensitivity_run.hpp"
 #include "core/scenario.hpp"
 #include "search/io.hpp"
 #include "sim/cost_table.hpp"
@@ -63,11 +63,11 @@ TEST_CASE("sensitivity from a checkpoint: both methods, cache reused and invalid
   const std::vector<LayerPrecision> options = options_of(sc);
   REQUIRE(options.size() == 6);
 
-  app::SensitivityRequest req;
+  pipeline::SensitivityRequest req;
   req.checkpoint = ckpt;
   req.synthetic = 48;
   req.samples = 12;
-  app::SensitivityResult a = app::compute_sensitivity(sc, options, req);
+  pipeline::SensitivityResult a = pipeline::compute_sensitivity(sc, options, req);
   CHECK_FALSE(a.from_cache);
   CHECK(a.cache_status == "miss");
   CHECK(a.table.method == "hessian");
@@ -88,14 +88,14 @@ TEST_CASE("sensitivity from a checkpoint: both methods, cache reused and invalid
 
   // Reused: same numbers, from the file, whatever the thread count.
   req.threads = 2;
-  app::SensitivityResult b = app::compute_sensitivity(sc, options, req);
+  pipeline::SensitivityResult b = pipeline::compute_sensitivity(sc, options, req);
   CHECK(b.from_cache);
   CHECK(b.cache_status == "hit");
   CHECK(b.cache_path == a.cache_path);
   CHECK(b.table.values == a.table.values);
   // ... and recomputing with two threads gives the same numbers too.
   req.use_cache = false;
-  app::SensitivityResult c = app::compute_sensitivity(sc, options, req);
+  pipeline::SensitivityResult c = pipeline::compute_sensitivity(sc, options, req);
   CHECK_FALSE(c.from_cache);
   CHECK(c.cache_path.empty());
   CHECK(c.table.values == a.table.values);
@@ -103,22 +103,22 @@ TEST_CASE("sensitivity from a checkpoint: both methods, cache reused and invalid
 
   // Other settings: another cache file.
   req.samples = 8;
-  CHECK(app::sensitivity_cache_path(sc, options, req) != a.cache_path);
+  CHECK(pipeline::sensitivity_cache_path(sc, options, req) != a.cache_path);
   req.samples = 12;
 
   // A new checkpoint at the same path invalidates the cache.
   train(file, dir + "/run", 64);
-  app::SensitivityResult d = app::compute_sensitivity(sc, options, req);
+  pipeline::SensitivityResult d = pipeline::compute_sensitivity(sc, options, req);
   CHECK_FALSE(d.from_cache);
   CHECK(d.cache_status == "stale");
   CHECK(d.table.checkpoint_hash != a.table.checkpoint_hash);
   CHECK(d.table.values != a.table.values);
-  CHECK(app::compute_sensitivity(sc, options, req).from_cache);
+  CHECK(pipeline::compute_sensitivity(sc, options, req).from_cache);
 
   // Measured: a loss increase per (layer, option), larger at 2-bit weights than at 8 on average.
   req.method = "measured";
   req.samples = 12;
-  app::SensitivityResult m = app::compute_sensitivity(sc, options, req);
+  pipeline::SensitivityResult m = pipeline::compute_sensitivity(sc, options, req);
   CHECK(m.table.method == "measured");
   CHECK(m.cache_path.rfind(ckpt + ".sens-measured-", 0) == 0);
   double low = 0, high = 0;
@@ -141,17 +141,17 @@ TEST_CASE("sensitivity requests that cannot be honoured are errors", "[search][s
   const std::string dir = temp_dir();
   const Scenario sc = load_scenario(tiny_scenario_file(dir));
   const std::vector<LayerPrecision> options = options_of(sc);
-  app::SensitivityRequest req;
+  pipeline::SensitivityRequest req;
   req.checkpoint = dir + "/none.ckpt";
-  CHECK_THROWS_WITH(app::compute_sensitivity(sc, options, req),
+  CHECK_THROWS_WITH(pipeline::compute_sensitivity(sc, options, req),
                     "checkpoint " + dir + "/none.ckpt does not exist or is unreadable");
   req.method = "fisher";
-  CHECK_THROWS_AS(app::compute_sensitivity(sc, options, req), UsageError);
+  CHECK_THROWS_AS(pipeline::compute_sensitivity(sc, options, req), UsageError);
   // A checkpoint of another network.
   std::ofstream(dir + "/junk.ckpt") << "not a checkpoint";
   req.method = "hessian";
   req.checkpoint = dir + "/junk.ckpt";
-  CHECK_THROWS_AS(app::compute_sensitivity(sc, options, req), SpecError);
+  CHECK_THROWS_AS(pipeline::compute_sensitivity(sc, options, req), SpecError);
 }
 
 TEST_CASE("search CLI computes sensitivities from a checkpoint and says where they came from", "[search][sensitivity][cli]") {

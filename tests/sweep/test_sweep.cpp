@@ -17,8 +17,8 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include "apps/common.hpp"
-#include "apps/sweep_run.hpp"
+#include "pipeline/common.hpp"
+#include "pipeline/sweep_run.hpp"
 #include "core/errors.hpp"
 #include "core/scenario.hpp"
 #include "energy_models/area.hpp"
@@ -211,7 +211,7 @@ TEST_CASE("sweep point results equal a direct simulation of the modified scenari
                                     R"(, "compute": {"kind": "simulate", "precision": "int8"})");
   const sweep::SweepSpec s = sweep::load_sweep(f);
   const auto pts = sweep::enumerate_points(s);
-  const app::PointEvaluator eval(s);
+  const pipeline::PointEvaluator eval(s);
   const json line = eval.evaluate(pts[1]);
   REQUIRE(line["status"] == "ok");
   Scenario sc = test::default_scenario_with(R"({"hardware": {"pe_array": {"rows": 32}, "buffers": {"weight": {"size_kib": 64}}}})");
@@ -236,7 +236,7 @@ TEST_CASE("sweep point results equal a direct simulation of the modified scenari
       R"(, "compute": {"kind": "search", "sensitivity": ")" +
           test::source_path("results/venue_cnn_lstm/reference/fp32/best.ckpt.sens-measured-887ca98a5988.json") + R"("})");
   const sweep::SweepSpec s2 = sweep::load_sweep(f2);
-  const app::PointEvaluator e2(s2);
+  const pipeline::PointEvaluator e2(s2);
   const json bad = e2.evaluate(sweep::enumerate_points(s2)[0]);
   CHECK(bad["status"] == "error");
   CHECK(bad.value("error", "") == "at this point, " + test::source_path("scenarios/venue_cnn_lstm.json") +
@@ -274,11 +274,11 @@ TEST_CASE("a sweep's outputs do not depend on threads, resume, or shards", "[swe
   const std::string dir = test::temp_dir("sweep_run");
   const std::string f = lhs_sweep(dir, 300);
   const sweep::SweepSpec s = sweep::load_sweep(f);
-  app::SweepOptions o;
+  pipeline::SweepOptions o;
   o.progress = false;
   o.out_dir = dir + "/one";
   o.jobs = 1;
-  const app::SweepSummary one = app::run_sweep(s, o);
+  const pipeline::SweepSummary one = pipeline::run_sweep(s, o);
   CHECK(one.complete);
   CHECK(one.total + one.discarded == 300);
   CHECK(one.errors == 0);
@@ -288,21 +288,21 @@ TEST_CASE("a sweep's outputs do not depend on threads, resume, or shards", "[swe
 
   o.out_dir = dir + "/two";
   o.jobs = 2;
-  (void)app::run_sweep(s, o);
+  (void)pipeline::run_sweep(s, o);
   same_outputs(dir + "/one", dir + "/two");
 
   // Re-running into a finished output needs --resume or --force.
-  CHECK_THROWS_WITH(app::run_sweep(s, o), dir + "/two already holds a sweep's output: pass --resume to continue it or --force to start over");
+  CHECK_THROWS_WITH(pipeline::run_sweep(s, o), dir + "/two already holds a sweep's output: pass --resume to continue it or --force to start over");
 
   // Resume after a crash: keep 100 lines and a torn 101st, as a killed process leaves them.
   const std::string full = slurp(dir + "/one/points.jsonl");
   std::size_t pos = 0;
   for (int i = 0; i < 100; ++i) pos = full.find('\n', pos) + 1;
   o.out_dir = dir + "/resumed";
-  app::make_dirs(o.out_dir);
+  pipeline::make_dirs(o.out_dir);
   spit(o.out_dir + "/points.jsonl", full.substr(0, pos) + full.substr(pos, 40));
   o.resume = true;
-  const app::SweepSummary res = app::run_sweep(s, o);
+  const pipeline::SweepSummary res = pipeline::run_sweep(s, o);
   CHECK(res.skipped == 100);
   CHECK(res.evaluated == one.total - 100);
   same_outputs(dir + "/one", dir + "/resumed");
@@ -310,7 +310,7 @@ TEST_CASE("a sweep's outputs do not depend on threads, resume, or shards", "[swe
   // Resume refuses another sweep's output.
   const sweep::SweepSpec other = sweep::load_sweep(lhs_sweep(test::temp_dir("sweep_other"), 301));
   o.out_dir = dir + "/one";
-  CHECK_THROWS_WITH(app::run_sweep(other, o), Catch::Contains("--resume: " + dir + "/one holds the output of another sweep"));
+  CHECK_THROWS_WITH(pipeline::run_sweep(other, o), Catch::Contains("--resume: " + dir + "/one holds the output of another sweep"));
 
   // Shards 1/3..3/3 merged equal the single run.
   std::vector<std::string> shards;
@@ -318,12 +318,12 @@ TEST_CASE("a sweep's outputs do not depend on threads, resume, or shards", "[swe
   for (int i = 0; i < 3; ++i) {
     o.part.shard = sweep::parse_shard(std::to_string(i + 1) + "/3");
     o.out_dir = dir + "/shard" + std::to_string(i);
-    const app::SweepSummary sh = app::run_sweep(s, o);
+    const pipeline::SweepSummary sh = pipeline::run_sweep(s, o);
     CHECK(sh.total == (one.total + 2 - std::size_t(i)) / 3);
     shards.push_back(o.out_dir);
   }
-  CHECK_THROWS_WITH(app::merge_shards({shards[0], shards[2]}, dir + "/merged", false), "merge: shards missing: 2 of 3");
-  (void)app::merge_shards(shards, dir + "/merged", false);
+  CHECK_THROWS_WITH(pipeline::merge_shards({shards[0], shards[2]}, dir + "/merged", false), "merge: shards missing: 2 of 3");
+  (void)pipeline::merge_shards(shards, dir + "/merged", false);
   same_outputs(dir + "/one", dir + "/merged");
 
   CHECK_THROWS_WITH(sweep::parse_shard("0/3"), "--shard: expected i/N with 1 <= i <= N (e.g. 2/8), found \"0/3\"");
@@ -408,7 +408,7 @@ TEST_CASE("the shipped example sweeps load, and FPGA design points match mixprec
   for (const auto& q : pts)
     if (sweep::point_inputs(s, q) == json{{"clock_mhz", 100}, {"mac_units", 4}, {"bits", "q7_8"}}) p = &q;
   REQUIRE(p != nullptr);
-  const json line = app::PointEvaluator(s).evaluate(*p);
+  const json line = pipeline::PointEvaluator(s).evaluate(*p);
   REQUIRE(line["status"] == "ok");
   const Scenario sc = load_scenario(test::source_path("scenarios/fpga_lstm_traffic.json"));
   const sim::SimulationResult direct = sim::simulate_analytical(sc, sc.layer_precision);

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/search_run.hpp"
+#include "pipeline/search_run.hpp"
 #include "core/json_reader.hpp"
 #include "core/scenario.hpp"
 #include "model/rank_truncation.hpp"
@@ -291,7 +291,7 @@ TEST_CASE("take_batches spreads its samples over the source", "[model][sensitivi
 TEST_CASE("rank and bit search: items per (candidate, option), exact equals brute force, sensitivity files round-trip", "[tensor][rank_search][search]") {
   Scenario sc = parse(patched("venue_tt_lstm", R"({"search": {"weight_bits": [2, 4, 8], "activation_bits": [4, 8],
       "ranks": [{"layer": "lstm", "candidates": [8, 4, 2]}]}})"));
-  const app::SearchSetup setup = app::prepare_search(sc);
+  const pipeline::SearchSetup setup = pipeline::prepare_search(sc);
   const int li = sc.net.find("lstm");
   const std::size_t O = setup.options.size();
   REQUIRE(setup.rank_costs.size() == 1);
@@ -339,7 +339,7 @@ TEST_CASE("rank and bit search: items per (candidate, option), exact equals brut
   }
 
   const search::Problem p = search::make_problem(setup.table, back, sc.net, setup.rules, setup.default_option,
-                                                 app::rank_choices(sc, setup, back, dir + "/s.json"));
+                                                 pipeline::rank_choices(sc, setup, back, dir + "/s.json"));
   std::size_t with_variants = 0;
   for (const search::Group& g : p.groups) {
     const bool has = std::find(g.layers.begin(), g.layers.end(), li) != g.layers.end();
@@ -360,7 +360,7 @@ TEST_CASE("rank and bit search: items per (candidate, option), exact equals brut
     CHECK(ex.sensitivity == Approx(bf.sensitivity).epsilon(1e-12));
     CHECK(ex.variant_of_layer[size_t(li)] >= 0);
     CHECK(ex.variant_of_layer[size_t(sc.net.find("head"))] == -1);
-    const std::vector<Factorization> f = app::chosen_factorization(sc, ex);
+    const std::vector<Factorization> f = pipeline::chosen_factorization(sc, ex);
     CHECK(rank_label(f[size_t(li)]) == rc.labels[size_t(ex.variant_of_layer[size_t(li)])]);
   }
   // The cheapest design truncates; the least sensitive one keeps the own ranks.
@@ -370,7 +370,7 @@ TEST_CASE("rank and bit search: items per (candidate, option), exact equals brut
   search::SensitivityTable plain = back;
   plain.rank_rows.clear();
   try {
-    app::rank_choices(sc, setup, plain, "old.json");
+    pipeline::rank_choices(sc, setup, plain, "old.json");
     FAIL("no error");
   } catch (const SpecError& e) {
     CHECK(std::string(e.what()) == "old.json: /entries: expected sensitivities of layer \"lstm\" at every rank candidate of "

@@ -11,7 +11,7 @@
 #include "model/graph.hpp"
 #include "model/trainer.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 struct DataSources {
   std::unique_ptr<model::MemorySource> train, val, test;
@@ -27,4 +27,4 @@ struct DataSources {
 // tests; validation and test get max(8, N/4) each).
 DataSources load_sources(const Scenario& sc, const model::Graph& g, int synthetic = 0);
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

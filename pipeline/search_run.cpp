@@ -1,4 +1,4 @@
-#include "apps/search_run.hpp"
+#include "pipeline/search_run.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -6,7 +6,7 @@
 #include "core/errors.hpp"
 #include "core/precision.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 namespace {
 
@@ -157,4 +157,4 @@ std::vector<LayerPrecision> chosen_precision(const Scenario& sc, const SearchSet
   return out;
 }
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

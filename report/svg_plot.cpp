@@ -1,11 +1,11 @@
-#include "apps/svg_plot.hpp"
+#include "report/svg_plot.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
-namespace mixprec::app::svg {
+namespace mixprec::report::svg {
 
 namespace {
 
@@ -219,7 +219,13 @@ Ticks XYPlot::y_ticks() const {
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const Series& s : series_)
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
-      if (std::isfinite(s.y[i]) && std::isfinite(s.x[i])) lo = std::min(lo, s.y[i]), hi = std::max(hi, s.y[i]);
+      if (std::isfinite(s.y[i]) && std::isfinite(s.x[i])) {
+        lo = std::min(lo, s.y[i]), hi = std::max(hi, s.y[i]);
+        if (i < s.y_lo.size() && std::isfinite(s.y_lo[i])) lo = std::min(lo, s.y_lo[i]);
+        if (i < s.y_hi.size() && std::isfinite(s.y_hi[i])) hi = std::max(hi, s.y_hi[i]);
+      }
+  for (const BandY& b : ybands_)
+    if (std::isfinite(b.y0) && std::isfinite(b.y1)) lo = std::min({lo, b.y0, b.y1}), hi = std::max({hi, b.y0, b.y1});
   if (!(lo <= hi)) lo = 0, hi = 1;
   // A little headroom so points do not sit on the frame (x keeps the exact data range).
   double pad = (hi - lo) * 0.04;
@@ -235,6 +241,8 @@ std::string XYPlot::render() const {
   for (const Series& s : series_)
     if (s.in_legend && !s.name.empty()) legend.push_back({s.name, s.color, 1.0});
   for (const BandX& b : bands_)
+    if (!b.label.empty()) legend.push_back({b.label, b.color, 0.25});
+  for (const BandY& b : ybands_)
     if (!b.label.empty()) legend.push_back({b.label, b.color, 0.25});
   LegendLayout ll = layout_legend(legend, left, right);
   double top = f.top_px + kLegendRowPx * std::max(0, ll.rows - 1);
@@ -273,8 +281,30 @@ std::string XYPlot::render() const {
            "\" fill-opacity=\"0.18\"><title>" + escape(b.label) + "</title></rect>\n";
   }
 
+  for (const BandY& b : ybands_) {
+    if (!std::isfinite(b.y0) || !std::isfinite(b.y1)) continue;
+    // Clipped to the plot area.
+    const double y0 = std::max(std::min(b.y0, b.y1), yt.lo), y1 = std::min(std::max(b.y0, b.y1), yt.hi);
+    if (y1 <= y0) continue;
+    out += "<rect class=\"band-y\"";
+    if (!b.id.empty()) out += " id=\"" + escape(b.id) + "\"";
+    out += " x=\"" + fmt_px(left) + "\" y=\"" + fmt_px(sy(y1)) + "\" width=\"" + fmt_px(right - left) +
+           "\" height=\"" + fmt_px(sy(y0) - sy(y1)) + "\" fill=\"" + escape(b.color) +
+           "\" fill-opacity=\"0.15\"><title>" + escape(b.label) + "</title></rect>\n";
+  }
+
   for (const Series& s : series_) {
     std::string cls = s.css_class.empty() ? "" : " " + escape(s.css_class);
+    // Error bars under the marks.
+    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || i >= s.y_lo.size() || i >= s.y_hi.size() ||
+          !std::isfinite(s.y_lo[i]) || !std::isfinite(s.y_hi[i]))
+        continue;
+      const double x = sx(s.x[i]), y0 = sy(s.y_lo[i]), y1 = sy(s.y_hi[i]);
+      out += "<path class=\"error-bar" + cls + "\" stroke=\"" + escape(s.color) + "\" stroke-width=\"1.2\" d=\"M" +
+             fmt_px(x) + " " + fmt_px(y0) + "V" + fmt_px(y1) + "M" + fmt_px(x - 3) + " " + fmt_px(y0) + "H" +
+             fmt_px(x + 3) + "M" + fmt_px(x - 3) + " " + fmt_px(y1) + "H" + fmt_px(x + 3) + "\"/>\n";
+    }
     std::vector<std::size_t> idx;
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
       if (std::isfinite(s.x[i]) && std::isfinite(s.y[i])) idx.push_back(i);
@@ -433,4 +463,4 @@ std::string BarPlot::render() const {
   return out;
 }
 
-}  // namespace mixprec::app::svg
+}  // namespace mixprec::report::svg

@@ -25,7 +25,7 @@
 
 #include "search/sweep_plan.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 // Evaluates one design point; thread-safe (shared read-only state built once).
 class PointEvaluator {
@@ -109,4 +109,4 @@ SweepSummary merge_shards(const std::vector<std::string>& shard_dirs, const std:
 void write_final_outputs(const sweep::SweepSpec& spec, const std::vector<nlohmann::json>& lines,
                          const std::string& dir, SweepSummary& summary);
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

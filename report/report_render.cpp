@@ -1,18 +1,19 @@
-#include "apps/report_render.hpp"
+#include "report/report_render.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
-#include "apps/svg_plot.hpp"
+#include "report/svg_plot.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 
-namespace mixprec::app {
+namespace mixprec::report {
 
 namespace {
 
@@ -208,7 +209,16 @@ struct ClaimView {
   std::string baseline, pattern;
 };
 
+// A frontier (mixed) or ladder (uniform) point: energy, metric as plotted, its interval.
+struct FrontView {
+  std::string name;
+  double energy_uj = 0, metric = 0;
+  optional<Interval> ci;
+};
+
 struct VerdictView {
+  std::string overall;                                   // sub-verdict reports only
+  std::vector<std::pair<std::string, std::string>> subs;  // sub-claim, outcome
   double saving_pct = 0, drop = 0;
   optional<double> latency_ms;
   bool energy_held = false, accuracy_held = false, claim_held = false;
@@ -237,6 +247,8 @@ struct ReportView {
   std::vector<ParetoPoint> pareto;
   std::vector<AblationView> ablations;
   std::vector<SweepPoint> sweep;
+  std::vector<FrontView> frontier, ladder;
+  optional<double> threshold;  // the claim's drop threshold in its units
   VerdictView verdict;
 
   double baseline_energy() const { return models[baseline].energy_uj; }
@@ -451,6 +463,33 @@ ReportView read_report(const json& root_json) {
   r.verdict.pattern_detail = v.opt_str("pattern_detail");
   r.verdict.claim_held = v.boolean("claim_held");
   r.verdict.summary = v.opt_str("summary");
+  r.verdict.overall = v.opt_str("overall");
+  if (!r.verdict.overall.empty()) {
+    const json& energy = v.opt_arr("energy");
+    for (std::size_t i = 0; i < energy.size(); ++i) {
+      Obj e = element(energy, v.at("energy"), i);
+      std::string what = "Energy saving against " + e.str("baseline");
+      if (auto cs = e.opt_num("certified_saving_pct")) what += " (largest certified: " + svg::fmt_fixed(*cs, 1) + "%)";
+      r.verdict.subs.emplace_back(what, e.str("outcome"));
+    }
+    for (const auto& [key, label] : std::vector<std::pair<std::string, std::string>>{
+             {"mixed_vs_uniform", "Mixed beats uniform precision at matched energy"},
+             {"fp32_buffers", "FP32 gradient buffers help"},
+             {"task_accuracy", "Task accuracy"},
+             {"latency", "Latency"}})
+      if (v.opt_str(key) != "not applicable" && !v.opt_str(key).empty()) r.verdict.subs.emplace_back(label, v.opt_str(key));
+    r.threshold = v.opt_num("threshold");
+  }
+  for (const auto& [key, out] : {std::pair<const char*, std::vector<FrontView>*>{"frontier", &r.frontier},
+                                 {"uniform_ladder", &r.ladder}}) {
+    const json& pts = root.opt_arr(key);
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      Obj p = element(pts, std::string("/") + key, i);
+      FrontView f{p.str("name"), p.num("energy_uj"), p.num("metric"), std::nullopt};
+      if (auto iv = p.opt_obj("metric_interval")) f.ci = Interval{iv->num("lo"), iv->num("hi")};
+      out->push_back(f);
+    }
+  }
   return r;
 }
 
@@ -861,6 +900,40 @@ std::string plot_measured(const ReportView& r, const Words& w) {
   return p.render();
 }
 
+// Mixed (frontier) and uniform (ladder) precision on one energy axis, each point with its
+// interval, and the region within the claim's threshold of the baseline shaded.
+std::string plot_frontier(const ReportView& r, const Words& w) {
+  svg::XYPlot p(svg_id(kFigFrontier), "Mixed vs uniform precision: " + w.metric_name() + " vs energy",
+                "energy per inference (µJ)", w.regression ? "RMSE" : "accuracy (%)");
+  for (const auto& [pts, name, color] :
+       {std::tuple<const std::vector<FrontView>*, const char*, const char*>{&r.frontier, "mixed (exact solver)", kChosenColor},
+        {&r.ladder, "uniform", svg::palette(0)}}) {
+    std::vector<FrontView> v = *pts;
+    std::stable_sort(v.begin(), v.end(), [](const FrontView& a, const FrontView& b) { return a.energy_uj < b.energy_uj; });
+    svg::Series s = make_series(name, color, svg::Mark::LinePoints);
+    for (const FrontView& f : v) {
+      s.x.push_back(f.energy_uj);
+      s.y.push_back(f.metric);
+      s.y_lo.push_back(f.ci ? f.ci->lo : kNaN);
+      s.y_hi.push_back(f.ci ? f.ci->hi : kNaN);
+      s.labels.push_back(f.name);
+    }
+    s.css_class = std::string(name) == "uniform" ? "ladder" : "frontier";
+    p.add(std::move(s));
+  }
+  const ModelView& base = r.models[r.baseline];
+  if (r.threshold && base.metric) {
+    const double b = w.plotted(*base.metric);
+    if (w.regression)
+      p.add_band_y({b, b * (1 + *r.threshold / 100), "within " + plain(*r.threshold) + "% RMSE of the baseline",
+                    kBandColor, "band-threshold"});
+    else
+      p.add_band_y({b - *r.threshold, b, "within " + plain(*r.threshold) + " points of the baseline", kBandColor,
+                    "band-threshold"});
+  }
+  return p.render();
+}
+
 // Bits a float format implies when the JSON leaves them null.
 double bits_or_format(const optional<double>& bits, const std::string& format) {
   if (bits) return *bits;
@@ -996,8 +1069,13 @@ void add_verdict(Doc& d, const ReportView& r, const Words& w) {
                w.metric(*base.metric) + ")";
   optional<double> latency = v.latency_ms ? v.latency_ms : r.chosen.latency_ms;
   std::string lat = latency ? ", and runs in " + sig3(*latency) + " ms per inference" : "";
-  d.para({B(v.claim_held ? "The claim held." : "The claim did not hold."),
-          T(energy + (latency ? ", " : " and ") + quality + lat + ".")});
+  if (!v.overall.empty()) {
+    // Sub-verdict reports: the generated summary leads; the sub-claims follow as a list.
+    d.para({B("Verdict: " + v.overall + "."), T(" " + v.summary)});
+  } else {
+    d.para({B(v.claim_held ? "The claim held." : "The claim did not hold."),
+            T(energy + (latency ? ", " : " and ") + quality + lat + ".")});
+  }
 
   std::string band = plain(std::min(c.saving_pct.lo, c.saving_pct.hi)) + "–" +
                      plain(std::max(c.saving_pct.lo, c.saving_pct.hi)) + "%";
@@ -1010,6 +1088,18 @@ void add_verdict(Doc& d, const ReportView& r, const Words& w) {
   d.para({B("Claim:"), T(" " + claim + ".")});
 
   std::vector<Line> items;
+  if (!v.overall.empty()) {
+    for (const auto& [what, outcome] : v.subs) items.push_back({T(what + ": "), B(outcome)});
+    if (!c.pattern.empty() || v.pattern_held) {
+      Line item{T("Precision pattern" + (c.pattern.empty() ? "" : " (" + c.pattern + ")") + ": "),
+                B(v.pattern_held ? held_word(*v.pattern_held) : "not assessed")};
+      if (!v.pattern_detail.empty()) item.push_back(T(" — " + v.pattern_detail));
+      items.push_back(std::move(item));
+    }
+    d.list(std::move(items));
+    d.close("section");
+    return;
+  }
   items.push_back({T("Energy saving " + pct1(v.saving_pct) + " (claimed " + band + "): "),
                    B(held_word(v.energy_held))});
   items.push_back({T(w.Metric_name() + (w.regression ? " increase " : " drop ") + w.drop(v.drop) +
@@ -1059,6 +1149,11 @@ void add_models(Doc& d, const ReportView& r, const Words& w) {
              "Predicted Pareto front of the search (energy vs predicted sensitivity); the chosen "
              "design ringed; the claim's energy band shaded.",
              [&r] { return plot_pareto(r); });
+  if (!r.frontier.empty())
+    d.figure(kFigFrontier, "mixed vs uniform",
+             "Mixed-precision frontier (exact solver at each budget) and the uniform ladder against energy, "
+             "each point with its interval; the region within the claim's threshold of the baseline shaded.",
+             [&r, w] { return plot_frontier(r, w); });
   d.figure(kFigMeasured, "energy vs " + w.metric_name(),
            "Measured " + w.metric_name() +
                " of the trained models and the budget sweep against energy; the chosen design "
@@ -1273,6 +1368,7 @@ Doc build(const ReportView& r, const Words& w, bool html) {
   sub.push_back(T(html ? ". Plots: " : ". Plots are in report.html: "));
   std::vector<std::pair<const char*, const char*>> figs;
   if (!r.pareto.empty()) figs.push_back({kFigPareto, "Pareto front"});
+  if (!r.frontier.empty()) figs.push_back({kFigFrontier, "mixed vs uniform"});
   figs.push_back({kFigMeasured, w.regression ? "energy vs RMSE" : "energy vs accuracy"});
   if (!r.chosen.layers.empty()) figs.push_back({kFigBitwidths, "per-layer bitwidths"});
   if (r.breakdown && !r.breakdown->entries.empty() && !r.breakdown->components.empty())
@@ -1312,4 +1408,4 @@ std::string render_report_html(const nlohmann::json& report) {
                                       (r.run_id.empty() ? "" : " (" + r.run_id + ")"));
 }
 
-}  // namespace mixprec::app
+}  // namespace mixprec::report

@@ -1,12 +1,12 @@
-#include "apps/training.hpp"
+#include "pipeline/training.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <fstream>
 #include <iostream>
 
-#include "apps/common.hpp"
-#include "apps/session.hpp"
+#include "pipeline/common.hpp"
+#include "pipeline/session.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 #include "core/manifest.hpp"
@@ -14,7 +14,7 @@
 #include "model/quant.hpp"
 #include "model/trainer.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 namespace {
 
@@ -53,6 +53,16 @@ bool any_integer(const std::vector<LayerPrecision>& p) {
   for (const LayerPrecision& l : p)
     if (l.format == NumFormat::Int) return true;
   return false;
+}
+
+// Per-example scores for paired comparisons between models of one seed (pipeline/stats.hpp):
+// the correct fraction, or the squared error in the targets' units summed over the outputs.
+void add_per_example(nlohmann::json& j, const model::EvalMetrics& m, const DataSources& ds) {
+  std::vector<double> ex = m.per_example;
+  if (ds.regression)
+    for (double& e : ex) e *= ds.target_std * ds.target_std;
+  j["per_example"] = ex;
+  j["outputs_per_example"] = m.outputs_per_example;
 }
 
 // Metric fields of an evaluation: accuracy (+ Wilson interval) or RMSE in original units.
@@ -133,8 +143,9 @@ nlohmann::json run_training(const TrainRequest& r) {
   const int best_epoch = trainer.best_epoch();
   const model::EvalMetrics test_last = trainer.evaluate(*ds.test);
   if (std::ifstream(best).good()) trainer.load_checkpoint(best);
-  const model::EvalMetrics test_best = trainer.evaluate(*ds.test);
+  const model::EvalMetrics test_best = trainer.evaluate(*ds.test, 0, /*per_example=*/true);
   nlohmann::json test_json = metrics_json(test_best, ds.regression, ds.target_std);
+  add_per_example(test_json, test_best, ds);
   nlohmann::json last_json = metrics_json(test_last, ds.regression, ds.target_std);
   if (ds.regression) {
     test_json["naive_rmse"] = ds.naive_test.rmse;
@@ -232,8 +243,9 @@ nlohmann::json run_eval(const EvalRequest& r) {
   }
   model::MemorySource& src = r.split == "train" ? *ds.train : r.split == "val" ? *ds.val : *ds.test;
   if (r.integer) trainer.graph().set_integer_eval(true);
-  const model::EvalMetrics m = trainer.evaluate(src);
+  const model::EvalMetrics m = trainer.evaluate(src, 0, r.per_example);
   nlohmann::json j = metrics_json(m, ds.regression, ds.target_std);
+  if (r.per_example) add_per_example(j, m, ds);
   j["split"] = r.split;
   j["checkpoint"] = r.checkpoint;
   j["precision"] = r.precision_label;
@@ -248,4 +260,4 @@ nlohmann::json run_eval(const EvalRequest& r) {
   return j;
 }
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

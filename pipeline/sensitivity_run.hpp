@@ -16,7 +16,7 @@
 #include "core/spec.hpp"
 #include "search/problem.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 struct SensitivityRequest {
   std::string method = "hessian";  // "hessian" | "measured"
@@ -51,11 +51,11 @@ std::string sensitivity_cache_path(const Scenario& sc, const std::vector<LayerPr
                                    const SensitivityRequest& req);
 
 // Loads the checkpoint into the fp32 graph of sc.net, reads the validation split
-// (app::load_sources) and estimates every (layer, option): "hessian" = weight term + activation
+// (pipeline::load_sources) and estimates every (layer, option): "hessian" = weight term + activation
 // term (HAWQ-style, model::hessian_traces), "measured" = validation loss increase with only that
 // layer quantized (model::measured_sensitivity). Bad requests (unknown method, missing or
 // mismatched checkpoint, options the quantizers cannot represent) throw UsageError/SpecError.
 SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<LayerPrecision>& options,
                                       const SensitivityRequest& req);
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

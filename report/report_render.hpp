@@ -27,13 +27,14 @@
 
 #include <nlohmann/json.hpp>
 
-namespace mixprec::app {
+namespace mixprec::report {
 
 // Element ids in report.html; report.md links to the figures by these anchors. The two
 // energy panels are drawn with svg::Frame{} and shade the claim band (energies between
 // (1 - hi/100) and (1 - lo/100) times the baseline's, from /claim/energy_saving_pct) in
 // <rect id="band-pareto"> and <rect id="band-measured">.
 inline constexpr char kFigPareto[] = "fig-pareto";
+inline constexpr char kFigFrontier[] = "fig-frontier";
 inline constexpr char kFigMeasured[] = "fig-measured";
 inline constexpr char kFigBitwidths[] = "fig-bitwidths";
 inline constexpr char kFigBreakdown[] = "fig-breakdown";
@@ -42,4 +43,4 @@ inline constexpr char kFigCurves[] = "fig-curves";
 std::string render_report_md(const nlohmann::json& report);
 std::string render_report_html(const nlohmann::json& report);
 
-}  // namespace mixprec::app
+}  // namespace mixprec::report

@@ -13,7 +13,7 @@
 #include "sim/analytical.hpp"
 #include "sim/cost_table.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 struct SearchSetup {
   std::vector<LayerPrecision> options;  // candidate options (+ fixed layers' own precisions)
@@ -57,4 +57,4 @@ std::vector<LayerPrecision> chosen_precision(const Scenario& sc, const SearchSet
 // layer keeps the scenario's gradient bitwidth (part of the training recipe).
 std::vector<LayerPrecision> uniform_precision(const Scenario& sc, const std::string& name);
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

@@ -1,10 +1,10 @@
-#include "apps/sensitivity_run.hpp"
+#include "pipeline/sensitivity_run.hpp"
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 
-#include "apps/session.hpp"
+#include "pipeline/session.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 #include "core/manifest.hpp"
@@ -15,7 +15,7 @@
 #include "model/trainer.hpp"
 #include "search/io.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 namespace {
 
@@ -198,4 +198,4 @@ SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<Laye
   return res;
 }
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

@@ -1,11 +1,11 @@
-#include "apps/session.hpp"
+#include "pipeline/session.hpp"
 
 #include <algorithm>
 #include <string>
 
 #include "core/errors.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 namespace {
 
@@ -56,4 +56,4 @@ DataSources load_sources(const Scenario& sc, const model::Graph& g, int syntheti
   return d;
 }
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

@@ -1,4 +1,4 @@
-// The report renderers (apps/report_render.hpp) and the SVG helper (apps/svg_plot.hpp) on small
+// The report renderers (report/report_render.hpp) and the SVG helper (report/svg_plot.hpp) on small
 // inline reports: the verdict's words and numbers, one row / one bar per layer, the claim band's
 // pixel extent, escaping, pointer-naming errors, optional sections, and byte-identical output.
 #include <catch2/catch.hpp>
@@ -11,13 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/report_render.hpp"
-#include "apps/svg_plot.hpp"
+#include "report/report_render.hpp"
+#include "report/svg_plot.hpp"
 #include "core/errors.hpp"
 
 using nlohmann::json;
 using namespace mixprec;
-using namespace mixprec::app;
+using namespace mixprec::report;
 
 namespace {
 

@@ -4,9 +4,9 @@
 #pragma once
 #include <memory>
 
-#include "apps/sweep_run.hpp"
+#include "pipeline/sweep_run.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 // True when the environment says this process was started by an MPI launcher (Open MPI's
 // OMPI_COMM_WORLD_SIZE, PMIx's PMIX_RANK, or PMI_SIZE as Slurm's srun and MPICH set it).
@@ -20,4 +20,4 @@ std::unique_ptr<LineExchange> start_mpi();
 // Ends every rank with `code` (after an error on one rank; the others would wait forever).
 [[noreturn]] void abort_mpi(int code);
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

@@ -1,4 +1,4 @@
-#include "apps/sweep_run.hpp"
+#include "pipeline/sweep_run.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -16,8 +16,8 @@
 #include <thread>
 #include <unistd.h>
 
-#include "apps/common.hpp"
-#include "apps/search_run.hpp"
+#include "pipeline/common.hpp"
+#include "pipeline/search_run.hpp"
 #include "core/errors.hpp"
 #include "core/manifest.hpp"
 #include "core/scenario.hpp"
@@ -31,7 +31,7 @@
 #include "sim/simulate.hpp"
 #include "sim/systemc/engine.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 using nlohmann::json;
 using sweep::Point;
@@ -773,4 +773,4 @@ SweepSummary merge_shards(const std::vector<std::string>& dirs, const std::strin
   return sum;
 }
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

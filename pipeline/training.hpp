@@ -10,7 +10,7 @@
 #include "core/precision.hpp"
 #include "core/spec.hpp"
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 struct TrainRequest {
   std::string scenario_file;  // for the manifest
@@ -21,7 +21,7 @@ struct TrainRequest {
   bool resume = false;        // continue from DIR/last.ckpt (it must exist)
   std::string init_from;      // start from this checkpoint's weights (fine-tuning), if not resuming
   int threads = 1;
-  int synthetic = 0;          // > 0: synthetic task of N samples (app::load_sources)
+  int synthetic = 0;          // > 0: synthetic task of N samples (pipeline::load_sources)
   bool lsq = false;
   bool stochastic_rounding = false;
   bool progress = true;
@@ -46,6 +46,7 @@ struct EvalRequest {
   int threads = 1;
   int synthetic = 0;
   int calibration_batches = 8;            // for quantizer ranges the checkpoint lacks
+  bool per_example = false;               // also "per_example" scores (as run_training's test)
 };
 
 // Evaluates a checkpoint on a split, optionally at other precisions than it was trained with
@@ -58,4 +59,4 @@ nlohmann::json run_eval(const EvalRequest& r);
 // Wilson score interval (95%) for `correct` successes out of n.
 std::pair<double, double> wilson_interval(double accuracy, int n);
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

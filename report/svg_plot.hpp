@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace mixprec::app::svg {
+namespace mixprec::report::svg {
 
 // Escapes text for XML/HTML text and attribute values (& < > " ').
 std::string escape(const std::string& text);
@@ -71,6 +71,7 @@ struct Series {
   Mark mark = Mark::Points;
   std::vector<double> x, y;             // non-finite pairs are skipped
   std::vector<std::string> labels;      // optional text written beside each point
+  std::vector<double> y_lo, y_hi;       // optional error bars (same length as y; non-finite: none)
   double radius_px = 3.5;
   bool hollow = false;                  // ring markers (highlights)
   bool dashed = false;
@@ -84,12 +85,19 @@ struct BandX {
   std::string label, color, id;
 };
 
+// A shaded horizontal band between y0 and y1 (domain units), e.g. a threshold region.
+struct BandY {
+  double y0 = 0, y1 = 0;
+  std::string label, color, id;
+};
+
 class XYPlot {
  public:
   XYPlot(std::string id, std::string title, std::string x_label, std::string y_label,
          Frame frame = {});
   void add(Series s) { series_.push_back(std::move(s)); }
   void add_band(BandX b) { bands_.push_back(std::move(b)); }
+  void add_band_y(BandY b) { ybands_.push_back(std::move(b)); }
   // Smallest x tick step (1 keeps an epoch axis on whole numbers).
   void set_x_min_step(double step) { x_min_step_ = step; }
   // The ticks (and so the pixel mapping) the plot will use, from all series and bands.
@@ -102,6 +110,7 @@ class XYPlot {
   Frame frame_;
   std::vector<Series> series_;
   std::vector<BandX> bands_;
+  std::vector<BandY> ybands_;
   double x_min_step_ = 0;
 };
 
@@ -133,4 +142,4 @@ class BarPlot {
   bool stacked_ = false, custom_legend_ = false;
 };
 
-}  // namespace mixprec::app::svg
+}  // namespace mixprec::report::svg

@@ -1,4 +1,4 @@
-#include "apps/sweep_mpi.hpp"
+#include "pipeline/sweep_mpi.hpp"
 
 #include <cstdlib>
 #include <cstdio>
@@ -9,7 +9,7 @@
 #include <mpi.h>
 #endif
 
-namespace mixprec::app {
+namespace mixprec::pipeline {
 
 bool launched_by_mpi() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"})
@@ -96,4 +96,4 @@ void abort_mpi(int code) { std::_Exit(code); }
 
 #endif
 
-}  // namespace mixprec::app
+}  // namespace mixprec::pipeline

@@ -1,0 +1,21 @@
+// Helpers shared by the pipeline stages and the CLI.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/spec.hpp"
+
+namespace mixprec::pipeline {
+
+// The scenario's per-layer precision, or the one a precision file gives (resolved against it).
+// A precision file's "ranks" (e.g. `mixprec search` with search.ranks) are set on sc.net's
+// factorized layers.
+std::vector<LayerPrecision> precision_for(Scenario& sc, const std::string& file);
+
+// One number through a printf format ("%.1f%%"), for progress lines and generated sentences.
+std::string fmt(const char* format, double v);
+
+// Creates a directory and its parents; throws on failure.
+void make_dirs(const std::string& dir);
+
+}  // namespace mixprec::pipeline

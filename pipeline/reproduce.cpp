@@ -1,0 +1,700 @@
+#include "pipeline/reproduce.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "core/errors.hpp"
+#include "core/json_reader.hpp"
+#include "core/manifest.hpp"
+#include "core/scenario.hpp"
+#include "energy_models/energy_model.hpp"
+#include "model/data/dataset.hpp"
+#include "pipeline/claim_report.hpp"
+#include "pipeline/common.hpp"
+#include "pipeline/pricing.hpp"
+#include "pipeline/search_run.hpp"
+#include "pipeline/sensitivity_run.hpp"
+#include "pipeline/training.hpp"
+#include "sim/analytical.hpp"
+#include "sim/systemc/engine.hpp"
+
+namespace mixprec::pipeline {
+
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kStateVersion = 2;
+
+bool file_exists(const std::string& p) { return std::ifstream(p).good(); }
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The scenario with seed k's training seed (seeds are consecutive from training.seed).
+Scenario seed_scenario(const Scenario& sc, int k) {
+  Scenario s = sc;
+  s.training.seed = sc.training.seed + k;
+  return s;
+}
+
+int jobs_of(const ReproduceOptions& o) { return std::max(1, std::min(o.jobs > 0 ? o.jobs : o.threads, o.threads)); }
+
+// The options that fix a run's numbers (a resumed or merged run must match them).
+json options_json(const ReproduceOptions& o, const Scenario& sc, const std::vector<double>& budgets) {
+  return {{"scenario_hash", file_hash(o.file)},
+          {"quick", o.quick},
+          {"threads", o.threads},
+          {"jobs", jobs_of(o)},
+          {"seeds", o.seeds},
+          {"full", o.full},
+          {"budgets", budgets},
+          {"bootstrap_resamples", o.bootstrap_resamples},
+          {"reuse_fp32", o.reuse_fp32},
+          {"reuse_fp32_hash", o.reuse_fp32.empty() ? "" : file_hash(o.reuse_fp32 + "/best.ckpt")},
+          {"seed", sc.training.seed}};
+}
+
+// ---- one configuration to train -------------------------------------------------------------
+
+struct Config {
+  std::string name, label, kind;  // kind: baseline | frontier | ladder | ablation | pick
+  std::vector<LayerPrecision> precision;
+  bool fp32_buffers = true;
+  bool integer_eval = false;
+  json extra = json::object();  // budget_fraction, bits, predicted_sensitivity, option_of_layer
+};
+
+// ---- one seed's pipeline --------------------------------------------------------------------
+
+class SeedRun {
+ public:
+  SeedRun(const ReproduceOptions& o, const Scenario& sc, int k, std::string dir, json opts,
+          const std::vector<double>& budgets, std::mutex& progress_mutex)
+      : o_(o), sc_(sc), k_(k), dir_(std::move(dir)), opts_(std::move(opts)), budgets_(budgets),
+        progress_mutex_(progress_mutex) {}
+
+  json execute();
+
+ private:
+  bool done(const std::string& stage) const { return state_["stages"].contains(stage); }
+  const json& result(const std::string& stage) const { return state_["stages"][stage]["result"]; }
+  template <class F>
+  json stage(const std::string& name, const std::string& what, F&& body);
+  void note(const std::string& s) const;
+  void open_state();
+
+  json fp32_stage();
+  json plan_stage(const json& fp32);
+  std::vector<Config> configs_of(const json& plan) const;
+  json train(const Config& c, int threads) const;
+  void train_all(const std::vector<Config>& configs);
+  json fp16_stage();
+  json engines_stage(const std::vector<LayerPrecision>& chosen);
+
+  const ReproduceOptions& o_;
+  const Scenario& sc_;
+  int k_;
+  std::string dir_;
+  json opts_;
+  const std::vector<double>& budgets_;
+  std::mutex& progress_mutex_;
+  mutable std::mutex state_mutex_;
+  json state_;
+};
+
+void SeedRun::note(const std::string& s) const {
+  if (!o_.progress) return;
+  std::lock_guard<std::mutex> lock(progress_mutex_);
+  o_.progress("seed " + std::to_string(sc_.training.seed) + ": " + s);
+}
+
+template <class F>
+json SeedRun::stage(const std::string& name, const std::string& what, F&& body) {
+  {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    if (done(name)) return result(name);
+  }
+  note(name + ": " + what);
+  const auto t0 = Clock::now();
+  json r = body();
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  state_["stages"][name] = {{"result", r}, {"seconds", seconds_since(t0)}};
+  state_["order"].push_back(name);
+  save_state(dir_ + "/state.json", state_);
+  return r;
+}
+
+void SeedRun::open_state() {
+  make_dirs(dir_);
+  const std::string path = dir_ + "/state.json";
+  if (file_exists(path)) {
+    if (!o_.resume && !o_.force)
+      throw UsageError(dir_ + " already holds a run: --resume continues it, --force starts over, "
+                       "--run-id or --out picks another directory");
+    if (o_.resume) {
+      state_ = load_state(path);
+      if (state_.at("options") != opts_)
+        throw UsageError("--resume: " + path +
+                         " was started with other options or another version of the scenario "
+                         "(use --force to start over)");
+      return;
+    }
+  }
+  if (o_.force) {
+    // Start over: the earlier run's interrupted training directories are stale.
+    const json old = file_exists(path) ? JsonDoc::load(path).root() : json();
+    for (const char* sub : {"fp32"}) std::remove((dir_ + "/" + sub + "/last.ckpt").c_str());
+    if (old.is_object() && old.contains("configs"))
+      for (const json& n : old["configs"]) std::remove((dir_ + "/" + n.get<std::string>() + "/last.ckpt").c_str());
+  }
+  state_ = {{"options", opts_}, {"seed", sc_.training.seed}, {"stages", json::object()},
+            {"order", json::array()}, {"configs", json::array()}};
+  save_state(path, state_);
+}
+
+json SeedRun::train(const Config& c, int threads) const {
+  TrainRequest r;
+  r.scenario_file = o_.file;
+  r.sc = sc_;
+  r.sc.training.fp32_gradient_buffers = c.fp32_buffers;
+  if (!c.precision.empty()) {
+    r.sc.training.epochs = sc_.training.qat_epochs;
+    r.sc.training.learning_rate = sc_.training.qat_learning_rate;
+    r.init_from = dir_ + "/fp32/best.ckpt";
+  }
+  r.precision = c.precision;
+  r.precision_label = c.label;
+  r.out = dir_ + "/" + c.name;
+  r.threads = threads;
+  r.progress = o_.training_progress && jobs_of(o_) == 1;
+  r.checkpoint_every_steps = 25;
+  r.integer_eval = c.integer_eval;
+  if (file_exists(r.out + "/last.ckpt")) {
+    r.resume = true;  // an interrupted run of this configuration
+    r.init_from.clear();
+  }
+  if (!c.precision.empty()) {
+    make_dirs(r.out);
+    write_file_atomic(r.out + "/precision.json", precision_to_json(sc_.net, c.precision).dump(2) + "\n");
+  }
+  const json s = run_training(r);
+  json curves = json::array();
+  for (const json& e : s.at("epochs")) {
+    json cj{{"epoch", e.at("epoch")}, {"train_loss", e.at("train_loss")}};
+    for (const char* k : {"val_loss", "val_accuracy", "val_rmse"})
+      if (e.contains(k)) cj[k] = e.at(k);
+    curves.push_back(cj);
+  }
+  return {{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")}, {"curves", curves},
+          {"wall_seconds", s.at("wall_seconds")}};
+}
+
+json SeedRun::fp32_stage() {
+  Config c{"fp32", "fp32", "fp32", {}, true, false, json::object()};
+  if (o_.reuse_fp32.empty() || k_ != 0) return train(c, o_.threads);
+  // Reuse a matching `mixprec train` run (the first seed only: it has the scenario's seed).
+  const std::string from = o_.reuse_fp32, summary_path = from + "/summary.json";
+  const JsonDoc doc = JsonDoc::load(summary_path);
+  const json& s = doc.root();
+  auto expect = [&](const std::string& ptr, const json& want) {
+    const json::json_pointer p(ptr);
+    const json found = s.contains(p) ? s.at(p) : json();
+    if (found != want)
+      throw SpecError(summary_path, ptr, want.dump() + " (as the scenario's FP32 run)",
+                      found.is_null() ? "nothing" : found.dump());
+  };
+  expect("/network", sc_.net.name);
+  expect("/precision", "fp32");
+  expect("/training/epochs", sc_.training.epochs);
+  expect("/training/batch_size", sc_.training.batch_size);
+  expect("/training/micro_batches", sc_.training.micro_batches);
+  expect("/training/optimizer", sc_.training.optimizer);
+  expect("/training/learning_rate", sc_.training.learning_rate);
+  expect("/training/weight_decay", sc_.training.weight_decay);
+  expect("/training/seed", sc_.training.seed);
+  expect("/training/threads", o_.threads);
+  const data::Dataset ds_check = data::make_dataset(sc_);
+  expect("/data/name", ds_check.name);
+  expect("/data/train", ds_check.train.n);
+  if (!s.at("test").contains("per_example"))
+    throw SpecError(summary_path, "/test/per_example",
+                    "per-example test scores (a `mixprec train` run of this version)", "nothing");
+  make_dirs(dir_ + "/fp32");
+  std::ifstream in(from + "/best.ckpt", std::ios::binary);
+  if (!in) throw UsageError("--reuse-fp32: " + from + "/best.ckpt cannot be read");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  write_file_atomic(dir_ + "/fp32/best.ckpt", bytes.str());
+  write_file_atomic(dir_ + "/fp32/summary.json", s.dump(2) + "\n");
+  return json{{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")}, {"curves", json::array()},
+              {"wall_seconds", s.at("wall_seconds")}, {"reused", from}};
+}
+
+json SeedRun::plan_stage(const json& fp32) {
+  (void)fp32;
+  const SearchSetup setup = prepare_search(sc_);
+  SensitivityRequest sr;
+  sr.method = sc_.search.sensitivity;
+  sr.checkpoint = dir_ + "/fp32/best.ckpt";
+  sr.threads = o_.threads;
+  const SensitivityResult sens = compute_sensitivity(sc_, setup.options, sr);
+  const search::Problem prob =
+      search::make_problem(setup.table, sens.table, sc_.net, setup.rules, setup.default_option);
+  auto solution_json = [&](const search::Solution& s) {
+    json per_layer = json::array();
+    if (s.feasible)
+      for (std::size_t l = 0; l < sc_.net.layers.size(); ++l)
+        per_layer.push_back(sens.table.at(l, std::size_t(s.option_of_layer[l])));
+    return json{{"method", s.method},
+                {"feasible", s.feasible},
+                {"predicted_sensitivity", s.sensitivity},
+                {"option_of_layer", s.option_of_layer},
+                {"layer_sensitivity", per_layer}};
+  };
+  json r;
+  r["sensitivity_method"] = sens.table.method;
+  r["sensitivity_source"] = sens.cache_path;
+  r["sensitivity_seconds"] = sens.seconds;
+  json frontier = json::array();
+  for (double f : budgets_) {
+    json sj = solution_json(search::solve_exact(prob, make_budget(sc_, setup, f)).best);
+    sj["budget_fraction"] = f;
+    frontier.push_back(sj);
+  }
+  r["frontier"] = frontier;
+  if (o_.full) {
+    const search::Budget budget = make_budget(sc_, setup, claim_budget(sc_));
+    r["greedy"] = solution_json(search::solve_greedy(prob, budget));
+    r["evolutionary"] = solution_json(search::solve_evolutionary(
+        prob, budget, sc_.search.baseline_evaluations, std::uint64_t(sc_.search.seed)));
+  }
+  // The (energy, sensitivity) front without an energy budget, thinned to 200 points.
+  search::Budget open = make_budget(sc_, setup, 1.0);
+  open.limit[search::kEnergy] = std::numeric_limits<double>::infinity();
+  const search::ExactResult front = search::solve_exact(prob, open);
+  json pareto = json::array();
+  const std::size_t n = front.front.size(), keep = std::min<std::size_t>(n, 200);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& pt = front.front[i];
+    if (keep > 1 && (i * (keep - 1)) % (n - 1) < keep - 1)
+      pareto.push_back({{"energy_uj", pt.cost[search::kEnergy] * 1e-6},
+                        {"sensitivity", pt.sensitivity},
+                        {"latency_ms", pt.cost[search::kCycles] / (sc_.hardware.clock_mhz * 1e3)},
+                        {"size_bytes", pt.cost[search::kSize]}});
+  }
+  r["pareto"] = pareto;
+  r["pareto_points"] = n;
+  return r;
+}
+
+std::vector<Config> SeedRun::configs_of(const json& plan) const {
+  const SearchSetup setup = prepare_search(sc_);
+  auto prec_of = [&](const json& solution) {
+    search::Solution sol;
+    sol.option_of_layer = solution.at("option_of_layer").get<std::vector<int>>();
+    return chosen_precision(sc_, setup, sol);
+  };
+  const std::string base = sc_.constraints.energy.baseline;
+  std::vector<Config> out;
+  out.push_back({"baseline", "uniform " + base + " (QAT)", "baseline", uniform_precision(sc_, base), true,
+                 true, json::object()});
+  const double chosen_f = claim_budget(sc_);
+  for (const json& p : plan.at("frontier")) {
+    if (!p.at("feasible").get<bool>()) continue;
+    const double f = p.at("budget_fraction").get<double>();
+    const bool chosen = std::fabs(f - chosen_f) < 1e-9;
+    Config c{chosen ? "chosen" : frontier_name(f),
+             chosen ? "mixed precision, exact solver at the chosen budget (QAT, FP32 buffers)"
+                    : "mixed precision, exact solver at " + fmt("%.1f%%", 100 * f) + " of " + base,
+             "frontier", prec_of(p), true, chosen, json::object()};
+    c.extra = {{"budget_fraction", f}, {"predicted_sensitivity", p.at("predicted_sensitivity")},
+               {"option_of_layer", p.at("option_of_layer")}, {"layer_sensitivity", p.at("layer_sensitivity")}};
+    out.push_back(c);
+    if (chosen)
+      out.push_back({"no_fp32_buffers", "chosen, low-precision gradient accumulation", "ablation", c.precision,
+                     false, false, c.extra});
+  }
+  for (const UniformWidth& u : uniform_ladder(sc_)) {
+    // Every layer at the search option (int, w, a); fixed layers keep their own option.
+    int option = -1;
+    for (std::size_t k = 0; k < setup.options.size(); ++k)
+      if (setup.options[k].format == NumFormat::Int && setup.options[k].weight_bits == u.weight_bits &&
+          setup.options[k].activation_bits == u.activation_bits)
+        option = int(k);
+    if (option < 0) continue;
+    search::Solution sol;
+    sol.option_of_layer.assign(sc_.net.layers.size(), option);
+    for (int l : setup.rules.fixed_layers) sol.option_of_layer[size_t(l)] = setup.default_option[size_t(l)];
+    const std::vector<LayerPrecision> p = chosen_precision(sc_, setup, sol);
+    Config c{ladder_name(u), "uniform w" + std::to_string(u.weight_bits) + "a" + std::to_string(u.activation_bits),
+             "ladder", p, true, false, json::object()};
+    c.extra = {{"weight_bits", u.weight_bits}, {"activation_bits", u.activation_bits}};
+    out.push_back(c);
+  }
+  if (o_.full)
+    for (const char* pick : {"greedy", "evolutionary"})
+      if (plan.contains(pick) && plan.at(pick).at("feasible").get<bool>()) {
+        Config c{pick, std::string(pick) + " pick at the chosen budget", "pick", prec_of(plan.at(pick)), true,
+                 false, json::object()};
+        c.extra = {{"budget_fraction", chosen_f}, {"predicted_sensitivity", plan.at(pick).at("predicted_sensitivity")}};
+        out.push_back(c);
+      }
+  return out;
+}
+
+// Trains every configuration not trained yet: identical configurations share one run; up to
+// jobs_of(o_) run at once, each on threads / jobs threads.
+void SeedRun::train_all(const std::vector<Config>& configs) {
+  std::vector<const Config*> todo;
+  std::map<std::string, std::string> same;  // config name -> the config it equals
+  {
+    std::map<std::string, std::string> first_of;
+    for (const Config& c : configs) {
+      const std::string key = precision_to_json(sc_.net, c.precision).dump() + (c.fp32_buffers ? "+" : "-");
+      auto it = first_of.find(key);
+      if (it != first_of.end()) {
+        same[c.name] = it->second;
+        continue;
+      }
+      first_of[key] = c.name;
+      std::lock_guard<std::mutex> lock(state_mutex_);
+      if (!done("job/" + c.name)) todo.push_back(&c);
+    }
+  }
+  const int jobs = jobs_of(o_);
+  const int per_job = std::max(1, o_.threads / jobs);
+  std::size_t next = 0;
+  std::mutex next_mutex;
+  std::exception_ptr error;
+  auto worker = [&] {
+    for (;;) {
+      const Config* c = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(next_mutex);
+        if (error || next >= todo.size()) return;
+        c = todo[next++];
+      }
+      try {
+        stage("job/" + c->name, "QAT of " + c->label, [&] { return train(*c, per_job); });
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(next_mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int j = 1; j < std::min<int>(jobs, int(todo.size())); ++j) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  for (const auto& [name, twin] : same)
+    if (!done("job/" + name)) {
+      state_["stages"]["job/" + name] = {{"result", {{"same_as", twin}}}, {"seconds", 0}};
+      state_["order"].push_back("job/" + name);
+    }
+  save_state(dir_ + "/state.json", state_);
+}
+
+json SeedRun::fp16_stage() {
+  EvalRequest r;
+  r.sc = sc_;
+  r.checkpoint = dir_ + "/fp32/best.ckpt";
+  r.precision = uniform_precision(sc_, "fp16");
+  r.precision_label = "uniform fp16 (the FP32 model, post-training)";
+  r.threads = o_.threads;
+  r.per_example = true;
+  return json{{"test", run_eval(r)}};
+}
+
+json SeedRun::engines_stage(const std::vector<LayerPrecision>& chosen) {
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc_.hardware, sc_.file);
+  const sim::AnalyticalEngine eng(sc_.hardware, em);
+  const sim::NetworkCost a = eng.network_cost(sc_.net, chosen, sc_.phase);
+  const auto t0 = Clock::now();
+  const sim::NetworkCost s = sim::systemc::network_cost(sc_.hardware, em, sc_.net, chosen, sc_.phase);
+  const double secs = seconds_since(t0);
+  return json{{"analytical", {{"cycles", a.cycles}, {"latency_ms", a.latency_ms}, {"energy_uj", a.energy_uj}}},
+              {"systemc", {{"cycles", s.cycles}, {"latency_ms", s.latency_ms}, {"energy_uj", s.energy_uj},
+                           {"wall_seconds", secs}}},
+              {"cycles_difference_pct", a.cycles > 0 ? 100.0 * (s.cycles - a.cycles) / a.cycles : 0.0},
+              {"energy_difference_pct", a.energy_uj > 0 ? 100.0 * (s.energy_uj - a.energy_uj) / a.energy_uj : 0.0}};
+}
+
+json SeedRun::execute() {
+  open_state();
+  const json fp32 = stage("fp32", "training the FP32 model (" + std::to_string(sc_.training.epochs) + " epochs)",
+                          [&] { return fp32_stage(); });
+  const json plan = stage("plan", "sensitivities, cost table, frontier and ladder", [&] { return plan_stage(fp32); });
+  const std::vector<Config> configs = configs_of(plan);
+  {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    json names = json::array();
+    for (const Config& c : configs) names.push_back(c.name);
+    state_["configs"] = names;
+  }
+  train_all(configs);
+  const json fp16 = stage("fp16", "the FP32 model evaluated at fp16", [&] { return fp16_stage(); });
+  std::vector<LayerPrecision> chosen;
+  for (const Config& c : configs)
+    if (c.name == "chosen") chosen = c.precision;
+  if (chosen.empty())
+    throw SpecError(sc_.file, "/constraints/energy_budget",
+                    "a chosen budget that some configuration meets",
+                    "none at " + fmt("%.2f", claim_budget(sc_)) + " of the baseline's energy");
+  const json engines = stage("engines", "the chosen configuration on the SystemC engine",
+                             [&] { return engines_stage(chosen); });
+  // The seed's result: every stage's result and each configuration's precision and kind.
+  json cfg = json::array();
+  for (const Config& c : configs) {
+    json j{{"name", c.name}, {"label", c.label}, {"kind", c.kind}, {"fp32_buffers", c.fp32_buffers},
+           {"precision", precision_to_json(sc_.net, c.precision)}, {"extra", c.extra}};
+    json t = result("job/" + c.name);
+    if (t.contains("same_as")) {
+      j["same_as"] = t["same_as"];
+      t = result("job/" + t["same_as"].get<std::string>());
+    }
+    j["trained"] = t;
+    cfg.push_back(j);
+  }
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  json stages = json::array();
+  for (const json& n : state_["order"])
+    stages.push_back({{"name", n}, {"seconds", state_["stages"][n.get<std::string>()]["seconds"]}});
+  return {{"seed", sc_.training.seed}, {"fp32", fp32}, {"plan", plan}, {"configs", cfg},
+          {"fp16", fp16}, {"engines", engines}, {"stages", stages}};
+}
+
+// ---- the run --------------------------------------------------------------------------------
+
+struct Prepared {
+  Scenario sc;
+  std::string dir;
+  std::vector<double> budgets;
+  json opts;
+};
+
+Prepared prepare(const ReproduceOptions& o) {
+  if (o.threads < 1) throw UsageError("--threads must be at least 1");
+  if (o.jobs < 0) throw UsageError("--jobs must be at least 1");
+  if (o.seeds < 1) throw UsageError("--seeds must be at least 1");
+  if (o.bootstrap_resamples < 100) throw UsageError("--bootstrap must be at least 100");
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
+    throw UsageError("--shard must be i/N with 1 <= i <= N");
+  for (double f : o.budgets)
+    if (!(f > 0 && f <= 1)) throw UsageError("--budgets fractions must be in (0, 1], found " + fmt("%g", f));
+  if (o.resume && o.force) throw UsageError("give either --resume or --force, not both");
+  Prepared p;
+  p.sc = load_scenario(o.file);
+  if (p.sc.hardware.kind == HardwareKind::Fpga)
+    throw SpecError(p.sc.file, "/hardware/kind",
+                    "\"asic\" hardware (reproduce searches per-layer options on the systolic-array template)",
+                    "\"fpga\"");
+  if (!p.sc.search.ranks.empty())
+    throw SpecError(p.sc.file, "/search/ranks",
+                    "no rank search in reproduce (its claim is about bitwidths; search ranks with `mixprec "
+                    "search`, then train the choice with `mixprec train --precision DIR/precision.json "
+                    "--init-from CKPT`, docs/tensor_lstm.md)",
+                    std::to_string(p.sc.search.ranks.size()) + " rank-searched layer(s)");
+  if (o.quick) p.sc = quick_variant(p.sc);
+  const double chosen = claim_budget(p.sc);
+  p.budgets = o.budgets.empty() ? default_budgets(o.full, chosen) : o.budgets;
+  if (std::none_of(p.budgets.begin(), p.budgets.end(), [&](double f) { return std::fabs(f - chosen) < 1e-9; }))
+    p.budgets.push_back(chosen);
+  std::sort(p.budgets.begin(), p.budgets.end());
+  const std::string id =
+      !o.run_id.empty() ? o.run_id
+      : o.seeds == 1    ? "seed" + std::to_string(p.sc.training.seed) + (o.quick ? "-quick" : "")
+                        : "seeds" + std::to_string(o.seeds) + (o.quick ? "-quick" : "");
+  p.dir = o.out.empty() ? p.sc.report.out_dir + "/" + p.sc.name + "/" + id : o.out;
+  p.opts = options_json(o, p.sc, p.budgets);
+  return p;
+}
+
+std::string seed_dir(const std::string& run, const Scenario& sc, int k) {
+  return run + "/seed" + std::to_string(sc.training.seed + k);
+}
+
+json finish_report(const ReproduceOptions& o, const Prepared& p, const std::vector<json>& seeds,
+                   double wall_seconds) {
+  ReportInputs in{o, p.sc, p.dir, p.opts, seeds, wall_seconds};
+  const json rep = build_report(in);
+  write_report_files(p.dir, rep, p.sc.report.formats);
+  return rep;
+}
+
+}  // namespace
+
+std::vector<double> default_budgets(bool full, double chosen) {
+  std::vector<double> b = full ? std::vector<double>{0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.575, 0.6, 0.625,
+                                                     0.65, 0.7, 0.8, 0.9}
+                               : std::vector<double>{0.3, 0.45, 0.55, 0.6, 0.65, 0.75, 0.9};
+  if (std::none_of(b.begin(), b.end(), [&](double f) { return std::fabs(f - chosen) < 1e-9; })) b.push_back(chosen);
+  std::sort(b.begin(), b.end());
+  return b;
+}
+
+json load_state(const std::string& path) {
+  const JsonDoc doc = JsonDoc::load(path);
+  json s = doc.root();
+  if (!s.is_object() || s.value("mixprec_reproduce_state", 0) != kStateVersion)
+    throw SpecError(path, "/mixprec_reproduce_state", std::to_string(kStateVersion) + " (this version's state)",
+                    s.is_object() && s.contains("mixprec_reproduce_state") ? s["mixprec_reproduce_state"].dump()
+                                                                           : "nothing");
+  if (!s.contains("checksum") || !s["checksum"].is_string())
+    throw SpecError(path, "/checksum", "the state's checksum", "nothing");
+  const std::string want = s["checksum"].get<std::string>();
+  s.erase("checksum");
+  const std::string have = hex16(fnv1a64(s.dump()));
+  if (have != want)
+    throw SpecError(path, "/checksum", "\"" + have + "\" (the FNV-1a of the state as written)",
+                    "\"" + want + "\": the file was altered or damaged (--force starts the seed over)");
+  return s;
+}
+
+void save_state(const std::string& path, json state) {
+  state.erase("checksum");
+  state["mixprec_reproduce_state"] = kStateVersion;
+  state["checksum"] = hex16(fnv1a64([&] {
+    json s = state;
+    s.erase("checksum");
+    return s.dump();
+  }()));
+  write_file_atomic(path, state.dump(1) + "\n");
+}
+
+Scenario quick_variant(const Scenario& in) {
+  Scenario sc = in;
+  NetworkSpec& n = sc.network;
+  if (n.template_name == "resnet18_bilstm") {
+    n.frames = 4;
+    n.height = n.width = 8;
+    n.stage_widths = {4, 8, 8, 16};
+    n.blocks_per_stage = 1;
+    n.lstm_hidden = 8;
+  } else if (n.template_name == "lstm") {
+    n.lstm_hidden = std::min(n.lstm_hidden, 8);
+  }
+  sc.net = build_network(n, sc.file);
+  sc.layer_precision = resolve_precision(sc.precision, sc.net, sc.file);
+  sc.data.samples = std::min(sc.data.samples, 384);
+  sc.training.epochs = std::min(sc.training.epochs, 2);
+  sc.training.qat_epochs = 1;
+  sc.search.baseline_evaluations = std::min<long>(sc.search.baseline_evaluations, 300);
+  return sc;
+}
+
+json run_reproduce(const ReproduceOptions& o, std::string* run_dir) {
+  const auto t0 = Clock::now();
+  const Prepared p = prepare(o);
+  if (run_dir) *run_dir = p.dir;
+  make_dirs(p.dir);
+  std::mutex progress_mutex;
+  std::vector<json> seeds;
+  std::vector<int> ran;
+  for (int k = 0; k < o.seeds; ++k) {
+    if (k % o.shard_count != o.shard_index) continue;
+    const Scenario sc = seed_scenario(p.sc, k);
+    SeedRun run(o, sc, k, seed_dir(p.dir, p.sc, k), p.opts, p.budgets, progress_mutex);
+    seeds.push_back(run.execute());
+    ran.push_back(sc.training.seed);
+  }
+  if (o.shard_count > 1)
+    return json{{"shard", std::to_string(o.shard_index + 1) + "/" + std::to_string(o.shard_count)},
+                {"seeds", ran}, {"dir", p.dir}};
+  if (o.progress) o.progress("report: " + p.dir);
+  return finish_report(o, p, seeds, seconds_since(t0));
+}
+
+json merge_reproduce(const ReproduceOptions& o, const std::vector<std::string>& shard_dirs) {
+  const auto t0 = Clock::now();
+  if (o.out.empty()) throw UsageError("--merge needs --out DIR for the merged report");
+  Prepared p = prepare(o);
+  std::vector<json> seeds;
+  for (int k = 0; k < o.seeds; ++k) {
+    const std::string name = "seed" + std::to_string(p.sc.training.seed + k);
+    std::string found;
+    for (const std::string& d : shard_dirs)
+      if (file_exists(d + "/" + name + "/state.json")) found = d + "/" + name;
+    if (found.empty())
+      throw UsageError("--merge: no shard directory holds " + name + "/state.json (seed " + std::to_string(k + 1) +
+                       " of " + std::to_string(o.seeds) + ")");
+    // Resume each seed from its finished state: nothing left to run, the result is rebuilt.
+    const json st = load_state(found + "/state.json");
+    if (st.at("options") != p.opts)
+      throw SpecError(found + "/state.json", "/options", p.opts.dump(), st.at("options").dump());
+    ReproduceOptions ro = o;
+    ro.resume = true;
+    ro.force = false;
+    ro.progress = nullptr;
+    std::mutex m;
+    const Scenario sc = seed_scenario(p.sc, k);
+    SeedRun run(ro, sc, k, found, p.opts, p.budgets, m);
+    seeds.push_back(run.execute());
+  }
+  make_dirs(p.dir);
+  return finish_report(o, p, seeds, seconds_since(t0));
+}
+
+namespace {
+
+bool skipped_key(const std::string& k) {
+  return k == "manifest" || k == "run_id" || k == "seconds" || k == "wall_seconds" ||
+         k == "sensitivity_source" || k == "file" || k == "checkpoint" || k == "sensitivity_seconds" ||
+         k == "stages";
+}
+
+void diff(const json& a, const json& b, const std::string& ptr, double tol, std::vector<std::string>& out) {
+  if (a.is_number() && b.is_number()) {
+    const double x = a.get<double>(), y = b.get<double>();
+    if (std::fabs(x - y) > tol * std::max({1.0, std::fabs(x), std::fabs(y)}))
+      out.push_back(ptr + ": " + a.dump() + " != " + b.dump());
+    return;
+  }
+  if (a.type() != b.type()) {
+    out.push_back(ptr + ": " + a.dump() + " != " + b.dump());
+    return;
+  }
+  if (a.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      if (skipped_key(it.key())) continue;
+      if (!b.contains(it.key()))
+        out.push_back(ptr + "/" + it.key() + ": missing in the re-run");
+      else
+        diff(it.value(), b.at(it.key()), ptr + "/" + it.key(), tol, out);
+    }
+    for (auto it = b.begin(); it != b.end(); ++it)
+      if (!skipped_key(it.key()) && !a.contains(it.key())) out.push_back(ptr + "/" + it.key() + ": only in the re-run");
+    return;
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) {
+      out.push_back(ptr + ": " + std::to_string(a.size()) + " entries != " + std::to_string(b.size()));
+      return;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) diff(a[i], b[i], ptr + "/" + std::to_string(i), tol, out);
+    return;
+  }
+  if (a != b) out.push_back(ptr + ": " + a.dump() + " != " + b.dump());
+}
+
+}  // namespace
+
+std::vector<std::string> compare_reports(const json& a, const json& b, double rel_tol) {
+  std::vector<std::string> out;
+  diff(a, b, "", rel_tol, out);
+  return out;
+}
+
+}  // namespace mixprec::pipeline

@@ -1,0 +1,79 @@
+// `mixprec reproduce`: the closed loop from hardware model to trained models, testing the claim
+// of the scenario's report.claim (by default: per-layer mixed precision saves 35-45% energy
+// against a fixed-precision model with < 2 points accuracy loss, under 5 ms per inference).
+//
+// Seeds are the unit of repetition. Each seed runs in RUN/seed<N>/ (state in its state.json,
+// checksummed, written atomically after every stage) through these stages:
+//   fp32      train the FP32 model                                            seed<N>/fp32/
+//   plan      sensitivities of that FP32 model, the cost table, the exact solve at every
+//             frontier budget (and, with --full, the greedy / evolutionary picks at the chosen
+//             budget), the uniform ladder: the list of configurations to train
+//   job/<c>   one QAT fine-tune per configuration c, independent jobs run concurrently
+//             (baseline, frontier budgets, uniform ladder, the chosen configuration without FP32
+//             gradient buffers; --full: greedy, evolutionary)                 seed<N>/<c>/
+//   fp16      the FP32 model evaluated at uniform fp16 (post-training; the fp16 baseline)
+//   engines   the chosen configuration priced by the cycle-approximate (SystemC) engine
+// then the report: the per-seed results become intervals (pipeline/stats.hpp), the verdict
+// (pipeline/verdict.hpp) and report.json + the renderings report.formats asks for.
+//
+// A library call: progress goes to a callback, errors are exceptions (SpecError, UsageError).
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/spec.hpp"
+
+namespace mixprec::pipeline {
+
+struct ReproduceOptions {
+  std::string file;        // scenario
+  std::string out;         // run directory; "" = <report.out_dir>/<scenario>/<run_id>
+  std::string run_id;      // "" = "seed<training.seed>[-quick]" (one seed) or "seeds<N>[-quick]"
+  bool quick = false;      // tiny model and data (the pipeline in a few minutes)
+  bool resume = false;     // continue the run in the directory
+  bool force = false;      // start over in a directory that holds a run
+  int threads = 1;         // cores to use in all
+  int jobs = 0;            // concurrent training jobs (each threads / jobs threads); 0 = threads
+  int seeds = 1;           // seeds training.seed, training.seed + 1, ...
+  bool full = false;       // more budgets, the greedy and evolutionary picks
+  std::vector<double> budgets;  // frontier budget fractions of int8 energy; empty: the default
+  int shard_index = 0, shard_count = 1;  // run only the seeds k with k % count == index
+  int bootstrap_resamples = 2000;         // one seed: paired bootstrap over test examples
+  // A `mixprec train` output directory (summary.json, best.ckpt) whose FP32 run matches this
+  // scenario's network, data and training recipe: the first seed's fp32 stage reuses it.
+  std::string reuse_fp32;
+  // Progress lines (stage starts, jobs); null: silent. Called from worker threads, serialized.
+  std::function<void(const std::string&)> progress;
+  bool training_progress = false;  // the trainer's own progress bar (only with jobs == 1)
+};
+
+// The frontier budgets used when ReproduceOptions::budgets is empty: 7 by default (denser
+// around the claimed band), 13 with --full; the scenario's chosen budget is always included.
+std::vector<double> default_budgets(bool full, double chosen_fraction);
+
+// The scenario as `--quick` runs it: a small network of the same structure and names, fewer
+// samples and epochs.
+Scenario quick_variant(const Scenario& sc);
+
+// Runs (or resumes) the pipeline for this shard's seeds. Returns report.json's content when the
+// run holds every seed (no sharding), else a summary of the seeds it ran ({"shard": ...}).
+nlohmann::json run_reproduce(const ReproduceOptions& o, std::string* run_dir = nullptr);
+
+// Merges shard run directories (each RUN/seed<N>/state.json finished) into one report in `out`:
+// the report a single run of all seeds writes. `o` gives the options the shards ran with.
+nlohmann::json merge_reproduce(const ReproduceOptions& o, const std::vector<std::string>& shard_dirs);
+
+// Compares two reports' reproducible numbers (everything except wall times, paths, run ids and
+// the manifest's timing). Returns one line per difference ("/pointer: a != b"), empty if equal.
+std::vector<std::string> compare_reports(const nlohmann::json& a, const nlohmann::json& b,
+                                         double rel_tol = 1e-9);
+
+// Reads RUN/.../state.json, checking its format version and checksum (SpecError naming the file
+// when the file was altered or torn); writes one with its checksum.
+nlohmann::json load_state(const std::string& path);
+void save_state(const std::string& path, nlohmann::json state);
+
+}  // namespace mixprec::pipeline
