@@ -6,7 +6,9 @@
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "core/errors.hpp"
@@ -457,4 +459,103 @@ TEST_CASE("onnx: import writes the explicit layer list; the scenario form builds
     CHECK(a.net.layers[i].out == b.net.layers[i].out);
   }
   CHECK(a.net.parameter_count() == b.net.parameter_count());
+}
+
+TEST_CASE("onnx: load_weights reads a .onnx path (train --init-from, eval --checkpoint)", "[onnx]") {
+  const std::string path = test::source_path("tests/onnx/data/cnn_bilstm_opset13.onnx");
+  const Scenario sc = load_scenario(test::source_path("tests/onnx/data/cnn_bilstm.json"));
+  model::Graph g(sc.net);
+  g.set_training(false);
+  const std::vector<std::string> missing = model::load_weights(g, path);
+  CHECK(missing.empty());
+  const TorchIo io = torch_io("cnn_bilstm");
+  model::Tensor in(g.input_dims(sc.net.batch));
+  std::copy(io.input.begin(), io.input.end(), in.data());
+  const model::Tensor& y = g.forward(in);
+  CHECK(max_abs_diff(std::vector<float>(y.data(), y.data() + y.size()), io.output) <= 1e-4);
+  // Another network's file is refused, naming the first differing layer.
+  model::Graph other(sc.net);
+  CHECK_THROWS_WITH(model::load_weights(other, test::source_path("tests/onnx/data/gru_last_opset14.onnx")),
+                    Catch::Contains("the ONNX graph has 2 layers, the scenario's network 7"));
+}
+
+TEST_CASE("onnx: train --init-from and eval --checkpoint take the ONNX weights", "[onnx]") {
+  const std::string dir = test::temp_dir("onnx_train");
+  const std::string sc = test::source_path("tests/onnx/data/cnn_bilstm.json");
+  const std::string model = test::source_path("tests/onnx/data/cnn_bilstm_opset13.onnx");
+  const test::RunResult e1 = test::run_cli("eval " + sc + " --checkpoint " + model + " --synthetic 16 --format json");
+  INFO(e1.err);
+  REQUIRE(e1.exit_code == 0);
+  const test::RunResult e2 = test::run_cli("eval " + sc + " --checkpoint " + model + " --synthetic 16 --format json");
+  REQUIRE(e2.exit_code == 0);
+  const double loss = nlohmann::json::parse(e1.out).at("loss").get<double>();
+  CHECK(loss == nlohmann::json::parse(e2.out).at("loss").get<double>());  // deterministic
+  const test::RunResult t = test::run_cli("train " + sc + " --init-from " + model + " --synthetic 16 --epochs 1 --out " +
+                                          dir + "/run --no-progress");
+  INFO(t.err);
+  REQUIRE(t.exit_code == 0);
+  const nlohmann::json s = test::read_json(dir + "/run/summary.json");
+  CHECK(s.dump().find("cnn_bilstm_opset13.onnx") != std::string::npos);  // initialized_from
+  // A scenario whose network is not the file's: exit 2 with the reason.
+  const test::RunResult bad = test::run_cli("eval " + sc + " --checkpoint " +
+                                            test::source_path("tests/onnx/data/gru_last_opset14.onnx") + " --synthetic 16");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("the ONNX graph has 2 layers, the scenario's network 7") != std::string::npos);
+}
+
+TEST_CASE("onnx: Conv + BatchNormalization (own epsilon) + Relu fold into one conv2d and match a direct computation", "[onnx]") {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = m.mutable_graph();
+  value_info(g->add_input(), "x", {1, 2, 4, 4});
+  value_info(g->add_output(), "y", {1, 3, 4, 4});
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  auto rnd = [&](int n, float lo, float hi) {
+    std::vector<float> v(size_t(n), 0.0f);
+    for (float& x : v) x = lo + (hi - lo) * (0.5f * (u(rng) + 1.0f));
+    return v;
+  };
+  const std::vector<float> W = rnd(54, -1, 1), B = rnd(3, -0.5f, 0.5f), gam = rnd(3, 0.5f, 1.5f), bet = rnd(3, -0.3f, 0.3f),
+                           mu = rnd(3, -0.2f, 0.2f), var = rnd(3, 0.5f, 1.5f), X = rnd(32, -1, 1);
+  *g->add_initializer() = tensor("W", {3, 2, 3, 3}, W);
+  *g->add_initializer() = tensor("B", {3}, B);
+  *g->add_initializer() = tensor("gamma", {3}, gam);
+  *g->add_initializer() = tensor("beta", {3}, bet);
+  *g->add_initializer() = tensor("mean", {3}, mu);
+  *g->add_initializer() = tensor("var", {3}, var);
+  onnx::NodeProto* c = node(g, "conv", "Conv", {"x", "W", "B"}, {"c"});
+  auto* pads = c->add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto::INTS);
+  for (int i = 0; i < 4; ++i) pads->add_ints(1);
+  onnx::NodeProto* bn = node(g, "bn", "BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"b"});
+  auto* eps = bn->add_attribute();
+  eps->set_name("epsilon");
+  eps->set_type(onnx::AttributeProto::FLOAT);
+  eps->set_f(1e-3f);
+  node(g, "relu", "Relu", {"b"}, {"y"});
+  const OnnxImport imp = import_onnx_bytes(m.SerializeAsString(), "bn.onnx");
+  REQUIRE(imp.network.layers.size() == 1);
+  const Layer& l = imp.network.layers[0].layer;
+  CHECK(l.batchnorm);
+  CHECK(l.relu);
+  CHECK_FALSE(l.bias);  // moved into the BatchNorm mean
+  std::vector<float> want(48);
+  for (int o = 0; o < 3; ++o)
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) {
+        double s = B[size_t(o)];
+        for (int ci = 0; ci < 2; ++ci)
+          for (int a = 0; a < 3; ++a)
+            for (int b = 0; b < 3; ++b) {
+              const int y = i + a - 1, x = j + b - 1;
+              if (y < 0 || y >= 4 || x < 0 || x >= 4) continue;
+              s += double(W[size_t(((o * 2 + ci) * 3 + a) * 3 + b)]) * X[size_t((ci * 4 + y) * 4 + x)];
+            }
+        const double v = gam[size_t(o)] * (s - mu[size_t(o)]) / std::sqrt(double(var[size_t(o)]) + 1e-3) + bet[size_t(o)];
+        want[size_t((o * 4 + i) * 4 + j)] = float(std::max(0.0, v));
+      }
+  CHECK(max_abs_diff(forward(imp, X), want) <= 1e-5);
 }
