@@ -559,3 +559,45 @@ TEST_CASE("onnx: Conv + BatchNormalization (own epsilon) + Relu fold into one co
       }
   CHECK(max_abs_diff(forward(imp, X), want) <= 1e-5);
 }
+
+TEST_CASE("onnx: QLinearConv imports as a conv2d with dequantized weights, its bias and 8-bit precision", "[onnx]") {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = m.mutable_graph();
+  value_info(g->add_input(), "x", {1, 1, 3, 3});
+  value_info(g->add_output(), "y", {1, 2, 2, 2});
+  onnx::TensorProto zp_u8;
+  zp_u8.set_name("zx");
+  zp_u8.set_data_type(onnx::TensorProto::UINT8);
+  zp_u8.add_int32_data(128);
+  *g->add_initializer() = zp_u8;
+  zp_u8.set_name("zy");
+  *g->add_initializer() = zp_u8;
+  *g->add_initializer() = tensor("sx", {}, {0.1f});
+  *g->add_initializer() = tensor("sy", {}, {0.2f});
+  *g->add_initializer() = int8_tensor("w", {2, 1, 2, 2}, {1, -2, 3, -4, 5, 6, -7, 8});
+  *g->add_initializer() = tensor("sw", {2}, {0.05f, 0.5f});  // per output channel
+  *g->add_initializer() = int8_tensor("zw", {}, {0});
+  onnx::TensorProto b;
+  b.set_name("b");
+  b.set_data_type(onnx::TensorProto::INT32);
+  b.add_dims(2);
+  b.add_int32_data(100);
+  b.add_int32_data(-20);
+  *g->add_initializer() = b;
+  node(g, "q", "QuantizeLinear", {"x", "sx", "zx"}, {"xq"});
+  node(g, "qconv", "QLinearConv", {"xq", "sx", "zx", "w", "sw", "zw", "sy", "zy", "b"}, {"yq"});
+  node(g, "dq", "DequantizeLinear", {"yq", "sy", "zy"}, {"y"});
+  const OnnxImport imp = import_onnx_bytes(m.SerializeAsString(), "ql.onnx");
+  REQUIRE(imp.network.layers.size() == 1);
+  CHECK(imp.network.layers[0].layer.kind == LayerKind::Conv2d);
+  REQUIRE(imp.params.size() == 2);
+  CHECK(imp.params[0].values[1] == Approx(-0.1f));  // -2 * 0.05
+  CHECK(imp.params[0].values[4] == Approx(2.5f));   // 5 * 0.5
+  CHECK(imp.params[1].values[0] == Approx(100 * 0.1 * 0.05));
+  CHECK(imp.params[1].values[1] == Approx(-20 * 0.1 * 0.5));
+  REQUIRE(imp.precision.size() == 1);
+  CHECK(imp.precision[0].patch.activation_bits == 8);
+  CHECK(imp.precision[0].patch.weight_bits == 8);
+}
