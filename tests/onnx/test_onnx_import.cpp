@@ -441,7 +441,7 @@ TEST_CASE("onnx: the last step of a bidirectional LSTM is refused with the reaso
                     "e.g. PyTorch's h_n), found the last step of the bidirectional layer \"rnn\"");
 }
 
-TEST_CASE("onnx: import writes the explicit layer list; the scenario form builds the same network", "[onnx]") {
+TEST_CASE("onnx: import writes the explicit layer list and the scenario form builds the same network", "[onnx]") {
   const std::string dir = test::temp_dir("onnx_cli");
   const std::string model = test::source_path("tests/onnx/data/cnn_bilstm_opset13.onnx");
   const test::RunResult r = test::run_cli("import " + model + " --into " +
