@@ -187,7 +187,7 @@ int run() {
   for (std::size_t l = 0; l < sc.net.layers.size(); ++l) {
     const auto [entry, sensitivity] = chosen_cost(l);
     const sim::CostEntry& e = *entry;
-    json lj = layer_precision_to_json(chosen_prec[l], sc.net.layers[l].kind == LayerKind::Lstm);
+    json lj = layer_precision_to_json(chosen_prec[l], is_recurrent(sc.net.layers[l].kind));
     lj["name"] = sc.net.layers[l].name;
     if (chosen.variant_of_layer[l] >= 0) {
       lj["ranks"] = ranks_to_json(chosen_f[l]);

@@ -15,6 +15,19 @@ const char* to_string(LayerKind k) {
     case LayerKind::Add: return "add";
     case LayerKind::BatchNorm: return "batchnorm";
     case LayerKind::FramesToSequence: return "frames_to_sequence";
+    case LayerKind::Gru: return "gru";
+    case LayerKind::Elementwise: return "elementwise";
+    case LayerKind::Concat: return "concat";
+  }
+  return "?";
+}
+
+const char* to_string(ElementwiseOp k) {
+  switch (k) {
+    case ElementwiseOp::Relu: return "relu";
+    case ElementwiseOp::Sigmoid: return "sigmoid";
+    case ElementwiseOp::Tanh: return "tanh";
+    case ElementwiseOp::Mul: return "mul";
   }
   return "?";
 }
@@ -39,13 +52,14 @@ std::int64_t Layer::weight_count() const {
         return make_tensor_network(factorization).parameter_count() + std::int64_t(4) * hidden * hidden;
       return std::int64_t(dirs) * 4 * hidden * (in.c + hidden);
     }
+    case LayerKind::Gru: return std::int64_t(bidirectional ? 2 : 1) * 3 * hidden * (in.c + hidden);
     default: return 0;
   }
 }
 
 std::int64_t Layer::recurrent_weight_count() const {
-  if (kind != LayerKind::Lstm) return 0;
-  return std::int64_t(bidirectional ? 2 : 1) * 4 * hidden * hidden;
+  if (!is_recurrent(kind)) return 0;
+  return std::int64_t(bidirectional ? 2 : 1) * gates() * hidden * hidden;
 }
 
 std::int64_t Layer::bias_count() const {
@@ -53,6 +67,8 @@ std::int64_t Layer::bias_count() const {
     case LayerKind::Conv2d: return (bias || batchnorm) ? out_channels : 0;
     case LayerKind::Linear: return bias ? out_features : 0;
     case LayerKind::Lstm: return std::int64_t(bidirectional ? 2 : 1) * 4 * hidden;
+    // r, z, n input-side biases (with the r and z recurrent biases folded in) + b_hn
+    case LayerKind::Gru: return std::int64_t(bidirectional ? 2 : 1) * 4 * hidden;
     case LayerKind::BatchNorm: return 2 * std::int64_t(in.c);
     default: return 0;
   }
@@ -146,11 +162,31 @@ void infer_shape(Layer& l, const Shape& in2, bool has_in2, const Network& net,
       out.c = l.out_features;
       break;
     case LayerKind::Lstm:
-      if (in.h != 1 || in.w != 1) fail("a sequence input for lstm", shape_str(in));
+    case LayerKind::Gru:
+      if (in.h != 1 || in.w != 1)
+        fail(std::string("a sequence input for ") + to_string(l.kind), shape_str(in));
       if (l.factorization.active()) check_factorization(l, file);
       out.c = l.hidden * (l.bidirectional ? 2 : 1);
       if (!l.return_sequences) out.t = 1;
       break;
+    case LayerKind::Elementwise:
+      if (l.elementwise == ElementwiseOp::Mul) {
+        if (!has_in2) fail("two inputs for elementwise mul", "one");
+        if (in2 != in) fail("inputs of equal shape for mul", shape_str(in) + " and " + shape_str(in2));
+      } else if (has_in2) {
+        fail(std::string("one input for elementwise ") + to_string(l.elementwise), "two");
+      }
+      break;
+    case LayerKind::Concat: {
+      if (!has_in2) fail("two inputs for concat", "one");
+      Shape a = in, b = in2;
+      a.c = b.c = 0;
+      if (a != b)
+        fail("inputs that differ only in features/channels for concat",
+             shape_str(in) + " and " + shape_str(in2));
+      out.c = in.c + in2.c;
+      break;
+    }
     case LayerKind::Pool:
       if (!is_image(in)) fail("an image input for pooling", shape_str(in));
       if (l.pool == PoolKind::GlobalAvg) {

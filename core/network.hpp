@@ -6,14 +6,22 @@
 #include <vector>
 
 #include "core/factorization.hpp"
+#include "core/precision.hpp"
 
 namespace mixprec {
 
-enum class LayerKind { Conv2d, Linear, Lstm, Pool, Add, BatchNorm, FramesToSequence };
+// Gru: gated recurrent unit (Cho et al. 2014), gate order r, z, n as PyTorch.
+// Elementwise: relu / sigmoid / tanh of one input or the product of two (nonlinear unit).
+// Concat: two inputs joined along the feature (channel) axis (data movement).
+enum class LayerKind { Conv2d, Linear, Lstm, Pool, Add, BatchNorm, FramesToSequence, Gru, Elementwise, Concat };
 enum class PoolKind { Max, Avg, GlobalAvg };
+enum class ElementwiseOp { Relu, Sigmoid, Tanh, Mul };
 
 const char* to_string(LayerKind k);
 const char* to_string(PoolKind k);
+const char* to_string(ElementwiseOp k);
+// Layers with an input-to-hidden and a hidden-to-hidden matrix (LSTM, GRU).
+inline bool is_recurrent(LayerKind k) { return k == LayerKind::Lstm || k == LayerKind::Gru; }
 
 // Activation tensor shape. Images: n samples (batch x frames) of c x h x w.
 // Sequences: n = batch, t steps of c features (h = w = 1). Vectors: t = h = w = 1.
@@ -40,21 +48,28 @@ struct Layer {
   // conv2d / linear / add: ReLU on the output (free in hardware: a comparator on write-back)
   bool relu = false;
   bool bias = true;
-  // lstm
+  // lstm / gru
   int hidden = 0;
   bool bidirectional = false;
   bool return_sequences = false;
   // lstm: a tensor-train / hierarchical-Tucker input-to-hidden matrix (core/factorization.hpp)
   Factorization factorization;
+  // gru: the candidate's recurrent product is taken before the reset gate multiplies it,
+  // n = tanh(W_n x + b_in + r * (R_n h + b_hn)) (PyTorch, ONNX linear_before_reset = 1); false:
+  // n = tanh(W_n x + b_in + R_n (r * h) + b_hn) (ONNX's default).
+  bool linear_before_reset = true;
+  // elementwise
+  ElementwiseOp elementwise = ElementwiseOp::Relu;
   // pool
   PoolKind pool = PoolKind::Max;
   int pool_kernel = 2, pool_stride = 2;
 
   bool has_weights() const {
-    return kind == LayerKind::Conv2d || kind == LayerKind::Linear || kind == LayerKind::Lstm;
+    return kind == LayerKind::Conv2d || kind == LayerKind::Linear || is_recurrent(kind);
   }
+  int gates() const { return kind == LayerKind::Gru ? 3 : 4; }  // recurrent layers
   std::int64_t weight_count() const;     // trainable weights (excluding biases)
-  std::int64_t recurrent_weight_count() const;  // LSTM hidden-to-hidden part of weight_count
+  std::int64_t recurrent_weight_count() const;  // LSTM/GRU hidden-to-hidden part of weight_count
   std::int64_t bias_count() const;
 };
 
@@ -96,6 +111,10 @@ struct NetworkSpec {
   Factorization lstm_factorization;  // the first LSTM layer's input matrix (none by default)
   int classes = 5;
   std::vector<LayerSpec> layers;  // explicit form
+  // Imported from an ONNX file (`network: {"onnx": ...}`, core/onnx_import.hpp): its resolved
+  // path (errors about the layers name it) and the precisions its quantization nodes carry.
+  std::string onnx_path;
+  std::vector<PrecisionOverride> onnx_precision;
 };
 
 }  // namespace mixprec

@@ -1,8 +1,10 @@
 #include "core/scenario.hpp"
 
 #include <algorithm>
+#include <fstream>
 
 #include "core/fpga_parse.hpp"
+#include "core/onnx_import.hpp"
 
 namespace mixprec {
 
@@ -228,8 +230,10 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
   Layer& l = ls.layer;
   l.name = r.string("name");
   if (l.name.empty()) r.fail("name", "a non-empty layer name", "\"\"");
-  std::string kind = r.choice("kind", {"conv2d", "linear", "lstm", "pool", "add", "batchnorm",
-                                       "frames_to_sequence"});
+  std::string kind = r.choice("kind", {"conv2d", "linear", "lstm", "gru", "pool", "add", "batchnorm",
+                                       "frames_to_sequence", "elementwise", "concat"});
+  std::string op;
+  if (kind == "elementwise") op = r.choice("op", {"relu", "sigmoid", "tanh", "mul"});
   if (r.has("input") && r.has("inputs"))
     r.fail("inputs", "either \"input\" or \"inputs\", not both", "both");
   if (r.has("input")) ls.input_names.push_back(r.string("input"));
@@ -239,13 +243,15 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
   }
   r.accept("input");
   r.accept("inputs");
-  const std::size_t want_inputs = kind == "add" ? 2 : 1;
+  const bool binary = kind == "add" || kind == "concat" || op == "mul";
+  const std::size_t want_inputs = binary ? 2 : 1;
   if (!ls.input_names.empty() && ls.input_names.size() != want_inputs)
     r.fail(ls.inputs_is_list ? "inputs" : "input",
            std::to_string(want_inputs) + " input(s) for " + kind,
            std::to_string(ls.input_names.size()));
-  if (kind == "add" && ls.input_names.size() != 2)
-    r.fail("inputs", "two producer names for add", ls.input_names.empty() ? "nothing" : "one");
+  if (binary && ls.input_names.size() != 2)
+    r.fail("inputs", "two producer names for " + (op.empty() ? kind : op),
+           ls.input_names.empty() ? "nothing" : "one");
   if (kind == "conv2d") {
     l.kind = LayerKind::Conv2d;
     l.out_channels = r.integer("out_channels", kAtLeast1);
@@ -269,6 +275,20 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
     if (r.has("factorization"))
       l.factorization = parse_factorization(r.object("factorization"), ctx, r.at("factorization"));
     r.accept("factorization");
+  } else if (kind == "gru") {
+    l.kind = LayerKind::Gru;
+    l.hidden = r.integer("hidden", kAtLeast1);
+    l.bidirectional = r.boolean_or("bidirectional", false);
+    l.return_sequences = r.boolean_or("return_sequences", false);
+    l.linear_before_reset = r.boolean_or("linear_before_reset", true);
+  } else if (kind == "elementwise") {
+    l.kind = LayerKind::Elementwise;
+    l.elementwise = op == "relu"      ? ElementwiseOp::Relu
+                    : op == "sigmoid" ? ElementwiseOp::Sigmoid
+                    : op == "tanh"    ? ElementwiseOp::Tanh
+                                      : ElementwiseOp::Mul;
+  } else if (kind == "concat") {
+    l.kind = LayerKind::Concat;
   } else if (kind == "pool") {
     l.kind = LayerKind::Pool;
     std::string pk = r.choice("pool", {"max", "avg", "global_avg"});
@@ -287,12 +307,31 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
   }
   r.finish({"out_channels", "kernel", "stride", "padding", "groups", "batchnorm", "relu", "bias",
             "out_features", "hidden", "bidirectional", "return_sequences", "pool", "input",
-            "inputs", "factorization"});
+            "inputs", "factorization", "linear_before_reset", "op"});
   return ls;
+}
+
+// `network: {"onnx": "model.onnx"}` (path relative to the scenario), optionally with a "name".
+NetworkSpec parse_onnx_network(ObjectReader& r, const JsonCtx& ctx) {
+  const std::string rel = r.string("onnx");
+  if (rel.empty()) r.fail("onnx", "the path of an ONNX file", "\"\"");
+  const std::string dir = dirname_of(ctx.file);
+  const std::string path = rel.front() == '/' || dir.empty() ? rel : dir + "/" + rel;
+  if (!std::ifstream(path).good())
+    r.fail("onnx", "a readable ONNX file (relative to the scenario's folder)",
+           "\"" + rel + "\" (" + path + "), which cannot be opened");
+  OnnxImport imp = import_onnx_file(path);
+  NetworkSpec n = std::move(imp.network);
+  n.name = r.string_or("name", n.name);
+  n.onnx_path = path;
+  n.onnx_precision = std::move(imp.precision);
+  r.finish({"onnx", "name"});
+  return n;
 }
 
 NetworkSpec parse_network(const json& v, const JsonCtx& ctx) {
   ObjectReader r(v, ctx, "/network");
+  if (r.has("onnx")) return parse_onnx_network(r, ctx);
   NetworkSpec n;
   n.name = r.string_or("name", "network");
   n.batch = r.integer_or("batch", 1, Range{1.0, 65536.0, std::nullopt});
@@ -344,7 +383,7 @@ NetworkSpec parse_network(const json& v, const JsonCtx& ctx) {
   } else {
     r.fail_here("a \"template\" or a \"layers\" list", "neither");
   }
-  r.finish({"template", "layers", "cnn", "lstm", "classes"});
+  r.finish({"template", "layers", "cnn", "lstm", "classes", "onnx"});
   return n;
 }
 
@@ -769,6 +808,7 @@ std::vector<LayerPrecision> resolve_precision(const PrecisionSpec& spec, const N
     int narrowest = std::min({p.weight_bits, p.activation_bits, p.output_bits});
     if (net.layers[i].kind == LayerKind::Lstm)
       narrowest = std::min({narrowest, p.recurrent_weight_bits, p.cell_state_bits, p.gate_bits});
+    if (net.layers[i].kind == LayerKind::Gru) narrowest = std::min(narrowest, p.recurrent_weight_bits);
     if (p.fraction_bits > narrowest - 1)
       throw SpecError(file, "",
                       "fraction_bits of at most " + std::to_string(narrowest - 1) + " for layer \"" +
@@ -807,7 +847,7 @@ json precision_to_json(const Network& net, const std::vector<LayerPrecision>& p)
     if (!net.layers[i].has_weights() && net.layers[i].kind != LayerKind::Add &&
         net.layers[i].kind != LayerKind::Pool)
       continue;
-    json e = layer_precision_to_json(p[i], net.layers[i].kind == LayerKind::Lstm);
+    json e = layer_precision_to_json(p[i], is_recurrent(net.layers[i].kind));
     e["match"] = net.layers[i].name;
     layers.push_back(e);
   }
@@ -845,7 +885,10 @@ Scenario parse_scenario(const json& root, const JsonCtx& ctx) {
   r.accept("report");
   r.finish();
   // Cross-section validation: build the network and resolve every precision reference.
-  s.net = build_network(s.network, ctx.file);
+  s.net = build_network(s.network, s.network.onnx_path.empty() ? ctx.file : s.network.onnx_path);
+  // An imported model's quantization comes first; the scenario's own overrides win over it.
+  s.precision.layers.insert(s.precision.layers.begin(), s.network.onnx_precision.begin(),
+                            s.network.onnx_precision.end());
   s.layer_precision = resolve_precision(s.precision, s.net, ctx.file);
   if (s.hardware.kind == HardwareKind::Fpga)
     check_fpga_design(s.hardware.fpga, s.net, s.layer_precision, ctx.file);

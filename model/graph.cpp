@@ -8,7 +8,9 @@
 #include "model/batchnorm2d.hpp"
 #include "model/conv2d.hpp"
 #include "model/fused.hpp"
+#include "model/elementwise.hpp"
 #include "model/global_avg_pool.hpp"
+#include "model/gru.hpp"
 #include "model/linear.hpp"
 #include "model/lstm.hpp"
 #include "model/sequential.hpp"
@@ -86,6 +88,7 @@ bool Graph::is_nonnegative(int layer) const {
     case LayerKind::Add: return l.relu;
     case LayerKind::Pool:
     case LayerKind::FramesToSequence: return is_nonnegative(l.inputs[0]);
+    case LayerKind::Elementwise: return l.elementwise == ElementwiseOp::Relu || l.elementwise == ElementwiseOp::Sigmoid;
     default: return false;
   }
 }
@@ -97,7 +100,7 @@ void Graph::build_node(int i) {
   n->index = i;
   const bool quant = !precision_.empty() && precision_[size_t(i)].format != NumFormat::Fp32 &&
                      (l.kind == LayerKind::Conv2d || l.kind == LayerKind::Linear ||
-                      l.kind == LayerKind::Lstm);
+                      is_recurrent(l.kind));
   const LayerPrecision p = quant ? precision_[size_t(i)] : LayerPrecision{};
   if (quant) {
     ActQuantOptions ao;
@@ -199,6 +202,27 @@ void Graph::build_node(int i) {
       n->op = std::make_unique<BatchNorm2d>(l.name, BatchNorm2dOptions{in.c});
       break;
     case LayerKind::FramesToSequence: break;
+    case LayerKind::Gru: {
+      GruOptions o;
+      o.input_size = l.in.c * l.in.h * l.in.w;
+      o.hidden = l.hidden;
+      o.bidirectional = l.bidirectional;
+      o.return_sequences = l.return_sequences;
+      o.linear_before_reset = l.linear_before_reset;
+      if (quant) {
+        o.weight = quant_spec(p.weights(), false, p.fraction_bits);
+        o.recurrent_weight = quant_spec(p.recurrent_weights(), false, p.fraction_bits);
+      }
+      o.range = opt_.range;
+      n->op = std::make_unique<Gru>(l.name, o);
+      break;
+    }
+    case LayerKind::Elementwise: n->op = std::make_unique<Elementwise>(l.name, l.elementwise); break;
+    case LayerKind::Concat: {
+      const Dims od = dims_of(l.out);
+      n->op = std::make_unique<Concat>(l.name, l.out.t > 1 ? l.out.t : 1, Dims{1, od.c, od.h, od.w});
+      break;
+    }
   }
   // Conv/linear weight quantization through master/shadow weights.
   if (quant && n->shadow) {

@@ -85,8 +85,8 @@ std::string qat_unsupported(const Network& net, const std::vector<LayerPrecision
     std::vector<std::pair<const char*, int>> fields;
     if (l.has_weights()) {
       fields = {{"weights", p.weight_bits}, {"activations", p.activation_bits}};
+      if (is_recurrent(l.kind)) fields.push_back({"recurrent_weights", p.recurrent_weight_bits});
       if (l.kind == LayerKind::Lstm) {
-        fields.push_back({"recurrent_weights", p.recurrent_weight_bits});
         fields.push_back({"gates", p.gate_bits});
         fields.push_back({"cell_state", p.cell_state_bits});
       }

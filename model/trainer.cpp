@@ -1,5 +1,7 @@
 #include "model/trainer.hpp"
 
+#include <set>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -816,7 +818,49 @@ std::vector<std::string> assign_weights(Graph& g, const std::vector<NamedTensor>
   return missing;
 }
 
+namespace {
+
+bool is_onnx_path(const std::string& path) {
+  return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
+}
+
+// An ONNX file's weights (core/onnx_import.hpp): its network must be the graph's (same layer
+// names, kinds and shapes), and it must supply every weight, bias and BatchNorm statistic.
+}  // namespace
+
+std::vector<std::string> assign_onnx_weights(Graph& g, const OnnxImport& imp, const std::string& path) {
+  const Network other = build_network(imp.network, path);
+  const Network& net = g.network();
+  if (other.layers.size() != net.layers.size())
+    throw CheckpointError(path, "the ONNX graph has " + std::to_string(other.layers.size()) +
+                                    " layers, the scenario's network " + std::to_string(net.layers.size()));
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const mixprec::Layer &a = net.layers[i], &b = other.layers[i];
+    if (a.name != b.name || a.kind != b.kind || a.in != b.in || a.out != b.out)
+      throw CheckpointError(path, "layer " + std::to_string(i) + " of the ONNX graph is " + to_string(b.kind) +
+                                      " \"" + b.name + "\", the scenario's network has " + to_string(a.kind) +
+                                      " \"" + a.name + "\" (or their shapes differ)");
+  }
+  auto named = [](const std::vector<ImportedTensor>& ts) {
+    std::vector<NamedTensor> out;
+    for (const ImportedTensor& t : ts) out.push_back(NamedTensor{t.name, Dims{t.dims[0], t.dims[1], t.dims[2], t.dims[3]}, t.values});
+    return out;
+  };
+  std::vector<std::string> missing = assign_weights(g, named(imp.params), named(imp.buffers), path);
+  std::set<std::string> required;
+  for (Param* p : g.params())
+    if (p->role != ParamRole::QuantStep && p->value.size() > 0) required.insert(p->name);
+  for (Buffer* b : g.buffers())
+    if (b->name.size() > 8 && (b->name.rfind(".running_mean") != std::string::npos ||
+                               b->name.rfind(".running_var") != std::string::npos))
+      required.insert(b->name);
+  for (const std::string& m : missing)
+    if (required.count(m)) throw CheckpointError(path, "the ONNX file has no values for \"" + m + "\"");
+  return missing;
+}
+
 std::vector<std::string> load_weights(Graph& g, const std::string& path, std::vector<RankTruncation>* truncations) {
+  if (is_onnx_path(path)) return assign_onnx_weights(g, import_onnx_file(path), path);
   const CheckpointData c = read_checkpoint(path);
   if (c.network != g.network().name)
     throw CheckpointError(path, "checkpoint is for network \"" + c.network + "\", not \"" +

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "core/network.hpp"
+#include "core/onnx_import.hpp"
 #include "core/precision.hpp"
 #include "core/spec.hpp"
 #include "model/checkpoint.hpp"
@@ -200,6 +201,10 @@ std::vector<std::string> assign_weights(Graph& g, const std::vector<NamedTensor>
 // assign_weights from a checkpoint file, which must be of the same network.
 std::vector<std::string> load_weights(Graph& g, const std::string& path,
                                       std::vector<RankTruncation>* truncations = nullptr);
+// assign_weights from an imported ONNX model (core/onnx_import.hpp; load_weights calls it for a
+// path ending in ".onnx"): its network must be the graph's (layer names, kinds, shapes) and it
+// must supply every weight, bias and BatchNorm statistic, else CheckpointError naming `source`.
+std::vector<std::string> assign_onnx_weights(Graph& g, const OnnxImport& imp, const std::string& source);
 // The graph's parameters and buffers as named tensors (assign_weights' input).
 std::vector<NamedTensor> named_params(Graph& g);
 std::vector<NamedTensor> named_buffers(Graph& g);

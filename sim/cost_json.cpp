@@ -93,7 +93,7 @@ json network_to_json(const Scenario& sc, const NetworkCost& nc,
   j["phase"] = sc.phase == Phase::Training ? "training" : "inference";
   json layers = json::array();
   for (std::size_t i = 0; i < nc.layers.size(); ++i)
-    layers.push_back(layer_to_json(nc.layers[i], sc.net.layers[i].kind == LayerKind::Lstm));
+    layers.push_back(layer_to_json(nc.layers[i], is_recurrent(sc.net.layers[i].kind)));
   j["layers"] = layers;
   j["total"] = total_to_json(nc);
   if (sc.phase == Phase::Inference && nc.latency_ms > 0) {
@@ -125,7 +125,7 @@ std::string network_to_csv(const Network& net, const NetworkCost& nc) {
   for (std::size_t i = 0; i < nc.layers.size(); ++i) {
     const LayerCost& l = nc.layers[i];
     s << l.name << ',' << to_string(l.kind) << ','
-      << precision_label(l.precision, net.layers[i].kind == LayerKind::Lstm) << ',' << l.macs << ','
+      << precision_label(l.precision, is_recurrent(net.layers[i].kind)) << ',' << l.macs << ','
       << l.cycles << ',' << l.utilization << ',' << l.dram_bytes();
     for (double e : l.energy_pj) s << ',' << e;
     s << ',' << l.energy_total_pj() << '\n';
@@ -146,7 +146,7 @@ std::string network_to_table(const Scenario& sc, const NetworkCost& nc,
     const LayerCost& l = nc.layers[i];
     std::snprintf(line, sizeof line, "%-34s %-18s %-14s %12lld %12.0f %6.1f %10.1f %12.4f%s\n",
                   l.name.c_str(), to_string(l.kind),
-                  precision_label(l.precision, sc.net.layers[i].kind == LayerKind::Lstm).c_str(),
+                  precision_label(l.precision, is_recurrent(sc.net.layers[i].kind)).c_str(),
                   static_cast<long long>(l.macs), l.cycles, 100.0 * l.utilization,
                   l.dram_bytes() / 1024.0, l.energy_total_pj() * 1e-6, l.fits ? "" : "  (does not fit)");
     s << line;

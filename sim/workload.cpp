@@ -59,6 +59,17 @@ void optimizer_work(LayerWork& w, std::int64_t count, const LayerPrecision& p) {
   add_nl(w, NonlinearKind::Add, count, fp32());
 }
 
+// One op per output element on the nonlinear unit, `inputs` tensors read and one written;
+// training moves the output gradient back to each input.
+void elementwise_work(LayerWork& w, const Layer& l, const LayerPrecision& p, bool train, NonlinearKind kind,
+                      int inputs) {
+  const int in_t = static_cast<int>(Tensor::Inputs), out_t = static_cast<int>(Tensor::Outputs);
+  add_nl(w, kind, l.out.elements(), p.activations());
+  add_stream(w, inputs * l.out.elements(), 0, p.activations().bits, in_t);
+  add_stream(w, 0, l.out.elements(), p.outputs().bits, out_t);
+  if (train) add_stream(w, l.out.elements(), inputs * l.out.elements(), p.gradients().bits, out_t);
+}
+
 void conv_work(LayerWork& w, const Network& net, const Layer& l, const LayerPrecision& p,
                Phase phase) {
   const int g = l.groups;
@@ -158,9 +169,13 @@ void factorized_projection_backward(LayerWork& w, const Layer& l, const LayerPre
   }
 }
 
-void lstm_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phase,
-               const HardwareSpec* hw) {
+// LSTM (4 gates) and GRU (3 gates: r, z, n): the same GEMMs with G gates; the element-wise
+// work per cell differs.
+void recurrent_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phase,
+                    const HardwareSpec* hw) {
   const int dirs = l.bidirectional ? 2 : 1;
+  const bool gru = l.kind == LayerKind::Gru;
+  const std::int64_t G = l.gates();
   const std::int64_t batch = l.in.n, steps = l.in.t, f = l.in.c, h = l.hidden;
   const int out_t = static_cast<int>(Tensor::Outputs), in_t = static_cast<int>(Tensor::Inputs);
   w.serial_steps = true;
@@ -169,12 +184,12 @@ void lstm_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phas
   if (l.factorization.active()) {
     factorized_projection(w, l, p, batch * steps, hw);
   } else {
-    GemmOp ip = gemm("input_proj", batch * steps, 4 * h * dirs, f, p.activations(), p.weights(),
+    GemmOp ip = gemm("input_proj", batch * steps, G * h * dirs, f, p.activations(), p.weights(),
                      p.activations(), p);
     w.gemms.push_back(ip);
   }
   // Recurrent products, one step at a time; the directions are independent groups.
-  GemmOp rc = gemm("recurrent", batch, 4 * h, h, p.activations(), p.recurrent_weights(),
+  GemmOp rc = gemm("recurrent", batch, G * h, h, p.activations(), p.recurrent_weights(),
                    p.gates(), p);
   rc.groups = dirs;
   rc.repeats = static_cast<int>(steps);
@@ -183,21 +198,31 @@ void lstm_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phas
   rc.b_resident = true;
   w.gemms.push_back(rc);
   // Each step reads back its slice of the input projection.
-  add_stream(w, batch * steps * 4 * h * dirs, 0, p.activations().bits, in_t);
+  add_stream(w, batch * steps * G * h * dirs, 0, p.activations().bits, in_t);
   const std::int64_t cells = batch * steps * h * dirs;
   const int serial = static_cast<int>(steps);
-  add_nl(w, NonlinearKind::Sigmoid, 3 * cells, p.gates(), serial);          // i, f, o
-  add_nl(w, NonlinearKind::Tanh, 2 * cells, p.gates(), serial);             // g, tanh(c)
-  add_nl(w, NonlinearKind::Multiply, 3 * cells, p.cell_state(), serial);    // f*c, i*g, o*tanh(c)
-  add_nl(w, NonlinearKind::Add, cells, p.cell_state(), serial);             // c = f*c + i*g
-  // Cell state lives in the output buffer: one read and one write per cell per step.
-  add_stream(w, cells, cells, p.cell_state().bits, out_t, false);
+  if (gru) {
+    add_nl(w, NonlinearKind::Sigmoid, 2 * cells, p.gates(), serial);        // r, z
+    add_nl(w, NonlinearKind::Tanh, cells, p.gates(), serial);               // n
+    // r*(W_hn h + b_hn), (1-z)*n, z*h; + b_hn, x_n + ..., 1 - z, (1-z)*n + z*h
+    add_nl(w, NonlinearKind::Multiply, 3 * cells, p.activations(), serial);
+    add_nl(w, NonlinearKind::Add, 4 * cells, p.activations(), serial);
+    // The hidden state h_{t-1} (read by z*h) lives in the output buffer.
+    add_stream(w, cells, cells, p.activations().bits, out_t, false);
+  } else {
+    add_nl(w, NonlinearKind::Sigmoid, 3 * cells, p.gates(), serial);          // i, f, o
+    add_nl(w, NonlinearKind::Tanh, 2 * cells, p.gates(), serial);             // g, tanh(c)
+    add_nl(w, NonlinearKind::Multiply, 3 * cells, p.cell_state(), serial);    // f*c, i*g, o*tanh(c)
+    add_nl(w, NonlinearKind::Add, cells, p.cell_state(), serial);             // c = f*c + i*g
+    // Cell state lives in the output buffer: one read and one write per cell per step.
+    add_stream(w, cells, cells, p.cell_state().bits, out_t, false);
+  }
   // Hidden states written back (every step, or the last one).
   const std::int64_t out_steps = l.return_sequences ? steps : 1;
   add_stream(w, 0, batch * out_steps * h * dirs, p.outputs().bits, out_t);
   if (phase != Phase::Training) return;
   // Backpropagation through time: the same products transposed, plus the weight gradients.
-  GemmOp rb = gemm("backward_recurrent", batch, h, 4 * h, p.gradients(), p.recurrent_weights(),
+  GemmOp rb = gemm("backward_recurrent", batch, h, G * h, p.gradients(), p.recurrent_weights(),
                    p.gradients(), p);
   rb.groups = dirs;
   rb.repeats = static_cast<int>(steps);
@@ -209,20 +234,23 @@ void lstm_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase phas
     factorized_projection_backward(w, l, p, batch * steps);
   } else {
     if (l.inputs[0] >= 0)
-      w.gemms.push_back(gemm("backward_data", batch * steps, f, 4 * h * dirs, p.gradients(),
+      w.gemms.push_back(gemm("backward_data", batch * steps, f, G * h * dirs, p.gradients(),
                              p.weights(), p.gradients(), p));
-    w.gemms.push_back(gemm("weight_grad", f, 4 * h * dirs, batch * steps, p.activations(),
+    w.gemms.push_back(gemm("weight_grad", f, G * h * dirs, batch * steps, p.activations(),
                            p.gradients(), fp32(), p));
   }
-  GemmOp wr = gemm("weight_grad_recurrent", h, 4 * h, batch * steps, p.activations(),
+  GemmOp wr = gemm("weight_grad_recurrent", h, G * h, batch * steps, p.activations(),
                    p.gradients(), fp32(), p);
   wr.groups = dirs;
   w.gemms.push_back(wr);
-  // Gate derivatives: ~2x the forward elementwise work, serialized like the forward pass.
-  add_nl(w, NonlinearKind::Multiply, 8 * cells, p.gradients(), serial);
-  add_nl(w, NonlinearKind::Add, 4 * cells, p.gradients(), serial);
-  // Saved gates and cell states for BPTT: written forward, read backward.
-  add_stream(w, 5 * cells, 5 * cells, p.gates().bits, out_t);
+  // Gate derivatives: ~2x the forward elementwise work, serialized like the forward pass
+  // (GRU: the 11 products and 5 sums of model/gru.cpp's step).
+  add_nl(w, NonlinearKind::Multiply, (gru ? 11 : 8) * cells, p.gradients(), serial);
+  add_nl(w, NonlinearKind::Add, (gru ? 5 : 4) * cells, p.gradients(), serial);
+  // Saved gates and cell states (GRU: r, z, n and the reset product) for BPTT: written
+  // forward, read backward.
+  const std::int64_t saved = (gru ? 4 : 5) * cells;
+  add_stream(w, saved, saved, p.gates().bits, out_t);
   optimizer_work(w, l.weight_count(), p);
 }
 
@@ -242,7 +270,8 @@ LayerWork derive_work(const Network& net, int index, const LayerPrecision& p, Ph
   switch (l.kind) {
     case LayerKind::Conv2d: conv_work(w, net, l, p, phase); break;
     case LayerKind::Linear: linear_work(w, l, p, phase); break;
-    case LayerKind::Lstm: lstm_work(w, l, p, phase, hw); break;
+    case LayerKind::Lstm:
+    case LayerKind::Gru: recurrent_work(w, l, p, phase, hw); break;
     case LayerKind::Pool: {
       const std::int64_t window =
           l.pool == PoolKind::GlobalAvg ? std::int64_t(l.in.h) * l.in.w
@@ -256,13 +285,25 @@ LayerWork derive_work(const Network& net, int index, const LayerPrecision& p, Ph
       }
       break;
     }
-    case LayerKind::Add: {
-      add_nl(w, NonlinearKind::Add, l.out.elements(), p.activations());
-      add_stream(w, 2 * l.out.elements(), 0, p.activations().bits, in_t);
-      add_stream(w, 0, l.out.elements(), p.outputs().bits, out_t);
-      if (train) add_stream(w, l.out.elements(), 2 * l.out.elements(), p.gradients().bits, out_t);
+    case LayerKind::Add: elementwise_work(w, l, p, train, NonlinearKind::Add, 2); break;
+    case LayerKind::Elementwise: {
+      // A standalone ReLU is a comparison per element: priced as an add on the nonlinear unit.
+      const ElementwiseOp op = l.elementwise;
+      const NonlinearKind k = op == ElementwiseOp::Sigmoid ? NonlinearKind::Sigmoid
+                              : op == ElementwiseOp::Tanh  ? NonlinearKind::Tanh
+                              : op == ElementwiseOp::Mul   ? NonlinearKind::Multiply
+                                                           : NonlinearKind::Add;
+      elementwise_work(w, l, p, train, k, op == ElementwiseOp::Mul ? 2 : 1);
+      // Training: the derivative (sigmoid y(1-y), tanh 1-y^2, the product's other input) per element.
+      if (train) add_nl(w, NonlinearKind::Multiply, (op == ElementwiseOp::Relu ? 1 : 2) * l.out.elements(), p.gradients());
       break;
     }
+    case LayerKind::Concat:
+      // Data movement: both inputs read, the joined tensor written (gradients split back).
+      add_stream(w, l.out.elements(), 0, p.activations().bits, in_t);
+      add_stream(w, 0, l.out.elements(), p.outputs().bits, out_t);
+      if (train) add_stream(w, l.out.elements(), l.out.elements(), p.gradients().bits, out_t);
+      break;
     case LayerKind::BatchNorm:
       // Folded into the preceding layer's weights for inference: no work of its own.
       if (train) {
