@@ -1,12 +1,10 @@
 #include "model/checkpoint.hpp"
 
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
-#include <unistd.h>
-
+#include "core/json_reader.hpp"
 #include "core/manifest.hpp"
 
 namespace mixprec::model {
@@ -178,22 +176,7 @@ CheckpointData decode_checkpoint(const std::string& b, const std::string& file) 
 }
 
 void write_checkpoint(const std::string& path, const CheckpointData& c) {
-  const std::string bytes = encode_checkpoint(c);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("write failed: " + tmp);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path);
-  }
+  write_file_atomic(path, encode_checkpoint(c));
 }
 
 CheckpointData read_checkpoint(const std::string& path) {
