@@ -4,11 +4,12 @@
 #   bash scripts/fuzz.sh [SECONDS]   fuzz; new inputs go to build-fuzz/corpus/<target>/, findings
 #                                    (crash-*, timeout-*, oom-*, leak-*) to build-fuzz/findings/<target>/
 #   bash scripts/fuzz.sh --smoke     every target once over its committed corpus (CI)
-# MIXPREC_FUZZ_TARGETS="scenario sweep" limits the targets; BUILD_DIR=DIR uses a tree configured
+# MIXPREC_FUZZ_TARGETS="scenario sweep" limits the targets; MIXPREC_FUZZ_TIMEOUT (seconds, default
+# 1) is the time after which an input counts as a hang (raise it on a machine too busy for nice 19); BUILD_DIR=DIR uses a tree configured
 # already (scripts/test.sh runs BUILD_DIR=build-asan scripts/fuzz.sh --smoke in the g++ sanitizer
 # build, whose targets replay their inputs). A target that crashes is restarted until its time is
 # used, so one finding does not end its run. The summary (executions and findings per target) is
-# printed and kept in build-fuzz/fuzz-summary.txt; the exit code is 1 when anything was found.
+# printed and appended to build-fuzz/fuzz-summary.txt; the exit code is 1 when anything was found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=run
@@ -35,7 +36,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 mkdir -p "$B/logs"
 summary="$B/fuzz-summary.txt"
-[ "$mode" = smoke ] || : >"$summary"
+[ "$mode" = smoke ] || echo "# $(date -u '+%F %T') UTC, ${secs} s per target" >>"$summary"
 status=0
 for t in $targets; do
   bin="$B/bin/fuzz_$t"
@@ -58,7 +59,7 @@ for t in $targets; do
     left=$((end - $(date +%s)))
     runs=$((runs + 1))
     log="$B/logs/$t.$runs.log"
-    nice -n 19 "$bin" -max_total_time="$left" -timeout=1 -rss_limit_mb=2048 -max_len=65536 \
+    nice -n 19 "$bin" -max_total_time="$left" -timeout="${MIXPREC_FUZZ_TIMEOUT:-1}" -rss_limit_mb=2048 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="$B/findings/$t/" "${dict[@]}" \
       "$B/corpus/$t" "fuzz/corpus/$t" >"$log" 2>&1 || true
     n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -144,7 +144,7 @@ nlohmann::json without_times(const nlohmann::json& j) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       const std::string& k = it.key();
       if (k.find("second") != std::string::npos || k.find("_per_s") != std::string::npos ||
-          k == "manifest" || k == "resumed")
+          k == "manifest" || k == "resumed" || k == "checkpoints")
         continue;
       o[k] = without_times(it.value());
     }
@@ -174,8 +174,9 @@ void check_same_checkpoint(const std::string& a, const std::string& b) {
 
 std::string tiny_train_scenario(const std::string& dir) {
   return test::write_default_scenario_with(dir + "/tiny.json",
-      std::string(R"({"network": )") + test::kTinyNetworkPatch + R"(, "data": {"samples": 96},
-         "training": {"batch_size": 16, "micro_batches": 1, "epochs": 3}})");
+      std::string(R"({"network": )") + test::kTinyNetworkPatch + R"(,
+         "precision": {"default": {"format": "int", "weights": 8, "activations": 8}, "layers": []},
+         "data": {"samples": 96}, "training": {"batch_size": 16, "micro_batches": 1, "epochs": 3}})");
 }
 
 }  // namespace
@@ -205,13 +206,11 @@ TEST_CASE("crash safety: a missing output folder exits 3 and names the file", "[
 
 TEST_CASE("crash safety: each failing write of train leaves only complete files", "[crash][cli]") {
   const std::string dir = test::temp_dir("crash_train");
-  const std::string file = test::write_default_scenario_with(dir + "/tiny.json",
-      std::string(R"({"network": )") + test::kTinyNetworkPatch + R"(, "data": {"samples": 48},
-         "training": {"batch_size": 16, "micro_batches": 1, "epochs": 2}})");
+  const std::string file = tiny_train_scenario(dir);
   bool reached_end = false;
   for (int n = 1; n <= 12 && !reached_end; ++n) {
     const std::string out = dir + "/run" + std::to_string(n);
-    auto r = run_with_fault(n, "train " + file + " --out " + out + " --synthetic 48 --no-progress");
+    auto r = run_with_fault(n, "train " + file + " --out " + out + " --synthetic 96 --no-progress");
     INFO("write " << n << ": " << r.err);
     if (r.exit_code == 0) {
       reached_end = true;  // fewer than n writes: the run is complete
