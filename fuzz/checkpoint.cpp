@@ -20,15 +20,18 @@ namespace {
 mixprec::Scenario g_sc;
 std::unique_ptr<mixprec::model::Trainer> g_trainer;
 
-const char* kNetwork = R"({"mixprec_scenario": 1, "name": "fuzz_checkpoint",
-  "network": {"batch": 2, "input": {"frames": 2, "features": 3}, "template": "lstm",
-              "lstm": {"hidden": 4, "layers": 1, "bidirectional": false}, "classes": 3},
-  "precision": {"default": {"format": "int", "weights": 8, "activations": 8}}})";
+// The default scenario with a small network (the tests' tiny CNN + LSTM), so that a checkpoint
+// seed stays a few kilobytes.
+const char* kTinyNetwork = R"({"network": {"input": {"frames": 2, "channels": 3, "height": 8, "width": 8},
+  "cnn": {"stage_widths": [4, 8], "stage_strides": [1, 2], "blocks_per_stage": 1}, "lstm": {"hidden": 4}},
+  "precision": {"layers": []}})";
 }  // namespace
 
 void fuzz_init() {
-  const mixprec::JsonDoc doc = mixprec::JsonDoc::parse(kNetwork, "fuzz_checkpoint.json");
-  g_sc = mixprec::parse_scenario(doc.root(), doc.ctx());
+  const mixprec::JsonDoc doc = mixprec::JsonDoc::load(mixprec::fuzz::source_path("scenarios/venue_cnn_lstm.json"));
+  mixprec::json root = doc.root();
+  root.merge_patch(mixprec::json::parse(kTinyNetwork));
+  g_sc = mixprec::parse_scenario(root, doc.ctx());
   mixprec::model::TrainerOptions o;
   o.spec.batch_size = 2;
   g_trainer = std::make_unique<mixprec::model::Trainer>(g_sc.net, g_sc.layer_precision, o);

@@ -4,6 +4,7 @@
 // so that "base": "../venue_cnn_lstm.json" resolves as in scenarios/sweeps/.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -27,11 +28,22 @@ void fuzz_init() {
   ::mkdir((mixprec::fuzz::scratch_dir() + "/sweeps").c_str(), 0700);
 }
 
+// Enumeration is linear in the point count (up to the 100,000,000 load_sweep allows): sweeps of
+// more points than this are only parsed, so that a large legitimate sweep is not taken for a hang.
+constexpr std::size_t kMaxEnumerated = 2000;
+
 void fuzz_one(const std::string& bytes) {
-  const mixprec::sweep::SweepSpec s = mixprec::sweep::load_sweep(mixprec::fuzz::write_input("sweeps/fuzz.json", bytes));
-  const std::vector<mixprec::sweep::Point> points = mixprec::sweep::enumerate_points(s);
+  using namespace mixprec::sweep;
+  const SweepSpec s = load_sweep(mixprec::fuzz::write_input("sweeps/fuzz.json", bytes));
+  std::size_t count = s.samples;
+  if (s.sampling == Sampling::Grid) {
+    count = 1;
+    for (const Axis& a : s.axes) count = std::min(count * std::max<std::size_t>(a.values.size(), 1), kMaxEnumerated + 1);
+  }
+  if (count > kMaxEnumerated) return;
+  const std::vector<Point> points = enumerate_points(s);
   if (!points.empty()) {
-    const mixprec::json doc = mixprec::sweep::apply_point(s, points.front());
+    const mixprec::json doc = apply_point(s, points.front());
     (void)mixprec::parse_scenario(doc, mixprec::JsonCtx{s.file});
   }
 }
