@@ -73,7 +73,9 @@ class Reader {
     const auto n = pod<std::uint64_t>();
     if (n > (b_.size() - pos_) / sizeof(float)) bad();
     std::vector<float> v(n);
-    std::memcpy(v.data(), b_.data() + pos_, n * sizeof(float));
+    // An empty vector's data() may be null, and memcpy from or to null is undefined even for
+    // 0 bytes (found by the checkpoint fuzz target).
+    if (n > 0) std::memcpy(v.data(), b_.data() + pos_, n * sizeof(float));
     pos_ += n * sizeof(float);
     return v;
   }
