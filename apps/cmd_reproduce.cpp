@@ -8,6 +8,7 @@
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
 #include "pipeline/reproduce.hpp"
+#include "pipeline/verify_report.hpp"
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
 #include "core/manifest.hpp"
@@ -90,35 +91,7 @@ struct VerifyOpts {
 int run_verify() {
   const JsonDoc doc = JsonDoc::load(g_ver.report);
   const nlohmann::json& rep = doc.root();
-  auto need = [&](const std::string& ptr) -> const nlohmann::json& {
-    const nlohmann::json::json_pointer p(ptr);
-    if (!rep.contains(p)) throw SpecError(g_ver.report, ptr, "a value (a mixprec report)", "nothing");
-    return rep.at(p);
-  };
-  if (need("/mixprec_report") != 1)
-    throw SpecError(g_ver.report, "/mixprec_report", "1", need("/mixprec_report").dump());
-  ReproduceOptions o;
-  o.file = need("/scenario/file").get<std::string>();
-  const std::string want = need("/scenario/hash").get<std::string>();
-  const std::string have = file_hash(o.file);
-  if (have != want)
-    throw SpecError(g_ver.report, "/scenario/hash", "the hash of " + o.file + " (" + have + ")",
-                    "\"" + want + "\": the scenario changed since the report was made");
-  const nlohmann::json& opt = need("/manifest/options");
-  for (const char* k : {"quick", "threads", "jobs", "seeds", "full", "budgets", "bootstrap_resamples"})
-    if (!opt.contains(k))
-      throw SpecError(g_ver.report, std::string("/manifest/options/") + k,
-                      "the options of a report of this version of `reproduce` (an earlier report cannot be "
-                      "re-run by it: run reproduce again)",
-                      "nothing");
-  o.quick = opt.at("quick").get<bool>();
-  o.threads = opt.at("threads").get<int>();
-  o.jobs = opt.at("jobs").get<int>();
-  o.seeds = opt.at("seeds").get<int>();
-  o.full = opt.at("full").get<bool>();
-  o.budgets = opt.at("budgets").get<std::vector<double>>();
-  o.bootstrap_resamples = opt.at("bootstrap_resamples").get<int>();
-  o.reuse_fp32 = opt.value("reuse_fp32", std::string());
+  ReproduceOptions o = verify_options(doc);
   if (g_ver.progress) o.progress = [](const std::string& s) { std::cerr << s << "\n"; };
   o.out = g_ver.work.empty() ? g_ver.report.substr(0, g_ver.report.find_last_of('/') + 1) +
                                    "verify-" + std::to_string(::getpid())

@@ -9,6 +9,7 @@
 
 #include "apps/commands.hpp"
 #include "core/errors.hpp"
+#include "core/io.hpp"
 #include "core/manifest.hpp"
 
 int main(int argc, char** argv) {
@@ -32,6 +33,9 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
+  } catch (const WriteError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 3;
   } catch (const InternalError& e) {
     std::cerr << "internal error (a bug in mixprec, please report it): " << e.what() << "\n";
     return 1;

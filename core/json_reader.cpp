@@ -1,12 +1,19 @@
 #include "core/json_reader.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include "core/io.hpp"
 
 namespace mixprec {
 
@@ -34,11 +41,86 @@ std::pair<int, int> line_col(const std::string& text, std::size_t offset) {
 }
 }  // namespace
 
+namespace {
+
+// Where the parser is, as a JSON pointer: one frame per open container, kept up to date from
+// the parser's callback events (an object frame holds the key whose value comes next, an array
+// frame the index of the next element).
+class PointerTracker {
+ public:
+  void open(bool array) { frames_.push_back({array, 0, {}}); }
+  void key(const std::string& k) { frames_.back().key = k; }
+  void value_done() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+  }
+  void close() {
+    frames_.pop_back();
+    value_done();
+  }
+  std::size_t depth() const { return frames_.size(); }
+  // The pointer of the value being parsed (the container being opened, or the next value).
+  std::string pointer() const {
+    std::string p;
+    for (std::size_t i = 0; i < frames_.size(); ++i)
+      p = frames_[i].array ? pointer_join(p, frames_[i].index) : pointer_join(p, frames_[i].key);
+    return p;
+  }
+
+ private:
+  struct Frame {
+    bool array;
+    std::size_t index;
+    std::string key;
+  };
+  std::vector<Frame> frames_;
+};
+
+std::string mib(std::size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
+
+[[noreturn]] void too_large(const std::string& file_label, std::size_t bytes) {
+  throw SpecError(file_label, "", "a JSON document of at most " + mib(kJsonMaxBytes),
+                  std::to_string(bytes) + " bytes");
+}
+
+// The text between the first pair of single quotes of a parser message ("... parsing '1e400'").
+std::string quoted_token(const std::string& what) {
+  const auto a = what.find('\'');
+  const auto b = a == std::string::npos ? a : what.find('\'', a + 1);
+  if (b == std::string::npos) return what;
+  std::string t = what.substr(a + 1, b - a - 1);
+  if (t.size() > 40) t = t.substr(0, 37) + "...";
+  return t;
+}
+}  // namespace
+
+// The one JSON parser of mixprec. Limits are enforced while parsing: the size before the parser
+// starts, the depth at each container's opening (a deeper tree would be accepted by the parser
+// but overflow the stack of every recursive copy, comparison or dump later), and numbers beyond
+// a double are reported at their pointer instead of as the library's raw exception.
 JsonDoc JsonDoc::parse(const std::string& text, const std::string& file_label) {
+  if (text.size() > kJsonMaxBytes) too_large(file_label, text.size());
   JsonDoc d;
   d.ctx_.file = file_label;
+  PointerTracker where;
+  const json::parser_callback_t guard = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (where.depth() >= kJsonMaxDepth)
+          throw SpecError(file_label, where.pointer(),
+                          "JSON nested at most " + std::to_string(kJsonMaxDepth) + " levels deep",
+                          "deeper nesting");
+        where.open(event == json::parse_event_t::array_start);
+        break;
+      case json::parse_event_t::key: where.key(parsed.get_ref<const std::string&>()); break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end: where.close(); break;
+      case json::parse_event_t::value: where.value_done(); break;
+    }
+    return true;
+  };
   try {
-    d.root_ = json::parse(text);
+    d.root_ = json::parse(text, guard);
   } catch (const json::parse_error& e) {
     // e.byte is 1-based position of the offending byte.
     auto [line, col] = line_col(text, e.byte > 0 ? e.byte - 1 : 0);
@@ -51,6 +133,11 @@ JsonDoc JsonDoc::parse(const std::string& text, const std::string& file_label) {
                     "valid JSON (line " + std::to_string(line) + ", column " +
                         std::to_string(col) + ")",
                     detail);
+  } catch (const json::out_of_range& e) {
+    // 406: a number literal beyond the range of a double ("1e400").
+    throw SpecError(file_label, where.pointer(),
+                    "a number within the range of a double (magnitude at most 1.8e308)",
+                    quoted_token(e.what()));
   }
   return d;
 }
@@ -58,6 +145,12 @@ JsonDoc JsonDoc::parse(const std::string& text, const std::string& file_label) {
 JsonDoc JsonDoc::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw SpecError(path, "", "a readable file", "no such file or unreadable");
+  // The size first, so an oversized file is refused before it is read into memory.
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size > 0 && static_cast<std::uint64_t>(size) > kJsonMaxBytes)
+    too_large(path, static_cast<std::size_t>(size));
+  in.seekg(0, std::ios::beg);
   std::stringstream ss;
   ss << in.rdbuf();
   return parse(ss.str(), path);
@@ -336,18 +429,45 @@ void ObjectReader::finish(const std::vector<std::string>& known) {
   }
 }
 
+namespace {
+
+// MIXPREC_FAULT_WRITE=N: the Nth atomic write of this process (1-based, counted over all
+// threads) fails as a full disk would, after writing half its bytes to the temporary file. A test
+// hook: tests run as root, where permissions cannot make a write fail.
+bool injected_fault() {
+  static const long nth = [] {
+    const char* v = std::getenv("MIXPREC_FAULT_WRITE");
+    return v && *v ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  static std::atomic<long> count{0};
+  return nth > 0 && ++count == nth;
+}
+
+std::string reason(int err) { return std::strerror(err); }
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-    out << content;
-    out.flush();
-    if (!out) throw std::runtime_error("write failed: " + tmp);
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw WriteError(path, reason(errno));
+  const bool fault = injected_fault();
+  const std::size_t size = fault ? content.size() / 2 : content.size();
+  int err = 0;
+  for (std::size_t done = 0; done < size && !err;) {
+    const ssize_t n = ::write(fd, content.data() + done, size - done);
+    if (n < 0 && errno != EINTR) err = errno;
+    if (n > 0) done += std::size_t(n);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (!err && fault) err = ENOSPC;
+  // Flushed to the device before the rename, so that after a crash the final name holds either
+  // the previous content or the complete new content.
+  if (!err && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && !err) err = errno;
+  if (!err && std::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err) {
     std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path);
+    throw WriteError(path, reason(err));
   }
 }
 

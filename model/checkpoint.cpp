@@ -1,12 +1,10 @@
 #include "model/checkpoint.hpp"
 
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
-#include <unistd.h>
-
+#include "core/json_reader.hpp"
 #include "core/manifest.hpp"
 
 namespace mixprec::model {
@@ -75,7 +73,9 @@ class Reader {
     const auto n = pod<std::uint64_t>();
     if (n > (b_.size() - pos_) / sizeof(float)) bad();
     std::vector<float> v(n);
-    std::memcpy(v.data(), b_.data() + pos_, n * sizeof(float));
+    // An empty vector's data() may be null, and memcpy from or to null is undefined even for
+    // 0 bytes (found by the checkpoint fuzz target).
+    if (n > 0) std::memcpy(v.data(), b_.data() + pos_, n * sizeof(float));
     pos_ += n * sizeof(float);
     return v;
   }
@@ -178,22 +178,7 @@ CheckpointData decode_checkpoint(const std::string& b, const std::string& file) 
 }
 
 void write_checkpoint(const std::string& path, const CheckpointData& c) {
-  const std::string bytes = encode_checkpoint(c);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("write failed: " + tmp);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path);
-  }
+  write_file_atomic(path, encode_checkpoint(c));
 }
 
 CheckpointData read_checkpoint(const std::string& path) {

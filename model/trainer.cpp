@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "core/json_reader.hpp"
 #include "model/checkpoint.hpp"
 #include "model/init.hpp"
 #include "model/rank_truncation.hpp"
@@ -635,7 +636,7 @@ std::string Trainer::notes_json() const {
 }
 
 void Trainer::restore_notes(const std::string& text) {
-  const nlohmann::json j = nlohmann::json::parse(text);
+  const nlohmann::json j = JsonDoc::parse(text, "checkpoint notes").root();
   best_epoch_ = j.at("best_epoch").get<int>();
   best_value_ = j.at("best_value").get<double>();
   epoch_loss_sum_ = j.at("epoch_loss_sum").get<double>();
@@ -717,6 +718,8 @@ void Trainer::load_checkpoint(const std::string& path) {
   try {
     restore_notes(c.notes);
   } catch (const nlohmann::json::exception& e) {
+    fail(std::string("malformed trainer notes: ") + e.what());
+  } catch (const SpecError& e) {
     fail(std::string("malformed trainer notes: ") + e.what());
   }
   for (std::size_t i = 0; i < ps.size(); ++i)

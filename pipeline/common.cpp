@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <sys/stat.h>
 
+#include "core/io.hpp"
 #include "core/scenario.hpp"
 
 namespace mixprec::pipeline {
@@ -28,7 +29,7 @@ void make_dirs(const std::string& dir) {
   for (std::size_t i = 0; i <= dir.size(); ++i) {
     if (i == dir.size() || dir[i] == '/') {
       if (!cur.empty() && ::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
-        throw std::runtime_error("cannot create directory " + cur + ": " + std::strerror(errno));
+        throw WriteError(cur, std::string("cannot create the directory: ") + std::strerror(errno));
     }
     if (i < dir.size()) cur += dir[i];
   }

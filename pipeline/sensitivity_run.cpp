@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 
 #include "pipeline/session.hpp"
 #include "core/errors.hpp"
@@ -134,8 +135,10 @@ SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<Laye
           return res;
         }
         res.cache_status = "stale";
-      } catch (const SpecError&) {
-        res.cache_status = "unreadable";  // recomputed and overwritten below
+      } catch (const SpecError& e) {
+        // Said, not silently replaced: recomputed and overwritten below.
+        std::cerr << "sensitivity cache unreadable, recomputing: " << e.what() << "\n";
+        res.cache_status = "unreadable";
       }
     }
   }

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <functional>
@@ -19,6 +21,7 @@
 #include "pipeline/common.hpp"
 #include "pipeline/search_run.hpp"
 #include "core/errors.hpp"
+#include "core/io.hpp"
 #include "core/manifest.hpp"
 #include "core/scenario.hpp"
 #include "energy_models/area.hpp"
@@ -458,8 +461,8 @@ std::vector<json> read_points(const std::string& path, const std::vector<Point>&
     const std::string s = text.substr(pos, nl - pos);
     json j;
     try {
-      j = json::parse(s);
-    } catch (const std::exception&) {
+      j = JsonDoc::parse(s, path).root();
+    } catch (const SpecError&) {
       throw SpecError(path, "line " + std::to_string(lineno), "a JSON object per line (a point of this sweep)",
                       describe_json(json(s.substr(0, 60))));
     }
@@ -478,7 +481,7 @@ std::vector<json> read_points(const std::string& path, const std::vector<Point>&
     std::cerr << "sweep: dropping a torn last line of " << path << " (" << (text.size() - good)
               << " bytes; that point runs again)\n";
     if (::truncate(path.c_str(), static_cast<off_t>(good)) != 0)
-      throw std::runtime_error("cannot truncate " + path);
+      throw WriteError(path, std::string("cannot truncate: ") + std::strerror(errno));
   }
   return lines;
 }
@@ -630,7 +633,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt, LineExcha
   std::FILE* out = nullptr;
   if (root) {
     out = std::fopen(pts_path.c_str(), "ab");
-    if (!out) throw std::runtime_error("cannot append to " + pts_path);
+    if (!out) throw WriteError(pts_path, std::strerror(errno));
   }
   Progress progress(slice.size(), done.size(), opt.progress && root);
   std::size_t written = 0;
@@ -640,12 +643,12 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt, LineExcha
   // points not yet handed to the OS: those in flight).
   auto write_line = [&](json line, const std::string& text) {
     if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fputc('\n', out) == EOF)
-      throw std::runtime_error("cannot write " + pts_path);
+      throw WriteError(pts_path, std::strerror(errno));
     done_lines.push_back(std::move(line));
     ++written;
   };
   auto flush = [&]() {
-    if (std::fflush(out) != 0) throw std::runtime_error("cannot write " + pts_path);
+    if (std::fflush(out) != 0) throw WriteError(pts_path, std::strerror(errno));
     progress.tick(done.size() + written);
   };
   for (;;) {
@@ -668,7 +671,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt, LineExcha
     if (root && remote_open) {
       incoming.clear();
       remote_open = ex.receive(incoming);
-      for (auto& l : incoming) write_line(json::parse(l), l);
+      for (auto& l : incoming) write_line(JsonDoc::parse(l, pts_path + " (a line from an MPI rank)").root(), l);
       if (!incoming.empty()) flush();
     }
     if (locals_done && batch.empty() && !remote_open) break;

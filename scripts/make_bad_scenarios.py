@@ -109,4 +109,8 @@ mutate("layer_unknown_kind", explicit_net(lambda n: n["layers"][0].__setitem__("
 
 (out / "bad_json.json").write_text('{\n  "mixprec_scenario": 1,\n  "name": "x",\n  "hardware": {\n')
 (out / "root_not_object.json").write_text('[1, 2, 3]\n')
+# Found by hand before the fuzzers existed: a number beyond a double, and nesting past the
+# reader's depth limit (a deep enough file crashed the CLI's recursive copies: issue 19).
+(out / "number_beyond_double.json").write_text('{"mixprec_scenario": 1e400}\n')
+(out / "deep_nesting.json").write_text('{"mixprec_scenario": 1, "network": ' + '[' * 100 + ']' * 100 + '}\n')
 print("wrote", len(list(out.glob("*.json"))), "files")

@@ -3,7 +3,8 @@
 set -euo pipefail
 PKGS=(g++ cmake ninja-build pkg-config libsystemc-dev libeigen3-dev nlohmann-json3-dev catch2
       libbenchmark-dev libcli11-dev libopenmpi-dev openmpi-bin libyaml-cpp-dev
-      libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata)
+      libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+      clang-14 libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes for scripts/fuzz.sh
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,12 +4,21 @@
 #include <tuple>
 
 #include "core/json_reader.hpp"
+#include "core/manifest.hpp"
 #include "core/scenario.hpp"
 
 namespace mixprec::search {
 
 namespace {
 using Key = std::tuple<std::string, int, int, int>;  // layer, format, weights, activations
+
+// Tables written by sensitivity_to_json carry the FNV-1a hash of their compact dump without this
+// key, so a changed or corrupted number (still valid JSON) is detected, not reused.
+constexpr const char* kContentChecksumKey = "content_fnv1a64";
+std::string content_checksum(json j) {
+  j.erase(kContentChecksumKey);
+  return hex16(fnv1a64(j.dump()));
+}
 Key key_of(const std::string& layer, const LayerPrecision& p) {
   return Key{layer, int(p.format), p.weights().bits, p.activations().bits};
 }
@@ -20,6 +29,13 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
                                   const std::vector<SearchSpec::RankSearch>& ranks) {
   JsonDoc doc = JsonDoc::load(path);
   ObjectReader r(doc.root(), doc.ctx(), "");
+  if (r.has(kContentChecksumKey)) {
+    const std::string recorded = r.string(kContentChecksumKey);
+    const std::string actual = content_checksum(doc.root());
+    if (recorded != actual)
+      r.fail(kContentChecksumKey, "the checksum of the table's content (" + actual + ")",
+             "\"" + recorded + "\": the file was changed or corrupted");
+  }
   int v = r.integer("mixprec_sensitivity", Range{1.0, std::nullopt, std::nullopt});
   if (v != kSensitivityVersion)
     r.fail("mixprec_sensitivity", "version " + std::to_string(kSensitivityVersion), std::to_string(v));
@@ -153,6 +169,7 @@ nlohmann::json sensitivity_to_json(const SensitivityTable& t, const std::string&
         entries.push_back(e);
       }
   j["entries"] = entries;
+  j[kContentChecksumKey] = content_checksum(j);
   return j;
 }
 

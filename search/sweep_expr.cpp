@@ -63,6 +63,9 @@ class Parser {
   Parser(const std::string& s, const std::vector<std::string>& names) : s_(s), names_(names) {}
 
   NodeP parse() {
+    if (s_.size() > kMaxExprChars)
+      throw std::invalid_argument("expected an expression of at most " + std::to_string(kMaxExprChars) +
+                                  " characters, found " + std::to_string(s_.size()));
     NodeP n = parse_or();
     skip();
     if (pos_ != s_.size()) fail("an operator or the end of the expression");
@@ -75,6 +78,19 @@ class Parser {
     throw std::invalid_argument("at character " + std::to_string(pos_ + 1) + ": expected " +
                                 expected + ", found " + found);
   }
+  // Parentheses and prefix operators recurse: their nesting is bounded so that neither the parser
+  // nor the evaluation (also recursive) can run out of stack; the length bound keeps chains of
+  // binary operators (left-deep trees) short too.
+  static constexpr std::size_t kMaxExprChars = 4096;
+  static constexpr int kMaxNesting = 64;
+  struct Nest {
+    explicit Nest(Parser& p) : p_(p) {
+      if (++p_.nesting_ > kMaxNesting)
+        p_.fail("at most " + std::to_string(kMaxNesting) + " nested parentheses or prefix operators");
+    }
+    ~Nest() { --p_.nesting_; }
+    Parser& p_;
+  };
   void skip() {
     while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
   }
@@ -115,7 +131,10 @@ class Parser {
     return n;
   }
   NodeP parse_not() {
-    if (eat("!")) return unary(Op::Not, parse_not());
+    if (eat("!")) {
+      Nest nest(*this);
+      return unary(Op::Not, parse_not());
+    }
     return parse_compare();
   }
   NodeP parse_compare() {
@@ -146,12 +165,16 @@ class Parser {
     }
   }
   NodeP parse_unary() {
-    if (eat("-")) return unary(Op::Neg, parse_unary());
+    if (eat("-")) {
+      Nest nest(*this);
+      return unary(Op::Neg, parse_unary());
+    }
     return parse_primary();
   }
   NodeP parse_primary() {
     skip();
     if (eat("(")) {
+      Nest nest(*this);
       NodeP n = parse_or();
       if (!eat(")")) fail("')'");
       return n;
@@ -208,6 +231,7 @@ class Parser {
   const std::string& s_;
   const std::vector<std::string>& names_;
   std::size_t pos_ = 0;
+  int nesting_ = 0;
 };
 
 Value from_json(const json& v, const std::string& name) {

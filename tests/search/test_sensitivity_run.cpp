@@ -115,6 +115,33 @@ TEST_CASE("sensitivity from a checkpoint: both methods, cache reused and invalid
   CHECK(d.table.values != a.table.values);
   CHECK(pipeline::compute_sensitivity(sc, options, req).from_cache);
 
+  // A cache with a changed number (still valid JSON) fails its checksum; a truncated one fails to
+  // parse. Either is said and recomputed, never reused.
+  {
+    std::ifstream in(d.cache_path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string good = ss.str();
+    std::string bad = good;
+    const std::size_t digit = bad.find_first_of("0123456789", bad.find("\"value\": "));
+    REQUIRE(digit != std::string::npos);
+    bad[digit] = bad[digit] == '1' ? '2' : '1';
+    std::ofstream(d.cache_path, std::ios::binary) << bad;
+    CHECK_THROWS_WITH(search::load_sensitivity(d.cache_path, sc.net, options),
+                      Catch::StartsWith(d.cache_path + ": /content_fnv1a64: expected the checksum of the table's "
+                                                       "content (") &&
+                          Catch::EndsWith(": the file was changed or corrupted"));
+    app::SensitivityResult e = app::compute_sensitivity(sc, options, req);
+    CHECK_FALSE(e.from_cache);
+    CHECK(e.cache_status == "unreadable");
+    CHECK(e.table.values == d.table.values);
+    std::ofstream(d.cache_path, std::ios::binary) << good.substr(0, good.size() / 2);
+    app::SensitivityResult f = app::compute_sensitivity(sc, options, req);
+    CHECK(f.cache_status == "unreadable");
+    CHECK(f.table.values == d.table.values);
+    CHECK(app::compute_sensitivity(sc, options, req).cache_status == "hit");
+  }
+
   // Measured: a loss increase per (layer, option), larger at 2-bit weights than at 8 on average.
   req.method = "measured";
   req.samples = 12;

@@ -329,6 +329,7 @@ TEST_CASE("rank and bit search: items per (candidate, option), exact equals brut
   for (const json& e : j["entries"])
     if (!(e.value("ranks", "") == "1-2-2-1" && e["weights"] == 2 && e["activations"] == 4)) kept.push_back(e);
   j["entries"] = kept;
+  j.erase("content_fnv1a64");  // an edited table: its recorded checksum no longer holds
   std::ofstream(dir + "/missing.json") << j.dump();
   try {
     search::load_sensitivity(dir + "/missing.json", sc.net, setup.options, sc.search.ranks);
