@@ -1,6 +1,6 @@
-// Precision files: `--precision FILE` (app::precision_for: the file, its TT / HT ranks set on the
+// Precision files: `--precision FILE` (pipeline::precision_for: the file, its TT / HT ranks set on the
 // network, every override resolved against the layers) on the shipped TT-LSTM scenario.
-#include "apps/common.hpp"
+#include "pipeline/common.hpp"
 #include "core/scenario.hpp"
 #include "fuzz/fuzz_contract.hpp"
 
@@ -12,5 +12,5 @@ void fuzz_init() { g_base = mixprec::load_scenario(mixprec::fuzz::source_path("s
 
 void fuzz_one(const std::string& bytes) {
   mixprec::Scenario sc = g_base;  // apply_rank_overrides changes the network
-  (void)mixprec::app::precision_for(sc, mixprec::fuzz::write_input("precision.json", bytes));
+  (void)mixprec::pipeline::precision_for(sc, mixprec::fuzz::write_input("precision.json", bytes));
 }

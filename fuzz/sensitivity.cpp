@@ -1,6 +1,6 @@
 // Sensitivity tables: `search --sensitivity FILE` and the sensitivity cache, read against the
 // candidate options of the shipped TT-LSTM scenario (bits and rank candidates).
-#include "apps/search_run.hpp"
+#include "pipeline/search_run.hpp"
 #include "core/scenario.hpp"
 #include "fuzz/fuzz_contract.hpp"
 #include "search/io.hpp"
@@ -12,7 +12,7 @@ std::vector<mixprec::LayerPrecision> g_options;
 
 void fuzz_init() {
   g_sc = mixprec::load_scenario(mixprec::fuzz::source_path("scenarios/venue_tt_lstm.json"));
-  g_options = mixprec::app::prepare_search(g_sc).options;
+  g_options = mixprec::pipeline::prepare_search(g_sc).options;
 }
 
 void fuzz_one(const std::string& bytes) {
