@@ -131,15 +131,15 @@ TEST_CASE("sensitivity from a checkpoint: both methods, cache reused and invalid
                       Catch::StartsWith(d.cache_path + ": /content_fnv1a64: expected the checksum of the table's "
                                                        "content (") &&
                           Catch::EndsWith(": the file was changed or corrupted"));
-    app::SensitivityResult e = app::compute_sensitivity(sc, options, req);
+    pipeline::SensitivityResult e = pipeline::compute_sensitivity(sc, options, req);
     CHECK_FALSE(e.from_cache);
     CHECK(e.cache_status == "unreadable");
     CHECK(e.table.values == d.table.values);
     std::ofstream(d.cache_path, std::ios::binary) << good.substr(0, good.size() / 2);
-    app::SensitivityResult f = app::compute_sensitivity(sc, options, req);
+    pipeline::SensitivityResult f = pipeline::compute_sensitivity(sc, options, req);
     CHECK(f.cache_status == "unreadable");
     CHECK(f.table.values == d.table.values);
-    CHECK(app::compute_sensitivity(sc, options, req).cache_status == "hit");
+    CHECK(pipeline::compute_sensitivity(sc, options, req).cache_status == "hit");
   }
 
   // Measured: a loss increase per (layer, option), larger at 2-bit weights than at 8 on average.
