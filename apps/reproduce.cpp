@@ -78,6 +78,7 @@ class Run {
   void save_state() { write_file_atomic(dir_ + "/state.json", state_.dump(1) + "\n"); }
   void note(const std::string& s) const {
     if (o_.progress) std::cerr << s << "\n";
+    if (o_.on_progress) o_.on_progress({{"event", "phase"}, {"message", s}});
   }
 
   json options_json() const;
@@ -149,6 +150,13 @@ json Run::train(const std::string& name, const std::vector<LayerPrecision>& prec
   r.threads = o_.threads;
   r.progress = o_.progress;
   r.checkpoint_every_steps = 25;
+  if (o_.on_progress)
+    r.on_epoch = [this, name](const json& e) {
+      json j = e;
+      j["event"] = "epoch";
+      j["run"] = name;
+      o_.on_progress(j);
+    };
   r.integer_eval = integer_eval;  // the baseline and the chosen configuration only
   if (file_exists(r.out + "/last.ckpt")) {
     r.resume = true;  // an interrupted run of this phase

@@ -14,6 +14,7 @@
 // Every QAT run starts from the FP32 model's best checkpoint with the scenario's
 // training.qat_epochs and training.qat_learning_rate.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct ReproduceOptions {
   // A `mixprec train` output directory (summary.json, best.ckpt) whose FP32 run matches this
   // scenario's network, data and training recipe: the fp32 phase reuses it instead of training.
   std::string reuse_fp32;
+  // Progress as it happens (e.g. the Python module's callback): {"event": "phase", "message"}
+  // for each phase line, {"event": "epoch", "run": <phase directory>, ...} after each training
+  // epoch (training.hpp's epoch entry). Called in addition to the stderr lines of `progress`.
+  std::function<void(const nlohmann::json&)> on_progress;
 };
 
 // The scenario as `--quick` runs it: a small network of the same structure and names, fewer

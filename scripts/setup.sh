@@ -2,7 +2,8 @@
 # Installs the Debian packages mixprec needs, only those that are missing (idempotent).
 set -euo pipefail
 PKGS=(g++ cmake ninja-build pkg-config libsystemc-dev libeigen3-dev nlohmann-json3-dev catch2
-      libbenchmark-dev libcli11-dev libopenmpi-dev openmpi-bin)
+      libbenchmark-dev libcli11-dev libopenmpi-dev openmpi-bin
+      pybind11-dev python3-dev python3-numpy python3-pytest)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
