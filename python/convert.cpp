@@ -89,8 +89,9 @@ void register_errors(py::module_& m) {
   g_spec_error = PyErr_NewExceptionWithDoc(
       "mixprec.SpecError",
       "Invalid input (scenario, precision, sensitivity or sweep file, or dict): the same content as "
-      "the CLI's message. Attributes: file ('<dict>' for a dict), pointer (JSON pointer), expected, "
-      "found (both '' for errors not about one JSON value; str(e) is then the whole message).",
+      "the CLI's message. Attributes: file ('<dict>' for a dict), pointer (JSON pointer, '/' for the "
+      "whole document), expected, found (for an error not about one JSON value, such as an "
+      "unreadable file, expected holds the message and found is '').",
       PyExc_ValueError, nullptr);
   g_usage_error = PyErr_NewExceptionWithDoc(
       "mixprec.UsageError", "A call the library refuses (the CLI's bad command line, exit code 2).",
@@ -103,7 +104,7 @@ void register_errors(py::module_& m) {
     } catch (const SpecError& e) {
       py::object inst = py::reinterpret_borrow<py::object>(g_spec_error)(py::str(e.what()));
       inst.attr("file") = e.file();
-      inst.attr("pointer") = e.pointer();
+      inst.attr("pointer") = e.pointer().empty() ? std::string("/") : e.pointer();  // as the message shows it
       inst.attr("expected") = e.expected();
       inst.attr("found") = e.found();
       PyErr_SetObject(g_spec_error, inst.ptr());
