@@ -33,6 +33,14 @@ PyScenario scenario_arg(py::handle s) {
   return PyScenario::load(path_arg(s));
 }
 
+// A run's precision and its label (a path, or "<dict>"); none given: FP32.
+template <class Request>
+void set_precision(Request& r, py::handle precision) {
+  if (precision.is_none()) return;
+  r.precision = precision_arg(r.sc, precision);
+  r.precision_label = py::isinstance<py::dict>(precision) ? "<dict>" : path_arg(precision);
+}
+
 }  // namespace
 
 void register_runs(py::module_& m) {
@@ -43,10 +51,7 @@ void register_runs(py::module_& m) {
         r.scenario_file = s.sc->file;
         r.sc = *s.sc;
         if (epochs > 0) r.sc.training.epochs = epochs;
-        if (!precision.is_none()) {
-          r.precision = precision_arg(r.sc, precision);
-          r.precision_label = py::isinstance<py::dict>(precision) ? "<dict>" : path_arg(precision);
-        }
+        set_precision(r, precision);
         r.out = out.is_none() ? r.sc.report.out_dir + "/" + r.sc.name + "-train" : path_arg(out);
         r.resume = resume;
         if (!init_from.is_none()) r.init_from = path_arg(init_from);
@@ -74,10 +79,7 @@ void register_runs(py::module_& m) {
         app::EvalRequest r;
         r.sc = *s.sc;
         r.checkpoint = path_arg(checkpoint);
-        if (!precision.is_none()) {
-          r.precision = precision_arg(r.sc, precision);
-          r.precision_label = py::isinstance<py::dict>(precision) ? "<dict>" : path_arg(precision);
-        }
+        set_precision(r, precision);
         if (split != "train" && split != "val" && split != "test")
           throw UsageError("split: \"train\", \"val\" or \"test\", found \"" + split + "\"");
         r.split = split;

@@ -120,6 +120,14 @@ struct CostTable {
   const sim::CostTable& table() const { return setup->table; }
 };
 
+// A read-only [layer, option] view of one field of the table's entries.
+template <class T>
+py::array table_view(py::object self, T sim::CostEntry::*field) {
+  const sim::CostTable& t = self.cast<const CostTable&>().table();
+  const std::size_t row = sizeof(sim::CostEntry) * t.options.size();
+  return view_2d(&(t.entries[0].*field), t.layers.size(), t.options.size(), row, sizeof(sim::CostEntry), self);
+}
+
 // A (layers,) or (points, layers) array of option indices, checked against the table.
 py::array_t<int, py::array::c_style | py::array::forcecast> choices_arg(const CostTable& t, py::handle h,
                                                                          std::size_t* points) {
@@ -186,15 +194,9 @@ search::SensitivityTable sensitivity_arg(const Scenario& sc, const app::SearchSe
 }
 
 py::dict solution_dict(const search::Problem& p, const search::Solution& s, double base_uj) {
-  py::dict d;
-  const double e_uj = s.cost[search::kEnergy] * 1e-6;
+  py::dict d = to_py(app::cost_summary(p, s.cost, s.sensitivity, base_uj));
   d["method"] = s.method;
   d["feasible"] = s.feasible;
-  d["energy_uj"] = e_uj;
-  d["latency_ms"] = s.cost[search::kCycles] / (p.clock_mhz * 1e3);
-  d["size_bytes"] = s.cost[search::kSize];
-  d["sensitivity"] = s.sensitivity;
-  d["saving_percent"] = base_uj > 0 ? 100.0 * (base_uj - e_uj) / base_uj : 0.0;
   d["option_of_layer"] = s.option_of_layer;
   return d;
 }
@@ -270,36 +272,11 @@ void register_scenario(py::module_& m) {
       .def_property_readonly("default_option", [](const CostTable& t) {
         return py::array_t<int>(py::ssize_t(t.setup->default_option.size()), t.setup->default_option.data());
       }, "Per layer, the index of its scenario precision among the options (-1: none).")
-      .def_property_readonly("energy_pj", [](py::object self) {
-        const CostTable& t = self.cast<const CostTable&>();
-        const auto& e = t.table().entries;
-        return view_2d(&e[0].energy_pj, t.table().layers.size(), t.table().options.size(),
-                       sizeof(sim::CostEntry) * t.table().options.size(), sizeof(sim::CostEntry), self);
-      })
-      .def_property_readonly("cycles", [](py::object self) {
-        const CostTable& t = self.cast<const CostTable&>();
-        const auto& e = t.table().entries;
-        return view_2d(&e[0].cycles, t.table().layers.size(), t.table().options.size(),
-                       sizeof(sim::CostEntry) * t.table().options.size(), sizeof(sim::CostEntry), self);
-      })
-      .def_property_readonly("dram_bytes", [](py::object self) {
-        const CostTable& t = self.cast<const CostTable&>();
-        const auto& e = t.table().entries;
-        return view_2d(&e[0].dram_bytes, t.table().layers.size(), t.table().options.size(),
-                       sizeof(sim::CostEntry) * t.table().options.size(), sizeof(sim::CostEntry), self);
-      })
-      .def_property_readonly("weight_bytes", [](py::object self) {
-        const CostTable& t = self.cast<const CostTable&>();
-        const auto& e = t.table().entries;
-        return view_2d(&e[0].weight_bytes, t.table().layers.size(), t.table().options.size(),
-                       sizeof(sim::CostEntry) * t.table().options.size(), sizeof(sim::CostEntry), self);
-      })
-      .def_property_readonly("fits", [](py::object self) {
-        const CostTable& t = self.cast<const CostTable&>();
-        const auto& e = t.table().entries;
-        return view_2d(&e[0].fits, t.table().layers.size(), t.table().options.size(),
-                       sizeof(sim::CostEntry) * t.table().options.size(), sizeof(sim::CostEntry), self);
-      })
+      .def_property_readonly("energy_pj", [](py::object self) { return table_view(self, &sim::CostEntry::energy_pj); })
+      .def_property_readonly("cycles", [](py::object self) { return table_view(self, &sim::CostEntry::cycles); })
+      .def_property_readonly("dram_bytes", [](py::object self) { return table_view(self, &sim::CostEntry::dram_bytes); })
+      .def_property_readonly("weight_bytes", [](py::object self) { return table_view(self, &sim::CostEntry::weight_bytes); })
+      .def_property_readonly("fits", [](py::object self) { return table_view(self, &sim::CostEntry::fits); })
       .def("evaluate", [](const CostTable& t, py::handle choice) -> py::object {
         std::size_t points = 0;
         const auto a = choices_arg(t, choice, &points);
@@ -417,29 +394,14 @@ void register_scenario(py::module_& m) {
         json sens_info;
         const search::SensitivityTable sens =
             sensitivity_arg(sc, *setup, sensitivity, checkpoint, method, threads, synthetic, &sens_file, &sens_info);
-        search::Problem prob;
-        search::ExactResult exact, front;
-        std::vector<search::Solution> solvers;
-        search::Budget b;
+        std::unique_ptr<app::SearchOutcome> out;
         {
           py::gil_scoped_release nogil;
-          prob = search::make_problem(setup->table, sens, sc.net, setup->rules, setup->default_option,
-                                      app::rank_choices(sc, *setup, sens, sens_file));
-          b = app::make_budget(sc, *setup);
-          exact = search::solve_exact(prob, b);
-          search::Budget fb = b;
-          fb.limit[search::kEnergy] = std::numeric_limits<double>::infinity();
-          front = search::solve_exact(prob, fb);
-          solvers = {exact.best, search::solve_uniform(prob, b), search::solve_greedy(prob, b),
-                     search::solve_random(prob, b, sc.search.baseline_evaluations, std::uint64_t(sc.search.seed)),
-                     search::solve_evolutionary(prob, b, sc.search.baseline_evaluations, std::uint64_t(sc.search.seed))};
+          out = std::make_unique<app::SearchOutcome>(app::solve_search(sc, *setup, sens, sens_file));
         }
-        search::Solution chosen = exact.best;
-        for (const auto& sol : solvers)
-          if (sol.method == sc.search.solver) chosen = sol;
-        if (!chosen.feasible)
-          throw SpecError(sc.file, "/constraints", "a budget that some configuration meets",
-                          "none of the candidate options fits it (solver " + sc.search.solver + ")");
+        const search::Problem& prob = out->problem;
+        const search::Solution& chosen = out->chosen;
+        const search::Budget& b = out->budget;
         const double base_uj = setup->baseline_energy_uj;
         SearchResult r;
         json prec = precision_to_json(sc.net, app::chosen_precision(sc, *setup, chosen));
@@ -453,24 +415,20 @@ void register_scenario(py::module_& m) {
         r.precision = to_py(prec);
         r.chosen = solution_dict(prob, chosen, base_uj);
         py::dict sd;
-        for (const auto& sol : solvers) sd[py::str(sol.method)] = solution_dict(prob, sol, base_uj);
+        sd["exact"] = solution_dict(prob, out->exact.best, base_uj);
+        for (const auto& sol : out->baselines) sd[py::str(sol.method)] = solution_dict(prob, sol, base_uj);
         r.solvers = sd;
-        const std::size_t n = front.front.size();
-        py::array_t<double> energy(n), latency(n), size(n), sensv(n), saving(n);
-        for (std::size_t i = 0; i < n; ++i) {
-          search::Solution pt;
-          pt.cost = front.front[i].cost;
-          pt.sensitivity = front.front[i].sensitivity;
-          const py::dict d = solution_dict(prob, pt, base_uj);
-          energy.mutable_at(i) = d["energy_uj"].cast<double>();
-          latency.mutable_at(i) = d["latency_ms"].cast<double>();
-          size.mutable_at(i) = d["size_bytes"].cast<double>();
-          sensv.mutable_at(i) = d["sensitivity"].cast<double>();
-          saving.mutable_at(i) = d["saving_percent"].cast<double>();
+        // The front as columns (the CLI's pareto.json, one array per key).
+        const std::vector<search::ParetoPoint>& front = out->front.front;
+        const char* keys[] = {"energy_uj", "latency_ms", "size_bytes", "sensitivity", "saving_percent"};
+        std::vector<py::array_t<double>> cols;
+        for (std::size_t k = 0; k < 5; ++k) cols.emplace_back(front.size());
+        for (std::size_t i = 0; i < front.size(); ++i) {
+          const json pt = app::cost_summary(prob, front[i].cost, front[i].sensitivity, base_uj);
+          for (std::size_t k = 0; k < 5; ++k) cols[k].mutable_at(i) = pt.at(keys[k]).get<double>();
         }
         py::dict pd;
-        pd["energy_uj"] = energy; pd["latency_ms"] = latency; pd["size_bytes"] = size;
-        pd["sensitivity"] = sensv; pd["saving_percent"] = saving;
+        for (std::size_t k = 0; k < 5; ++k) pd[keys[k]] = cols[k];
         r.pareto = pd;
         r.sensitivity = to_py(sens_info);
         py::dict bd;
