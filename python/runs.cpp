@@ -33,6 +33,17 @@ PyScenario scenario_arg(py::handle s) {
   return PyScenario::load(path_arg(s));
 }
 
+// Runs `f` (returning a summary document) without the GIL; the summary as Python objects.
+template <class F>
+py::object released(F&& f) {
+  json j;
+  {
+    py::gil_scoped_release nogil;
+    j = f();
+  }
+  return to_py(j);
+}
+
 // A run's precision and its label (a path, or "<dict>"); none given: FP32.
 template <class Request>
 void set_precision(Request& r, py::handle precision) {
@@ -60,12 +71,7 @@ void register_runs(py::module_& m) {
         r.synthetic = synthetic;
         r.progress = verbose;
         r.on_epoch = callback_arg(progress);
-        json summary;
-        {
-          py::gil_scoped_release nogil;
-          summary = app::run_training(r);
-        }
-        return to_py(summary);
+        return released([&] { return app::run_training(r); });
       }, py::arg("scenario"), py::arg("out") = py::none(), py::arg("precision") = py::none(),
       py::arg("init_from") = py::none(), py::arg("resume") = false, py::arg("epochs") = 0, py::arg("threads") = 1,
       py::arg("synthetic") = 0, py::arg("progress") = py::none(), py::arg("verbose") = false,
@@ -87,12 +93,7 @@ void register_runs(py::module_& m) {
         r.threads = threads;
         r.synthetic = synthetic;
         r.calibration_batches = calibration_batches;
-        json j;
-        {
-          py::gil_scoped_release nogil;
-          j = app::run_eval(r);
-        }
-        return to_py(j);
+        return released([&] { return app::run_eval(r); });
       }, py::arg("scenario"), py::arg("checkpoint"), py::arg("precision") = py::none(), py::arg("split") = "test",
       py::arg("integer") = false, py::arg("threads") = 1, py::arg("synthetic") = 0,
       py::arg("calibration_batches") = 8, "`mixprec eval`: evaluates a checkpoint; returns the metrics dict.");
@@ -117,12 +118,7 @@ void register_runs(py::module_& m) {
         o.ablations = ablations;
         o.progress = verbose;
         o.on_progress = callback_arg(progress);
-        json report;
-        {
-          py::gil_scoped_release nogil;
-          report = app::run_reproduce(o);
-        }
-        return to_py(report);
+        return released([&] { return app::run_reproduce(o); });
       }, py::arg("scenario"), py::arg("out") = py::none(), py::arg("quick") = false, py::arg("threads") = 1,
       py::arg("budget") = py::none(), py::arg("resume") = false, py::arg("force") = false,
       py::arg("ablations") = true, py::arg("progress") = py::none(), py::arg("verbose") = false,
