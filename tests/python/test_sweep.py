@@ -48,7 +48,9 @@ def test_generator_equals_cli_results_csv(cli_run, tmp_path):
         for name, value in p["results"].items():
             if name in row and row[name] != "":
                 # results.csv prints numbers with up to 10 significant digits (%.10g)
-                if isinstance(value, float):
+                if isinstance(value, bool):
+                    assert row[name] == ("true" if value else "false"), (name, value, row[name])
+                elif isinstance(value, float):
                     assert float(row[name]) == float("%.10g" % value), (name, value, row[name])
                 else:
                     assert str(value) == row[name], (name, value, row[name])
