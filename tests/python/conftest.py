@@ -11,8 +11,19 @@ SOURCE_DIR = os.environ.get("MIXPREC_SOURCE_DIR",
 CLI = os.environ.get("MIXPREC_CLI", os.path.join(SOURCE_DIR, "build", "bin", "mixprec"))
 DEFAULT = os.path.join(SOURCE_DIR, "scenarios", "venue_cnn_lstm.json")
 
-mixprec = pytest.importorskip("mixprec", reason="the mixprec module is not built "
-                              "(MIXPREC_BUILD_PYTHON) or not on PYTHONPATH=build/python")
+try:
+    import mixprec
+    IMPORT_ERROR = None
+except ImportError as e:  # every test is skipped with the reason
+    mixprec = None
+    IMPORT_ERROR = ("the mixprec module is not importable (built with MIXPREC_BUILD_PYTHON? "
+                    "PYTHONPATH=build/python?): %s" % e)
+
+
+def pytest_collection_modifyitems(config, items):
+    if IMPORT_ERROR:
+        for item in items:
+            item.add_marker(pytest.mark.skip(reason=IMPORT_ERROR))
 
 
 def source(*parts):
