@@ -2,16 +2,17 @@
 """Thread-pool scaling of the Python bindings: the GIL is released while C++ works, so Python
 threads calling mixprec run in parallel. Not a test (timings depend on the machine and its load).
 
-    PYTHONPATH=build/python /usr/bin/python3 bench/python_threads.py [--calls 40] [--threads 1 2]
+    PYTHONPATH=build/python /usr/bin/python3 bench/python_threads.py [--seconds 5] [--threads 1 2]
 
-For each workload, runs the same number of calls on a ThreadPoolExecutor of 1, 2, ... threads and
-prints calls per second and the speed-up over one thread. Workloads:
+For each workload, calls it from a ThreadPoolExecutor of 1, 2, ... threads for a few seconds and
+prints calls per second, the speed-up over one thread and the cores the process used. Workloads:
   simulate   Scenario.simulate() of the default scenario (analytical engine, with baselines)
   evaluate   CostTable.evaluate() of 20,000 random design points per call
-  sweep      points of a 12-point search sweep (mixprec.sweep with jobs=1 per call)
+  sweep      a 3-point simulate sweep (mixprec.sweep with jobs=1 per call)
 """
 import argparse
 import os
+import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,8 +22,6 @@ import mixprec
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 DEFAULT = os.path.join(ROOT, "scenarios", "venue_cnn_lstm.json")
-SENS = os.path.join(ROOT, "results", "venue_cnn_lstm", "reference", "fp32",
-                    "best.ckpt.sens-measured-887ca98a5988.json")
 
 
 def workloads():
@@ -33,12 +32,8 @@ def workloads():
     sweep = {
         "mixprec_sweep": 1, "name": "bench", "base": DEFAULT,
         "axes": [{"name": "array", "keys": ["/hardware/pe_array/rows", "/hardware/pe_array/cols"],
-                  "values": [8, 16, 32]},
-                 {"name": "weight_kib", "key": "/hardware/buffers/weight/size_kib",
-                  "values": [32, 128]},
-                 {"name": "budget", "key": "/constraints/energy_budget/fraction",
-                  "values": [0.5, 0.7]}],
-        "compute": {"kind": "search", "sensitivity": SENS},
+                  "values": [8, 16, 32]}],
+        "compute": {"kind": "simulate"},
     }
     return {
         "simulate": lambda: sc.simulate(),
@@ -47,17 +42,28 @@ def workloads():
     }
 
 
-def rate(fn, threads, calls):
+def cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def rate(fn, threads, seconds):
+    """Calls per second over at least `seconds` of wall time, and the process's CPU time over
+    the wall time (cores in use: about 1.0 at most when the GIL serializes the threads, up to
+    `threads` when it does not and the cores are free)."""
     with ThreadPoolExecutor(threads) as ex:
         list(ex.map(lambda _: fn(), range(threads)))  # warm up every thread
-        t0 = time.perf_counter()
-        list(ex.map(lambda _: fn(), range(calls)))
-        return calls / (time.perf_counter() - t0)
+        calls, c0, t0 = 0, cpu_seconds(), time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            list(ex.map(lambda _: fn(), range(4 * threads)))
+            calls += 4 * threads
+        wall = time.perf_counter() - t0
+        return calls / wall, (cpu_seconds() - c0) / wall
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--calls", type=int, default=40, help="calls per measurement")
+    ap.add_argument("--seconds", type=float, default=5, help="wall time per measurement")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--only", nargs="+", help="workloads to run (default: all)")
     args = ap.parse_args()
@@ -65,12 +71,12 @@ def main():
     for name, fn in workloads().items():
         if args.only and name not in args.only:
             continue
-        calls = max(4, args.calls // 8) if name == "sweep" else args.calls
         base = None
         for t in args.threads:
-            r = rate(fn, t, calls)
+            r, cores = rate(fn, t, args.seconds)
             base = base or r
-            print("%-9s threads %d: %8.2f calls/s  speed-up %.2fx" % (name, t, r, r / base), flush=True)
+            print("%-9s threads %d: %8.2f calls/s  speed-up %.2fx  cores in use %.2f"
+                  % (name, t, r, r / base, cores), flush=True)
 
 
 if __name__ == "__main__":
