@@ -1,5 +1,6 @@
-"""train / eval with a progress callback (a tiny network on the synthetic task)."""
+"""train / eval / reproduce with a progress callback (a tiny network on the synthetic task; reproduce --quick)."""
 import copy
+import json
 
 import pytest
 
@@ -40,3 +41,17 @@ def test_callback_exception_stops_training(tiny, tmp_path):
 def test_reproduce_refuses_dict_scenarios(tiny):
     with pytest.raises(mixprec.UsageError):
         mixprec.reproduce(tiny)
+
+
+def test_reproduce_quick_with_progress(tmp_path):
+    from conftest import DEFAULT
+    events = []
+    rep = mixprec.reproduce(DEFAULT, out=str(tmp_path / "run"), quick=True, ablations=False,
+                            progress=events.append)
+    with open(tmp_path / "run" / "report.json") as f:
+        assert rep == json.load(f)
+    phases = [e["message"] for e in events if e["event"] == "phase"]
+    assert len(phases) == 7 and phases[0].startswith("[1/7] fp32")
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert [e["run"] for e in epochs] == ["fp32", "fp32", "baseline", "chosen"]
+    assert all("train_loss" in e for e in epochs)
