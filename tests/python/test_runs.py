@@ -1,4 +1,4 @@
-"""train / eval / reproduce with a progress callback (a tiny network on the synthetic task; reproduce --quick)."""
+"""train / eval / reproduce with a progress callback (tiny network, synthetic task; --quick)."""
 import copy
 import json
 
