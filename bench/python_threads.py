@@ -9,10 +9,13 @@ prints calls per second, the speed-up over one thread and the cores the process 
   simulate   Scenario.simulate() of the default scenario (analytical engine, with baselines)
   evaluate   CostTable.evaluate() of 20,000 random design points per call
   sweep      a 3-point simulate sweep (mixprec.sweep with jobs=1 per call)
+and, independent of free cores, how much pure-Python work another thread gets done while one
+thread calls each workload (GIL held: about 0.5 or less, like the pure-Python reference "python").
 """
 import argparse
 import os
 import resource
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -61,6 +64,30 @@ def rate(fn, threads, seconds):
         return calls / wall, (cpu_seconds() - c0) / wall
 
 
+def python_share(fn, seconds):
+    """How much pure-Python work the main thread gets done while another thread loops over fn,
+    relative to when it runs alone: near 1 when fn releases the GIL (and a core is free), about
+    0.5 or less for code that holds it (the reference workload "python")."""
+    def spin(until):
+        n = 0
+        while time.perf_counter() < until:
+            n += 1
+        return n
+    alone = spin(time.perf_counter() + seconds)
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            fn()
+    worker = threading.Thread(target=loop)
+    worker.start()
+    time.sleep(0.05)
+    shared = spin(time.perf_counter() + seconds)
+    stop.set()
+    worker.join()
+    return shared / alone
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=5, help="wall time per measurement")
@@ -68,8 +95,14 @@ def main():
     ap.add_argument("--only", nargs="+", help="workloads to run (default: all)")
     args = ap.parse_args()
     print("cores: %d (os.cpu_count); load average %.2f %.2f %.2f" % ((os.cpu_count(),) + os.getloadavg()))
-    for name, fn in workloads().items():
+    work = workloads()
+    work["python"] = lambda: sum(i * i for i in range(20000))  # holds the GIL: the reference
+    for name, fn in work.items():
         if args.only and name not in args.only:
+            continue
+        print("%-9s main-thread Python progress while another thread calls it: %.2f of alone"
+              % (name, python_share(fn, args.seconds / 2)), flush=True)
+        if name == "python":
             continue
         base = None
         for t in args.threads:

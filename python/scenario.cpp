@@ -337,17 +337,24 @@ void register_scenario(py::module_& m) {
       .def("simulate", [](const PyScenario& s, py::handle precision, const std::string& engine) {
         if (engine != "analytical" && engine != "systemc")
           throw UsageError("engine: \"analytical\" or \"systemc\", found \"" + engine + "\"");
-        auto sc = std::make_shared<Scenario>(*s.sc);
-        const std::vector<LayerPrecision> p = precision_arg(*sc, precision);
         auto out = std::make_shared<SimResult>();
-        out->sc = sc;
+        std::vector<LayerPrecision> p;
+        if (precision.is_none()) {
+          out->sc = s.sc;  // no copy: nothing changes the scenario's network
+        } else {
+          auto sc = std::make_shared<Scenario>(*s.sc);  // a precision file's ranks change sc->net
+          p = precision_arg(*sc, precision);
+          out->sc = sc;
+        }
         {
           py::gil_scoped_release nogil;
+          const Scenario& sc = *out->sc;
+          if (precision.is_none()) p = sc.layer_precision;
           if (engine == "systemc")
-            out->r = std::move(sim::systemc::simulate(*sc, p).result);
+            out->r = std::move(sim::systemc::simulate(sc, p).result);
           else
-            out->r = sim::simulate_analytical(*sc, p);
-          out->doc = sim::network_to_json(*sc, out->r.cost, out->r.baselines, out->r.engine);
+            out->r = sim::simulate_analytical(sc, p);
+          out->doc = sim::network_to_json(sc, out->r.cost, out->r.baselines, out->r.engine);
         }
         return out;
       }, py::arg("precision") = py::none(), py::arg("engine") = "analytical",
