@@ -112,15 +112,11 @@ SensitivitySource get_sensitivity(const Scenario& sc, const std::vector<LayerPre
 }
 
 json solution_json(const search::Problem& p, const search::Solution& s, double base_uj) {
-  const double e_uj = s.cost[search::kEnergy] * 1e-6;
-  return json{{"method", s.method},
-              {"feasible", s.feasible},
-              {"energy_uj", e_uj},
-              {"latency_ms", s.cost[search::kCycles] / (p.clock_mhz * 1e3)},
-              {"size_bytes", s.cost[search::kSize]},
-              {"sensitivity", s.sensitivity},
-              {"saving_percent", base_uj > 0 ? 100.0 * (base_uj - e_uj) / base_uj : 0.0},
-              {"evaluations", s.evaluations}};
+  json j = cost_summary(p, s.cost, s.sensitivity, base_uj);
+  j["method"] = s.method;
+  j["feasible"] = s.feasible;
+  j["evaluations"] = s.evaluations;
+  return j;
 }
 
 int run() {
@@ -137,26 +133,14 @@ int run() {
   const SensitivitySource sens_src = get_sensitivity(sc, options);
   const search::SensitivityTable& sens = sens_src.table;
   const std::string sens_file = sens_src.info["file"].is_string() ? sens_src.info["file"].get<std::string>() : "";
-  const search::Problem prob = search::make_problem(table, sens, sc.net, setup.rules, setup.default_option,
-                                                    rank_choices(sc, setup, sens, sens_file));
-  // Budgets: energy against the named uniform baseline (same hardware and engine) or absolute.
+  const SearchOutcome outcome = solve_search(sc, setup, sens, sens_file);
+  const search::Problem& prob = outcome.problem;
   const double base_uj = setup.baseline_energy_uj;
-  const search::Budget budget = make_budget(sc, setup);
-
-  search::ExactResult exact = search::solve_exact(prob, budget);
-  search::Budget front_budget = budget;
-  front_budget.limit[search::kEnergy] = std::numeric_limits<double>::infinity();
-  search::ExactResult front = search::solve_exact(prob, front_budget);
-  std::vector<search::Solution> baselines{
-      search::solve_uniform(prob, budget), search::solve_greedy(prob, budget),
-      search::solve_random(prob, budget, sc.search.baseline_evaluations, std::uint64_t(sc.search.seed)),
-      search::solve_evolutionary(prob, budget, sc.search.baseline_evaluations, std::uint64_t(sc.search.seed))};
-  search::Solution chosen = exact.best;
-  for (const auto& b : baselines)
-    if (b.method == sc.search.solver) chosen = b;
-  if (!chosen.feasible)
-    throw SpecError(sc.file, "/constraints", "a budget that some configuration meets",
-                    "none of the candidate options fits it (solver " + sc.search.solver + ")");
+  const search::Budget& budget = outcome.budget;
+  const search::ExactResult& exact = outcome.exact;
+  const search::ExactResult& front = outcome.front;
+  const std::vector<search::Solution>& baselines = outcome.baselines;
+  const search::Solution& chosen = outcome.chosen;
 
   // Outputs.
   const std::vector<LayerPrecision> chosen_prec = chosen_precision(sc, setup, chosen);
@@ -225,12 +209,10 @@ int run() {
   std::ostringstream csv;
   csv << "energy_uj,latency_ms,size_bytes,sensitivity,saving_percent\n";
   for (const auto& pt : front.front) {
-    const double e_uj = pt.cost[search::kEnergy] * 1e-6;
-    const double lat = pt.cost[search::kCycles] / (sc.hardware.clock_mhz * 1e3);
-    const double save = base_uj > 0 ? 100.0 * (base_uj - e_uj) / base_uj : 0.0;
-    pareto.push_back({{"energy_uj", e_uj}, {"latency_ms", lat}, {"size_bytes", pt.cost[search::kSize]},
-                      {"sensitivity", pt.sensitivity}, {"saving_percent", save}});
-    csv << e_uj << ',' << lat << ',' << pt.cost[search::kSize] << ',' << pt.sensitivity << ',' << save << '\n';
+    json pj = cost_summary(prob, pt.cost, pt.sensitivity, base_uj);
+    csv << pj["energy_uj"].get<double>() << ',' << pj["latency_ms"].get<double>() << ','
+        << pj["size_bytes"].get<double>() << ',' << pt.sensitivity << ',' << pj["saving_percent"].get<double>() << '\n';
+    pareto.push_back(std::move(pj));
   }
   j["pareto"] = pareto;
   json bj = json::object();

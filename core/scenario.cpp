@@ -770,12 +770,16 @@ json ranks_to_json(const Factorization& f) {
 
 PrecisionSpec load_precision_file(const std::string& path) {
   JsonDoc doc = JsonDoc::load(path);
-  ObjectReader r(doc.root(), doc.ctx(), "");
+  return parse_precision_file(doc.root(), doc.ctx());
+}
+
+PrecisionSpec parse_precision_file(const json& root, const JsonCtx& ctx) {
+  ObjectReader r(root, ctx, "");
   int v = r.integer("mixprec_precision", Range{1.0, std::nullopt, std::nullopt});
   if (v != kPrecisionVersion)
     r.fail("mixprec_precision", "version " + std::to_string(kPrecisionVersion), std::to_string(v));
   r.string_or("network", "");
-  return parse_precision_impl(doc.root(), doc.ctx(), "", true);
+  return parse_precision_impl(root, ctx, "", true);
 }
 
 std::vector<LayerPrecision> resolve_precision(const PrecisionSpec& spec, const Network& net,

@@ -22,6 +22,8 @@ Scenario reparse_hardware_and_constraints(const Scenario& base, const json& root
 // The `precision` section (at `pointer`) or a standalone precision file.
 PrecisionSpec parse_precision(const json& section, const JsonCtx& ctx, const std::string& pointer);
 PrecisionSpec load_precision_file(const std::string& path);
+// A precision file's document already in memory (e.g. a Python dict); ctx.file names it.
+PrecisionSpec parse_precision_file(const json& root, const JsonCtx& ctx);
 
 // A precision file's "ranks" (PrecisionSpec::ranks) set on the named factorized layers of `net`
 // (SpecError naming the file and pointer for a layer that is not factorized or ranks of the

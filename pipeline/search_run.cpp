@@ -157,4 +157,39 @@ std::vector<LayerPrecision> chosen_precision(const Scenario& sc, const SearchSet
   return out;
 }
 
+SearchOutcome solve_search(const Scenario& sc, const SearchSetup& s, const search::SensitivityTable& sens,
+                           const std::string& sens_file) {
+  SearchOutcome o;
+  o.problem = search::make_problem(s.table, sens, sc.net, s.rules, s.default_option, rank_choices(sc, s, sens, sens_file));
+  const search::Problem& prob = o.problem;
+  // Budgets: energy against the named uniform baseline (same hardware and engine) or absolute.
+  o.budget = make_budget(sc, s);
+  o.exact = search::solve_exact(prob, o.budget);
+  search::Budget front_budget = o.budget;
+  front_budget.limit[search::kEnergy] = std::numeric_limits<double>::infinity();
+  o.front = search::solve_exact(prob, front_budget);
+  const long evals = sc.search.baseline_evaluations;
+  const auto seed = std::uint64_t(sc.search.seed);
+  o.baselines = {search::solve_uniform(prob, o.budget), search::solve_greedy(prob, o.budget),
+                 search::solve_random(prob, o.budget, evals, seed),
+                 search::solve_evolutionary(prob, o.budget, evals, seed)};
+  o.chosen = o.exact.best;
+  for (const auto& b : o.baselines)
+    if (b.method == sc.search.solver) o.chosen = b;
+  if (!o.chosen.feasible)
+    throw SpecError(sc.file, "/constraints", "a budget that some configuration meets",
+                    "none of the candidate options fits it (solver " + sc.search.solver + ")");
+  return o;
+}
+
+nlohmann::json cost_summary(const search::Problem& p, const search::Costs& cost, double sensitivity,
+                            double baseline_uj) {
+  const double e_uj = cost[search::kEnergy] * 1e-6;
+  return {{"energy_uj", e_uj},
+          {"latency_ms", cost[search::kCycles] / (p.clock_mhz * 1e3)},
+          {"size_bytes", cost[search::kSize]},
+          {"sensitivity", sensitivity},
+          {"saving_percent", baseline_uj > 0 ? 100.0 * (baseline_uj - e_uj) / baseline_uj : 0.0}};
+}
+
 }  // namespace mixprec::pipeline

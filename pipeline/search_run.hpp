@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/spec.hpp"
 #include "energy_models/energy_model.hpp"
 #include "search/problem.hpp"
@@ -56,5 +58,24 @@ std::vector<LayerPrecision> chosen_precision(const Scenario& sc, const SearchSet
 // Uniform precision of a named standard baseline ("int8", "int16", "fp16", "fp32", "int4"); each
 // layer keeps the scenario's gradient bitwidth (part of the training recipe).
 std::vector<LayerPrecision> uniform_precision(const Scenario& sc, const std::string& name);
+
+// The solve of `mixprec search` (and the Python module's Scenario.search): the exact solver at
+// the scenario's budgets, the whole (energy, sensitivity) front without the energy budget, and
+// the baselines (uniform, greedy, random, evolutionary) on the same problem. `chosen` is the
+// pick of sc.search.solver; SpecError at /constraints when it is infeasible.
+struct SearchOutcome {
+  search::Problem problem;
+  search::Budget budget;
+  search::ExactResult exact, front;
+  std::vector<search::Solution> baselines;
+  search::Solution chosen;
+};
+SearchOutcome solve_search(const Scenario& sc, const SearchSetup& s, const search::SensitivityTable& sens,
+                           const std::string& sens_file);
+
+// Totals of a solution or front point: energy_uj, latency_ms, size_bytes, sensitivity and
+// saving_percent against `baseline_uj`.
+nlohmann::json cost_summary(const search::Problem& p, const search::Costs& cost, double sensitivity,
+                            double baseline_uj);
 
 }  // namespace mixprec::pipeline

@@ -123,6 +123,8 @@ nlohmann::json run_training(const TrainRequest& r) {
   topt.checkpoint_every_steps = r.checkpoint_every_steps;
 
   model::Trainer trainer(sc.net, r.precision, topt, gopt);
+  if (r.on_epoch)
+    trainer.on_epoch = [&](const model::EpochMetrics& e) { r.on_epoch(epoch_json(e, ds.regression, ds.target_std)); };
   const std::string last = r.out + "/last.ckpt", best = r.out + "/best.ckpt";
   std::vector<model::RankTruncation> truncations;  // --init-from cores at larger ranks
   if (r.resume) {

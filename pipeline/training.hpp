@@ -2,6 +2,7 @@
 // `reproduce` pipeline share them.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct TrainRequest {
   // Integer-precision runs: also evaluate the test split with true integer GEMMs
   // (summary test.integer_eval). Costs about five fake-quantized evaluations.
   bool integer_eval = true;
+  // Called after every epoch with that epoch's entry of the summary's "epochs" (e.g. the Python
+  // module's progress callback); an exception it throws stops the run.
+  std::function<void(const nlohmann::json&)> on_epoch;
 };
 
 // Trains, evaluates the best checkpoint (by validation) on the test split and writes

@@ -218,21 +218,24 @@ void check_value(const SweepSpec& s, const JsonCtx& ctx, const Axis& a, const js
 }  // namespace
 
 SweepSpec load_sweep(const std::string& path) {
-  static const json kEmpty = json::object();
   const JsonDoc doc = JsonDoc::load(path);
-  const JsonCtx& ctx = doc.ctx();
-  ObjectReader r(doc.root(), ctx, "");
-  SweepSpec s;
-  s.file = path;
-  const int version = r.integer("mixprec_sweep");
-  if (version != kSweepVersion)
-    r.fail("mixprec_sweep", std::to_string(kSweepVersion), std::to_string(version));
   std::string name_default = path.substr(path.find_last_of('/') + 1);
   if (name_default.size() > 5 && name_default.substr(name_default.size() - 5) == ".json")
     name_default.resize(name_default.size() - 5);
+  return parse_sweep(doc.root(), doc.ctx(), dir_of(path), name_default);
+}
+
+SweepSpec parse_sweep(const json& root, const JsonCtx& ctx, const std::string& base_dir,
+                      const std::string& name_default) {
+  static const json kEmpty = json::object();
+  ObjectReader r(root, ctx, "");
+  SweepSpec s;
+  s.file = ctx.file;
+  const int version = r.integer("mixprec_sweep");
+  if (version != kSweepVersion)
+    r.fail("mixprec_sweep", std::to_string(kSweepVersion), std::to_string(version));
   s.name = r.string_or("name", name_default);
   (void)r.string_or("description", "");
-  const std::string base_dir = dir_of(path);
   s.base_file = resolve_relative(base_dir, r.string("base"));
   {
     const JsonDoc base = JsonDoc::load(s.base_file);
@@ -243,7 +246,7 @@ SweepSpec load_sweep(const std::string& path) {
       throw SpecError(ctx.file, "/base", std::string("a valid base scenario: ") + e.what());
     }
   }
-  std::uint64_t h = fnv1a64(doc.root().dump());
+  std::uint64_t h = fnv1a64(root.dump());
   h = fnv1a64(s.base.dump(), h);
 
   // compute (read before axes so that its files are part of the hash in a fixed order)

@@ -85,6 +85,11 @@ struct Point {
 // JSON pointer of the offending entry (for an axis value that breaks the scenario, the scenario
 // parser's own message is included).
 SweepSpec load_sweep(const std::string& path);
+// The same for a document already in memory (e.g. a Python dict): `ctx.file` names it in
+// messages, relative paths resolve against `base_dir` ("" or ending in '/'), and "name"
+// defaults to `name_default`.
+SweepSpec parse_sweep(const nlohmann::json& root, const JsonCtx& ctx, const std::string& base_dir,
+                      const std::string& name_default);
 
 // The design points, in order, after constraints (a constraint that fails to evaluate throws
 // SpecError at its pointer). `discarded` receives the number of points constraints removed.
