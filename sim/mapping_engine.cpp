@@ -39,17 +39,45 @@ int held_bits(const nest::Architecture& a, const nest::Problem& p, int level, in
   return w > 0 ? w : p.dataspaces[std::size_t(d)].bits;
 }
 
-// Recurrent steps as the M dimension: M's whole factor at the DRAM level, outermost there, so
-// the steps stay sequential and the weights held on chip serve every step.
-nest::Constraints sequential_m(const nest::Problem& p, const nest::Architecture& a) {
+std::uint32_t mask_of(const nest::Problem& p, Tensor t) {
+  std::uint32_t m = 0;
+  for (std::size_t d = 0; d < p.dataspaces.size(); ++d)
+    if (tensor_of(p, static_cast<int>(d)) == t) m |= 1u << d;
+  return m;
+}
+
+// The dataflow as mapspace constraints (the classical systolic mappings, SCALE-Sim's):
+// weight-stationary: each PE keeps its weights and loops in time only over dimensions that do
+// not index them (the streamed outputs positions); the array's columns (mesh X) take output
+// channels, its rows (mesh Y) the reduction. Output-stationary: each PE keeps its partial sums
+// and loops in time only over the reduction; columns take output channels, rows output positions.
+// With `steps_in_m` (the LSTM recurrence as M) M's whole factor is at the DRAM level, outermost
+// there, so the steps stay sequential and on-chip weights serve every step.
+nest::Constraints dataflow_constraints(const nest::Problem& p, const nest::Architecture& a,
+                                       Dataflow df, bool steps_in_m) {
   nest::Constraints c = nest::unconstrained(a);
-  const int m = p.dim_index("M");
-  MIXPREC_CHECK(m >= 0, "recurrent nest without an M dimension");
-  for (std::size_t l = 0; l < c.levels.size(); ++l) {
-    if (l > 0) c.levels[l].temporal[std::size_t(m)].exact = 1;
-    c.levels[l].spatial[std::size_t(m)].exact = 1;
+  const std::uint32_t w = mask_of(p, Tensor::Weights), o = mask_of(p, Tensor::Outputs);
+  const bool ws = df == Dataflow::WeightStationary;
+  nest::LevelConstraints& pe = c.levels[kLevelPeRegisters];
+  nest::LevelConstraints& array = c.levels[kLevelOutputBuffer];  // its fan-out is the array
+  pe.keep = ws ? w : o;
+  for (std::size_t d = 0; d < p.dims.size(); ++d) {
+    const std::uint32_t rel = nest::relevance(p, static_cast<int>(d));
+    if (rel & (ws ? w : o)) pe.temporal[d].exact = 1;
+    const bool out_channel = (rel & w) && (rel & o);
+    const bool row_dim = ws ? !(rel & o) : ((rel & o) && !(rel & w));
+    if (!out_channel) array.spatial_x[d].exact = 1;
+    if (!row_dim) array.spatial_y[d].exact = 1;
   }
-  c.levels[0].permutation_outer = {m};
+  if (steps_in_m) {
+    const int m = p.dim_index("M");
+    MIXPREC_CHECK(m >= 0, "recurrent nest without an M dimension");
+    for (std::size_t l = 0; l < c.levels.size(); ++l) {
+      if (l > 0) c.levels[l].temporal[std::size_t(m)].exact = 1;
+      c.levels[l].spatial[std::size_t(m)].exact = 1;
+    }
+    c.levels[0].permutation_outer = {m};
+  }
   return c;
 }
 
@@ -137,7 +165,7 @@ LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPr
       repeats = g.groups;
     }
     const nest::Architecture arch = expand_hierarchy(hw_, em_, prob, g.b, g.a);
-    if (steps_in_m) o.constraints = sequential_m(prob, arch);
+    o.constraints = dataflow_constraints(prob, arch, hw_.pe_array.dataflow, steps_in_m);
     const nest::MapResult& r = cache_.map(prob, arch, o);
     if (!r.found)
       throw SpecError(file_, "/hardware/buffers",

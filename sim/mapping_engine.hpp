@@ -12,6 +12,11 @@
 //     PE registers -> register_file, compute -> mac; nonlinear and streams as above; static =
 //     static_energy_pj; interconnect 0 (no network model). Traffic per tensor at DRAM (reads;
 //     fills + updates as writes) and at its buffer level, at the bits the level holds it.
+//   * The dataflow is a mapspace constraint (the classical systolic mappings): weight-stationary
+//     PEs keep their weights and loop in time only over dimensions that do not index them, the
+//     array's columns take output channels and its rows the reduction (partial sums reduce down
+//     the columns into the output buffer); output-stationary PEs keep their partial sums and loop
+//     in time only over the reduction, columns take output channels, rows output positions.
 //   * The LSTM's recurrent GEMM (repeated per time step with the same weights, b_resident) is one
 //     nest per direction with the steps as the M dimension, M's whole factor at the DRAM level
 //     and outermost there (constraints): steps stay sequential, weights are fetched once.
