@@ -210,6 +210,15 @@ TEST_CASE("simulate --engine mapping: a factorized LSTM is refused with its mess
                    "the contraction steps of a factorized (TT/HT) LSTM projection yet; use "
                    "--engine analytical), found layer \"lstm\" with a factorized input projection") !=
         std::string::npos);
+  const std::string file = test::write_default_scenario_with(
+      test::temp_dir("mapping_cli") + "/tiny.json",
+      std::string(R"({"precision": {"layers": []}, "network": )") + test::kTinyNetworkPatch + "}");
+  const test::RunResult m = test::run_cli("simulate " + file + " --engine mapping --show-mapping");
+  CHECK(m.exit_code == 0);
+  CHECK(m.out.find("(mapping, inference)") != std::string::npos);
+  CHECK(m.out.find("loop nests (mapping engine, objective energy, delay):") != std::string::npos);
+  CHECK(m.out.find("== head (forward) ==") != std::string::npos);
+  CHECK(m.out.find("<< Compute >>") != std::string::npos);
   const test::RunResult u = test::run_cli(
       "simulate " + test::source_path("scenarios/venue_cnn_lstm.json") + " --show-mapping");
   CHECK(u.exit_code == 2);
