@@ -97,6 +97,16 @@ void for_each_index(const std::vector<std::size_t>& sizes, F&& f) {
   }
 }
 
+// Whether dim i may take spatial factor s on `axis` (x or y; `either` with s = 1: no spatial
+// factor at all) at a level with constraints k.
+bool on_axis(const LevelConstraints& k, std::size_t i, SpatialAxis axis, std::int64_t s) {
+  if (axis == SpatialAxis::either)
+    return k.spatial[i].allows(1) && k.spatial_x[i].allows(1) && k.spatial_y[i].allows(1);
+  const bool x = axis == SpatialAxis::x;
+  return k.spatial_axis[i] != (x ? SpatialAxis::y : SpatialAxis::x) && k.spatial[i].allows(s) &&
+         (x ? k.spatial_x[i] : k.spatial_y[i]).allows(s) && (x ? k.spatial_y[i] : k.spatial_x[i]).allows(1);
+}
+
 // Ordered factorizations of n into k slots.
 double ordered_factorizations(std::int64_t n, int k) {
   double count = 1;
@@ -239,7 +249,7 @@ struct Search {
     const LevelConstraints& k = lc(l);
     LevelMapping& x = lm(l);
     x.spatial_x[i] = x.spatial_y[i] = 1;
-    if (k.spatial[i].allows(1) && k.spatial_x[i].allows(1) && k.spatial_y[i].allows(1))
+    if (on_axis(k, i, SpatialAxis::either, 1))
       spatial(l, d + 1, rem, px, py);
     const Fanout f = fan[static_cast<std::size_t>(l)];
     if (f.total() > 1) {
@@ -247,14 +257,12 @@ struct Search {
         if (s == 1 || !k.spatial[i].allows(s)) continue;
         auto next = rem;
         next[i] /= s;
-        if (px * s <= f.x && k.spatial_axis[i] != SpatialAxis::y && k.spatial_x[i].allows(s) &&
-            k.spatial_y[i].allows(1)) {
+        if (px * s <= f.x && on_axis(k, i, SpatialAxis::x, s)) {
           x.spatial_x[i] = s;
           spatial(l, d + 1, next, px * s, py);
           x.spatial_x[i] = 1;
         }
-        if (py * s <= f.y && k.spatial_axis[i] != SpatialAxis::x && k.spatial_y[i].allows(s) &&
-            k.spatial_x[i].allows(1)) {
+        if (py * s <= f.y && on_axis(k, i, SpatialAxis::y, s)) {
           x.spatial_y[i] = s;
           spatial(l, d + 1, next, px, py * s);
           x.spatial_y[i] = 1;
@@ -412,20 +420,20 @@ struct Search {
     const auto i = static_cast<std::size_t>(d);
     const LevelConstraints& k = lc(l);
     const std::int64_t avail = base.levels[0].temporal[i];
-    if (k.spatial[i].allows(1) && k.spatial_x[i].allows(1) && k.spatial_y[i].allows(1))
+    if (on_axis(k, i, SpatialAxis::either, 1))
       spatial_choices(base, l, d + 1, px, py, cur, top);
     const Fanout f = fan[static_cast<std::size_t>(l)];
     for (std::int64_t s : bound_divisors[i]) {
       if (s == 1 || avail % s != 0 || !k.spatial[i].allows(s)) continue;
       if (px * s > f.x && py * s > f.y) break;  // ascending: larger ones fit neither axis
       auto& item = cur.items[static_cast<std::size_t>(cur.n)];
-      if (px * s <= f.x && k.spatial_axis[i] != SpatialAxis::y && k.spatial_x[i].allows(s) && k.spatial_y[i].allows(1)) {
+      if (px * s <= f.x && on_axis(k, i, SpatialAxis::x, s)) {
         item = {d, 1, s};
         ++cur.n;
         spatial_choices(base, l, d + 1, px * s, py, cur, top);
         --cur.n;
       }
-      if (py * s <= f.y && k.spatial_axis[i] != SpatialAxis::x && k.spatial_y[i].allows(s) && k.spatial_x[i].allows(1)) {
+      if (py * s <= f.y && on_axis(k, i, SpatialAxis::y, s)) {
         item = {d, 2, s};
         ++cur.n;
         spatial_choices(base, l, d + 1, px, py * s, cur, top);
@@ -754,8 +762,18 @@ double mapspace_bound(const Problem& p, const Architecture& a, const Constraints
   return bound;
 }
 
+namespace {
+Constraints constraints_for(const Architecture& a, const MapperOptions& o) {
+  if (o.constraints.levels.empty()) return unconstrained(a);
+  if (o.constraints.levels.size() != a.levels.size())
+    throw InternalError("mapper constraints have " + std::to_string(o.constraints.levels.size()) +
+                        " levels, the architecture " + std::to_string(a.levels.size()));
+  return o.constraints;
+}
+}  // namespace
+
 MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions& o) {
-  const Constraints c = o.constraints.levels.empty() ? unconstrained(a) : o.constraints;
+  const Constraints c = constraints_for(a, o);
   MapResult best = map_exactly_shaped(p, a, o, c);
   best.utilization = best.found ? real_utilization(p, a, best.result) : 0;
   if (!o.pad) return best;
@@ -797,7 +815,7 @@ MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions
 }
 
 MapResult brute_force(const Problem& p, const Architecture& a, const MapperOptions& o) {
-  const Constraints c = o.constraints.levels.empty() ? unconstrained(a) : o.constraints;
+  const Constraints c = constraints_for(a, o);
   Search s(p, a, c, o.objective);
   s.brute = true;
   s.exhaustive();

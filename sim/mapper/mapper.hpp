@@ -17,8 +17,10 @@
 //     keep choice (all when <= 16, else the architecture's full keep), the spatial assignments of
 //     greatest fan-out product (up to 4 per fan-out), one loop order per dataspace kept
 //     stationary; temporal factors grown greedily level by level (innermost first), then a
-//     best-improvement descent over moves of one prime factor between any two slots of its
-//     dimension, moves of one loop within a level's order, and keep toggles, to a local optimum.
+//     first-improvement descent over moves of one prime factor between any two slots of its
+//     dimension (into a temporal slot also with the loop innermost / outermost there), moves of
+//     one loop within a level's order and keep toggles, to a local optimum; then a joint
+//     re-tiling of the two outermost levels (<= 512 divisor splits) and a second descent.
 //   * Imperfect factors: with options.pad, a dimension that no spatial factor can use well is
 //     also tried padded up to a multiple of a fan-out axis (e.g. 97 on 32 columns -> 128: 4
 //     folds); the padded problem is evaluated (its padding computes, moves and stores zeros:

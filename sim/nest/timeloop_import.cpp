@@ -351,6 +351,19 @@ NestSpec import_timeloop(const TimeloopFiles& files) {
     if (has(at, "write_bandwidth")) s.write_bandwidth_bits = num(child(at, "write_bandwidth")) * dw;
     if (has(at, "shared_bandwidth")) s.shared_bandwidth_bits = num(child(at, "shared_bandwidth")) * dw;
     if (has(at, "multiple_buffering")) s.multiple_buffering = num(child(at, "multiple_buffering"));
+    // Attributes whose non-default values change Timeloop's figures in ways not modelled here.
+    auto refuse_unless = [&](const char* key, const std::string& dflt, const std::string& what) {
+      if (!has(at, key)) return;
+      const Src v = child(at, key);
+      std::string x = str(v);
+      for (char& ch : x) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+      if (x != dflt && !(dflt == "0" && num(v) == 0.0) && !(dflt == "1" && num(v) == 1.0))
+        fail(v, std::string(key) + ": " + dflt + " (" + what + " is not modelled)", show(v.node));
+    };
+    refuse_unless("allow_overbooking", "false", "overbooking");
+    refuse_unless("reduction_supported", "true", "a level without in-place reduction");
+    refuse_unless("cluster_size", "1", "clustered instances");
+    refuse_unless("min_utilization", "0", "a minimum utilization");
     // Inline constraints on a v0.4 component: dataspace keep/bypass.
     if (has(r.src, "constraints") && has(child(r.src, "constraints"), "dataspace")) {
       const Src dsc = child(child(r.src, "constraints"), "dataspace");

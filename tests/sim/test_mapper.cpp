@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "sim/mapper/layer_problems.hpp"
+#include "test_util.hpp"
 #include "sim/mapper/mapper.hpp"
 #include "sim/mapper/mapspace.hpp"
 
@@ -367,4 +369,49 @@ TEST_CASE("imperfect factors: a prime dimension padded to the array", "[mapper]"
   // Utilization counts the real MACs only.
   CHECK(padded.utilization == Approx(double(p.macs()) / (double(padded.result.cycles) * 16)));
   CHECK(padded.utilization < 1.0);
+}
+
+TEST_CASE("layer loop nests of the default network (conv, linear, LSTM)", "[mapper]") {
+  const mixprec::Scenario sc = mixprec::test::default_scenario_with("{}");
+  bool saw_conv = false, saw_lstm = false, saw_linear = false;
+  for (std::size_t i = 0; i < sc.net.layers.size(); ++i) {
+    const mixprec::Layer& l = sc.net.layers[i];
+    mixprec::LayerPrecision p = sc.layer_precision[i];
+    p.weight_bits = p.recurrent_weight_bits = 3;
+    p.activation_bits = p.output_bits = 6;
+    const auto nests = layer_nests(sc.net, static_cast<int>(i), p, &sc.hardware);
+    if (l.kind == mixprec::LayerKind::Conv2d) {
+      REQUIRE(nests.size() == 1);
+      const Problem& q = nests[0].problem;
+      CHECK(q.dims == std::vector<std::string>{"N", "K", "C", "P", "Q", "R", "S"});
+      CHECK(q.bounds[1] == l.out_channels);
+      CHECK(q.bounds[3] == l.out.h);
+      CHECK(q.bounds[5] == l.kernel_h);
+      CHECK(q.coefficients[0].value == l.stride);
+      CHECK(q.dataspaces[0].bits == 3);  // weights
+      CHECK(q.dataspaces[1].bits == 6);  // inputs
+      // MACs of the nest = the layer's MACs.
+      CHECK(q.macs() == std::int64_t(l.out.n) * l.out.h * l.out.w * l.out_channels * (l.in.c / l.groups) *
+                            l.kernel_h * l.kernel_w);
+      saw_conv = true;
+    } else if (l.kind == mixprec::LayerKind::Lstm) {
+      REQUIRE(nests.size() == 2);
+      CHECK(nests[0].pass == "input_proj");
+      CHECK(nests[1].pass == "recurrent");
+      CHECK(nests[1].repeats == std::int64_t(l.in.t) * (l.bidirectional ? 2 : 1));
+      CHECK(nests[1].problem.bounds[1] == 4 * l.hidden);  // N: the four gates
+      CHECK(nests[1].problem.dataspaces[1].bits == 3);    // recurrent weights (B)
+      saw_lstm = true;
+    } else if (l.kind == mixprec::LayerKind::Linear) {
+      REQUIRE(nests.size() == 1);
+      CHECK(nests[0].problem.dims == std::vector<std::string>{"M", "N", "K"});
+      CHECK(nests[0].problem.bounds[1] == l.out_features);
+      saw_linear = true;
+    } else {
+      CHECK(nests.empty());
+    }
+  }
+  CHECK(saw_conv);
+  CHECK(saw_lstm);
+  CHECK(saw_linear);
 }

@@ -101,15 +101,26 @@ TEST_CASE("nest: sliding-window fills and read-modify-write of outputs", "[nest]
   CHECK(r.energy_pj == Approx(221));
 }
 
-TEST_CASE("nest: a change of stride discards the sliding-window residue (Timeloop)", "[nest]") {
+TEST_CASE("nest: a change of translation discards the sliding-window residue (Timeloop)", "[nest]") {
   // Buffer holds P4 (4 inputs); above it R3 (inner) then K2 (outer). R steps move the window by
   // +1 (1 new value each); a K step moves it by -2, a different translation, so the whole tile is
   // refetched, and the next R step (no previous translation) slides again:
   // 4 + 1 + 1 + 4 + 1 + 1 = 12 (a model keeping the overlap would say 10).
-  const Result r = run_buffer(conv1d(2, 4, 3), two_level(), {2, 1, 3}, {R, K, P}, {1, 4, 1});
+  const Result moving = run_buffer(conv1d(2, 4, 3), two_level(), {2, 1, 3}, {R, K, P}, {1, 4, 1});
+  REQUIRE(moving.status.ok());
+  CHECK(moving.levels[1].ds[I].fills == 12);
+  CHECK(moving.levels[0].ds[I].reads == 12);
+
+  // A stationary inner loop defeats sliding-window reuse (the reference Timeloop's rule).
+  // Buffer holds R3 (a 3-input window); above it K2 (inner; Inputs do not depend on K) and P4.
+  // Sequence: full 3; K step (no move) 0; P step: the translation differs from the remembered
+  // zero one, so the whole window is refetched: 3 per P value, 12 in all (Timeloop after #297,
+  // which keeps stationary steps out of the comparison, would give 3 + 3 x 1 = 6).
+  const Result r = run_buffer(conv1d(2, 4, 3), two_level(), {2, 4, 1}, {K, P, R}, {1, 1, 3});
   REQUIRE(r.status.ok());
   CHECK(r.levels[1].ds[I].fills == 12);
-  CHECK(r.levels[0].ds[I].reads == 12);
+  // Weights (K and R) change every K step: 2 x 4 tiles of 3 values.
+  CHECK(r.levels[1].ds[W].fills == 24);
 }
 
 TEST_CASE("nest: spatial multicast and partitioned outputs", "[nest]") {
@@ -222,18 +233,6 @@ TEST_CASE("nest: import-timeloop names the YAML node and line of an error", "[ne
                      "!Parallel, found tag !Widget\n");
 }
 
-TEST_CASE("nest: a stationary inner loop defeats sliding-window reuse (reference Timeloop rule)", "[nest]") {
-  // Buffer holds R3 (a 3-input window); above it K2 (inner; Inputs do not depend on K) and P4.
-  // Sequence: full 3; K step (no move) 0; P step: the translation differs from the remembered
-  // zero one, so the whole window is refetched: 3 per P value, 12 in all (Timeloop after #297,
-  // which keeps stationary steps out of the comparison, would give 3 + 3 x 1 = 6).
-  const Result r = run_buffer(conv1d(2, 4, 3), two_level(), {2, 4, 1}, {K, P, R}, {1, 1, 3});
-  REQUIRE(r.status.ok());
-  CHECK(r.levels[1].ds[I].fills == 12);
-  // Weights (K and R) change every K step: 2 x 4 tiles of 3 values.
-  CHECK(r.levels[1].ds[W].fills == 24);
-}
-
 TEST_CASE("nest: the conv builder equals the JSON conv of the example spec", "[nest]") {
   const NestSpec spec = load_nest_spec(test::source_path("scenarios/nest/venue_conv_stage2.json"));
   ConvShape c;
@@ -326,4 +325,42 @@ TEST_CASE("nest: import-timeloop refuses a mapping outside the constraints", "[n
                      "constraints/conv1d+oc-3level-1mapping.constraints.yaml: /mapspace_constraints/targets/1/factors "
                      "(line 17): expected the mapping to satisfy temporal factor K=16 at GlobalBuffer, found factor 1 "
                      "in " + t + "ref-output/null/timeloop-mapper.map.yaml\n");
+}
+
+TEST_CASE("nest: import-timeloop refuses Timeloop attributes it does not model", "[nest]") {
+  const std::string dir = test::temp_dir("tlrefuse");
+  std::ofstream(dir + "/arch.yaml") << "architecture:\n  version: 0.4\n  nodes:\n  - !Container\n    name: System\n"
+                                       "  - !Component\n    name: Buffer\n    class: SRAM\n    attributes:\n"
+                                       "      depth: 64\n      width: 8\n      datawidth: 8\n"
+                                       "      allow_overbooking: true\n"
+                                       "  - !Component\n    name: MAC\n    class: intmac\n";
+  const std::string t = test::source_path("tests/validation/timeloop/timeloop/00-model-conv1d-1level/");
+  const auto r = test::run_cli("import-timeloop --arch " + dir + "/arch.yaml --problem " + t +
+                               "prob/conv1d.prob.yaml --mapping " + t + "map/conv1d-1level.map.yaml --out " + dir +
+                               "/out.json");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "error: " + dir +
+                     "/arch.yaml: /architecture/nodes/1/attributes/allow_overbooking (line 13): expected "
+                     "allow_overbooking: false (overbooking is not modelled), found \"true\"\n");
+}
+
+TEST_CASE("nest: 4-bit weights halve the scratchpad's weight accesses of the example layer", "[nest]") {
+  NestSpec spec = load_nest_spec(test::source_path("scenarios/nest/venue_conv_stage2.json"));
+  const Result r8 = evaluate(spec.problem, spec.architecture, spec.mapping);
+  spec.problem.dataspaces[0].bits = 4;
+  const Result r4 = evaluate(spec.problem, spec.architecture, spec.mapping);
+  REQUIRE(r8.status.ok());
+  REQUIRE(r4.status.ok());
+  // Same scalar counts per Scratchpad instance: 18432 weight reads, 288 fills.
+  const DataspaceStats& w8 = r8.levels[2].ds[0];
+  const DataspaceStats& w4 = r4.levels[2].ds[0];
+  CHECK(w4.reads == w8.reads);
+  CHECK(w4.fills == 288);
+  // A 16-bit row holds 2 eight-bit or 4 four-bit weights: vector reads 9216 -> 4608, fills
+  // 144 -> 72, at 0.680237 / 1.582678 pJ each, on 256 instances.
+  CHECK(w8.energy_pj == Approx(256 * (9216 * 0.680237 + 144 * 1.582678)));
+  CHECK(w4.energy_pj == Approx(256 * (4608 * 0.680237 + 72 * 1.582678)));
+  // DRAM: 64-bit blocks hold 8 or 16 weights: 73728 reads -> 9216 or 4608 vector reads x 512 pJ.
+  CHECK(r8.levels[0].ds[0].energy_pj == Approx(9216 * 512.0));
+  CHECK(r4.levels[0].ds[0].energy_pj == Approx(4608 * 512.0));
 }
