@@ -27,7 +27,7 @@
 //   Compute: one MAC per PE x the MAC style's products per cycle when >= 1 (composable MACs at
 //   low bits: extra lanes along mesh Y under each PE); energy per MAC = EnergyModel::mac at the
 //   weight/input operands and the accumulator width. MAC styles slower than one product per cycle
-//   (bit-serial, wide bit-parallel) are not lanes: `slowdown()` gives the cycles per product.
+//   (bit-serial, wide bit-parallel) are not lanes: `mac_slowdown()` gives the cycles per product.
 //   Leakage is 0 at every level: static energy is the scenario's static power x time (one formula,
 //   sim/analytical.hpp static_energy_pj). No network (NoC) energy: nest does not model it.
 #pragma once
