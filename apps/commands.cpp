@@ -12,6 +12,7 @@
 #include "core/manifest.hpp"
 #include "core/scenario.hpp"
 #include "sim/cost_json.hpp"
+#include "sim/mapping_engine.hpp"
 #include "sim/simulate.hpp"
 #include "sim/systemc/compare.hpp"
 #include "sim/systemc/engine.hpp"
@@ -33,6 +34,7 @@ struct SimulateOpts {
   std::string out;
   bool compare = false;  // run both engines side by side
   std::string trace;     // SystemC timeline (Chrome trace-event JSON)
+  bool show_mapping = false;  // mapping engine: each layer's loop nests
 };
 
 ValidateOpts g_validate;
@@ -83,12 +85,19 @@ int run_simulate() {
   // Options that only the SystemC engine can honour are refused, never ignored.
   if (!g_simulate.trace.empty() && g_simulate.engine != "systemc" && !g_simulate.compare)
     throw UsageError("--trace needs the SystemC engine (--engine systemc or --compare)");
+  if (g_simulate.show_mapping && g_simulate.engine != "mapping")
+    throw UsageError("--show-mapping needs the mapping engine (--engine mapping)");
+  if (g_simulate.show_mapping && g_simulate.format == "csv")
+    throw UsageError("--show-mapping needs --format table or json (CSV has one row per layer)");
   Scenario sc = load_scenario(g_simulate.file);
   std::vector<LayerPrecision> prec = precision_for(sc, g_simulate.precision);
   if (g_simulate.compare) return run_compare(sc, prec);
   sim::SimulationResult r;
   std::string trace_json;
-  if (g_simulate.engine == "systemc") {
+  std::vector<std::vector<sim::NestMapping>> mappings;
+  if (g_simulate.engine == "mapping") {
+    r = sim::simulate_mapping(sc, prec, g_simulate.show_mapping ? &mappings : nullptr);
+  } else if (g_simulate.engine == "systemc") {
     sim::systemc::SimOptions opts;
     opts.trace = !g_simulate.trace.empty();
     sim::systemc::SystemCResult s = sim::systemc::simulate(sc, prec, opts);
@@ -100,11 +109,25 @@ int run_simulate() {
   if (g_simulate.format == "json") {
     nlohmann::json j = sim::network_to_json(sc, r.cost, r.baselines, r.engine);
     j["manifest"] = manifest_json();
+    if (g_simulate.show_mapping) {
+      nlohmann::json ms = nlohmann::json::array();
+      for (std::size_t i = 0; i < mappings.size(); ++i)
+        for (const sim::NestMapping& m : mappings[i])
+          ms.push_back({{"layer", sc.net.layers[i].name}, {"pass", m.pass}, {"repeats", m.repeats},
+                        {"loop_nest", sim::nest::render_map_result(m.result.problem, m.arch, m.result,
+                                                                  sim::MappingEngine::default_objective())}});
+      j["mappings"] = ms;
+    }
     emit(j.dump(2) + "\n", g_simulate.out);
   } else if (g_simulate.format == "csv") {
     emit(sim::network_to_csv(sc.net, r.cost), g_simulate.out);
   } else {
-    emit(sim::network_to_table(sc, r.cost, r.baselines, r.engine), g_simulate.out);
+    std::string text = sim::network_to_table(sc, r.cost, r.baselines, r.engine);
+    if (g_simulate.show_mapping)
+      text += "\nloop nests (mapping engine, objective " +
+              sim::MappingEngine::default_objective().describe() + "):\n\n" +
+              sim::render_mappings(sc.net, mappings, sim::MappingEngine::default_objective());
+    emit(text, g_simulate.out);
   }
   write_trace(trace_json);
   return 0;
@@ -125,8 +148,9 @@ void register_commands(CLI::App& app) {
   s->add_option("--format", g_simulate.format, "Output format")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   auto* engine = s->add_option("--engine", g_simulate.engine,
-                                "Cost engine: analytical (closed form) or systemc (cycle-approximate model)")
-                     ->check(CLI::IsMember({"analytical", "systemc"}));
+                                "Cost engine: analytical (closed form), systemc (cycle-approximate model) or "
+                                "mapping (loop-nest mappings over the storage hierarchy, chosen by the mapper)")
+                     ->check(CLI::IsMember({"analytical", "systemc", "mapping"}));
   s->add_option("--out", g_simulate.out, "Write the output to this file (atomically)");
   s->add_flag("--compare", g_simulate.compare,
               "Run the analytical and SystemC engines and print them side by side with the differences")
@@ -134,6 +158,8 @@ void register_commands(CLI::App& app) {
   s->add_option("--trace", g_simulate.trace,
                 "Write the SystemC timeline to this file (Chrome trace-event JSON for Perfetto or "
                 "chrome://tracing); needs --engine systemc or --compare");
+  s->add_flag("--show-mapping", g_simulate.show_mapping,
+              "Print each layer's chosen loop nest (like Timeloop's map.txt); needs --engine mapping");
 }
 
 int run_selected(CLI::App& app) {

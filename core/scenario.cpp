@@ -125,6 +125,8 @@ HardwareSpec parse_hardware(const json& v, const JsonCtx& ctx, const std::string
             ? Dataflow::OutputStationary
             : Dataflow::WeightStationary;
     h.pe_array.register_file_bytes = a.integer_or("register_file_bytes", 64, kAtLeast1);
+    h.pe_array.accumulator_bits =
+        a.integer_or("accumulator_bits", 32, Range{1.0, 64.0, std::nullopt});
     h.pe_array.mac = parse_mac(a.object("mac"), ctx, "/hardware/pe_array/mac");
     a.finish();
   }

@@ -38,6 +38,12 @@ struct PeArraySpec {
   Dataflow dataflow = Dataflow::WeightStationary;
   MacSpec mac;
   int register_file_bytes = 64;  // per PE scratchpad (operands + partial sum)
+  // Width of the partial-sum accumulators (the mapping engine's output buffer holds partial sums
+  // at this width). Default 32: TPU v1 accumulates 8-bit products in 32-bit accumulators (Jouppi
+  // et al., "In-Datacenter Performance Analysis of a Tensor Processing Unit", ISCA 2017, Sec. 2).
+  // No bit gating: a narrower per-layer `accumulator` in a precision file is refused by the
+  // mapping engine (sim/mapping_engine.hpp).
+  int accumulator_bits = 32;
 };
 
 struct BufferSpec {

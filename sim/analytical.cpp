@@ -365,7 +365,7 @@ LayerCost AnalyticalEngine::work_cost(const Network& net, const LayerWork& work,
   lc.name = l.name;
   lc.kind = l.kind;
   lc.precision = p;
-  double gemm_cycles = 0, step_gemm_cycles = 0, parallel_gemm_cycles = 0;
+  double step_gemm_cycles = 0, parallel_gemm_cycles = 0;
   double ideal = 0;
   bool tiling_set = false;
   for (const GemmOp& g : work.gemms) {
@@ -387,7 +387,6 @@ LayerCost AnalyticalEngine::work_cost(const Network& net, const LayerWork& work,
     lc.compute_cycles += r.compute_cycles;
     lc.stalls.fill_drain_cycles += r.fill_drain_cycles;
     if (g.repeats > 1) step_gemm_cycles += r.cycles; else parallel_gemm_cycles += r.cycles;
-    gemm_cycles += r.cycles;
     ideal += double(g.macs()) /
              (double(hw_.pe_array.rows) * hw_.pe_array.cols *
               energy::products_per_cycle(hw_.pe_array.mac, g.b, g.a));
@@ -397,6 +396,13 @@ LayerCost AnalyticalEngine::work_cost(const Network& net, const LayerWork& work,
     }
     add_energy(lc, g, r);
   }
+  finish_layer(lc, work, parallel_gemm_cycles, step_gemm_cycles, ideal);
+  return lc;
+}
+
+void AnalyticalEngine::finish_layer(LayerCost& lc, const LayerWork& work, double parallel_gemm_cycles,
+                                    double step_gemm_cycles, double ideal) const {
+  const double gemm_cycles = parallel_gemm_cycles + step_gemm_cycles;
   // Nonlinear unit and streamed traffic.
   double nl_cycles = 0, nl_serial_cycles = 0;
   for (const NonlinearWork& nw : work.nonlinear) {
@@ -438,7 +444,6 @@ LayerCost AnalyticalEngine::work_cost(const Network& net, const LayerWork& work,
   lc.stalls.dram_stall_cycles =
       std::max(0.0, lc.cycles - lc.compute_cycles - lc.stalls.recurrent_cycles - nl_cycles);
   lc.utilization = lc.cycles > 0 ? ideal / lc.cycles : 0;
-  return lc;
 }
 
 LayerCost AnalyticalEngine::layer_cost(const Network& net, int layer, const LayerPrecision& p,
@@ -453,10 +458,13 @@ NetworkCost AnalyticalEngine::network_cost(const Network& net, const std::vector
   for (std::size_t i = 0; i < net.layers.size(); ++i)
     nc.layers.push_back(layer_cost(net, static_cast<int>(i), p[i], phase));
   for (auto& lc : nc.layers)  // static power over each layer's time
-    lc.energy_pj[size_t(Component::Static)] =
-        hw_.energy.static_power_mw * lc.cycles * 1e3 / hw_.clock_mhz;
+    lc.energy_pj[size_t(Component::Static)] = static_energy_pj(hw_, lc.cycles);
   finalize(nc, hw_.clock_mhz);
   return nc;
+}
+
+double static_energy_pj(const HardwareSpec& hw, double cycles) {
+  return hw.energy.static_power_mw * cycles * 1e3 / hw.clock_mhz;  // mW x us = nJ -> x1e3 pJ
 }
 
 std::vector<Baseline> standard_baselines() {

@@ -51,8 +51,15 @@ class AnalyticalEngine {
   GemmResult evaluate_gemm(const GemmOp& g) const;
 
   double dram_bytes_per_cycle() const { return bytes_per_cycle_; }
+  double dram_latency_cycles() const { return latency_cycles_; }
   const HardwareSpec& hardware() const { return hw_; }
   const energy::EnergyModel& energy_model() const { return em_; }
+  // The layer's work outside its GEMMs (nonlinear unit, streamed traffic: energy and traffic into
+  // `lc`) and the layer's cycles, stalls and utilization from its GEMMs' cycles (those of GEMMs
+  // repeated per time step, serialized with the steps' nonlinear work, and the others) and the
+  // ideal cycles (MACs at the array's peak). Shared by every engine that prices GEMMs its own way.
+  void finish_layer(LayerCost& lc, const LayerWork& work, double parallel_gemm_cycles,
+                    double step_gemm_cycles, double ideal_cycles) const;
   // Nonlinear-unit cycles for `ops` operations.
   double nonlinear_cycles(std::int64_t ops) const;
 
@@ -65,6 +72,9 @@ class AnalyticalEngine {
   double bytes_per_cycle_ = 1;
   double latency_cycles_ = 0;
 };
+
+// Static (leakage) energy of the hardware over `cycles`: static power x time.
+double static_energy_pj(const HardwareSpec& hw, double cycles);
 
 // Uniform baseline precisions used for the `baselines` block: int8, int16, fp16, fp32.
 struct Baseline {

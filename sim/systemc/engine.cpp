@@ -233,7 +233,7 @@ NetworkCost network_cost(const HardwareSpec& hw, const energy::EnergyModel& em, 
     lc.stalls.contention_cycles = lr.contention;
     lc.stalls.fill_drain_cycles = p.fill_cycles + lr.fill_drain;
     lc.stalls.recurrent_cycles = lr.recurrent;
-    lc.energy_pj[static_cast<std::size_t>(Component::Static)] = hw.energy.static_power_mw * cycles * 1e3 / hw.clock_mhz;
+    lc.energy_pj[static_cast<std::size_t>(Component::Static)] = static_energy_pj(hw, cycles);
 
     if (stats) {
       LayerSimStats s;

@@ -1,0 +1,264 @@
+#include "sim/mapping_engine.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "core/errors.hpp"
+#include "sim/hierarchy.hpp"
+#include "sim/mapper/layer_problems.hpp"
+#include "sim/workload.hpp"
+
+namespace mixprec::sim {
+
+namespace {
+
+using i64 = std::int64_t;
+
+// Buffer level of each tensor in the expansion.
+int buffer_level_of(Tensor t) {
+  switch (t) {
+    case Tensor::Weights: return kLevelWeightBuffer;
+    case Tensor::Inputs: return kLevelInputBuffer;
+    default: return kLevelOutputBuffer;
+  }
+}
+
+Component component_of_level(int level) {
+  switch (level) {
+    case kLevelDram: return Component::Dram;
+    case kLevelWeightBuffer: return Component::WeightBuffer;
+    case kLevelInputBuffer: return Component::InputBuffer;
+    case kLevelOutputBuffer: return Component::OutputBuffer;
+    default: return Component::RegisterFile;
+  }
+}
+
+// Bits level `level` of `a` holds a value of dataspace d at (nest's b(l, t)).
+int held_bits(const nest::Architecture& a, const nest::Problem& p, int level, int d) {
+  const int w = a.levels[std::size_t(level)].word_bits;
+  return w > 0 ? w : p.dataspaces[std::size_t(d)].bits;
+}
+
+std::uint32_t mask_of(const nest::Problem& p, Tensor t) {
+  std::uint32_t m = 0;
+  for (std::size_t d = 0; d < p.dataspaces.size(); ++d)
+    if (tensor_of(p, static_cast<int>(d)) == t) m |= 1u << d;
+  return m;
+}
+
+// The dataflow as mapspace constraints (the classical systolic mappings, SCALE-Sim's):
+// weight-stationary: each PE keeps its weights and loops in time only over dimensions that do
+// not index them (the streamed outputs positions); the array's columns (mesh X) take output
+// channels, its rows (mesh Y) the reduction. Output-stationary: each PE keeps its partial sums
+// and loops in time only over the reduction; columns take output channels, rows output positions.
+// With `steps_in_m` (the LSTM recurrence as M) M's whole factor is at the DRAM level, outermost
+// there, so the steps stay sequential and on-chip weights serve every step.
+nest::Constraints dataflow_constraints(const nest::Problem& p, const nest::Architecture& a,
+                                       Dataflow df, bool steps_in_m) {
+  nest::Constraints c = nest::unconstrained(a);
+  const std::uint32_t w = mask_of(p, Tensor::Weights), o = mask_of(p, Tensor::Outputs);
+  const bool ws = df == Dataflow::WeightStationary;
+  nest::LevelConstraints& pe = c.levels[kLevelPeRegisters];
+  nest::LevelConstraints& array = c.levels[kLevelOutputBuffer];  // its fan-out is the array
+  pe.keep = ws ? w : o;
+  for (std::size_t d = 0; d < p.dims.size(); ++d) {
+    const std::uint32_t rel = nest::relevance(p, static_cast<int>(d));
+    if (rel & (ws ? w : o)) pe.temporal[d].exact = 1;
+    const bool out_channel = (rel & w) && (rel & o);
+    const bool row_dim = ws ? !(rel & o) : ((rel & o) && !(rel & w));
+    if (!out_channel) array.spatial_x[d].exact = 1;
+    if (!row_dim) array.spatial_y[d].exact = 1;
+  }
+  if (steps_in_m) {
+    const int m = p.dim_index("M");
+    MIXPREC_CHECK(m >= 0, "recurrent nest without an M dimension");
+    for (std::size_t l = 0; l < c.levels.size(); ++l) {
+      if (l > 0) c.levels[l].temporal[std::size_t(m)].exact = 1;
+      c.levels[l].spatial[std::size_t(m)].exact = 1;
+    }
+    c.levels[0].permutation_outer = {m};
+  }
+  return c;
+}
+
+// The on-chip tile in GEMM terms (what LayerCost::tiling reports): the extents inside the DRAM
+// level's loops (conv: m = N x P x Q, n = K, k = C x R x S), the DRAM-level iterations, and whether
+// the outermost DRAM loop runs over output channels (n_outer: the inputs' tile is refetched).
+Tiling dram_tiling(const nest::Problem& p, const nest::Mapping& m) {
+  const nest::LevelMapping& top = m.levels[0];
+  auto inside = [&](const char* dim) -> i64 {
+    const int d = p.dim_index(dim);
+    return d < 0 ? 1 : p.bounds[std::size_t(d)] / top.temporal[std::size_t(d)];
+  };
+  const bool conv = p.dim_index("P") >= 0;
+  Tiling t;
+  t.m = conv ? inside("N") * inside("P") * inside("Q") : inside("M");
+  t.n = conv ? inside("K") : inside("N");
+  t.k = conv ? inside("C") * inside("R") * inside("S") : inside("K");
+  t.tiles = 1;
+  int outermost = -1;
+  for (std::size_t i = 0; i < p.dims.size(); ++i) {
+    const int d = top.permutation[i];  // innermost first
+    t.tiles *= top.temporal[std::size_t(d)];
+    if (top.temporal[std::size_t(d)] > 1) outermost = d;
+  }
+  t.n_outer = outermost >= 0 && outermost == p.dim_index(conv ? "K" : "N");
+  return t;
+}
+
+}  // namespace
+
+nest::Objective MappingEngine::default_objective() {
+  nest::Objective o;
+  o.metrics = {nest::Metric::energy, nest::Metric::delay};
+  return o;
+}
+
+MappingEngine::MappingEngine(const HardwareSpec& hw, const energy::EnergyModel& em, std::string file,
+                             nest::Objective objective)
+    : hw_(hw), em_(em), file_(std::move(file)), side_(hw, em) {
+  MIXPREC_CHECK(hw.kind == HardwareKind::Asic, "the mapping engine prices the asic template");
+  options_.objective = std::move(objective);
+}
+
+LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPrecision& p,
+                                    Phase phase, std::vector<NestMapping>* mappings) {
+  const Layer& l = net.layers[std::size_t(layer)];
+  if (phase == Phase::Training)
+    throw SpecError(file_, "/phase",
+                    "\"inference\" (the mapping engine has no loop nests for training passes "
+                    "(backward_data, weight_grad, the optimizer) yet; use --engine analytical)",
+                    "\"training\"");
+  if (l.kind == LayerKind::Lstm && l.factorization.active())
+    throw SpecError(file_, "/network",
+                    "layers with loop nests (the mapping engine does not map the contraction steps "
+                    "of a factorized (TT/HT) LSTM projection yet; use --engine analytical)",
+                    "layer \"" + l.name + "\" with a factorized input projection");
+  if (p.accumulator_bits != 0 && p.accumulator_bits != hw_.pe_array.accumulator_bits)
+    throw SpecError(file_, "/hardware/pe_array/accumulator_bits",
+                    "hardware that gates its accumulators to a layer's `accumulator` width (this "
+                    "template's accumulators are " + std::to_string(hw_.pe_array.accumulator_bits) +
+                        " bits wide and cannot gate: drop the precision's `accumulator` key or set it to " +
+                        std::to_string(hw_.pe_array.accumulator_bits) + ")",
+                    "layer \"" + l.name + "\" with accumulator: " + std::to_string(p.accumulator_bits));
+
+  const LayerWork work = derive_work(net, layer, p, phase, &hw_);
+  const std::vector<nest::LayerNest> nests = nest::layer_nests(net, layer, p, &hw_);
+  MIXPREC_CHECK(nests.size() == work.gemms.size(), "one loop nest per GEMM of the layer");
+
+  LayerCost lc;
+  lc.name = l.name;
+  lc.kind = l.kind;
+  lc.precision = p;
+  const double pes = double(hw_.pe_array.rows) * hw_.pe_array.cols;
+  double step_cycles = 0, parallel_cycles = 0, ideal = 0;
+  for (std::size_t i = 0; i < nests.size(); ++i) {
+    const GemmOp& g = work.gemms[i];
+    nest::Problem prob = nests[i].problem;
+    i64 repeats = nests[i].repeats;
+    nest::MapperOptions o = options_;
+    const bool steps_in_m = g.repeats > 1 && g.b_resident && !g.geom.conv;
+    if (steps_in_m) {
+      const std::string name = prob.name;
+      prob = nest::make_gemm(g.m * g.repeats, g.n, g.k, g.a.bits, g.b.bits, g.out.bits);
+      prob.name = name;
+      repeats = g.groups;
+    }
+    const nest::Architecture arch = expand_hierarchy(hw_, em_, prob, g.b, g.a);
+    o.constraints = dataflow_constraints(prob, arch, hw_.pe_array.dataflow, steps_in_m);
+    const nest::MapResult& r = cache_.map(prob, arch, o);
+    if (!r.found)
+      throw SpecError(file_, "/hardware/buffers",
+                      "a mapping of layer \"" + l.name + "\" (" + g.pass + ") onto the hierarchy",
+                      "none fits (" + r.space + ")");
+    const nest::Result& res = r.result;
+    const double reps = double(repeats);
+    const i64 slow = mac_slowdown(hw_.pe_array.mac, g.b, g.a);
+
+    lc.macs += prob.macs() * repeats;
+    double cycles = double(res.compute_cycles) * double(slow);
+    for (int lv = 0; lv < res.n_levels; ++lv) cycles = std::max(cycles, res.levels[std::size_t(lv)].cycles);
+    bool dram_traffic = false;
+    for (std::size_t d = 0; d < r.problem.dataspaces.size(); ++d) {
+      const nest::DataspaceStats& ds = res.levels[kLevelDram].ds[d];
+      dram_traffic = dram_traffic || ds.reads + ds.fills + ds.updates > 0;
+    }
+    if (dram_traffic) cycles += side_.dram_latency_cycles();
+    lc.compute_cycles += double(res.compute_cycles) * double(slow) * reps;
+    (g.repeats > 1 ? step_cycles : parallel_cycles) += cycles * reps;
+    ideal += double(g.macs()) / (pes * energy::products_per_cycle(hw_.pe_array.mac, g.b, g.a));
+
+    // Energy by component and traffic per tensor, all instances, every repeat.
+    lc.energy_pj[std::size_t(Component::Mac)] += res.compute_energy_pj * reps;
+    for (int lv = 0; lv < res.n_levels; ++lv) {
+      const nest::LevelStats& ls = res.levels[std::size_t(lv)];
+      lc.energy_pj[std::size_t(component_of_level(lv))] += ls.energy_pj * reps;
+      for (std::size_t d = 0; d < r.problem.dataspaces.size(); ++d) {
+        const nest::DataspaceStats& ds = ls.ds[d];
+        if (!ds.kept) continue;
+        const Tensor t = tensor_of(r.problem, static_cast<int>(d));
+        const i64 inst = std::max<i64>(1, ds.utilized_instances) * repeats;
+        const int bits = held_bits(arch, r.problem, lv, static_cast<int>(d));
+        Traffic tr;
+        tr.add_reads(ds.reads * inst, bits);
+        tr.add_writes((ds.fills + ds.updates) * inst, bits);
+        if (lv == kLevelDram) lc.dram[std::size_t(t)] += tr;
+        else if (lv == buffer_level_of(t)) lc.buffer[std::size_t(t)] += tr;
+        else if (lv == kLevelPeRegisters)
+          lc.register_file_accesses += (ds.reads + ds.fills + ds.updates) * inst;
+      }
+    }
+    if (i == 0) lc.tiling = dram_tiling(r.problem, r.mapping);
+    if (mappings) mappings->push_back(NestMapping{g.pass, repeats, arch, r});
+  }
+  side_.finish_layer(lc, work, parallel_cycles, step_cycles, ideal);
+  return lc;
+}
+
+NetworkCost MappingEngine::network_cost(const Network& net, const std::vector<LayerPrecision>& p,
+                                        Phase phase, std::vector<std::vector<NestMapping>>* mappings) {
+  NetworkCost nc;
+  nc.layers.reserve(net.layers.size());
+  if (mappings) mappings->assign(net.layers.size(), {});
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    nc.layers.push_back(
+        layer_cost(net, static_cast<int>(i), p[i], phase, mappings ? &(*mappings)[i] : nullptr));
+    LayerCost& lc = nc.layers.back();
+    lc.energy_pj[std::size_t(Component::Static)] = static_energy_pj(hw_, lc.cycles);
+  }
+  finalize(nc, hw_.clock_mhz);
+  return nc;
+}
+
+SimulationResult simulate_mapping(const Scenario& sc, const std::vector<LayerPrecision>& precision,
+                                  std::vector<std::vector<NestMapping>>* mappings) {
+  MIXPREC_CHECK(precision.size() == sc.net.layers.size(), "one precision per layer");
+  if (sc.hardware.kind != HardwareKind::Asic)
+    throw SpecError(sc.file, "/hardware/kind",
+                    "\"asic\" (the mapping engine expands the systolic-array template)", "\"fpga\"");
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  MappingEngine engine(sc.hardware, em, sc.file);
+  SimulationResult r;
+  r.engine = "mapping";
+  r.cost = engine.network_cost(sc.net, precision, sc.phase, mappings);
+  for (const Baseline& b : standard_baselines()) {
+    std::vector<LayerPrecision> uni(sc.net.layers.size(), b.precision);
+    const NetworkCost c = engine.network_cost(sc.net, uni, sc.phase);
+    r.baselines.push_back(BaselineResult{b.name, c.energy_uj, c.latency_ms});
+  }
+  return r;
+}
+
+std::string render_mappings(const Network& net, const std::vector<std::vector<NestMapping>>& m,
+                            const nest::Objective& obj) {
+  std::ostringstream o;
+  for (std::size_t i = 0; i < m.size() && i < net.layers.size(); ++i)
+    for (const NestMapping& nm : m[i]) {
+      o << "== " << net.layers[i].name << " (" << nm.pass << ")";
+      if (nm.repeats > 1) o << " x " << nm.repeats;
+      o << " ==\n" << nest::render_map_result(nm.result.problem, nm.arch, nm.result, obj) << "\n";
+    }
+  return o.str();
+}
+
+}  // namespace mixprec::sim

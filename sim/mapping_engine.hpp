@@ -1,0 +1,83 @@
+// The mapping engine: prices a layer at a precision option from loop-nest mappings over the
+// hardware's storage hierarchy (sim/hierarchy.hpp), as Timeloop does. Per layer nest
+// (sim/mapper/layer_problems.hpp) the mapper (MapperCache) chooses the mapping that minimizes the
+// objective; the nest analysis of that mapping gives the access counts, cycles and energy.
+//
+// Contract (docs/architecture.md, "sim/hierarchy and the mapping engine"):
+//   * LayerCost: macs; cycles = sum over nests of max(compute x mac_slowdown, every level's
+//     bandwidth-limited cycles) (+ DRAM latency once per nest with DRAM traffic) x repeats; the
+//     layer's nonlinear work and streamed traffic, the LSTM's serialized steps and the utilization
+//     by AnalyticalEngine::finish_layer (the same formulas as the analytical engine);
+//     energy: DRAM level -> dram, WeightBuffer/InputBuffer/OutputBuffer levels -> their buffers,
+//     PE registers -> register_file, compute -> mac; nonlinear and streams as above; static =
+//     static_energy_pj; interconnect 0 (no network model). Traffic per tensor at DRAM (reads;
+//     fills + updates as writes) and at its buffer level, at the bits the level holds it.
+//   * The dataflow is a mapspace constraint (the classical systolic mappings): weight-stationary
+//     PEs keep their weights and loop in time only over dimensions that do not index them, the
+//     array's columns take output channels and its rows the reduction (partial sums reduce down
+//     the columns into the output buffer); output-stationary PEs keep their partial sums and loop
+//     in time only over the reduction, columns take output channels, rows output positions.
+//   * The LSTM's recurrent GEMM (repeated per time step with the same weights, b_resident) is one
+//     nest per direction with the steps as the M dimension, M's whole factor at the DRAM level
+//     and outermost there (constraints): steps stay sequential, weights are fetched once.
+//   * Refused (SpecError naming the file and pointer): the training phase (backward and
+//     weight-gradient passes have no loop nests here yet), factorized (TT/HT) LSTM projections
+//     (their on-chip intermediates are not a level of the hierarchy), a per-layer `accumulator`
+//     width different from the hardware's pe_array.accumulator_bits (the template cannot gate
+//     its accumulators), and a layer nest no mapping fits.
+//   * Deterministic (the mapper is). Not thread-safe (the cache).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/spec.hpp"
+#include "energy_models/energy_model.hpp"
+#include "sim/analytical.hpp"
+#include "sim/cost.hpp"
+#include "sim/mapper/mapper.hpp"
+#include "sim/simulate.hpp"
+
+namespace mixprec::sim {
+
+// One priced nest of a layer: what `--show-mapping` prints.
+struct NestMapping {
+  std::string pass;
+  std::int64_t repeats = 1;
+  nest::Architecture arch;
+  nest::MapResult result;
+};
+
+class MappingEngine {
+ public:
+  // `file`: the scenario file, named in errors. Objective default: energy, then delay.
+  MappingEngine(const HardwareSpec& hw, const energy::EnergyModel& em, std::string file,
+                nest::Objective objective = default_objective());
+  static nest::Objective default_objective();
+
+  LayerCost layer_cost(const Network& net, int layer, const LayerPrecision& p, Phase phase,
+                       std::vector<NestMapping>* mappings = nullptr);
+  // `mappings` (optional) receives each layer's priced nests.
+  NetworkCost network_cost(const Network& net, const std::vector<LayerPrecision>& p, Phase phase,
+                           std::vector<std::vector<NestMapping>>* mappings = nullptr);
+
+  const nest::MapperCache& cache() const { return cache_; }
+
+ private:
+  HardwareSpec hw_;
+  const energy::EnergyModel& em_;
+  std::string file_;
+  nest::MapperOptions options_;
+  AnalyticalEngine side_;  // finish_layer: nonlinear work, streams, layer cycles
+  nest::MapperCache cache_;
+};
+
+// Prices `precision` and the uniform baselines with the mapping engine (asic hardware only);
+// `mappings` (optional) receives every layer's priced nests for the configuration itself.
+SimulationResult simulate_mapping(const Scenario& sc, const std::vector<LayerPrecision>& precision,
+                                  std::vector<std::vector<NestMapping>>* mappings = nullptr);
+
+// Timeloop map.txt-like rendering of every layer's nests.
+std::string render_mappings(const Network& net, const std::vector<std::vector<NestMapping>>& m,
+                            const nest::Objective& obj);
+
+}  // namespace mixprec::sim
