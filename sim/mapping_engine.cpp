@@ -102,7 +102,13 @@ Tiling dram_tiling(const nest::Problem& p, const nest::Mapping& m) {
     t.tiles *= top.temporal[std::size_t(d)];
     if (top.temporal[std::size_t(d)] > 1) outermost = d;
   }
-  t.n_outer = outermost >= 0 && outermost == p.dim_index(conv ? "K" : "N");
+  // The outermost on-chip-tile loop: over output channels (N) keeps weight tiles outer; over the
+  // reduction (K) keeps each weight tile while M streams; otherwise M is outer.
+  const int n_dim = p.dim_index(conv ? "K" : "N");
+  const int k_dim = conv ? p.dim_index("C") : p.dim_index("K");
+  t.order = outermost >= 0 && outermost == n_dim   ? LoopOrder::NOuter
+            : outermost >= 0 && outermost == k_dim ? LoopOrder::KOuter
+                                                   : LoopOrder::MOuter;
   return t;
 }
 
