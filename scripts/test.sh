@@ -11,9 +11,10 @@ bash scripts/build.sh
 (cd build && ctest --output-on-failure -j "$(nproc)")
 if [ "${MIXPREC_SANITIZERS:-0}" = "1" ]; then
   echo "== sanitizers: address, undefined =="
-  # -O1 and line tables only, to keep this second build short; no benchmark.
+  # -O1 and line tables only, to keep this second build short; no benchmark, no Python module
+  # (an instrumented extension cannot load into an uninstrumented interpreter).
   BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo TARGETS="mixprec mixprec_tests mixprec_fuzz" \
-    bash scripts/build.sh -DMIXPREC_SANITIZE=ON -DMIXPREC_BUILD_BENCH=OFF \
+    bash scripts/build.sh -DMIXPREC_SANITIZE=ON -DMIXPREC_BUILD_BENCH=OFF -DMIXPREC_BUILD_PYTHON=OFF \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
   # detect_leaks stays on; see docs/architecture.md for the options SystemC's coroutines need.
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=0:strict_string_checks=1}
