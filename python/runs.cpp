@@ -127,5 +127,6 @@ void register_runs(py::module_& m) {
       "`mixprec reproduce`: seeds, the frontier, the uniform ladder and the verdict; returns "
       "report.json's content. progress(event) gets {\"event\": \"stage\", \"message\"} for every "
       "stage line the CLI prints (from worker threads, with the GIL taken).");
+}
 
 }  // namespace mixprec::python
