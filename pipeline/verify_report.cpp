@@ -20,6 +20,12 @@ ReproduceOptions verify_options(const JsonDoc& report) {
   if (have != want)
     scenario.fail("hash", "the hash of " + o.file + " (" + (have.empty() ? "unreadable" : have) + ")",
                   "\"" + want + "\": the scenario changed since the report was made");
+  for (const char* k : {"quick", "threads", "jobs", "seeds", "full", "budgets", "bootstrap_resamples"})
+    if (!opt.has(k))
+      opt.fail(k,
+               "the options of a report of this version of `reproduce` (an earlier report cannot be "
+               "re-run by it: run reproduce again)",
+               "nothing");
   o.quick = opt.boolean("quick");
   o.threads = opt.integer("threads", Range{1.0, 1024.0, std::nullopt});
   o.jobs = opt.integer("jobs", Range{0.0, 1024.0, std::nullopt});
