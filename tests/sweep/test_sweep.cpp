@@ -234,7 +234,7 @@ TEST_CASE("sweep point results equal a direct simulation of the modified scenari
   const std::string f2 = write_sweep(
       dir, R"([{"key": "/constraints/energy_budget/fraction", "values": [0.05, 0.6]}])",
       R"(, "compute": {"kind": "search", "sensitivity": ")" +
-          test::source_path("results/venue_cnn_lstm/reference/fp32/best.ckpt.sens-measured-887ca98a5988.json") + R"("})");
+          test::source_path("results/venue_cnn_lstm/sensitivity_measured.json") + R"("})");
   const sweep::SweepSpec s2 = sweep::load_sweep(f2);
   const pipeline::PointEvaluator e2(s2);
   const json bad = e2.evaluate(sweep::enumerate_points(s2)[0]);
