@@ -7,8 +7,7 @@ import pytest
 
 from conftest import DEFAULT, cli, mixprec, source
 
-SENS = source("results", "venue_cnn_lstm", "reference", "fp32",
-              "best.ckpt.sens-measured-887ca98a5988.json")
+SENS = source("results", "venue_cnn_lstm", "sensitivity_measured.json")
 
 
 def test_search_equals_cli(default_scenario, tmp_path):

@@ -19,8 +19,7 @@ SWEEP = {
         {"name": "budget", "key": "/constraints/energy_budget/fraction", "values": [0.5, 0.7]},
     ],
     "compute": {"kind": "search",
-                "sensitivity": source("results", "venue_cnn_lstm", "reference", "fp32",
-                                      "best.ckpt.sens-measured-887ca98a5988.json")},
+                "sensitivity": source("results", "venue_cnn_lstm", "sensitivity_measured.json")},
 }
 
 
