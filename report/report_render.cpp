@@ -830,6 +830,15 @@ svg::Series make_series(std::string name, std::string color, svg::Mark mark,
   return s;
 }
 
+// The chosen configuration: one hollow point drawn over a plot's other series.
+svg::Series chosen_marker(double x, double y, double radius_px) {
+  svg::Series ch = make_series("chosen", kChosenColor, svg::Mark::Points, {x}, {y});
+  ch.hollow = true;
+  ch.radius_px = radius_px;
+  ch.css_class = "chosen";
+  return ch;
+}
+
 std::string plot_pareto(const ReportView& r) {
   svg::XYPlot p(svg_id(kFigPareto), "Predicted Pareto front (search)", "energy per inference (µJ)",
                 "predicted sensitivity");
@@ -844,14 +853,8 @@ std::string plot_pareto(const ReportView& r) {
   }
   front.css_class = "pareto";
   p.add(std::move(front));
-  if (r.chosen.predicted_sensitivity) {
-    svg::Series ch = make_series("chosen", kChosenColor, svg::Mark::Points, {r.chosen.energy_uj},
-                                 {*r.chosen.predicted_sensitivity});
-    ch.hollow = true;
-    ch.radius_px = 7;
-    ch.css_class = "chosen";
-    p.add(std::move(ch));
-  }
+  if (r.chosen.predicted_sensitivity)
+    p.add(chosen_marker(r.chosen.energy_uj, *r.chosen.predicted_sensitivity, 7));
   Interval band = r.band_uj();
   p.add_band({band.lo, band.hi, band_label(r), kBandColor, "band-pareto"});
   return p.render();
@@ -888,12 +891,7 @@ std::string plot_measured(const ReportView& r, const Words& w) {
   p.add(std::move(m));
   if (r.chosen_model && r.models[*r.chosen_model].metric) {
     const ModelView& cm = r.models[*r.chosen_model];
-    svg::Series ch = make_series("chosen", kChosenColor, svg::Mark::Points, {cm.energy_uj},
-                                 {w.plotted(*cm.metric)});
-    ch.hollow = true;
-    ch.radius_px = 8;
-    ch.css_class = "chosen";
-    p.add(std::move(ch));
+    p.add(chosen_marker(cm.energy_uj, w.plotted(*cm.metric), 8));
   }
   Interval band = r.band_uj();
   p.add_band({band.lo, band.hi, band_label(r), kBandColor, "band-measured"});
