@@ -13,6 +13,7 @@
 #include "core/scenario.hpp"
 #include "sim/cost_json.hpp"
 #include "sim/mapping_engine.hpp"
+#include "sim/pricer.hpp"
 #include "sim/simulate.hpp"
 #include "sim/systemc/compare.hpp"
 #include "sim/systemc/engine.hpp"
@@ -30,7 +31,7 @@ struct SimulateOpts {
   std::string file;
   std::string precision;
   std::string format = "table";
-  std::string engine = "analytical";
+  std::string engine;  // "" -> the scenario's cost_model.engine
   std::string out;
   bool compare = false;  // run both engines side by side
   std::string trace;     // SystemC timeline (Chrome trace-event JSON)
@@ -85,11 +86,13 @@ int run_simulate() {
   // Options that only the SystemC engine can honour are refused, never ignored.
   if (!g_simulate.trace.empty() && g_simulate.engine != "systemc" && !g_simulate.compare)
     throw UsageError("--trace needs the SystemC engine (--engine systemc or --compare)");
-  if (g_simulate.show_mapping && g_simulate.engine != "mapping")
-    throw UsageError("--show-mapping needs the mapping engine (--engine mapping)");
   if (g_simulate.show_mapping && g_simulate.format == "csv")
     throw UsageError("--show-mapping needs --format table or json (CSV has one row per layer)");
   Scenario sc = load_scenario(g_simulate.file);
+  if (g_simulate.engine.empty() && !g_simulate.compare) g_simulate.engine = to_string(sc.cost_model.engine);
+  if (g_simulate.show_mapping && g_simulate.engine != "mapping")
+    throw UsageError("--show-mapping needs the mapping engine (--engine mapping, or the scenario's "
+                     "cost_model.engine; this run uses " + (g_simulate.compare ? std::string("--compare") : g_simulate.engine) + ")");
   std::vector<LayerPrecision> prec = precision_for(sc, g_simulate.precision);
   if (g_simulate.compare) return run_compare(sc, prec);
   sim::SimulationResult r;
@@ -115,7 +118,7 @@ int run_simulate() {
         for (const sim::NestMapping& m : mappings[i])
           ms.push_back({{"layer", sc.net.layers[i].name}, {"pass", m.pass}, {"repeats", m.repeats},
                         {"loop_nest", sim::nest::render_map_result(m.result.problem, m.arch, m.result,
-                                                                  sim::MappingEngine::default_objective())}});
+                                                                  sim::objective_of(sc.cost_model.objective))}});
       j["mappings"] = ms;
     }
     emit(j.dump(2) + "\n", g_simulate.out);
@@ -125,8 +128,8 @@ int run_simulate() {
     std::string text = sim::network_to_table(sc, r.cost, r.baselines, r.engine);
     if (g_simulate.show_mapping)
       text += "\nloop nests (mapping engine, objective " +
-              sim::MappingEngine::default_objective().describe() + "):\n\n" +
-              sim::render_mappings(sc.net, mappings, sim::MappingEngine::default_objective());
+              sim::objective_of(sc.cost_model.objective).describe() + "):\n\n" +
+              sim::render_mappings(sc.net, mappings, sim::objective_of(sc.cost_model.objective));
     emit(text, g_simulate.out);
   }
   write_trace(trace_json);
@@ -148,8 +151,10 @@ void register_commands(CLI::App& app) {
   s->add_option("--format", g_simulate.format, "Output format")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   auto* engine = s->add_option("--engine", g_simulate.engine,
-                                "Cost engine: analytical (closed form), systemc (cycle-approximate model) or "
-                                "mapping (loop-nest mappings over the storage hierarchy, chosen by the mapper)")
+                                "Cost engine (default: the scenario's cost_model.engine, mapping on asic "
+                                "hardware): mapping (loop-nest mappings over the storage hierarchy, chosen "
+                                "by the mapper), analytical (closed form) or systemc (cycle-approximate "
+                                "model of the analytical engine's tiles)")
                      ->check(CLI::IsMember({"analytical", "systemc", "mapping"}));
   s->add_option("--out", g_simulate.out, "Write the output to this file (atomically)");
   s->add_flag("--compare", g_simulate.compare,
@@ -159,7 +164,7 @@ void register_commands(CLI::App& app) {
                 "Write the SystemC timeline to this file (Chrome trace-event JSON for Perfetto or "
                 "chrome://tracing); needs --engine systemc or --compare");
   s->add_flag("--show-mapping", g_simulate.show_mapping,
-              "Print each layer's chosen loop nest (like Timeloop's map.txt); needs --engine mapping");
+              "Print each layer's chosen loop nest (like Timeloop's map.txt); needs the mapping engine");
 }
 
 int run_selected(CLI::App& app) {

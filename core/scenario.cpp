@@ -391,6 +391,47 @@ NetworkSpec parse_network(const json& v, const JsonCtx& ctx) {
 
 // --- other sections ------------------------------------------------------------------------
 
+CostModelSpec parse_cost_model(const json& v, const JsonCtx& ctx, HardwareKind kind) {
+  ObjectReader r(v, ctx, "/cost_model");
+  CostModelSpec c;
+  const std::string engine = r.choice_or("engine", kind == HardwareKind::Fpga ? "analytical" : "mapping",
+                                         {"mapping", "analytical"});
+  if (kind == HardwareKind::Fpga && engine == "mapping")
+    r.fail("engine", "\"analytical\" for fpga hardware (its dataflow template has its own model, "
+                     "sim/fpga; the mapping engine expands the asic template)", "\"mapping\"");
+  c.engine = engine == "mapping" ? CostEngine::Mapping : CostEngine::Analytical;
+  const std::string obj = r.choice_or("objective", "energy", {"energy", "delay", "edp"});
+  c.objective = obj == "energy" ? MapperObjective::Energy
+                : obj == "delay" ? MapperObjective::Delay
+                                 : MapperObjective::Edp;
+  if (c.engine != CostEngine::Mapping && r.has("objective"))
+    r.fail("objective", "no mapper objective with the analytical engine (it has no mapper)",
+           "\"" + obj + "\"");
+  r.finish();
+  return c;
+}
+
+// What the mapping engine has no loop nests for is refused when the scenario is read, naming the
+// key that chooses the engine.
+void check_cost_model(const Scenario& s, bool given) {
+  if (s.cost_model.engine != CostEngine::Mapping) return;
+  const std::string ptr = given ? "/cost_model/engine" : "/cost_model";
+  const std::string hint =
+      given ? "" : " (the default engine for asic hardware is \"mapping\"; set \"cost_model\": "
+                   "{\"engine\": \"analytical\"})";
+  if (s.phase == Phase::Training)
+    throw SpecError(s.file, ptr,
+                    "\"analytical\" for a training-phase scenario (the mapping engine has no loop "
+                    "nests for the backward and weight-gradient passes yet)" + hint,
+                    "the mapping engine");
+  for (const Layer& l : s.net.layers)
+    if (l.kind == LayerKind::Lstm && l.factorization.active())
+      throw SpecError(s.file, ptr,
+                      "\"analytical\" for a network with factorized (TT/HT) LSTM projections (the "
+                      "mapping engine does not map their contraction steps yet)" + hint,
+                      "the mapping engine and layer \"" + l.name + "\"");
+}
+
 ConstraintsSpec parse_constraints(const json& v, const JsonCtx& ctx) {
   ObjectReader r(v, ctx, "/constraints");
   ConstraintsSpec c;
@@ -889,6 +930,8 @@ Scenario parse_scenario(const json& root, const JsonCtx& ctx) {
   r.accept("search");
   s.report = parse_report(r.has("report") ? r.object("report") : empty, ctx);
   r.accept("report");
+  s.cost_model = parse_cost_model(r.has("cost_model") ? r.object("cost_model") : empty, ctx, s.hardware.kind);
+  r.accept("cost_model");
   r.finish();
   // Cross-section validation: build the network and resolve every precision reference.
   s.net = build_network(s.network, s.network.onnx_path.empty() ? ctx.file : s.network.onnx_path);
@@ -906,6 +949,7 @@ Scenario parse_scenario(const json& root, const JsonCtx& ctx) {
   for (std::size_t i = 0; i < s.search.fixed_layers.size(); ++i)
     check_pattern(s.search.fixed_layers[i], pointer_join("/search/fixed_layers", i));
   resolve_rank_search(s.search, s.net, ctx.file);
+  check_cost_model(s, root.contains("cost_model"));
   for (std::size_t i = 0; i < s.search.rules.size(); ++i)
     check_pattern(s.search.rules[i].match, pointer_join("/search/rules", i) + "/match");
   for (std::size_t i = 0; i < s.search.ties.size(); ++i)
@@ -927,6 +971,16 @@ Scenario reparse_hardware_and_constraints(const Scenario& base, const json& root
   static const json empty = json::object();
   s.constraints = parse_constraints(r.has("constraints") ? r.object("constraints") : empty, ctx);
   return s;
+}
+
+const char* to_string(CostEngine e) { return e == CostEngine::Mapping ? "mapping" : "analytical"; }
+
+const char* to_string(MapperObjective o) {
+  switch (o) {
+    case MapperObjective::Energy: return "energy";
+    case MapperObjective::Delay: return "delay";
+    default: return "edp";
+  }
 }
 
 }  // namespace mixprec

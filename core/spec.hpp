@@ -185,6 +185,21 @@ struct ReportSpec {
   ClaimSpec claim;
 };
 
+// Which engine prices the scenario for simulate, search, sweep and reproduce (`cost_model`).
+enum class CostEngine { Mapping, Analytical };
+enum class MapperObjective { Energy, Delay, Edp };
+const char* to_string(CostEngine e);
+const char* to_string(MapperObjective o);
+
+struct CostModelSpec {
+  // Default: the mapping engine (loop-nest mappings over the storage hierarchy, sim/mapping_engine)
+  // for asic hardware; fpga hardware has its own analytical model (sim/fpga) and no choice.
+  CostEngine engine = CostEngine::Mapping;
+  // The mapper's objective per layer nest: energy (delay breaks ties), delay (energy breaks
+  // ties) or the energy-delay product.
+  MapperObjective objective = MapperObjective::Energy;
+};
+
 struct Scenario {
   std::string file;  // path it was read from ("" for in-memory)
   std::string name;
@@ -197,6 +212,7 @@ struct Scenario {
   TrainingSpec training;
   SearchSpec search;
   ReportSpec report;
+  CostModelSpec cost_model;
 
   // Derived during validation: the built network and each layer's resolved precision.
   Network net;

@@ -69,8 +69,7 @@ Evidence collect(const ReportInputs& in) {
   const json& first = in.seeds.at(0);
   ev.regression = first.at("fp32").at("test").contains("rmse");
   const char* key = ev.regression ? "rmse" : "accuracy";
-  const energy::EnergyModel em = energy::EnergyModel::from_hardware(in.sc.hardware, in.sc.file);
-  const sim::AnalyticalEngine eng(in.sc.hardware, em);
+  sim::Pricer eng(in.sc);
   auto add = [&](Model m) {
     ev.index[m.name] = ev.models.size();
     ev.models.push_back(std::move(m));
@@ -315,8 +314,7 @@ json build_report(const ReportInputs& in) {
   const Verdict v = judge(ce, claim);
   const bool regression = ce.regression;
   const json& first = in.seeds.at(0);
-  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
-  const sim::AnalyticalEngine eng(sc.hardware, em);
+  sim::Pricer eng(sc);
   const std::string base_name = sc.constraints.energy.baseline;
 
   std::map<std::string, json> model_of;

@@ -6,7 +6,7 @@ namespace mixprec::pipeline {
 
 using nlohmann::json;
 
-json price_configuration(const Scenario& sc, const sim::AnalyticalEngine& eng,
+json price_configuration(const Scenario& sc, sim::Pricer& eng,
                          const std::vector<LayerPrecision>& p) {
   const sim::NetworkCost c = eng.network_cost(sc.net, p, sc.phase);
   json comp = json::object();
@@ -22,7 +22,7 @@ json price_configuration(const Scenario& sc, const sim::AnalyticalEngine& eng,
     size += sim::weight_bytes(sc.net.layers[i], p[i]);
   }
   return {{"energy_uj", c.energy_uj}, {"latency_ms", c.latency_ms}, {"cycles", c.cycles},
-          {"size_bytes", size}, {"components", comp}, {"layers", layers}, {"fits", c.fits}};
+          {"size_bytes", size}, {"engine", eng.engine_name()}, {"components", comp}, {"layers", layers}, {"fits", c.fits}};
 }
 
 }  // namespace mixprec::pipeline

@@ -41,14 +41,14 @@ std::vector<LayerPrecision> uniform_precision(const Scenario& sc, const std::str
   return out;
 }
 
-SearchSetup prepare_search(const Scenario& sc) {
+SearchSetup prepare_search(const Scenario& sc, sim::nest::MapperCache* cache) {
   if (sc.hardware.kind == HardwareKind::Fpga)
     throw SpecError(sc.file, "/hardware/kind",
                     "\"asic\" hardware (precision search prices per-layer options on the systolic-array template)",
                     "\"fpga\"");
   SearchSetup s;
-  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
-  const sim::AnalyticalEngine eng(sc.hardware, em);
+  sim::Pricer eng(sc, cache);
+  s.engine = eng.engine_name();
   // Candidate options; fixed layers keep their scenario precision (added as an option if new).
   LayerPrecision base;
   sc.precision.defaults.apply_to(base);

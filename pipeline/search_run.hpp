@@ -14,6 +14,7 @@
 #include "search/solver.hpp"
 #include "sim/analytical.hpp"
 #include "sim/cost_table.hpp"
+#include "sim/pricer.hpp"
 
 namespace mixprec::pipeline {
 
@@ -23,6 +24,7 @@ struct SearchSetup {
   std::vector<int> default_option;      // per layer: its scenario precision's option index
   sim::CostTable table;
   double baseline_energy_uj = 0;        // uniform sc.constraints.energy.baseline on this hardware
+  std::string engine;                   // the engine that priced the table (sc.cost_model)
   // Per sc.search.ranks entry: the layer's cost at every (rank candidate, option); the
   // sensitivities come with the table (rank_choices).
   std::vector<search::RankChoice> rank_costs;
@@ -34,8 +36,10 @@ inline bool same_option(const LayerPrecision& a, const LayerPrecision& b) {
          a.activations().bits == b.activations().bits;
 }
 
-// Throws SpecError when the scenario names a baseline that is not a standard one.
-SearchSetup prepare_search(const Scenario& sc);
+// Prices the options with the scenario's engine (sim/pricer.hpp); `cache` (optional) shares the
+// mapper's results with other searches of this thread. Throws SpecError when the scenario names a
+// baseline that is not a standard one.
+SearchSetup prepare_search(const Scenario& sc, sim::nest::MapperCache* cache = nullptr);
 
 // Budgets from sc.constraints: energy as a fraction of the baseline (or absolute), latency and
 // model size when given. fraction >= 0 overrides the scenario's energy constraint.

@@ -119,15 +119,35 @@ struct PointEvaluator::Impl {
       o.baselines = false;
       return sim::systemc::simulate(sc, prec, o).result.cost;
     }
-    if (sc.hardware.kind == HardwareKind::Fpga) return sim::fpga::analytical_cost(sc, prec);
-    const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
-    const sim::AnalyticalEngine eng(sc.hardware, em);
+    if (sc.hardware.kind == HardwareKind::Fpga) {
+      if (spec.compute.engine == "mapping")
+        throw SpecError(spec.file, "/compute/engine",
+                        "\"scenario\", \"analytical\" or \"systemc\" for an fpga point (the mapping "
+                        "engine expands the asic template)", "\"mapping\"");
+      return sim::fpga::analytical_cost(sc, prec);
+    }
+    sim::Pricer eng(sc, engine_of(sc), &mapper_cache());
     return eng.network_cost(sc.net, prec, sc.phase);
+  }
+
+  // The point's engine: the scenario's cost model unless the sweep names one.
+  CostEngine engine_of(const Scenario& sc) const {
+    const std::string& e = spec.compute.engine;
+    return e == "mapping" ? CostEngine::Mapping : e == "analytical" ? CostEngine::Analytical : sc.cost_model.engine;
+  }
+
+  // Mapper results shared by the points one thread evaluates (the key holds the architecture).
+  static sim::nest::MapperCache& mapper_cache() {
+    thread_local sim::nest::MapperCache cache;
+    return cache;
   }
 
   json results_of(const Scenario& sc, const sim::NetworkCost& c,
                   const std::vector<LayerPrecision>& prec) const {
     json r;
+    r["engine"] = spec.compute.engine == "systemc"           ? "systemc"
+                  : sc.hardware.kind == HardwareKind::Fpga ? "fpga"
+                                                           : to_string(engine_of(sc));
     r["energy_uj"] = c.energy_uj;
     r["latency_ms"] = c.latency_ms;
     r["cycles"] = c.cycles;
@@ -202,7 +222,9 @@ struct PointEvaluator::Impl {
       } else {
         Scenario s2 = sc;
         if (!spec.compute.solver.empty()) s2.search.solver = spec.compute.solver;
-        const SearchSetup setup = prepare_search(s2);
+        if (spec.compute.engine == "mapping" || spec.compute.engine == "analytical")
+          s2.cost_model.engine = engine_of(s2);
+        const SearchSetup setup = prepare_search(s2, &mapper_cache());
         const auto sens = sensitivity(s2.net, setup.options, s2.search.ranks);
         const search::Problem prob =
             search::make_problem(setup.table, *sens, s2.net, setup.rules, setup.default_option,

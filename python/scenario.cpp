@@ -15,6 +15,7 @@
 #include "search/io.hpp"
 #include "search/solver.hpp"
 #include "sim/cost_json.hpp"
+#include "sim/mapping_engine.hpp"
 #include "sim/simulate.hpp"
 #include "sim/systemc/engine.hpp"
 
@@ -255,7 +256,7 @@ void register_scenario(py::module_& m) {
       });
 
   py::class_<CostTable, std::shared_ptr<CostTable>>(m, "CostTable",
-      "cost[layer, option] priced once by the analytical engine (what the search reads). The "
+      "cost[layer, option] priced once by the scenario's engine (cost_model; what the search reads). The "
       "arrays are read-only views of the C++ table (no copy); evaluate() sums a design point "
       "in C++.")
       .def_property_readonly("layers", [](const CostTable& t) { return t.table().layers; })
@@ -334,9 +335,11 @@ void register_scenario(py::module_& m) {
       }, py::arg("precision") = py::none(),
          "The per-layer precision (the scenario's, or a precision file / dict resolved against "
          "the network) as a precision-file dict.")
-      .def("simulate", [](const PyScenario& s, py::handle precision, const std::string& engine) {
-        if (engine != "analytical" && engine != "systemc")
-          throw UsageError("engine: \"analytical\" or \"systemc\", found \"" + engine + "\"");
+      .def("simulate", [](const PyScenario& s, py::handle precision, py::object engine_arg) {
+        const std::string engine =
+            engine_arg.is_none() ? std::string(to_string(s.sc->cost_model.engine)) : engine_arg.cast<std::string>();
+        if (engine != "mapping" && engine != "analytical" && engine != "systemc")
+          throw UsageError("engine: \"mapping\", \"analytical\" or \"systemc\", found \"" + engine + "\"");
         auto out = std::make_shared<SimResult>();
         std::vector<LayerPrecision> p;
         if (precision.is_none()) {
@@ -352,14 +355,18 @@ void register_scenario(py::module_& m) {
           if (precision.is_none()) p = sc.layer_precision;
           if (engine == "systemc")
             out->r = std::move(sim::systemc::simulate(sc, p).result);
+          else if (engine == "mapping")
+            out->r = sim::simulate_mapping(sc, p);
           else
             out->r = sim::simulate_analytical(sc, p);
           out->doc = sim::network_to_json(sc, out->r.cost, out->r.baselines, out->r.engine);
         }
         return out;
-      }, py::arg("precision") = py::none(), py::arg("engine") = "analytical",
+      }, py::arg("precision") = py::none(), py::arg("engine") = py::none(),
          "Prices every layer and the uniform baselines (the CLI's `simulate`). precision: None "
-         "(the scenario's), a precision file path or a precision-file dict. engine=\"systemc\" "
+         "(the scenario's), a precision file path or a precision-file dict. engine: None (the "
+         "scenario's cost_model.engine, \"mapping\" on asic hardware), \"mapping\", "
+         "\"analytical\" or \"systemc\". engine=\"systemc\" "
          "runs the one SystemC kernel of the process: such calls serialize (a lock), the others "
          "run in parallel.")
       .def("cost_table", [](const PyScenario& s, py::handle options) {

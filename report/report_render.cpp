@@ -1238,7 +1238,7 @@ void add_breakdown(Doc& d, const ReportView& r) {
 }
 
 void add_engines(Doc& d, const ReportView& r) {
-  d.heading("Analytical and SystemC engines", "engines");
+  d.heading("Cost engines", "engines");
   if (!r.engines || r.engines->engines.empty()) {
     d.para({T("The engines were not compared in this run.")});
     return;
@@ -1254,7 +1254,8 @@ void add_engines(Doc& d, const ReportView& r) {
   d.table(std::move(t));
   if (e.cycles_difference_pct || e.energy_difference_pct) {
     auto pct = [](double v) { return svg::fmt_fixed(v, 2) + "%"; };
-    d.para({T("Difference between the engines: cycles " + or_dash(e.cycles_difference_pct, pct) +
+    d.para({T("Difference of the SystemC engine (which simulates the analytical engine's tiles) from the "
+              "analytical engine: cycles " + or_dash(e.cycles_difference_pct, pct) +
               ", energy " + or_dash(e.energy_difference_pct, pct) + ".")});
   }
 }

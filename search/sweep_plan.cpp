@@ -255,7 +255,7 @@ SweepSpec parse_sweep(const json& root, const JsonCtx& ctx, const std::string& b
     ObjectReader c(cj, ctx, "/compute");
     const std::string kind = c.choice_or("kind", "simulate", {"simulate", "search"});
     s.compute.kind = kind == "search" ? ComputeKind::Search : ComputeKind::Simulate;
-    s.compute.engine = c.choice_or("engine", "analytical", {"analytical", "systemc"});
+    s.compute.engine = c.choice_or("engine", "scenario", {"scenario", "mapping", "analytical", "systemc"});
     if (c.has("sensitivity")) {
       s.compute.sensitivity_file = resolve_relative(base_dir, c.string("sensitivity"));
       const std::string fh = file_hash(s.compute.sensitivity_file);

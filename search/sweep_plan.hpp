@@ -47,7 +47,7 @@ enum class ComputeKind { Simulate, Search };
 
 struct ComputeSpec {
   ComputeKind kind = ComputeKind::Simulate;
-  std::string engine = "analytical";   // analytical | systemc
+  std::string engine = "scenario";     // scenario (its cost_model) | mapping | analytical | systemc
   // simulate: "scenario" (the point's precision section), a uniform baseline name (int8, int16,
   // fp16, fp32, int4) or a precision file (resolved against each point's network)
   std::string precision = "scenario";

@@ -25,17 +25,17 @@ double weight_bytes(const Layer& l, const LayerPrecision& p) {
           double(l.recurrent_weight_count()) * p.recurrent_weights().bits) / 8.0;
 }
 
-std::vector<CostEntry> cost_row(const AnalyticalEngine& engine, const Network& net, int layer,
+std::vector<CostEntry> cost_row(LayerPricer& engine, const Network& net, int layer,
                                 const std::vector<LayerPrecision>& options, Phase phase) {
-  const double clock_mhz = engine.hardware().clock_mhz;
-  const double static_mw = engine.hardware().energy.static_power_mw;
   std::vector<CostEntry> row;
   row.reserve(options.size());
   for (const LayerPrecision& p : options) {
     const LayerCost lc = engine.layer_cost(net, layer, p, phase);
     CostEntry e;
     e.cycles = lc.cycles;
-    e.energy_pj = lc.energy_total_pj() + static_mw * lc.cycles * 1e3 / clock_mhz;
+    MIXPREC_CHECK(lc.energy_pj[std::size_t(Component::Static)] == 0,
+                  "layer_cost leaves the Static component to the table");
+    e.energy_pj = lc.energy_total_pj() + static_energy_pj(engine.hardware(), lc.cycles);
     e.dram_bytes = lc.dram_bytes();
     e.weight_bytes = weight_bytes(net.layers[size_t(layer)], p);
     e.fits = lc.fits;
@@ -44,7 +44,7 @@ std::vector<CostEntry> cost_row(const AnalyticalEngine& engine, const Network& n
   return row;
 }
 
-CostTable build_cost_table(const AnalyticalEngine& engine, const Network& net,
+CostTable build_cost_table(LayerPricer& engine, const Network& net,
                            const std::vector<LayerPrecision>& options, Phase phase) {
   CostTable t;
   t.options = options;

@@ -29,6 +29,16 @@ struct CostTable {
   }
 };
 
+// What prices one layer at one option: the scenario's engine (sim/pricer.hpp Pricer). Non-const:
+// an engine may cache (the mapper does).
+class LayerPricer {
+ public:
+  virtual ~LayerPricer() = default;
+  // The layer's cost without its Static component (the table adds static_energy_pj once).
+  virtual LayerCost layer_cost(const Network& net, int layer, const LayerPrecision& p, Phase phase) = 0;
+  virtual const HardwareSpec& hardware() const = 0;
+};
+
 // Model-size contribution of a layer's weights at precision p (recurrent weights at their own
 // bits), in bytes.
 double weight_bytes(const Layer& l, const LayerPrecision& p);
@@ -37,10 +47,10 @@ double weight_bytes(const Layer& l, const LayerPrecision& p);
 std::vector<LayerPrecision> candidate_options(const SearchSpec& s, const LayerPrecision& base);
 
 // One layer's entries, one per option (a row of build_cost_table).
-std::vector<CostEntry> cost_row(const AnalyticalEngine& engine, const Network& net, int layer,
+std::vector<CostEntry> cost_row(LayerPricer& engine, const Network& net, int layer,
                                 const std::vector<LayerPrecision>& options, Phase phase);
 
-CostTable build_cost_table(const AnalyticalEngine& engine, const Network& net,
+CostTable build_cost_table(LayerPricer& engine, const Network& net,
                            const std::vector<LayerPrecision>& options, Phase phase);
 
 struct DesignPoint {

@@ -6,6 +6,7 @@
 #include "core/errors.hpp"
 #include "sim/hierarchy.hpp"
 #include "sim/mapper/layer_problems.hpp"
+#include "sim/pricer.hpp"
 #include "sim/workload.hpp"
 
 namespace mixprec::sim {
@@ -121,8 +122,9 @@ nest::Objective MappingEngine::default_objective() {
 }
 
 MappingEngine::MappingEngine(const HardwareSpec& hw, const energy::EnergyModel& em, std::string file,
-                             nest::Objective objective)
-    : hw_(hw), em_(em), file_(std::move(file)), side_(hw, em) {
+                             nest::Objective objective, nest::MapperCache* shared_cache)
+    : hw_(hw), em_(em), file_(std::move(file)), side_(hw, em),
+      cache_(shared_cache ? shared_cache : &own_cache_) {
   MIXPREC_CHECK(hw.kind == HardwareKind::Asic, "the mapping engine prices the asic template");
   options_.objective = std::move(objective);
 }
@@ -172,7 +174,7 @@ LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPr
     }
     const nest::Architecture arch = expand_hierarchy(hw_, em_, prob, g.b, g.a);
     o.constraints = dataflow_constraints(prob, arch, hw_.pe_array.dataflow, steps_in_m);
-    const nest::MapResult& r = cache_.map(prob, arch, o);
+    const nest::MapResult& r = cache_->map(prob, arch, o);
     if (!r.found)
       throw SpecError(file_, "/hardware/buffers",
                       "a mapping of layer \"" + l.name + "\" (" + g.pass + ") onto the hierarchy",
@@ -243,7 +245,7 @@ SimulationResult simulate_mapping(const Scenario& sc, const std::vector<LayerPre
     throw SpecError(sc.file, "/hardware/kind",
                     "\"asic\" (the mapping engine expands the systolic-array template)", "\"fpga\"");
   const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
-  MappingEngine engine(sc.hardware, em, sc.file);
+  MappingEngine engine(sc.hardware, em, sc.file, objective_of(sc.cost_model.objective));
   SimulationResult r;
   r.engine = "mapping";
   r.cost = engine.network_cost(sc.net, precision, sc.phase, mappings);

@@ -50,8 +50,11 @@ struct NestMapping {
 class MappingEngine {
  public:
   // `file`: the scenario file, named in errors. Objective default: energy, then delay.
+  // `shared_cache` (optional, must outlive the engine): mapper results shared with other engines
+  // of the same thread; by default the engine keeps its own.
   MappingEngine(const HardwareSpec& hw, const energy::EnergyModel& em, std::string file,
-                nest::Objective objective = default_objective());
+                nest::Objective objective = default_objective(),
+                nest::MapperCache* shared_cache = nullptr);
   static nest::Objective default_objective();
 
   LayerCost layer_cost(const Network& net, int layer, const LayerPrecision& p, Phase phase,
@@ -60,7 +63,8 @@ class MappingEngine {
   NetworkCost network_cost(const Network& net, const std::vector<LayerPrecision>& p, Phase phase,
                            std::vector<std::vector<NestMapping>>* mappings = nullptr);
 
-  const nest::MapperCache& cache() const { return cache_; }
+  const nest::MapperCache& cache() const { return *cache_; }
+  const nest::Objective& objective() const { return options_.objective; }
 
  private:
   HardwareSpec hw_;
@@ -68,10 +72,12 @@ class MappingEngine {
   std::string file_;
   nest::MapperOptions options_;
   AnalyticalEngine side_;  // finish_layer: nonlinear work, streams, layer cycles
-  nest::MapperCache cache_;
+  nest::MapperCache own_cache_;
+  nest::MapperCache* cache_;
 };
 
-// Prices `precision` and the uniform baselines with the mapping engine (asic hardware only);
+// Prices `precision` and the uniform baselines with the mapping engine (asic hardware only) and the
+// scenario's mapper objective;
 // `mappings` (optional) receives every layer's priced nests for the configuration itself.
 SimulationResult simulate_mapping(const Scenario& sc, const std::vector<LayerPrecision>& precision,
                                   std::vector<std::vector<NestMapping>>* mappings = nullptr);

@@ -296,7 +296,7 @@ TEST_CASE("kill -9: search while computing sensitivities, run again: the same ch
   auto args = [&](const std::string& run) {
     ::mkdir((dir + "/" + run).c_str(), 0755);
     if (!exists(dir + "/" + run + "/model.ckpt")) std::ofstream(dir + "/" + run + "/model.ckpt", std::ios::binary) << ckpt;
-    return "search " + file + " --checkpoint " + dir + "/" + run + "/model.ckpt --synthetic 96 --samples 16 --budget 0.6 --out " +
+    return "search " + file + " --checkpoint " + dir + "/" + run + "/model.ckpt --synthetic 96 --samples 16 --budget 0.9 --out " +
            dir + "/" + run + "/search";
   };
   const auto [code, wall] = run_timed(args("ref"));

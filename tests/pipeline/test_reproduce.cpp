@@ -15,6 +15,7 @@
 #include "pipeline/reproduce.hpp"
 #include "pipeline/search_run.hpp"
 #include "sim/analytical.hpp"
+#include "sim/pricer.hpp"
 #include "test_util.hpp"
 
 using namespace mixprec;
@@ -241,9 +242,10 @@ TEST_CASE("report.formats: only the renderings the scenario asks for", "[pipelin
 TEST_CASE("priced configurations count static energy once per layer", "[pipeline][reproduce]") {
   const Scenario sc = load_scenario(test::source_path("scenarios/venue_cnn_lstm.json"));
   REQUIRE(sc.hardware.energy.static_power_mw > 0);
-  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
-  const sim::AnalyticalEngine eng(sc.hardware, em);
+  sim::Pricer eng(sc);
+  REQUIRE(eng.engine() == CostEngine::Mapping);
   const json p = pipeline::price_configuration(sc, eng, pipeline::uniform_precision(sc, "int8"));
+  CHECK(p["engine"] == "mapping");
   double sum = 0;
   for (const json& l : p["layers"]) sum += l["energy_uj"].get<double>();
   CHECK(sum == Approx(p["energy_uj"].get<double>()).epsilon(1e-9));
@@ -273,12 +275,14 @@ TEST_CASE("reproduce --reuse-fp32: a matching train run is reused, another refus
     "precision": {"default": {"format": "int", "weights": 8, "activations": 8, "gradients": 8},
                   "layers": [{"match": "lstm.*", "weights": 4, "activations": 8}]},
     "data": {"samples": 128},
+    "constraints": {"energy_budget": {"fraction": 0.9}},
     "training": {"batch_size": 16, "micro_batches": 2, "epochs": 1}})");
   auto r = test::run_cli("train " + file + " --out " + dir + "/fp32 --no-progress");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const json summary = read_json(dir + "/fp32/summary.json");
-  r = test::run_cli("reproduce " + file + " --no-progress --budgets 0.6 --reuse-fp32 " + dir +
+  // 0.9: on the tiny network DRAM bursts dominate and 60% of int8 is out of reach.
+  r = test::run_cli("reproduce " + file + " --no-progress --budgets 0.9 --reuse-fp32 " + dir +
                     "/fp32 --out " + dir + "/run");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);

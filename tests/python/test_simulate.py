@@ -22,6 +22,13 @@ def test_default_scenario_equals_cli_json(default_scenario):
     assert r.total == cli_doc["total"]
     assert r.layers == cli_doc["layers"]
     assert r.baselines == cli_doc["baselines"]
+    assert r.engine == "mapping"  # the scenario's cost_model default on asic hardware
+
+
+def test_analytical_engine_equals_cli_json(default_scenario):
+    cli_doc = cli_json("simulate", DEFAULT, "--engine", "analytical", "--format", "json")
+    r = default_scenario.simulate(engine="analytical")
+    assert r.to_dict() == without_manifest(cli_doc)
     assert r.engine == "analytical"
 
 

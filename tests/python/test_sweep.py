@@ -18,7 +18,7 @@ SWEEP = {
         {"name": "weight_kib", "key": "/hardware/buffers/weight/size_kib", "values": [32, 128]},
         {"name": "budget", "key": "/constraints/energy_budget/fraction", "values": [0.5, 0.7]},
     ],
-    "compute": {"kind": "search",
+    "compute": {"kind": "search", "engine": "analytical",
                 "sensitivity": source("results", "venue_cnn_lstm", "sensitivity_measured.json")},
 }
 

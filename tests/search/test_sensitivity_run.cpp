@@ -29,6 +29,7 @@ std::string tiny_scenario_file(const std::string& dir) {
     "precision": {"default": {"format": "int", "weights": 8, "activations": 8}, "layers": []},
     "search": {"weight_bits": [2, 4, 8], "activation_bits": [4, 8], "sensitivity": "hessian"},
     "training": {"batch_size": 16, "micro_batches": 1, "epochs": 1},
+    "constraints": {"energy_budget": {"fraction": 0.9}},
     "report": {"out_dir": ")" + dir + R"(/results"}})");
 }
 

@@ -285,7 +285,7 @@ TEST_CASE("monotonicity: fewer bits never cost more energy or DRAM traffic", "[s
 
 TEST_CASE("training prices forward, backward, weight gradients and the optimizer", "[sim][training]") {
   Scenario inf = make(hardware(kParallel8, "weight_stationary"), kLinear32x16);
-  Scenario tr = test::scenario_from_text(R"({"mixprec_scenario": 1, "name": "t", "phase": "training", "hardware": )" +
+  Scenario tr = test::scenario_from_text(R"({"mixprec_scenario": 1, "name": "t", "phase": "training", "cost_model": {"engine": "analytical"}, "hardware": )" +
                                          hardware(kParallel8, "weight_stationary") + R"(, "network": )" + kLinear32x16 + "}");
   LayerCost a = price(inf).lc, b = price(tr).lc;
   // first layer: no input gradient; forward + weight gradient = 2x the MACs

@@ -220,7 +220,8 @@ TEST_CASE("simulate --engine mapping: a factorized LSTM is refused with its mess
   CHECK(m.out.find("== head (forward) ==") != std::string::npos);
   CHECK(m.out.find("<< Compute >>") != std::string::npos);
   const test::RunResult u = test::run_cli(
-      "simulate " + test::source_path("scenarios/venue_cnn_lstm.json") + " --show-mapping");
+      "simulate " + test::source_path("scenarios/venue_cnn_lstm.json") + " --engine analytical --show-mapping");
   CHECK(u.exit_code == 2);
-  CHECK(u.err.find("--show-mapping needs the mapping engine (--engine mapping)") != std::string::npos);
+  CHECK(u.err == "error: --show-mapping needs the mapping engine (--engine mapping, or the scenario's "
+                 "cost_model.engine; this run uses analytical)\n");
 }

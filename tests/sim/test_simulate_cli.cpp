@@ -36,7 +36,7 @@ TEST_CASE("simulate --format json holds layers, total, baselines and a manifest"
     CHECK(j["baselines"][b]["saving_percent"].get<double>() == Approx(100.0 * (e - mine) / e));
   }
   CHECK(j["manifest"]["scenario_hash_fnv1a64"].get<std::string>().size() == 16);
-  CHECK(j["engine"] == "analytical");
+  CHECK(j["engine"] == "mapping");  // the scenario's cost_model default on asic hardware
 }
 
 TEST_CASE("simulate output is deterministic", "[cli][simulate]") {

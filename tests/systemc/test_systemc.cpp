@@ -373,7 +373,7 @@ TEST_CASE("systemc: the differences are the effects the closed form leaves out",
 }
 
 TEST_CASE("systemc: training is priced with the same counts", "[systemc][training]") {
-  const Scenario sc = test::default_scenario_with(R"({"phase": "training"})");
+  const Scenario sc = test::default_scenario_with(R"({"phase": "training", "cost_model": {"engine": "analytical"}})");
   const Priced p = price_both(sc);
   check_counts_and_energy(p);
   CHECK(p.systemc.cycles > 0);
@@ -385,7 +385,7 @@ TEST_CASE("systemc: the plan matches the analytical work at every bitwidth, styl
                           R"({"style": "bit_serial", "brick_bits": null, "fused_bits": null})"}) {
     for (const char* phase : {"inference", "training"}) {
       const Scenario sc = test::default_scenario_with(std::string(R"({"phase": ")") + phase +
-                                                      R"(", "hardware": {"pe_array": {"mac": )" + mac + "}}}");
+                                                      R"(", "cost_model": {"engine": "analytical"}, "hardware": {"pe_array": {"mac": )" + mac + "}}}");
       const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
       const AnalyticalEngine eng(sc.hardware, em);
       for (int b : {16, 8, 6, 4, 3, 2}) {

@@ -202,7 +202,8 @@ const char* kVideo = R"({
     "buffers": {"weight": {"size_kib": 64}, "input": {"size_kib": 256}, "output": {"size_kib": 256}},
     "dram": {"bandwidth_gbps": 12.8}},
   "network": {"template": "lstm", "input": {"frames": 6, "features": 57600},
-    "lstm": {"hidden": 256, "layers": 1, "bidirectional": false, "factorization": FACT}, "classes": 11}
+    "lstm": {"hidden": 256, "layers": 1, "bidirectional": false, "factorization": FACT}, "classes": 11},
+  "cost_model": {"engine": "analytical"}
 })";
 
 std::string error_of(const std::string& fact) {
