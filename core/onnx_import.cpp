@@ -48,6 +48,11 @@ const std::vector<std::string>& onnx_supported_operators() {
   return ops;
 }
 
+const std::vector<int>& onnx_gate_blocks(LayerKind recurrent_kind) {
+  static const std::vector<int> lstm{0, 2, 3, 1}, gru{1, 0, 2};
+  return recurrent_kind == LayerKind::Gru ? gru : lstm;
+}
+
 namespace {
 
 using I64 = std::int64_t;
@@ -97,6 +102,7 @@ struct Act {
   int act_bits = 0;         // bits from a Quantize/DequantizeLinear pair (0: none)
   bool quantized = false;   // integer values (after QuantizeLinear, before DequantizeLinear)
   double scale = 1, zero_point = 0;
+  std::string view_node;    // the last layout node on the path from the producer ("" none)
 };
 
 struct Value {
@@ -933,6 +939,7 @@ void Importer::view_op(const onnx::NodeProto& n) {
   } else {
     fail_node(n, "a layout operator", op);
   }
+  a.view_node = n.name();
   set_act(n, 0, std::move(a));
 }
 
@@ -973,7 +980,11 @@ Act Importer::ensure_sequence(const onnx::NodeProto& n, const Act& a) {
   Layer l;
   l.kind = LayerKind::FramesToSequence;
   onnx::NodeProto fake;
-  fake.set_name(n.name() + ".frames_to_sequence");
+  // A layout node named "...frames_to_sequence" (as `mixprec export` writes it) names the layer.
+  const std::string tag = "frames_to_sequence";
+  const std::string& v = a.view_node;
+  const bool named = v.size() >= tag.size() && v.compare(v.size() - tag.size(), tag.size(), tag) == 0;
+  fake.set_name(named ? v : n.name() + ".frames_to_sequence");
   fake.set_op_type("frames_to_sequence");
   const int idx = add_layer(fake, l, {&a});
   Act o = a;
@@ -1234,8 +1245,7 @@ void Importer::recurrent(const onnx::NodeProto& n) {
   if (gru) l.linear_before_reset = attr_int(n, "linear_before_reset", 0) != 0;
   const int idx = add_layer(n, l, {&x});
   const std::string name = layer_of(idx).name;
-  // ONNX gate blocks: LSTM i, o, f, c; GRU z, r, h. mixprec: LSTM i, f, g, o; GRU r, z, n.
-  const std::vector<int> perm = gru ? std::vector<int>{1, 0, 2} : std::vector<int>{0, 2, 3, 1};
+  const std::vector<int>& perm = onnx_gate_blocks(l.kind);
   for (I64 d = 0; d < D; ++d) {
     const std::string sfx = d == 1 ? "_reverse" : "";
     std::vector<float> wih, whh, bias, bhn;

@@ -41,6 +41,12 @@ struct OnnxImport {
   std::vector<std::string> notes;  // operators absorbed or folded, e.g. layout changes
 };
 
+// The one gate mapping between ONNX's recurrent operators and mixprec's layers: ONNX stores the
+// gate blocks of W, R and B as LSTM i, o, f, c and GRU z, r, h; mixprec's order is LSTM i, f,
+// g, o and GRU r, z, n. onnx_gate_blocks(kind)[g] is the ONNX block that holds mixprec's gate g
+// (import reads block [g], export writes mixprec's gate g there).
+const std::vector<int>& onnx_gate_blocks(LayerKind recurrent_kind);
+
 // The operator types import accepts (the list error messages give).
 const std::vector<std::string>& onnx_supported_operators();
 

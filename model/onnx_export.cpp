@@ -1,0 +1,529 @@
+#include "model/onnx_export.hpp"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "core/onnx_import.hpp"
+#include "model/batchnorm2d.hpp"
+#include "model/quant.hpp"
+
+namespace mixprec::model {
+
+namespace {
+
+using I64 = std::int64_t;
+
+// A computed tensor of the ONNX graph: its name and ONNX dims.
+struct Value {
+  std::string name;
+  std::vector<I64> dims;
+};
+
+class Exporter {
+ public:
+  Exporter(Graph& g, std::string source) : g_(g), net_(g.network()), source_(std::move(source)) {}
+  OnnxExport run();
+
+ private:
+  [[noreturn]] void fail(const mixprec::Layer& l, const std::string& expected, const std::string& found) const {
+    throw SpecError(source_, "layer \"" + l.name + "\"", expected, found);
+  }
+  Param& param(const std::string& name) const;
+  const Param* find_param(const std::string& name) const;
+  const LayerPrecision* precision(int i) const {
+    return g_.quantized() && g_.precision()[size_t(i)].format != NumFormat::Fp32 ? &g_.precision()[size_t(i)] : nullptr;
+  }
+
+  // ---- graph building ----
+  std::string fresh(const std::string& base);
+  onnx::NodeProto& node(const std::string& op, const std::string& name, const std::vector<std::string>& in,
+                        const std::vector<std::string>& out);
+  std::string init_float(const std::string& name, const std::vector<I64>& dims, const std::vector<float>& v);
+  std::string init_int(const std::string& name, int dtype, const std::vector<I64>& dims, const std::vector<I64>& v);
+  Value reshape(const Value& x, const std::vector<I64>& dims, const std::string& name);
+  Value unary(const std::string& op, const Value& x, const std::string& name);
+
+  // Q(master) as an integer initializer -> Clip -> DequantizeLinear (axis 0); `onnx_dims` is the
+  // initializer's shape (its first axis the channels the steps belong to, in `rows` order).
+  std::string quantized_weight(const mixprec::Layer& l, const std::string& tag, const Tensor& master,
+                               const QuantSpec& spec, const std::string& step_param,
+                               const std::vector<I64>& onnx_dims);
+  // The layer's input as its input quantizer sees it (QuantizeLinear -> [Clip] -> DequantizeLinear).
+  Value quantized_input(int i, const Value& x);
+
+  void layer(int i);
+  Value input_of(int i, int k) const { return out_.at(net_.layers[size_t(i)].inputs[size_t(k)]); }
+  Value conv(int i, const Value& x);
+  Value linear(int i, const Value& x);
+  Value recurrent(int i, const Value& x);
+  Value batchnorm(const std::string& prefix, const std::string& name, const Value& x, int channels);
+
+  Graph& g_;
+  const Network& net_;
+  std::string source_;
+  onnx::ModelProto model_;
+  onnx::GraphProto* graph_ = nullptr;
+  std::map<int, Value> out_;  // layer -> its output (-1: the network input)
+  std::map<std::string, int> used_names_;
+  std::map<std::string, Param*> params_;
+  std::vector<std::unique_ptr<Param>> owned_;  // LSTM/GRU LSQ steps in ONNX's row order
+  std::vector<std::string> notes_;
+};
+
+Param& Exporter::param(const std::string& name) const {
+  auto it = params_.find(name);
+  MIXPREC_CHECK(it != params_.end(), "export: no parameter " + name);
+  return *it->second;
+}
+
+const Param* Exporter::find_param(const std::string& name) const {
+  auto it = params_.find(name);
+  return it == params_.end() ? nullptr : it->second;
+}
+
+std::string Exporter::fresh(const std::string& base) {
+  const int k = used_names_[base]++;
+  return k == 0 ? base : base + "_" + std::to_string(k + 1);
+}
+
+onnx::NodeProto& Exporter::node(const std::string& op, const std::string& name, const std::vector<std::string>& in,
+                                const std::vector<std::string>& out) {
+  onnx::NodeProto* n = graph_->add_node();
+  n->set_op_type(op);
+  n->set_name(name);
+  for (const auto& s : in) n->add_input(s);
+  for (const auto& s : out) n->add_output(s);
+  return *n;
+}
+
+void set_int(onnx::NodeProto& n, const std::string& name, I64 v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+
+void set_ints(onnx::NodeProto& n, const std::string& name, const std::vector<I64>& v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (I64 x : v) a->add_ints(x);
+}
+
+void set_float(onnx::NodeProto& n, const std::string& name, float v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(v);
+}
+
+void set_string(onnx::NodeProto& n, const std::string& name, const std::string& v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(v);
+}
+
+std::string Exporter::init_float(const std::string& name, const std::vector<I64>& dims, const std::vector<float>& v) {
+  onnx::TensorProto* t = graph_->add_initializer();
+  const std::string nm = fresh(name);
+  t->set_name(nm);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  for (I64 d : dims) t->add_dims(d);
+  t->set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+  return nm;
+}
+
+std::string Exporter::init_int(const std::string& name, int dtype, const std::vector<I64>& dims,
+                               const std::vector<I64>& v) {
+  onnx::TensorProto* t = graph_->add_initializer();
+  const std::string nm = fresh(name);
+  t->set_name(nm);
+  t->set_data_type(dtype);
+  for (I64 d : dims) t->add_dims(d);
+  std::string raw;
+  for (I64 x : v) {
+    switch (dtype) {
+      case onnx::TensorProto::INT8: raw.push_back(char(std::int8_t(x))); break;
+      case onnx::TensorProto::UINT8: raw.push_back(char(std::uint8_t(x))); break;
+      case onnx::TensorProto::INT32: {
+        const std::int32_t y = std::int32_t(x);
+        raw.append(reinterpret_cast<const char*>(&y), 4);
+        break;
+      }
+      default: {
+        MIXPREC_CHECK(dtype == onnx::TensorProto::INT64, "export: integer type");
+        raw.append(reinterpret_cast<const char*>(&x), 8);
+      }
+    }
+  }
+  t->set_raw_data(raw);
+  return nm;
+}
+
+Value Exporter::reshape(const Value& x, const std::vector<I64>& dims, const std::string& name) {
+  if (x.dims == dims) return x;
+  const std::string nm = fresh(name);
+  const std::string shape = init_int(nm + ".shape", onnx::TensorProto::INT64, {I64(dims.size())}, dims);
+  node("Reshape", nm, {x.name, shape}, {nm});
+  return Value{nm, dims};
+}
+
+Value Exporter::unary(const std::string& op, const Value& x, const std::string& name) {
+  const std::string nm = fresh(name);
+  node(op, nm, {x.name}, {nm});
+  return Value{nm, x.dims};
+}
+
+// The container of an integer grid: int8 / uint8 up to 8 bits, int32 beyond (opset 17 has no
+// int16 QuantizeLinear / DequantizeLinear).
+int container(IntGrid g) {
+  if (g.qmin >= -128 && g.qmax <= 127) return onnx::TensorProto::INT8;
+  if (g.qmin >= 0 && g.qmax <= 255) return onnx::TensorProto::UINT8;
+  return onnx::TensorProto::INT32;
+}
+
+std::string Exporter::quantized_weight(const mixprec::Layer& l, const std::string& tag, const Tensor& master,
+                                       const QuantSpec& spec, const std::string& step_param,
+                                       const std::vector<I64>& onnx_dims) {
+  const std::string base = l.name + "." + tag;
+  std::vector<float> values(master.data(), master.data() + master.size());
+  if (spec.is_identity()) return init_float(base, onnx_dims, values);
+  // The steps exactly as the layer's forward takes them (max |w| per channel, LSQ, fixed point).
+  WeightQuant wq(step_param, spec, g_.options().range, master.dims());
+  if (Param* s = wq.step_param()) s->value.assign(param(step_param).value);
+  Tensor shadow;
+  wq.forward(master, shadow);
+  const IntGrid grid = wq.grid();
+  const int channels = master.n();
+  const I64 per = master.dims().per_sample();
+  std::vector<float> q(size_t(master.size()));
+  for (int c = 0; c < channels; ++c)
+    quantize_to_grid(master.data() + c * per, per, wq.steps()[size_t(c)], grid, q.data() + c * per);
+  const int dt = container(grid);
+  std::vector<I64> qi(q.begin(), q.end());
+  const std::string qname = init_int(base + "_q", dt, onnx_dims, qi);
+  const std::string lo = init_int(base + ".qmin", dt, {}, {grid.qmin});
+  const std::string hi = init_int(base + ".qmax", dt, {}, {grid.qmax});
+  const std::string clipped = fresh(base + "_clip");
+  node("Clip", clipped, {qname, lo, hi}, {clipped});
+  const std::string scale = init_float(base + ".scale", {I64(channels)}, wq.steps());
+  const std::string out = fresh(base + "_dq");
+  set_int(node("DequantizeLinear", out, {clipped, scale}, {out}), "axis", 0);
+  return out;
+}
+
+Value Exporter::quantized_input(int i, const Value& x) {
+  const ActQuant* aq = g_.input_quantizer(i);
+  if (!aq) return x;
+  const mixprec::Layer& l = net_.layers[size_t(i)];
+  const QuantSpec& spec = aq->options().spec;
+  if (!spec.is_int()) fail(l, "an integer or fp32 layer (export writes integer grids)", to_string(spec.format));
+  const IntGrid grid = aq->grid();
+  const int dt = container(grid);
+  if (dt == onnx::TensorProto::INT32)
+    fail(l, "input activations of 2 to 8 bits (QuantizeLinear in an int8/uint8 container at opset 17)",
+         std::to_string(spec.bits) + "-bit activations");
+  const float step = aq->current_step();
+  if (!(step > 0))
+    throw SpecError(source_, "layer \"" + l.name + "\"",
+                    "a range for the input quantizer (\"" + l.name + ".input_range\" or \"" + l.name +
+                        ".input_step\"): a checkpoint trained quantization-aware at this precision",
+                    "none (train with --precision first)");
+  const std::string base = l.name + ".input";
+  const std::string scale = init_float(base + ".scale", {}, {step});
+  const std::string zp = init_int(base + ".zero_point", dt, {}, {0});
+  std::string q = fresh(base + "_q");
+  node("QuantizeLinear", q, {x.name, scale, zp}, {q});
+  const bool narrower = dt == onnx::TensorProto::INT8 ? (grid.qmin > -128 || grid.qmax < 127) : grid.qmax < 255;
+  if (narrower) {
+    const std::string lo = init_int(base + ".qmin", dt, {}, {grid.qmin});
+    const std::string hi = init_int(base + ".qmax", dt, {}, {grid.qmax});
+    const std::string c = fresh(base + "_clip");
+    node("Clip", c, {q, lo, hi}, {c});
+    q = c;
+  }
+  const std::string dq = fresh(base + "_dq");
+  node("DequantizeLinear", dq, {q, scale, zp}, {dq});
+  return Value{dq, x.dims};
+}
+
+Value Exporter::batchnorm(const std::string& prefix, const std::string& name, const Value& x, int channels) {
+  auto buffer = [&](const std::string& b) -> const Tensor& {
+    for (Buffer* buf : g_.buffers())
+      if (buf->name == prefix + "." + b) return buf->value;
+    throw InternalError("export: no buffer " + prefix + "." + b);
+  };
+  auto vec = [](const Tensor& t) { return std::vector<float>(t.data(), t.data() + t.size()); };
+  const I64 C = channels;
+  const std::string gamma = init_float(prefix + ".gamma", {C}, vec(param(prefix + ".gamma").value));
+  const std::string beta = init_float(prefix + ".beta", {C}, vec(param(prefix + ".beta").value));
+  const std::string mean = init_float(prefix + ".running_mean", {C}, vec(buffer("running_mean")));
+  const std::string var = init_float(prefix + ".running_var", {C}, vec(buffer("running_var")));
+  const std::string nm = fresh(name);
+  set_float(node("BatchNormalization", nm, {x.name, gamma, beta, mean, var}, {nm}), "epsilon",
+            float(BatchNorm2dOptions{channels}.eps));
+  return Value{nm, x.dims};
+}
+
+Value Exporter::conv(int i, const Value& in) {
+  const mixprec::Layer& l = net_.layers[size_t(i)];
+  if (in.dims.size() != 4) fail(l, "an image input [N, C, H, W]", std::to_string(in.dims.size()) + "-D");
+  const Value x = quantized_input(i, in);
+  const LayerPrecision* p = precision(i);
+  const Tensor& w = param(l.name + ".weight").value;
+  const QuantSpec ws = p ? quant_spec(p->weights(), false, p->fraction_bits) : QuantSpec{};
+  const std::string wname =
+      quantized_weight(l, "weight", w, ws, l.name + ".weight_step", {w.n(), w.dims().c, w.dims().h, w.dims().w});
+  std::vector<std::string> ins{x.name, wname};
+  if (l.bias) {
+    const Tensor& b = param(l.name + ".bias").value;
+    ins.push_back(init_float(l.name + ".bias", {b.size()}, std::vector<float>(b.data(), b.data() + b.size())));
+  }
+  const std::string nm = fresh(l.name);
+  onnx::NodeProto& n = node("Conv", nm, ins, {nm + ".out"});
+  set_ints(n, "kernel_shape", {l.kernel_h, l.kernel_w});
+  set_ints(n, "strides", {l.stride, l.stride});
+  set_ints(n, "pads", {l.padding, l.padding, l.padding, l.padding});
+  set_int(n, "group", l.groups);
+  Value y{nm + ".out", {l.out.n, l.out.c, l.out.h, l.out.w}};
+  if (l.batchnorm) y = batchnorm(l.name + ".bn", l.name + ".bn", y, l.out_channels);
+  if (l.relu) y = unary("Relu", y, l.name + ".relu");
+  return y;
+}
+
+Value Exporter::linear(int i, const Value& in) {
+  const mixprec::Layer& l = net_.layers[size_t(i)];
+  // Gemm reads [rows, features]: a sequence's steps become rows, an [N, C, 1, 1] image a vector.
+  const bool seq = in.dims.size() == 3;
+  const I64 rows = seq ? in.dims[0] * in.dims[1] : in.dims[0];
+  I64 K = 1;
+  for (std::size_t k = seq ? 2 : 1; k < in.dims.size(); ++k) K *= in.dims[k];
+  Value x = reshape(in, {rows, K}, l.name + ".rows");
+  x = quantized_input(i, x);
+  const LayerPrecision* p = precision(i);
+  const Tensor& w = param(l.name + ".weight").value;
+  const QuantSpec ws = p ? quant_spec(p->weights(), false, p->fraction_bits) : QuantSpec{};
+  const std::string wname = quantized_weight(l, "weight", w, ws, l.name + ".weight_step", {w.n(), w.dims().c});
+  std::vector<std::string> ins{x.name, wname};
+  if (l.bias) {
+    const Tensor& b = param(l.name + ".bias").value;
+    ins.push_back(init_float(l.name + ".bias", {b.size()}, std::vector<float>(b.data(), b.data() + b.size())));
+  }
+  const std::string nm = fresh(l.name);
+  set_int(node("Gemm", nm, ins, {nm + ".out"}), "transB", 1);
+  Value y{nm + ".out", {rows, l.out_features}};
+  if (l.relu) y = unary("Relu", y, l.name + ".relu");
+  if (seq) y = reshape(y, {in.dims[0], in.dims[1], l.out_features}, l.name + ".steps");
+  return y;
+}
+
+Value Exporter::recurrent(int i, const Value& in) {
+  const mixprec::Layer& l = net_.layers[size_t(i)];
+  if (l.factorization.active())
+    fail(l, "a dense input-to-hidden matrix (ONNX's LSTM has no tensor-train / hierarchical-Tucker form)",
+         "a factorized one");
+  const bool gru = l.kind == LayerKind::Gru;
+  Value x = in;
+  if (x.dims.size() == 2) x = reshape(x, {x.dims[0], 1, x.dims[1]}, l.name + ".steps");
+  if (x.dims.size() != 3) fail(l, "a sequence input [B, T, F]", std::to_string(x.dims.size()) + "-D");
+  x = quantized_input(i, x);
+  const I64 B = x.dims[0], T = x.dims[1], F = x.dims[2], H = l.hidden, G = l.gates(), D = l.bidirectional ? 2 : 1;
+  const LayerPrecision* p = precision(i);
+  const QuantSpec ws = p ? quant_spec(p->weights(), false, p->fraction_bits) : QuantSpec{};
+  const QuantSpec rs = p ? quant_spec(p->recurrent_weights(), false, p->fraction_bits) : QuantSpec{};
+  const std::vector<int>& blocks = onnx_gate_blocks(l.kind);
+  // mixprec's (G*H, K) matrices of every direction, rows moved to ONNX's gate blocks and stacked
+  // as (D*G*H, K): one quantization channel per row, as mixprec's per-row steps.
+  auto stacked = [&](const std::string& what, I64 K) {
+    Tensor m(Dims{int(D * G * H), int(K), 1, 1});
+    for (I64 d = 0; d < D; ++d) {
+      const Tensor& src = param(l.name + "." + what + (d == 1 ? "_reverse" : "")).value;
+      for (I64 g = 0; g < G; ++g)
+        for (I64 j = 0; j < H; ++j)
+          std::copy_n(src.data() + (g * H + j) * K, K, m.data() + ((d * G + blocks[size_t(g)]) * H + j) * K);
+    }
+    return m;
+  };
+  // The steps of both directions, in the same row order (LSQ steps are per row too).
+  auto steps_param = [&](const std::string& what) {
+    const std::string nm = l.name + "." + what + "_step";
+    if (!find_param(nm)) return nm;  // not LSQ: WeightQuant takes max |w| per row
+    Param& s = param(nm);
+    auto merged = std::make_unique<Param>(nm + ".onnx_rows", s.role, Dims{int(D * G * H), 1, 1, 1}, false);
+    for (I64 d = 0; d < D; ++d) {
+      const Tensor& src = param(nm + (d == 1 ? "_reverse" : "")).value;
+      for (I64 g = 0; g < G; ++g)
+        std::copy_n(src.data() + g * H, H, merged->value.data() + (d * G + blocks[size_t(g)]) * H);
+    }
+    params_[merged->name] = merged.get();
+    owned_.push_back(std::move(merged));
+    return nm + ".onnx_rows";
+  };
+  const Tensor Wm = stacked("weight_ih", F), Rm = stacked("weight_hh", H);
+  std::string W = quantized_weight(l, "W", Wm, ws, steps_param("weight_ih"), {D * G * H, F});
+  std::string R = quantized_weight(l, "R", Rm, rs, steps_param("weight_hh"), {D * G * H, H});
+  W = reshape(Value{W, {D * G * H, F}}, {D, G * H, F}, l.name + ".W").name;
+  R = reshape(Value{R, {D * G * H, H}}, {D, G * H, H}, l.name + ".R").name;
+  // B = [Wb, Rb]: mixprec's one bias (LSTM: b_ih + b_hh; GRU: r, z and b_in) as Wb; GRU's b_hn in
+  // Rb's candidate block.
+  std::vector<float> bias(size_t(D * 2 * G * H), 0.0f);
+  for (I64 d = 0; d < D; ++d) {
+    const std::string sfx = d == 1 ? "_reverse" : "";
+    const Tensor& b = param(l.name + ".bias" + sfx).value;
+    for (I64 g = 0; g < G; ++g)
+      for (I64 j = 0; j < H; ++j) bias[size_t(d * 2 * G * H + blocks[size_t(g)] * H + j)] = b[g * H + j];
+    if (gru) {
+      const Tensor& bhn = param(l.name + ".bias_hn" + sfx).value;
+      for (I64 j = 0; j < H; ++j) bias[size_t(d * 2 * G * H + G * H + blocks[2] * H + j)] = bhn[j];
+    }
+  }
+  const std::string Bn = init_float(l.name + ".B", {D, 2 * G * H}, bias);
+  const std::string nm = fresh(l.name);
+  const std::string y = nm + ".Y", yh = nm + ".Y_h";
+  onnx::NodeProto& n = node(gru ? "GRU" : "LSTM", nm, {x.name, W, R, Bn}, {y, yh});
+  set_int(n, "hidden_size", H);
+  set_int(n, "layout", 1);
+  set_string(n, "direction", D == 2 ? "bidirectional" : "forward");
+  if (gru) set_int(n, "linear_before_reset", l.linear_before_reset ? 1 : 0);
+  if (p && !gru)
+    notes_.push_back("layer \"" + l.name + "\": the ONNX LSTM operator computes gates, cell state and hidden state in "
+                     "float (mixprec quantizes them to " + std::to_string(p->gate_bits) + ", " +
+                     std::to_string(p->cell_state_bits) + " and " + std::to_string(p->activation_bits) + " bits)");
+  if (l.return_sequences) return reshape(Value{y, {B, T, D, H}}, {B, T, D * H}, l.name + ".sequence");
+  return reshape(Value{yh, {B, D, H}}, {B, D * H}, l.name + ".final");
+}
+
+void Exporter::layer(int i) {
+  const mixprec::Layer& l = net_.layers[size_t(i)];
+  const LayerPrecision* p = precision(i);
+  if (p && p->format != NumFormat::Int && l.has_weights())
+    fail(l, "an integer or fp32 layer (fp16 / bf16 export is not implemented)", to_string(p->format));
+  Value x = input_of(i, 0);
+  Value y;
+  switch (l.kind) {
+    case LayerKind::Conv2d: y = conv(i, x); break;
+    case LayerKind::Linear: y = linear(i, x); break;
+    case LayerKind::Lstm:
+    case LayerKind::Gru: y = recurrent(i, x); break;
+    case LayerKind::Pool: {
+      if (x.dims.size() != 4) fail(l, "an image input [N, C, H, W]", std::to_string(x.dims.size()) + "-D");
+      const std::string nm = fresh(l.name);
+      if (l.pool == PoolKind::GlobalAvg) {
+        node("GlobalAveragePool", nm, {x.name}, {nm + ".out"});
+      } else {
+        onnx::NodeProto& n = node(l.pool == PoolKind::Max ? "MaxPool" : "AveragePool", nm, {x.name}, {nm + ".out"});
+        set_ints(n, "kernel_shape", {l.pool_kernel, l.pool_kernel});
+        set_ints(n, "strides", {l.pool_stride, l.pool_stride});
+      }
+      y = Value{nm + ".out", {x.dims[0], x.dims[1], l.out.h, l.out.w}};
+      break;
+    }
+    case LayerKind::Add:
+    case LayerKind::Elementwise:
+    case LayerKind::Concat: {
+      const bool two = l.inputs.size() > 1;
+      Value b = two ? input_of(i, 1) : Value{};
+      if (two && b.dims != x.dims && l.kind != LayerKind::Concat)
+        fail(l, "two inputs of equal ONNX dims", "different dims");
+      std::string op = "Add";
+      if (l.kind == LayerKind::Concat) op = "Concat";
+      if (l.kind == LayerKind::Elementwise)
+        op = l.elementwise == ElementwiseOp::Relu      ? "Relu"
+             : l.elementwise == ElementwiseOp::Sigmoid ? "Sigmoid"
+             : l.elementwise == ElementwiseOp::Tanh    ? "Tanh"
+                                                        : "Mul";
+      const std::string nm = fresh(l.name);
+      std::vector<std::string> ins{x.name};
+      if (two) ins.push_back(b.name);
+      onnx::NodeProto& n = node(op, nm, ins, {nm + ".out"});
+      y = Value{nm + ".out", x.dims};
+      if (l.kind == LayerKind::Concat) {
+        const I64 axis = x.dims.size() == 3 ? 2 : 1;  // the features / channels
+        set_int(n, "axis", axis);
+        y.dims[size_t(axis)] += b.dims[size_t(axis)];
+      }
+      if (l.kind == LayerKind::Add && l.relu) y = unary("Relu", y, l.name + ".relu");
+      break;
+    }
+    case LayerKind::BatchNorm:
+      if (x.dims.size() != 4) fail(l, "an image input [N, C, H, W]", std::to_string(x.dims.size()) + "-D");
+      y = batchnorm(l.name, l.name, x, l.in.c);
+      break;
+    case LayerKind::FramesToSequence:
+      // Named after the layer: import names the frames_to_sequence layer it inserts after it.
+      y = reshape(x, {l.out.n, l.out.t, l.out.c}, l.name);
+      break;
+  }
+  out_[i] = y;
+}
+
+OnnxExport Exporter::run() {
+  g_.set_training(false);
+  for (Param* p : g_.params()) params_[p->name] = p;
+  model_.set_ir_version(8);
+  model_.set_producer_name("mixprec");
+  model_.set_producer_version("export");
+  auto* op = model_.add_opset_import();
+  op->set_domain("");
+  op->set_version(kOnnxExportOpset);
+  graph_ = model_.mutable_graph();
+  graph_->set_name(net_.name);
+
+  // The network input: [B, T, F] sequences, [B, T, C, H, W] frames (then samples = B*T),
+  // [N, C, H, W] images, [N, F] vectors.
+  const Shape& s = net_.input;
+  bool image = s.h * s.w > 1, recurrent_reader = false;
+  for (const mixprec::Layer& l : net_.layers)
+    for (int k : l.inputs)
+      if (k < 0) {
+        image = image || l.kind == LayerKind::Conv2d || l.kind == LayerKind::Pool || l.kind == LayerKind::BatchNorm;
+        recurrent_reader = recurrent_reader || is_recurrent(l.kind);
+      }
+  std::vector<I64> in_dims;
+  Value x;
+  if (s.t > 1 || (!image && recurrent_reader)) {
+    in_dims = {s.n, s.t, I64(s.c) * s.h * s.w};
+    x = Value{"input", in_dims};
+  } else if (image && net_.frames > 1) {
+    in_dims = {s.n / net_.frames, net_.frames, s.c, s.h, s.w};
+    x = Value{"input", in_dims};
+  } else if (image) {
+    in_dims = {s.n, s.c, s.h, s.w};
+    x = Value{"input", in_dims};
+  } else {
+    in_dims = {s.n, I64(s.c) * s.h * s.w};
+    x = Value{"input", in_dims};
+  }
+  auto declare = [](onnx::ValueInfoProto* v, const std::string& name, const std::vector<I64>& dims) {
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    for (I64 d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  declare(graph_->add_input(), "input", in_dims);
+  used_names_["input"] = 1;
+  if (in_dims.size() == 5) x = reshape(x, {s.n, s.c, s.h, s.w}, "input.frames");
+  out_[-1] = x;
+  for (int i = 0; i < int(net_.layers.size()); ++i) layer(i);
+  // The graph output "output", as the last layer computes it.
+  Value y = out_.at(int(net_.layers.size()) - 1);
+  node("Identity", "output", {y.name}, {"output"});
+  declare(graph_->add_output(), "output", y.dims);
+  OnnxExport e;
+  MIXPREC_CHECK(model_.SerializeToString(&e.bytes), "export: protobuf serialization");
+  e.notes = notes_;
+  return e;
+}
+
+}  // namespace
+
+OnnxExport export_onnx(Graph& g, const std::string& source) { return Exporter(g, source).run(); }
+
+}  // namespace mixprec::model

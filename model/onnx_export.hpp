@@ -1,0 +1,46 @@
+// ONNX export of a trained (mixed-precision) model: `mixprec export` (docs/onnx.md).
+//
+// The graph is written as mixprec evaluates it, at opset 17 (Debian's ONNX 1.12: no int4/int16
+// tensor types), in the QCDQ convention (Brevitas's "QuantizeLinear -> Clip ->
+// DequantizeLinear"), so a runtime and mixprec's own importer read the bitwidths from the graph:
+//  * weights of an integer-format layer: the integers q of mixprec's per-output-channel
+//    symmetric grid as an int8 initializer (9-16 bits: int32), a Clip to the grid
+//    [-(2^(b-1) - 1), 2^(b-1) - 1] ([-2^(b-1), 2^(b-1) - 1] for fixed point) in that container,
+//    and a DequantizeLinear with the per-channel steps (axis 0), i.e. exactly Q(master);
+//  * input activations of an integer-format layer: QuantizeLinear (the quantizer's step, zero
+//    point 0 of type int8 for the signed grid, uint8 for the unsigned one after a ReLU), a Clip
+//    to [-2^(b-1), 2^(b-1) - 1] or [0, 2^b - 1] when that is narrower than the container, and
+//    DequantizeLinear: mixprec's fake quantization clamp(rne(x / s)) * s;
+//  * conv2d -> Conv (+ BatchNormalization, + Relu), linear -> Gemm (transB) (+ Relu), pools,
+//    add, elementwise, concat and batchnorm as their ONNX operators, frames_to_sequence as a
+//    Reshape named after the layer; biases and BatchNorm in float (as mixprec applies them);
+//  * lstm / gru -> the ONNX LSTM / GRU operator (layout 1, the gate blocks reordered through
+//    core's onnx_gate_blocks, the bias in Wb, GRU's b_hn in Rb), weights quantized as above.
+//    The operator's gates and cell state are float: a QAT LSTM's gate, cell-state and hidden
+//    quantization is not in the graph (the difference is measured by tests/onnx_export/).
+// Node names are the layer names, so `mixprec import` gives the layer list back.
+//
+// Refused (ExportError naming the layer): fp16/bf16 layers, 9-16-bit activations, factorized
+// (TT / HT) LSTM input matrices, and a quantized layer whose input quantizer has no range (a
+// checkpoint not trained or calibrated at this precision).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/errors.hpp"
+#include "model/graph.hpp"
+
+namespace mixprec::model {
+
+inline constexpr int kOnnxExportOpset = 17;
+
+struct OnnxExport {
+  std::string bytes;               // a serialized onnx.ModelProto
+  std::vector<std::string> notes;  // what the ONNX graph computes differently, per layer
+};
+
+// `g`: weights and quantizer state loaded (evaluation mode is set here). `source` names the
+// checkpoint in errors (SpecError: "SOURCE: layer \"x\": expected ..., found ...").
+OnnxExport export_onnx(Graph& g, const std::string& source);
+
+}  // namespace mixprec::model
