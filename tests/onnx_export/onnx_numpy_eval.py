@@ -9,8 +9,8 @@ AveragePool, GlobalAveragePool, Relu, Sigmoid, Tanh, Add, Mul, Concat, Reshape, 
 All arithmetic is float32, as the graph's tensors are.
 
     onnx_numpy_eval.py MODEL.onnx IN.json OUT.json
-IN.json: {"dims": [...], "values": [...]} for the graph's one input; OUT.json gets the same for
-its one output.
+IN.json: {"dims": [...], "values": [...]} for the graph's one input (values in memory order, read
+as the input's declared shape); OUT.json gets the same for its one output.
 """
 import json
 import sys
@@ -216,7 +216,10 @@ def main():
     model = onnx.load(sys.argv[1])
     with open(sys.argv[2]) as f:
         j = json.load(f)
-    x = np.asarray(j["values"], F32).reshape(j["dims"])
+    # The values in memory order, read as the graph's declared input shape (mixprec's tensors
+    # carry 4 dims: (batch, steps, features, 1) is the graph's [batch, steps, features]).
+    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    x = np.asarray(j["values"], F32).reshape(dims)
     y = run(model, x)
     with open(sys.argv[3], "w") as f:
         json.dump({"dims": list(y.shape), "values": [float(v) for v in y.ravel()]}, f)
