@@ -1,4 +1,5 @@
-// `mixprec export FILE --checkpoint C [--precision P.json | --qat] --out model.onnx`: the trained
+// `mixprec export FILE --checkpoint C [--precision P.json | --qat] [--lstm quantized|operator]
+// --out model.onnx`: the trained
 // model of scenario FILE (checkpoint C, as `mixprec train` writes it) as an ONNX file at the
 // precision it was trained at (model/onnx_export.hpp, docs/onnx.md): quantized weights and
 // activations in the QCDQ convention, so `mixprec import` reads the layers and bits back.
@@ -22,7 +23,7 @@ namespace mixprec::app {
 namespace {
 
 struct ExportOpts {
-  std::string file, checkpoint, precision, out;
+  std::string file, checkpoint, precision, out, lstm = "quantized";
   bool qat = false;
 };
 
@@ -57,7 +58,9 @@ int run_export() {
     if (!ends_with(m, "_step") && !ends_with(m, "_range") && m.find("_step_") == std::string::npos &&
         m.find("_range_") == std::string::npos)
       throw model::CheckpointError(o.checkpoint, "no tensor \"" + m + "\" (a checkpoint of another network?)");
-  const model::OnnxExport e = model::export_onnx(g, o.checkpoint);
+  model::OnnxExportOptions xo;
+  xo.lstm = o.lstm == "operator" ? model::LstmExport::Operator : model::LstmExport::Quantized;
+  const model::OnnxExport e = model::export_onnx(g, o.checkpoint, xo);
   write_file_atomic(o.out, e.bytes);
   for (const std::string& n : e.notes) std::cerr << "note: " << n << "\n";
   std::cerr << "wrote " << o.out << " (" << sc.net.layers.size() << " layers, opset "
@@ -72,6 +75,10 @@ void setup_export(CLI::App& app) {
   c->add_option("--precision", g_export.precision, "Precision file the model was trained at");
   c->add_flag("--qat", g_export.qat, "The scenario's precision section");
   c->add_option("--out", g_export.out, "ONNX file to write (atomically)")->required();
+  c->add_option("--lstm", g_export.lstm,
+                "quantized: what mixprec trained (steps unrolled, gates and cell state quantized; default); "
+                "operator: the ONNX LSTM operator (internals in float)")
+      ->check(CLI::IsMember({"quantized", "operator"}));
 }
 
 const CommandRegistrar reg("export", setup_export, run_export);

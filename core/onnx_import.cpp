@@ -57,6 +57,11 @@ namespace {
 
 using I64 = std::int64_t;
 
+// A call of mixprec's quantized LSTM function (onnx_import.hpp kQuantLstmPrefix).
+bool is_quant_lstm(const onnx::NodeProto& n) {
+  return n.domain() == kMixprecOnnxDomain && n.op_type().rfind(kQuantLstmPrefix, 0) == 0;
+}
+
 std::string join_ops() {
   std::string s;
   for (const auto& o : onnx_supported_operators()) s += (s.empty() ? "" : ", ") + o;
@@ -1270,6 +1275,15 @@ void Importer::recurrent(const onnx::NodeProto& n) {
     if (gru) add_tensor(out_.params, name + ".bias_hn" + sfx, {int(H), 1, 1, 1}, std::move(bhn));
   }
   note_bits(name, x, &W, &R);
+  if (is_quant_lstm(n)) {  // its gate and cell-state grids
+    PrecisionPatch& p = patch_for(name);
+    p.format = NumFormat::Int;
+    const I64 gb = attr_int(n, "gate_bits", 0), cb = attr_int(n, "cell_state_bits", 0);
+    if (gb < 2 || gb > 16 || cb < 2 || cb > 16)
+      fail_node(n, "gate_bits and cell_state_bits of 2 to 16", std::to_string(gb) + " and " + std::to_string(cb));
+    p.gate_bits = int(gb);
+    p.cell_state_bits = int(cb);
+  }
   Axis ad, ah;
   push_axis_atom(ad, D, 'd');
   push_axis_atom(ah, H, 'c');
@@ -1590,6 +1604,7 @@ OnnxImport Importer::run(const std::string& bytes) {
   if (opset_ < 7 || opset_ > 18)
     fail_graph("/opset_import", "an ai.onnx opset from 7 to 18", opset_ == 0 ? "none" : std::to_string(opset_));
   const onnx::GraphProto& g = model.graph();
+  const auto& functions = model.functions();
   if (g.node_size() == 0) fail_graph("/graph", "a graph with nodes", "none");
   for (const auto& t : g.initializer()) {
     if (t.name().empty()) fail_graph("/graph/initializer", "named initializers", "an initializer without a name");
@@ -1692,8 +1707,12 @@ OnnxImport Importer::run(const std::string& bytes) {
   const std::vector<std::string>& supported = onnx_supported_operators();
   for (const auto& n : g.node()) {
     const std::string& op = n.op_type();
-    if ((!n.domain().empty() && n.domain() != "ai.onnx") ||
-        std::find(supported.begin(), supported.end(), op) == supported.end())
+    if (is_quant_lstm(n)) {
+      if (!std::any_of(functions.begin(), functions.end(),
+                       [&](const auto& f) { return f.domain() == n.domain() && f.name() == op; }))
+        fail_node(n, "the model-local function \"" + op + "\" it calls (mixprec's quantized LSTM)", "none in the model");
+    } else if ((!n.domain().empty() && n.domain() != "ai.onnx") ||
+               std::find(supported.begin(), supported.end(), op) == supported.end())
       fail_node(n, "a supported operator (" + join_ops() + ")",
                 "\"" + op + "\"" + (n.domain().empty() ? "" : " of domain \"" + n.domain() + "\""));
     for (const auto& o : n.output())
@@ -1707,7 +1726,7 @@ OnnxImport Importer::run(const std::string& bytes) {
       conv(n, op == "QLinearConv");
     } else if (op == "Gemm" || op == "MatMul" || op == "QLinearMatMul") {
       linear(n, op == "QLinearMatMul");
-    } else if (op == "LSTM" || op == "GRU") {
+    } else if (op == "LSTM" || op == "GRU" || is_quant_lstm(n)) {
       recurrent(n);
     } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") {
       pool(n);

@@ -47,6 +47,15 @@ struct OnnxImport {
 // (import reads block [g], export writes mixprec's gate g there).
 const std::vector<int>& onnx_gate_blocks(LayerKind recurrent_kind);
 
+// mixprec's quantized LSTM in ONNX (`mixprec export`'s default LSTM form): a call, in this
+// domain, of a model-local function named kQuantLstmPrefix + "_" + layer whose inputs, outputs
+// and attributes (hidden_size, direction, layout 1) are the ONNX LSTM operator's, plus the
+// integer attributes gate_bits and cell_state_bits; its body computes the steps with gates,
+// cell state and hidden state quantized as QuantLstm trains them (model/quant_lstm.hpp). Import
+// reads it as an lstm layer with those bits.
+inline constexpr const char* kMixprecOnnxDomain = "mixprec";
+inline constexpr const char* kQuantLstmPrefix = "QuantLSTM";
+
 // The operator types import accepts (the list error messages give).
 const std::vector<std::string>& onnx_supported_operators();
 

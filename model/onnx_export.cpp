@@ -3,6 +3,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -11,6 +12,7 @@
 
 #include "core/onnx_import.hpp"
 #include "model/batchnorm2d.hpp"
+#include "model/quant_lstm.hpp"
 #include "model/quant.hpp"
 
 namespace mixprec::model {
@@ -27,7 +29,8 @@ struct Value {
 
 class Exporter {
  public:
-  Exporter(Graph& g, std::string source) : g_(g), net_(g.network()), source_(std::move(source)) {}
+  Exporter(Graph& g, std::string source, const OnnxExportOptions& opt)
+      : g_(g), net_(g.network()), source_(std::move(source)), opt_(opt) {}
   OnnxExport run();
 
  private:
@@ -64,9 +67,14 @@ class Exporter {
   Value recurrent(int i, const Value& x);
   Value batchnorm(const std::string& prefix, const std::string& name, const Value& x, int channels);
 
+  // The unrolled quantized LSTM's function (kQuantLstmPrefix); returns its op_type.
+  std::string quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 T, I64 F);
+
   Graph& g_;
   const Network& net_;
   std::string source_;
+  OnnxExportOptions opt_;
+  bool mixprec_domain_ = false;
   onnx::ModelProto model_;
   onnx::GraphProto* graph_ = nullptr;
   std::map<int, Value> out_;  // layer -> its output (-1: the network input)
@@ -74,6 +82,54 @@ class Exporter {
   std::map<std::string, Param*> params_;
   std::vector<std::unique_ptr<Param>> owned_;  // LSTM/GRU LSQ steps in ONNX's row order
   std::vector<std::string> notes_;
+};
+
+// The body of a model-local function: nodes with generated tensor names, constants as Constant
+// nodes (functions have no initializers).
+class Body {
+ public:
+  explicit Body(onnx::FunctionProto& f) : f_(f) {}
+  std::vector<std::string> node(const std::string& op, const std::vector<std::string>& in, int outputs,
+                                onnx::NodeProto** out_node = nullptr) {
+    onnx::NodeProto* n = f_.add_node();
+    n->set_op_type(op);
+    for (const auto& s : in) n->add_input(s);
+    std::vector<std::string> out;
+    for (int k = 0; k < outputs; ++k) {
+      out.push_back("t" + std::to_string(next_++));
+      n->add_output(out.back());
+    }
+    if (out_node) *out_node = n;
+    return out;
+  }
+  std::string op1(const std::string& op, const std::vector<std::string>& in, onnx::NodeProto** n = nullptr) {
+    return node(op, in, 1, n)[0];
+  }
+  std::string constant(int dtype, const std::vector<I64>& dims, const std::string& raw) {
+    onnx::NodeProto* n = nullptr;
+    const std::string out = op1("Constant", {}, &n);
+    auto* a = n->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    onnx::TensorProto* t = a->mutable_t();
+    t->set_data_type(dtype);
+    for (I64 d : dims) t->add_dims(d);
+    t->set_raw_data(raw);
+    return out;
+  }
+  std::string f32(float v) { return constant(onnx::TensorProto::FLOAT, {}, std::string(reinterpret_cast<const char*>(&v), 4)); }
+  std::string i64s(const std::vector<I64>& v, bool scalar = false) {
+    return constant(onnx::TensorProto::INT64, scalar ? std::vector<I64>{} : std::vector<I64>{I64(v.size())},
+                    std::string(reinterpret_cast<const char*>(v.data()), v.size() * 8));
+  }
+  std::string int_scalar(int dtype, I64 v) {
+    if (dtype == onnx::TensorProto::INT8) return constant(dtype, {}, std::string(1, char(std::int8_t(v))));
+    return constant(dtype, {}, std::string(1, char(std::uint8_t(v))));
+  }
+
+ private:
+  onnx::FunctionProto& f_;
+  int next_ = 0;
 };
 
 Param& Exporter::param(const std::string& name) const {
@@ -189,6 +245,13 @@ int container(IntGrid g) {
   return onnx::TensorProto::INT32;
 }
 
+// A grid narrower than its container needs a Clip (the QCDQ convention that carries the bits).
+bool narrower(IntGrid g, int dtype) {
+  if (dtype == onnx::TensorProto::INT8) return g.qmin > -128 || g.qmax < 127;
+  if (dtype == onnx::TensorProto::UINT8) return g.qmin > 0 || g.qmax < 255;
+  return true;
+}
+
 std::string Exporter::quantized_weight(const mixprec::Layer& l, const std::string& tag, const Tensor& master,
                                        const QuantSpec& spec, const std::string& step_param,
                                        const std::vector<I64>& onnx_dims) {
@@ -241,8 +304,7 @@ Value Exporter::quantized_input(int i, const Value& x) {
   const std::string zp = init_int(base + ".zero_point", dt, {}, {0});
   std::string q = fresh(base + "_q");
   node("QuantizeLinear", q, {x.name, scale, zp}, {q});
-  const bool narrower = dt == onnx::TensorProto::INT8 ? (grid.qmin > -128 || grid.qmax < 127) : grid.qmax < 255;
-  if (narrower) {
+  if (narrower(grid, dt)) {
     const std::string lo = init_int(base + ".qmin", dt, {}, {grid.qmin});
     const std::string hi = init_int(base + ".qmax", dt, {}, {grid.qmax});
     const std::string c = fresh(base + "_clip");
@@ -324,6 +386,109 @@ Value Exporter::linear(int i, const Value& in) {
   return y;
 }
 
+std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 T, I64 F) {
+  (void)F;
+  std::string id;
+  for (char ch : l.name) id += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  const std::string op = std::string(kQuantLstmPrefix) + "_" + id;
+  onnx::FunctionProto* f = model_.add_functions();
+  f->set_name(op);
+  f->set_domain(kMixprecOnnxDomain);
+  f->set_doc_string("mixprec QuantLstm \"" + l.name + "\" (model/quant_lstm.hpp): the ONNX LSTM operator's "
+                    "interface (layout 1, gate blocks i, o, f, c), steps unrolled, gates on " +
+                    std::to_string(p.gate_bits) + " bits, cell state on " + std::to_string(p.cell_state_bits) +
+                    ", hidden state on " + std::to_string(p.activation_bits));
+  for (const char* in : {"X", "W", "R", "B"}) f->add_input(in);
+  for (const char* out : {"Y", "Y_h"}) f->add_output(out);
+  for (const char* a : {"hidden_size", "direction", "layout", "gate_bits", "cell_state_bits"}) f->add_attribute(a);
+  auto* os = f->add_opset_import();
+  os->set_domain("");
+  os->set_version(kOnnxExportOpset);
+  mixprec_domain_ = true;
+
+  Body b(*f);
+  const QuantSpec gate = quant_spec(p.gates(), false, p.fraction_bits);
+  const QuantSpec cell = quant_spec(p.cell_state(), false, p.fraction_bits);
+  const QuantSpec hidden = quant_spec(p.activations(), false, p.fraction_bits);
+  // clamp(rne(x / step)) * step: QCDQ in an int8/uint8 container, else the same float
+  // operations as mixprec's fake_quant (Div, Clip, Round half to even, Mul).
+  auto quant = [&](const std::string& x, const QuantSpec& spec, StepGrid sg) {
+    if (!spec.is_int() || sg.step == 0.0f) return x;
+    const int dt = container(sg.grid);
+    const std::string scale = b.f32(sg.step);
+    if (dt == onnx::TensorProto::INT32) {
+      std::string v = b.op1("Div", {x, scale});
+      v = b.op1("Clip", {v, b.f32(float(sg.grid.qmin)), b.f32(float(sg.grid.qmax))});
+      v = b.op1("Round", {v});
+      return b.op1("Mul", {v, scale});
+    }
+    const std::string zp = b.int_scalar(dt, 0);
+    std::string q = b.op1("QuantizeLinear", {x, scale, zp});
+    if (narrower(sg.grid, dt)) q = b.op1("Clip", {q, b.int_scalar(dt, sg.grid.qmin), b.int_scalar(dt, sg.grid.qmax)});
+    return b.op1("DequantizeLinear", {q, scale, zp});
+  };
+  const StepGrid sig = lstm_sigmoid_grid(gate), tnh = lstm_tanh_grid(gate), hq = lstm_tanh_grid(hidden);
+  const I64 H = l.hidden, D = l.bidirectional ? 2 : 1;
+  std::vector<std::string> ys, yhs;
+  for (I64 d = 0; d < D; ++d) {
+    const std::string sfx = d == 1 ? "_reverse" : "";
+    const Tensor* range = nullptr;
+    for (Buffer* buf : g_.buffers())
+      if (buf->name == l.name + ".cell_range" + sfx) range = &buf->value;
+    const StepGrid cq = cell.is_int() ? lstm_cell_grid(cell, range ? *range : Tensor()) : StepGrid{};
+    onnx::NodeProto* n = nullptr;
+    const std::string dix = b.i64s({d}, true);
+    const std::string Wd = b.op1("Gather", {"W", dix}, &n);
+    set_int(*n, "axis", 0);
+    const std::string Rd = b.op1("Gather", {"R", dix}, &n);
+    set_int(*n, "axis", 0);
+    const std::string Bd = b.op1("Gather", {"B", dix}, &n);
+    set_int(*n, "axis", 0);
+    const std::string wb = b.op1("Slice", {Bd, b.i64s({0}), b.i64s({4 * H}), b.i64s({0})});
+    const std::string rb = b.op1("Slice", {Bd, b.i64s({4 * H}), b.i64s({8 * H}), b.i64s({0})});
+    const std::string bias = b.op1("Add", {wb, rb});
+    const std::string split = b.i64s({H, H, H, H});
+    std::vector<std::string> steps(static_cast<std::size_t>(T), std::string());
+    std::string h, c;
+    for (I64 k = 0; k < T; ++k) {
+      const I64 t = d == 1 ? T - 1 - k : k;
+      const std::string xt = b.op1("Gather", {"X", b.i64s({t}, true)}, &n);
+      set_int(*n, "axis", 1);
+      std::string a = b.op1("Gemm", {xt, Wd, bias}, &n);  // x W^T + b, then + h R^T as mixprec
+      set_int(*n, "transB", 1);
+      if (k > 0) {
+        a = b.op1("Gemm", {h, Rd, a}, &n);
+        set_int(*n, "transB", 1);
+      }
+      const std::vector<std::string> gates = b.node("Split", {a, split}, 4, &n);  // i, o, f, c
+      set_int(*n, "axis", 1);
+      const std::string i = quant(b.op1("Sigmoid", {gates[0]}), gate, sig);
+      const std::string o = quant(b.op1("Sigmoid", {gates[1]}), gate, sig);
+      const std::string fg = quant(b.op1("Sigmoid", {gates[2]}), gate, sig);
+      const std::string g = quant(b.op1("Tanh", {gates[3]}), gate, tnh);
+      std::string cr = b.op1("Mul", {i, g});
+      if (k > 0) cr = b.op1("Add", {b.op1("Mul", {fg, c}), cr});
+      c = quant(cr, cell, cq);
+      h = quant(b.op1("Mul", {o, b.op1("Tanh", {c})}), hidden, hq);
+      steps[size_t(t)] = b.op1("Unsqueeze", {h, b.i64s({1, 2})});  // [B, 1, 1, H]
+    }
+    const std::string y = b.op1("Concat", steps, &n);
+    set_int(*n, "axis", 1);
+    ys.push_back(y);
+    yhs.push_back(b.op1("Unsqueeze", {h, b.i64s({1})}));  // [B, 1, H]
+  }
+  onnx::NodeProto* n = nullptr;
+  const std::string y = b.op1("Concat", ys, &n);
+  set_int(*n, "axis", 2);
+  const std::string yh = b.op1("Concat", yhs, &n);
+  set_int(*n, "axis", 1);
+  b.node("Identity", {y}, 0, &n);
+  n->add_output("Y");
+  b.node("Identity", {yh}, 0, &n);
+  n->add_output("Y_h");
+  return op;
+}
+
 Value Exporter::recurrent(int i, const Value& in) {
   const mixprec::Layer& l = net_.layers[size_t(i)];
   if (l.factorization.active())
@@ -387,12 +552,18 @@ Value Exporter::recurrent(int i, const Value& in) {
   const std::string Bn = init_float(l.name + ".B", {D, 2 * G * H}, bias);
   const std::string nm = fresh(l.name);
   const std::string y = nm + ".Y", yh = nm + ".Y_h";
-  onnx::NodeProto& n = node(gru ? "GRU" : "LSTM", nm, {x.name, W, R, Bn}, {y, yh});
+  const bool quant_fn = !gru && p && opt_.lstm == LstmExport::Quantized;
+  onnx::NodeProto& n =
+      node(quant_fn ? quant_lstm_function(l, *p, T, F) : gru ? "GRU" : "LSTM", nm, {x.name, W, R, Bn}, {y, yh});
   set_int(n, "hidden_size", H);
   set_int(n, "layout", 1);
   set_string(n, "direction", D == 2 ? "bidirectional" : "forward");
   if (gru) set_int(n, "linear_before_reset", l.linear_before_reset ? 1 : 0);
-  if (p && !gru)
+  if (quant_fn) {
+    n.set_domain(kMixprecOnnxDomain);
+    set_int(n, "gate_bits", p->gate_bits);
+    set_int(n, "cell_state_bits", p->cell_state_bits);
+  } else if (p && !gru)
     notes_.push_back("layer \"" + l.name + "\": the ONNX LSTM operator computes gates, cell state and hidden state in "
                      "float (mixprec quantizes them to " + std::to_string(p->gate_bits) + ", " +
                      std::to_string(p->cell_state_bits) + " and " + std::to_string(p->activation_bits) + " bits)");
@@ -516,6 +687,11 @@ OnnxExport Exporter::run() {
   Value y = out_.at(int(net_.layers.size()) - 1);
   node("Identity", "output", {y.name}, {"output"});
   declare(graph_->add_output(), "output", y.dims);
+  if (mixprec_domain_) {
+    auto* md = model_.add_opset_import();
+    md->set_domain(kMixprecOnnxDomain);
+    md->set_version(1);
+  }
   OnnxExport e;
   MIXPREC_CHECK(model_.SerializeToString(&e.bytes), "export: protobuf serialization");
   e.notes = notes_;
@@ -524,6 +700,8 @@ OnnxExport Exporter::run() {
 
 }  // namespace
 
-OnnxExport export_onnx(Graph& g, const std::string& source) { return Exporter(g, source).run(); }
+OnnxExport export_onnx(Graph& g, const std::string& source, const OnnxExportOptions& opt) {
+  return Exporter(g, source, opt).run();
+}
 
 }  // namespace mixprec::model

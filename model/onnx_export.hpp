@@ -14,10 +14,17 @@
 //  * conv2d -> Conv (+ BatchNormalization, + Relu), linear -> Gemm (transB) (+ Relu), pools,
 //    add, elementwise, concat and batchnorm as their ONNX operators, frames_to_sequence as a
 //    Reshape named after the layer; biases and BatchNorm in float (as mixprec applies them);
-//  * lstm / gru -> the ONNX LSTM / GRU operator (layout 1, the gate blocks reordered through
-//    core's onnx_gate_blocks, the bias in Wb, GRU's b_hn in Rb), weights quantized as above.
-//    The operator's gates and cell state are float: a QAT LSTM's gate, cell-state and hidden
-//    quantization is not in the graph (the difference is measured by tests/onnx_export/).
+//  * gru -> the ONNX GRU operator (layout 1, the gate blocks reordered through core's
+//    onnx_gate_blocks, the bias in Wb, b_hn in Rb), weights quantized as above: mixprec's QAT
+//    GRU quantizes its weights and input only, so this is what it trains;
+//  * lstm -> by default (LstmExport::Quantized) a model-local function with the LSTM operator's
+//    interface whose body unrolls the steps as QuantLstm computes them: Gemm, Sigmoid / Tanh,
+//    gates quantized on their fixed grids, c = f c + i g on the cell's grid, h = o tanh(c) on
+//    h's grid (2-8 bits: QuantizeLinear -> [Clip] -> DequantizeLinear; 9-16 bits, e.g. the
+//    16-bit cell state: Div -> Clip -> Round -> Mul, the same float operations as mixprec's
+//    fake quantization); LstmExport::Operator: the ONNX LSTM operator, whose gates and cell
+//    state are float (a QAT LSTM's internal quantization is then not in the graph: a note
+//    says so, tests/onnx_export/ measures the difference).
 // Node names are the layer names, so `mixprec import` gives the layer list back.
 //
 // Refused (ExportError naming the layer): fp16/bf16 layers, 9-16-bit activations, factorized
@@ -34,6 +41,16 @@ namespace mixprec::model {
 
 inline constexpr int kOnnxExportOpset = 17;
 
+// How an LSTM is written: Quantized (default) computes what mixprec trained, the steps unrolled
+// in a model-local function (core/onnx_import.hpp kQuantLstmPrefix) with gates, cell state and
+// hidden state quantized as QuantLstm does; Operator is the standard ONNX LSTM operator
+// (weights quantized, internals in float) for runtimes that need it.
+enum class LstmExport { Quantized, Operator };
+
+struct OnnxExportOptions {
+  LstmExport lstm = LstmExport::Quantized;
+};
+
 struct OnnxExport {
   std::string bytes;               // a serialized onnx.ModelProto
   std::vector<std::string> notes;  // what the ONNX graph computes differently, per layer
@@ -41,6 +58,6 @@ struct OnnxExport {
 
 // `g`: weights and quantizer state loaded (evaluation mode is set here). `source` names the
 // checkpoint in errors (SpecError: "SOURCE: layer \"x\": expected ..., found ...").
-OnnxExport export_onnx(Graph& g, const std::string& source);
+OnnxExport export_onnx(Graph& g, const std::string& source, const OnnxExportOptions& opt = {});
 
 }  // namespace mixprec::model

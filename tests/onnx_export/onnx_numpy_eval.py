@@ -5,7 +5,9 @@ and of any ONNX runtime (none is packaged for Debian 12). The onnx package only 
 
 It runs the operators `mixprec export` writes (and no others: anything else is an error):
 QuantizeLinear, DequantizeLinear, Clip, Conv, BatchNormalization, Gemm, LSTM, GRU, MaxPool,
-AveragePool, GlobalAveragePool, Relu, Sigmoid, Tanh, Add, Mul, Concat, Reshape, Identity.
+AveragePool, GlobalAveragePool, Relu, Sigmoid, Tanh, Add, Mul, Div, Round, Concat, Reshape,
+Identity, Constant, Gather, Slice, Split, Unsqueeze, and calls of model-local functions (the
+quantized LSTM), whose bodies it runs.
 All arithmetic is float32, as the graph's tensors are.
 
     onnx_numpy_eval.py MODEL.onnx IN.json OUT.json
@@ -138,16 +140,20 @@ def recurrent(op, X, W, R, B, a):
     return Y, Yh
 
 
-def run(model, x):
-    g = model.graph
-    env = {t.name: numpy_helper.to_array(t) for t in g.initializer}
-    env[g.input[0].name] = x.astype(F32)
-    for n in g.node:
+def run_nodes(nodes, env, functions):
+    for n in nodes:
         a = attrs(n)
         ins = [env[i] if i else None for i in n.input]
         ins += [None] * 8
         op = n.op_type
-        if op == "QuantizeLinear":
+        fn = functions.get((n.domain, op))
+        if fn is not None:
+            # A model-local function: its body on its formal inputs (attributes are not
+            # referenced by the bodies mixprec writes).
+            inner = {formal: env[actual] for formal, actual in zip(fn.input, n.input) if actual}
+            run_nodes(fn.node, inner, functions)
+            out = [inner[o] for o in fn.output]
+        elif op == "QuantizeLinear":
             out = [quantize_linear(ins[0], ins[1], ins[2], a.get("axis", 1))]
         elif op == "DequantizeLinear":
             out = [dequantize_linear(ins[0], ins[1], ins[2], a.get("axis", 1))]
@@ -202,11 +208,43 @@ def run(model, x):
             out = [ins[0].reshape(shape)]
         elif op == "Identity":
             out = [ins[0]]
+        elif op == "Constant":
+            out = [numpy_helper.to_array(a["value"])]
+        elif op == "Gather":
+            out = [np.take(ins[0], ins[1], axis=a.get("axis", 0))]
+        elif op == "Slice":
+            data, starts, ends = ins[0], ins[1], ins[2]
+            axes = ins[3] if ins[3] is not None else range(len(starts))
+            steps = ins[4] if ins[4] is not None else [1] * len(starts)
+            idx = [slice(None)] * data.ndim
+            for s_, e_, ax, st in zip(starts, ends, axes, steps):
+                idx[int(ax)] = slice(int(s_), int(e_), int(st))
+            out = [data[tuple(idx)]]
+        elif op == "Split":
+            cuts = np.cumsum(ins[1])[:-1]
+            out = np.split(ins[0], cuts, axis=a.get("axis", 0))
+        elif op == "Unsqueeze":
+            v = ins[0]
+            for ax in sorted(int(k) for k in ins[1]):
+                v = np.expand_dims(v, ax)
+            out = [v]
+        elif op == "Div":
+            out = [(ins[0] / ins[1]).astype(F32)]
+        elif op == "Round":
+            out = [np.rint(ins[0])]  # half to even
         else:
             raise ValueError("node %r: operator %s is not in this evaluator" % (n.name, op))
         for name, v in zip(n.output, out):
             if name:
                 env[name] = v
+
+
+def run(model, x):
+    g = model.graph
+    env = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    env[g.input[0].name] = x.astype(F32)
+    functions = {(f.domain, f.name): f for f in model.functions}
+    run_nodes(g.node, env, functions)
     return env[g.output[0].name]
 
 

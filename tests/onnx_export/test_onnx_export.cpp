@@ -222,35 +222,56 @@ TEST_CASE("onnx export: round trip, ONNX checker and a NumPy evaluation match mi
   }
 }
 
-TEST_CASE("onnx export: a QAT LSTM as the ONNX LSTM operator (float internals) differs by the cell quantization only",
+TEST_CASE("onnx export: a QAT LSTM, unrolled with its quantized gates and cell state (default) and as the ONNX LSTM operator",
           "[onnx][onnx_export]") {
   const std::string dir = test::temp_dir("onnx_export_lstm");
   const Scenario sc = load_scenario(write_scenario(dir, kCnnLstm));
-  const std::vector<LayerPrecision> prec =
+  std::vector<LayerPrecision> prec =
       mixed(sc.net, {{"c1", {8, 8, 8}}, {"c2", {6, 8, 8}}, {"lstm", {6, 8, 5}}, {"head", {8, 8, 8}}});
+  const int lstm = sc.net.find("lstm");
+  prec[size_t(lstm)].gate_bits = 7;
+  prec[size_t(lstm)].cell_state_bits = 12;  // 9-16 bits: the Div / Clip / Round / Mul form
   model::Graph g(sc.net, prec);
   calibrate(g);
-  const model::OnnxExport e = model::export_onnx(g, "test.ckpt");
-  REQUIRE(e.notes.size() == 1);
-  CHECK(e.notes[0] ==
+  const model::OnnxExport q = model::export_onnx(g, "test.ckpt");
+  CHECK(q.notes.empty());
+  model::OnnxExportOptions op_form;
+  op_form.lstm = model::LstmExport::Operator;
+  const model::OnnxExport o = model::export_onnx(g, "test.ckpt", op_form);
+  REQUIRE(o.notes.size() == 1);
+  CHECK(o.notes[0] ==
         "layer \"lstm\": the ONNX LSTM operator computes gates, cell state and hidden state in float (mixprec "
-        "quantizes them to 8, 16 and 8 bits)");
-  const std::string path = dir + "/model.onnx";
-  std::ofstream(path, std::ios::binary) << e.bytes;
-  check_round_trip(sc.net, prec, e.bytes);
+        "quantizes them to 7, 12 and 8 bits)");
+  // Both forms import as the same network; the unrolled one also carries the gate and cell bits.
+  check_round_trip(sc.net, prec, q.bytes);
+  check_round_trip(sc.net, prec, o.bytes);
+  const OnnxImport imp = import_onnx_bytes(q.bytes, "q.onnx");
+  LayerPrecision back;
+  for (const PrecisionOverride& p : imp.precision)
+    if (p.match == "lstm") p.patch.apply_to(back);
+  CHECK(back.gate_bits == 7);
+  CHECK(back.cell_state_bits == 12);
+  const std::string qpath = dir + "/quantized.onnx", opath = dir + "/operator.onnx";
+  std::ofstream(qpath, std::ios::binary) << q.bytes;
+  std::ofstream(opath, std::ios::binary) << o.bytes;
   if (!python_onnx_available()) {
     WARN("skipped: /usr/bin/python3 lacks onnx or numpy (apt-get install python3-onnx python3-numpy)");
     return;
   }
-  CHECK(checker(path) == "ok\n");
-  double worst = 0;
+  CHECK(checker(qpath) == "ok\n");
+  CHECK(checker(opath) == "ok\n");
+  double worst_q = 0, worst_o = 0;
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {
     const model::Tensor x = random_input(g, seed);
-    worst = std::max(worst, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
+    const model::Tensor& y = g.forward(x);
+    worst_q = std::max(worst_q, max_abs_diff(numpy_eval(qpath, x, dir), y));
+    worst_o = std::max(worst_o, max_abs_diff(numpy_eval(opath, x, dir), y));
   }
-  WARN("QAT LSTM as the ONNX LSTM operator: max |NumPy(ONNX) - mixprec| = " << worst);
-  CHECK(worst > 0);      // the internals really differ
-  CHECK(worst <= 0.05);  // by quantization noise of 8-bit gates and hidden state
+  WARN("QAT LSTM unrolled (default): max |NumPy(ONNX) - mixprec| = " << worst_q
+       << "; as the ONNX LSTM operator: " << worst_o);
+  CHECK(worst_q <= 1e-5);
+  CHECK(worst_o > 1e-3);  // the operator's float internals really differ
+  CHECK(worst_o <= 0.1);
 }
 
 TEST_CASE("onnx export: refusals name the layer, what was expected and what was found", "[onnx_export]") {
@@ -300,7 +321,7 @@ TEST_CASE("onnx export: mixprec train, export, import and eval from the command 
   INFO(e.err);
   REQUIRE(e.exit_code == 0);
   CHECK(e.err.find("wrote " + dir + "/m.onnx (7 layers, opset 17, precision " + dir + "/p.json)") != std::string::npos);
-  CHECK(e.err.find("note: layer \"lstm\": the ONNX LSTM operator computes gates") != std::string::npos);
+  CHECK(e.err.find("note:") == std::string::npos);  // the default LSTM form is what mixprec trained
   const test::RunResult imp = test::run_cli("import " + dir + "/m.onnx");
   REQUIRE(imp.exit_code == 0);
   const nlohmann::json j = nlohmann::json::parse(imp.out);
@@ -311,7 +332,14 @@ TEST_CASE("onnx export: mixprec train, export, import and eval from the command 
   REQUIRE(layers.size() == 4);
   CHECK(layers[1] == nlohmann::json::parse(R"({"match": "c2", "format": "int", "weights": 4, "activations": 6})"));
   CHECK(layers[2] ==
-        nlohmann::json::parse(R"({"match": "lstm", "format": "int", "weights": 5, "activations": 8, "recurrent_weights": 6})"));
+        nlohmann::json::parse(R"({"match": "lstm", "format": "int", "weights": 5, "activations": 8,
+                                   "recurrent_weights": 6, "gates": 8, "cell_state": 16})"));
+  // --lstm operator: the ONNX LSTM operator, with a note on what it computes differently.
+  const test::RunResult op = test::run_cli("export " + sc + " --checkpoint " + dir + "/run/best.ckpt --precision " + dir +
+                                           "/p.json --lstm operator --out " + dir + "/op.onnx");
+  REQUIRE(op.exit_code == 0);
+  CHECK(op.err.find("note: layer \"lstm\": the ONNX LSTM operator computes gates, cell state and hidden state in "
+                    "float (mixprec quantizes them to 8, 16 and 8 bits)\n") != std::string::npos);
   // The exported file evaluates through the scenario (weights dequantized from the graph).
   const test::RunResult ev = test::run_cli("eval " + sc + " --checkpoint " + dir + "/m.onnx --synthetic 16 --format json");
   INFO(ev.err);
