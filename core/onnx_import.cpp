@@ -43,7 +43,7 @@ const std::vector<std::string>& onnx_supported_operators() {
       "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant",
       "ConstantOfShape", "Conv", "DequantizeLinear", "Div", "Dropout", "Expand", "Flatten",
       "GRU", "Gather", "Gemm", "GlobalAveragePool", "Identity", "LSTM", "MatMul", "MaxPool",
-      "Mul", "QLinearConv", "QLinearMatMul", "QuantizeLinear", "Relu", "Reshape", "Shape",
+      "Mul", "QLinearConv", "QLinearMatMul", "QuantizeLinear", "Relu", "Reshape", "Round", "Shape",
       "Sigmoid", "Slice", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze"};
   return ops;
 }
@@ -108,7 +108,18 @@ struct Act {
   bool quantized = false;   // integer values (after QuantizeLinear, before DequantizeLinear)
   double scale = 1, zero_point = 0;
   std::string view_node;    // the last layout node on the path from the producer ("" none)
+  // A fake quantization wider than 8 bits, Div(s) -> Clip(lo, hi) -> Round -> Mul(s) (what
+  // `mixprec export` writes where no int8/uint8 QuantizeLinear fits): the steps seen so far
+  // (1 after Div, 2 after Clip, 3 after Round), the step s and the Clip's bits.
+  int rounding = 0;
+  double round_scale = 0;
+  int round_bits = 0;
 };
+
+// The next operator of a Div -> Clip -> Round -> Mul fake quantization at step `stage`.
+const char* rounding_next(int stage) {
+  return stage == 1 ? "Clip" : stage == 2 ? "Round" : "Mul";
+}
 
 struct Value {
   bool is_const = false;
@@ -369,6 +380,10 @@ const Act& Importer::ain(const onnx::NodeProto& n, int i) const {
   if (v.is_const)
     fail_node(n, "input " + std::to_string(i) + " \"" + n.input(i) + "\" to be a computed tensor",
               "a constant (an operator on constants only is folded; this one mixes constants where data are expected)");
+  if (v.a.rounding != 0 && n.op_type() != rounding_next(v.a.rounding))
+    fail_node(n, std::string("the fake quantization Div -> Clip -> Round -> Mul of its input completed (next: ") +
+                     rounding_next(v.a.rounding) + ")",
+              "a " + n.op_type() + " after its " + (v.a.rounding == 1 ? "Div" : v.a.rounding == 2 ? "Clip" : "Round"));
   return v.a;
 }
 
@@ -1514,6 +1529,31 @@ void Importer::quant(const onnx::NodeProto& n) {
   const Act& x = ain(n, 0);
   Act o = x;
   o.sole = x.sole && uses_[n.input(0)] == 1;
+  if (op == "Div" || op == "Round" || op == "Mul") {  // Div(s) -> Clip -> Round -> Mul(s)
+    if (op == "Div") {
+      if (x.quantized || x.rounding != 0) fail_node(n, "a float input", "a quantized tensor");
+      const Const& s = cin(n, 1, "B");
+      if (s.size() != 1 || !(s.v[0] > 0))
+        fail_node(n, "a division by one positive step (a fake quantization Div -> Clip -> Round -> Mul)",
+                  s.size() == 1 ? std::to_string(s.v[0]) : std::to_string(s.size()) + " values");
+      o.rounding = 1;
+      o.round_scale = s.v[0];
+    } else if (op == "Round") {
+      if (x.rounding != 2)
+        fail_node(n, "a Round between the Clip and the Mul of a fake quantization Div -> Clip -> Round -> Mul",
+                  "a Round of another tensor");
+      o.rounding = 3;
+    } else {
+      const Const& s = cin(n, 1, "B");
+      if (s.size() != 1 || s.v[0] != x.round_scale)
+        fail_node(n, "a Mul by the step the Div divided by (" + std::to_string(x.round_scale) + ")",
+                  s.size() == 1 ? std::to_string(s.v[0]) : std::to_string(s.size()) + " values");
+      o.rounding = 0;
+      o.act_bits = x.round_bits;
+    }
+    set_act(n, 0, std::move(o));
+    return;
+  }
   if (op == "QuantizeLinear") {
     if (x.quantized) fail_node(n, "a float input", "an already quantized tensor");
     const Const& s = cin(n, 1, "y_scale");
@@ -1534,7 +1574,13 @@ void Importer::quant(const onnx::NodeProto& n) {
       lo = attr_float(n, "min", lo);
       hi = attr_float(n, "max", hi);
     }
-    if (x.quantized) {
+    if (x.rounding == 1) {
+      if (!std::isfinite(lo) || !std::isfinite(hi) || hi <= lo || lo != std::floor(lo) || hi != std::floor(hi))
+        fail_node(n, "finite integer bounds min < max after a Div (a fake quantization Div -> Clip -> Round -> Mul)",
+                  std::to_string(lo) + ", " + std::to_string(hi));
+      o.rounding = 2;
+      o.round_bits = int(std::ceil(std::log2(hi - lo + 1)));
+    } else if (x.quantized) {
       if (!std::isfinite(lo) || !std::isfinite(hi) || hi <= lo)
         fail_node(n, "finite integer bounds min < max on a quantized tensor", std::to_string(lo) + ", " + std::to_string(hi));
       o.act_bits = int(std::ceil(std::log2(hi - lo + 1)));
@@ -1732,6 +1778,9 @@ OnnxImport Importer::run(const std::string& bytes) {
       pool(n);
     } else if (op == "BatchNormalization") {
       batchnorm(n);
+    } else if (op == "Round" || (op == "Div" && value(n, 1).is_const) ||
+               (op == "Mul" && value(n, 1).is_const && !value(n, 0).is_const && value(n, 0).a.rounding == 3)) {
+      quant(n);
     } else if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Add" || op == "Mul") {
       elementwise(n);
     } else if (op == "Concat") {

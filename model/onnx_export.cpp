@@ -290,9 +290,6 @@ Value Exporter::quantized_input(int i, const Value& x) {
   if (!spec.is_int()) fail(l, "an integer or fp32 layer (export writes integer grids)", to_string(spec.format));
   const IntGrid grid = aq->grid();
   const int dt = container(grid);
-  if (dt == onnx::TensorProto::INT32)
-    fail(l, "input activations of 2 to 8 bits (QuantizeLinear in an int8/uint8 container at opset 17)",
-         std::to_string(spec.bits) + "-bit activations");
   const float step = aq->current_step();
   if (!(step > 0))
     throw SpecError(source_, "layer \"" + l.name + "\"",
@@ -301,6 +298,20 @@ Value Exporter::quantized_input(int i, const Value& x) {
                     "none (train with --precision first)");
   const std::string base = l.name + ".input";
   const std::string scale = init_float(base + ".scale", {}, {step});
+  if (dt == onnx::TensorProto::INT32) {
+    // No int16 QuantizeLinear at opset 17: mixprec's fake_quant as float operations.
+    const std::string d = fresh(base + "_div");
+    node("Div", d, {x.name, scale}, {d});
+    const std::string lo = init_float(base + ".qmin", {}, {float(grid.qmin)});
+    const std::string hi = init_float(base + ".qmax", {}, {float(grid.qmax)});
+    const std::string c = fresh(base + "_clip");
+    node("Clip", c, {d, lo, hi}, {c});
+    const std::string r = fresh(base + "_round");
+    node("Round", r, {c}, {r});
+    const std::string m = fresh(base + "_mul");
+    node("Mul", m, {r, scale}, {m});
+    return Value{m, x.dims};
+  }
   const std::string zp = init_int(base + ".zero_point", dt, {}, {0});
   std::string q = fresh(base + "_q");
   node("QuantizeLinear", q, {x.name, scale, zp}, {q});
