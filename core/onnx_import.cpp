@@ -88,6 +88,7 @@ struct Const {
   bool is_int = false;
   int dtype = 1;  // onnx::TensorProto::DataType of the source
   int qbits = 0;  // > 0: integer values of a quantized tensor (their grid's bits)
+  NumFormat ffmt = NumFormat::Fp32;  // a FLOAT16 / BFLOAT16 source: the values' float format
   I64 size() const { return I64(v.size()); }
 };
 
@@ -114,6 +115,9 @@ struct Act {
   int rounding = 0;
   double round_scale = 0;
   int round_bits = 0;
+  // Cast(to FLOAT16 / BFLOAT16) -> Cast(to FLOAT): the format between the casts (pending) and,
+  // once back in float, the reader's activation format.
+  NumFormat cast_fmt = NumFormat::Fp32, act_fmt = NumFormat::Fp32;
 };
 
 // The next operator of a Div -> Clip -> Round -> Mul fake quantization at step `stage`.
@@ -351,8 +355,34 @@ Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& wher
       }
       break;
     }
+    case onnx::TensorProto::FLOAT16:
+    case onnx::TensorProto::BFLOAT16: {
+      // 16-bit floats: raw little-endian halves, or one per int32_data entry.
+      const bool bf = dt == onnx::TensorProto::BFLOAT16;
+      c.ffmt = bf ? NumFormat::Bf16 : NumFormat::Fp16;
+      auto decode = [bf](std::uint32_t h) {
+        if (bf) {
+          const std::uint32_t u = h << 16;
+          float f;
+          std::memcpy(&f, &u, 4);
+          return double(f);
+        }
+        const int e = int(h >> 10) & 0x1f, m = int(h & 0x3ff);
+        const double v = e == 0    ? std::ldexp(double(m), -24)
+                         : e == 31 ? (m ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity())
+                                   : std::ldexp(double(m + 1024), e - 25);
+        return (h & 0x8000) ? -v : v;
+      };
+      if (raw) {
+        from_raw(2, [&](const char* p) { std::uint16_t h; std::memcpy(&h, p, 2); return decode(h); });
+      } else {
+        check_count(t.int32_data_size());
+        for (I64 i = 0; i < n; ++i) c.v[size_t(i)] = decode(std::uint32_t(t.int32_data(int(i))) & 0xffffu);
+      }
+      break;
+    }
     default:
-      fail_graph(where, "a tensor of type float, double, int8, uint8, int16, uint16, int32, int64 or bool",
+      fail_graph(where, "a tensor of type float, float16, bfloat16, double, int8, uint8, int16, uint16, int32, int64 or bool",
                  "data type " + std::to_string(dt));
   }
   return c;
@@ -380,6 +410,9 @@ const Act& Importer::ain(const onnx::NodeProto& n, int i) const {
   if (v.is_const)
     fail_node(n, "input " + std::to_string(i) + " \"" + n.input(i) + "\" to be a computed tensor",
               "a constant (an operator on constants only is folded; this one mixes constants where data are expected)");
+  if (v.a.cast_fmt != NumFormat::Fp32 && n.op_type() != "Cast")
+    fail_node(n, std::string("a float input (Cast back to float after the Cast to ") + to_string(v.a.cast_fmt) + ")",
+              std::string("a ") + to_string(v.a.cast_fmt) + " tensor");
   if (v.a.rounding != 0 && n.op_type() != rounding_next(v.a.rounding))
     fail_node(n, std::string("the fake quantization Div -> Clip -> Round -> Mul of its input completed (next: ") +
                      rounding_next(v.a.rounding) + ")",
@@ -470,6 +503,8 @@ PrecisionPatch& Importer::patch_for(const std::string& layer) {
 }
 
 void Importer::note_bits(const std::string& layer, const Act& in, const Const* w, const Const* r) {
+  if (in.act_fmt != NumFormat::Fp32) patch_for(layer).format = in.act_fmt;
+  if (w && w->ffmt != NumFormat::Fp32) patch_for(layer).format = w->ffmt;
   if (in.act_bits > 0) {
     PrecisionPatch& p = patch_for(layer);
     p.format = NumFormat::Int;
@@ -579,7 +614,7 @@ void Importer::constant_op(const onnx::NodeProto& n) {
     out = in(0);
     const I64 to = attr_int(n, "to", 1);
     out.is_int = to != onnx::TensorProto::FLOAT && to != onnx::TensorProto::DOUBLE &&
-                 to != onnx::TensorProto::FLOAT16;
+                 to != onnx::TensorProto::FLOAT16 && to != onnx::TensorProto::BFLOAT16;
     if (out.is_int)
       for (double& x : out.v) x = std::trunc(x);
   } else if (op == "Shape") {
@@ -880,9 +915,19 @@ void Importer::view_op(const onnx::NodeProto& n) {
     if (op == "Dropout" && n.output_size() > 1 && !n.output(1).empty() && uses_[n.output(1)] > 0)
       fail_node(n, "no reader of the dropout mask (inference graph)", "a reader of \"" + n.output(1) + "\"");
   } else if (op == "Cast") {
+    // Cast to FLOAT16 / BFLOAT16 and back: the reader's activations in that format (export's
+    // convention for fp16 / bf16 layers).
     const I64 to = attr_int(n, "to", 1);
-    if (to != onnx::TensorProto::FLOAT)
-      fail_node(n, "a cast of a computed tensor to float (to = 1)", "to = " + std::to_string(to));
+    const bool half = to == onnx::TensorProto::FLOAT16 || to == onnx::TensorProto::BFLOAT16;
+    if (half && in.cast_fmt == NumFormat::Fp32 && !in.quantized) {
+      a.cast_fmt = to == onnx::TensorProto::FLOAT16 ? NumFormat::Fp16 : NumFormat::Bf16;
+    } else if (to == onnx::TensorProto::FLOAT) {
+      if (in.cast_fmt != NumFormat::Fp32) a.act_fmt = in.cast_fmt;
+      a.cast_fmt = NumFormat::Fp32;
+    } else {
+      fail_node(n, "a cast of a computed tensor to float (to = 1), or to float16 / bfloat16 and back",
+                "to = " + std::to_string(to));
+    }
   } else if (op == "Transpose") {
     std::vector<I64> perm = attr_ints(n, "perm");
     if (perm.empty())
@@ -959,7 +1004,7 @@ void Importer::view_op(const onnx::NodeProto& n) {
   } else {
     fail_node(n, "a layout operator", op);
   }
-  a.view_node = n.name();
+  if (op != "Cast" && op != "Identity" && op != "Dropout") a.view_node = n.name();  // a layout change
   set_act(n, 0, std::move(a));
 }
 
@@ -1292,7 +1337,7 @@ void Importer::recurrent(const onnx::NodeProto& n) {
   note_bits(name, x, &W, &R);
   if (is_quant_lstm(n)) {  // its gate and cell-state grids
     PrecisionPatch& p = patch_for(name);
-    p.format = NumFormat::Int;
+    if (!p.format) p.format = NumFormat::Int;
     const I64 gb = attr_int(n, "gate_bits", 0), cb = attr_int(n, "cell_state_bits", 0);
     if (gb < 2 || gb > 16 || cb < 2 || cb > 16)
       fail_node(n, "gate_bits and cell_state_bits of 2 to 16", std::to_string(gb) + " and " + std::to_string(cb));
@@ -1480,6 +1525,7 @@ void Importer::elementwise(const onnx::NodeProto& n) {
   o.producer = idx;
   o.sole = true;
   o.act_bits = 0;
+  o.act_fmt = NumFormat::Fp32;
   set_act(n, 0, std::move(o));
 }
 
@@ -1509,6 +1555,7 @@ void Importer::concat(const onnx::NodeProto& n) {
   o.producer = idx;
   o.sole = true;
   o.act_bits = 0;
+  o.act_fmt = NumFormat::Fp32;
   std::vector<Atom> canon;
   bool placed = false;
   for (const Atom& t : a.canon) {

@@ -245,6 +245,22 @@ int container(IntGrid g) {
   return onnx::TensorProto::INT32;
 }
 
+// The 16 bits of a float already on the fp16 / bf16 grid (round_to_format's output).
+std::uint16_t half_bits(float x, NumFormat f) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, 4);
+  if (f == NumFormat::Bf16) return std::uint16_t(u >> 16);
+  const std::uint16_t sign = std::uint16_t((u >> 16) & 0x8000u);
+  const std::uint32_t a = u & 0x7fffffffu;
+  if (a >= 0x7f800000u) return std::uint16_t(sign | 0x7c00u | (a > 0x7f800000u ? 0x200u : 0u));
+  if (a >= 0x38800000u) return std::uint16_t(sign | (((a >> 23) - 112u) << 10) | ((a >> 13) & 0x3ffu));
+  return std::uint16_t(sign | std::uint32_t(std::ldexp(std::fabs(x), 24)));  // subnormal: m * 2^-24
+}
+
+int onnx_float_type(NumFormat f) {
+  return f == NumFormat::Bf16 ? onnx::TensorProto::BFLOAT16 : onnx::TensorProto::FLOAT16;
+}
+
 // A grid narrower than its container needs a Clip (the QCDQ convention that carries the bits).
 bool narrower(IntGrid g, int dtype) {
   if (dtype == onnx::TensorProto::INT8) return g.qmin > -128 || g.qmax < 127;
@@ -258,6 +274,23 @@ std::string Exporter::quantized_weight(const mixprec::Layer& l, const std::strin
   const std::string base = l.name + "." + tag;
   std::vector<float> values(master.data(), master.data() + master.size());
   if (spec.is_identity()) return init_float(base, onnx_dims, values);
+  if (!spec.is_int()) {  // fp16 / bf16: the rounded values in that type, Cast to float
+    round_to_format(values.data(), std::int64_t(values.size()), spec.format, values.data());
+    onnx::TensorProto* t = graph_->add_initializer();
+    const std::string h = fresh(base + "_" + to_string(spec.format));
+    t->set_name(h);
+    t->set_data_type(onnx_float_type(spec.format));
+    for (I64 d : onnx_dims) t->add_dims(d);
+    std::string raw;
+    for (float v : values) {
+      const std::uint16_t b = half_bits(v, spec.format);
+      raw.append(reinterpret_cast<const char*>(&b), 2);
+    }
+    t->set_raw_data(raw);
+    const std::string out = fresh(base + "_float");
+    set_int(node("Cast", out, {h}, {out}), "to", onnx::TensorProto::FLOAT);
+    return out;
+  }
   // The steps exactly as the layer's forward takes them (max |w| per channel, LSQ, fixed point).
   WeightQuant wq(step_param, spec, g_.options().range, master.dims());
   if (Param* s = wq.step_param()) s->value.assign(param(step_param).value);
@@ -287,7 +320,13 @@ Value Exporter::quantized_input(int i, const Value& x) {
   if (!aq) return x;
   const mixprec::Layer& l = net_.layers[size_t(i)];
   const QuantSpec& spec = aq->options().spec;
-  if (!spec.is_int()) fail(l, "an integer or fp32 layer (export writes integer grids)", to_string(spec.format));
+  if (!spec.is_int()) {  // fp16 / bf16: Cast there and back (round to nearest even)
+    const std::string h = fresh(l.name + ".input_" + to_string(spec.format));
+    set_int(node("Cast", h, {x.name}, {h}), "to", onnx_float_type(spec.format));
+    const std::string f = fresh(l.name + ".input_float");
+    set_int(node("Cast", f, {h}, {f}), "to", onnx::TensorProto::FLOAT);
+    return Value{f, x.dims};
+  }
   const IntGrid grid = aq->grid();
   const int dt = container(grid);
   const float step = aq->current_step();
@@ -424,6 +463,14 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
   // clamp(rne(x / step)) * step: QCDQ in an int8/uint8 container, else the same float
   // operations as mixprec's fake_quant (Div, Clip, Round half to even, Mul).
   auto quant = [&](const std::string& x, const QuantSpec& spec, StepGrid sg) {
+    if (!spec.is_int() && !spec.is_identity()) {  // fp16 / bf16: Cast there and back
+      onnx::NodeProto* c = nullptr;
+      const std::string h = b.op1("Cast", {x}, &c);
+      set_int(*c, "to", onnx_float_type(spec.format));
+      const std::string f = b.op1("Cast", {h}, &c);
+      set_int(*c, "to", onnx::TensorProto::FLOAT);
+      return f;
+    }
     if (!spec.is_int() || sg.step == 0.0f) return x;
     const int dt = container(sg.grid);
     const std::string scale = b.f32(sg.step);
@@ -438,7 +485,9 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
     if (narrower(sg.grid, dt)) q = b.op1("Clip", {q, b.int_scalar(dt, sg.grid.qmin), b.int_scalar(dt, sg.grid.qmax)});
     return b.op1("DequantizeLinear", {q, scale, zp});
   };
-  const StepGrid sig = lstm_sigmoid_grid(gate), tnh = lstm_tanh_grid(gate), hq = lstm_tanh_grid(hidden);
+  const StepGrid sig = gate.is_int() ? lstm_sigmoid_grid(gate) : StepGrid{};
+  const StepGrid tnh = gate.is_int() ? lstm_tanh_grid(gate) : StepGrid{};
+  const StepGrid hq = hidden.is_int() ? lstm_tanh_grid(hidden) : StepGrid{};
   const I64 H = l.hidden, D = l.bidirectional ? 2 : 1;
   std::vector<std::string> ys, yhs;
   for (I64 d = 0; d < D; ++d) {
@@ -574,19 +623,20 @@ Value Exporter::recurrent(int i, const Value& in) {
     n.set_domain(kMixprecOnnxDomain);
     set_int(n, "gate_bits", p->gate_bits);
     set_int(n, "cell_state_bits", p->cell_state_bits);
-  } else if (p && !gru)
+  } else if (p && !gru) {
+    const std::string what = p->format == NumFormat::Int
+                                 ? "quantizes them to " + std::to_string(p->gate_bits) + ", " +
+                                       std::to_string(p->cell_state_bits) + " and " + std::to_string(p->activation_bits) + " bits"
+                                 : std::string("rounds them to ") + to_string(p->format);
     notes_.push_back("layer \"" + l.name + "\": the ONNX LSTM operator computes gates, cell state and hidden state in "
-                     "float (mixprec quantizes them to " + std::to_string(p->gate_bits) + ", " +
-                     std::to_string(p->cell_state_bits) + " and " + std::to_string(p->activation_bits) + " bits)");
+                     "float (mixprec " + what + ")");
+  }
   if (l.return_sequences) return reshape(Value{y, {B, T, D, H}}, {B, T, D * H}, l.name + ".sequence");
   return reshape(Value{yh, {B, D, H}}, {B, D * H}, l.name + ".final");
 }
 
 void Exporter::layer(int i) {
   const mixprec::Layer& l = net_.layers[size_t(i)];
-  const LayerPrecision* p = precision(i);
-  if (p && p->format != NumFormat::Int && l.has_weights())
-    fail(l, "an integer or fp32 layer (fp16 / bf16 export is not implemented)", to_string(p->format));
   Value x = input_of(i, 0);
   Value y;
   switch (l.kind) {

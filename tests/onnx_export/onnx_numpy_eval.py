@@ -6,7 +6,7 @@ and of any ONNX runtime (none is packaged for Debian 12). The onnx package only 
 It runs the operators `mixprec export` writes (and no others: anything else is an error):
 QuantizeLinear, DequantizeLinear, Clip, Conv, BatchNormalization, Gemm, LSTM, GRU, MaxPool,
 AveragePool, GlobalAveragePool, Relu, Sigmoid, Tanh, Add, Mul, Div, Round, Concat, Reshape,
-Identity, Constant, Gather, Slice, Split, Unsqueeze, and calls of model-local functions (the
+Identity, Constant, Gather, Slice, Split, Unsqueeze, Cast (float, float16, bfloat16), and calls of model-local functions (the
 quantized LSTM), whose bodies it runs.
 All arithmetic is float32, as the graph's tensors are.
 
@@ -22,6 +22,29 @@ import onnx
 from onnx import numpy_helper
 
 F32 = np.float32
+
+
+class Bf16:
+    """A bfloat16 tensor (NumPy has none): its values as float32, already on the bf16 grid."""
+
+    def __init__(self, values):
+        self.values = values
+
+
+def round_bf16(x):
+    """float32 -> the nearest bfloat16 (ties to even), by the bit pattern; NaN/inf kept."""
+    u = np.asarray(x, F32).view(np.uint32).astype(np.uint64)
+    finite = (u & 0x7F800000) != 0x7F800000
+    r = (u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000
+    r = np.where(finite, r, u)
+    return r.astype(np.uint32).view(F32)
+
+
+def tensor(t):
+    if t.data_type == onnx.TensorProto.BFLOAT16:
+        raw = np.frombuffer(t.raw_data, np.uint16) if t.raw_data else np.asarray(t.int32_data, np.uint16)
+        return Bf16((raw.astype(np.uint32) << 16).view(F32).reshape(tuple(t.dims)))
+    return numpy_helper.to_array(t)
 
 
 def attrs(node):
@@ -209,7 +232,18 @@ def run_nodes(nodes, env, functions):
         elif op == "Identity":
             out = [ins[0]]
         elif op == "Constant":
-            out = [numpy_helper.to_array(a["value"])]
+            out = [tensor(a["value"])]
+        elif op == "Cast":
+            v = ins[0].values if isinstance(ins[0], Bf16) else ins[0]
+            to = a["to"]
+            if to == onnx.TensorProto.FLOAT:
+                out = [v.astype(F32)]
+            elif to == onnx.TensorProto.FLOAT16:
+                out = [v.astype(np.float16)]  # round to nearest even, overflow to inf
+            elif to == onnx.TensorProto.BFLOAT16:
+                out = [Bf16(round_bf16(v))]
+            else:
+                raise ValueError("node %r: Cast to type %d is not in this evaluator" % (n.name, to))
         elif op == "Gather":
             out = [np.take(ins[0], ins[1], axis=a.get("axis", 0))]
         elif op == "Slice":
@@ -241,7 +275,7 @@ def run_nodes(nodes, env, functions):
 
 def run(model, x):
     g = model.graph
-    env = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    env = {t.name: tensor(t) for t in g.initializer}
     env[g.input[0].name] = x.astype(F32)
     functions = {(f.domain, f.name): f for f in model.functions}
     run_nodes(g.node, env, functions)

@@ -163,12 +163,13 @@ void check_round_trip(const Network& net, const std::vector<LayerPrecision>& pre
     const PrecisionOverride* o = nullptr;
     for (const PrecisionOverride& p : imp.precision)
       if (p.match == a.name) o = &p;
-    const bool quantized = !prec.empty() && prec[i].format == NumFormat::Int && a.has_weights();
+    const bool quantized = !prec.empty() && prec[i].format != NumFormat::Fp32 && a.has_weights();
     CHECK((o != nullptr) == quantized);
     if (!o || !quantized) continue;
     LayerPrecision r;
     o->patch.apply_to(r);
-    CHECK(r.format == NumFormat::Int);
+    CHECK(r.format == prec[i].format);
+    if (r.format != NumFormat::Int) continue;
     CHECK(r.weight_bits == prec[i].weight_bits);
     CHECK(r.activation_bits == prec[i].activation_bits);
     if (is_recurrent(a.kind)) CHECK(r.recurrent_weight_bits == prec[i].recurrent_weight_bits);
@@ -180,6 +181,7 @@ struct Case {
   const char* network;
   std::map<std::string, std::array<int, 3>> bits;  // empty: fp32
   double tolerance;
+  std::map<std::string, NumFormat> floats = {};    // fp16 / bf16 layers
 };
 
 }  // namespace
@@ -193,12 +195,18 @@ TEST_CASE("onnx export: round trip, ONNX checker and a NumPy evaluation match mi
       {"gru int", kGru, {{"g1", {6, 8, 5}}, {"fc1", {3, 4, 8}}, {"g2", {8, 7, 4}}, {"head", {5, 8, 8}}}, 1e-5},
       // 9-16-bit weights (int32 container) and activations (Div -> Clip -> Round -> Mul).
       {"cnn_lstm wide", kCnnLstm, {{"c1", {12, 10, 8}}, {"c2", {16, 16, 8}}, {"head", {9, 12, 8}}}, 1e-5},
+      // fp16 / bf16 layers (Cast pairs), the QAT LSTM in fp16 (its internals rounded too).
+      {"cnn_lstm float16", kCnnLstm, {{"c1", {4, 8, 8}}}, 1e-5,
+       {{"c2", NumFormat::Fp16}, {"lstm", NumFormat::Fp16}, {"head", NumFormat::Bf16}}},
+      {"gru bfloat16", kGru, {{"fc1", {6, 6, 8}}}, 1e-5, {{"g1", NumFormat::Bf16}, {"g2", NumFormat::Fp16}}},
   };
   for (const Case& c : cases) {
     SECTION(c.name) {
       const std::string dir = test::temp_dir("onnx_export");
       const Scenario sc = load_scenario(write_scenario(dir, c.network));
-      const std::vector<LayerPrecision> prec = c.bits.empty() ? std::vector<LayerPrecision>{} : mixed(sc.net, c.bits);
+      std::vector<LayerPrecision> prec = c.bits.empty() ? std::vector<LayerPrecision>{} : mixed(sc.net, c.bits);
+      for (const auto& [layer, fmt] : c.floats)
+        prec[size_t(sc.net.find(layer))] = LayerPrecision::uniform(fmt, float_format_bits(fmt));
       model::Graph g(sc.net, prec);
       calibrate(g);
       const model::OnnxExport e = model::export_onnx(g, "test.ckpt");
@@ -279,16 +287,6 @@ TEST_CASE("onnx export: a QAT LSTM, unrolled with its quantized gates and cell s
 TEST_CASE("onnx export: refusals name the layer, what was expected and what was found", "[onnx_export]") {
   const std::string dir = test::temp_dir("onnx_export_bad");
   const Scenario sc = load_scenario(write_scenario(dir, kCnnLstm));
-  {
-    // fp16 layers.
-    std::vector<LayerPrecision> p = mixed(sc.net, {});
-    p[0] = LayerPrecision::uniform(NumFormat::Fp16, 16);
-    model::Graph g(sc.net, p);
-    calibrate(g);
-    CHECK_THROWS_WITH(model::export_onnx(g, "m.ckpt"),
-                      "m.ckpt: layer \"c1\": expected an integer or fp32 layer (fp16 / bf16 export is not "
-                      "implemented), found fp16");
-  }
   {
     // A quantized layer whose input quantizer never saw data.
     model::Graph g(sc.net, mixed(sc.net, {{"head", {8, 8, 8}}}));
