@@ -11,6 +11,10 @@
 #include <random>
 #include <sstream>
 
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+
 #include "core/onnx_import.hpp"
 #include "core/scenario.hpp"
 #include "model/graph.hpp"
@@ -369,4 +373,46 @@ TEST_CASE("onnx export: mixprec train, export, import and eval from the command 
                    "precision, found none (train with --precision first)\n");
   std::ifstream none(dir + "/bad.onnx");
   CHECK(!none.good());
+}
+
+TEST_CASE("onnx export: import refuses broken export conventions with the node and the reason", "[onnx][onnx_export]") {
+  const std::string dir = test::temp_dir("onnx_export_conv");
+  const Scenario sc = load_scenario(write_scenario(dir, kCnnLstm));
+  model::Graph g(sc.net, mixed(sc.net, {{"c1", {8, 12, 8}}, {"lstm", {6, 8, 5}}}));
+  calibrate(g);
+  const std::string bytes = model::export_onnx(g, "m.ckpt").bytes;
+  onnx::ModelProto m;
+  REQUIRE(m.ParseFromString(bytes));
+  SECTION("a quantized LSTM call without its function") {
+    m.clear_functions();
+    CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "m.onnx"),
+                      "m.onnx: node \"lstm\" (QuantLSTM_lstm): expected the model-local function \"QuantLSTM_lstm\" it "
+                      "calls (mixprec's quantized LSTM), found none in the model");
+  }
+  SECTION("a Div -> Clip -> Mul without its Round") {
+    onnx::GraphProto* gp = m.mutable_graph();
+    for (onnx::NodeProto& n : *gp->mutable_node())
+      if (n.name() == "c1.input_mul") n.set_input(0, "c1.input_clip");
+    CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "m.onnx"),
+                      "m.onnx: node \"c1.input_mul\" (Mul): expected the fake quantization Div -> Clip -> Round -> Mul "
+                      "of its input completed (next: Round), found a Mul after its Clip");
+  }
+  SECTION("a Mul by another step") {
+    onnx::GraphProto* gp = m.mutable_graph();
+    for (onnx::TensorProto& t : *gp->mutable_initializer())
+      if (t.name() == "c1.input.scale") {
+        float s;
+        std::memcpy(&s, t.raw_data().data(), 4);
+        const float twice = 2 * s;
+        t.set_raw_data(std::string(reinterpret_cast<const char*>(&twice), 4));
+        auto* copy = gp->add_initializer();
+        *copy = t;
+        copy->set_name("other_scale");
+        t.set_raw_data(std::string(reinterpret_cast<const char*>(&s), 4));
+      }
+    for (onnx::NodeProto& n : *gp->mutable_node())
+      if (n.name() == "c1.input_mul") n.set_input(1, "other_scale");
+    CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "m.onnx"),
+                      Catch::StartsWith("m.onnx: node \"c1.input_mul\" (Mul): expected a Mul by the step the Div divided by ("));
+  }
 }
