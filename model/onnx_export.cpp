@@ -52,8 +52,9 @@ class Exporter {
   Value reshape(const Value& x, const std::vector<I64>& dims, const std::string& name);
   Value unary(const std::string& op, const Value& x, const std::string& name);
 
-  // Q(master) as an integer initializer -> Clip -> DequantizeLinear (axis 0); `onnx_dims` is the
-  // initializer's shape (its first axis the channels the steps belong to, in `rows` order).
+  // Q(master) as an integer initializer -> Clip -> DequantizeLinear (axis 0), fp16 / bf16 values
+  // -> Cast, or the float values; `onnx_dims` is the initializer's shape, whose first axis is
+  // master's first (the output channels / rows the per-channel steps belong to).
   std::string quantized_weight(const mixprec::Layer& l, const std::string& tag, const Tensor& master,
                                const QuantSpec& spec, const std::string& step_param,
                                const std::vector<I64>& onnx_dims);
@@ -68,7 +69,7 @@ class Exporter {
   Value batchnorm(const std::string& prefix, const std::string& name, const Value& x, int channels);
 
   // The unrolled quantized LSTM's function (kQuantLstmPrefix); returns its op_type.
-  std::string quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 T, I64 F);
+  std::string quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 T);
 
   Graph& g_;
   const Network& net_;
@@ -436,18 +437,20 @@ Value Exporter::linear(int i, const Value& in) {
   return y;
 }
 
-std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 T, I64 F) {
-  (void)F;
+std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 T) {
   std::string id;
   for (char ch : l.name) id += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-  const std::string op = std::string(kQuantLstmPrefix) + "_" + id;
+  const std::string op = fresh(std::string(kQuantLstmPrefix) + "_" + id);  // unique per layer
   onnx::FunctionProto* f = model_.add_functions();
   f->set_name(op);
   f->set_domain(kMixprecOnnxDomain);
+  const std::string grids = p.format == NumFormat::Int
+                                ? "gates on " + std::to_string(p.gate_bits) + " bits, cell state on " +
+                                      std::to_string(p.cell_state_bits) + ", hidden state on " +
+                                      std::to_string(p.activation_bits)
+                                : std::string("gates, cell and hidden state rounded to ") + to_string(p.format);
   f->set_doc_string("mixprec QuantLstm \"" + l.name + "\" (model/quant_lstm.hpp): the ONNX LSTM operator's "
-                    "interface (layout 1, gate blocks i, o, f, c), steps unrolled, gates on " +
-                    std::to_string(p.gate_bits) + " bits, cell state on " + std::to_string(p.cell_state_bits) +
-                    ", hidden state on " + std::to_string(p.activation_bits));
+                    "interface (layout 1, gate blocks i, o, f, c), steps unrolled, " + grids);
   for (const char* in : {"X", "W", "R", "B"}) f->add_input(in);
   for (const char* out : {"Y", "Y_h"}) f->add_output(out);
   for (const char* a : {"hidden_size", "direction", "layout", "gate_bits", "cell_state_bits"}) f->add_attribute(a);
@@ -614,7 +617,7 @@ Value Exporter::recurrent(int i, const Value& in) {
   const std::string y = nm + ".Y", yh = nm + ".Y_h";
   const bool quant_fn = !gru && p && opt_.lstm == LstmExport::Quantized;
   onnx::NodeProto& n =
-      node(quant_fn ? quant_lstm_function(l, *p, T, F) : gru ? "GRU" : "LSTM", nm, {x.name, W, R, Bn}, {y, yh});
+      node(quant_fn ? quant_lstm_function(l, *p, T) : gru ? "GRU" : "LSTM", nm, {x.name, W, R, Bn}, {y, yh});
   set_int(n, "hidden_size", H);
   set_int(n, "layout", 1);
   set_string(n, "direction", D == 2 ? "bidirectional" : "forward");
