@@ -17,7 +17,10 @@
 //   are its only reader; a bias Add after MatMul becomes the linear's bias.
 // * Quantization. A DequantizeLinear of an integer initializer becomes float weights, with the
 //   integer type's bits (or a Clip's narrower range: QCDQ) as the layer's weight bits; a
-//   Quantize/DequantizeLinear pair on a computed tensor gives its reader's activation bits.
+//   Quantize/DequantizeLinear pair on a computed tensor gives its reader's activation bits, and
+//   so does Div(s) -> Clip -> Round -> Mul(s) (wider than 8 bits). FLOAT16 / BFLOAT16 weights
+//   and a Cast to that type and back give the layer's format. A call of mixprec's quantized
+//   LSTM function (`mixprec export`) is an LSTM with its gate and cell-state bits.
 #include "core/onnx_import.hpp"
 
 #include <onnx/onnx_pb.h>
