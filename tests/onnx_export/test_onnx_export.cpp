@@ -423,3 +423,35 @@ TEST_CASE("onnx export: import refuses broken export conventions with the node a
                       Catch::StartsWith("m.onnx: node \"c1.input_mul\" (Mul): expected a Mul by the step the Div divided by ("));
   }
 }
+
+TEST_CASE("onnx export: the resnet18_bilstm template (residual adds, stacked BiLSTMs) at mixed precision", "[onnx][onnx_export]") {
+  const Scenario sc = test::default_scenario_with(std::string(R"({"network": )") + test::kTinyNetworkPatch +
+                                                  R"(, "precision": {"layers": []}})");
+  std::vector<LayerPrecision> prec(sc.net.layers.size());
+  for (std::size_t i = 0; i < prec.size(); ++i) {
+    prec[i].weight_bits = 2 + int(i % 7);        // 2..8
+    prec[i].activation_bits = 3 + int(i % 6);    // 3..8
+    prec[i].recurrent_weight_bits = 4 + int(i % 5);
+  }
+  model::Graph g(sc.net, prec);
+  calibrate(g);
+  const model::OnnxExport e = model::export_onnx(g, "t.ckpt");
+  CHECK(e.notes.empty());
+  check_round_trip(sc.net, prec, e.bytes);
+  if (!python_onnx_available()) {
+    WARN("skipped: /usr/bin/python3 lacks onnx or numpy (apt-get install python3-onnx python3-numpy)");
+    return;
+  }
+  const std::string dir = test::temp_dir("onnx_export_template");
+  const std::string path = dir + "/model.onnx";
+  std::ofstream(path, std::ios::binary) << e.bytes;
+  CHECK(checker(path) == "ok\n");
+  double worst = 0;
+  for (std::uint64_t seed = 1; seed <= 2; ++seed) {
+    const model::Tensor x = random_input(g, seed);
+    worst = std::max(worst, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
+  }
+  WARN("resnet18_bilstm (tiny) at mixed 2-8 bits: max |NumPy(ONNX) - mixprec| = " << worst << " ("
+       << sc.net.layers.size() << " layers)");
+  CHECK(worst <= 1e-5);
+}
