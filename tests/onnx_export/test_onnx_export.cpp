@@ -186,6 +186,7 @@ struct Case {
   std::map<std::string, std::array<int, 3>> bits;  // empty: fp32
   double tolerance;
   std::map<std::string, NumFormat> floats = {};    // fp16 / bf16 layers
+  bool lsq = false;                                // learned step sizes instead of running ranges
 };
 
 }  // namespace
@@ -203,6 +204,8 @@ TEST_CASE("onnx export: round trip, ONNX checker and a NumPy evaluation match mi
       {"cnn_lstm float16", kCnnLstm, {{"c1", {4, 8, 8}}}, 1e-5,
        {{"c2", NumFormat::Fp16}, {"lstm", NumFormat::Fp16}, {"head", NumFormat::Bf16}}},
       {"gru bfloat16", kGru, {{"fc1", {6, 6, 8}}}, 1e-5, {{"g1", NumFormat::Bf16}, {"g2", NumFormat::Fp16}}},
+      // LSQ steps (train --lsq), the QAT LSTM unrolled.
+      {"cnn_lstm lsq", kCnnLstm, {{"c1", {4, 8, 8}}, {"c2", {3, 5, 8}}, {"lstm", {6, 7, 5}}, {"head", {8, 6, 8}}}, 1e-5, {}, true},
   };
   for (const Case& c : cases) {
     SECTION(c.name) {
@@ -211,7 +214,9 @@ TEST_CASE("onnx export: round trip, ONNX checker and a NumPy evaluation match mi
       std::vector<LayerPrecision> prec = c.bits.empty() ? std::vector<LayerPrecision>{} : mixed(sc.net, c.bits);
       for (const auto& [layer, fmt] : c.floats)
         prec[size_t(sc.net.find(layer))] = LayerPrecision::uniform(fmt, float_format_bits(fmt));
-      model::Graph g(sc.net, prec);
+      model::GraphOptions gopt;
+      if (c.lsq) gopt.range = model::RangeMethod::Lsq;
+      model::Graph g(sc.net, prec, gopt);
       calibrate(g);
       const model::OnnxExport e = model::export_onnx(g, "test.ckpt");
       CHECK(e.notes.empty());
@@ -220,16 +225,21 @@ TEST_CASE("onnx export: round trip, ONNX checker and a NumPy evaluation match mi
       check_round_trip(sc.net, prec, e.bytes);
       {
         // The re-imported weights (dequantized) re-quantize to the same integers: with the
-        // quantizer ranges ONNX does not carry (import drops scales) copied over, the imported
-        // model computes what the exported one did.
-        model::Graph back(sc.net, prec);
+        // quantizer ranges and LSQ steps ONNX does not carry (import drops scales) copied over,
+        // the imported model computes what the exported one did.
+        model::Graph back(sc.net, prec, gopt);
         const std::vector<std::string> missing =
             model::assign_onnx_weights(back, import_onnx_bytes(e.bytes, "exported.onnx"), "exported.onnx");
         std::map<std::string, const model::Buffer*> orig;
         for (const model::Buffer* b : g.buffers()) orig[b->name] = b;
         for (model::Buffer* b : back.buffers())
           if (b->name.find("_range") != std::string::npos) b->value.assign(orig.at(b->name)->value);
-        for (const std::string& m : missing) CHECK(m.find("_range") != std::string::npos);
+        std::map<std::string, const model::Param*> steps;  // LSQ steps (params)
+        for (model::Param* q : g.params()) steps[q->name] = q;
+        for (model::Param* q : back.params())
+          if (q->name.find("_step") != std::string::npos) q->value.assign(steps.at(q->name)->value);
+        for (const std::string& m : missing)
+          CHECK((m.find("_range") != std::string::npos || m.find("_step") != std::string::npos));
         back.set_training(false);
         double worst = 0;
         for (std::uint64_t seed = 1; seed <= 4; ++seed) {
