@@ -10,7 +10,12 @@
 //  * input activations of an integer-format layer: QuantizeLinear (the quantizer's step, zero
 //    point 0 of type int8 for the signed grid, uint8 for the unsigned one after a ReLU), a Clip
 //    to [-2^(b-1), 2^(b-1) - 1] or [0, 2^b - 1] when that is narrower than the container, and
-//    DequantizeLinear: mixprec's fake quantization clamp(rne(x / s)) * s;
+//    DequantizeLinear: mixprec's fake quantization clamp(rne(x / s)) * s; 9-16 bits (no int16
+//    QuantizeLinear at opset 17): Div(s) -> Clip(qmin, qmax) -> Round -> Mul(s), the same float
+//    operations as fake_quant;
+//  * fp16 / bf16 layers: weights as FLOAT16 / BFLOAT16 initializers -> Cast to float, input
+//    activations (and a QAT LSTM's gates, cell and hidden state) Cast to that type and back:
+//    the round-to-nearest-even of mixprec's round_to_format;
 //  * conv2d -> Conv (+ BatchNormalization, + Relu), linear -> Gemm (transB) (+ Relu), pools,
 //    add, elementwise, concat and batchnorm as their ONNX operators, frames_to_sequence as a
 //    Reshape named after the layer; biases and BatchNorm in float (as mixprec applies them);
@@ -27,9 +32,10 @@
 //    says so, tests/onnx_export/ measures the difference).
 // Node names are the layer names, so `mixprec import` gives the layer list back.
 //
-// Refused (ExportError naming the layer): fp16/bf16 layers, 9-16-bit activations, factorized
-// (TT / HT) LSTM input matrices, and a quantized layer whose input quantizer has no range (a
-// checkpoint not trained or calibrated at this precision).
+// Refused (SpecError naming the layer): factorized (TT / HT) LSTM input matrices, and a
+// quantized layer whose input quantizer has no range (a checkpoint not trained at this
+// precision). With LstmExport::Operator, a QAT LSTM's note carries the difference measured on
+// that layer's output (an fp32 LSTM with the same quantized weights and input, 4 random inputs).
 #pragma once
 #include <string>
 #include <vector>
