@@ -33,6 +33,8 @@ nlohmann::ordered_json patch_json(const PrecisionOverride& o) {
   if (p.weight_bits) j["weights"] = *p.weight_bits;
   if (p.activation_bits) j["activations"] = *p.activation_bits;
   if (p.recurrent_weight_bits) j["recurrent_weights"] = *p.recurrent_weight_bits;
+  if (p.gate_bits) j["gates"] = *p.gate_bits;
+  if (p.cell_state_bits) j["cell_state"] = *p.cell_state_bits;
   return j;
 }
 

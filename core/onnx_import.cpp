@@ -17,7 +17,10 @@
 //   are its only reader; a bias Add after MatMul becomes the linear's bias.
 // * Quantization. A DequantizeLinear of an integer initializer becomes float weights, with the
 //   integer type's bits (or a Clip's narrower range: QCDQ) as the layer's weight bits; a
-//   Quantize/DequantizeLinear pair on a computed tensor gives its reader's activation bits.
+//   Quantize/DequantizeLinear pair on a computed tensor gives its reader's activation bits, and
+//   so does Div(s) -> Clip -> Round -> Mul(s) (wider than 8 bits). FLOAT16 / BFLOAT16 weights
+//   and a Cast to that type and back give the layer's format. A call of mixprec's quantized
+//   LSTM function (`mixprec export`) is an LSTM with its gate and cell-state bits.
 #include "core/onnx_import.hpp"
 
 #include <onnx/onnx_pb.h>
@@ -43,14 +46,24 @@ const std::vector<std::string>& onnx_supported_operators() {
       "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant",
       "ConstantOfShape", "Conv", "DequantizeLinear", "Div", "Dropout", "Expand", "Flatten",
       "GRU", "Gather", "Gemm", "GlobalAveragePool", "Identity", "LSTM", "MatMul", "MaxPool",
-      "Mul", "QLinearConv", "QLinearMatMul", "QuantizeLinear", "Relu", "Reshape", "Shape",
+      "Mul", "QLinearConv", "QLinearMatMul", "QuantizeLinear", "Relu", "Reshape", "Round", "Shape",
       "Sigmoid", "Slice", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze"};
   return ops;
+}
+
+const std::vector<int>& onnx_gate_blocks(LayerKind recurrent_kind) {
+  static const std::vector<int> lstm{0, 2, 3, 1}, gru{1, 0, 2};
+  return recurrent_kind == LayerKind::Gru ? gru : lstm;
 }
 
 namespace {
 
 using I64 = std::int64_t;
+
+// A call of mixprec's quantized LSTM function (onnx_import.hpp kQuantLstmPrefix).
+bool is_quant_lstm(const onnx::NodeProto& n) {
+  return n.domain() == kMixprecOnnxDomain && n.op_type().rfind(kQuantLstmPrefix, 0) == 0;
+}
 
 std::string join_ops() {
   std::string s;
@@ -78,6 +91,7 @@ struct Const {
   bool is_int = false;
   int dtype = 1;  // onnx::TensorProto::DataType of the source
   int qbits = 0;  // > 0: integer values of a quantized tensor (their grid's bits)
+  NumFormat ffmt = NumFormat::Fp32;  // a FLOAT16 / BFLOAT16 source: the values' float format
   I64 size() const { return I64(v.size()); }
 };
 
@@ -97,7 +111,22 @@ struct Act {
   int act_bits = 0;         // bits from a Quantize/DequantizeLinear pair (0: none)
   bool quantized = false;   // integer values (after QuantizeLinear, before DequantizeLinear)
   double scale = 1, zero_point = 0;
+  std::string view_node;    // the last layout node on the path from the producer ("" none)
+  // A fake quantization wider than 8 bits, Div(s) -> Clip(lo, hi) -> Round -> Mul(s) (what
+  // `mixprec export` writes where no int8/uint8 QuantizeLinear fits): the steps seen so far
+  // (1 after Div, 2 after Clip, 3 after Round), the step s and the Clip's bits.
+  int rounding = 0;
+  double round_scale = 0;
+  int round_bits = 0;
+  // Cast(to FLOAT16 / BFLOAT16) -> Cast(to FLOAT): the format between the casts (pending) and,
+  // once back in float, the reader's activation format.
+  NumFormat cast_fmt = NumFormat::Fp32, act_fmt = NumFormat::Fp32;
 };
+
+// The next operator of a Div -> Clip -> Round -> Mul fake quantization at step `stage`.
+const char* rounding_next(int stage) {
+  return stage == 1 ? "Clip" : stage == 2 ? "Round" : "Mul";
+}
 
 struct Value {
   bool is_const = false;
@@ -329,8 +358,34 @@ Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& wher
       }
       break;
     }
+    case onnx::TensorProto::FLOAT16:
+    case onnx::TensorProto::BFLOAT16: {
+      // 16-bit floats: raw little-endian halves, or one per int32_data entry.
+      const bool bf = dt == onnx::TensorProto::BFLOAT16;
+      c.ffmt = bf ? NumFormat::Bf16 : NumFormat::Fp16;
+      auto decode = [bf](std::uint32_t h) {
+        if (bf) {
+          const std::uint32_t u = h << 16;
+          float f;
+          std::memcpy(&f, &u, 4);
+          return double(f);
+        }
+        const int e = int(h >> 10) & 0x1f, m = int(h & 0x3ff);
+        const double v = e == 0    ? std::ldexp(double(m), -24)
+                         : e == 31 ? (m ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity())
+                                   : std::ldexp(double(m + 1024), e - 25);
+        return (h & 0x8000) ? -v : v;
+      };
+      if (raw) {
+        from_raw(2, [&](const char* p) { std::uint16_t h; std::memcpy(&h, p, 2); return decode(h); });
+      } else {
+        check_count(t.int32_data_size());
+        for (I64 i = 0; i < n; ++i) c.v[size_t(i)] = decode(std::uint32_t(t.int32_data(int(i))) & 0xffffu);
+      }
+      break;
+    }
     default:
-      fail_graph(where, "a tensor of type float, double, int8, uint8, int16, uint16, int32, int64 or bool",
+      fail_graph(where, "a tensor of type float, float16, bfloat16, double, int8, uint8, int16, uint16, int32, int64 or bool",
                  "data type " + std::to_string(dt));
   }
   return c;
@@ -358,6 +413,13 @@ const Act& Importer::ain(const onnx::NodeProto& n, int i) const {
   if (v.is_const)
     fail_node(n, "input " + std::to_string(i) + " \"" + n.input(i) + "\" to be a computed tensor",
               "a constant (an operator on constants only is folded; this one mixes constants where data are expected)");
+  if (v.a.cast_fmt != NumFormat::Fp32 && n.op_type() != "Cast")
+    fail_node(n, std::string("a float input (Cast back to float after the Cast to ") + to_string(v.a.cast_fmt) + ")",
+              std::string("a ") + to_string(v.a.cast_fmt) + " tensor");
+  if (v.a.rounding != 0 && n.op_type() != rounding_next(v.a.rounding))
+    fail_node(n, std::string("the fake quantization Div -> Clip -> Round -> Mul of its input completed (next: ") +
+                     rounding_next(v.a.rounding) + ")",
+              "a " + n.op_type() + " after its " + (v.a.rounding == 1 ? "Div" : v.a.rounding == 2 ? "Clip" : "Round"));
   return v.a;
 }
 
@@ -444,6 +506,8 @@ PrecisionPatch& Importer::patch_for(const std::string& layer) {
 }
 
 void Importer::note_bits(const std::string& layer, const Act& in, const Const* w, const Const* r) {
+  if (in.act_fmt != NumFormat::Fp32) patch_for(layer).format = in.act_fmt;
+  if (w && w->ffmt != NumFormat::Fp32) patch_for(layer).format = w->ffmt;
   if (in.act_bits > 0) {
     PrecisionPatch& p = patch_for(layer);
     p.format = NumFormat::Int;
@@ -553,7 +617,7 @@ void Importer::constant_op(const onnx::NodeProto& n) {
     out = in(0);
     const I64 to = attr_int(n, "to", 1);
     out.is_int = to != onnx::TensorProto::FLOAT && to != onnx::TensorProto::DOUBLE &&
-                 to != onnx::TensorProto::FLOAT16;
+                 to != onnx::TensorProto::FLOAT16 && to != onnx::TensorProto::BFLOAT16;
     if (out.is_int)
       for (double& x : out.v) x = std::trunc(x);
   } else if (op == "Shape") {
@@ -854,9 +918,19 @@ void Importer::view_op(const onnx::NodeProto& n) {
     if (op == "Dropout" && n.output_size() > 1 && !n.output(1).empty() && uses_[n.output(1)] > 0)
       fail_node(n, "no reader of the dropout mask (inference graph)", "a reader of \"" + n.output(1) + "\"");
   } else if (op == "Cast") {
+    // Cast to FLOAT16 / BFLOAT16 and back: the reader's activations in that format (export's
+    // convention for fp16 / bf16 layers).
     const I64 to = attr_int(n, "to", 1);
-    if (to != onnx::TensorProto::FLOAT)
-      fail_node(n, "a cast of a computed tensor to float (to = 1)", "to = " + std::to_string(to));
+    const bool half = to == onnx::TensorProto::FLOAT16 || to == onnx::TensorProto::BFLOAT16;
+    if (half && in.cast_fmt == NumFormat::Fp32 && !in.quantized) {
+      a.cast_fmt = to == onnx::TensorProto::FLOAT16 ? NumFormat::Fp16 : NumFormat::Bf16;
+    } else if (to == onnx::TensorProto::FLOAT) {
+      if (in.cast_fmt != NumFormat::Fp32) a.act_fmt = in.cast_fmt;
+      a.cast_fmt = NumFormat::Fp32;
+    } else {
+      fail_node(n, "a cast of a computed tensor to float (to = 1), or to float16 / bfloat16 and back",
+                "to = " + std::to_string(to));
+    }
   } else if (op == "Transpose") {
     std::vector<I64> perm = attr_ints(n, "perm");
     if (perm.empty())
@@ -933,6 +1007,7 @@ void Importer::view_op(const onnx::NodeProto& n) {
   } else {
     fail_node(n, "a layout operator", op);
   }
+  if (op != "Cast" && op != "Identity" && op != "Dropout") a.view_node = n.name();  // a layout change
   set_act(n, 0, std::move(a));
 }
 
@@ -973,7 +1048,11 @@ Act Importer::ensure_sequence(const onnx::NodeProto& n, const Act& a) {
   Layer l;
   l.kind = LayerKind::FramesToSequence;
   onnx::NodeProto fake;
-  fake.set_name(n.name() + ".frames_to_sequence");
+  // A layout node named "...frames_to_sequence" (as `mixprec export` writes it) names the layer.
+  const std::string tag = "frames_to_sequence";
+  const std::string& v = a.view_node;
+  const bool named = v.size() >= tag.size() && v.compare(v.size() - tag.size(), tag.size(), tag) == 0;
+  fake.set_name(named ? v : n.name() + ".frames_to_sequence");
   fake.set_op_type("frames_to_sequence");
   const int idx = add_layer(fake, l, {&a});
   Act o = a;
@@ -1234,8 +1313,7 @@ void Importer::recurrent(const onnx::NodeProto& n) {
   if (gru) l.linear_before_reset = attr_int(n, "linear_before_reset", 0) != 0;
   const int idx = add_layer(n, l, {&x});
   const std::string name = layer_of(idx).name;
-  // ONNX gate blocks: LSTM i, o, f, c; GRU z, r, h. mixprec: LSTM i, f, g, o; GRU r, z, n.
-  const std::vector<int> perm = gru ? std::vector<int>{1, 0, 2} : std::vector<int>{0, 2, 3, 1};
+  const std::vector<int>& perm = onnx_gate_blocks(l.kind);
   for (I64 d = 0; d < D; ++d) {
     const std::string sfx = d == 1 ? "_reverse" : "";
     std::vector<float> wih, whh, bias, bhn;
@@ -1260,6 +1338,15 @@ void Importer::recurrent(const onnx::NodeProto& n) {
     if (gru) add_tensor(out_.params, name + ".bias_hn" + sfx, {int(H), 1, 1, 1}, std::move(bhn));
   }
   note_bits(name, x, &W, &R);
+  if (is_quant_lstm(n)) {  // its gate and cell-state grids
+    PrecisionPatch& p = patch_for(name);
+    if (!p.format) p.format = NumFormat::Int;
+    const I64 gb = attr_int(n, "gate_bits", 0), cb = attr_int(n, "cell_state_bits", 0);
+    if (gb < 2 || gb > 16 || cb < 2 || cb > 16)
+      fail_node(n, "gate_bits and cell_state_bits of 2 to 16", std::to_string(gb) + " and " + std::to_string(cb));
+    p.gate_bits = int(gb);
+    p.cell_state_bits = int(cb);
+  }
   Axis ad, ah;
   push_axis_atom(ad, D, 'd');
   push_axis_atom(ah, H, 'c');
@@ -1441,6 +1528,7 @@ void Importer::elementwise(const onnx::NodeProto& n) {
   o.producer = idx;
   o.sole = true;
   o.act_bits = 0;
+  o.act_fmt = NumFormat::Fp32;
   set_act(n, 0, std::move(o));
 }
 
@@ -1470,6 +1558,7 @@ void Importer::concat(const onnx::NodeProto& n) {
   o.producer = idx;
   o.sole = true;
   o.act_bits = 0;
+  o.act_fmt = NumFormat::Fp32;
   std::vector<Atom> canon;
   bool placed = false;
   for (const Atom& t : a.canon) {
@@ -1490,6 +1579,31 @@ void Importer::quant(const onnx::NodeProto& n) {
   const Act& x = ain(n, 0);
   Act o = x;
   o.sole = x.sole && uses_[n.input(0)] == 1;
+  if (op == "Div" || op == "Round" || op == "Mul") {  // Div(s) -> Clip -> Round -> Mul(s)
+    if (op == "Div") {
+      if (x.quantized || x.rounding != 0) fail_node(n, "a float input", "a quantized tensor");
+      const Const& s = cin(n, 1, "B");
+      if (s.size() != 1 || !(s.v[0] > 0))
+        fail_node(n, "a division by one positive step (a fake quantization Div -> Clip -> Round -> Mul)",
+                  s.size() == 1 ? std::to_string(s.v[0]) : std::to_string(s.size()) + " values");
+      o.rounding = 1;
+      o.round_scale = s.v[0];
+    } else if (op == "Round") {
+      if (x.rounding != 2)
+        fail_node(n, "a Round between the Clip and the Mul of a fake quantization Div -> Clip -> Round -> Mul",
+                  "a Round of another tensor");
+      o.rounding = 3;
+    } else {
+      const Const& s = cin(n, 1, "B");
+      if (s.size() != 1 || s.v[0] != x.round_scale)
+        fail_node(n, "a Mul by the step the Div divided by (" + std::to_string(x.round_scale) + ")",
+                  s.size() == 1 ? std::to_string(s.v[0]) : std::to_string(s.size()) + " values");
+      o.rounding = 0;
+      o.act_bits = x.round_bits;
+    }
+    set_act(n, 0, std::move(o));
+    return;
+  }
   if (op == "QuantizeLinear") {
     if (x.quantized) fail_node(n, "a float input", "an already quantized tensor");
     const Const& s = cin(n, 1, "y_scale");
@@ -1510,7 +1624,13 @@ void Importer::quant(const onnx::NodeProto& n) {
       lo = attr_float(n, "min", lo);
       hi = attr_float(n, "max", hi);
     }
-    if (x.quantized) {
+    if (x.rounding == 1) {
+      if (!std::isfinite(lo) || !std::isfinite(hi) || hi <= lo || lo != std::floor(lo) || hi != std::floor(hi))
+        fail_node(n, "finite integer bounds min < max after a Div (a fake quantization Div -> Clip -> Round -> Mul)",
+                  std::to_string(lo) + ", " + std::to_string(hi));
+      o.rounding = 2;
+      o.round_bits = int(std::ceil(std::log2(hi - lo + 1)));
+    } else if (x.quantized) {
       if (!std::isfinite(lo) || !std::isfinite(hi) || hi <= lo)
         fail_node(n, "finite integer bounds min < max on a quantized tensor", std::to_string(lo) + ", " + std::to_string(hi));
       o.act_bits = int(std::ceil(std::log2(hi - lo + 1)));
@@ -1580,6 +1700,7 @@ OnnxImport Importer::run(const std::string& bytes) {
   if (opset_ < 7 || opset_ > 18)
     fail_graph("/opset_import", "an ai.onnx opset from 7 to 18", opset_ == 0 ? "none" : std::to_string(opset_));
   const onnx::GraphProto& g = model.graph();
+  const auto& functions = model.functions();
   if (g.node_size() == 0) fail_graph("/graph", "a graph with nodes", "none");
   for (const auto& t : g.initializer()) {
     if (t.name().empty()) fail_graph("/graph/initializer", "named initializers", "an initializer without a name");
@@ -1682,8 +1803,12 @@ OnnxImport Importer::run(const std::string& bytes) {
   const std::vector<std::string>& supported = onnx_supported_operators();
   for (const auto& n : g.node()) {
     const std::string& op = n.op_type();
-    if ((!n.domain().empty() && n.domain() != "ai.onnx") ||
-        std::find(supported.begin(), supported.end(), op) == supported.end())
+    if (is_quant_lstm(n)) {
+      if (!std::any_of(functions.begin(), functions.end(),
+                       [&](const auto& f) { return f.domain() == n.domain() && f.name() == op; }))
+        fail_node(n, "the model-local function \"" + op + "\" it calls (mixprec's quantized LSTM)", "none in the model");
+    } else if ((!n.domain().empty() && n.domain() != "ai.onnx") ||
+               std::find(supported.begin(), supported.end(), op) == supported.end())
       fail_node(n, "a supported operator (" + join_ops() + ")",
                 "\"" + op + "\"" + (n.domain().empty() ? "" : " of domain \"" + n.domain() + "\""));
     for (const auto& o : n.output())
@@ -1697,12 +1822,15 @@ OnnxImport Importer::run(const std::string& bytes) {
       conv(n, op == "QLinearConv");
     } else if (op == "Gemm" || op == "MatMul" || op == "QLinearMatMul") {
       linear(n, op == "QLinearMatMul");
-    } else if (op == "LSTM" || op == "GRU") {
+    } else if (op == "LSTM" || op == "GRU" || is_quant_lstm(n)) {
       recurrent(n);
     } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") {
       pool(n);
     } else if (op == "BatchNormalization") {
       batchnorm(n);
+    } else if (op == "Round" || (op == "Div" && value(n, 1).is_const) ||
+               (op == "Mul" && value(n, 1).is_const && !value(n, 0).is_const && value(n, 0).a.rounding == 3)) {
+      quant(n);
     } else if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Add" || op == "Mul") {
       elementwise(n);
     } else if (op == "Concat") {

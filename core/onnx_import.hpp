@@ -41,6 +41,21 @@ struct OnnxImport {
   std::vector<std::string> notes;  // operators absorbed or folded, e.g. layout changes
 };
 
+// The one gate mapping between ONNX's recurrent operators and mixprec's layers: ONNX stores the
+// gate blocks of W, R and B as LSTM i, o, f, c and GRU z, r, h; mixprec's order is LSTM i, f,
+// g, o and GRU r, z, n. onnx_gate_blocks(kind)[g] is the ONNX block that holds mixprec's gate g
+// (import reads block [g], export writes mixprec's gate g there).
+const std::vector<int>& onnx_gate_blocks(LayerKind recurrent_kind);
+
+// mixprec's quantized LSTM in ONNX (`mixprec export`'s default LSTM form): a call, in this
+// domain, of a model-local function named kQuantLstmPrefix + "_" + layer whose inputs, outputs
+// and attributes (hidden_size, direction, layout 1) are the ONNX LSTM operator's, plus the
+// integer attributes gate_bits and cell_state_bits; its body computes the steps with gates,
+// cell state and hidden state quantized as QuantLstm trains them (model/quant_lstm.hpp). Import
+// reads it as an lstm layer with those bits.
+inline constexpr const char* kMixprecOnnxDomain = "mixprec";
+inline constexpr const char* kQuantLstmPrefix = "QuantLSTM";
+
 // The operator types import accepts (the list error messages give).
 const std::vector<std::string>& onnx_supported_operators();
 

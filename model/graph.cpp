@@ -301,6 +301,8 @@ void Graph::zero_grad() {
 
 const Tensor& Graph::output(int layer) const { return nodes_[size_t(layer)]->out; }
 
+const ActQuant* Graph::input_quantizer(int layer) const { return nodes_[size_t(layer)]->in_q.get(); }
+
 void Graph::set_profiling(bool on) {
   profiling_ = on;
   times_.assign(nodes_.size(), LayerTime{});

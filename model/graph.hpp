@@ -62,6 +62,10 @@ class Graph {
 
   const Network& network() const { return net_; }
   const std::vector<LayerPrecision>& precision() const { return precision_; }
+  const GraphOptions& options() const { return opt_; }
+  // The quantizer of a layer's input activations (QAT conv/linear/recurrent layers), else null:
+  // ONNX export (model/onnx_export.hpp) writes its grid and step.
+  const ActQuant* input_quantizer(int layer) const;
   bool quantized() const { return !precision_.empty(); }
   int layer_count() const { return int(nodes_.size()); }
 

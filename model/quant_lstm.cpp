@@ -25,37 +25,39 @@ struct Fixed {
   }
 };
 
-// Fixed point: the datapath's grid, whatever the tensor's range.
-Fixed fixed_point(const QuantSpec& s) {
-  Fixed f{s};
-  f.grid = fixed_point_grid(s.bits);
-  f.step = s.fixed_step();
-  return f;
-}
-
-// Sigmoid outputs in [0, 1]: unsigned grid, step 1 / qmax.
-Fixed unit_unsigned(const QuantSpec& s) {
-  if (s.fixed_point()) return fixed_point(s);
+Fixed fixed(const QuantSpec& s, StepGrid (*grid)(const QuantSpec&)) {
   Fixed f{s};
   if (s.is_int()) {
-    f.grid = activation_grid(s.bits, true);
-    f.step = 1.0f / float(f.grid.qmax);
+    const StepGrid g = grid(s);
+    f.grid = g.grid;
+    f.step = g.step;
   }
   return f;
 }
 
-// tanh outputs and h in [-1, 1]: symmetric grid, step 1 / qmax.
-Fixed unit_signed(const QuantSpec& s) {
-  if (s.fixed_point()) return fixed_point(s);
-  Fixed f{s};
-  if (s.is_int()) {
-    f.grid = symmetric_grid(s.bits);
-    f.step = 1.0f / float(f.grid.qmax);
-  }
-  return f;
-}
+Fixed unit_unsigned(const QuantSpec& s) { return fixed(s, lstm_sigmoid_grid); }
+Fixed unit_signed(const QuantSpec& s) { return fixed(s, lstm_tanh_grid); }
 
 }  // namespace
+
+StepGrid lstm_sigmoid_grid(const QuantSpec& s) {
+  if (s.fixed_point()) return StepGrid{fixed_point_grid(s.bits), s.fixed_step()};
+  const IntGrid g = activation_grid(s.bits, true);
+  return StepGrid{g, 1.0f / float(g.qmax)};
+}
+
+StepGrid lstm_tanh_grid(const QuantSpec& s) {
+  if (s.fixed_point()) return StepGrid{fixed_point_grid(s.bits), s.fixed_step()};
+  const IntGrid g = symmetric_grid(s.bits);
+  return StepGrid{g, 1.0f / float(g.qmax)};
+}
+
+StepGrid lstm_cell_grid(const QuantSpec& s, const Tensor& cell_range) {
+  if (s.fixed_point()) return StepGrid{fixed_point_grid(s.bits), s.fixed_step()};
+  const IntGrid g = symmetric_grid(s.bits);
+  if (cell_range.size() < 2 || cell_range[1] == 0.0f) return StepGrid{g, 0.0f};
+  return StepGrid{g, step_for_max_abs(cell_range[0], g)};
+}
 
 struct QuantLstm::Direction {
   Direction(const std::string& prefix, const char* suffix, const QuantLstmOptions& o)
@@ -186,14 +188,11 @@ void QuantLstm::forward_direction(Direction& d, bool reverse) {
   const Fixed h_q = unit_signed(opt_.hidden);
   // Cell grid from earlier batches' statistics (none yet: not quantized this time).
   d.cell_q = Fixed{opt_.cell};
-  if (opt_.cell.fixed_point()) {
-    d.cell_q = fixed_point(opt_.cell);
-  } else if (opt_.cell.is_int()) {
-    d.cell_q.grid = symmetric_grid(opt_.cell.bits);
-    if (d.cell_range.value[1] != 0.0f)
-      d.cell_q.step = step_for_max_abs(d.cell_range.value[0], d.cell_q.grid);
-    else
-      d.cell_q.spec = QuantSpec{};  // fp32 pass-through
+  if (opt_.cell.is_int()) {
+    const StepGrid cg = lstm_cell_grid(opt_.cell, d.cell_range.value);
+    d.cell_q.grid = cg.grid;
+    d.cell_q.step = cg.step;
+    if (cg.step == 0.0f) d.cell_q.spec = QuantSpec{};  // fp32 pass-through
   }
   d.raw.resize(rows, 4 * H);
   d.gates.resize(rows, 4 * H);

@@ -33,6 +33,19 @@ struct QuantLstmOptions {
   double momentum = 0.1;                           // cell-state EMA
 };
 
+// The grids of the cell's internals for integer specs, as forward uses them (ONNX export writes
+// the same): sigmoid outputs unsigned, tanh outputs and h symmetric, both with step 1 / qmax; the
+// cell state symmetric with the step of the running max |c| in `cell_range` ({max |c|,
+// initialized}; step 0 before a training batch has set it: c is not quantized); fixed point:
+// the datapath's grid and step for all of them.
+struct StepGrid {
+  IntGrid grid{};
+  float step = 0;
+};
+StepGrid lstm_sigmoid_grid(const QuantSpec& s);
+StepGrid lstm_tanh_grid(const QuantSpec& s);
+StepGrid lstm_cell_grid(const QuantSpec& s, const Tensor& cell_range);
+
 class QuantLstm final : public UnaryLayer {
  public:
   QuantLstm(std::string name, const QuantLstmOptions& opt);

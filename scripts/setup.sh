@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(g++ cmake ninja-build pkg-config libsystemc-dev libeigen3-dev nlohmann-json3-dev catch2
       libbenchmark-dev libcli11-dev libopenmpi-dev openmpi-bin libyaml-cpp-dev
       libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
-      pybind11-dev python3-dev python3-numpy python3-pytest
+      pybind11-dev python3-dev python3-numpy python3-pytest python3-onnx
       clang-14 libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes for scripts/fuzz.sh
 missing=()
 for p in "${PKGS[@]}"; do

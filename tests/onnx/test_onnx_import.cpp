@@ -353,7 +353,7 @@ TEST_CASE("onnx: unsupported operators and malformed files give exact errors", "
                       "m.onnx: node \"fc/MatMul\" (Softmax): expected a supported operator (Add, AveragePool, "
                       "BatchNormalization, Cast, Clip, Concat, Constant, ConstantOfShape, Conv, DequantizeLinear, "
                       "Div, Dropout, Expand, Flatten, GRU, Gather, Gemm, GlobalAveragePool, Identity, LSTM, MatMul, "
-                      "MaxPool, Mul, QLinearConv, QLinearMatMul, QuantizeLinear, Relu, Reshape, Shape, Sigmoid, "
+                      "MaxPool, Mul, QLinearConv, QLinearMatMul, QuantizeLinear, Relu, Reshape, Round, Shape, Sigmoid, "
                       "Slice, Squeeze, Sub, Tanh, Transpose, Unsqueeze), found \"Softmax\"");
   }
   SECTION("an empty file") {

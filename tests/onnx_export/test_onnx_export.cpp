@@ -1,0 +1,467 @@
+// ONNX export (model/onnx_export.hpp, `mixprec export`): round trip through the importer, ONNX's
+// checker (Debian's python3-onnx) and an independent NumPy evaluator of the exported graph
+// (tests/onnx_export/onnx_numpy_eval.py) against mixprec's own forward pass.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+
+#include "core/onnx_import.hpp"
+#include "core/scenario.hpp"
+#include "model/graph.hpp"
+#include "model/onnx_export.hpp"
+#include "model/trainer.hpp"
+#include "test_util.hpp"
+
+using namespace mixprec;
+
+namespace {
+
+const char* kPython = "/usr/bin/python3";
+
+bool python_onnx_available() {
+  static const bool ok =
+      std::system((std::string(kPython) + " -c 'import onnx, numpy' >/dev/null 2>&1").c_str()) == 0;
+  return ok;
+}
+
+// CNN (conv + BN + ReLU, max pool, conv + ReLU, global average) per frame, a BiLSTM over the
+// frames, a linear head.
+const char* kCnnLstm = R"({
+  "name": "cnn_lstm", "batch": 2, "input": {"frames": 3, "channels": 3, "height": 8, "width": 8},
+  "layers": [
+    {"name": "c1", "kind": "conv2d", "out_channels": 4, "kernel": 3, "stride": 1, "padding": 1, "batchnorm": true, "relu": true},
+    {"name": "p1", "kind": "pool", "pool": "max", "kernel": 2, "stride": 2},
+    {"name": "c2", "kind": "conv2d", "out_channels": 6, "kernel": 3, "stride": 1, "padding": 1, "relu": true},
+    {"name": "gap", "kind": "pool", "pool": "global_avg"},
+    {"name": "frames_to_sequence", "kind": "frames_to_sequence"},
+    {"name": "lstm", "kind": "lstm", "hidden": 5, "bidirectional": true, "return_sequences": false},
+    {"name": "head", "kind": "linear", "out_features": 3}
+  ]})";
+
+// Sequences: a BiGRU (PyTorch's candidate), a per-step linear + ReLU, a sigmoid, a concat, a
+// second GRU (ONNX's default candidate) read at its last state, a head.
+const char* kGru = R"({
+  "name": "gru_net", "batch": 2, "input": {"frames": 5, "features": 4},
+  "layers": [
+    {"name": "g1", "kind": "gru", "hidden": 5, "bidirectional": true, "return_sequences": true},
+    {"name": "fc1", "kind": "linear", "out_features": 6, "relu": true},
+    {"name": "sig", "kind": "elementwise", "op": "sigmoid"},
+    {"name": "cat", "kind": "concat", "inputs": ["g1", "sig"]},
+    {"name": "g2", "kind": "gru", "hidden": 4, "linear_before_reset": false, "return_sequences": false},
+    {"name": "head", "kind": "linear", "out_features": 3}
+  ]})";
+
+std::string write_scenario(const std::string& dir, const char* network) {
+  nlohmann::json sc = test::read_json(test::source_path("tests/onnx/data/cnn_bilstm.json"));
+  sc["name"] = "export_test";
+  sc["network"] = nlohmann::json::parse(network);
+  const std::string path = dir + "/scenario.json";
+  std::ofstream(path) << sc.dump(2);
+  return path;
+}
+
+// A precision per layer from {layer: [weights, activations, recurrent_weights]}; others fp32.
+std::vector<LayerPrecision> mixed(const Network& net, const std::map<std::string, std::array<int, 3>>& bits) {
+  std::vector<LayerPrecision> p(net.layers.size(), LayerPrecision::uniform(NumFormat::Fp32, 32));
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    auto it = bits.find(net.layers[i].name);
+    if (it == bits.end()) continue;
+    p[i] = LayerPrecision{};
+    p[i].weight_bits = it->second[0];
+    p[i].activation_bits = p[i].output_bits = it->second[1];
+    p[i].recurrent_weight_bits = it->second[2];
+  }
+  return p;
+}
+
+model::Tensor random_input(const model::Graph& g, std::uint64_t seed) {
+  model::Tensor x(g.input_dims(g.network().batch));
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (std::int64_t i = 0; i < x.size(); ++i) x[i] = nd(rng);
+  return x;
+}
+
+// Initialized weights; quantizer ranges and BatchNorm statistics from a few training-mode
+// passes (as QAT leaves them); evaluation mode.
+void calibrate(model::Graph& g) {
+  std::mt19937_64 rng(7);
+  g.init(rng);
+  g.set_training(true);
+  for (int k = 0; k < 4; ++k) g.forward(random_input(g, 100 + k));
+  g.set_training(false);
+}
+
+std::vector<float> numpy_eval(const std::string& model, const model::Tensor& x, const std::string& dir) {
+  nlohmann::json in;
+  in["dims"] = {x.dims().n, x.dims().c, x.dims().h, x.dims().w};
+  in["values"] = std::vector<float>(x.data(), x.data() + x.size());
+  std::ofstream(dir + "/in.json") << in.dump();
+  const std::string cmd = std::string(kPython) + " " + test::source_path("tests/onnx_export/onnx_numpy_eval.py") +
+                          " " + model + " " + dir + "/in.json " + dir + "/out.json";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return test::read_json(dir + "/out.json").at("values").get<std::vector<float>>();
+}
+
+double max_abs_diff(const std::vector<float>& a, const model::Tensor& b) {
+  REQUIRE(std::int64_t(a.size()) == b.size());
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(double(a[i]) - double(b[std::int64_t(i)])));
+  return m;
+}
+
+std::string checker(const std::string& model) {
+  const std::string cmd = std::string(kPython) +
+                          " -c 'import sys, onnx; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); "
+                          "print(\"ok\")' " + model + " 2>&1";
+  std::string out;
+  FILE* f = popen(cmd.c_str(), "r");
+  REQUIRE(f != nullptr);
+  char buf[512];
+  while (fgets(buf, sizeof buf, f)) out += buf;
+  pclose(f);
+  return out;
+}
+
+// The re-imported network equals the exported one: names, kinds, wiring, shapes, attributes;
+// the imported precision (applied over the defaults) has the exported weight, activation and
+// recurrent-weight bits of every quantized layer.
+void check_round_trip(const Network& net, const std::vector<LayerPrecision>& prec, const std::string& bytes) {
+  const OnnxImport imp = import_onnx_bytes(bytes, "exported.onnx");
+  const Network back = build_network(imp.network, "exported.onnx");
+  CHECK(back.batch == net.batch);
+  CHECK(back.frames == net.frames);
+  CHECK(back.input == net.input);
+  REQUIRE(back.layers.size() == net.layers.size());
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& a = net.layers[i];
+    const Layer& b = back.layers[i];
+    INFO("layer " << a.name);
+    CHECK(b.name == a.name);
+    CHECK(b.kind == a.kind);
+    CHECK(b.inputs == a.inputs);
+    CHECK(b.in == a.in);
+    CHECK(b.out == a.out);
+    CHECK(b.relu == a.relu);
+    CHECK(b.batchnorm == a.batchnorm);
+    CHECK(b.hidden == a.hidden);
+    CHECK(b.bidirectional == a.bidirectional);
+    CHECK(b.return_sequences == a.return_sequences);
+    if (a.kind == LayerKind::Gru) CHECK(b.linear_before_reset == a.linear_before_reset);
+    CHECK(b.weight_count() == a.weight_count());
+    CHECK(b.bias_count() == a.bias_count());
+  }
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& a = net.layers[i];
+    INFO("layer " << a.name);
+    const PrecisionOverride* o = nullptr;
+    for (const PrecisionOverride& p : imp.precision)
+      if (p.match == a.name) o = &p;
+    const bool quantized = !prec.empty() && prec[i].format != NumFormat::Fp32 && a.has_weights();
+    CHECK((o != nullptr) == quantized);
+    if (!o || !quantized) continue;
+    LayerPrecision r;
+    o->patch.apply_to(r);
+    CHECK(r.format == prec[i].format);
+    if (r.format != NumFormat::Int) continue;
+    CHECK(r.weight_bits == prec[i].weight_bits);
+    CHECK(r.activation_bits == prec[i].activation_bits);
+    if (is_recurrent(a.kind)) CHECK(r.recurrent_weight_bits == prec[i].recurrent_weight_bits);
+  }
+}
+
+struct Case {
+  std::string name;
+  const char* network;
+  std::map<std::string, std::array<int, 3>> bits;  // empty: fp32
+  double tolerance;
+  std::map<std::string, NumFormat> floats = {};    // fp16 / bf16 layers
+  bool lsq = false;                                // learned step sizes instead of running ranges
+};
+
+}  // namespace
+
+TEST_CASE("onnx export: round trip, ONNX checker and a NumPy evaluation match mixprec", "[onnx][onnx_export]") {
+  const std::vector<Case> cases{
+      {"cnn_lstm fp32", kCnnLstm, {}, 1e-5},
+      // Conv/linear QCDQ at 2-8 bits: the graph is mixprec's fake quantization exactly.
+      {"cnn_lstm int, fp32 lstm", kCnnLstm, {{"c1", {4, 8, 8}}, {"c2", {2, 6, 8}}, {"head", {8, 5, 8}}}, 1e-5},
+      // GRU: mixprec quantizes its weights and input only, as the ONNX GRU with QCDQ weights.
+      {"gru int", kGru, {{"g1", {6, 8, 5}}, {"fc1", {3, 4, 8}}, {"g2", {8, 7, 4}}, {"head", {5, 8, 8}}}, 1e-5},
+      // 9-16-bit weights (int32 container) and activations (Div -> Clip -> Round -> Mul).
+      {"cnn_lstm wide", kCnnLstm, {{"c1", {12, 10, 8}}, {"c2", {16, 16, 8}}, {"head", {9, 12, 8}}}, 1e-5},
+      // fp16 / bf16 layers (Cast pairs), the QAT LSTM in fp16 (its internals rounded too).
+      {"cnn_lstm float16", kCnnLstm, {{"c1", {4, 8, 8}}}, 1e-5,
+       {{"c2", NumFormat::Fp16}, {"lstm", NumFormat::Fp16}, {"head", NumFormat::Bf16}}},
+      {"gru bfloat16", kGru, {{"fc1", {6, 6, 8}}}, 1e-5, {{"g1", NumFormat::Bf16}, {"g2", NumFormat::Fp16}}},
+      // LSQ steps (train --lsq), the QAT LSTM unrolled.
+      {"cnn_lstm lsq", kCnnLstm, {{"c1", {4, 8, 8}}, {"c2", {3, 5, 8}}, {"lstm", {6, 7, 5}}, {"head", {8, 6, 8}}}, 1e-5, {}, true},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      const std::string dir = test::temp_dir("onnx_export");
+      const Scenario sc = load_scenario(write_scenario(dir, c.network));
+      std::vector<LayerPrecision> prec = c.bits.empty() ? std::vector<LayerPrecision>{} : mixed(sc.net, c.bits);
+      for (const auto& [layer, fmt] : c.floats)
+        prec[size_t(sc.net.find(layer))] = LayerPrecision::uniform(fmt, float_format_bits(fmt));
+      model::GraphOptions gopt;
+      if (c.lsq) gopt.range = model::RangeMethod::Lsq;
+      model::Graph g(sc.net, prec, gopt);
+      calibrate(g);
+      const model::OnnxExport e = model::export_onnx(g, "test.ckpt");
+      CHECK(e.notes.empty());
+      const std::string path = dir + "/model.onnx";
+      std::ofstream(path, std::ios::binary) << e.bytes;
+      check_round_trip(sc.net, prec, e.bytes);
+      {
+        // The re-imported weights (dequantized) re-quantize to the same integers: with the
+        // quantizer ranges and LSQ steps ONNX does not carry (import drops scales) copied over,
+        // the imported model computes what the exported one did.
+        model::Graph back(sc.net, prec, gopt);
+        const std::vector<std::string> missing =
+            model::assign_onnx_weights(back, import_onnx_bytes(e.bytes, "exported.onnx"), "exported.onnx");
+        std::map<std::string, const model::Buffer*> orig;
+        for (const model::Buffer* b : g.buffers()) orig[b->name] = b;
+        for (model::Buffer* b : back.buffers())
+          if (b->name.find("_range") != std::string::npos) b->value.assign(orig.at(b->name)->value);
+        std::map<std::string, const model::Param*> steps;  // LSQ steps (params)
+        for (model::Param* q : g.params()) steps[q->name] = q;
+        for (model::Param* q : back.params())
+          if (q->name.find("_step") != std::string::npos) q->value.assign(steps.at(q->name)->value);
+        for (const std::string& m : missing)
+          CHECK((m.find("_range") != std::string::npos || m.find("_step") != std::string::npos));
+        back.set_training(false);
+        double worst = 0;
+        for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+          const model::Tensor x = random_input(g, seed);
+          const model::Tensor& y = g.forward(x);
+          worst = std::max(worst, max_abs_diff(std::vector<float>(y.data(), y.data() + y.size()), back.forward(x)));
+        }
+        WARN(c.name << ": export -> import -> mixprec forward vs the original: max |difference| = " << worst);
+        CHECK(worst <= c.tolerance);
+      }
+      if (!python_onnx_available()) {
+        WARN("skipped the ONNX checker and the NumPy evaluation: /usr/bin/python3 lacks onnx or numpy "
+             "(apt-get install python3-onnx python3-numpy)");
+        continue;
+      }
+      CHECK(checker(path) == "ok\n");
+      double worst = 0;
+      for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+        const model::Tensor x = random_input(g, seed);
+        const std::vector<float> ref = numpy_eval(path, x, dir);
+        worst = std::max(worst, max_abs_diff(ref, g.forward(x)));
+      }
+      WARN(c.name << ": max |NumPy(ONNX) - mixprec| over 4 inputs = " << worst);
+      CHECK(worst <= c.tolerance);
+    }
+  }
+}
+
+TEST_CASE("onnx export: a QAT LSTM, unrolled with its quantized gates and cell state (default) and as the ONNX LSTM operator",
+          "[onnx][onnx_export]") {
+  const std::string dir = test::temp_dir("onnx_export_lstm");
+  const Scenario sc = load_scenario(write_scenario(dir, kCnnLstm));
+  std::vector<LayerPrecision> prec =
+      mixed(sc.net, {{"c1", {8, 8, 8}}, {"c2", {6, 8, 8}}, {"lstm", {6, 8, 5}}, {"head", {8, 8, 8}}});
+  const int lstm = sc.net.find("lstm");
+  prec[size_t(lstm)].gate_bits = 7;
+  prec[size_t(lstm)].cell_state_bits = 12;  // 9-16 bits: the Div / Clip / Round / Mul form
+  model::Graph g(sc.net, prec);
+  calibrate(g);
+  const model::OnnxExport q = model::export_onnx(g, "test.ckpt");
+  CHECK(q.notes.empty());
+  model::OnnxExportOptions op_form;
+  op_form.lstm = model::LstmExport::Operator;
+  const model::OnnxExport o = model::export_onnx(g, "test.ckpt", op_form);
+  REQUIRE(o.notes.size() == 1);
+  const std::string head =
+      "layer \"lstm\": the ONNX LSTM operator computes gates, cell state and hidden state in float (mixprec "
+      "quantizes them to 7, 12 and 8 bits); measured on this layer's output for 4 random N(0, 1) network inputs: "
+      "max |difference| ";
+  REQUIRE(o.notes[0].compare(0, head.size(), head) == 0);
+  const double measured = std::stod(o.notes[0].substr(head.size()));
+  WARN("the export note's measured LSTM-layer difference: " << measured);
+  CHECK(measured > 1e-3);
+  CHECK(measured <= 0.1);
+  // Both forms import as the same network; the unrolled one also carries the gate and cell bits.
+  check_round_trip(sc.net, prec, q.bytes);
+  check_round_trip(sc.net, prec, o.bytes);
+  const OnnxImport imp = import_onnx_bytes(q.bytes, "q.onnx");
+  LayerPrecision back;
+  for (const PrecisionOverride& p : imp.precision)
+    if (p.match == "lstm") p.patch.apply_to(back);
+  CHECK(back.gate_bits == 7);
+  CHECK(back.cell_state_bits == 12);
+  const std::string qpath = dir + "/quantized.onnx", opath = dir + "/operator.onnx";
+  std::ofstream(qpath, std::ios::binary) << q.bytes;
+  std::ofstream(opath, std::ios::binary) << o.bytes;
+  if (!python_onnx_available()) {
+    WARN("skipped: /usr/bin/python3 lacks onnx or numpy (apt-get install python3-onnx python3-numpy)");
+    return;
+  }
+  CHECK(checker(qpath) == "ok\n");
+  CHECK(checker(opath) == "ok\n");
+  double worst_q = 0, worst_o = 0;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    const model::Tensor x = random_input(g, seed);
+    const model::Tensor& y = g.forward(x);
+    worst_q = std::max(worst_q, max_abs_diff(numpy_eval(qpath, x, dir), y));
+    worst_o = std::max(worst_o, max_abs_diff(numpy_eval(opath, x, dir), y));
+  }
+  WARN("QAT LSTM unrolled (default): max |NumPy(ONNX) - mixprec| = " << worst_q
+       << "; as the ONNX LSTM operator: " << worst_o);
+  CHECK(worst_q <= 1e-5);
+  CHECK(worst_o > 1e-3);  // the operator's float internals really differ
+  CHECK(worst_o <= 0.1);
+}
+
+TEST_CASE("onnx export: refusals name the layer, what was expected and what was found", "[onnx_export]") {
+  const std::string dir = test::temp_dir("onnx_export_bad");
+  const Scenario sc = load_scenario(write_scenario(dir, kCnnLstm));
+  {
+    // A quantized layer whose input quantizer never saw data.
+    model::Graph g(sc.net, mixed(sc.net, {{"head", {8, 8, 8}}}));
+    std::mt19937_64 rng(1);
+    g.init(rng);
+    CHECK_THROWS_WITH(model::export_onnx(g, "m.ckpt"),
+                      "m.ckpt: layer \"head\": expected a range for the input quantizer (\"head.input_range\" or "
+                      "\"head.input_step\"): a checkpoint trained quantization-aware at this precision, found none "
+                      "(train with --precision first)");
+  }
+}
+
+TEST_CASE("onnx export: mixprec train, export, import and eval from the command line", "[onnx_export]") {
+  const std::string dir = test::temp_dir("onnx_export_cli");
+  const std::string sc = write_scenario(dir, kCnnLstm);
+  std::ofstream(dir + "/p.json") << R"({"mixprec_precision": 1, "default": {"format": "int", "weights": 8, "activations": 8},
+    "layers": [{"match": "c2", "weights": 4, "activations": 6}, {"match": "lstm", "weights": 5, "recurrent_weights": 6}]})";
+  const test::RunResult t = test::run_cli("train " + sc + " --precision " + dir + "/p.json --synthetic 16 --epochs 1 --out " +
+                                          dir + "/run --no-progress");
+  INFO(t.err);
+  REQUIRE(t.exit_code == 0);
+  const test::RunResult e = test::run_cli("export " + sc + " --checkpoint " + dir + "/run/best.ckpt --precision " + dir +
+                                          "/p.json --out " + dir + "/m.onnx");
+  INFO(e.err);
+  REQUIRE(e.exit_code == 0);
+  CHECK(e.err.find("wrote " + dir + "/m.onnx (7 layers, opset 17, precision " + dir + "/p.json)") != std::string::npos);
+  CHECK(e.err.find("note:") == std::string::npos);  // the default LSTM form is what mixprec trained
+  const test::RunResult imp = test::run_cli("import " + dir + "/m.onnx");
+  REQUIRE(imp.exit_code == 0);
+  const nlohmann::json j = nlohmann::json::parse(imp.out);
+  std::vector<std::string> names;
+  for (const auto& l : j.at("network").at("layers")) names.push_back(l.at("name").get<std::string>());
+  CHECK(names == std::vector<std::string>{"c1", "p1", "c2", "gap", "frames_to_sequence", "lstm", "head"});
+  const nlohmann::json& layers = j.at("precision").at("layers");
+  REQUIRE(layers.size() == 4);
+  CHECK(layers[1] == nlohmann::json::parse(R"({"match": "c2", "format": "int", "weights": 4, "activations": 6})"));
+  CHECK(layers[2] ==
+        nlohmann::json::parse(R"({"match": "lstm", "format": "int", "weights": 5, "activations": 8,
+                                   "recurrent_weights": 6, "gates": 8, "cell_state": 16})"));
+  // --lstm operator: the ONNX LSTM operator, with a note on what it computes differently.
+  const test::RunResult op = test::run_cli("export " + sc + " --checkpoint " + dir + "/run/best.ckpt --precision " + dir +
+                                           "/p.json --lstm operator --out " + dir + "/op.onnx");
+  REQUIRE(op.exit_code == 0);
+  CHECK(op.err.find("note: layer \"lstm\": the ONNX LSTM operator computes gates, cell state and hidden state in "
+                    "float (mixprec quantizes them to 8, 16 and 8 bits); measured on this layer's output for 4 random "
+                    "N(0, 1) network inputs: max |difference| ") != std::string::npos);
+  // The exported file evaluates through the scenario (weights dequantized from the graph).
+  const test::RunResult ev = test::run_cli("eval " + sc + " --checkpoint " + dir + "/m.onnx --synthetic 16 --format json");
+  INFO(ev.err);
+  CHECK(ev.exit_code == 0);
+  // An FP32 checkpoint has no quantizer ranges: exit 2 naming the checkpoint and the layer.
+  const test::RunResult f = test::run_cli("train " + sc + " --synthetic 16 --epochs 1 --out " + dir + "/fp32 --no-progress");
+  REQUIRE(f.exit_code == 0);
+  const test::RunResult bad = test::run_cli("export " + sc + " --checkpoint " + dir + "/fp32/best.ckpt --precision " + dir +
+                                            "/p.json --out " + dir + "/bad.onnx");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err == "error: " + dir + "/fp32/best.ckpt: layer \"c1\": expected a range for the input quantizer "
+                   "(\"c1.input_range\" or \"c1.input_step\"): a checkpoint trained quantization-aware at this "
+                   "precision, found none (train with --precision first)\n");
+  std::ifstream none(dir + "/bad.onnx");
+  CHECK(!none.good());
+}
+
+TEST_CASE("onnx export: import refuses broken export conventions with the node and the reason", "[onnx][onnx_export]") {
+  const std::string dir = test::temp_dir("onnx_export_conv");
+  const Scenario sc = load_scenario(write_scenario(dir, kCnnLstm));
+  model::Graph g(sc.net, mixed(sc.net, {{"c1", {8, 12, 8}}, {"lstm", {6, 8, 5}}}));
+  calibrate(g);
+  const std::string bytes = model::export_onnx(g, "m.ckpt").bytes;
+  onnx::ModelProto m;
+  REQUIRE(m.ParseFromString(bytes));
+  SECTION("a quantized LSTM call without its function") {
+    m.clear_functions();
+    CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "m.onnx"),
+                      "m.onnx: node \"lstm\" (QuantLSTM_lstm): expected the model-local function \"QuantLSTM_lstm\" it "
+                      "calls (mixprec's quantized LSTM), found none in the model");
+  }
+  SECTION("a Div -> Clip -> Mul without its Round") {
+    onnx::GraphProto* gp = m.mutable_graph();
+    for (onnx::NodeProto& n : *gp->mutable_node())
+      if (n.name() == "c1.input_mul") n.set_input(0, "c1.input_clip");
+    CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "m.onnx"),
+                      "m.onnx: node \"c1.input_mul\" (Mul): expected the fake quantization Div -> Clip -> Round -> Mul "
+                      "of its input completed (next: Round), found a Mul after its Clip");
+  }
+  SECTION("a Mul by another step") {
+    onnx::GraphProto* gp = m.mutable_graph();
+    for (onnx::TensorProto& t : *gp->mutable_initializer())
+      if (t.name() == "c1.input.scale") {
+        float s;
+        std::memcpy(&s, t.raw_data().data(), 4);
+        const float twice = 2 * s;
+        t.set_raw_data(std::string(reinterpret_cast<const char*>(&twice), 4));
+        auto* copy = gp->add_initializer();
+        *copy = t;
+        copy->set_name("other_scale");
+        t.set_raw_data(std::string(reinterpret_cast<const char*>(&s), 4));
+      }
+    for (onnx::NodeProto& n : *gp->mutable_node())
+      if (n.name() == "c1.input_mul") n.set_input(1, "other_scale");
+    CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "m.onnx"),
+                      Catch::StartsWith("m.onnx: node \"c1.input_mul\" (Mul): expected a Mul by the step the Div divided by ("));
+  }
+}
+
+TEST_CASE("onnx export: the resnet18_bilstm template (residual adds, stacked BiLSTMs) at mixed precision", "[onnx][onnx_export]") {
+  const Scenario sc = test::default_scenario_with(std::string(R"({"network": )") + test::kTinyNetworkPatch +
+                                                  R"(, "precision": {"layers": []}})");
+  std::vector<LayerPrecision> prec(sc.net.layers.size());
+  for (std::size_t i = 0; i < prec.size(); ++i) {
+    prec[i].weight_bits = 2 + int(i % 7);        // 2..8
+    prec[i].activation_bits = 3 + int(i % 6);    // 3..8
+    prec[i].recurrent_weight_bits = 4 + int(i % 5);
+  }
+  model::Graph g(sc.net, prec);
+  calibrate(g);
+  const model::OnnxExport e = model::export_onnx(g, "t.ckpt");
+  CHECK(e.notes.empty());
+  check_round_trip(sc.net, prec, e.bytes);
+  if (!python_onnx_available()) {
+    WARN("skipped: /usr/bin/python3 lacks onnx or numpy (apt-get install python3-onnx python3-numpy)");
+    return;
+  }
+  const std::string dir = test::temp_dir("onnx_export_template");
+  const std::string path = dir + "/model.onnx";
+  std::ofstream(path, std::ios::binary) << e.bytes;
+  CHECK(checker(path) == "ok\n");
+  double worst = 0;
+  for (std::uint64_t seed = 1; seed <= 2; ++seed) {
+    const model::Tensor x = random_input(g, seed);
+    worst = std::max(worst, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
+  }
+  WARN("resnet18_bilstm (tiny) at mixed 2-8 bits: max |NumPy(ONNX) - mixprec| = " << worst << " ("
+       << sc.net.layers.size() << " layers)");
+  CHECK(worst <= 1e-5);
+}
