@@ -80,9 +80,10 @@ std::string explain(const LayerAgreement& la) {
     const Part parts[] = {
         {"prologue", la.prologue_cycles, "the first epoch's load and DRAM latency are not overlapped"},
         {"epilogue", la.epilogue_cycles, "the last write-back follows the last compute"},
-        {"bandwidth bursts", la.burst_stall_cycles,
-         "epochs whose on-chip transfers exceed their compute stall although other epochs have slack "
-         "(the analysis spreads each level's transfers over the whole run)"},
+        {"port waits", la.port_wait_cycles,
+         "on-chip transfers due before an epoch (a single-buffered level's fills, operands and partial sums "
+         "of the epoch) exceed what the level's port moves in its window; the analysis spreads each level's "
+         "transfers over the whole run"},
         {"loader waits", la.load_wait_cycles,
          "the compute waits for a level-0 load (shared channel, write-backs interleaved, latency)"}};
     const Part* top = &parts[0];
@@ -179,7 +180,7 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
       la.counts_differing += i64(na.count_differences.size());
       la.prologue_cycles += s.prologue_cycles * reps;
       la.epilogue_cycles += s.epilogue_cycles * reps;
-      la.burst_stall_cycles += s.burst_stall_cycles * reps;
+      la.port_wait_cycles += s.port_wait_cycles * reps;
       la.load_wait_cycles += s.load_wait_cycles * reps;
       la.nests.push_back(std::move(na));
     }
@@ -271,6 +272,17 @@ nlohmann::json agreement_to_json(const MappingSimResult& r) {
                        {"epochs", n.sim.epochs},
                        {"transactions", n.sim.transactions},
                        {"tile_steps", n.sim.tile_steps},
+                       {"compute_cycles", n.sim.compute_cycles},
+                       {"level_transfer_cycles", [&] {
+                          nlohmann::json a = nlohmann::json::array();
+                          for (int lv = 0; lv < n.sim.n_levels; ++lv)
+                            a.push_back({n.sim.levels[std::size_t(lv)].transfer_cycles, n.sim.levels[std::size_t(lv)].busy_cycles});
+                          return a;
+                        }()},
+                       {"prologue_cycles", n.sim.prologue_cycles},
+                       {"epilogue_cycles", n.sim.epilogue_cycles},
+                       {"port_wait_cycles", n.sim.port_wait_cycles},
+                       {"load_wait_cycles", n.sim.load_wait_cycles},
                        {"count_differences", n.count_differences}});
     layers.push_back({{"layer", l.name},
                       {"energy_mapping_uj", l.energy_mapping_pj * 1e-6},
@@ -283,7 +295,7 @@ nlohmann::json agreement_to_json(const MappingSimResult& r) {
                       {"counts_differing", l.counts_differing},
                       {"prologue_cycles", l.prologue_cycles},
                       {"epilogue_cycles", l.epilogue_cycles},
-                      {"burst_stall_cycles", l.burst_stall_cycles},
+                      {"port_wait_cycles", l.port_wait_cycles},
                       {"load_wait_cycles", l.load_wait_cycles},
                       {"why", l.why},
                       {"nests", nests}});

@@ -45,7 +45,7 @@ struct LayerAgreement {
   double cycles_mapping = 0, cycles_systemc = 0, cycles_diff_percent = 0;
   std::int64_t counts_compared = 0, counts_differing = 0;
   // Simulated cycles beyond the analysis's max(compute, bandwidth), summed over the nests.
-  double prologue_cycles = 0, epilogue_cycles = 0, burst_stall_cycles = 0, load_wait_cycles = 0;
+  double prologue_cycles = 0, epilogue_cycles = 0, port_wait_cycles = 0, load_wait_cycles = 0;
   std::string why;  // "" when both differences are below 0.1 %
   std::vector<NestAgreement> nests;
 };

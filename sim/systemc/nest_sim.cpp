@@ -23,19 +23,32 @@ NestAccelerator::NestAccelerator(sc_core::sc_module_name name) : sc_core::sc_mod
   SC_THREAD(loader);
   SC_THREAD(compute);
   SC_THREAD(storer);
+  SC_THREAD(port1);
+  SC_THREAD(port2);
+  SC_THREAD(port3);
+  SC_THREAD(port4);
+  SC_THREAD(port5);
+  SC_THREAD(port6);
+  SC_THREAD(port7);
 }
 
 void NestAccelerator::run(NestJob& job) {
-  if (job.epochs < 1 || job.epoch_begin.size() != std::size_t(job.epochs) + 1 || job.slots < 1)
-    SC_REPORT_ERROR(kIdNest, "nest job without epochs, epoch offsets or buffer slots");
+  bool ok = job.epochs >= 1 && job.n_levels >= 1 && job.n_levels <= kMaxPorts;
+  for (int l = 0; ok && l < kMaxPorts; ++l) ok = job.need[std::size_t(l)].size() == std::size_t(job.epochs) + 1;
+  if (!ok) SC_REPORT_ERROR(kIdNest, "nest job without epochs, levels or per-epoch port requirements");
   job_ = &job;
   job.done = false;
-  loaded_ = computed_ = 0;
-  ready_at_.assign(std::size_t(job.epochs), SC_ZERO_TIME);
+  loaded_ = started_ = computed_ = stored_ = 0;
+  done_.fill(0);
   job.begin = sc_time_stamp();
   ++posted_;
   job_posted_.notify(SC_ZERO_TIME);
   sc_core::sc_start();
+}
+
+void NestAccelerator::wait_job(std::int64_t& handled) {
+  while (posted_ == handled) wait(job_posted_);
+  ++handled;
 }
 
 double NestAccelerator::port_cycles(int level, double read_bits, double write_bits) const {
@@ -47,43 +60,82 @@ double NestAccelerator::port_cycles(int level, double read_bits, double write_bi
   return c;
 }
 
-double NestAccelerator::execute(const Transaction& t) {
+std::array<double, nest::kMaxLevels> NestAccelerator::transfer(const Transaction& t) {
+  std::array<double, nest::kMaxLevels> rd{}, wr{}, cycles{};
   NestJob& j = *job_;
-  std::array<double, nest::kMaxLevels> rd{}, wr{};
   for (int s = 0; s < t.n_sides; ++s) {
     const Access& a = t.side[std::size_t(s)];
     j.moved[std::size_t(a.level)][std::size_t(a.ds)][std::size_t(a.action)] += a.values;
     const double bits = double(a.values) * j.bits[std::size_t(a.level)][std::size_t(a.ds)];
     (a.action == kRead ? rd : wr)[std::size_t(a.level)] += bits;
   }
-  double c = 0;
   for (int l = 0; l < j.n_levels; ++l)
-    if (rd[std::size_t(l)] + wr[std::size_t(l)] > 0) c = std::max(c, port_cycles(l, rd[std::size_t(l)], wr[std::size_t(l)]));
+    if (rd[std::size_t(l)] + wr[std::size_t(l)] > 0) {
+      cycles[std::size_t(l)] = port_cycles(l, rd[std::size_t(l)], wr[std::size_t(l)]);  // sides at one level share it
+      j.busy[std::size_t(l)] += cycles[std::size_t(l)];
+    }
   ++j.transactions_run;
+  return cycles;
+}
+
+double NestAccelerator::move(const Access& a) {
+  NestJob& j = *job_;
+  j.moved[std::size_t(a.level)][std::size_t(a.ds)][std::size_t(a.action)] += a.values;
+  const double bits = double(a.values) * j.bits[std::size_t(a.level)][std::size_t(a.ds)];
+  const double c = a.action == kRead ? port_cycles(a.level, bits, 0) : port_cycles(a.level, 0, bits);
+  j.busy[std::size_t(a.level)] += c;
   return c;
 }
 
 void NestAccelerator::loader() {
   std::int64_t handled = 0;
   for (;;) {
-    while (posted_ == handled) wait(job_posted_);
-    ++handled;
+    wait_job(handled);
     NestJob& j = *job_;
+    std::size_t i = 0;
     for (std::int64_t e = 0; e < j.epochs; ++e) {
-      while (e - computed_ >= j.slots) wait(computed_ev_);
-      bool any = false;
-      for (std::size_t i = j.epoch_begin[std::size_t(e)]; i < j.epoch_begin[std::size_t(e) + 1]; ++i) {
-        const Transaction& t = j.transactions[i];
-        if (t.phase != kLoad) continue;
+      for (; i < j.loads.size() && j.loads[i].epoch == e; ++i) {
+        const Transaction& t = j.loads[i];
+        // The DMA knows the schedule and issues each request ahead, so its data lands as soon as
+        // the buffer slot it overwrites is free; only the first data waits the latency.
+        while (started_ <= t.after_started || computed_ < t.after_computed) wait(started_ev_ | computed_ev_);
+        const sc_time lands = j.begin + j.cycle * j.latency_cycles;
+        if (lands > sc_time_stamp()) wait(lands - sc_time_stamp());
+        // Over the channel, then written into the receiving level through its port (which its
+        // own transfers share).
+        const std::array<double, nest::kMaxLevels> c = transfer(t);
         channel_.lock();
-        wait(j.cycle * execute(t));
+        wait(j.cycle * c[0]);
         channel_.unlock();
+        for (int l = 1; l < j.n_levels; ++l)
+          if (c[std::size_t(l)] > 0) {
+            port_busy_[std::size_t(l)].lock();
+            wait(j.cycle * c[std::size_t(l)]);
+            port_busy_[std::size_t(l)].unlock();
+          }
         wait(SC_ZERO_TIME);  // let a waiting write-back take the channel next
-        any = true;
       }
-      ready_at_[std::size_t(e)] = sc_time_stamp() + (any ? j.cycle * j.latency_cycles : SC_ZERO_TIME);
       loaded_ = e + 1;
       loaded_ev_.notify(SC_ZERO_TIME);
+    }
+  }
+}
+
+void NestAccelerator::port(int level) {
+  std::int64_t handled = 0;
+  for (;;) {
+    wait_job(handled);
+    NestJob& j = *job_;
+    const std::vector<Item>& items = j.items[std::size_t(level)];
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      while (started_ <= items[i].lo) wait(started_ev_);
+      port_busy_[std::size_t(level)].lock();
+      wait(j.cycle * move(items[i].access));
+      port_busy_[std::size_t(level)].unlock();
+      ++j.transactions_run;
+      done_[std::size_t(level)] = i + 1;
+      port_ev_.notify(SC_ZERO_TIME);
+      wait(SC_ZERO_TIME);  // let a waiting load take the port next
     }
   }
 }
@@ -91,60 +143,54 @@ void NestAccelerator::loader() {
 void NestAccelerator::compute() {
   std::int64_t handled = 0;
   for (;;) {
-    while (posted_ == handled) wait(job_posted_);
-    ++handled;
+    wait_job(handled);
     NestJob& j = *job_;
     for (std::int64_t e = 0; e < j.epochs; ++e) {
+      sc_time now = sc_time_stamp();
       while (loaded_ <= e) wait(loaded_ev_);
-      const sc_time now = sc_time_stamp();
-      if (ready_at_[std::size_t(e)] > now) {
-        if (e > 0) j.load_wait += (ready_at_[std::size_t(e)] - now) / j.cycle;
-        wait(ready_at_[std::size_t(e)] - now);
-      }
+      if (e > 0) j.load_wait += (sc_time_stamp() - now) / j.cycle;
+      // Every on-chip transfer due before this epoch has been moved.
+      now = sc_time_stamp();
+      for (int l = 1; l < j.n_levels; ++l)
+        while (done_[std::size_t(l)] < j.need[std::size_t(l)][std::size_t(e)]) wait(port_ev_);
+      if (e > 0) j.port_wait += (sc_time_stamp() - now) / j.cycle;
       if (e == 0) j.first_compute = sc_time_stamp();
-      // The epoch's on-chip transfers overlap its MAC steps: each level streams its share at its
-      // bandwidth; the epoch lasts as long as the slowest of them and the compute.
-      std::array<double, nest::kMaxLevels> rd{}, wr{};
-      for (std::size_t i = j.epoch_begin[std::size_t(e)]; i < j.epoch_begin[std::size_t(e) + 1]; ++i) {
-        const Transaction& t = j.transactions[i];
-        if (t.phase != kCompute) continue;
-        for (int s = 0; s < t.n_sides; ++s) {
-          const Access& a = t.side[std::size_t(s)];
-          j.moved[std::size_t(a.level)][std::size_t(a.ds)][std::size_t(a.action)] += a.values;
-          const double bits = double(a.values) * j.bits[std::size_t(a.level)][std::size_t(a.ds)];
-          (a.action == kRead ? rd : wr)[std::size_t(a.level)] += bits;
-        }
-        ++j.transactions_run;
-      }
-      double cycles = j.compute_cycles_per_epoch;
-      for (int l = 0; l < j.n_levels; ++l)
-        cycles = std::max(cycles, port_cycles(l, rd[std::size_t(l)], wr[std::size_t(l)]));
-      j.burst_stall += cycles - j.compute_cycles_per_epoch;
-      wait(j.cycle * cycles);
+      started_ = e + 1;
+      started_ev_.notify(SC_ZERO_TIME);
+      wait(j.cycle * j.compute_cycles_per_epoch);
       j.last_compute_end = sc_time_stamp();
       computed_ = e + 1;
       computed_ev_.notify(SC_ZERO_TIME);
     }
+    // The transfers due with the last epoch.
+    const sc_time now = sc_time_stamp();
+    for (int l = 1; l < j.n_levels; ++l)
+      while (done_[std::size_t(l)] < j.need[std::size_t(l)][std::size_t(j.epochs)]) wait(port_ev_);
+    j.port_wait += (sc_time_stamp() - now) / j.cycle;
+    j.last_compute_end = sc_time_stamp();
+    computed_ = j.epochs + 1;  // the compute side is finished
+    computed_ev_.notify(SC_ZERO_TIME);
   }
 }
 
 void NestAccelerator::storer() {
   std::int64_t handled = 0;
   for (;;) {
-    while (posted_ == handled) wait(job_posted_);
-    ++handled;
+    wait_job(handled);
     NestJob& j = *job_;
+    std::size_t i = 0;
     for (std::int64_t e = 0; e < j.epochs; ++e) {
       while (computed_ <= e) wait(computed_ev_);
-      for (std::size_t i = j.epoch_begin[std::size_t(e)]; i < j.epoch_begin[std::size_t(e) + 1]; ++i) {
-        const Transaction& t = j.transactions[i];
-        if (t.phase != kStore) continue;
+      for (; i < j.stores.size() && j.stores[i].epoch == e; ++i) {
+        const Transaction& t = j.stores[i];
+        const std::array<double, nest::kMaxLevels> c = transfer(t);  // level-0 sides only
         channel_.lock();
-        wait(j.cycle * execute(t));
+        wait(j.cycle * c[0]);
         channel_.unlock();
         wait(SC_ZERO_TIME);  // let a waiting load take the channel next
       }
     }
+    while (computed_ <= j.epochs) wait(computed_ev_);
     j.end = sc_time_stamp();
     j.done = true;
   }
@@ -372,13 +418,18 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
   res.utilized_compute = n.instances[std::size_t(n.L)];
 
   // Epochs: the longest prefix of the temporal loops whose iterations fit max_epochs.
+  i64 total_steps = 1;
+  for (const TLoop& lp : n.loops) total_steps *= lp.factor;
   int epoch_loops = 0;
   i64 epochs = 1;
-  while (epoch_loops < int(n.loops.size()) &&
-         epochs * n.loops[std::size_t(epoch_loops)].factor <= std::max<i64>(1, options.max_epochs))
-    epochs *= n.loops[std::size_t(epoch_loops++)].factor;
-  i64 steps_per_epoch = 1;
-  for (std::size_t k = std::size_t(epoch_loops); k < n.loops.size(); ++k) steps_per_epoch *= n.loops[k].factor;
+  while (epoch_loops < int(n.loops.size())) {
+    const i64 f = n.loops[std::size_t(epoch_loops)].factor;
+    if (epochs * f > std::max<i64>(1, options.max_epochs)) break;
+    if (epochs >= options.min_epochs && total_steps / (epochs * f) < options.min_epoch_steps) break;
+    epochs *= f;
+    ++epoch_loops;
+  }
+  const i64 steps_per_epoch = total_steps / epochs;
   res.epochs = epochs;
   res.compute_cycles = double(steps_per_epoch * epochs) * options.cycles_per_mac;
 
@@ -396,9 +447,11 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
       job.bits[std::size_t(l)][std::size_t(t)] = s.word_bits > 0 ? s.word_bits : p.dataspaces[std::size_t(t)].bits;
   }
 
-  // Per epoch transactions, built tensor by tensor over each tensor's chain of keeping levels.
-  std::vector<std::vector<Transaction>> per_epoch(static_cast<std::size_t>(epochs));
-  bool slots_ok = true;
+  // The transfers, tensor by tensor over each tensor's chain of keeping levels: level-0 sides go
+  // to the loader (fills) and the storer (write-backs), on-chip sides to their level's port with
+  // the window of epochs the level's buffering allows.
+  using nest_model::Item;
+  std::vector<Transaction> loads, stores;
   for (int t = 0; t < n.NDS; ++t) {
     const bool rw = p.dataspaces[std::size_t(t)].read_write;
     std::vector<int> chain;
@@ -420,7 +473,6 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
       } else {
         walks[std::size_t(l)] = walk_tile(p, n, l, t, epoch_loops, epochs);
         res.tile_steps += walks[std::size_t(l)].steps;
-        if (a.levels[std::size_t(l)].multiple_buffering < 2) slots_ok = false;
       }
     }
     for (std::size_t i = 0; i < chain.size(); ++i) {
@@ -438,19 +490,75 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
       c.tile_values = walks[std::size_t(l)].tile;
       c.instances = n.instances[std::size_t(l)];
       c.tiles_visited = walks[std::size_t(l)].distinct_tiles;
+      // The child's deliveries (its tile changes there). A multiple-buffered child holds as many
+      // tiles as its capacity allows (a ring of tiles, at least two): the tile for delivery j may
+      // move once the compute has started the epoch of delivery j - (slots - 1), whose arrival
+      // freed the slot j reuses. prev_in[e]: that epoch (-1: at once); next_in[e]: the next
+      // delivery after e (a drain's deadline).
+      const bool child_buffered = child != kCompute && a.levels[std::size_t(child)].multiple_buffering >= 2;
+      std::vector<i64> prev_in(std::size_t(epochs), -1), next_in(std::size_t(epochs), epochs - 1);
+      if (child != kCompute) {
+        const nest::StorageLevel& cs = a.levels[std::size_t(child)];
+        i64 tile_bits = 0;
+        for (int u = 0; u < n.NDS; ++u)
+          if (m.levels[std::size_t(child)].keep_mask >> u & 1u) {
+            const std::vector<i64> ext = rank_extents(p, u, n.ext[std::size_t(child)]);
+            i64 values = 1;
+            for (i64 x : ext) values *= x;
+            tile_bits += values * job.bits[std::size_t(child)][std::size_t(u)];
+          }
+        const i64 slots = cs.depth <= 0 || tile_bits <= 0 ? epochs + 1
+                                                          : std::max<i64>(2, cs.capacity_bits() / tile_bits);
+        const std::vector<i64>& dl = walks[std::size_t(child)].delivered;
+        std::vector<i64> arrivals;
+        for (i64 e = 0; e < epochs; ++e)
+          if (dl[std::size_t(e)] > 0) {
+            const i64 j = i64(arrivals.size());
+            prev_in[std::size_t(e)] = j - (slots - 1) >= 0 ? arrivals[std::size_t(j - (slots - 1))] : -1;
+            arrivals.push_back(e);
+          }
+        for (i64 e = epochs - 2, nxt = epochs - 1; e >= 0; --e) {
+          if (dl[std::size_t(e + 1)] > 0) nxt = e + 1;
+          next_in[std::size_t(e)] = nxt;
+        }
+      }
+      // A fill of the child's tile for epoch e: double-buffered, it may move while the previous
+      // tile is in use (from the epoch that tile arrived); otherwise within epoch e (operands
+      // streamed to the MACs too).
+      auto fill_window = [&](i64 e) { return child_buffered ? std::make_pair(prev_in[std::size_t(e)], e - 1) : std::make_pair(e, e); };
+      auto load = [&](i64 e, std::initializer_list<Access> sides) {
+        Transaction tx;
+        tx.epoch = e;
+        if (child == kCompute) tx.after_started = e - 1;  // operands prefetched one epoch ahead
+        else if (child_buffered) tx.after_started = prev_in[std::size_t(e)];
+        else tx.after_computed = e;
+        for (const Access& s : sides) tx.side[std::size_t(tx.n_sides++)] = s;
+        loads.push_back(tx);
+      };
+      auto item = [&](int level, std::pair<i64, i64> w, const Access& acc) {
+        job.items[std::size_t(level)].push_back(Item{w.first, w.second, acc});
+      };
+      const auto L8 = std::int8_t(l), T8 = std::int8_t(t), C8 = std::int8_t(child);
       // First updates of each value this instance ever holds read nothing (outputs).
       i64 elide = rw ? walks[std::size_t(l)].distinct_tiles * walks[std::size_t(l)].tile : 0;
       for (i64 e = 0; e < epochs; ++e) {
         const i64 child_in = child == kCompute ? steps_per_epoch : walks[std::size_t(child)].delivered[std::size_t(e)];
         const i64 served = child_in * distinct;
-        Transaction tx;
-        tx.epoch = e;
         if (!rw) {
-          if (served > 0) tx.side[std::size_t(tx.n_sides++)] = Access{std::int8_t(l), std::int8_t(t), nest_model::kRead, served};
-          if (child != kCompute && child_in > 0)
-            tx.side[std::size_t(tx.n_sides++)] = Access{std::int8_t(child), std::int8_t(t), nest_model::kFill, child_in};
-          tx.phase = l == 0 ? nest_model::kLoad : nest_model::kCompute;
-          if (tx.n_sides > 0) per_epoch[std::size_t(e)].push_back(tx);
+          if (served == 0) continue;
+          const Access rd{L8, T8, nest_model::kRead, served};
+          if (child == kCompute) {
+            if (l == 0) load(e, {rd});
+            else item(l, {e, e}, rd);
+            continue;
+          }
+          const Access fill{C8, T8, nest_model::kFill, child_in};
+          if (l == 0) {
+            load(e, {rd, fill});
+          } else {
+            item(l, fill_window(e), rd);
+            item(child, fill_window(e), fill);
+          }
           continue;
         }
         // Outputs: the child's refills of partial sums come down (a load when the parent is
@@ -459,33 +567,54 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
         if (child != kCompute) {
           const i64 refill = walks[std::size_t(child)].refilled[std::size_t(e)];
           if (refill > 0) {
-            Transaction down;
-            down.epoch = e;
-            down.phase = l == 0 ? nest_model::kLoad : nest_model::kCompute;
-            down.side[std::size_t(down.n_sides++)] = Access{std::int8_t(child), std::int8_t(t), nest_model::kFill, refill};
-            per_epoch[std::size_t(e)].push_back(down);
+            const Access fill{C8, T8, nest_model::kFill, refill};
+            if (l == 0) load(e, {fill});
+            else item(child, fill_window(e), fill);
           }
         }
-        if (served > 0) {
-          const i64 skip = std::min(elide, served);
-          elide -= skip;
-          tx.phase = l == 0 ? nest_model::kStore : nest_model::kCompute;
-          tx.side[std::size_t(tx.n_sides++)] = Access{std::int8_t(l), std::int8_t(t), nest_model::kUpdate, served};
-          if (served - skip > 0)
-            tx.side[std::size_t(tx.n_sides++)] = Access{std::int8_t(l), std::int8_t(t), nest_model::kRead, served - skip};
-          per_epoch[std::size_t(e)].push_back(tx);
+        if (served == 0) continue;
+        const i64 skip = std::min(elide, served);
+        elide -= skip;
+        const Access up{L8, T8, nest_model::kUpdate, served};
+        const Access rd{L8, T8, nest_model::kRead, served - skip};
+        if (l == 0) {
+          Transaction tx;
+          tx.epoch = e;
+          tx.side[std::size_t(tx.n_sides++)] = up;
+          if (rd.values > 0) tx.side[std::size_t(tx.n_sides++)] = rd;
+          stores.push_back(tx);
+        } else {
+          // A double-buffered child drains a tile while it works on the next one.
+          const std::pair<i64, i64> w{e, child_buffered ? next_in[std::size_t(e)] : e};
+          item(l, w, up);
+          if (rd.values > 0) item(l, w, rd);
         }
       }
     }
   }
-  job.slots = slots_ok ? 2 : 1;
-  job.epoch_begin.push_back(0);
-  for (auto& v : per_epoch) {
-    std::stable_sort(v.begin(), v.end(), [](const Transaction& x, const Transaction& y) { return x.phase < y.phase; });
-    job.transactions.insert(job.transactions.end(), v.begin(), v.end());
-    job.epoch_begin.push_back(job.transactions.size());
+  auto by_epoch = [](const Transaction& x, const Transaction& y) { return x.epoch < y.epoch; };
+  std::stable_sort(loads.begin(), loads.end(), by_epoch);
+  std::stable_sort(stores.begin(), stores.end(), by_epoch);
+  job.loads = std::move(loads);
+  job.stores = std::move(stores);
+  for (int l = 0; l < nest_model::kMaxPorts; ++l) {
+    std::vector<Item>& items = job.items[std::size_t(l)];
+    std::stable_sort(items.begin(), items.end(),
+                     [](const Item& x, const Item& y) { return x.lo != y.lo ? x.lo < y.lo : x.hi < y.hi; });
+    // need[e] = items up to the last one due before epoch e (hi <= e - 1), in port order.
+    std::vector<std::size_t> last(std::size_t(epochs) + 1, 0);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const std::size_t h = std::size_t(std::min(items[i].hi, epochs - 1) + 1);
+      last[h] = std::max(last[h], i + 1);
+    }
+    std::vector<std::size_t>& need = job.need[std::size_t(l)];
+    need.assign(std::size_t(epochs) + 1, 0);
+    std::size_t run = 0;
+    for (i64 e = 0; e <= epochs; ++e) {
+      run = std::max(run, last[std::size_t(e)]);
+      need[std::size_t(e)] = run;
+    }
   }
-  per_epoch.clear();
 
   nest_model::run_nest_job(job);
 
@@ -493,7 +622,7 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
   res.cycles = (job.end - job.begin) / job.cycle;
   res.prologue_cycles = (job.first_compute - job.begin) / job.cycle;
   res.epilogue_cycles = (job.end - job.last_compute_end) / job.cycle;
-  res.burst_stall_cycles = job.burst_stall;
+  res.port_wait_cycles = job.port_wait;
   res.load_wait_cycles = job.load_wait;
 
   // Counts from what the model moved; energy from the counts.
@@ -527,6 +656,7 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
       if (pt.shared_bits > 0) bw_cycles = std::max(bw_cycles, (rd_bits + wr_bits) / (pt.shared_bits * pt.banks));
     }
     lv.transfer_cycles = bw_cycles;
+    lv.busy_cycles = job.busy[std::size_t(l)];
     lv.leak_pj = s.leak_pj * res.cycles * double(any ? n.instances[std::size_t(l)] : 1);
     lv.energy_pj = e + lv.leak_pj;
     total += lv.energy_pj;

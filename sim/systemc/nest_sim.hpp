@@ -33,19 +33,28 @@
 //    MACs x compute energy (vector accesses pack consecutive transfers' values into blocks, as
 //    Timeloop assumes).
 //  * Timing (SystemC). The run is cut into epochs: the iterations of the outermost temporal
-//    loops (a prefix of the loop list whose product is at most max_epochs). A loader process
-//    moves each epoch's transfers from the backing store (level 0) as one transaction per
-//    tensor over the level-0 channel (its bandwidth, shared with the write-backs), up to
-//    `slots` epochs ahead of the compute (2 when every level receiving them is double-buffered,
-//    else 1); the data is usable after the DRAM latency. The compute process runs epoch e when
-//    its data is in: it lasts max(MAC steps x cycles per MAC, each on-chip level's transfers of
-//    the epoch / that level's bandwidth) (the transfers of one epoch overlap its compute); a
-//    store process writes each epoch's updates of level 0 back after the epoch. Simulated cycles
-//    = end of the last write-back. Where these differ from the analysis's max(compute, each
-//    level's whole-run transfers / bandwidth): the first epoch's load and the last write-back
-//    are not hidden (prologue/epilogue), an epoch whose transfers exceed its compute stalls it
-//    although other epochs have slack (bandwidth bursts), and the DRAM latency is exposed
-//    whenever the loader falls behind. NestSimResult reports each of these.
+//    loops (the longest prefix of the loop list with at most max_epochs iterations, of at least
+//    min_epoch_steps MAC steps each once there are min_epochs); the compute process
+//    runs epoch after epoch (MAC steps x cycles per MAC each). Level-0 transfers are
+//    transactions on one channel (level 0's bandwidth), a loader's fills and a storer's
+//    write-backs taking turns: a fill of a tile may start once the buffer half it overwrites is
+//    free (a multiple-buffered level holds a ring of as many tiles as its capacity allows, at
+//    least two: once the tile that freed the slot is in use; a single-buffered one: once the
+//    epochs before have computed); the DMA issues requests ahead of the slots (the schedule is
+//    known), so data lands as soon as its slot is free and only the first data waits the DRAM
+//    latency; a write-back follows its epoch's compute. Every on-chip level has a port process that moves its side of every
+//    on-chip transfer in order at that level's bandwidth (transfer bits / (banks x bits per
+//    cycle)), each inside a window of epochs: a fill into a double-buffered level between the
+//    arrival of the previous tile and the epoch that needs it; a drain from a double-buffered
+//    level until its next tile arrives; anything else (single-buffered levels, operands streamed
+//    to and partial sums from the MACs) within its own epoch. The compute does not start an
+//    epoch before the transfers due by then have moved and its level-0 data is in. Simulated
+//    cycles = the end of the last transfer. Where these differ from the analysis's max(compute,
+//    each level's whole-run transfers / bandwidth) (+ the DRAM latency once): the first fills
+//    and the last write-back are not hidden (prologue, epilogue), and a port whose window is too
+//    short for a burst of transfers (e.g. weights into single-buffered PE registers) stalls the
+//    compute although the level has slack over the whole run (port waits); NestSimResult
+//    reports each of these.
 //  * Runs on the process's one elaborated SystemC model (sim/systemc/engine.cpp); calls are
 //    serialized; deterministic.
 #pragma once
@@ -60,7 +69,13 @@ namespace mixprec::sim::systemc {
 struct NestSimOptions {
   double cycles_per_mac = 1;        // MAC-style slowdown (bit-serial, wide bit-parallel)
   double dram_latency_cycles = 0;   // request to first data of a level-0 read
-  std::int64_t max_epochs = 4096;   // timing granularity (counts do not depend on it)
+  // Timing granularity (counts do not depend on it): at most max_epochs epochs; beyond
+  // min_epochs, none shorter than min_epoch_steps MAC steps (within an epoch a port orders its
+  // transfers freely; a finer cut would couple the ports step by step, a coarser one would not
+  // overlap the first loads).
+  std::int64_t max_epochs = 4096;
+  std::int64_t min_epochs = 8;
+  std::int64_t min_epoch_steps = 16;
 };
 
 // Per level and tensor, per instance (as nest::DataspaceStats, from the simulation).
@@ -76,6 +91,7 @@ struct NestSimCounts {
 struct NestSimLevel {
   std::array<NestSimCounts, nest::kMaxDataspaces> ds;
   double transfer_cycles = 0;  // this level's whole-run transfers / its bandwidth
+  double busy_cycles = 0;      // time its port (level 0: the channel) spent moving them
   double leak_pj = 0;
   double energy_pj = 0;        // access + leakage
 };
@@ -89,8 +105,8 @@ struct NestSimResult {
   // Where the simulated time went beyond max(compute, every level's transfer_cycles):
   double prologue_cycles = 0;       // before the first epoch could compute (first load + latency)
   double epilogue_cycles = 0;       // after the last epoch computed (last write-back)
-  double burst_stall_cycles = 0;    // epochs longer than their compute (on-chip transfer bursts)
-  double load_wait_cycles = 0;      // compute waiting for a loader behind (DRAM channel, latency)
+  double port_wait_cycles = 0;      // compute waiting for on-chip transfers due (their windows)
+  double load_wait_cycles = 0;      // compute waiting for level-0 data (channel, latency)
   std::array<NestSimLevel, nest::kMaxLevels> levels;
   int n_levels = 0;
   double compute_energy_pj = 0;
