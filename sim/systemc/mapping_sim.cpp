@@ -69,32 +69,31 @@ std::string explain(const LayerAgreement& la) {
       }
     o << ")";
   }
-  if (std::abs(la.cycles_diff_percent) >= 0.1) {
+  if (std::abs(la.cycles_diff_percent) >= 0.1 && !la.nests.empty()) {
     if (o.tellp() > 0) o << "; ";
-    // The simulated time's parts beyond the analysis's max(compute, bandwidth).
-    struct Part {
-      const char* name;
-      double cycles;
-      const char* why;
-    };
-    const Part parts[] = {
-        {"prologue", la.prologue_cycles, "the first epoch's load and DRAM latency are not overlapped"},
-        {"epilogue", la.epilogue_cycles, "the last write-back follows the last compute"},
-        {"port waits", la.port_wait_cycles,
-         "on-chip transfers due before an epoch (a single-buffered level's fills, operands and partial sums "
-         "of the epoch) exceed what the level's port moves in its window; the analysis spreads each level's "
-         "transfers over the whole run"},
-        {"loader waits", la.load_wait_cycles,
-         "the compute waits for a level-0 load (shared channel, write-backs interleaved, latency)"}};
-    const Part* top = &parts[0];
-    for (const Part& p : parts)
-      if (p.cycles > top->cycles) top = &p;
-    std::snprintf(buf, sizeof buf, "cycles %+.2f%%: ", la.cycles_diff_percent);
+    // The nest that moves the layer's cycles most, and where its simulated time went.
+    const NestAgreement* n = &la.nests.front();
+    for (const NestAgreement& x : la.nests)
+      if (std::abs(x.sim.cycles - x.cycles_mapping) * double(x.repeats) >
+          std::abs(n->sim.cycles - n->cycles_mapping) * double(n->repeats))
+        n = &x;
+    std::snprintf(buf, sizeof buf, "cycles %+.2f%% (%s: %.0f vs %.0f): ", la.cycles_diff_percent, n->pass.c_str(),
+                  n->sim.cycles, n->cycles_mapping);
     o << buf;
-    if (la.cycles_diff_percent < 0)
-      o << "the double-buffered pipeline overlaps the DRAM latency the analysis adds once per nest";
-    else
-      o << top->name << " (" << std::llround(top->cycles) << " cycles: " << top->why << ")";
+    auto c = [](double x) { return std::to_string(std::llround(x)); };
+    if (n->sim.cycles < n->cycles_mapping) {
+      o << "the analysis adds the DRAM latency in full after max(compute, transfers); the simulation overlaps "
+           "it with the first on-chip transfers";
+    } else {
+      o << "bound " << n->bound << " (" << c(n->bound_cycles)
+        << " cycles in the analysis, overlapped with everything else); simulated: " << c(n->sim.prologue_cycles)
+        << " before the first MAC (first tiles, DRAM latency), " << c(n->sim.port_wait_cycles)
+        << " waiting for on-chip ports (the bound's own transfers included; transfers due within their "
+           "double-buffer windows: operands the MACs read, fills of single-buffered levels, ports shared with DMA "
+           "fills), "
+        << c(n->sim.load_wait_cycles) << " for level-0 loads, " << c(n->sim.epilogue_cycles)
+        << " for the last write-back";
+    }
   }
   if (std::abs(la.energy_diff_percent) >= 0.1 && la.counts_differing == 0) {
     if (o.tellp() > 0) o << "; ";
@@ -176,6 +175,13 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
         dram = dram || ds.reads + ds.fills + ds.updates > 0;
       }
       na.cycles_mapping = mcyc + (dram ? side.dram_latency_cycles() : 0);
+      na.bound = "compute";
+      na.bound_cycles = s.compute_cycles;
+      for (int lv = 0; lv < s.n_levels; ++lv)
+        if (s.levels[std::size_t(lv)].transfer_cycles > na.bound_cycles) {
+          na.bound = nm.arch.levels[std::size_t(lv)].name + " bandwidth";
+          na.bound_cycles = s.levels[std::size_t(lv)].transfer_cycles;
+        }
       compare_counts(prob, nm.arch, s, r, na, la.counts_compared);
       la.counts_differing += i64(na.count_differences.size());
       la.prologue_cycles += s.prologue_cycles * reps;
@@ -269,6 +275,8 @@ nlohmann::json agreement_to_json(const MappingSimResult& r) {
                        {"repeats", n.repeats},
                        {"cycles_systemc", n.sim.cycles},
                        {"cycles_mapping", n.cycles_mapping},
+                       {"bound", n.bound},
+                       {"bound_cycles", n.bound_cycles},
                        {"epochs", n.sim.epochs},
                        {"transactions", n.sim.transactions},
                        {"tile_steps", n.sim.tile_steps},

@@ -37,6 +37,8 @@ struct NestAgreement {
   NestSimResult sim;
   std::vector<std::string> count_differences;  // "level/tensor action: systemc x vs mapping y"
   double cycles_mapping = 0;                   // the mapping engine's cycles of this nest
+  std::string bound;                           // what bounds the analysis's cycles: compute or a level
+  double bound_cycles = 0;                     // its cycles (from the simulation's own counts)
 };
 
 struct LayerAgreement {
@@ -44,9 +46,11 @@ struct LayerAgreement {
   double energy_mapping_pj = 0, energy_systemc_pj = 0, energy_diff_percent = 0;
   double cycles_mapping = 0, cycles_systemc = 0, cycles_diff_percent = 0;
   std::int64_t counts_compared = 0, counts_differing = 0;
-  // Simulated cycles beyond the analysis's max(compute, bandwidth), summed over the nests.
+  // Where the simulated time went beyond the compute, summed over the nests (x repeats).
   double prologue_cycles = 0, epilogue_cycles = 0, port_wait_cycles = 0, load_wait_cycles = 0;
-  std::string why;  // "" when both differences are below 0.1 %
+  // Why they differ ("" when both differences are below 0.1%): the differing counts, the nest that
+  // moves the cycles most with the analysis's bound and the simulation's waits, and the energy.
+  std::string why;
   std::vector<NestAgreement> nests;
 };
 

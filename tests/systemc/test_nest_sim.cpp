@@ -5,6 +5,9 @@
 // test-only hook (nest::test_hooks) that perturbs one analytical count formula, after which the
 // agreement check fails.
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 
 #include <catch2/catch.hpp>
 
@@ -222,6 +225,25 @@ TEST_CASE("nest sim: counts equal the nest analysis on the Timeloop validation c
     }
     CHECK(s.energy_pj - leak_sim == Approx(ref.energy_pj - leak_ref).epsilon(0.01));
     CHECK(s.cycles == Approx(double(ref.cycles)).epsilon(0.10));
+    // MIXPREC_SYSTEMC_TABLE=FILE appends one Markdown row per case (docs/validation.md).
+    if (const char* table = std::getenv("MIXPREC_SYSTEMC_TABLE")) {
+      int counts = 0, equal = 0;
+      for (int l = 0; l < ref.n_levels; ++l)
+        for (std::size_t d = 0; d < spec.problem.dataspaces.size(); ++d) {
+          const nest::DataspaceStats& want = ref.levels[std::size_t(l)].ds[d];
+          const NestSimCounts& got = s.levels[std::size_t(l)].ds[d];
+          if (!want.kept) continue;
+          counts += 3;
+          equal += int(got.reads == want.reads) + int(got.fills == want.fills) + int(got.updates == want.updates);
+        }
+      std::ofstream o(table, std::ios::app);
+      char row[512];
+      std::snprintf(row, sizeof row, "| %s | %d/%d | %.2f / %.2f | %+.3f%% | %.0f / %lld | %+.2f%% | %lld |\n",
+                    c.name.c_str(), equal, counts, s.energy_pj, ref.energy_pj,
+                    100.0 * (s.energy_pj - ref.energy_pj) / ref.energy_pj, s.cycles, (long long)ref.cycles,
+                    100.0 * (s.cycles - double(ref.cycles)) / double(ref.cycles), (long long)s.epochs);
+      o << row;
+    }
   }
 }
 
