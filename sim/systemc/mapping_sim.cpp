@@ -133,6 +133,7 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
       const GemmOp& g = work.gemms[i];
       const nest::Problem& prob = nm.result.problem;
       NestSimOptions opt;
+      opt.file = sc.file;
       opt.cycles_per_mac = double(mac_slowdown(hw.pe_array.mac, g.b, g.a));
       opt.dram_latency_cycles = side.dram_latency_cycles();
       // Only the problem, the architecture and the mapping reach the simulation.

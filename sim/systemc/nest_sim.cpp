@@ -228,13 +228,13 @@ i64 coef(const nest::Problem& p, const nest::ProjectionTerm& t) {
   return t.coefficient < 0 ? 1 : p.coefficients[std::size_t(t.coefficient)].value;
 }
 
-Nest build_nest(const nest::Problem& p, const nest::Architecture& a, const nest::Mapping& m) {
+Nest build_nest(const nest::Problem& p, const nest::Architecture& a, const nest::Mapping& m, const std::string& file) {
   Nest n;
   n.L = int(a.levels.size());
   n.D = int(p.dims.size());
   n.NDS = int(p.dataspaces.size());
   if (m.n_levels != n.L)
-    throw SpecError("mapping", "/mapping", std::to_string(n.L) + " levels (one per storage level)",
+    throw SpecError(file, "/mapping", std::to_string(n.L) + " levels (one per storage level)",
                     std::to_string(m.n_levels));
   for (int t = 0; t < n.NDS; ++t)
     for (const nest::Rank& r : p.dataspaces[std::size_t(t)].ranks)
@@ -257,12 +257,12 @@ Nest build_nest(const nest::Problem& p, const nest::Architecture& a, const nest:
     for (int i = 0; i < n.D; ++i) {
       const int d = lm.permutation[std::size_t(i)];
       if (d < 0 || d >= n.D || (seen >> d & 1u))
-        throw SpecError("mapping", "/mapping/levels/" + std::to_string(l) + "/permutation",
+        throw SpecError(file, "/mapping/levels/" + std::to_string(l) + "/permutation",
                         "a permutation of the problem's dimensions", "dimension index " + std::to_string(d));
       seen |= 1u << d;
       const i64 f = lm.temporal[std::size_t(d)];
       if (f < 1)
-        throw SpecError("mapping", "/mapping/levels/" + std::to_string(l) + "/temporal",
+        throw SpecError(file, "/mapping/levels/" + std::to_string(l) + "/temporal",
                         "factors >= 1", std::to_string(f));
       if (f == 1) continue;
       inner_first.push_back(TLoop{d, l, f, cur[std::size_t(d)]});
@@ -272,7 +272,7 @@ Nest build_nest(const nest::Problem& p, const nest::Architecture& a, const nest:
   }
   for (int d = 0; d < n.D; ++d)
     if (cur[std::size_t(d)] != p.bounds[std::size_t(d)])
-      throw SpecError("mapping", "/mapping", "factors of " + p.dims[std::size_t(d)] + " whose product is its bound " +
+      throw SpecError(file, "/mapping", "factors of " + p.dims[std::size_t(d)] + " whose product is its bound " +
                                                  std::to_string(p.bounds[std::size_t(d)]),
                       std::to_string(cur[std::size_t(d)]));
   n.loops.assign(inner_first.rbegin(), inner_first.rend());
@@ -409,7 +409,8 @@ Walk walk_tile(const nest::Problem& p, const Nest& n, int l, int t, int epoch_lo
 
 NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a, const nest::Mapping& m,
                             const NestSimOptions& options) {
-  const Nest n = build_nest(p, a, m);
+  const Nest n = build_nest(p, a, m, options.file);
+  const std::string& file = options.file;
   NestSimResult res;
   res.n_levels = n.L;
   i64 macs = 1;
@@ -458,7 +459,7 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
     for (int l = 0; l < n.L; ++l)
       if (l == 0 || (m.levels[std::size_t(l)].keep_mask >> t & 1u)) {
         if (!(a.levels[std::size_t(l)].keep_mask >> t & 1u))
-          throw SpecError("mapping", "/mapping/levels/" + std::to_string(l) + "/keep",
+          throw SpecError(file, "/mapping/levels/" + std::to_string(l) + "/keep",
                           "data spaces level " + a.levels[std::size_t(l)].name + " may hold",
                           p.dataspaces[std::size_t(t)].name);
         chain.push_back(l);

@@ -67,6 +67,7 @@
 namespace mixprec::sim::systemc {
 
 struct NestSimOptions {
+  std::string file = "mapping";     // named in errors (the scenario or spec the mapping came from)
   double cycles_per_mac = 1;        // MAC-style slowdown (bit-serial, wide bit-parallel)
   double dram_latency_cycles = 0;   // request to first data of a level-0 read
   // Timing granularity (counts do not depend on it): at most max_epochs epochs; beyond
@@ -113,8 +114,9 @@ struct NestSimResult {
   double energy_pj = 0;
 };
 
-// Simulates `m` on `a` for `p`. Throws SpecError (pointer "/mapping") for a mapping whose factor
-// products differ from the bounds or that does not fit the levels it names.
+// Simulates `m` on `a` for `p`. Throws SpecError (options.file, pointer under "/mapping") for a
+// mapping whose factor products differ from the bounds, whose orders are not permutations, or that
+// keeps a tensor where the architecture cannot hold it.
 NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a, const nest::Mapping& m,
                             const NestSimOptions& options = {});
 

@@ -291,3 +291,20 @@ TEST_CASE("systemc-mapping: a perturbed analytical count formula fails the agree
   const MappingSimResult clean = simulate_mapping_systemc(sc, sc.layer_precision, false);
   for (const LayerAgreement& l : clean.layers) CHECK(agrees(l));
 }
+
+TEST_CASE("simulate --engine systemc-mapping prints the agreement with the mapping engine", "[cli][systemc][nest_sim]") {
+  const std::string s = test::source_path("scenarios/venue_cnn_lstm.json");
+  const auto t = test::run_cli("simulate " + s + " --engine systemc-mapping");
+  REQUIRE(t.exit_code == 0);
+  CHECK(t.out.find("systemc-mapping") != std::string::npos);
+  CHECK(t.out.find("agreement with the mapping engine") != std::string::npos);
+  CHECK(t.out.find("why they differ:") != std::string::npos);
+  const auto j = test::run_cli("simulate " + s + " --engine systemc-mapping --format json");
+  REQUIRE(j.exit_code == 0);
+  const nlohmann::json doc = nlohmann::json::parse(j.out);
+  CHECK(doc["engine"] == "systemc-mapping");
+  REQUIRE(doc["agreement_with_mapping"]["layers"].size() == 33);
+  for (const auto& l : doc["agreement_with_mapping"]["layers"]) CHECK(l["counts_differing"] == 0);
+  // Options of other engines are refused, not ignored.
+  CHECK(test::run_cli("simulate " + s + " --engine systemc-mapping --trace t.json").exit_code == 2);
+}
