@@ -91,7 +91,10 @@ std::string explain(const LayerAgreement& la) {
         << " waiting for on-chip ports (the bound's own transfers included; transfers due within their "
            "double-buffer windows: operands the MACs read, fills of single-buffered levels, ports shared with DMA "
            "fills), "
-        << c(n->sim.load_wait_cycles) << " for level-0 loads, " << c(n->sim.epilogue_cycles)
+        << c(n->sim.load_wait_cycles)
+        << " for level-0 loads (into a single-buffered level only after the epoch before; channel shared with "
+           "write-backs), "
+        << c(n->sim.epilogue_cycles)
         << " for the last write-back";
     }
   }
