@@ -37,19 +37,20 @@
 //    min_epoch_steps MAC steps each once there are min_epochs); the compute process
 //    runs epoch after epoch (MAC steps x cycles per MAC each). Level-0 transfers are
 //    transactions on one channel (level 0's bandwidth), a loader's fills and a storer's
-//    write-backs taking turns: a fill of a tile may start once the buffer half it overwrites is
+//    write-backs taking turns: a fill of a tile may start once the buffer slot it overwrites is
 //    free (a multiple-buffered level holds a ring of as many tiles as its capacity allows, at
 //    least two: once the tile that freed the slot is in use; a single-buffered one: once the
 //    epochs before have computed); the DMA issues requests ahead of the slots (the schedule is
 //    known), so data lands as soon as its slot is free and only the first data waits the DRAM
-//    latency; a write-back follows its epoch's compute. Every on-chip level has a port process that moves its side of every
-//    on-chip transfer in order at that level's bandwidth (transfer bits / (banks x bits per
-//    cycle)), each inside a window of epochs: a fill into a double-buffered level between the
-//    arrival of the previous tile and the epoch that needs it; a drain from a double-buffered
-//    level until its next tile arrives; anything else (single-buffered levels, operands streamed
-//    to and partial sums from the MACs) within its own epoch. The compute does not start an
-//    epoch before the transfers due by then have moved and its level-0 data is in. Simulated
-//    cycles = the end of the last transfer. Where these differ from the analysis's max(compute,
+//    latency; the fill is then written through the receiving level's port; a write-back
+//    follows its epoch's compute. Every on-chip level has a port process that moves its side of
+//    every on-chip transfer in order at that level's bandwidth (transfer bits / (banks x bits
+//    per cycle)), each inside a window of epochs: a fill into a multiple-buffered level between
+//    the arrival of the tile whose slot it reuses and the epoch that needs it; a drain from a
+//    multiple-buffered level until its next tile arrives; anything else (single-buffered levels,
+//    operands streamed to and partial sums from the MACs) within its own epoch. The compute does
+//    not start an epoch before the transfers due by then have moved and its level-0 data is in.
+//    Simulated cycles = the end of the last transfer. Where these differ from the analysis's max(compute,
 //    each level's whole-run transfers / bandwidth) (+ the DRAM latency once): the first fills
 //    and the last write-back are not hidden (prologue, epilogue), and a port whose window is too
 //    short for a burst of transfers (e.g. weights into single-buffered PE registers) stalls the
