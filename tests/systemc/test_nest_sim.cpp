@@ -148,6 +148,39 @@ TEST_CASE("nest sim: 2-level conv1d, sliding window fills and write-backs", "[sy
   CHECK(r.energy_pj == Approx(ref.energy_pj).epsilon(0.01));
 }
 
+TEST_CASE("nest sim: partial sums drained and filled back when an output tile is revisited", "[systemc][nest_sim]") {
+  const nest::Problem p = conv1d(16, 3);
+  nest::Architecture a;
+  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
+  nest::Mapping m;
+  m.n_levels = 2;
+  // DRAM: R outermost (3), then 4 output tiles; Buffer: 4 outputs per tile, one tap.
+  m.levels[0].temporal[0] = 3;
+  m.levels[0].temporal[1] = 4;
+  m.levels[0].permutation[0] = 1;  // innermost P, then R
+  m.levels[0].permutation[1] = 0;
+  m.levels[1].temporal[1] = 4;
+  order_r_then_p(m.levels[1]);
+  const NestSimResult r = simulate_nest(p, a, m);
+  const auto& out_buf = r.levels[1].ds[2];
+  const auto& out_dram = r.levels[0].ds[2];
+  // 12 output tiles of 4 enter the buffer (48 values), 16 of them for the first time: 32 partial
+  // sums come back from DRAM; all 48 go up as DRAM updates, 48 - 16 of which read the old sum.
+  CHECK(out_buf.fills == 32);
+  CHECK(out_buf.tiles_visited == 4);
+  CHECK(out_dram.updates == 48);
+  CHECK(out_dram.reads == 32);
+  // In the buffer every MAC step updates a partial sum; only a value's first update at this level
+  // reads nothing (a refilled partial sum is read when updated): 48 - 16.
+  CHECK(out_buf.updates == 48);
+  CHECK(out_buf.reads == 32);
+  const nest::Result ref = nest::evaluate(p, a, m);
+  CHECK(out_buf.fills == ref.levels[1].ds[2].fills);
+  CHECK(out_buf.reads == ref.levels[1].ds[2].reads);
+  CHECK(out_dram.reads == ref.levels[0].ds[2].reads);
+  CHECK(out_dram.updates == ref.levels[0].ds[2].updates);
+}
+
 TEST_CASE("nest sim: a refused mapping names the pointer", "[systemc][nest_sim]") {
   const nest::Problem p = conv1d(16, 3);
   nest::Architecture a;
