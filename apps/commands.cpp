@@ -17,6 +17,7 @@
 #include "sim/simulate.hpp"
 #include "sim/systemc/compare.hpp"
 #include "sim/systemc/engine.hpp"
+#include "sim/systemc/mapping_sim.hpp"
 
 namespace mixprec::app {
 
@@ -97,9 +98,16 @@ int run_simulate() {
   if (g_simulate.compare) return run_compare(sc, prec);
   sim::SimulationResult r;
   std::string trace_json;
+  std::string agreement_text;  // systemc-mapping: the per-layer agreement with the mapping engine
+  nlohmann::json agreement_json;
   std::vector<std::vector<sim::NestMapping>> mappings;
   if (g_simulate.engine == "mapping") {
     r = sim::simulate_mapping(sc, prec, g_simulate.show_mapping ? &mappings : nullptr);
+  } else if (g_simulate.engine == "systemc-mapping") {
+    sim::systemc::MappingSimResult s = sim::systemc::simulate_mapping_systemc(sc, prec);
+    agreement_text = "\n" + sim::systemc::agreement_to_table(s);
+    agreement_json = sim::systemc::agreement_to_json(s);
+    r = std::move(s.result);
   } else if (g_simulate.engine == "systemc") {
     sim::systemc::SimOptions opts;
     opts.trace = !g_simulate.trace.empty();
@@ -112,6 +120,7 @@ int run_simulate() {
   if (g_simulate.format == "json") {
     nlohmann::json j = sim::network_to_json(sc, r.cost, r.baselines, r.engine);
     j["manifest"] = manifest_json();
+    if (!agreement_json.is_null()) j["agreement_with_mapping"] = agreement_json;
     if (g_simulate.show_mapping) {
       nlohmann::json ms = nlohmann::json::array();
       for (std::size_t i = 0; i < mappings.size(); ++i)
@@ -130,7 +139,7 @@ int run_simulate() {
       text += "\nloop nests (mapping engine, objective " +
               sim::objective_of(sc.cost_model.objective).describe() + "):\n\n" +
               sim::render_mappings(sc.net, mappings, sim::objective_of(sc.cost_model.objective));
-    emit(text, g_simulate.out);
+    emit(text + agreement_text, g_simulate.out);
   }
   write_trace(trace_json);
   return 0;
@@ -153,9 +162,10 @@ void register_commands(CLI::App& app) {
   auto* engine = s->add_option("--engine", g_simulate.engine,
                                 "Cost engine (default: the scenario's cost_model.engine, mapping on asic "
                                 "hardware): mapping (loop-nest mappings over the storage hierarchy, chosen "
-                                "by the mapper), analytical (closed form) or systemc (cycle-approximate "
-                                "model of the analytical engine's tiles)")
-                     ->check(CLI::IsMember({"analytical", "systemc", "mapping"}));
+                                "by the mapper), analytical (closed form), systemc (cycle-approximate "
+                                "model of the analytical engine's tiles) or systemc-mapping (the SystemC "
+                                "model simulating the mapping engine's loop nests, with its agreement per layer)")
+                     ->check(CLI::IsMember({"analytical", "systemc", "mapping", "systemc-mapping"}));
   s->add_option("--out", g_simulate.out, "Write the output to this file (atomically)");
   s->add_flag("--compare", g_simulate.compare,
               "Run the analytical and SystemC engines and print them side by side with the differences")

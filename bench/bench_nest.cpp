@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sim/nest/nest_json.hpp"
+#include "sim/systemc/nest_sim.hpp"
 
 namespace {
 
@@ -26,5 +27,25 @@ void BM_MappingEval(benchmark::State& state) {
   state.SetLabel("mapping evaluations (conv 8x32x32x8x8x3x3, 3 levels, 16x16 fan-out)");
 }
 BENCHMARK(BM_MappingEval);
+
+}  // namespace
+
+namespace {
+
+// The SystemC simulation of the same mapped nest (sim/systemc/nest_sim.hpp): the tile walk, the
+// transactions and the SystemC kernel run, per simulated nest.
+void BM_SystemCNestSim(benchmark::State& state) {
+  const NestSpec spec =
+      load_nest_spec(std::string(MIXPREC_SOURCE_DIR) + "/scenarios/nest/venue_conv_stage2.json");
+  mixprec::sim::systemc::NestSimResult r;
+  for (auto _ : state) {
+    r = mixprec::sim::systemc::simulate_nest(spec.problem, spec.architecture, spec.mapping);
+    benchmark::DoNotOptimize(r.energy_pj);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("simulated nests (conv 8x32x32x8x8x3x3, 3 levels, 16x16 fan-out), " +
+                 std::to_string(r.epochs) + " epochs, " + std::to_string(r.transactions) + " transactions");
+}
+BENCHMARK(BM_SystemCNestSim);
 
 }  // namespace

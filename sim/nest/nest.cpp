@@ -235,6 +235,10 @@ std::string describe(const Status& s, const Problem& p, const Architecture& a) {
 }
 
 // ------------------------------------------------------------------------------------- engine
+namespace {
+TestHooks g_test_hooks;  // see nest.hpp: test-only, null by default
+}  // namespace
+
 struct Evaluator::Compiled {
   int n_dims = 0, n_ds = 0, n_levels = 0;
   std::int64_t bounds[kMaxDims] = {};
@@ -649,6 +653,7 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
         ds.spatial_reductions = child_deltas * (n_children / mc) * (mc - 1);
       } else {
         ds.reads = content;
+        if (g_test_hooks.reads) ds.reads = g_test_hooks.reads(l, d, ds.reads);
         ds.fills = i == 0 ? 0 : delta_sum[l];
       }
     }
@@ -706,6 +711,8 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
   out.energy_pj = total + out.compute_energy_pj;
   return finish(st);
 }
+
+TestHooks& test_hooks() { return g_test_hooks; }
 
 Result evaluate(const Problem& p, const Architecture& a, const Mapping& m) {
   Evaluator ev(p, a);

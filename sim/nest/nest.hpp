@@ -218,6 +218,17 @@ class Evaluator {
 
 Result evaluate(const Problem& p, const Architecture& a, const Mapping& m);
 
+// Test-only hook, compiled into every build and off (null) by default: when set, the analysis
+// passes each read-only data space's scalar reads at each level through `reads` (level, data
+// space, reads as counted) and uses what it returns. It exists so that a test can perturb one
+// count formula and show that the SystemC engine, which counts its own accesses
+// (sim/systemc/nest_sim.hpp), then disagrees (tests/systemc/test_nest_sim.cpp). Nothing else may
+// set it; the mapper's caches hold results computed under whatever hook was set at the time.
+struct TestHooks {
+  std::int64_t (*reads)(int level, int dataspace, std::int64_t reads) = nullptr;
+};
+TestHooks& test_hooks();
+
 // A mapping with every factor at the outermost level (a valid, if poor, starting point).
 Mapping trivial_mapping(const Problem& p, const Architecture& a);
 

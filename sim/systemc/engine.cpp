@@ -25,6 +25,7 @@
 #include "sim/analytical.hpp"
 #include "sim/systemc/fpga_model.hpp"
 #include "sim/systemc/modules.hpp"
+#include "sim/systemc/nest_model.hpp"
 #include "sim/systemc/plan.hpp"
 #include "sim/systemc/trace.hpp"
 #include "sim/workload.hpp"
@@ -108,6 +109,20 @@ class Simulator {
     ++g_jobs;
   }
 
+  // Runs one loop-nest job to completion. The caller holds mutex().
+  void run_nest(nest_model::NestJob& job) {
+    if (broken_) throw InternalError("the SystemC model stopped after an earlier failure: " + broken_reason_);
+    try {
+      nest_->run(job);
+    } catch (const sc_core::sc_report& e) {
+      announce_caller_stack();
+      fail(std::string("SystemC loop-nest model: ") + e.what());
+    }
+    announce_caller_stack();
+    if (!job.done) fail("the SystemC loop-nest model went idle before the job finished (deadlock)");
+    ++g_jobs;
+  }
+
   static std::mutex& mutex() {
     static std::mutex m;
     return m;
@@ -123,6 +138,7 @@ class Simulator {
     top_ = new model::Accelerator("mixprec_accelerator");
     // Every model is elaborated here, once: the kernel allows a single elaboration.
     fpga_ = new fpga_model::FpgaLstm("mixprec_fpga_lstm");
+    nest_ = new nest_model::NestAccelerator("mixprec_loop_nest");
     ++g_elaborations;
     // Trace timestamps read sc_time values as picoseconds: the default resolution.
     MIXPREC_CHECK(sc_core::sc_get_time_resolution() == sc_core::sc_time(1, sc_core::SC_PS),
@@ -137,6 +153,7 @@ class Simulator {
 
   model::Accelerator* top_ = nullptr;
   fpga_model::FpgaLstm* fpga_ = nullptr;
+  nest_model::NestAccelerator* nest_ = nullptr;
   bool broken_ = false;
   std::string broken_reason_;
 };
@@ -167,6 +184,11 @@ void run_fpga_job(fpga_model::FpgaJob& job) {
   Simulator::instance().run_fpga(job);
 }
 std::int64_t jobs_run() { return g_jobs; }
+
+void nest_model::run_nest_job(nest_model::NestJob& job) {
+  std::lock_guard<std::mutex> lock(Simulator::mutex());
+  Simulator::instance().run_nest(job);
+}
 
 NetworkCost network_cost(const HardwareSpec& hw, const energy::EnergyModel& em, const Network& net,
                          const std::vector<LayerPrecision>& precision, Phase phase,

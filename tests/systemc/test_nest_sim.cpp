@@ -1,0 +1,343 @@
+// The SystemC simulation of mapped loop nests (sim/systemc/nest_sim.hpp) and the SystemC engine
+// over the mapping engine's mappings (sim/systemc/mapping_sim.hpp): hand-computed counts, energy
+// and simulated cycles on tiny conv1d nests; the counts equal to the nest analysis on the Timeloop
+// validation cases; per-layer agreement with the mapping engine on the default scenario; and the
+// test-only hook (nest::test_hooks) that perturbs one analytical count formula, after which the
+// agreement check fails.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "core/scenario.hpp"
+#include "sim/nest/nest.hpp"
+#include "sim/nest/timeloop_import.hpp"
+#include "sim/systemc/mapping_sim.hpp"
+#include "sim/systemc/nest_sim.hpp"
+#include "test_util.hpp"
+
+using namespace mixprec;
+using namespace mixprec::sim;
+using namespace mixprec::sim::systemc;
+
+namespace {
+
+// conv1d: dims R (filter taps), P (outputs); Weights[R], Inputs[P + R], Outputs[P] (read-write).
+nest::Problem conv1d(std::int64_t p, std::int64_t r) {
+  nest::Problem pr;
+  pr.name = "conv1d";
+  pr.dims = {"R", "P"};
+  pr.bounds = {r, p};
+  pr.dataspaces = {nest::Dataspace{"Weights", {nest::Rank{{{0, -1}}}}, false, 8},
+                   nest::Dataspace{"Inputs", {nest::Rank{{{0, -1}, {1, -1}}}}, false, 8},
+                   nest::Dataspace{"Outputs", {nest::Rank{{{1, -1}}}}, true, 8}};
+  return pr;
+}
+
+nest::StorageLevel level(const std::string& name, double read_pj, double write_pj, double update_pj) {
+  nest::StorageLevel s;
+  s.name = name;
+  s.block_bits = 8;
+  s.read_pj = read_pj;
+  s.write_pj = write_pj;
+  s.update_pj = update_pj;
+  return s;
+}
+
+// Permutation innermost first: R then P.
+void order_r_then_p(nest::LevelMapping& lm) {
+  lm.permutation[0] = 0;
+  lm.permutation[1] = 1;
+}
+
+// Agreement check of one layer (the bounds of issue 15, item 8; every count equal).
+bool agrees(const LayerAgreement& l) {
+  return std::abs(l.energy_diff_percent) <= kMappingEnergyBoundPercent &&
+         std::abs(l.cycles_diff_percent) <= kMappingCyclesBoundPercent && l.counts_differing == 0;
+}
+
+// Restores the analysis's count formulas however the test leaves.
+struct HookGuard {
+  ~HookGuard() { nest::test_hooks().reads = nullptr; }
+};
+
+}  // namespace
+
+TEST_CASE("nest sim: 1-level conv1d, hand-computed counts, energy and cycles", "[systemc][nest_sim]") {
+  const nest::Problem p = conv1d(16, 3);
+  nest::Architecture a;
+  a.levels = {level("Buffer", 1, 2, 3)};
+  a.compute.energy_pj = 0.5;
+  nest::Mapping m;
+  m.n_levels = 1;
+  m.levels[0].temporal[0] = 3;
+  m.levels[0].temporal[1] = 16;
+  order_r_then_p(m.levels[0]);
+  const NestSimResult r = simulate_nest(p, a, m);
+  const auto& b = r.levels[0].ds;
+  // 48 MAC steps, each reading a weight and an input and updating an output; an output's first
+  // update reads nothing: 48 - 16 reads.
+  CHECK(r.macs == 48);
+  CHECK(b[0].reads == 48);
+  CHECK(b[1].reads == 48);
+  CHECK(b[2].updates == 48);
+  CHECK(b[2].reads == 32);
+  CHECK(b[0].fills + b[1].fills + b[2].fills == 0);
+  // (48 + 48 + 32) reads x 1 pJ + 48 updates x 3 pJ + 48 MACs x 0.5 pJ.
+  CHECK(r.energy_pj == Approx(296.0));
+  CHECK(r.cycles == Approx(48.0));  // unlimited bandwidth: the MAC steps
+  const nest::Result ref = nest::evaluate(p, a, m);
+  CHECK(r.energy_pj == Approx(ref.energy_pj));
+}
+
+TEST_CASE("nest sim: 2-level conv1d, sliding window fills and write-backs", "[systemc][nest_sim]") {
+  const nest::Problem p = conv1d(16, 3);
+  nest::Architecture a;
+  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
+  a.levels[0].shared_bandwidth_bits = 8;  // one value per cycle
+  a.levels[1].multiple_buffering = 2;
+  nest::Mapping m;
+  m.n_levels = 2;
+  m.levels[0].temporal[1] = 4;  // DRAM: 4 tiles of 4 outputs
+  m.levels[1].temporal[0] = 3;
+  m.levels[1].temporal[1] = 4;
+  order_r_then_p(m.levels[0]);
+  order_r_then_p(m.levels[1]);
+  NestSimOptions one_epoch;
+  one_epoch.max_epochs = 1;
+  const NestSimResult r = simulate_nest(p, a, m, one_epoch);
+  const auto& dram = r.levels[0].ds;
+  const auto& buf = r.levels[1].ds;
+  // Buffer tiles: 3 weights (stationary), 6 inputs (4 + 3 - 1) sliding by 4 (2 kept: 4 new per
+  // move after the first 6), 4 outputs moving by 4.
+  CHECK(buf[0].fills == 3);
+  CHECK(buf[1].fills == 6 + 3 * 4);
+  CHECK(buf[2].fills == 0);  // every output tile is new: no partial sum comes back
+  CHECK(buf[0].reads == 48);
+  CHECK(buf[1].reads == 48);
+  CHECK(buf[2].updates == 48);
+  CHECK(buf[2].reads == 48 - 16);
+  CHECK(dram[0].reads == 3);
+  CHECK(dram[1].reads == 18);
+  CHECK(dram[2].updates == 16);
+  CHECK(dram[2].reads == 0);
+  // One epoch: load 21 values, 48 MAC steps, write back 16 values, one value per cycle.
+  CHECK(r.cycles == Approx(21 + 48 + 16));
+  CHECK(r.prologue_cycles == Approx(21));
+  CHECK(r.epilogue_cycles == Approx(16));
+  // Four epochs (the DRAM loop), double-buffered: only the first load (3 + 6) and the last
+  // write-back (4) are exposed; the other loads and write-backs hide under 12-step epochs.
+  NestSimOptions four;
+  four.max_epochs = 4;
+  const NestSimResult r4 = simulate_nest(p, a, m, four);
+  CHECK(r4.epochs == 4);
+  CHECK(r4.cycles == Approx(9 + 48 + 4));
+  CHECK(r4.levels[1].ds[1].fills == 18);  // counts do not depend on the epochs
+
+  // The same counts as the nest analysis, and energy within 1%.
+  const nest::Result ref = nest::evaluate(p, a, m);
+  for (int l = 0; l < 2; ++l)
+    for (int d = 0; d < 3; ++d) {
+      INFO("level " << l << " dataspace " << d);
+      CHECK(r.levels[std::size_t(l)].ds[std::size_t(d)].reads == ref.levels[std::size_t(l)].ds[std::size_t(d)].reads);
+      CHECK(r.levels[std::size_t(l)].ds[std::size_t(d)].fills == ref.levels[std::size_t(l)].ds[std::size_t(d)].fills);
+      CHECK(r.levels[std::size_t(l)].ds[std::size_t(d)].updates == ref.levels[std::size_t(l)].ds[std::size_t(d)].updates);
+    }
+  CHECK(r.energy_pj == Approx(ref.energy_pj).epsilon(0.01));
+}
+
+TEST_CASE("nest sim: partial sums drained and filled back when an output tile is revisited", "[systemc][nest_sim]") {
+  const nest::Problem p = conv1d(16, 3);
+  nest::Architecture a;
+  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
+  nest::Mapping m;
+  m.n_levels = 2;
+  // DRAM: R outermost (3), then 4 output tiles; Buffer: 4 outputs per tile, one tap.
+  m.levels[0].temporal[0] = 3;
+  m.levels[0].temporal[1] = 4;
+  m.levels[0].permutation[0] = 1;  // innermost P, then R
+  m.levels[0].permutation[1] = 0;
+  m.levels[1].temporal[1] = 4;
+  order_r_then_p(m.levels[1]);
+  const NestSimResult r = simulate_nest(p, a, m);
+  const auto& out_buf = r.levels[1].ds[2];
+  const auto& out_dram = r.levels[0].ds[2];
+  // 12 output tiles of 4 enter the buffer (48 values), 16 of them for the first time: 32 partial
+  // sums come back from DRAM; all 48 go up as DRAM updates, 48 - 16 of which read the old sum.
+  CHECK(out_buf.fills == 32);
+  CHECK(out_buf.tiles_visited == 4);
+  CHECK(out_dram.updates == 48);
+  CHECK(out_dram.reads == 32);
+  // In the buffer every MAC step updates a partial sum; only a value's first update at this level
+  // reads nothing (a refilled partial sum is read when updated): 48 - 16.
+  CHECK(out_buf.updates == 48);
+  CHECK(out_buf.reads == 32);
+  const nest::Result ref = nest::evaluate(p, a, m);
+  CHECK(out_buf.fills == ref.levels[1].ds[2].fills);
+  CHECK(out_buf.reads == ref.levels[1].ds[2].reads);
+  CHECK(out_dram.reads == ref.levels[0].ds[2].reads);
+  CHECK(out_dram.updates == ref.levels[0].ds[2].updates);
+}
+
+TEST_CASE("nest sim: a refused mapping names the pointer", "[systemc][nest_sim]") {
+  const nest::Problem p = conv1d(16, 3);
+  nest::Architecture a;
+  a.levels = {level("Buffer", 1, 1, 1)};
+  nest::Mapping m;
+  m.n_levels = 1;
+  m.levels[0].temporal[0] = 3;
+  m.levels[0].temporal[1] = 8;  // 8 != 16
+  order_r_then_p(m.levels[0]);
+  CHECK_THROWS_WITH(simulate_nest(p, a, m), Catch::Contains("/mapping"));
+}
+
+namespace {
+
+struct TCase {
+  std::string name;
+  std::vector<std::string> arch;
+  std::string problem, mapping, ert;
+};
+
+std::string V(const std::string& rel) { return test::source_path("tests/validation/timeloop/" + rel); }
+
+}  // namespace
+
+TEST_CASE("nest sim: counts equal the nest analysis on the Timeloop validation cases", "[systemc][nest_sim][validation]") {
+  const std::string T00 = "timeloop/00-model-conv1d-1level/", T01 = "timeloop/01-model-conv1d-2level/",
+                    T02 = "timeloop/02-model-conv1d+oc-2level/", T03 = "timeloop/03-model-conv1d+oc-3level/",
+                    T06 = "timeloop/06-mapper-convlayer-eyeriss/", EX = "example_designs/";
+  auto model = [](const std::string& name, const std::string& dir, const std::string& arch, const std::string& prob,
+                  const std::string& map, const std::string& ref) {
+    return TCase{name, {dir + "arch/" + arch}, dir + "prob/" + prob, dir + "map/" + map,
+                 dir + "ref-output/" + ref + "timeloop-model.ERT.yaml"};
+  };
+  std::vector<TCase> cases = {
+      model("00", T00, "1level.arch.yaml", "conv1d.prob.yaml", "conv1d-1level.map.yaml", ""),
+      model("01 ws", T01, "2level.arch.yaml", "conv1d.prob.yaml", "conv1d-2level-ws.map.yaml", "ws/"),
+      model("01 os", T01, "2level.arch.yaml", "conv1d.prob.yaml", "conv1d-2level-os.map.yaml", "os/"),
+      model("02 tiling", T02, "2level.arch.yaml", "conv1d+oc.prob.yaml", "conv1d+oc-2level-os-tiled.map.yaml", "tiling/"),
+      model("03 bypass", T03, "3level.arch.yaml", "conv1d+oc.prob.yaml", "conv1d+oc-3level-bypass.map.yaml", "bypass/"),
+      model("03 no-bypass", T03, "3level.arch.yaml", "conv1d+oc.prob.yaml", "conv1d+oc-3level.map.yaml", "no-bypass/"),
+      TCase{"06 eyeriss", {T06 + "arch/eyeriss_like.yaml"}, T06 + "prob/VGG02_layer5.yaml",
+            T06 + "ref-output/timeloop-mapper.map.yaml", T06 + "ref-output/timeloop-mapper.ERT.yaml"}};
+  for (const char* design : {"simple_weight_stationary", "simple_output_stationary"}) {
+    const std::string out = EX + design + "/ref_outputs/default_problem/";
+    cases.push_back(TCase{design, {EX + design + "/arch.yaml"}, EX + "_include/default_problem.yaml",
+                          out + "timeloop-mapper.map.yaml", out + "timeloop-mapper.ERT.yaml"});
+  }
+  for (const TCase& c : cases) {
+    INFO("case " << c.name);
+    nest::TimeloopFiles f;
+    for (const std::string& a : c.arch) f.arch.push_back(V(a));
+    f.problem = V(c.problem);
+    f.mapping = V(c.mapping);
+    f.ert = V(c.ert);
+    const nest::NestSpec spec = nest::import_timeloop(f);
+    const nest::Result ref = nest::evaluate(spec.problem, spec.architecture, spec.mapping);
+    REQUIRE(ref.status.ok());
+    const NestSimResult s = simulate_nest(spec.problem, spec.architecture, spec.mapping);
+    CHECK(s.macs == ref.macs);
+    for (int l = 0; l < ref.n_levels; ++l)
+      for (std::size_t d = 0; d < spec.problem.dataspaces.size(); ++d) {
+        INFO("level " << spec.architecture.levels[std::size_t(l)].name << " " << spec.problem.dataspaces[d].name);
+        const nest::DataspaceStats& want = ref.levels[std::size_t(l)].ds[d];
+        const NestSimCounts& got = s.levels[std::size_t(l)].ds[d];
+        CHECK(got.kept == want.kept);
+        CHECK(got.reads == want.reads);
+        CHECK(got.fills == want.fills);
+        CHECK(got.updates == want.updates);
+      }
+    // Access energy (leakage aside: it follows each model's cycles) within 1%.
+    double leak_sim = 0, leak_ref = 0;
+    for (int l = 0; l < ref.n_levels; ++l) {
+      leak_sim += s.levels[std::size_t(l)].leak_pj;
+      leak_ref += ref.levels[std::size_t(l)].leak_pj;
+    }
+    CHECK(s.energy_pj - leak_sim == Approx(ref.energy_pj - leak_ref).epsilon(0.01));
+    CHECK(s.cycles == Approx(double(ref.cycles)).epsilon(0.10));
+    // MIXPREC_SYSTEMC_TABLE=FILE appends one Markdown row per case (docs/validation.md).
+    if (const char* table = std::getenv("MIXPREC_SYSTEMC_TABLE")) {
+      int counts = 0, equal = 0;
+      for (int l = 0; l < ref.n_levels; ++l)
+        for (std::size_t d = 0; d < spec.problem.dataspaces.size(); ++d) {
+          const nest::DataspaceStats& want = ref.levels[std::size_t(l)].ds[d];
+          const NestSimCounts& got = s.levels[std::size_t(l)].ds[d];
+          if (!want.kept) continue;
+          counts += 3;
+          equal += int(got.reads == want.reads) + int(got.fills == want.fills) + int(got.updates == want.updates);
+        }
+      std::ofstream o(table, std::ios::app);
+      char row[512];
+      std::snprintf(row, sizeof row, "| %s | %d/%d | %.2f / %.2f | %+.3f%% | %.0f / %lld | %+.2f%% | %lld |\n",
+                    c.name.c_str(), equal, counts, s.energy_pj, ref.energy_pj,
+                    100.0 * (s.energy_pj - ref.energy_pj) / ref.energy_pj, s.cycles, (long long)ref.cycles,
+                    100.0 * (s.cycles - double(ref.cycles)) / double(ref.cycles), (long long)s.epochs);
+      o << row;
+    }
+  }
+}
+
+TEST_CASE("systemc-mapping: per-layer agreement with the mapping engine on the default scenario",
+          "[systemc][nest_sim][mapping]") {
+  const Scenario sc = load_scenario(test::source_path("scenarios/venue_cnn_lstm.json"));
+  const MappingSimResult r = simulate_mapping_systemc(sc, sc.layer_precision, false);
+  REQUIRE(r.layers.size() == sc.net.layers.size());
+  int with_nests = 0;
+  for (const LayerAgreement& l : r.layers) {
+    INFO("layer " << l.name << ": " << l.why);
+    if (!l.nests.empty()) {
+      ++with_nests;
+      CHECK(l.counts_compared > 0);
+    }
+    CHECK(l.counts_differing == 0);
+    CHECK(std::abs(l.energy_diff_percent) <= kMappingEnergyBoundPercent);
+    CHECK(std::abs(l.cycles_diff_percent) <= kMappingCyclesBoundPercent);
+  }
+  CHECK(with_nests == 23);  // convolutions, LSTM layers (input projection and recurrence), head
+  CHECK(r.result.engine == "systemc-mapping");
+  CHECK(r.result.cost.energy_uj == Approx(r.mapping.cost.energy_uj).epsilon(0.01));
+  const std::string table = agreement_to_table(r);
+  CHECK(table.find("agreement with the mapping engine") != std::string::npos);
+}
+
+TEST_CASE("systemc-mapping: a perturbed analytical count formula fails the agreement check",
+          "[systemc][nest_sim][mapping]") {
+  const Scenario sc = load_scenario(test::source_path("scenarios/venue_cnn_lstm.json"));
+  HookGuard guard;
+  // DRAM reads of every read-only tensor 10% high in the analysis (the simulation is untouched).
+  nest::test_hooks().reads = [](int level, int, std::int64_t reads) -> std::int64_t {
+    return level == 0 ? reads + reads / 10 : reads;
+  };
+  const MappingSimResult r = simulate_mapping_systemc(sc, sc.layer_precision, false);
+  int failing = 0;
+  for (const LayerAgreement& l : r.layers) {
+    if (!agrees(l)) ++failing;
+  }
+  CHECK(failing > 0);
+  bool named = false;
+  for (const LayerAgreement& l : r.layers) named = named || l.why.find("DRAM/") != std::string::npos;
+  CHECK(named);  // the report names the count that differs
+  nest::test_hooks().reads = nullptr;
+  const MappingSimResult clean = simulate_mapping_systemc(sc, sc.layer_precision, false);
+  for (const LayerAgreement& l : clean.layers) CHECK(agrees(l));
+}
+
+TEST_CASE("simulate --engine systemc-mapping prints the agreement with the mapping engine", "[cli][systemc][nest_sim]") {
+  const std::string s = test::source_path("scenarios/venue_cnn_lstm.json");
+  const auto t = test::run_cli("simulate " + s + " --engine systemc-mapping");
+  REQUIRE(t.exit_code == 0);
+  CHECK(t.out.find("systemc-mapping") != std::string::npos);
+  CHECK(t.out.find("agreement with the mapping engine") != std::string::npos);
+  CHECK(t.out.find("why they differ:") != std::string::npos);
+  const auto j = test::run_cli("simulate " + s + " --engine systemc-mapping --format json");
+  REQUIRE(j.exit_code == 0);
+  const nlohmann::json doc = nlohmann::json::parse(j.out);
+  CHECK(doc["engine"] == "systemc-mapping");
+  REQUIRE(doc["agreement_with_mapping"]["layers"].size() == 33);
+  for (const auto& l : doc["agreement_with_mapping"]["layers"]) CHECK(l["counts_differing"] == 0);
+  // Options of other engines are refused, not ignored.
+  CHECK(test::run_cli("simulate " + s + " --engine systemc-mapping --trace t.json").exit_code == 2);
+}
