@@ -184,6 +184,7 @@ struct EngineView {
 
 struct EnginesView {
   std::vector<EngineView> engines;
+  std::string reference = "analytical";  // the engine whose work the SystemC engine simulates
   optional<double> cycles_difference_pct, energy_difference_pct;
 };
 
@@ -425,6 +426,7 @@ ReportView read_report(const json& root_json) {
       Obj o(*it, en->at(it.key()));
       e.engines.push_back({it.key(), o.opt_num("cycles"), o.opt_num("latency_ms"), o.opt_num("energy_uj")});
     }
+    e.reference = en->opt_str("reference", "analytical");
     e.cycles_difference_pct = en->opt_num("cycles_difference_pct");
     e.energy_difference_pct = en->opt_num("energy_difference_pct");
     r.engines = std::move(e);
@@ -1254,8 +1256,8 @@ void add_engines(Doc& d, const ReportView& r) {
   d.table(std::move(t));
   if (e.cycles_difference_pct || e.energy_difference_pct) {
     auto pct = [](double v) { return svg::fmt_fixed(v, 2) + "%"; };
-    d.para({T("Difference of the SystemC engine (which simulates the analytical engine's tiles) from the "
-              "analytical engine: cycles " + or_dash(e.cycles_difference_pct, pct) +
+    d.para({T("Difference of the SystemC engine from the " + e.reference +
+              " engine whose work it simulates: cycles " + or_dash(e.cycles_difference_pct, pct) +
               ", energy " + or_dash(e.energy_difference_pct, pct) + ".")});
   }
 }
