@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/errors.hpp"
+#include "sim/analytical.hpp"
 
 namespace mixprec::sim {
 
@@ -65,6 +66,10 @@ nest::Architecture expand_hierarchy(const HardwareSpec& hw, const energy::Energy
   dram.block_bits = hw.dram.burst_bytes * 8;
   dram.read_pj = dram.write_pj = dram.update_pj = em.dram_pj_per_bit(hw.dram) * dram.block_bits;
   dram.shared_bandwidth_bits = hw.dram.bandwidth_gbps * 8e3 / hw.clock_mhz;  // GB/s -> bits/cycle
+  // The chip's static power as this level's leakage per cycle: the mapper's energy objective then
+  // weighs a mapping's time. The engines drop level leakage from the components (static energy is
+  // static_energy_pj over the layer's cycles, once: access_energy_pj, sim/mapping_engine.hpp).
+  dram.leak_pj = static_energy_pj(hw, 1.0);
   arch.levels.push_back(dram);
 
   arch.levels.push_back(buffer_level("WeightBuffer", energy::BufferId::Weight, hw.weight_buffer, em,

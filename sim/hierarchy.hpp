@@ -28,8 +28,11 @@
 //   low bits: extra lanes along mesh Y under each PE); energy per MAC = EnergyModel::mac at the
 //   weight/input operands and the accumulator width. MAC styles slower than one product per cycle
 //   (bit-serial, wide bit-parallel) are not lanes: `mac_slowdown()` gives the cycles per product.
-//   Leakage is 0 at every level: static energy is the scenario's static power x time (one formula,
-//   sim/analytical.hpp static_energy_pj). No network (NoC) energy: nest does not model it.
+//   Leakage: the DRAM level carries the chip's static power per cycle (static_energy_pj(hw, 1)), the
+//   others 0, so that the mapper's energy objective weighs a mapping's time as the layer's energy
+//   does; the engines drop level leakage from the energy components and count static energy once,
+//   static power x the layer's time (sim/analytical.hpp static_energy_pj). No network (NoC)
+//   energy: nest does not model it.
 #pragma once
 #include <cstdint>
 

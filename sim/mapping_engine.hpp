@@ -76,6 +76,19 @@ class MappingEngine {
   nest::MapperCache* cache_;
 };
 
+// Cycles of one mapped nest as the mapping engine counts them (the one formula; the SystemC engine
+// over mappings compares with it): the first tiles of the read-only tensors brought from DRAM before
+// the first MAC (their bits at the outermost on-chip level keeping them, over the DRAM bandwidth),
+// then max(compute x cycles_per_mac, every level's bandwidth-limited cycles), plus the DRAM latency
+// once when the nest moves DRAM data.
+double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const nest::Result& r,
+                   double cycles_per_mac, double dram_latency_cycles);
+
+// Energy of level `lv` of a nest result without its leakage (the hierarchy's DRAM level carries the
+// chip's static power as leakage so that the mapper weighs time; the layer's static energy is
+// static_energy_pj over the layer's cycles, counted once).
+inline double access_energy_pj(const nest::LevelStats& l) { return l.energy_pj - l.leak_pj; }
+
 // Prices `precision` and the uniform baselines with the mapping engine (asic hardware only) and the
 // scenario's mapper objective;
 // `mappings` (optional) receives every layer's priced nests for the configuration itself.

@@ -154,7 +154,7 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
       lc.energy_pj[std::size_t(Component::Mac)] += s.compute_energy_pj * reps;
       for (int lv = 0; lv < s.n_levels; ++lv) {
         const NestSimLevel& sl = s.levels[std::size_t(lv)];
-        lc.energy_pj[std::size_t(component_of_level(lv))] += sl.energy_pj * reps;
+        lc.energy_pj[std::size_t(component_of_level(lv))] += (sl.energy_pj - sl.leak_pj) * reps;
         for (std::size_t d = 0; d < prob.dataspaces.size(); ++d) {
           const NestSimCounts& c = sl.ds[d];
           if (!c.kept) continue;
@@ -172,14 +172,7 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
       }
       // The mapping engine's cycles of this nest (what it adds per nest, sim/mapping_engine.cpp).
       const nest::Result& r = nm.result.result;
-      double mcyc = double(r.compute_cycles) * opt.cycles_per_mac;
-      for (int lv = 0; lv < r.n_levels; ++lv) mcyc = std::max(mcyc, r.levels[std::size_t(lv)].cycles);
-      bool dram = false;
-      for (std::size_t d = 0; d < prob.dataspaces.size(); ++d) {
-        const nest::DataspaceStats& ds = r.levels[kLevelDram].ds[d];
-        dram = dram || ds.reads + ds.fills + ds.updates > 0;
-      }
-      na.cycles_mapping = mcyc + (dram ? side.dram_latency_cycles() : 0);
+      na.cycles_mapping = nest_cycles(prob, nm.arch, r, opt.cycles_per_mac, side.dram_latency_cycles());
       na.bound = "compute";
       na.bound_cycles = s.compute_cycles;
       for (int lv = 0; lv < s.n_levels; ++lv)
