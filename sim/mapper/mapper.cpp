@@ -633,7 +633,22 @@ struct Search {
       Mapping m;
       Result r;
     };
-    std::vector<Seed> seeds;
+    // The two best seeds so far, as a stable sort would rank them (ties: the first met). Kept
+    // online: the seeds are 4.6 kB each and a vector of all of them cost more than the search.
+    std::array<Seed, 2> seeds;
+    std::size_t n_seeds = 0;
+    auto offer_seed = [&](const Mapping& sm, const Result& sr) {
+      if (n_seeds == 0 || better_full(obj, sr, seeds[0].r)) {
+        if (n_seeds > 0) seeds[1] = seeds[0];
+        seeds[0].m = sm;
+        seeds[0].r = sr;
+        n_seeds = std::min<std::size_t>(n_seeds + 1, 2);
+      } else if (n_seeds == 1 || better_full(obj, sr, seeds[1].r)) {
+        seeds[1].m = sm;
+        seeds[1].r = sr;
+        n_seeds = 2;
+      }
+    };
     // Factor skeletons (independent of the keep choice): exact / minimum factors, then the
     // spatial assignments of greatest product, level by level (outermost first).
     std::vector<Mapping> bases;
@@ -684,7 +699,7 @@ struct Search {
           Result cur;
           bool ok = eval(t, cur);
           for (int l = L - 1; l >= 1; --l) grow(t, cur, ok, l);
-          if (ok) seeds.push_back({t, cur});
+          if (ok) offer_seed(t, cur);
         }
       }
     };
@@ -693,11 +708,9 @@ struct Search {
     std::vector<std::vector<std::uint32_t>> fullest = keeps;
     for (auto& k : fullest) k = {k.back()};
     for_each_keep(combos > 16 ? fullest : keeps, seed_from);
-    if (seeds.empty() && combos > 16) for_each_keep(keeps, seed_from);
+    if (n_seeds == 0 && combos > 16) for_each_keep(keeps, seed_from);
     // Descend from the two best seeds.
-    std::stable_sort(seeds.begin(), seeds.end(),
-                     [&](const Seed& u, const Seed& v) { return better_full(obj, u.r, v.r); });
-    for (std::size_t k = 0; k < seeds.size() && k < 2; ++k) {
+    for (std::size_t k = 0; k < n_seeds; ++k) {
       Mapping t = seeds[k].m;
       Result cur = seeds[k].r;
       descend(t, cur);
