@@ -136,6 +136,7 @@ struct Search {
   Result r;
   MapResult out;
   bool brute = false;  // all orders, no pruning
+  bool bound_ok = false;  // every energy >= 0: first_metric_bound() applies
   std::vector<std::vector<std::int64_t>> primes;          // distinct primes of each bound
   std::vector<std::vector<std::int64_t>> bound_divisors;  // divisors of each bound, ascending
 
@@ -149,6 +150,9 @@ struct Search {
     }
     m = trivial_mapping(p, a);
     m.n_levels = L;
+    bound_ok = !obj.metrics.empty() && a.compute.energy_pj >= 0;
+    for (const StorageLevel& s : a.levels)
+      bound_ok = bound_ok && s.read_pj >= 0 && s.write_pj >= 0 && s.update_pj >= 0 && s.leak_pj >= 0;
     out.problem = p;
   }
 
@@ -624,6 +628,56 @@ struct Search {
     return improved;
   }
 
+  // A lower bound on the objective's first metric over every mapping with the spatial factors
+  // and keeps of `r0`'s mapping (a valid evaluation), whatever its temporal factors and orders:
+  // at the innermost level keeping a dataspace, the reads (inputs) or updates (outputs) are one
+  // per compute of each child group, i.e. fixed by the spatial factors; every other count and
+  // every energy is >= 0 (checked: a negative energy disables the bound). Cycles >= the compute
+  // cycles and >= each level's bandwidth-limited cycles for those fixed accesses alone, by the
+  // evaluator's formula (monotone in the bits moved). Scaled down by 1e-9 against rounding.
+  static constexpr double kNoBound = -1e300;
+  double first_metric_bound(const Result& r0) const {
+    if (!bound_ok) return kNoBound;
+    const int n_ds = static_cast<int>(p.dataspaces.size());
+    double energy = r0.compute_energy_pj;
+    std::array<double, kMaxLevels> rd{}, wr{};
+    for (int d = 0; d < n_ds; ++d) {
+      int inner = 0;
+      for (int l = 0; l < L; ++l)
+        if (r0.levels[static_cast<std::size_t>(l)].ds[static_cast<std::size_t>(d)].kept) inner = l;
+      const auto li = static_cast<std::size_t>(inner), di = static_cast<std::size_t>(d);
+      const DataspaceStats& ds = r0.levels[li].ds[di];
+      const StorageLevel& s = a.levels[li];
+      const int bits = s.word_bits > 0 ? s.word_bits : p.dataspaces[di].bits;
+      const std::int64_t vpb = s.block_bits / bits;
+      if (vpb < 1) return kNoBound;
+      const bool rw = p.dataspaces[di].read_write;
+      const std::int64_t fixed = rw ? ds.updates : ds.reads;
+      energy += static_cast<double>((fixed + vpb - 1) / vpb) * (rw ? s.update_pj : s.read_pj) *
+                static_cast<double>(ds.utilized_instances);
+      (rw ? wr : rd)[li] += static_cast<double>(fixed) * bits;
+    }
+    std::int64_t cycles = r0.compute_cycles;
+    const double cyc = static_cast<double>(r0.compute_cycles);
+    for (int l = 0; l < L; ++l) {
+      const StorageLevel& s = a.levels[static_cast<std::size_t>(l)];
+      const double r = rd[static_cast<std::size_t>(l)], w = wr[static_cast<std::size_t>(l)];
+      double throttle = 1;
+      if (s.read_bandwidth_bits > 0 && r > 0) throttle = std::min(throttle, s.read_bandwidth_bits * s.banks * cyc / r);
+      if (s.write_bandwidth_bits > 0 && w > 0) throttle = std::min(throttle, s.write_bandwidth_bits * s.banks * cyc / w);
+      if (s.shared_bandwidth_bits > 0 && r + w > 0)
+        throttle = std::min(throttle, s.shared_bandwidth_bits * s.banks * cyc / (r + w));
+      cycles = std::max(cycles, static_cast<std::int64_t>(throttle < 1 ? std::ceil(cyc / throttle) : cyc));
+    }
+    double v = 0;
+    switch (obj.metrics.front()) {
+      case Metric::energy: v = energy; break;
+      case Metric::delay: v = static_cast<double>(cycles); break;
+      case Metric::edp: v = energy * static_cast<double>(cycles); break;
+    }
+    return v > 0 ? v * (1 - 1e-9) : kNoBound;
+  }
+
   void heuristic() {
     auto keeps = keep_sets();
     std::size_t combos = 1;
@@ -632,20 +686,23 @@ struct Search {
     struct Seed {
       Mapping m;
       Result r;
+      std::size_t index = 0;  // position in the enumeration (keep choice, base, stationary)
     };
-    // The two best seeds so far, as a stable sort would rank them (ties: the first met). Kept
-    // online: the seeds are 4.6 kB each and a vector of all of them cost more than the search.
+    // The two best seeds, ranked as a stable sort of the enumeration would rank them (the
+    // objective, then energy and delay; ties: the first enumerated), whatever order they are
+    // grown in. Kept online: a seed is 4.6 kB.
     std::array<Seed, 2> seeds;
     std::size_t n_seeds = 0;
-    auto offer_seed = [&](const Mapping& sm, const Result& sr) {
-      if (n_seeds == 0 || better_full(obj, sr, seeds[0].r)) {
+    auto before = [&](const Result& r, std::size_t index, const Seed& s) {
+      return better_full(obj, r, s.r) || (!better_full(obj, s.r, r) && index < s.index);
+    };
+    auto offer_seed = [&](const Mapping& sm, const Result& sr, std::size_t index) {
+      if (n_seeds == 0 || before(sr, index, seeds[0])) {
         if (n_seeds > 0) seeds[1] = seeds[0];
-        seeds[0].m = sm;
-        seeds[0].r = sr;
+        seeds[0] = {sm, sr, index};
         n_seeds = std::min<std::size_t>(n_seeds + 1, 2);
-      } else if (n_seeds == 1 || better_full(obj, sr, seeds[1].r)) {
-        seeds[1].m = sm;
-        seeds[1].r = sr;
+      } else if (n_seeds == 1 || before(sr, index, seeds[1])) {
+        seeds[1] = {sm, sr, index};
         n_seeds = 2;
       }
     };
@@ -690,25 +747,56 @@ struct Search {
         if (!next.empty()) bases = next;
       }
     }
-    auto seed_from = [&] {
-      for (const Mapping& b : bases) {
-        for (int st = 0; st < static_cast<int>(p.dataspaces.size()); ++st) {
-          Mapping t = b;
-          for (int l = 0; l < L; ++l) t.levels[static_cast<std::size_t>(l)].keep_mask = m.levels[static_cast<std::size_t>(l)].keep_mask;
-          for (int l = 0; l < L; ++l) seed_order(t, l, st);
-          Result cur;
-          bool ok = eval(t, cur);
-          for (int l = L - 1; l >= 1; --l) grow(t, cur, ok, l);
-          if (ok) offer_seed(t, cur);
+    // Seeds: (keep choice, base, stationary dataspace), in this enumeration order.
+    struct SeedJob {
+      std::array<std::uint32_t, kMaxLevels> keep{};
+      std::size_t base = 0;
+      int stationary = 0;
+      std::size_t index = 0;
+      double bound = 0;  // lower bound on the first metric of any mapping grown from it
+    };
+    auto seed_mapping = [&](const SeedJob& j) {
+      Mapping t = bases[j.base];
+      for (int l = 0; l < L; ++l) t.levels[static_cast<std::size_t>(l)].keep_mask = j.keep[static_cast<std::size_t>(l)];
+      for (int l = 0; l < L; ++l) seed_order(t, l, j.stationary);
+      return t;
+    };
+    // Growing only moves temporal factors (the spatial factors and keeps of a seed are fixed),
+    // so a seed whose bound exceeds the second-best grown seed's objective cannot be one of
+    // the two best: it is skipped, and seeds are grown in ascending bound order so that the
+    // threshold tightens early. Same two best seeds as growing every one in enumeration order.
+    auto seed_from = [&](const std::vector<std::vector<std::uint32_t>>& ks) {
+      std::vector<SeedJob> jobs;
+      for_each_keep(ks, [&] {
+        SeedJob j;
+        for (int l = 0; l < L; ++l) j.keep[static_cast<std::size_t>(l)] = m.levels[static_cast<std::size_t>(l)].keep_mask;
+        for (j.base = 0; j.base < bases.size(); ++j.base)
+          for (j.stationary = 0; j.stationary < static_cast<int>(p.dataspaces.size()); ++j.stationary) {
+            j.index = jobs.size();
+            jobs.push_back(j);
+          }
+      });
+      Result r0;
+      for (SeedJob& j : jobs) j.bound = eval(seed_mapping(j), r0) ? first_metric_bound(r0) : kNoBound;
+      std::stable_sort(jobs.begin(), jobs.end(), [](const SeedJob& u, const SeedJob& v) { return u.bound < v.bound; });
+      for (const SeedJob& j : jobs) {
+        if (n_seeds == 2 && j.bound > obj.value(0, seeds[1].r)) {
+          ++out.pruned;
+          continue;
         }
+        Mapping t = seed_mapping(j);
+        Result cur;
+        bool ok = eval(t, cur);
+        for (int l = L - 1; l >= 1; --l) grow(t, cur, ok, l);
+        if (ok) offer_seed(t, cur, j.index);
       }
     };
     // Seeds from every keep choice when there are at most 16; else from the fullest keep (the
     // descent toggles keeps), and from every choice only if that gives no valid seed.
     std::vector<std::vector<std::uint32_t>> fullest = keeps;
     for (auto& k : fullest) k = {k.back()};
-    for_each_keep(combos > 16 ? fullest : keeps, seed_from);
-    if (n_seeds == 0 && combos > 16) for_each_keep(keeps, seed_from);
+    seed_from(combos > 16 ? fullest : keeps);
+    if (n_seeds == 0 && combos > 16) seed_from(keeps);
     // Descend from the two best seeds.
     for (std::size_t k = 0; k < n_seeds; ++k) {
       Mapping t = seeds[k].m;
