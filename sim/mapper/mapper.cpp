@@ -136,7 +136,9 @@ struct Search {
   Result r;
   MapResult out;
   bool brute = false;  // all orders, no pruning
-  bool bound_ok = false;  // every energy >= 0: first_metric_bound() applies
+  std::vector<std::array<std::int8_t, kMaxDims>> stationary_orders;  // [level x dataspaces + stationary]
+  bool bound_ok = false;
+  std::vector<bool> free_level;  // level without any factor or spatial-axis constraint  // every energy >= 0: first_metric_bound() applies
   std::vector<std::vector<std::int64_t>> primes;          // distinct primes of each bound
   std::vector<std::vector<std::int64_t>> bound_divisors;  // divisors of each bound, ascending
 
@@ -150,6 +152,19 @@ struct Search {
     }
     m = trivial_mapping(p, a);
     m.n_levels = L;
+    for (int l = 0; l < L; ++l) {
+      bool free = true;
+      const LevelConstraints& k = lc(l);
+      auto is_free = [](const FactorBound& b) { return b.exact == 0 && b.min <= 1 && b.max == 0; };
+      for (int d = 0; d < D; ++d) {
+        const auto i = static_cast<std::size_t>(d);
+        free = free && is_free(k.temporal[i]) && is_free(k.spatial[i]) && is_free(k.spatial_x[i]) &&
+               is_free(k.spatial_y[i]) && k.spatial_axis[i] == SpatialAxis::either;
+      }
+      free_level.push_back(free);
+    }
+    for (int l = 0; l < L; ++l)
+      for (int st = 0; st < static_cast<int>(p.dataspaces.size()); ++st) stationary_orders.push_back(compute_seed_order(l, st));
     bound_ok = !obj.metrics.empty() && a.compute.energy_pj >= 0;
     for (const StorageLevel& s : a.levels)
       bound_ok = bound_ok && s.read_pj >= 0 && s.write_pj >= 0 && s.update_pj >= 0 && s.leak_pj >= 0;
@@ -342,8 +357,35 @@ struct Search {
     return true;
   }
 
+  // satisfies_factor_constraints() with the unconstrained levels' per-dim checks skipped (a free
+  // bound allows every factor >= 1; the mapper's factors are >= 1).
+  bool factors_ok(const Mapping& mm) const {
+    std::int64_t spatial_product = 1;
+    for (int l = 0; l < L; ++l) {
+      const LevelMapping& x = mm.levels[static_cast<std::size_t>(l)];
+      if (free_level[static_cast<std::size_t>(l)]) {
+        if (c.min_utilization > 0)
+          for (int d = 0; d < D; ++d)
+            spatial_product *= x.spatial_x[static_cast<std::size_t>(d)] * x.spatial_y[static_cast<std::size_t>(d)];
+        continue;
+      }
+      const LevelConstraints& k = lc(l);
+      for (int d = 0; d < D; ++d) {
+        const auto i = static_cast<std::size_t>(d);
+        const std::int64_t sx = x.spatial_x[i], sy = x.spatial_y[i];
+        if (!k.temporal[i].allows(x.temporal[i])) return false;
+        if (!k.spatial[i].allows(sx * sy) || !k.spatial_x[i].allows(sx) || !k.spatial_y[i].allows(sy)) return false;
+        if (sx > 1 && k.spatial_axis[i] == SpatialAxis::y) return false;
+        if (sy > 1 && k.spatial_axis[i] == SpatialAxis::x) return false;
+        spatial_product *= sx * sy;
+      }
+    }
+    return !(c.min_utilization > 0 && static_cast<double>(spatial_product) <
+                                          c.min_utilization * static_cast<double>(a.compute.instances));
+  }
+
   bool legal(const Mapping& mm) const {
-    if (!satisfies_factor_constraints(p, a, c, mm)) return false;
+    if (!factors_ok(mm)) return false;
     for (int l = 0; l < L; ++l)
       if (!order_ok(mm, l)) return false;
     return true;
@@ -361,7 +403,12 @@ struct Search {
 
   // Full order of all dims at level l: the constrained prefix, the free dims (those irrelevant to
   // `stationary` first), the constrained suffix.
-  void seed_order(Mapping& mm, int l, int stationary) {
+  // Computed once per (level, dataspace) by the constructor (stationary_orders).
+  void seed_order(Mapping& mm, int l, int stationary) const {
+    mm.levels[static_cast<std::size_t>(l)].permutation =
+        stationary_orders[static_cast<std::size_t>(l) * p.dataspaces.size() + static_cast<std::size_t>(stationary)];
+  }
+  std::array<std::int8_t, kMaxDims> compute_seed_order(int l, int stationary) const {
     std::vector<int> all;
     for (int d = 0; d < D; ++d) all.push_back(d);
     std::vector<int> pre, suf, mid;
@@ -378,8 +425,9 @@ struct Search {
     std::vector<int> order = pre;
     order.insert(order.end(), mid.begin(), mid.end());
     order.insert(order.end(), suf.begin(), suf.end());
-    auto& x = mm.levels[static_cast<std::size_t>(l)];
-    for (int k = 0; k < D; ++k) x.permutation[static_cast<std::size_t>(k)] = static_cast<std::int8_t>(order[static_cast<std::size_t>(k)]);
+    std::array<std::int8_t, kMaxDims> perm = m.levels[static_cast<std::size_t>(l)].permutation;
+    for (int k = 0; k < D; ++k) perm[static_cast<std::size_t>(k)] = static_cast<std::int8_t>(order[static_cast<std::size_t>(k)]);
+    return perm;
   }
 
   // Moves factor `f` of dim d from the outermost temporal slot to (l, kind) when it divides.
