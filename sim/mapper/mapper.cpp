@@ -137,8 +137,12 @@ struct Search {
   MapResult out;
   bool brute = false;  // all orders, no pruning
   std::vector<std::array<std::int8_t, kMaxDims>> stationary_orders;  // [level x dataspaces + stationary]
+  // Energies >= 0, coefficients >= 1, each dim in one rank per dataspace: the bound applies.
   bool bound_ok = false;
-  std::vector<bool> free_level;  // level without any factor or spatial-axis constraint  // every energy >= 0: first_metric_bound() applies
+  std::vector<bool> free_level;  // level without any factor or spatial-axis constraint
+  struct Term { int dim; std::int64_t coef; };
+  std::vector<std::vector<std::vector<Term>>> projection;  // [dataspace][rank] terms
+  std::vector<std::uint32_t> rel;                           // relevance() of each dim
   std::vector<std::vector<std::int64_t>> primes;          // distinct primes of each bound
   std::vector<std::vector<std::int64_t>> bound_divisors;  // divisors of each bound, ascending
 
@@ -166,6 +170,23 @@ struct Search {
     for (int l = 0; l < L; ++l)
       for (int st = 0; st < static_cast<int>(p.dataspaces.size()); ++st) stationary_orders.push_back(compute_seed_order(l, st));
     bound_ok = !obj.metrics.empty() && a.compute.energy_pj >= 0;
+    for (int d = 0; d < D; ++d) rel.push_back(relevance(p, d));
+    for (const Dataspace& ds : p.dataspaces) {
+      projection.emplace_back();
+      std::uint32_t dims_seen = 0;
+      for (const Rank& rk : ds.ranks) {
+        std::uint32_t rank_dims = 0;
+        for (const ProjectionTerm& pt : rk.terms) rank_dims |= 1u << pt.dim;
+        bound_ok = bound_ok && !(rank_dims & dims_seen);  // touched(): each dim in one rank
+        dims_seen |= rank_dims;
+        projection.back().emplace_back();
+        for (const ProjectionTerm& pt : rk.terms) {
+          const std::int64_t v = pt.coefficient < 0 ? 1 : p.coefficients[static_cast<std::size_t>(pt.coefficient)].value;
+          bound_ok = bound_ok && v >= 1;
+          projection.back().back().push_back({pt.dim, v});
+        }
+      }
+    }
     for (const StorageLevel& s : a.levels)
       bound_ok = bound_ok && s.read_pj >= 0 && s.write_pj >= 0 && s.update_pj >= 0 && s.leak_pj >= 0;
     out.problem = p;
@@ -676,37 +697,120 @@ struct Search {
     return improved;
   }
 
+  // Values of dataspace d the evaluator counts in the tile of iteration box `ext` (its
+  // footprint formula: per rank 1 + sum of coefficient x (extent - 1)).
+  std::int64_t footprint(int d, const std::array<std::int64_t, kMaxDims>& ext) const {
+    std::int64_t size = 1;
+    for (const auto& rank : projection[static_cast<std::size_t>(d)]) {
+      std::int64_t e = 1;
+      for (const Term& t : rank) e += t.coef * (ext[static_cast<std::size_t>(t.dim)] - 1);
+      size *= e;
+    }
+    return size;
+  }
+  // Distinct values of dataspace d that the iteration points of any set with `ext` values per
+  // dim touch, at least: per rank, the largest extent among its terms (coefficients >= 1, so
+  // index -> rank value is injective in each term), multiplied over ranks (each dim in one rank
+  // only: checked). Not the footprint formula: a strided window (1x1 conv at stride 2) or a
+  // non-contiguous set (a spatial split inside temporal loops) touches fewer.
+  std::int64_t touched(int d, const std::array<std::int64_t, kMaxDims>& ext) const {
+    std::int64_t size = 1;
+    for (const auto& rank : projection[static_cast<std::size_t>(d)]) {
+      std::int64_t e = 1;
+      for (const Term& t : rank) e = std::max(e, ext[static_cast<std::size_t>(t.dim)]);
+      size *= e;
+    }
+    return size;
+  }
+
   // A lower bound on the objective's first metric over every mapping with the spatial factors
-  // and keeps of `r0`'s mapping (a valid evaluation), whatever its temporal factors and orders:
-  // at the innermost level keeping a dataspace, the reads (inputs) or updates (outputs) are one
-  // per compute of each child group, i.e. fixed by the spatial factors; every other count and
-  // every energy is >= 0 (checked: a negative energy disables the bound). Cycles >= the compute
-  // cycles and >= each level's bandwidth-limited cycles for those fixed accesses alone, by the
-  // evaluator's formula (monotone in the bits moved). Scaled down by 1e-9 against rounding.
+  // and keeps of `t` (whose evaluation r0 is valid), whatever its temporal factors and loop
+  // orders — growing a seed changes only those. Per dataspace d and level l keeping it (chain
+  // order, child c = the next inner keeper; groups = the distinct child tiles its spatial loops
+  // between l and c feed, children / multicast):
+  //   * innermost keeper: content = compute cycles x groups exactly (one per compute);
+  //     otherwise content = delta_sum(c) x groups >= touched(d, E_c) x groups, where E_c =
+  //     each bound / the spatial factors above c (one child instance's iterations over the run,
+  //     E_c values per dim): its tiles over the run contain every value those iterations touch,
+  //     and every delta the sweep adds is >= the values new to the tile (a kept overlap counts
+  //     exactly those of a translated box, a refetch the whole tile), so the sum is >= the union.
+  //   * inputs: reads = content; fills (below the outermost) = delta_sum(l) >= touched(E_l).
+  //   * outputs: updates = content; reads = content - partition(l) >= content - the whole
+  //     tensor (a partition is at most the outermost one).
+  // Energy: vector accesses x energy per access x utilized instances (the evaluator's formula,
+  // monotone in the counts; every energy >= 0, leakage >= 0 dropped); cycles: >= the compute
+  // cycles and >= each level's bandwidth-limited cycles for these counts. Scaled down by 1e-9
+  // against rounding in the sums.
   static constexpr double kNoBound = -1e300;
-  double first_metric_bound(const Result& r0) const {
+  double first_metric_bound(const Mapping& t, const Result& r0) const {
     if (!bound_ok) return kNoBound;
     const int n_ds = static_cast<int>(p.dataspaces.size());
+    // Spatial fan-out in use per level, and per dataspace the part that multicasts.
+    std::array<std::int64_t, kMaxLevels> n_below{};
+    std::array<std::array<std::int64_t, kMaxDataspaces>, kMaxLevels> mc_below{};
+    std::array<std::array<std::int64_t, kMaxDims>, kMaxLevels + 1> box{};  // E_l: bounds / spatial above l
+    std::array<std::int64_t, kMaxLevels + 1> above{};                       // spatial product above l
+    above[0] = 1;
+    for (int d = 0; d < D; ++d) box[0][static_cast<std::size_t>(d)] = p.bounds[static_cast<std::size_t>(d)];
+    for (int l = 0; l < L; ++l) {
+      const auto li = static_cast<std::size_t>(l);
+      const LevelMapping& x = t.levels[li];
+      n_below[li] = 1;
+      mc_below[li].fill(1);
+      for (int d = 0; d < D; ++d) {
+        const auto i = static_cast<std::size_t>(d);
+        const std::int64_t f = x.spatial_x[i] * x.spatial_y[i];
+        n_below[li] *= f;
+        for (int s = 0; s < n_ds; ++s)
+          if (!(rel[i] >> s & 1u)) mc_below[li][static_cast<std::size_t>(s)] *= f;
+        box[li + 1][i] = box[li][i] / f;
+      }
+      above[li + 1] = above[li] * n_below[li];
+    }
+    const std::int64_t compute_cycles = r0.compute_cycles;
     double energy = r0.compute_energy_pj;
     std::array<double, kMaxLevels> rd{}, wr{};
     for (int d = 0; d < n_ds; ++d) {
-      int inner = 0;
-      for (int l = 0; l < L; ++l)
-        if (r0.levels[static_cast<std::size_t>(l)].ds[static_cast<std::size_t>(d)].kept) inner = l;
-      const auto li = static_cast<std::size_t>(inner), di = static_cast<std::size_t>(d);
-      const DataspaceStats& ds = r0.levels[li].ds[di];
-      const StorageLevel& s = a.levels[li];
-      const int bits = s.word_bits > 0 ? s.word_bits : p.dataspaces[di].bits;
-      const std::int64_t vpb = s.block_bits / bits;
-      if (vpb < 1) return kNoBound;
+      const auto di = static_cast<std::size_t>(d);
       const bool rw = p.dataspaces[di].read_write;
-      const std::int64_t fixed = rw ? ds.updates : ds.reads;
-      energy += static_cast<double>((fixed + vpb - 1) / vpb) * (rw ? s.update_pj : s.read_pj) *
-                static_cast<double>(ds.utilized_instances);
-      (rw ? wr : rd)[li] += static_cast<double>(fixed) * bits;
+      const std::int64_t whole = footprint(d, box[0]);
+      std::array<int, kMaxLevels> chain{};
+      int nc = 0;
+      for (int l = 0; l < L; ++l)
+        if (r0.levels[static_cast<std::size_t>(l)].ds[di].kept) chain[static_cast<std::size_t>(nc++)] = l;
+      for (int i = 0; i < nc; ++i) {
+        const int l = chain[static_cast<std::size_t>(i)];
+        const auto li = static_cast<std::size_t>(l);
+        const bool innermost = i + 1 == nc;
+        const int child = innermost ? L : chain[static_cast<std::size_t>(i + 1)];
+        std::int64_t children = 1, mc = 1;
+        for (int b = l; b < child; ++b) {
+          children *= n_below[static_cast<std::size_t>(b)];
+          mc *= mc_below[static_cast<std::size_t>(b)][di];
+        }
+        const std::int64_t groups = children / mc;
+        const std::int64_t content =
+            (innermost ? compute_cycles : touched(d, box[static_cast<std::size_t>(child)])) * groups;
+        std::int64_t reads = content, fills = 0, updates = 0;
+        if (rw) {
+          updates = content;
+          reads = std::max<std::int64_t>(0, content - whole);
+        } else if (i > 0) {
+          fills = touched(d, box[li]);
+        }
+        const StorageLevel& s = a.levels[li];
+        const int bits = s.word_bits > 0 ? s.word_bits : p.dataspaces[di].bits;
+        const std::int64_t vpb = s.block_bits / bits;
+        if (vpb < 1) return kNoBound;
+        auto vec = [&](std::int64_t n) { return static_cast<double>((n + vpb - 1) / vpb); };
+        energy += (vec(reads) * s.read_pj + vec(fills) * s.write_pj + vec(updates) * s.update_pj) *
+                  static_cast<double>(above[li]);
+        rd[li] += static_cast<double>(reads) * bits;
+        wr[li] += static_cast<double>(fills + updates) * bits;
+      }
     }
-    std::int64_t cycles = r0.compute_cycles;
-    const double cyc = static_cast<double>(r0.compute_cycles);
+    std::int64_t cycles = compute_cycles;
+    const double cyc = static_cast<double>(compute_cycles);
     for (int l = 0; l < L; ++l) {
       const StorageLevel& s = a.levels[static_cast<std::size_t>(l)];
       const double r = rd[static_cast<std::size_t>(l)], w = wr[static_cast<std::size_t>(l)];
@@ -825,7 +929,10 @@ struct Search {
           }
       });
       Result r0;
-      for (SeedJob& j : jobs) j.bound = eval(seed_mapping(j), r0) ? first_metric_bound(r0) : kNoBound;
+      for (SeedJob& j : jobs) {
+        const Mapping t = seed_mapping(j);
+        j.bound = eval(t, r0) ? first_metric_bound(t, r0) : kNoBound;
+      }
       std::stable_sort(jobs.begin(), jobs.end(), [](const SeedJob& u, const SeedJob& v) { return u.bound < v.bound; });
       for (const SeedJob& j : jobs) {
         if (n_seeds == 2 && j.bound > obj.value(0, seeds[1].r)) {
