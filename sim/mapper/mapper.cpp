@@ -1070,6 +1070,14 @@ MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions
   return best;
 }
 
+double seed_bound(const Problem& p, const Architecture& a, const MapperOptions& o, const Mapping& m) {
+  const Constraints c = constraints_for(a, o);
+  Search s(p, a, c, o.objective);
+  Result r0;
+  if (!s.ev.evaluate(m, r0).ok()) return Search::kNoBound;
+  return s.first_metric_bound(m, r0);
+}
+
 MapResult brute_force(const Problem& p, const Architecture& a, const MapperOptions& o) {
   const Constraints c = constraints_for(a, o);
   Search s(p, a, c, o.objective);

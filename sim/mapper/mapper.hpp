@@ -84,6 +84,13 @@ MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions
 // (all_orders, no symmetry reduction) and no capacity pruning. Exponential; small layers only.
 MapResult brute_force(const Problem& p, const Architecture& a, const MapperOptions& o);
 
+// The heuristic's seed bound, exposed for its tests: a lower bound on the objective's first
+// metric over every mapping with the spatial factors and keep masks of `m`, whatever its temporal
+// factors and loop orders (the seeds that cannot beat the second-best grown seed are skipped).
+// A very negative number when it does not apply (a negative energy, a coefficient < 1, a dim in
+// two ranks of a dataspace) or `m` does not evaluate.
+double seed_bound(const Problem& p, const Architecture& a, const MapperOptions& o, const Mapping& m);
+
 // Results per (layer shape, bits per tensor, architecture, objective, constraints): the key
 // serializes all of them, so a layer at other bits (what fits changes) is a different entry.
 class MapperCache {
