@@ -723,9 +723,8 @@ struct Search {
     return size;
   }
 
-  // A lower bound on the objective's first metric over every mapping with the spatial factors
-  // and keeps of `t` (whose evaluation r0 is valid), whatever its temporal factors and loop
-  // orders — growing a seed changes only those. Per dataspace d and level l keeping it (chain
+  // A lower bound on the objective's first metric over every valid mapping with the spatial
+  // factors and keeps of `t`, whatever its temporal factors and loop orders — growing a seed changes only those. Per dataspace d and level l keeping it (chain
   // order, child c = the next inner keeper; groups = the distinct child tiles its spatial loops
   // between l and c feed, children / multicast):
   //   * innermost keeper: content = compute cycles x groups exactly (one per compute);
@@ -742,7 +741,7 @@ struct Search {
   // cycles and >= each level's bandwidth-limited cycles for these counts. Scaled down by 1e-9
   // against rounding in the sums.
   static constexpr double kNoBound = -1e300;
-  double first_metric_bound(const Mapping& t, const Result& r0) const {
+  double first_metric_bound(const Mapping& t) const {
     if (!bound_ok) return kNoBound;
     const int n_ds = static_cast<int>(p.dataspaces.size());
     // Spatial fan-out in use per level, and per dataspace the part that multicasts.
@@ -767,8 +766,12 @@ struct Search {
       }
       above[li + 1] = above[li] * n_below[li];
     }
-    const std::int64_t compute_cycles = r0.compute_cycles;
-    double energy = r0.compute_energy_pj;
+    // The evaluator's compute cycles and energy (they depend on the spatial factors only).
+    std::int64_t macs = 1;
+    for (int d = 0; d < D; ++d) macs *= p.bounds[static_cast<std::size_t>(d)];
+    if (above[static_cast<std::size_t>(L)] < 1) return kNoBound;
+    const std::int64_t compute_cycles = macs / above[static_cast<std::size_t>(L)];
+    double energy = static_cast<double>(macs) * a.compute.energy_pj;
     std::array<double, kMaxLevels> rd{}, wr{};
     for (int d = 0; d < n_ds; ++d) {
       const auto di = static_cast<std::size_t>(d);
@@ -777,7 +780,7 @@ struct Search {
       std::array<int, kMaxLevels> chain{};
       int nc = 0;
       for (int l = 0; l < L; ++l)
-        if (r0.levels[static_cast<std::size_t>(l)].ds[di].kept) chain[static_cast<std::size_t>(nc++)] = l;
+        if (l == 0 || (t.levels[static_cast<std::size_t>(l)].keep_mask >> d & 1u)) chain[static_cast<std::size_t>(nc++)] = l;
       for (int i = 0; i < nc; ++i) {
         const int l = chain[static_cast<std::size_t>(i)];
         const auto li = static_cast<std::size_t>(l);
@@ -928,11 +931,7 @@ struct Search {
             jobs.push_back(j);
           }
       });
-      Result r0;
-      for (SeedJob& j : jobs) {
-        const Mapping t = seed_mapping(j);
-        j.bound = eval(t, r0) ? first_metric_bound(t, r0) : kNoBound;
-      }
+      for (SeedJob& j : jobs) j.bound = first_metric_bound(seed_mapping(j));
       std::stable_sort(jobs.begin(), jobs.end(), [](const SeedJob& u, const SeedJob& v) { return u.bound < v.bound; });
       for (const SeedJob& j : jobs) {
         if (n_seeds == 2 && j.bound > obj.value(0, seeds[1].r)) {
@@ -1073,9 +1072,7 @@ MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions
 double seed_bound(const Problem& p, const Architecture& a, const MapperOptions& o, const Mapping& m) {
   const Constraints c = constraints_for(a, o);
   Search s(p, a, c, o.objective);
-  Result r0;
-  if (!s.ev.evaluate(m, r0).ok()) return Search::kNoBound;
-  return s.first_metric_bound(m, r0);
+  return s.first_metric_bound(m);
 }
 
 MapResult brute_force(const Problem& p, const Architecture& a, const MapperOptions& o) {

@@ -88,7 +88,7 @@ MapResult brute_force(const Problem& p, const Architecture& a, const MapperOptio
 // metric over every mapping with the spatial factors and keep masks of `m`, whatever its temporal
 // factors and loop orders (the seeds that cannot beat the second-best grown seed are skipped).
 // A very negative number when it does not apply (a negative energy, a coefficient < 1, a dim in
-// two ranks of a dataspace) or `m` does not evaluate.
+// two ranks of a dataspace). `m` itself need not be valid.
 double seed_bound(const Problem& p, const Architecture& a, const MapperOptions& o, const Mapping& m);
 
 // Results per (layer shape, bits per tensor, architecture, objective, constraints): the key
