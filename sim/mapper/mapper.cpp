@@ -989,7 +989,8 @@ MapResult map_exactly_shaped(const Problem& p, const Architecture& a, const Mapp
        << " > exact limit): greedy seeds per keep choice, top spatial products and stationary "
           "dataspace, then descent over prime-factor moves (into a level: also innermost / "
           "outermost there), loop moves and keep toggles, and a joint re-tiling of the two outermost "
-          "levels (<= 512 divisor splits x current / stationary orders)";
+          "levels (<= 512 divisor splits x current / stationary orders); seeds an admissible bound "
+          "shows cannot be among the two best are not grown";
     s.out.space = os.str();
   }
   return std::move(s.out);
