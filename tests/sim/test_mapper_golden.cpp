@@ -6,7 +6,7 @@
 // cycles (printed to 17 digits), same mapping (factors, full loop order, keeps).
 //
 // The expected table (tests/sim/mapper_golden/venue_cnn_lstm.tsv) was produced by this test from
-// the mapper before the speed work (branch mapper-speed, parent commit 4e80532):
+// the mapper before the speed work (branch mapper-speed, parent commit 55b0edf):
 //   MIXPREC_WRITE_MAPPER_GOLDEN=tests/sim/mapper_golden/venue_cnn_lstm.tsv
 //     build/bin/mixprec_tests "mapper golden*"
 // (one command line; 1,108 lines: 2 objectives x 554 layer-option runs, one nest each).
