@@ -136,6 +136,13 @@ struct Search {
   Result r;
   MapResult out;
   bool brute = false;  // all orders, no pruning
+  std::vector<std::array<std::int8_t, kMaxDims>> stationary_orders;  // [level x dataspaces + stationary]
+  // Energies >= 0, coefficients >= 1, each dim in one rank per dataspace: the bound applies.
+  bool bound_ok = false;
+  std::vector<bool> free_level;  // level without any factor or spatial-axis constraint
+  struct Term { int dim; std::int64_t coef; };
+  std::vector<std::vector<std::vector<Term>>> projection;  // [dataspace][rank] terms
+  std::vector<std::uint32_t> rel;                           // relevance() of each dim
   std::vector<std::vector<std::int64_t>> primes;          // distinct primes of each bound
   std::vector<std::vector<std::int64_t>> bound_divisors;  // divisors of each bound, ascending
 
@@ -149,6 +156,39 @@ struct Search {
     }
     m = trivial_mapping(p, a);
     m.n_levels = L;
+    for (int l = 0; l < L; ++l) {
+      bool free = true;
+      const LevelConstraints& k = lc(l);
+      auto is_free = [](const FactorBound& b) { return b.exact == 0 && b.min <= 1 && b.max == 0; };
+      for (int d = 0; d < D; ++d) {
+        const auto i = static_cast<std::size_t>(d);
+        free = free && is_free(k.temporal[i]) && is_free(k.spatial[i]) && is_free(k.spatial_x[i]) &&
+               is_free(k.spatial_y[i]) && k.spatial_axis[i] == SpatialAxis::either;
+      }
+      free_level.push_back(free);
+    }
+    for (int l = 0; l < L; ++l)
+      for (int st = 0; st < static_cast<int>(p.dataspaces.size()); ++st) stationary_orders.push_back(compute_seed_order(l, st));
+    bound_ok = !obj.metrics.empty() && a.compute.energy_pj >= 0;
+    for (int d = 0; d < D; ++d) rel.push_back(relevance(p, d));
+    for (const Dataspace& ds : p.dataspaces) {
+      projection.emplace_back();
+      std::uint32_t dims_seen = 0;
+      for (const Rank& rk : ds.ranks) {
+        std::uint32_t rank_dims = 0;
+        for (const ProjectionTerm& pt : rk.terms) rank_dims |= 1u << pt.dim;
+        bound_ok = bound_ok && !(rank_dims & dims_seen);  // touched(): each dim in one rank
+        dims_seen |= rank_dims;
+        projection.back().emplace_back();
+        for (const ProjectionTerm& pt : rk.terms) {
+          const std::int64_t v = pt.coefficient < 0 ? 1 : p.coefficients[static_cast<std::size_t>(pt.coefficient)].value;
+          bound_ok = bound_ok && v >= 1;
+          projection.back().back().push_back({pt.dim, v});
+        }
+      }
+    }
+    for (const StorageLevel& s : a.levels)
+      bound_ok = bound_ok && s.read_pj >= 0 && s.write_pj >= 0 && s.update_pj >= 0 && s.leak_pj >= 0;
     out.problem = p;
   }
 
@@ -338,8 +378,35 @@ struct Search {
     return true;
   }
 
+  // satisfies_factor_constraints() with the unconstrained levels' per-dim checks skipped (a free
+  // bound allows every factor >= 1; the mapper's factors are >= 1).
+  bool factors_ok(const Mapping& mm) const {
+    std::int64_t spatial_product = 1;
+    for (int l = 0; l < L; ++l) {
+      const LevelMapping& x = mm.levels[static_cast<std::size_t>(l)];
+      if (free_level[static_cast<std::size_t>(l)]) {
+        if (c.min_utilization > 0)
+          for (int d = 0; d < D; ++d)
+            spatial_product *= x.spatial_x[static_cast<std::size_t>(d)] * x.spatial_y[static_cast<std::size_t>(d)];
+        continue;
+      }
+      const LevelConstraints& k = lc(l);
+      for (int d = 0; d < D; ++d) {
+        const auto i = static_cast<std::size_t>(d);
+        const std::int64_t sx = x.spatial_x[i], sy = x.spatial_y[i];
+        if (!k.temporal[i].allows(x.temporal[i])) return false;
+        if (!k.spatial[i].allows(sx * sy) || !k.spatial_x[i].allows(sx) || !k.spatial_y[i].allows(sy)) return false;
+        if (sx > 1 && k.spatial_axis[i] == SpatialAxis::y) return false;
+        if (sy > 1 && k.spatial_axis[i] == SpatialAxis::x) return false;
+        spatial_product *= sx * sy;
+      }
+    }
+    return !(c.min_utilization > 0 && static_cast<double>(spatial_product) <
+                                          c.min_utilization * static_cast<double>(a.compute.instances));
+  }
+
   bool legal(const Mapping& mm) const {
-    if (!satisfies_factor_constraints(p, a, c, mm)) return false;
+    if (!factors_ok(mm)) return false;
     for (int l = 0; l < L; ++l)
       if (!order_ok(mm, l)) return false;
     return true;
@@ -357,7 +424,12 @@ struct Search {
 
   // Full order of all dims at level l: the constrained prefix, the free dims (those irrelevant to
   // `stationary` first), the constrained suffix.
-  void seed_order(Mapping& mm, int l, int stationary) {
+  // Computed once per (level, dataspace) by the constructor (stationary_orders).
+  void seed_order(Mapping& mm, int l, int stationary) const {
+    mm.levels[static_cast<std::size_t>(l)].permutation =
+        stationary_orders[static_cast<std::size_t>(l) * p.dataspaces.size() + static_cast<std::size_t>(stationary)];
+  }
+  std::array<std::int8_t, kMaxDims> compute_seed_order(int l, int stationary) const {
     std::vector<int> all;
     for (int d = 0; d < D; ++d) all.push_back(d);
     std::vector<int> pre, suf, mid;
@@ -374,8 +446,9 @@ struct Search {
     std::vector<int> order = pre;
     order.insert(order.end(), mid.begin(), mid.end());
     order.insert(order.end(), suf.begin(), suf.end());
-    auto& x = mm.levels[static_cast<std::size_t>(l)];
-    for (int k = 0; k < D; ++k) x.permutation[static_cast<std::size_t>(k)] = static_cast<std::int8_t>(order[static_cast<std::size_t>(k)]);
+    std::array<std::int8_t, kMaxDims> perm = m.levels[static_cast<std::size_t>(l)].permutation;
+    for (int k = 0; k < D; ++k) perm[static_cast<std::size_t>(k)] = static_cast<std::int8_t>(order[static_cast<std::size_t>(k)]);
+    return perm;
   }
 
   // Moves factor `f` of dim d from the outermost temporal slot to (l, kind) when it divides.
@@ -624,6 +697,142 @@ struct Search {
     return improved;
   }
 
+  // Values of dataspace d the evaluator counts in the tile of iteration box `ext` (its
+  // footprint formula: per rank 1 + sum of coefficient x (extent - 1)).
+  std::int64_t footprint(int d, const std::array<std::int64_t, kMaxDims>& ext) const {
+    std::int64_t size = 1;
+    for (const auto& rank : projection[static_cast<std::size_t>(d)]) {
+      std::int64_t e = 1;
+      for (const Term& t : rank) e += t.coef * (ext[static_cast<std::size_t>(t.dim)] - 1);
+      size *= e;
+    }
+    return size;
+  }
+  // Distinct values of dataspace d that the iteration points of any set with `ext` values per
+  // dim touch, at least: per rank, the largest extent among its terms (coefficients >= 1, so
+  // index -> rank value is injective in each term), multiplied over ranks (each dim in one rank
+  // only: checked). Not the footprint formula: a strided window (1x1 conv at stride 2) or a
+  // non-contiguous set (a spatial split inside temporal loops) touches fewer.
+  std::int64_t touched(int d, const std::array<std::int64_t, kMaxDims>& ext) const {
+    std::int64_t size = 1;
+    for (const auto& rank : projection[static_cast<std::size_t>(d)]) {
+      std::int64_t e = 1;
+      for (const Term& t : rank) e = std::max(e, ext[static_cast<std::size_t>(t.dim)]);
+      size *= e;
+    }
+    return size;
+  }
+
+  // A lower bound on the objective's first metric over every valid mapping with the spatial
+  // factors and keeps of `t`, whatever its temporal factors and loop orders — growing a seed changes only those. Per dataspace d and level l keeping it (chain
+  // order, child c = the next inner keeper; groups = the distinct child tiles its spatial loops
+  // between l and c feed, children / multicast):
+  //   * innermost keeper: content = compute cycles x groups exactly (one per compute);
+  //     otherwise content = delta_sum(c) x groups >= touched(d, E_c) x groups, where E_c =
+  //     each bound / the spatial factors above c (one child instance's iterations over the run,
+  //     E_c values per dim): its tiles over the run contain every value those iterations touch,
+  //     and every delta the sweep adds is >= the values new to the tile (a kept overlap counts
+  //     exactly those of a translated box, a refetch the whole tile), so the sum is >= the union.
+  //   * inputs: reads = content; fills (below the outermost) = delta_sum(l) >= touched(E_l).
+  //   * outputs: updates = content; reads = content - partition(l) >= content - the whole
+  //     tensor (a partition is at most the outermost one).
+  // Energy: vector accesses x energy per access x utilized instances (the evaluator's formula,
+  // monotone in the counts; every energy >= 0, leakage >= 0 dropped); cycles: >= the compute
+  // cycles and >= each level's bandwidth-limited cycles for these counts. Scaled down by 1e-9
+  // against rounding in the sums.
+  static constexpr double kNoBound = -1e300;
+  double first_metric_bound(const Mapping& t) const {
+    if (!bound_ok) return kNoBound;
+    const int n_ds = static_cast<int>(p.dataspaces.size());
+    // Spatial fan-out in use per level, and per dataspace the part that multicasts.
+    std::array<std::int64_t, kMaxLevels> n_below{};
+    std::array<std::array<std::int64_t, kMaxDataspaces>, kMaxLevels> mc_below{};
+    std::array<std::array<std::int64_t, kMaxDims>, kMaxLevels + 1> box{};  // E_l: bounds / spatial above l
+    std::array<std::int64_t, kMaxLevels + 1> above{};                       // spatial product above l
+    above[0] = 1;
+    for (int d = 0; d < D; ++d) box[0][static_cast<std::size_t>(d)] = p.bounds[static_cast<std::size_t>(d)];
+    for (int l = 0; l < L; ++l) {
+      const auto li = static_cast<std::size_t>(l);
+      const LevelMapping& x = t.levels[li];
+      n_below[li] = 1;
+      mc_below[li].fill(1);
+      for (int d = 0; d < D; ++d) {
+        const auto i = static_cast<std::size_t>(d);
+        const std::int64_t f = x.spatial_x[i] * x.spatial_y[i];
+        n_below[li] *= f;
+        for (int s = 0; s < n_ds; ++s)
+          if (!(rel[i] >> s & 1u)) mc_below[li][static_cast<std::size_t>(s)] *= f;
+        box[li + 1][i] = box[li][i] / f;
+      }
+      above[li + 1] = above[li] * n_below[li];
+    }
+    // The evaluator's compute cycles and energy (they depend on the spatial factors only).
+    std::int64_t macs = 1;
+    for (int d = 0; d < D; ++d) macs *= p.bounds[static_cast<std::size_t>(d)];
+    if (above[static_cast<std::size_t>(L)] < 1) return kNoBound;
+    const std::int64_t compute_cycles = macs / above[static_cast<std::size_t>(L)];
+    double energy = static_cast<double>(macs) * a.compute.energy_pj;
+    std::array<double, kMaxLevels> rd{}, wr{};
+    for (int d = 0; d < n_ds; ++d) {
+      const auto di = static_cast<std::size_t>(d);
+      const bool rw = p.dataspaces[di].read_write;
+      const std::int64_t whole = footprint(d, box[0]);
+      std::array<int, kMaxLevels> chain{};
+      int nc = 0;
+      for (int l = 0; l < L; ++l)
+        if (l == 0 || (t.levels[static_cast<std::size_t>(l)].keep_mask >> d & 1u)) chain[static_cast<std::size_t>(nc++)] = l;
+      for (int i = 0; i < nc; ++i) {
+        const int l = chain[static_cast<std::size_t>(i)];
+        const auto li = static_cast<std::size_t>(l);
+        const bool innermost = i + 1 == nc;
+        const int child = innermost ? L : chain[static_cast<std::size_t>(i + 1)];
+        std::int64_t children = 1, mc = 1;
+        for (int b = l; b < child; ++b) {
+          children *= n_below[static_cast<std::size_t>(b)];
+          mc *= mc_below[static_cast<std::size_t>(b)][di];
+        }
+        const std::int64_t groups = children / mc;
+        const std::int64_t content =
+            (innermost ? compute_cycles : touched(d, box[static_cast<std::size_t>(child)])) * groups;
+        std::int64_t reads = content, fills = 0, updates = 0;
+        if (rw) {
+          updates = content;
+          reads = std::max<std::int64_t>(0, content - whole);
+        } else if (i > 0) {
+          fills = touched(d, box[li]);
+        }
+        const StorageLevel& s = a.levels[li];
+        const int bits = s.word_bits > 0 ? s.word_bits : p.dataspaces[di].bits;
+        const std::int64_t vpb = s.block_bits / bits;
+        if (vpb < 1) return kNoBound;
+        auto vec = [&](std::int64_t n) { return static_cast<double>((n + vpb - 1) / vpb); };
+        energy += (vec(reads) * s.read_pj + vec(fills) * s.write_pj + vec(updates) * s.update_pj) *
+                  static_cast<double>(above[li]);
+        rd[li] += static_cast<double>(reads) * bits;
+        wr[li] += static_cast<double>(fills + updates) * bits;
+      }
+    }
+    std::int64_t cycles = compute_cycles;
+    const double cyc = static_cast<double>(compute_cycles);
+    for (int l = 0; l < L; ++l) {
+      const StorageLevel& s = a.levels[static_cast<std::size_t>(l)];
+      const double r = rd[static_cast<std::size_t>(l)], w = wr[static_cast<std::size_t>(l)];
+      double throttle = 1;
+      if (s.read_bandwidth_bits > 0 && r > 0) throttle = std::min(throttle, s.read_bandwidth_bits * s.banks * cyc / r);
+      if (s.write_bandwidth_bits > 0 && w > 0) throttle = std::min(throttle, s.write_bandwidth_bits * s.banks * cyc / w);
+      if (s.shared_bandwidth_bits > 0 && r + w > 0)
+        throttle = std::min(throttle, s.shared_bandwidth_bits * s.banks * cyc / (r + w));
+      cycles = std::max(cycles, static_cast<std::int64_t>(throttle < 1 ? std::ceil(cyc / throttle) : cyc));
+    }
+    double v = 0;
+    switch (obj.metrics.front()) {
+      case Metric::energy: v = energy; break;
+      case Metric::delay: v = static_cast<double>(cycles); break;
+      case Metric::edp: v = energy * static_cast<double>(cycles); break;
+    }
+    return v > 0 ? v * (1 - 1e-9) : kNoBound;
+  }
+
   void heuristic() {
     auto keeps = keep_sets();
     std::size_t combos = 1;
@@ -632,8 +841,26 @@ struct Search {
     struct Seed {
       Mapping m;
       Result r;
+      std::size_t index = 0;  // position in the enumeration (keep choice, base, stationary)
     };
-    std::vector<Seed> seeds;
+    // The two best seeds, ranked as a stable sort of the enumeration would rank them (the
+    // objective, then energy and delay; ties: the first enumerated), whatever order they are
+    // grown in. Kept online: a seed is 4.6 kB.
+    std::array<Seed, 2> seeds;
+    std::size_t n_seeds = 0;
+    auto before = [&](const Result& r, std::size_t index, const Seed& s) {
+      return better_full(obj, r, s.r) || (!better_full(obj, s.r, r) && index < s.index);
+    };
+    auto offer_seed = [&](const Mapping& sm, const Result& sr, std::size_t index) {
+      if (n_seeds == 0 || before(sr, index, seeds[0])) {
+        if (n_seeds > 0) seeds[1] = seeds[0];
+        seeds[0] = {sm, sr, index};
+        n_seeds = std::min<std::size_t>(n_seeds + 1, 2);
+      } else if (n_seeds == 1 || before(sr, index, seeds[1])) {
+        seeds[1] = {sm, sr, index};
+        n_seeds = 2;
+      }
+    };
     // Factor skeletons (independent of the keep choice): exact / minimum factors, then the
     // spatial assignments of greatest product, level by level (outermost first).
     std::vector<Mapping> bases;
@@ -675,29 +902,57 @@ struct Search {
         if (!next.empty()) bases = next;
       }
     }
-    auto seed_from = [&] {
-      for (const Mapping& b : bases) {
-        for (int st = 0; st < static_cast<int>(p.dataspaces.size()); ++st) {
-          Mapping t = b;
-          for (int l = 0; l < L; ++l) t.levels[static_cast<std::size_t>(l)].keep_mask = m.levels[static_cast<std::size_t>(l)].keep_mask;
-          for (int l = 0; l < L; ++l) seed_order(t, l, st);
-          Result cur;
-          bool ok = eval(t, cur);
-          for (int l = L - 1; l >= 1; --l) grow(t, cur, ok, l);
-          if (ok) seeds.push_back({t, cur});
+    // Seeds: (keep choice, base, stationary dataspace), in this enumeration order.
+    struct SeedJob {
+      std::array<std::uint32_t, kMaxLevels> keep{};
+      std::size_t base = 0;
+      int stationary = 0;
+      std::size_t index = 0;
+      double bound = 0;  // lower bound on the first metric of any mapping grown from it
+    };
+    auto seed_mapping = [&](const SeedJob& j) {
+      Mapping t = bases[j.base];
+      for (int l = 0; l < L; ++l) t.levels[static_cast<std::size_t>(l)].keep_mask = j.keep[static_cast<std::size_t>(l)];
+      for (int l = 0; l < L; ++l) seed_order(t, l, j.stationary);
+      return t;
+    };
+    // Growing only moves temporal factors (the spatial factors and keeps of a seed are fixed),
+    // so a seed whose bound exceeds the second-best grown seed's objective cannot be one of
+    // the two best: it is skipped, and seeds are grown in ascending bound order so that the
+    // threshold tightens early. Same two best seeds as growing every one in enumeration order.
+    auto seed_from = [&](const std::vector<std::vector<std::uint32_t>>& ks) {
+      std::vector<SeedJob> jobs;
+      for_each_keep(ks, [&] {
+        SeedJob j;
+        for (int l = 0; l < L; ++l) j.keep[static_cast<std::size_t>(l)] = m.levels[static_cast<std::size_t>(l)].keep_mask;
+        for (j.base = 0; j.base < bases.size(); ++j.base)
+          for (j.stationary = 0; j.stationary < static_cast<int>(p.dataspaces.size()); ++j.stationary) {
+            j.index = jobs.size();
+            jobs.push_back(j);
+          }
+      });
+      for (SeedJob& j : jobs) j.bound = first_metric_bound(seed_mapping(j));
+      std::stable_sort(jobs.begin(), jobs.end(), [](const SeedJob& u, const SeedJob& v) { return u.bound < v.bound; });
+      for (const SeedJob& j : jobs) {
+        if (n_seeds == 2 && j.bound > obj.value(0, seeds[1].r)) {
+          ++out.pruned;
+          continue;
         }
+        Mapping t = seed_mapping(j);
+        Result cur;
+        bool ok = eval(t, cur);
+        for (int l = L - 1; l >= 1; --l) grow(t, cur, ok, l);
+        if (ok) offer_seed(t, cur, j.index);
       }
     };
     // Seeds from every keep choice when there are at most 16; else from the fullest keep (the
     // descent toggles keeps), and from every choice only if that gives no valid seed.
     std::vector<std::vector<std::uint32_t>> fullest = keeps;
     for (auto& k : fullest) k = {k.back()};
-    for_each_keep(combos > 16 ? fullest : keeps, seed_from);
-    if (seeds.empty() && combos > 16) for_each_keep(keeps, seed_from);
+    seed_from(combos > 16 ? fullest : keeps);
+    if (n_seeds == 0 && combos > 16) seed_from(keeps);
     // Descend from the two best seeds.
-    std::stable_sort(seeds.begin(), seeds.end(),
-                     [&](const Seed& u, const Seed& v) { return better_full(obj, u.r, v.r); });
-    for (std::size_t k = 0; k < seeds.size() && k < 2; ++k) {
+    for (std::size_t k = 0; k < n_seeds; ++k) {
       Mapping t = seeds[k].m;
       Result cur = seeds[k].r;
       descend(t, cur);
@@ -734,7 +989,8 @@ MapResult map_exactly_shaped(const Problem& p, const Architecture& a, const Mapp
        << " > exact limit): greedy seeds per keep choice, top spatial products and stationary "
           "dataspace, then descent over prime-factor moves (into a level: also innermost / "
           "outermost there), loop moves and keep toggles, and a joint re-tiling of the two outermost "
-          "levels (<= 512 divisor splits x current / stationary orders)";
+          "levels (<= 512 divisor splits x current / stationary orders); seeds an admissible bound "
+          "shows cannot be among the two best are not grown";
     s.out.space = os.str();
   }
   return std::move(s.out);
@@ -812,6 +1068,12 @@ MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions
   best.evaluations += extra_evals;
   best.complete += extra_complete;
   return best;
+}
+
+double seed_bound(const Problem& p, const Architecture& a, const MapperOptions& o, const Mapping& m) {
+  const Constraints c = constraints_for(a, o);
+  Search s(p, a, c, o.objective);
+  return s.first_metric_bound(m);
 }
 
 MapResult brute_force(const Problem& p, const Architecture& a, const MapperOptions& o) {

@@ -21,6 +21,10 @@
 //     dimension (into a temporal slot also with the loop innermost / outermost there), moves of
 //     one loop within a level's order and keep toggles, to a local optimum; then a joint
 //     re-tiling of the two outermost levels (<= 512 divisor splits) and a second descent.
+//     Only the two best grown seeds are descended from; a seed whose lower bound (seed_bound():
+//     growing moves only temporal factors, the bound holds for every temporal completion of its
+//     spatial factors and keeps) exceeds the second-best grown seed's objective is not grown,
+//     which leaves the two best, and so the result, unchanged.
 //   * Imperfect factors: with options.pad, a dimension that no spatial factor can use well is
 //     also tried padded up to a multiple of a fan-out axis (e.g. 97 on 32 columns -> 128: 4
 //     folds); the padded problem is evaluated (its padding computes, moves and stores zeros:
@@ -69,7 +73,7 @@ struct MapResult {
   std::int64_t evaluations = 0;    // nest evaluations made (partial ones included)
   std::int64_t complete = 0;       // complete mappings evaluated
   std::int64_t valid = 0;          // complete mappings that evaluated without failure
-  std::int64_t pruned = 0;         // subtrees skipped by the capacity bound
+  std::int64_t pruned = 0;         // subtrees skipped by the capacity bound; heuristic: seeds skipped by the bound
   double utilization = 0;          // real MACs / (cycles x compute instances)
   std::string space;               // what was searched, in words
 };
@@ -83,6 +87,13 @@ MapResult map_layer(const Problem& p, const Architecture& a, const MapperOptions
 // Reference for the tests: every keep choice, every divisor split, EVERY loop order
 // (all_orders, no symmetry reduction) and no capacity pruning. Exponential; small layers only.
 MapResult brute_force(const Problem& p, const Architecture& a, const MapperOptions& o);
+
+// The heuristic's seed bound, exposed for its tests: a lower bound on the objective's first
+// metric over every mapping with the spatial factors and keep masks of `m`, whatever its temporal
+// factors and loop orders (the seeds that cannot beat the second-best grown seed are skipped).
+// A very negative number when it does not apply (a negative energy, a coefficient < 1, a dim in
+// two ranks of a dataspace). `m` itself need not be valid.
+double seed_bound(const Problem& p, const Architecture& a, const MapperOptions& o, const Mapping& m);
 
 // Results per (layer shape, bits per tensor, architecture, objective, constraints): the key
 // serializes all of them, so a layer at other bits (what fits changes) is a different entry.

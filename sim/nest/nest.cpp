@@ -250,6 +250,7 @@ struct Evaluator::Compiled {
   std::int64_t values_per_block[kMaxLevels][kMaxDataspaces] = {};
   int value_bits[kMaxLevels][kMaxDataspaces] = {};  // bits of one value of d held at level l
   std::int64_t instances[kMaxLevels + 1] = {};
+  std::int64_t capacity_limit_bits[kMaxLevels] = {};  // depth x block / multiple buffering (depth > 0)
 
   std::int64_t footprint(int d, const std::int64_t* ext) const {
     std::int64_t size = 1;
@@ -304,6 +305,8 @@ Evaluator::Evaluator(const Problem& p, const Architecture& a) : p_(p), a_(a), c_
     c.fanout_x[l] = child_mx / s.mesh_x;
     c.fanout_y[l] = (child_inst / child_mx) / (s.instances / s.mesh_x);
     c.instances[l] = s.instances;
+    if (s.depth > 0)
+      c.capacity_limit_bits[l] = std::int64_t(std::floor(double(s.capacity_bits()) / s.multiple_buffering));
     for (int d = 0; d < c.n_ds; ++d) {
       c.value_bits[l][d] = s.word_bits > 0 ? s.word_bits : c.ds[d].bits;
       c.values_per_block[l][d] = s.block_bits / c.value_bits[l][d];
@@ -545,8 +548,7 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
       bits += size[l][d] * c.value_bits[l][d];
     }
     if (s.depth > 0) {
-      const std::int64_t limit =
-          std::int64_t(std::floor(double(s.capacity_bits()) / s.multiple_buffering));
+      const std::int64_t limit = c.capacity_limit_bits[l];
       if (bits > limit) {
         st.fail = Fail::capacity;
         st.level = std::int8_t(l);
@@ -591,14 +593,16 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
       for (int i = level_end[l]; i < n_loops; ++i) {
         const Loop& lp = loops[i];
         if (lp.spatial) continue;
-        std::int64_t move[kMaxDims];
-        for (int dd = 0; dd < D; ++dd) move[dd] = -wrap[dd];
-        move[lp.dim] += lp.stride;
+        // The move of each dim: -wrap, plus the stride along the advancing loop's dim (computed
+        // per term: a move[] array written then read back stalls on store forwarding).
         bool z = true;
         std::int64_t ov = 1;
         for (int r = 0; r < cd.n_ranks; ++r) {
           std::int64_t v = 0;
-          for (int t = 0; t < cd.r[r].n; ++t) v += cd.r[r].t[t].coef * move[cd.r[r].t[t].dim];
+          for (int t = 0; t < cd.r[r].n; ++t) {
+            const int td = cd.r[r].t[t].dim;
+            v += cd.r[r].t[t].coef * ((td == lp.dim ? lp.stride : 0) - wrap[td]);
+          }
           sw.tr[k][r] = v;
           if (v != 0) z = false;
           const std::int64_t o = rank_ext[r] - (v < 0 ? -v : v);
@@ -616,9 +620,9 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
     }
 
     // Partition sizes (Timeloop's ComputePartitionSizes over every tiling level).
-    std::int64_t partition[kMaxLevels];
+    std::int64_t partition[kMaxLevels];  // used by read-write dataspaces only
     partition[0] = size[0][d];
-    for (int l = 1; l < L; ++l) {
+    for (int l = 1; l < L && cd.rw; ++l) {
       const std::int64_t denom = n_below[l - 1] > 1 ? c.footprint(d, sext[l - 1]) : size[l][d];
       partition[l] = partition[l - 1] * size[l][d] / denom;
     }

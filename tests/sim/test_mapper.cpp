@@ -2,7 +2,9 @@
 // the heuristic's gap on the same spaces, determinism, the cache key, constraints, padding.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
+#include <random>
 #include <sstream>
 
 #include "core/errors.hpp"
@@ -414,4 +416,104 @@ TEST_CASE("layer loop nests of the default network (conv, linear, LSTM)", "[mapp
   CHECK(saw_conv);
   CHECK(saw_lstm);
   CHECK(saw_linear);
+}
+
+namespace {
+
+// A random mapping of p on a: each prime factor of each bound in a random slot (any level's
+// temporal slot, or a fan-out's X or Y), random loop orders, random keeps below the outermost.
+// Often invalid (capacity, fan-out): the caller skips those.
+Mapping random_mapping(const Problem& p, const Architecture& a, std::mt19937& rng) {
+  Mapping m = trivial_mapping(p, a);
+  const int L = static_cast<int>(a.levels.size()), D = static_cast<int>(p.dims.size());
+  for (int l = 0; l < L; ++l) m.levels[static_cast<std::size_t>(l)].temporal.fill(1);
+  std::vector<std::array<int, 2>> slots;  // (level, kind: 0 temporal, 1 X, 2 Y)
+  for (int l = 0; l < L; ++l) {
+    slots.push_back({l, 0});
+    if (fanout(a, l).x > 1) slots.push_back({l, 1});
+    if (fanout(a, l).y > 1) slots.push_back({l, 2});
+  }
+  for (int d = 0; d < D; ++d) {
+    std::int64_t n = p.bounds[static_cast<std::size_t>(d)];
+    for (std::int64_t q = 2; n > 1; ++q)
+      while (n % q == 0) {
+        n /= q;
+        const auto& s = slots[rng() % slots.size()];
+        auto& x = m.levels[static_cast<std::size_t>(s[0])];
+        (s[1] == 0 ? x.temporal : s[1] == 1 ? x.spatial_x : x.spatial_y)[static_cast<std::size_t>(d)] *= q;
+      }
+  }
+  const std::uint32_t all = (1u << p.dataspaces.size()) - 1;
+  for (int l = 0; l < L; ++l) {
+    auto& x = m.levels[static_cast<std::size_t>(l)];
+    std::shuffle(x.permutation.begin(), x.permutation.begin() + D, rng);
+    if (l > 0) x.keep_mask = a.levels[static_cast<std::size_t>(l)].keep_mask & all & static_cast<std::uint32_t>(rng());
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("heuristic seed bound: never above the objective of a mapping with those spatial factors and keeps",
+          "[mapper]") {
+  // The bound skips seeds; an inadmissible bound would change the chosen mapping. Random mappings
+  // (any temporal factors, orders, spatial factors, keeps) of small layers, including a strided
+  // 1x1 convolution (its windows leave gaps: the footprint formula over-counts what it touches)
+  // and a chain of single-tensor buffers with bandwidth limits and 32-bit partial sums.
+  std::vector<std::pair<Problem, Architecture>> cases;
+  for (const SmallCase& c : small_cases()) cases.emplace_back(c.problem, c.arch);
+  ConvShape strided;
+  strided.k = 4;
+  strided.c = 2;
+  strided.p = strided.q = 4;
+  strided.h_stride = strided.w_stride = 2;
+  cases.emplace_back(make_conv(strided), three_level(4, 2, 64, 8));
+  ConvShape window;
+  window.n = 2;
+  window.k = 4;
+  window.c = 2;
+  window.p = window.q = 6;
+  window.r = window.s = 3;
+  cases.emplace_back(make_conv(window), three_level(2, 4, 128, 16));
+  {
+    Architecture a;
+    StorageLevel dram = level("DRAM", 0, 64, 1, 1, 20.0, 20.0);
+    dram.shared_bandwidth_bits = 32;
+    a.levels.push_back(dram);
+    for (int t = 0; t < 3; ++t) {
+      StorageLevel b = level(t == 0 ? "W" : t == 1 ? "I" : "O", 64, 64, 1, 1, 2.0 + t, 2.5 + t);
+      b.keep_mask = t == 0 ? 0b010u : t == 1 ? 0b001u : 0b100u;  // GEMM dataspaces: A B Z
+      b.shared_bandwidth_bits = 64;
+      b.banks = 2;
+      if (t == 2) b.word_bits = 32;
+      a.levels.push_back(b);
+    }
+    a.levels.push_back(level("PE", 4, 16, 16, 4, 0.2, 0.25));
+    a.levels.back().keep_mask = 0b011u;
+    a.compute.instances = 16;
+    a.compute.mesh_x = 4;
+    a.compute.energy_pj = 0.4;
+    cases.emplace_back(make_gemm(8, 12, 6), a);
+  }
+  std::mt19937 rng(15);
+  int valid = 0, bounded = 0;
+  for (const auto& [p, a] : cases) {
+    for (int trial = 0; trial < 3000; ++trial) {
+      const Mapping m = random_mapping(p, a, rng);
+      const Result r = evaluate(p, a, m);
+      if (!r.status.ok()) continue;
+      ++valid;
+      for (Metric metric : {Metric::energy, Metric::delay, Metric::edp}) {
+        MapperOptions o;
+        o.objective.metrics = {metric};
+        const double b = seed_bound(p, a, o, m);
+        if (b > 0) ++bounded;
+        if (b > o.objective.value(0, r)) {
+          FAIL_CHECK(p.name << " " << to_string(metric) << ": bound " << b << " > " << o.objective.value(0, r));
+        }
+      }
+    }
+  }
+  CHECK(valid > 1000);
+  CHECK(bounded == 3 * valid);
 }
