@@ -6,7 +6,9 @@
 // cycles (printed to 17 digits), same mapping (factors, full loop order, keeps).
 //
 // The expected table (tests/sim/mapper_golden/venue_cnn_lstm.tsv) was produced by this test from
-// the mapper before the speed work (branch mapper-speed, parent commit 55b0edf):
+// the mapper before the speed work (first at parent commit 55b0edf; regenerated at 3ffcb31, whose
+// hierarchy adds the DRAM-level leakage and whose default scenario has 512-bit output rows, with
+// the pre-speed mapper):
 //   MIXPREC_WRITE_MAPPER_GOLDEN=tests/sim/mapper_golden/venue_cnn_lstm.tsv
 //     build/bin/mixprec_tests "mapper golden*"
 // (one command line; 1,108 lines: 2 objectives x 554 layer-option runs, one nest each).
