@@ -416,17 +416,18 @@ TEST_CASE("onnx export: import refuses broken export conventions with the node a
   }
   SECTION("a Mul by another step") {
     onnx::GraphProto* gp = m.mutable_graph();
-    for (onnx::TensorProto& t : *gp->mutable_initializer())
-      if (t.name() == "c1.input.scale") {
-        float s;
-        std::memcpy(&s, t.raw_data().data(), 4);
-        const float twice = 2 * s;
-        t.set_raw_data(std::string(reinterpret_cast<const char*>(&twice), 4));
-        auto* copy = gp->add_initializer();
-        *copy = t;
-        copy->set_name("other_scale");
-        t.set_raw_data(std::string(reinterpret_cast<const char*>(&s), 4));
-      }
+    // Copy the scale under another name, at twice its value (adding to the repeated field after
+    // the loop: add_initializer() may move the elements a loop reference points to).
+    onnx::TensorProto copy;
+    for (const onnx::TensorProto& t : gp->initializer())
+      if (t.name() == "c1.input.scale") copy = t;
+    REQUIRE(copy.name() == "c1.input.scale");
+    float s;
+    std::memcpy(&s, copy.raw_data().data(), 4);
+    const float twice = 2 * s;
+    copy.set_raw_data(std::string(reinterpret_cast<const char*>(&twice), 4));
+    copy.set_name("other_scale");
+    *gp->add_initializer() = copy;
     for (onnx::NodeProto& n : *gp->mutable_node())
       if (n.name() == "c1.input_mul") n.set_input(1, "other_scale");
     CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "m.onnx"),
