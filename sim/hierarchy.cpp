@@ -22,14 +22,38 @@ std::int64_t mac_slowdown(const MacSpec& mac, const Operand& w, const Operand& a
   return ppc >= 1 ? 1 : static_cast<std::int64_t>(std::ceil(1.0 / ppc - 1e-9));
 }
 
-namespace {
-
 std::uint32_t mask_of(const nest::Problem& p, Tensor t) {
   std::uint32_t m = 0;
   for (std::size_t d = 0; d < p.dataspaces.size(); ++d)
     if (tensor_of(p, static_cast<int>(d)) == t) m |= 1u << d;
   return m;
 }
+
+Component component_of_level(int level) {
+  switch (level) {
+    case kLevelDram: return Component::Dram;
+    case kLevelWeightBuffer: return Component::WeightBuffer;
+    case kLevelInputBuffer: return Component::InputBuffer;
+    case kLevelOutputBuffer: return Component::OutputBuffer;
+    default: return Component::RegisterFile;
+  }
+}
+
+int buffer_level_of(Tensor t) {
+  switch (t) {
+    case Tensor::Weights: return kLevelWeightBuffer;
+    case Tensor::Inputs: return kLevelInputBuffer;
+    default: return kLevelOutputBuffer;
+  }
+}
+
+int held_bits(const nest::Architecture& a, const nest::Problem& p, int level, int d) {
+  const int w = a.levels[std::size_t(level)].word_bits;
+  return w > 0 ? w : p.dataspaces[std::size_t(d)].bits;
+}
+
+namespace {
+
 
 int bits_of(const nest::Problem& p, Tensor t) {
   for (std::size_t d = 0; d < p.dataspaces.size(); ++d)

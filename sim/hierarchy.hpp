@@ -57,6 +57,19 @@ enum HierarchyLevel : int {
 // Throws InternalError for a dataspace of another name.
 Tensor tensor_of(const nest::Problem& p, int d);
 
+// The dataspaces of `p` with tensor role `t`, as a keep mask.
+std::uint32_t mask_of(const nest::Problem& p, Tensor t);
+
+// The cost component level `level` of the expansion is priced as (PE registers: register_file).
+Component component_of_level(int level);
+
+// The buffer level that keeps tensor `t` (WeightBuffer, InputBuffer, OutputBuffer).
+int buffer_level_of(Tensor t);
+
+// Bits level `level` of `a` holds a value of dataspace `d` at: the level's word width when it
+// fixes one (partial sums at the accumulator width), else the dataspace's own bits.
+int held_bits(const nest::Architecture& a, const nest::Problem& p, int level, int d);
+
 // The architecture for problem `p` (its dataspaces' bits) with weight operand `w` and input
 // operand `a` (formats for the MAC energy).
 nest::Architecture expand_hierarchy(const HardwareSpec& hw, const energy::EnergyModel& em,

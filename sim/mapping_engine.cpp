@@ -16,38 +16,6 @@ namespace {
 
 using i64 = std::int64_t;
 
-// Buffer level of each tensor in the expansion.
-int buffer_level_of(Tensor t) {
-  switch (t) {
-    case Tensor::Weights: return kLevelWeightBuffer;
-    case Tensor::Inputs: return kLevelInputBuffer;
-    default: return kLevelOutputBuffer;
-  }
-}
-
-Component component_of_level(int level) {
-  switch (level) {
-    case kLevelDram: return Component::Dram;
-    case kLevelWeightBuffer: return Component::WeightBuffer;
-    case kLevelInputBuffer: return Component::InputBuffer;
-    case kLevelOutputBuffer: return Component::OutputBuffer;
-    default: return Component::RegisterFile;
-  }
-}
-
-// Bits level `level` of `a` holds a value of dataspace d at (nest's b(l, t)).
-int held_bits(const nest::Architecture& a, const nest::Problem& p, int level, int d) {
-  const int w = a.levels[std::size_t(level)].word_bits;
-  return w > 0 ? w : p.dataspaces[std::size_t(d)].bits;
-}
-
-std::uint32_t mask_of(const nest::Problem& p, Tensor t) {
-  std::uint32_t m = 0;
-  for (std::size_t d = 0; d < p.dataspaces.size(); ++d)
-    if (tensor_of(p, static_cast<int>(d)) == t) m |= 1u << d;
-  return m;
-}
-
 // The dataflow as mapspace constraints (the classical systolic mappings, SCALE-Sim's):
 // weight-stationary: each PE keeps its weights and loops in time only over dimensions that do
 // not index them (the streamed outputs positions); the array's columns (mesh X) take output

@@ -18,24 +18,6 @@ namespace {
 
 using i64 = std::int64_t;
 
-// The expansion's level -> cost component and tensor -> buffer level (sim/hierarchy.hpp).
-Component component_of_level(int level) {
-  switch (level) {
-    case kLevelDram: return Component::Dram;
-    case kLevelWeightBuffer: return Component::WeightBuffer;
-    case kLevelInputBuffer: return Component::InputBuffer;
-    case kLevelOutputBuffer: return Component::OutputBuffer;
-    default: return Component::RegisterFile;
-  }
-}
-int buffer_level_of(Tensor t) {
-  switch (t) {
-    case Tensor::Weights: return kLevelWeightBuffer;
-    case Tensor::Inputs: return kLevelInputBuffer;
-    default: return kLevelOutputBuffer;
-  }
-}
-
 double diff_percent(double sim, double ref) { return ref == 0 ? (sim == 0 ? 0 : 100) : 100.0 * (sim - ref) / ref; }
 
 // Every per-level, per-tensor count of the simulation against the analysis of the same mapping.
@@ -160,8 +142,7 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
           if (!c.kept) continue;
           const Tensor t = tensor_of(prob, int(d));
           const i64 inst = std::max<i64>(1, c.instances) * nm.repeats;
-          const int w = nm.arch.levels[std::size_t(lv)].word_bits;
-          const int bits = w > 0 ? w : prob.dataspaces[d].bits;
+          const int bits = held_bits(nm.arch, prob, lv, int(d));
           Traffic tr;
           tr.add_reads(c.reads * inst, bits);
           tr.add_writes((c.fills + c.updates) * inst, bits);
