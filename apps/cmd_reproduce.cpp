@@ -20,6 +20,7 @@ namespace {
 ReproduceOptions g_rep;
 bool g_rep_progress = true;
 std::string g_rep_shard;
+std::string g_rep_shard_by = "seeds";
 std::vector<std::string> g_rep_merge;
 
 // "i/N" -> shard index i-1 of N.
@@ -38,6 +39,7 @@ int run_reproduce_cmd() {
   if (g_rep_progress) g_rep.progress = [](const std::string& s) { std::cerr << s << "\n"; };
   g_rep.training_progress = g_rep_progress;
   if (!g_rep_shard.empty()) parse_shard(g_rep_shard, g_rep);
+  g_rep.shard_by_jobs = g_rep_shard_by == "jobs";
   std::string dir;
   nlohmann::json rep;
   if (!g_rep_merge.empty()) {
@@ -47,8 +49,9 @@ int run_reproduce_cmd() {
     rep = run_reproduce(g_rep, &dir);
   }
   if (rep.contains("shard")) {
-    std::cout << "shard " << rep.at("shard").get<std::string>() << ": seeds " << rep.at("seeds").dump() << " done in "
-              << dir << " (merge the shards with --merge DIR... --out DIR)\n";
+    std::cout << "shard " << rep.at("shard").get<std::string>() << ": "
+              << (rep.at("by") == "jobs" ? "its QAT jobs of seeds " : "seeds ") << rep.at("seeds").dump()
+              << " done in " << dir << " (merge the shards with --merge DIR... --out DIR)\n";
     return 0;
   }
   std::cout << rep.at("verdict").at("summary").get<std::string>() << "\n";
@@ -73,7 +76,11 @@ void setup_reproduce(CLI::App& app) {
   c->add_flag("--full", g_rep.full, "13 frontier budgets and the greedy / evolutionary picks");
   c->add_option("--budgets", g_rep.budgets, "Frontier budget fractions of the baseline's energy")->expected(1, 40);
   c->add_option("--bootstrap", g_rep.bootstrap_resamples, "Bootstrap resamples (one seed)");
-  c->add_option("--shard", g_rep_shard, "i/N: run only the seeds k with k mod N = i-1 (merge with --merge)");
+  c->add_option("--shard", g_rep_shard, "i/N: run only this shard's share (see --shard-by; merge with --merge)");
+  c->add_option("--shard-by", g_rep_shard_by,
+                "seeds: the seeds k with k mod N = i-1; jobs: every seed's FP32 model and plan, then the QAT "
+                "jobs u of seed k with (k + u) mod N = i-1")
+      ->check(CLI::IsMember({"seeds", "jobs"}));
   c->add_option("--merge", g_rep_merge, "Shard run directories to merge into --out")->expected(1, 10000);
   c->add_option("--reuse-fp32", g_rep.reuse_fp32,
                 "A matching `mixprec train` output directory: reuse its FP32 model (first seed)");

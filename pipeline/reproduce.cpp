@@ -85,6 +85,9 @@ class SeedRun {
       : o_(o), sc_(sc), k_(k), dir_(std::move(dir)), opts_(std::move(opts)), budgets_(budgets),
         progress_mutex_(progress_mutex) {}
 
+  // A merge: the state holds every QAT job (a job left to train is an error naming it).
+  void merging(std::string sources) { merge_sources_ = std::move(sources); }
+
   json execute();
 
  private:
@@ -99,7 +102,10 @@ class SeedRun {
   json plan_stage(const json& fp32);
   std::vector<Config> configs_of(const json& plan) const;
   json train(const Config& c, int threads) const;
-  void train_all(const std::vector<Config>& configs);
+  // Trains the configurations not trained yet whose place u among the distinct configurations
+  // satisfies mine(u) (all of them by default).
+  void train_all(const std::vector<Config>& configs,
+                 const std::function<bool(std::size_t)>& mine = [](std::size_t) { return true; });
   json fp16_stage();
   json engines_stage(const std::vector<LayerPrecision>& chosen);
 
@@ -112,6 +118,7 @@ class SeedRun {
   std::mutex& progress_mutex_;
   mutable std::mutex state_mutex_;
   json state_;
+  std::string merge_sources_;  // non-empty in a merge: the directories the seed came from
 };
 
 void SeedRun::note(const std::string& s) const {
@@ -356,7 +363,7 @@ std::vector<Config> SeedRun::configs_of(const json& plan) const {
 
 // Trains every configuration not trained yet: identical configurations share one run; up to
 // jobs_of(o_) run at once, each on threads / jobs threads.
-void SeedRun::train_all(const std::vector<Config>& configs) {
+void SeedRun::train_all(const std::vector<Config>& configs, const std::function<bool(std::size_t)>& mine) {
   std::vector<const Config*> todo;
   std::map<std::string, std::string> same;  // config name -> the config it equals
   {
@@ -368,11 +375,15 @@ void SeedRun::train_all(const std::vector<Config>& configs) {
         same[c.name] = it->second;
         continue;
       }
+      const std::size_t u = first_of.size();
       first_of[key] = c.name;
       std::lock_guard<std::mutex> lock(state_mutex_);
-      if (!done("job/" + c.name)) todo.push_back(&c);
+      if (mine(u) && !done("job/" + c.name)) todo.push_back(&c);
     }
   }
+  if (!merge_sources_.empty() && !todo.empty())
+    throw UsageError("--merge: seed " + std::to_string(sc_.training.seed) + "'s QAT job \"" + todo.front()->name +
+                     "\" (" + todo.front()->label + ") is in no shard directory (" + merge_sources_ + ")");
   const int jobs = jobs_of(o_);
   const int per_job = std::max(1, o_.threads / jobs);
   std::size_t next = 0;
@@ -401,7 +412,7 @@ void SeedRun::train_all(const std::vector<Config>& configs) {
   if (error) std::rethrow_exception(error);
   std::lock_guard<std::mutex> lock(state_mutex_);
   for (const auto& [name, twin] : same)
-    if (!done("job/" + name)) {
+    if (!done("job/" + name) && done("job/" + twin)) {
       state_["stages"]["job/" + name] = {{"result", {{"same_as", twin}}}, {"seconds", 0}};
       state_["order"].push_back("job/" + name);
     }
@@ -464,6 +475,16 @@ json SeedRun::execute() {
     for (const Config& c : configs) names.push_back(c.name);
     state_["configs"] = names;
   }
+  if (o_.shard_by_jobs && o_.shard_count > 1) {
+    // This shard's share of the seed's QAT jobs; fp16 and engines run when the shards merge.
+    train_all(configs, [&](std::size_t u) { return (std::size_t(k_) + u) % std::size_t(o_.shard_count) ==
+                                                   std::size_t(o_.shard_index); });
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    json jobs = json::array();
+    for (const Config& c : configs)
+      if (done("job/" + c.name)) jobs.push_back(c.name);
+    return {{"seed", sc_.training.seed}, {"jobs", jobs}};
+  }
   train_all(configs);
   const json fp16 = stage("fp16", "the FP32 model evaluated at fp16", [&] { return fp16_stage(); });
   std::vector<LayerPrecision> chosen;
@@ -512,6 +533,7 @@ Prepared prepare(const ReproduceOptions& o) {
   if (o.bootstrap_resamples < 100) throw UsageError("--bootstrap must be at least 100");
   if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
     throw UsageError("--shard must be i/N with 1 <= i <= N");
+  if (o.shard_by_jobs && o.shard_count == 1) throw UsageError("--shard-by jobs needs --shard i/N with N > 1");
   for (double f : o.budgets)
     if (!(f > 0 && f <= 1)) throw UsageError("--budgets fractions must be in (0, 1], found " + fmt("%g", f));
   if (o.resume && o.force) throw UsageError("give either --resume or --force, not both");
@@ -624,7 +646,7 @@ json run_reproduce(const ReproduceOptions& o, std::string* run_dir) {
   std::vector<json> seeds;
   std::vector<int> ran;
   for (int k = 0; k < o.seeds; ++k) {
-    if (k % o.shard_count != o.shard_index) continue;
+    if (!o.shard_by_jobs && k % o.shard_count != o.shard_index) continue;
     const Scenario sc = seed_scenario(p.sc, k);
     SeedRun run(o, sc, k, seed_dir(p.dir, p.sc, k), p.opts, p.budgets, progress_mutex);
     seeds.push_back(run.execute());
@@ -632,10 +654,69 @@ json run_reproduce(const ReproduceOptions& o, std::string* run_dir) {
   }
   if (o.shard_count > 1)
     return json{{"shard", std::to_string(o.shard_index + 1) + "/" + std::to_string(o.shard_count)},
-                {"seeds", ran}, {"dir", p.dir}};
+                {"by", o.shard_by_jobs ? "jobs" : "seeds"}, {"seeds", ran}, {"dir", p.dir}};
   if (o.progress) o.progress("report: " + p.dir);
   return finish_report(o, p, seeds, seconds_since(t0));
 }
+
+namespace {
+
+// Assembles seed `name`'s state in `merged` from the shard directories holding it (the QAT jobs
+// of --shard-by jobs): their options, FP32 and plan stages must agree (compare_reports: all but
+// wall times); jobs are united
+// (one found in several shards must be identical too). The FP32 checkpoint is copied (the fp16
+// stage evaluates it).
+void assemble_seed(const std::vector<std::string>& from, const std::string& merged, const json& opts) {
+  json st;
+  std::string first;
+  for (const std::string& d : from) {
+    const std::string path = d + "/state.json";
+    json s = load_state(path);
+    if (s.at("options") != opts) throw SpecError(path, "/options", opts.dump(), s.at("options").dump());
+    if (st.is_null()) {
+      st = std::move(s);
+      first = path;
+      continue;
+    }
+    for (const char* stage : {"fp32", "plan"}) {
+      const bool a = st["stages"].contains(stage), b = s["stages"].contains(stage);
+      if (a && b && !compare_reports(st["stages"][stage]["result"], s["stages"][stage]["result"]).empty())
+        throw SpecError(path, std::string("/stages/") + stage + "/result",
+                        std::string("the ") + stage + " stage's result in " + first +
+                            " (shards of one run must agree: same binary, scenario, options and threads)",
+                        "a different result");
+      if (!a && b) st["stages"][stage] = s["stages"][stage];
+    }
+    for (auto it = s["stages"].begin(); it != s["stages"].end(); ++it) {
+      const std::string& n = it.key();
+      if (n.rfind("job/", 0) != 0) continue;
+      if (!st["stages"].contains(n)) {
+        st["stages"][n] = it.value();
+        st["order"].push_back(n);
+      } else if (!compare_reports(st["stages"][n]["result"], it.value()["result"]).empty()) {
+        throw SpecError(path, "/stages/" + n + "/result", "the result " + first + " holds for it",
+                        "a different result");
+      }
+    }
+    if (st["configs"].empty()) st["configs"] = s["configs"];
+  }
+  // Stages after the jobs run again in the merged directory.
+  for (const char* stage : {"fp16", "engines"}) st["stages"].erase(stage);
+  json order = json::array();
+  for (const json& n : st["order"])
+    if (st["stages"].contains(n.get<std::string>())) order.push_back(n);
+  st["order"] = order;
+  make_dirs(merged + "/fp32");
+  const std::string ckpt = from.front() + "/fp32/best.ckpt";
+  std::ifstream in(ckpt, std::ios::binary);
+  if (!in) throw UsageError("--merge: " + ckpt + " is missing (the FP32 model the fp16 stage evaluates)");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  write_file_atomic(merged + "/fp32/best.ckpt", bytes.str());
+  save_state(merged + "/state.json", st);
+}
+
+}  // namespace
 
 json merge_reproduce(const ReproduceOptions& o, const std::vector<std::string>& shard_dirs) {
   const auto t0 = Clock::now();
@@ -644,23 +725,36 @@ json merge_reproduce(const ReproduceOptions& o, const std::vector<std::string>& 
   std::vector<json> seeds;
   for (int k = 0; k < o.seeds; ++k) {
     const std::string name = "seed" + std::to_string(p.sc.training.seed + k);
-    std::string found;
+    std::vector<std::string> found;
     for (const std::string& d : shard_dirs)
-      if (file_exists(d + "/" + name + "/state.json")) found = d + "/" + name;
+      if (file_exists(d + "/" + name + "/state.json")) found.push_back(d + "/" + name);
     if (found.empty())
       throw UsageError("--merge: no shard directory holds " + name + "/state.json (seed " + std::to_string(k + 1) +
                        " of " + std::to_string(o.seeds) + ")");
-    // Resume each seed from its finished state: nothing left to run, the result is rebuilt.
-    const json st = load_state(found + "/state.json");
-    if (st.at("options") != p.opts)
-      throw SpecError(found + "/state.json", "/options", p.opts.dump(), st.at("options").dump());
+    std::string dir = found.front(), sources;
+    for (const std::string& f : found) sources += (sources.empty() ? "" : ", ") + f;
+    if (found.size() > 1 || !load_state(dir + "/state.json").at("stages").contains("engines")) {
+      // Jobs sharded: assembled in the merged run directory, its last stages run there.
+      dir = seed_dir(p.dir, p.sc, k);
+      if (std::find(found.begin(), found.end(), dir) != found.end())
+        throw UsageError("--merge: --out " + p.dir + " is one of the shard directories");
+      assemble_seed(found, dir, p.opts);
+    } else {
+      // Resume the seed from its finished state: nothing left to run, the result is rebuilt.
+      const json st = load_state(dir + "/state.json");
+      if (st.at("options") != p.opts)
+        throw SpecError(dir + "/state.json", "/options", p.opts.dump(), st.at("options").dump());
+    }
     ReproduceOptions ro = o;
     ro.resume = true;
     ro.force = false;
+    ro.shard_count = 1;
+    ro.shard_by_jobs = false;
     ro.progress = nullptr;
     std::mutex m;
     const Scenario sc = seed_scenario(p.sc, k);
-    SeedRun run(ro, sc, k, found, p.opts, p.budgets, m);
+    SeedRun run(ro, sc, k, dir, p.opts, p.budgets, m);
+    run.merging(sources);
     seeds.push_back(run.execute());
   }
   make_dirs(p.dir);

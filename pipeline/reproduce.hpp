@@ -40,7 +40,12 @@ struct ReproduceOptions {
   int seeds = 1;           // seeds training.seed, training.seed + 1, ...
   bool full = false;       // more budgets, the greedy and evolutionary picks
   std::vector<double> budgets;  // frontier budget fractions of int8 energy; empty: the default
-  int shard_index = 0, shard_count = 1;  // run only the seeds k with k % count == index
+  // Sharding (a Slurm job array): with shard_by_jobs false, run only the seeds k with
+  // k % count == index; with it true, every shard trains each seed's FP32 model and plans
+  // (deterministic: the merge checks the shards agree), then trains only the QAT jobs u of seed k
+  // with (k + u) % count == index (u: the job's place among the seed's distinct configurations).
+  int shard_index = 0, shard_count = 1;
+  bool shard_by_jobs = false;
   int bootstrap_resamples = 2000;         // one seed: paired bootstrap over test examples
   // A `mixprec train` output directory (summary.json, best.ckpt) whose FP32 run matches this
   // scenario's network, data and training recipe: the first seed's fp32 stage reuses it.
@@ -62,8 +67,11 @@ Scenario quick_variant(const Scenario& sc);
 // run holds every seed (no sharding), else a summary of the seeds it ran ({"shard": ...}).
 nlohmann::json run_reproduce(const ReproduceOptions& o, std::string* run_dir = nullptr);
 
-// Merges shard run directories (each RUN/seed<N>/state.json finished) into one report in `out`:
-// the report a single run of all seeds writes. `o` gives the options the shards ran with.
+// Merges shard run directories into one report in `out`: the report a single run of all seeds
+// writes. A seed held finished by one directory is taken as it is; a seed whose QAT jobs were
+// sharded (--shard-by jobs) is assembled in out/seed<N>/ from every directory holding it (their
+// FP32 and plan stages must be identical; each job must be in one of them), then its last stages
+// (fp16, engines: no training) run there. `o` gives the options the shards ran with.
 nlohmann::json merge_reproduce(const ReproduceOptions& o, const std::vector<std::string>& shard_dirs);
 
 // Compares two reports' reproducible numbers (everything except wall times, paths, run ids and

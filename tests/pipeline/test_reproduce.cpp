@@ -231,6 +231,57 @@ TEST_CASE("reproduce --seeds 2: t-intervals across seeds, shards merge to the si
   r = test::run_cli("reproduce " + scenario + common + "--merge " + dir + "/shard1 --out " + dir + "/merged2");
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("no shard directory holds seed2/state.json") != std::string::npos);
+
+  // Frontier points and the rest of the QAT jobs sharded within each seed: three shards, every
+  // one trains both seeds' FP32 models and plans; the merge gives the single-machine report.
+  for (const char* s : {"1/3", "2/3", "3/3"}) {
+    r = test::run_cli("reproduce " + scenario + common + "--shard " + s + " --shard-by jobs --out " + dir + "/jobs" +
+                      std::string(1, s[0]));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find(std::string("shard ") + s + ": its QAT jobs of seeds [1,2] done") == 0);
+    const json st = read_json(dir + "/jobs" + std::string(1, s[0]) + "/seed1/state.json");
+    CHECK_FALSE(st["stages"].contains("fp16"));
+    CHECK_FALSE(st["stages"].contains("engines"));
+  }
+  // The jobs are split, not repeated: each distinct configuration trained in exactly one shard.
+  {
+    const json a = read_json(dir + "/jobs1/seed1/state.json"), b = read_json(dir + "/jobs2/seed1/state.json"),
+               c = read_json(dir + "/jobs3/seed1/state.json");
+    int trained = 0;
+    for (const json& n : a["configs"]) {
+      const std::string job = "job/" + n.get<std::string>();
+      const int in = int(a["stages"].contains(job)) + int(b["stages"].contains(job)) + int(c["stages"].contains(job));
+      CHECK(in <= 1);
+      trained += in;
+    }
+    CHECK(trained >= 3);
+  }
+  // Two of three shards: the merge names a missing job.
+  r = test::run_cli("reproduce " + scenario + common + "--merge " + dir + "/jobs1 " + dir + "/jobs2 --out " + dir +
+                    "/jobs_merged_missing");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--merge: seed 1's QAT job \"") != std::string::npos);
+  CHECK(r.err.find("is in no shard directory (" + dir + "/jobs1/seed1, " + dir + "/jobs2/seed1)") != std::string::npos);
+  r = test::run_cli("reproduce " + scenario + common + "--merge " + dir + "/jobs1 " + dir + "/jobs2 " + dir +
+                    "/jobs3 --out " + dir + "/jobs_merged");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto dj = pipeline::compare_reports(rep, read_json(dir + "/jobs_merged/report.json"));
+  INFO((dj.empty() ? std::string() : dj[0]));
+  CHECK(dj.empty());
+  // A shard whose plan differs from the others' (another run's state) is refused, naming it.
+  json other = read_json(dir + "/jobs3/seed2/state.json");
+  other["stages"]["plan"]["result"]["altered"] = true;
+  pipeline::save_state(dir + "/jobs3/seed2/state.json", other);
+  r = test::run_cli("reproduce " + scenario + common + "--merge " + dir + "/jobs1 " + dir + "/jobs2 " + dir +
+                    "/jobs3 --out " + dir + "/jobs_merged3");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find(dir + "/jobs3/seed2/state.json: /stages/plan/result: expected the plan stage's result in " + dir +
+                   "/jobs1/seed2/state.json") != std::string::npos);
+  r = test::run_cli("reproduce " + scenario + " --quick --no-progress --shard-by jobs --out " + dir + "/bad");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--shard-by jobs needs --shard i/N with N > 1") != std::string::npos);
 }
 
 TEST_CASE("report.formats: only the renderings the scenario asks for", "[pipeline][reproduce]") {
