@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
@@ -64,12 +65,11 @@ stats::ExampleScores scores_of(const json& test, bool regression) {
   return s;
 }
 
-Evidence collect(const ReportInputs& in) {
+Evidence collect(const ReportInputs& in, sim::Pricer& eng) {
   Evidence ev;
   const json& first = in.seeds.at(0);
   ev.regression = first.at("fp32").at("test").contains("rmse");
   const char* key = ev.regression ? "rmse" : "accuracy";
-  sim::Pricer eng(in.sc);
   auto add = [&](Model m) {
     ev.index[m.name] = ev.models.size();
     ev.models.push_back(std::move(m));
@@ -241,8 +241,13 @@ std::string ladder_name(const UniformWidth& u) {
   return "uniform_w" + std::to_string(u.weight_bits) + "a" + std::to_string(u.activation_bits);
 }
 
-ClaimEvidence claim_evidence(const ReportInputs& in, json* details) {
-  const Evidence ev = collect(in);
+ClaimEvidence claim_evidence(const ReportInputs& in, json* details, sim::Pricer* pricer) {
+  std::unique_ptr<sim::Pricer> own;
+  if (!pricer) {
+    own = std::make_unique<sim::Pricer>(in.sc);
+    pricer = own.get();
+  }
+  const Evidence ev = collect(in, *pricer);
   const ClaimSpec& claim = in.sc.report.claim;
   ClaimEvidence ce;
   ce.regression = ev.regression;
@@ -310,11 +315,11 @@ json build_report(const ReportInputs& in) {
   const Scenario& sc = in.sc;
   const ClaimSpec& claim = sc.report.claim;
   json details;
-  const ClaimEvidence ce = claim_evidence(in, &details);
+  sim::Pricer eng(sc);
+  const ClaimEvidence ce = claim_evidence(in, &details, &eng);
   const Verdict v = judge(ce, claim);
   const bool regression = ce.regression;
   const json& first = in.seeds.at(0);
-  sim::Pricer eng(sc);
   const std::string base_name = sc.constraints.energy.baseline;
 
   std::map<std::string, json> model_of;

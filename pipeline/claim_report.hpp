@@ -9,6 +9,7 @@
 #include "core/spec.hpp"
 #include "pipeline/reproduce.hpp"
 #include "pipeline/verdict.hpp"
+#include "sim/pricer.hpp"
 
 namespace mixprec::pipeline {
 
@@ -35,8 +36,11 @@ struct ReportInputs {
   double wall_seconds = 0;
 };
 
-// The evidence the verdict reads, computed from the seeds' results (exposed for tests).
-ClaimEvidence claim_evidence(const ReportInputs& in, nlohmann::json* details = nullptr);
+// The evidence the verdict reads, computed from the seeds' results (exposed for tests). The
+// configurations are priced with `pricer` when given (build_report passes the one it prices the
+// report's tables with, so each configuration is mapped once), else with one made here.
+ClaimEvidence claim_evidence(const ReportInputs& in, nlohmann::json* details = nullptr,
+                             sim::Pricer* pricer = nullptr);
 
 nlohmann::json build_report(const ReportInputs& in);
 
