@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -53,6 +54,26 @@ stats::Interval seed_interval(const std::vector<double>& v, double confidence = 
 }
 
 std::string budget_text(double f) { return fmt("%g", f); }
+
+// A method spec "measured" or "measured:256" (validation samples): its name and sample count (0:
+// the estimator's default). Returns false when it is neither.
+bool parse_method(const std::string& spec, std::string* name, int* samples) {
+  const auto colon = spec.find(':');
+  *name = spec.substr(0, colon);
+  *samples = 0;
+  if (*name != "hessian" && *name != "measured") return false;
+  if (colon == std::string::npos) return true;
+  const std::string n = spec.substr(colon + 1);
+  if (n.empty() || n.size() > 7 || n.find_first_not_of("0123456789") != std::string::npos) return false;
+  *samples = std::stoi(n);
+  return *samples > 0;
+}
+
+// The spec in configuration (directory) names: "measured:256" -> "measured-256".
+std::string name_part(std::string spec) {
+  std::replace(spec.begin(), spec.end(), ':', '-');
+  return spec;
+}
 
 }  // namespace
 
@@ -108,7 +129,7 @@ PredictorPlan predictor_configs(const Scenario& sc, const SearchSetup& setup,
         plan.infeasible.push_back(src);
         continue;
       }
-      const std::size_t i = add("exact_" + method + "_" + budget_text(f), "exact", s.option_of_layer, src);
+      const std::size_t i = add("exact_" + name_part(method) + "_" + budget_text(f), "exact", s.option_of_layer, src);
       plan.picks.push_back({method, "exact", f, i});
     }
     const search::Budget b = make_budget(sc, setup, chosen);
@@ -122,7 +143,7 @@ PredictorPlan predictor_configs(const Scenario& sc, const SearchSetup& setup,
         plan.infeasible.push_back(src);
         continue;
       }
-      const std::size_t i = add(std::string(solver[k]) + "_" + method, solver[k], picks[k].option_of_layer, src);
+      const std::size_t i = add(std::string(solver[k]) + "_" + name_part(method), solver[k], picks[k].option_of_layer, src);
       plan.picks.push_back({method, solver[k], chosen, i});
     }
   }
@@ -291,6 +312,13 @@ class PredictorRun {
   json opts_;
   std::mutex state_mutex_, progress_mutex_;
   json state_;
+  bool fresh_ = false;  // --force over an earlier run
+  // Records training directories in the state (under state_mutex_); with --force, removes an
+  // earlier run's interrupted checkpoint there.
+  void list_job(const std::string& dir) {
+    if (fresh_) std::remove((dir + "/last.ckpt").c_str());
+    state_["jobs"].push_back(dir);
+  }
 };
 
 template <class F>
@@ -324,10 +352,9 @@ void PredictorRun::open_state() {
                          "start over)");
       return;
     }
-    // --force: interrupted training directories of the earlier run are stale.
-    const json old = load_state(path);
-    if (old.contains("jobs"))
-      for (const json& d : old["jobs"]) std::remove((d.get<std::string>() + "/last.ckpt").c_str());
+    // --force: interrupted training directories of the earlier run are stale; list_jobs removes
+    // their last.ckpt (whether or not the old state can still be read).
+    fresh_ = true;
   }
   state_ = {{"predictor_options", opts_}, {"stages", json::object()}, {"order", json::array()}, {"jobs", json::array()}};
   save_state(path, state_);
@@ -335,7 +362,7 @@ void PredictorRun::open_state() {
 
 SensitivityRequest PredictorRun::sens_request(const std::string& method, int k) const {
   SensitivityRequest r;
-  r.method = method;
+  parse_method(method, &r.method, &r.samples);
   r.checkpoint = seed_dir(k) + "/fp32/best.ckpt";
   r.threads = 1;
   return r;
@@ -348,9 +375,8 @@ json PredictorRun::execute() {
   const int jobs = std::max(1, o_.threads);
   {
     std::lock_guard<std::mutex> lock(state_mutex_);
-    json dirs = json::array();
-    for (int k = 0; k < S; ++k) dirs.push_back(seed_dir(k) + "/fp32");
-    state_["jobs"] = dirs;
+    state_["jobs"] = json::array();
+    for (int k = 0; k < S; ++k) list_job(seed_dir(k) + "/fp32");
   }
   // FP32 models, one per seed.
   run_concurrently(std::size_t(S), jobs, [&](std::size_t k) {
@@ -411,7 +437,7 @@ json PredictorRun::execute() {
   {
     std::lock_guard<std::mutex> lock(state_mutex_);
     for (int k = 0; k < S; ++k)
-      for (const PredictorConfig& c : plan.configs) state_["jobs"].push_back(seed_dir(k) + "/" + c.name);
+      for (const PredictorConfig& c : plan.configs) list_job(seed_dir(k) + "/" + c.name);
     save_state(dir_ + "/state.json", state_);
   }
   run_concurrently(C * size_t(S), jobs, [&](std::size_t i) {
@@ -563,7 +589,7 @@ json PredictorRun::build(const PredictorPlan& plan, const std::vector<std::vecto
   write_file_atomic(dir_ + "/report.json", rep.dump(2) + "\n");
   write_file_atomic(dir_ + "/report.md", report::predictor_markdown(rep));
   for (const std::string& method : o_.methods)
-    write_file_atomic(dir_ + "/scatter_" + method + ".svg", report::predictor_scatter_svg(rep, method));
+    write_file_atomic(dir_ + "/scatter_" + name_part(method) + ".svg", report::predictor_scatter_svg(rep, method));
   write_file_atomic(dir_ + "/energy_" + metric + ".svg", report::predictor_energy_svg(rep));
   return rep;
 }
@@ -580,8 +606,11 @@ json run_predictor(const PredictorOptions& o, std::string* run_dir) {
   if (o.methods.empty()) throw UsageError("--methods must name at least one sensitivity method");
   std::set<std::string> seen;
   for (const std::string& m : o.methods) {
-    if (m != "hessian" && m != "measured")
-      throw UsageError("--methods: expected a comma-separated list of \"hessian\", \"measured\"; found \"" + m + "\"");
+    std::string name;
+    int samples = 0;
+    if (!parse_method(m, &name, &samples))
+      throw UsageError("--methods: expected a comma-separated list of \"hessian\", \"measured\" (optionally with "
+                       "\":N\" validation samples, e.g. measured:256); found \"" + m + "\"");
     if (!seen.insert(m).second) throw UsageError("--methods: \"" + m + "\" is given twice");
   }
   for (double f : o.budgets)

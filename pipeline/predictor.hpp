@@ -38,6 +38,8 @@ struct PredictorOptions {
   int configs = 40;                  // configurations in all (random ones fill up to this)
   int threads = 1;                   // concurrent jobs, one thread each
   bool resume = false, force = false;
+  // Sensitivity methods: "hessian", "measured", each optionally ":N" for N validation samples
+  // (e.g. "measured:256"; default: the estimator's, 64 hessian, 32 measured).
   std::vector<std::string> methods{"hessian", "measured"};
   std::vector<double> budgets;       // exact-solver budget fractions; empty: default_budgets(true, ...)
   int bootstrap_resamples = 2000;    // over configurations

@@ -1,5 +1,6 @@
 #include "report/predictor_render.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -68,7 +69,9 @@ std::string predictor_markdown(const json& rep) {
   o << "\nScatter plots: ";
   first = true;
   for (auto it = rep.at("methods").begin(); it != rep.at("methods").end(); ++it) {
-    o << (first ? "" : ", ") << "[" << it.key() << "](scatter_" << it.key() << ".svg)";
+    std::string file = it.key();
+    std::replace(file.begin(), file.end(), ':', '-');  // the file name pipeline/predictor.cpp writes
+    o << (first ? "" : ", ") << "[" << it.key() << "](scatter_" << file << ".svg)";
     first = false;
   }
   o << "; energy against " << metric << ": [energy_" << metric << ".svg](energy_" << metric << ".svg).\n\n";
