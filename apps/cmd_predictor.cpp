@@ -45,8 +45,10 @@ void setup_predictor(CLI::App& app) {
   c->add_flag("--force", g_pred.force, "Start over in a run directory that holds a run");
   c->add_option("--methods", g_pred.methods, "Sensitivity methods, comma-separated (hessian,measured)")
       ->delimiter(',');
-  c->add_option("--budgets", g_pred.budgets, "Exact-solver budget fractions of the baseline's energy")
-      ->expected(1, 40);
+  c->add_option("--budgets", g_pred.budgets,
+                "Exact-solver budget fractions of the baseline's energy (space- or comma-separated)")
+      ->expected(1, 40)
+      ->delimiter(',');
   c->add_option("--bootstrap", g_pred.bootstrap_resamples, "Bootstrap resamples over configurations");
   c->add_flag("!--no-progress", g_pred_progress, "No progress on stderr");
 }

@@ -313,6 +313,8 @@ class PredictorRun {
   std::mutex state_mutex_, progress_mutex_;
   json state_;
   bool fresh_ = false;  // --force over an earlier run
+  Clock::time_point started_;
+  double earlier_seconds_ = 0;
   // Records training directories in the state (under state_mutex_); with --force, removes an
   // earlier run's interrupted checkpoint there.
   void list_job(const std::string& dir) {
@@ -333,6 +335,7 @@ json PredictorRun::stage(const std::string& name, const std::string& what, F&& b
   std::lock_guard<std::mutex> lock(state_mutex_);
   state_["stages"][name] = {{"result", r}, {"seconds", seconds_since(t0)}};
   state_["order"].push_back(name);
+  state_["wall_seconds"] = earlier_seconds_ + seconds_since(started_);
   save_state(dir_ + "/state.json", state_);
   return r;
 }
@@ -369,8 +372,9 @@ SensitivityRequest PredictorRun::sens_request(const std::string& method, int k) 
 }
 
 json PredictorRun::execute() {
-  const auto t0 = Clock::now();
+  started_ = Clock::now();
   open_state();
+  earlier_seconds_ = state_.value("wall_seconds", 0.0);  // of the sessions a --resume continues
   const int S = o_.seeds;
   const int jobs = std::max(1, o_.threads);
   {
@@ -460,7 +464,7 @@ json PredictorRun::execute() {
     });
   });
   if (o_.progress) o_.progress("report: " + dir_);
-  return build(plan, tables, seconds_since(t0));
+  return build(plan, tables, earlier_seconds_ + seconds_since(started_));
 }
 
 json PredictorRun::build(const PredictorPlan& plan, const std::vector<std::vector<search::SensitivityTable>>& tables,

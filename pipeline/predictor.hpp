@@ -123,7 +123,8 @@ struct RankAgreement {
 RankAgreement rank_agreement(const std::vector<double>& predicted, const std::vector<double>& measured,
                              int resamples, std::uint64_t seed, double confidence = 0.95);
 
-// Runs (or resumes) the whole measurement; returns report.json's content, sets *run_dir.
+// Runs (or resumes) the whole measurement; returns report.json's content, sets *run_dir. The
+// report's wall_seconds add up the sessions of the run (an interrupted one and its --resume).
 nlohmann::json run_predictor(const PredictorOptions& o, std::string* run_dir = nullptr);
 
 }  // namespace mixprec::pipeline
