@@ -61,6 +61,7 @@ bool parse_method(const std::string& spec, std::string* name, int* samples) {
   const auto colon = spec.find(':');
   *name = spec.substr(0, colon);
   *samples = 0;
+  if (spec == "qat") return true;
   if (*name != "hessian" && *name != "measured") return false;
   if (colon == std::string::npos) return true;
   const std::string n = spec.substr(colon + 1);
@@ -281,6 +282,26 @@ RankAgreement rank_agreement(const std::vector<double>& predicted, const std::ve
 
 namespace {
 
+// The "qat" sensitivity method: per free group of the search problem and each option it allows,
+// a QAT fine-tune (training.qat_epochs from the seed's FP32 model) with only that group
+// quantized; its sensitivity is the best validation loss of that fine-tune minus the one of the
+// same fine-tune with nothing quantized (floored at 0: the solver needs non-negative terms),
+// entered on the group's first layer. The issue-21 direction "sensitivities after a short
+// QAT fine-tune per option".
+struct QatProbe {
+  std::string name;  // "reference" or "<layer>_o<option>"
+  int layer = -1;    // the group's first layer (-1: the reference)
+  int option = -1;
+  std::vector<LayerPrecision> precision;
+};
+
+double best_val_loss(const json& r) {
+  const int best = r.at("best_epoch").get<int>();
+  for (const json& c : r.at("curves"))
+    if (c.at("epoch").get<int>() == best && c.contains("val_loss")) return c.at("val_loss").get<double>();
+  throw InternalError("predictor: a QAT probe without the validation loss of its best epoch");
+}
+
 class PredictorRun {
  public:
   PredictorRun(const PredictorOptions& o, Scenario sc, std::string dir, json opts)
@@ -303,6 +324,8 @@ class PredictorRun {
   json stage(const std::string& name, const std::string& what, F&& body);
   void open_state();
   SensitivityRequest sens_request(const std::string& method, int k) const;
+  std::vector<QatProbe> qat_probes(const SearchSetup& setup) const;
+  search::SensitivityTable qat_table(const SearchSetup& setup, const std::vector<QatProbe>& probes, int k);
   json build(const PredictorPlan& plan, const std::vector<std::vector<search::SensitivityTable>>& tables,
              double wall_seconds);
 
@@ -363,6 +386,45 @@ void PredictorRun::open_state() {
   save_state(path, state_);
 }
 
+std::vector<QatProbe> PredictorRun::qat_probes(const SearchSetup& setup) const {
+  search::SensitivityTable zero;
+  for (const Layer& l : sc_.net.layers) zero.layers.push_back(l.name);
+  zero.options = setup.options;
+  zero.values.assign(zero.layers.size() * zero.options.size(), 0.0);
+  const search::Problem prob = search::make_problem(setup.table, zero, sc_.net, setup.rules, setup.default_option);
+  const std::vector<LayerPrecision> fp32 = uniform_precision(sc_, "fp32");
+  std::vector<QatProbe> out{{"reference", -1, -1, fp32}};
+  for (const search::Group& g : prob.groups) {
+    if (g.items.size() < 2) continue;  // fixed
+    for (const search::Item& it : g.items) {
+      search::Solution all;
+      all.option_of_layer.assign(sc_.net.layers.size(), it.option);
+      const std::vector<LayerPrecision> q = chosen_precision(sc_, setup, all);
+      QatProbe p{sc_.net.layers[size_t(g.layers[0])].name + "_o" + std::to_string(it.option), g.layers[0], it.option, fp32};
+      for (int l : g.layers) p.precision[size_t(l)] = q[size_t(l)];
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+search::SensitivityTable PredictorRun::qat_table(const SearchSetup& setup, const std::vector<QatProbe>& probes, int k) {
+  search::SensitivityTable t;
+  t.method = "qat";
+  t.checkpoint = seed_dir(k) + "/fp32/best.ckpt";
+  for (const Layer& l : sc_.net.layers) t.layers.push_back(l.name);
+  t.options = setup.options;
+  t.values.assign(t.layers.size() * t.options.size(), 0.0);
+  const std::string prefix = "qatsens/seed" + std::to_string(sc_.training.seed + k) + "/";
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  const double ref = state_["stages"][prefix + "reference"]["result"]["val_loss"].get<double>();
+  for (const QatProbe& q : probes)
+    if (q.layer >= 0)
+      t.values[size_t(q.layer) * t.options.size() + size_t(q.option)] =
+          std::max(0.0, state_["stages"][prefix + q.name]["result"]["val_loss"].get<double>() - ref);
+  return t;
+}
+
 SensitivityRequest PredictorRun::sens_request(const std::string& method, int k) const {
   SensitivityRequest r;
   parse_method(method, &r.method, &r.samples);
@@ -393,9 +455,32 @@ json PredictorRun::execute() {
       return run_training_job(j);
     });
   });
-  // Sensitivity tables, one per (method, seed).
   const SearchSetup setup = prepare_search(sc_);
   const std::size_t M = o_.methods.size();
+  // The "qat" method's probes: short QAT fine-tunes, one per (seed, free group, allowed option).
+  const bool qat = std::find(o_.methods.begin(), o_.methods.end(), "qat") != o_.methods.end();
+  std::vector<QatProbe> probes;
+  if (qat) {
+    probes = qat_probes(setup);
+    run_concurrently(probes.size() * size_t(S), jobs, [&](std::size_t i) {
+      const QatProbe& q = probes[i % probes.size()];
+      const int k = int(i / probes.size());
+      const Scenario sc = seed_scenario(k);
+      stage("qatsens/seed" + std::to_string(sc.training.seed) + "/" + q.name, "QAT probe", [&] {
+        TrainJob j;
+        j.scenario_file = o_.file;
+        j.sc = sc;
+        j.precision = q.precision;
+        j.label = "probe " + q.name;
+        j.out = seed_dir(k) + "/qatsens/" + q.name;
+        j.init_from = seed_dir(k) + "/fp32/best.ckpt";
+        j.integer_eval = false;
+        const json r = run_training_job(j);
+        return json{{"val_loss", best_val_loss(r)}, {"wall_seconds", r.at("wall_seconds")}};
+      });
+    });
+  }
+  // Sensitivity tables, one per (method, seed).
   std::vector<std::vector<search::SensitivityTable>> tables(M, std::vector<search::SensitivityTable>(size_t(S)));
   run_concurrently(M * size_t(S), jobs, [&](std::size_t i) {
     const std::size_t m = i / size_t(S);
@@ -403,6 +488,16 @@ json PredictorRun::execute() {
     const Scenario sc = seed_scenario(k);
     const std::string& method = o_.methods[m];
     SensitivityResult r;
+    if (method == "qat") {
+      tables[m][size_t(k)] = qat_table(setup, probes, k);
+      stage("sens/qat/seed" + std::to_string(sc.training.seed), "qat sensitivities (from the probes)", [&] {
+        double secs = 0;
+        for (const QatProbe& q : probes)
+          secs += state_["stages"]["qatsens/seed" + std::to_string(sc.training.seed) + "/" + q.name]["seconds"].get<double>();
+        return json{{"seconds", 0.0}, {"compute_seconds", secs}, {"cache", ""}};
+      });
+      return;
+    }
     stage("sens/" + method + "/seed" + std::to_string(sc.training.seed), method + " sensitivities", [&] {
       r = compute_sensitivity(sc, setup.options, sens_request(method, k));
       return json{{"seconds", r.seconds}, {"compute_seconds", r.compute_seconds}, {"cache", r.cache_path}};
@@ -614,7 +709,7 @@ json run_predictor(const PredictorOptions& o, std::string* run_dir) {
     int samples = 0;
     if (!parse_method(m, &name, &samples))
       throw UsageError("--methods: expected a comma-separated list of \"hessian\", \"measured\" (optionally with "
-                       "\":N\" validation samples, e.g. measured:256); found \"" + m + "\"");
+                       "\":N\" validation samples, e.g. measured:256), \"qat\"; found \"" + m + "\"");
     if (!seen.insert(m).second) throw UsageError("--methods: \"" + m + "\" is given twice");
   }
   for (double f : o.budgets)

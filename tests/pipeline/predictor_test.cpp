@@ -211,9 +211,9 @@ TEST_CASE("predictor: bad options exit 2 with a message", "[pipeline][predictor]
       {"--threads 0", "error: --threads must be at least 1, found 0\n"},
       {"--methods hessian,fisher",
        "error: --methods: expected a comma-separated list of \"hessian\", \"measured\" (optionally with \":N\" "
-       "validation samples, e.g. measured:256); found \"fisher\"\n"},
+       "validation samples, e.g. measured:256), \"qat\"; found \"fisher\"\n"},
       {"--methods measured:0", "error: --methods: expected a comma-separated list of \"hessian\", \"measured\" "
-                               "(optionally with \":N\" validation samples, e.g. measured:256); found \"measured:0\"\n"},
+                               "(optionally with \":N\" validation samples, e.g. measured:256), \"qat\"; found \"measured:0\"\n"},
       {"--methods measured,measured", "error: --methods: \"measured\" is given twice\n"},
       {"--budgets 1.5", "error: --budgets fractions must be in (0, 1], found 1.5\n"},
       {"--bootstrap 10", "error: --bootstrap must be at least 100, found 10\n"},
