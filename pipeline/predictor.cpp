@@ -462,6 +462,11 @@ json PredictorRun::execute() {
   std::vector<QatProbe> probes;
   if (qat) {
     probes = qat_probes(setup);
+    {
+      std::lock_guard<std::mutex> lock(state_mutex_);
+      for (int k = 0; k < S; ++k)
+        for (const QatProbe& q : probes) list_job(seed_dir(k) + "/qatsens/" + q.name);
+    }
     run_concurrently(probes.size() * size_t(S), jobs, [&](std::size_t i) {
       const QatProbe& q = probes[i % probes.size()];
       const int k = int(i / probes.size());

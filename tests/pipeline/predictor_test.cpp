@@ -308,3 +308,32 @@ TEST_CASE("predictor: a tiny run end to end, resumed to the same numbers", "[pip
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--resume: " + run + "/state.json was started with other options") != std::string::npos);
 }
+
+TEST_CASE("predictor: the qat method's table comes from its probes", "[pipeline][predictor]") {
+  // Only lstm.l0 searched: one probe per option it allows, and the unquantized reference.
+  const std::string dir = test::temp_dir("predictor_qat");
+  std::string patch = std::string(R"({"network": )") + test::kTinyNetworkPatch + kTinyPredictorPatch;
+  patch.insert(patch.size() - 1, R"(, "search": {"fixed_layers": ["cnn.*", "frames_to_sequence", "lstm.l1", "head"]})");
+  const std::string file = test::write_default_scenario_with(dir + "/tiny.json", patch);
+  const std::string run = dir + "/run";
+  const auto r = test::run_cli("predictor " + file + " --seeds 1 --configs 9 --budgets 0.9 --threads 2 --methods qat "
+                               "--bootstrap 100 --no-progress --out " + run);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json state = pipeline::load_state(run + "/state.json");
+  const json rep = test::read_json(run + "/report.json");
+  const std::size_t lstm = std::size_t(load_scenario(file).net.find("lstm.l0"));
+  const double ref = state["stages"]["qatsens/seed1/reference"]["result"]["val_loss"].get<double>();
+  int probes = 0;
+  for (auto it = state["stages"].begin(); it != state["stages"].end(); ++it)
+    probes += it.key().rfind("qatsens/seed1/lstm.l0_o", 0) == 0;
+  CHECK(probes >= 6);  // at least the uniform widths' options
+  for (const json& c : rep["configs"]) {
+    INFO(c["name"]);
+    const int option = c["option_of_layer"][lstm].get<int>();
+    const std::string probe = "qatsens/seed1/lstm.l0_o" + std::to_string(option);
+    REQUIRE(state["stages"].contains(probe));
+    const double want = std::max(0.0, state["stages"][probe]["result"]["val_loss"].get<double>() - ref);
+    CHECK(c["predicted_sensitivity"]["qat"]["mean"].get<double>() == Approx(want).margin(1e-15));
+  }
+}
