@@ -37,19 +37,24 @@ void setup_predictor(CLI::App& app) {
   CLI::App* c = app.add_subcommand(
       "predictor", "Train many configurations over seeds and measure how well the sensitivity methods rank them");
   c->add_option("file", g_pred.file, "Scenario file")->required();
-  c->add_option("--seeds", g_pred.seeds, "Seeds (training.seed, +1, ...)");
-  c->add_option("--configs", g_pred.configs, "Configurations in all (random ones fill up to this)");
-  c->add_option("--threads", g_pred.threads, "Concurrent jobs, one thread each");
+  c->add_option("--seeds", g_pred.seeds, "Seeds (training.seed, +1, ...)")->capture_default_str();
+  c->add_option("--configs", g_pred.configs, "Configurations in all (random ones fill up to this)")
+      ->capture_default_str();
+  c->add_option("--threads", g_pred.threads, "Concurrent jobs, one thread each")->capture_default_str();
   c->add_option("--out", g_pred.out, "Run directory (default <report.out_dir>/<scenario>/predictor)");
   c->add_flag("--resume", g_pred.resume, "Continue the run in the run directory");
   c->add_flag("--force", g_pred.force, "Start over in a run directory that holds a run");
-  c->add_option("--methods", g_pred.methods, "Sensitivity methods, comma-separated (hessian,measured)")
+  c->add_option("--methods", g_pred.methods,
+                "Sensitivity methods, comma-separated: hessian, measured (each optionally :N validation samples), "
+                "qat (default hessian,measured)")
       ->delimiter(',');
   c->add_option("--budgets", g_pred.budgets,
-                "Exact-solver budget fractions of the baseline's energy (space- or comma-separated)")
+                "Exact-solver budget fractions of the baseline's energy, space- or comma-separated (default: "
+                "13 from 0.3 to 0.9)")
       ->expected(1, 40)
       ->delimiter(',');
-  c->add_option("--bootstrap", g_pred.bootstrap_resamples, "Bootstrap resamples over configurations");
+  c->add_option("--bootstrap", g_pred.bootstrap_resamples, "Bootstrap resamples over configurations")
+      ->capture_default_str();
   c->add_flag("!--no-progress", g_pred_progress, "No progress on stderr");
 }
 
