@@ -218,14 +218,14 @@ double claim_budget(const Scenario& sc) {
 
 std::string frontier_name(double f) { return "budget_" + fmt("%.3g", f); }
 
-std::vector<UniformWidth> uniform_ladder(const Scenario& sc) {
+std::vector<UniformWidth> uniform_ladder(const Scenario& sc, int max_weight_bits) {
   std::vector<int> acts = sc.search.activation_bits;
   std::sort(acts.begin(), acts.end());
   std::vector<UniformWidth> out;
   std::vector<int> ws = sc.search.weight_bits;
   std::sort(ws.begin(), ws.end());
   for (int w : ws) {
-    if (w < 2 || w > 8) continue;
+    if (w < 2 || w > max_weight_bits) continue;
     UniformWidth u{w, w};
     if (std::find(acts.begin(), acts.end(), w) == acts.end()) {
       auto it = std::lower_bound(acts.begin(), acts.end(), w);

@@ -19,12 +19,12 @@ double claim_budget(const Scenario& sc);
 // "budget_0.55": a frontier point's configuration name.
 std::string frontier_name(double fraction);
 
-// One width of the uniform ladder: every integer weight width 2-8 of the search space, with the
-// activation width equal to it when the search space has it, else the next wider one.
+// One width of the uniform ladder: every integer weight width 2-`max_weight_bits` of the search
+// space, with the activation width equal to it when the search space has it, else the next wider one.
 struct UniformWidth {
   int weight_bits = 8, activation_bits = 8;
 };
-std::vector<UniformWidth> uniform_ladder(const Scenario& sc);
+std::vector<UniformWidth> uniform_ladder(const Scenario& sc, int max_weight_bits = 8);
 std::string ladder_name(const UniformWidth& u);  // "uniform_w4a4"
 
 struct ReportInputs {

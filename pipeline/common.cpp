@@ -1,10 +1,14 @@
 #include "pipeline/common.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <mutex>
 #include <stdexcept>
 #include <sys/stat.h>
+#include <thread>
 
 #include "core/io.hpp"
 #include "core/scenario.hpp"
@@ -33,6 +37,34 @@ void make_dirs(const std::string& dir) {
     }
     if (i < dir.size()) cur += dir[i];
   }
+}
+
+void run_concurrently(std::size_t count, int jobs, const std::function<void(std::size_t)>& body) {
+  std::size_t next = 0;
+  std::mutex next_mutex;
+  std::exception_ptr error;
+  auto worker = [&] {
+    for (;;) {
+      std::size_t i = 0;
+      {
+        std::lock_guard<std::mutex> lock(next_mutex);
+        if (error || next >= count) return;
+        i = next++;
+      }
+      try {
+        body(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(next_mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t j = 1; j < std::min<std::size_t>(std::size_t(std::max(jobs, 1)), count); ++j)
+    pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace mixprec::pipeline

@@ -1,5 +1,7 @@
 // Helpers shared by the pipeline stages and the CLI.
 #pragma once
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,5 +19,10 @@ std::string fmt(const char* format, double v);
 
 // Creates a directory and its parents; throws on failure.
 void make_dirs(const std::string& dir);
+
+// Runs body(0) ... body(count - 1) on up to `jobs` threads (the calling thread is one of them),
+// taking tasks in index order. The first exception stops the taking of new tasks and is
+// rethrown once the running ones have finished.
+void run_concurrently(std::size_t count, int jobs, const std::function<void(std::size_t)>& body);
 
 }  // namespace mixprec::pipeline

@@ -172,40 +172,18 @@ void SeedRun::open_state() {
 }
 
 json SeedRun::train(const Config& c, int threads) const {
-  TrainRequest r;
-  r.scenario_file = o_.file;
-  r.sc = sc_;
-  r.sc.training.fp32_gradient_buffers = c.fp32_buffers;
-  if (!c.precision.empty()) {
-    r.sc.training.epochs = sc_.training.qat_epochs;
-    r.sc.training.learning_rate = sc_.training.qat_learning_rate;
-    r.init_from = dir_ + "/fp32/best.ckpt";
-  }
-  r.precision = c.precision;
-  r.precision_label = c.label;
-  r.out = dir_ + "/" + c.name;
-  r.threads = threads;
-  r.progress = o_.training_progress && jobs_of(o_) == 1;
-  r.checkpoint_every_steps = 25;
-  r.integer_eval = c.integer_eval;
-  if (file_exists(r.out + "/last.ckpt")) {
-    r.resume = true;  // an interrupted run of this configuration
-    r.init_from.clear();
-  }
-  if (!c.precision.empty()) {
-    make_dirs(r.out);
-    write_file_atomic(r.out + "/precision.json", precision_to_json(sc_.net, c.precision).dump(2) + "\n");
-  }
-  const json s = run_training(r);
-  json curves = json::array();
-  for (const json& e : s.at("epochs")) {
-    json cj{{"epoch", e.at("epoch")}, {"train_loss", e.at("train_loss")}};
-    for (const char* k : {"val_loss", "val_accuracy", "val_rmse"})
-      if (e.contains(k)) cj[k] = e.at(k);
-    curves.push_back(cj);
-  }
-  return {{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")}, {"curves", curves},
-          {"wall_seconds", s.at("wall_seconds")}};
+  TrainJob j;
+  j.scenario_file = o_.file;
+  j.sc = sc_;
+  j.precision = c.precision;
+  j.label = c.label;
+  j.out = dir_ + "/" + c.name;
+  j.init_from = dir_ + "/fp32/best.ckpt";
+  j.fp32_buffers = c.fp32_buffers;
+  j.integer_eval = c.integer_eval;
+  j.threads = threads;
+  j.progress = o_.training_progress && jobs_of(o_) == 1;
+  return run_training_job(j);
 }
 
 json SeedRun::fp32_stage() {
@@ -335,15 +313,9 @@ std::vector<Config> SeedRun::configs_of(const json& plan) const {
   }
   for (const UniformWidth& u : uniform_ladder(sc_)) {
     // Every layer at the search option (int, w, a); fixed layers keep their own option.
-    int option = -1;
-    for (std::size_t k = 0; k < setup.options.size(); ++k)
-      if (setup.options[k].format == NumFormat::Int && setup.options[k].weight_bits == u.weight_bits &&
-          setup.options[k].activation_bits == u.activation_bits)
-        option = int(k);
-    if (option < 0) continue;
     search::Solution sol;
-    sol.option_of_layer.assign(sc_.net.layers.size(), option);
-    for (int l : setup.rules.fixed_layers) sol.option_of_layer[size_t(l)] = setup.default_option[size_t(l)];
+    sol.option_of_layer = uniform_option_of_layer(sc_, setup, u.weight_bits, u.activation_bits);
+    if (sol.option_of_layer.empty()) continue;
     const std::vector<LayerPrecision> p = chosen_precision(sc_, setup, sol);
     Config c{ladder_name(u), "uniform w" + std::to_string(u.weight_bits) + "a" + std::to_string(u.activation_bits),
              "ladder", p, true, false, json::object()};
@@ -386,30 +358,10 @@ void SeedRun::train_all(const std::vector<Config>& configs, const std::function<
                      "\" (" + todo.front()->label + ") is in no shard directory (" + merge_sources_ + ")");
   const int jobs = jobs_of(o_);
   const int per_job = std::max(1, o_.threads / jobs);
-  std::size_t next = 0;
-  std::mutex next_mutex;
-  std::exception_ptr error;
-  auto worker = [&] {
-    for (;;) {
-      const Config* c = nullptr;
-      {
-        std::lock_guard<std::mutex> lock(next_mutex);
-        if (error || next >= todo.size()) return;
-        c = todo[next++];
-      }
-      try {
-        stage("job/" + c->name, "QAT of " + c->label, [&] { return train(*c, per_job); });
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(next_mutex);
-        if (!error) error = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int j = 1; j < std::min<int>(jobs, int(todo.size())); ++j) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  run_concurrently(todo.size(), jobs, [&](std::size_t i) {
+    const Config* c = todo[i];
+    stage("job/" + c->name, "QAT of " + c->label, [&] { return train(*c, per_job); });
+  });
   std::lock_guard<std::mutex> lock(state_mutex_);
   for (const auto& [name, twin] : same)
     if (!done("job/" + name) && done("job/" + twin)) {

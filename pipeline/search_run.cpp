@@ -41,6 +41,19 @@ std::vector<LayerPrecision> uniform_precision(const Scenario& sc, const std::str
   return out;
 }
 
+std::vector<int> uniform_option_of_layer(const Scenario& sc, const SearchSetup& s, int weight_bits,
+                                         int activation_bits) {
+  int option = -1;
+  for (std::size_t k = 0; k < s.options.size(); ++k)
+    if (s.options[k].format == NumFormat::Int && s.options[k].weight_bits == weight_bits &&
+        s.options[k].activation_bits == activation_bits)
+      option = int(k);
+  if (option < 0) return {};
+  std::vector<int> out(sc.net.layers.size(), option);
+  for (int l : s.rules.fixed_layers) out[size_t(l)] = s.default_option[size_t(l)];
+  return out;
+}
+
 SearchSetup prepare_search(const Scenario& sc, sim::nest::MapperCache* cache) {
   if (sc.hardware.kind == HardwareKind::Fpga)
     throw SpecError(sc.file, "/hardware/kind",

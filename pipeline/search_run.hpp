@@ -59,6 +59,11 @@ std::vector<Factorization> chosen_factorization(const Scenario& sc, const search
 std::vector<LayerPrecision> chosen_precision(const Scenario& sc, const SearchSetup& s,
                                              const search::Solution& sol);
 
+// Every searched layer at the integer option (weight_bits, activation_bits), fixed layers at their
+// own option: per layer, an index into s.options. Empty when the search space lacks the option.
+std::vector<int> uniform_option_of_layer(const Scenario& sc, const SearchSetup& s, int weight_bits,
+                                         int activation_bits);
+
 // Uniform precision of a named standard baseline ("int8", "int16", "fp16", "fp32", "int4"); each
 // layer keeps the scenario's gradient bitwidth (part of the training recipe).
 std::vector<LayerPrecision> uniform_precision(const Scenario& sc, const std::string& name);

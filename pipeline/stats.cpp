@@ -123,32 +123,95 @@ double metric_of(const ExampleScores& s) {
   return metric_on(s, all);
 }
 
+Interval bootstrap(std::size_t n, const std::function<double(const std::vector<std::uint32_t>&)>& f,
+                   double confidence, int resamples, std::uint64_t seed) {
+  MIXPREC_CHECK(n > 0 && resamples >= 2 && confidence > 0 && confidence < 1, "statistics: invalid arguments");
+  Interval r;
+  r.confidence = confidence;
+  r.n = int(n);
+  r.resamples = resamples;
+  std::vector<std::uint32_t> idx(n);
+  for (std::size_t i = 0; i < n; ++i) idx[i] = std::uint32_t(i);
+  r.estimate = f(idx);
+  data::Rng rng(seed);
+  std::vector<double> stat(static_cast<std::size_t>(resamples));
+  for (int b = 0; b < resamples; ++b) {
+    for (auto& i : idx) i = std::uint32_t(rng.next_u64() % n);
+    stat[std::size_t(b)] = f(idx);
+  }
+  std::sort(stat.begin(), stat.end());
+  r.lo = sorted_quantile(stat, 0.5 - confidence / 2);
+  r.hi = sorted_quantile(stat, 0.5 + confidence / 2);
+  r.method = "percentile bootstrap over " + std::to_string(n) + " items (" + std::to_string(resamples) +
+             " resamples)";
+  return r;
+}
+
 Interval paired_bootstrap(const std::vector<const ExampleScores*>& models, const Statistic& f,
                           double confidence, int resamples, std::uint64_t seed) {
   MIXPREC_CHECK(!models.empty() && resamples >= 2 && confidence > 0 && confidence < 1, "statistics: invalid arguments");
   const std::size_t n = models[0]->values.size();
   for (const ExampleScores* m : models) MIXPREC_CHECK(m->values.size() == n && n > 0, "statistics: invalid arguments");
-  Interval r;
-  r.confidence = confidence;
-  r.n = int(n);
-  r.resamples = resamples;
   std::vector<double> metrics(models.size());
-  for (std::size_t m = 0; m < models.size(); ++m) metrics[m] = metric_of(*models[m]);
-  r.estimate = f(metrics);
-  data::Rng rng(seed);
-  std::vector<std::uint32_t> idx(n);
-  std::vector<double> stat(static_cast<std::size_t>(resamples));
-  for (int b = 0; b < resamples; ++b) {
-    for (auto& i : idx) i = std::uint32_t(rng.next_u64() % n);
-    for (std::size_t m = 0; m < models.size(); ++m) metrics[m] = metric_on(*models[m], idx);
-    stat[std::size_t(b)] = f(metrics);
-  }
-  std::sort(stat.begin(), stat.end());
-  r.lo = sorted_quantile(stat, 0.5 - confidence / 2);
-  r.hi = sorted_quantile(stat, 0.5 + confidence / 2);
+  Interval r = bootstrap(
+      n,
+      [&](const std::vector<std::uint32_t>& idx) {
+        for (std::size_t m = 0; m < models.size(); ++m) metrics[m] = metric_on(*models[m], idx);
+        return f(metrics);
+      },
+      confidence, resamples, seed);
   r.method = "paired bootstrap over " + std::to_string(n) + " test examples of one seed (" +
              std::to_string(resamples) + " resamples, percentile interval)";
   return r;
+}
+
+std::vector<double> average_ranks(const std::vector<double>& x) {
+  std::vector<std::size_t> order(x.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
+  std::vector<double> r(x.size());
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j + 1 < order.size() && x[order[j + 1]] == x[order[i]]) ++j;
+    const double avg = 0.5 * double(i + j) + 1;  // ranks i+1 .. j+1
+    for (std::size_t k = i; k <= j; ++k) r[order[k]] = avg;
+    i = j + 1;
+  }
+  return r;
+}
+
+double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y) {
+  MIXPREC_CHECK(x.size() == y.size(), "statistics: invalid arguments");
+  const std::size_t n = x.size();
+  double concordant = 0, discordant = 0, tied_x = 0, tied_y = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const double dx = x[i] - x[j], dy = y[i] - y[j];
+      if (dx == 0) tied_x += 1;
+      if (dy == 0) tied_y += 1;
+      if (dx == 0 || dy == 0) continue;
+      ((dx > 0) == (dy > 0) ? concordant : discordant) += 1;
+    }
+  const double pairs = 0.5 * double(n) * double(n > 0 ? n - 1 : 0);
+  const double denom = std::sqrt((pairs - tied_x) * (pairs - tied_y));
+  if (!(denom > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return (concordant - discordant) / denom;
+}
+
+double spearman_rho(const std::vector<double>& x, const std::vector<double>& y) {
+  MIXPREC_CHECK(x.size() == y.size(), "statistics: invalid arguments");
+  const std::size_t n = x.size();
+  if (n < 2) return std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> rx = average_ranks(x), ry = average_ranks(y);
+  const double mean = 0.5 * double(n + 1);  // of ranks 1..n, ties averaged
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sxy += (rx[i] - mean) * (ry[i] - mean);
+    sxx += (rx[i] - mean) * (rx[i] - mean);
+    syy += (ry[i] - mean) * (ry[i] - mean);
+  }
+  if (!(sxx > 0 && syy > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return sxy / std::sqrt(sxx * syy);
 }
 
 Interval paired_interval(const std::vector<std::vector<double>>& metrics,

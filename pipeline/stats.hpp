@@ -67,4 +67,27 @@ Interval paired_interval(const std::vector<std::vector<double>>& metrics,
                          const std::vector<std::vector<const ExampleScores*>>& examples,
                          const Statistic& f, double confidence, int resamples, std::uint64_t seed);
 
+// Percentile bootstrap over n items (configurations, examples): `resamples` draws of n indices
+// with replacement (SplitMix64-seeded xoshiro256**, index = draw mod n), the statistic f of each
+// draw, the (1-c)/2 and (1+c)/2 quantiles of those (linear interpolation between order
+// statistics). The estimate is f on all items in order. f must return finite values (a NaN
+// would make the order, and so the interval, meaningless).
+// Deterministic for a seed; paired_bootstrap above is this over test examples.
+Interval bootstrap(std::size_t n, const std::function<double(const std::vector<std::uint32_t>&)>& f,
+                   double confidence, int resamples, std::uint64_t seed);
+
+// Ranks 1..n with ties given the average of the ranks they span (x = {10, 20, 20, 30} ->
+// {1, 2.5, 2.5, 4}).
+std::vector<double> average_ranks(const std::vector<double>& x);
+
+// Kendall's tau-b (Kendall, "The treatment of ties in ranking problems", Biometrika 33, 1945):
+// (concordant - discordant) / sqrt((n0 - n1)(n0 - n2)), n0 = n(n-1)/2 pairs, n1 / n2 the pairs
+// tied in x / in y. A pair tied in both counts in neither numerator term. NaN when every pair is
+// tied in x or in y (the denominator is zero) or n < 2. O(n^2): meant for tens to thousands of items.
+double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y);
+
+// Spearman's rho: Pearson's correlation of the average ranks (the tie-corrected form). NaN when
+// either variable is constant or n < 2.
+double spearman_rho(const std::vector<double>& x, const std::vector<double>& y);
+
 }  // namespace mixprec::pipeline::stats

@@ -262,4 +262,41 @@ nlohmann::json run_eval(const EvalRequest& r) {
   return j;
 }
 
+nlohmann::json run_training_job(const TrainJob& j) {
+  TrainRequest r;
+  r.scenario_file = j.scenario_file;
+  r.sc = j.sc;
+  r.sc.training.fp32_gradient_buffers = j.fp32_buffers;
+  if (!j.precision.empty()) {
+    r.sc.training.epochs = j.sc.training.qat_epochs;
+    r.sc.training.learning_rate = j.sc.training.qat_learning_rate;
+    r.init_from = j.init_from;
+  }
+  r.precision = j.precision;
+  r.precision_label = j.label;
+  r.out = j.out;
+  r.threads = j.threads;
+  r.progress = j.progress;
+  r.checkpoint_every_steps = 25;
+  r.integer_eval = j.integer_eval;
+  if (std::ifstream(r.out + "/last.ckpt").good()) {
+    r.resume = true;  // an interrupted run of this configuration
+    r.init_from.clear();
+  }
+  if (!j.precision.empty()) {
+    make_dirs(r.out);
+    write_file_atomic(r.out + "/precision.json", precision_to_json(j.sc.net, j.precision).dump(2) + "\n");
+  }
+  const nlohmann::json s = run_training(r);
+  nlohmann::json curves = nlohmann::json::array();
+  for (const nlohmann::json& e : s.at("epochs")) {
+    nlohmann::json cj{{"epoch", e.at("epoch")}, {"train_loss", e.at("train_loss")}};
+    for (const char* k : {"val_loss", "val_accuracy", "val_rmse"})
+      if (e.contains(k)) cj[k] = e.at(k);
+    curves.push_back(cj);
+  }
+  return {{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")}, {"curves", curves},
+          {"wall_seconds", s.at("wall_seconds")}};
+}
+
 }  // namespace mixprec::pipeline

@@ -53,6 +53,25 @@ struct EvalRequest {
   bool per_example = false;               // also "per_example" scores (as run_training's test)
 };
 
+// One configuration trained in a pipeline's run directory (`reproduce`, `predictor`): FP32 when
+// `precision` is empty (the scenario's epochs), else a QAT fine-tune from `init_from` with the
+// scenario's qat_epochs and qat_learning_rate; DIR/precision.json records the precision. An
+// interrupted job (DIR/last.ckpt, written every 25 steps) resumes where it stopped. Returns the
+// compact result the pipelines keep: {"test", "best_epoch", "curves", "wall_seconds"}.
+struct TrainJob {
+  std::string scenario_file;
+  Scenario sc;
+  std::vector<LayerPrecision> precision;  // empty: FP32
+  std::string label = "fp32";
+  std::string out;
+  std::string init_from;                  // QAT: the FP32 checkpoint
+  bool fp32_buffers = true;               // training.fp32_gradient_buffers
+  bool integer_eval = false;
+  int threads = 1;
+  bool progress = false;
+};
+nlohmann::json run_training_job(const TrainJob& j);
+
 // Evaluates a checkpoint on a split, optionally at other precisions than it was trained with
 // (post-training quantization: quantizer ranges the checkpoint lacks are calibrated on
 // `calibration_batches` training batches; BatchNorm statistics are left as loaded).
