@@ -121,15 +121,8 @@ int run_simulate() {
     nlohmann::json j = sim::network_to_json(sc, r.cost, r.baselines, r.engine);
     j["manifest"] = manifest_json();
     if (!agreement_json.is_null()) j["agreement_with_mapping"] = agreement_json;
-    if (g_simulate.show_mapping) {
-      nlohmann::json ms = nlohmann::json::array();
-      for (std::size_t i = 0; i < mappings.size(); ++i)
-        for (const sim::NestMapping& m : mappings[i])
-          ms.push_back({{"layer", sc.net.layers[i].name}, {"pass", m.pass}, {"repeats", m.repeats},
-                        {"loop_nest", sim::nest::render_map_result(m.result.problem, m.arch, m.result,
-                                                                  sim::objective_of(sc.cost_model.objective))}});
-      j["mappings"] = ms;
-    }
+    if (g_simulate.show_mapping)
+      j["mappings"] = sim::mappings_to_json(sc.net, mappings, sim::objective_of(sc.cost_model.objective));
     emit(j.dump(2) + "\n", g_simulate.out);
   } else if (g_simulate.format == "csv") {
     emit(sim::network_to_csv(sc.net, r.cost), g_simulate.out);

@@ -16,6 +16,7 @@
 #include "search/solver.hpp"
 #include "sim/cost_json.hpp"
 #include "sim/mapping_engine.hpp"
+#include "sim/pricer.hpp"
 #include "sim/simulate.hpp"
 #include "sim/systemc/engine.hpp"
 
@@ -41,7 +42,58 @@ struct SimResult {
   std::shared_ptr<const Scenario> sc;
   sim::SimulationResult r;
   json doc;  // sim::network_to_json: the CLI's `simulate --format json` without the manifest
+  std::vector<std::vector<sim::NestMapping>> mappings;  // the mapping engine's nests per layer
 };
+
+// The mapping engine's nest analysis as a long table, one row per (layer, nest, level, data space
+// kept there): counts for one execution of the nest over all utilized instances (per-instance
+// reads / fills / updates x utilized instances); the layer's counts are these x repeats.
+py::dict level_records(const SimResult& s) {
+  if (s.r.engine != "mapping")
+    throw UsageError("level_records(): the per-level records come from the mapping engine (simulate(engine="
+                     "\"mapping\")), this result is from \"" + s.r.engine + "\"");
+  std::vector<std::int64_t> layer, nest_i, repeats, instances, capacity, reads, fills, updates;
+  std::vector<double> energy;
+  py::list pass, level, tensor;
+  for (std::size_t i = 0; i < s.mappings.size(); ++i)
+    for (std::size_t k = 0; k < s.mappings[i].size(); ++k) {
+      const sim::NestMapping& nm = s.mappings[i][k];
+      const sim::nest::Problem& pr = nm.result.problem;
+      const sim::nest::Result& r = nm.result.result;
+      for (int l = 0; l < r.n_levels; ++l)
+        for (std::size_t d = 0; d < pr.dataspaces.size(); ++d) {
+          const sim::nest::DataspaceStats& ds = r.levels[std::size_t(l)].ds[d];
+          if (!ds.kept) continue;
+          layer.push_back(std::int64_t(i));
+          nest_i.push_back(std::int64_t(k));
+          repeats.push_back(nm.repeats);
+          pass.append(nm.pass);
+          level.append(nm.arch.levels[std::size_t(l)].name);
+          tensor.append(pr.dataspaces[d].name);
+          instances.push_back(ds.utilized_instances);
+          capacity.push_back(ds.utilized_capacity);
+          reads.push_back(ds.reads * ds.utilized_instances);
+          fills.push_back(ds.fills * ds.utilized_instances);
+          updates.push_back(ds.updates * ds.utilized_instances);
+          energy.push_back(ds.energy_pj);
+        }
+    }
+  auto arr = [](const auto& v) { return py::array(py::cast(v)); };
+  py::dict d;
+  d["layer"] = arr(layer);
+  d["nest"] = arr(nest_i);
+  d["pass"] = pass;
+  d["repeats"] = arr(repeats);
+  d["level"] = level;
+  d["tensor"] = tensor;
+  d["utilized_instances"] = arr(instances);
+  d["utilized_capacity"] = arr(capacity);
+  d["reads"] = arr(reads);
+  d["fills"] = arr(fills);
+  d["updates"] = arr(updates);
+  d["energy_pj"] = arr(energy);
+  return d;
+}
 
 py::dict sim_to_numpy(const SimResult& s) {
   const std::vector<sim::LayerCost>& ls = s.r.cost.layers;
@@ -246,6 +298,18 @@ void register_scenario(py::module_& m) {
       })
       .def("to_dict", [](const SimResult& s) { return to_py(s.doc); },
            "The CLI's `simulate --format json` document without its manifest.")
+      .def_property_readonly("mappings", [](const SimResult& s) {
+        if (s.r.engine != "mapping")
+          throw UsageError("mappings: the loop nests come from the mapping engine (simulate(engine=\"mapping\")), "
+                           "this result is from \"" + s.r.engine + "\"");
+        return to_py(sim::mappings_to_json(s.sc->net, s.mappings, sim::objective_of(s.sc->cost_model.objective)));
+      }, "Every layer's priced loop nests (the mapping engine): the CLI's `simulate --show-mapping "
+         "--format json` \"mappings\" list.")
+      .def("level_records", &level_records,
+           "The mapping engine's nest analysis as NumPy columns, one row per (layer, nest, level, "
+           "tensor kept there): layer, nest, repeats, utilized_instances, utilized_capacity, reads, "
+           "fills, updates (one execution of the nest, all instances; x repeats for the layer), "
+           "energy_pj; pass, level, tensor as lists of str.")
       .def("to_numpy", &sim_to_numpy,
            "Per-layer columns: 1-D [layer] (macs, cycles, energy_total_pj, ...), energy_pj "
            "[layer, COMPONENTS], stall_cycles [layer, STALLS], reads / writes / read_bits / "
@@ -356,7 +420,7 @@ void register_scenario(py::module_& m) {
           if (engine == "systemc")
             out->r = std::move(sim::systemc::simulate(sc, p).result);
           else if (engine == "mapping")
-            out->r = sim::simulate_mapping(sc, p);
+            out->r = sim::simulate_mapping(sc, p, &out->mappings);
           else
             out->r = sim::simulate_analytical(sc, p);
           out->doc = sim::network_to_json(sc, out->r.cost, out->r.baselines, out->r.engine);

@@ -7,6 +7,7 @@
 #include "core/errors.hpp"
 #include "sim/hierarchy.hpp"
 #include "sim/mapper/layer_problems.hpp"
+#include "sim/nest/nest_json.hpp"
 #include "sim/pricer.hpp"
 #include "sim/workload.hpp"
 
@@ -271,6 +272,20 @@ std::string render_mappings(const Network& net, const std::vector<std::vector<Ne
       o << " ==\n" << nest::render_map_result(nm.result.problem, nm.arch, nm.result, obj) << "\n";
     }
   return o.str();
+}
+
+nlohmann::json mappings_to_json(const Network& net, const std::vector<std::vector<NestMapping>>& m,
+                                const nest::Objective& obj) {
+  nlohmann::json ms = nlohmann::json::array();
+  for (std::size_t i = 0; i < m.size() && i < net.layers.size(); ++i)
+    for (const NestMapping& nm : m[i])
+      ms.push_back({{"layer", net.layers[i].name},
+                    {"pass", nm.pass},
+                    {"repeats", nm.repeats},
+                    {"loop_nest", nest::render_map_result(nm.result.problem, nm.arch, nm.result, obj)},
+                    {"mapping", nest::to_json(nm.result.mapping, nm.result.problem, nm.arch)},
+                    {"result", nest::result_to_json(nm.result.problem, nm.arch, nm.result.result)}});
+  return ms;
 }
 
 }  // namespace mixprec::sim

@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/spec.hpp"
 #include "energy_models/energy_model.hpp"
 #include "sim/analytical.hpp"
@@ -98,5 +100,13 @@ SimulationResult simulate_mapping(const Scenario& sc, const std::vector<LayerPre
 // Timeloop map.txt-like rendering of every layer's nests.
 std::string render_mappings(const Network& net, const std::vector<std::vector<NestMapping>>& m,
                             const nest::Objective& obj);
+
+// Every layer's nests as records (`simulate --show-mapping --format json`'s "mappings", Python's
+// SimResult.mappings): {layer, pass, repeats, loop_nest (the rendering), mapping (loop factors,
+// permutation and keeps per level, the `mixprec nest` file's form), result (the nest analysis per
+// level and data space: reads / fills / updates per instance, utilized instances, energy, cycles;
+// one execution of the nest — the layer's counts are these x repeats)}.
+nlohmann::json mappings_to_json(const Network& net, const std::vector<std::vector<NestMapping>>& m,
+                                const nest::Objective& obj);
 
 }  // namespace mixprec::sim

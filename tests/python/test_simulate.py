@@ -25,6 +25,35 @@ def test_default_scenario_equals_cli_json(default_scenario):
     assert r.engine == "mapping"  # the scenario's cost_model default on asic hardware
 
 
+def test_mapping_records_equal_cli_show_mapping(default_scenario):
+    cli_doc = cli_json("simulate", DEFAULT, "--show-mapping", "--format", "json")
+    r = default_scenario.simulate()
+    # the loop nests and their per-level analysis: the CLI's records exactly
+    assert r.mappings == cli_doc["mappings"]
+    # every layer with MACs has at least one nest (pools, adds and the like have none)
+    assert {m["layer"] for m in r.mappings} == {l["name"] for l in r.layers if l["macs"] > 0}
+    cols = r.level_records()
+    n = len(cols["level"])
+    for k in ("layer", "nest", "repeats", "utilized_instances", "utilized_capacity", "reads", "fills",
+              "updates"):
+        assert cols[k].dtype == np.int64 and cols[k].shape == (n,)
+    assert cols["energy_pj"].dtype == np.float64
+    assert len(cols["pass"]) == len(cols["tensor"]) == n
+    # one row per data space a level keeps, in the records' order; counts x utilized instances
+    rows = []
+    for m in cli_doc["mappings"]:
+        for lv in m["result"]["levels"]:
+            for name, ds in lv["data_spaces"].items():
+                rows.append((m["layer"], lv["name"], name, ds["reads"] * ds["utilized_instances"],
+                             ds["fills"] * ds["utilized_instances"], ds["energy_pj"]))
+    # data_spaces is a JSON object (sorted keys): compare as multisets per (layer, level, tensor)
+    got = sorted((r.layer_names[int(cols["layer"][i])], cols["level"][i], cols["tensor"][i],
+                  int(cols["reads"][i]), int(cols["fills"][i]), float(cols["energy_pj"][i])) for i in range(n))
+    assert got == sorted(rows)
+    with pytest.raises(mixprec.UsageError, match="per-level records come from the mapping engine"):
+        default_scenario.simulate(engine="analytical").level_records()
+
+
 def test_analytical_engine_equals_cli_json(default_scenario):
     cli_doc = cli_json("simulate", DEFAULT, "--engine", "analytical", "--format", "json")
     r = default_scenario.simulate(engine="analytical")
