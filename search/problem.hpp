@@ -61,10 +61,20 @@ struct RankChoice {
   std::vector<std::vector<double>> sensitivity;  // candidates x options
 };
 
+// A cost over the options of two adjacent groups a and a + 1 (between-layer residency: a hand-over's
+// energy depends on the producer's output bits and the consumer's input bits and mapping).
+// cost[i * items(a + 1) + j]: item i of group a with item j of group a + 1. Any sign.
+struct PairTerm {
+  int a = -1;
+  std::vector<Costs> cost;
+};
+
 struct Problem {
   std::vector<std::string> layer_names;
   std::vector<LayerPrecision> options;
   std::vector<Group> groups;
+  // At most one per adjacent pair of groups, ascending a (the exact solver's chain).
+  std::vector<PairTerm> pairs;
   std::vector<RankChoice> rank_choices;
   double clock_mhz = 1;
 };
@@ -83,7 +93,10 @@ struct Rules {
 };
 
 // Weight-less layers (add, pool, reshape) follow their first producer's option; explicit ties
-// and fixed layers as given. `default_option[layer]` is the option index used for fixed layers
+// and fixed layers as given. With a table that prices residency, every hand-over edge's energy
+// (sim/residency.hpp evaluate_handover) joins the items' costs when both layers are in one group,
+// or a PairTerm when they are in adjacent groups; an edge between groups further apart is refused
+// (SpecError at /cost_model/residency). `default_option[layer]` is the option index used for fixed layers
 // (a fixed layer with rank candidates keeps its option but its ranks are still chosen). A group
 // with a rank-searched layer has an item per (candidate, allowed option); such a layer may not
 // share a group with another rank-searched layer (SpecError).
@@ -101,7 +114,10 @@ struct Solution {
   std::string method;
 };
 
-// Totals of a per-group choice.
+// The pair term between groups a and a + 1, or null.
+const PairTerm* pair_after(const Problem& p, int a);
+
+// Totals of a per-group choice (items and pair terms): THE evaluation every solver uses.
 Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group, const Budget& b);
 
 }  // namespace mixprec::search

@@ -31,6 +31,23 @@ bool exceeds(const Costs& c, const Budget& b) {
 // three tracked resources; energy is always among them, so the final set contains the (energy,
 // sensitivity) front.
 void prune(std::vector<State>& v, const std::vector<int>& dims) {
+  if (dims.size() == 1) {
+    // Sort by sensitivity (then the resource); keep a state whose resource is below every kept one.
+    const int d0 = dims[0];
+    std::sort(v.begin(), v.end(), [&](const State& a, const State& b) {
+      if (a.sens != b.sens) return a.sens < b.sens;
+      return a.cost[d0] < b.cost[d0];
+    });
+    double least = kInf;
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (v[i].cost[d0] < least) {
+        least = v[i].cost[d0];
+        v[w++] = v[i];
+      }
+    v.resize(w);
+    return;
+  }
   if (dims.size() == 2) {
     // Sort by sensitivity; keep a state unless an earlier kept one is no worse in both
     // resources. The kept set's (d0, d1) staircase answers that in O(log n): the entry with the
@@ -110,15 +127,27 @@ namespace {
 struct Completion {
   std::vector<Costs> rest_min, rest_max;
 };
+// With pair terms, group g's share includes the least (most) entry of the term joining it to
+// group g - 1, so rest_min stays a lower bound whatever the terms' signs.
 Completion completion_bounds(const Problem& p) {
   const std::size_t G = p.groups.size();
   Completion c{std::vector<Costs>(G + 1, Costs{}), std::vector<Costs>(G + 1, Costs{})};
   for (std::size_t g = G; g-- > 0;) {
+    const PairTerm* pt = g > 0 ? pair_after(p, int(g) - 1) : nullptr;
     for (int r = 0; r < kResources; ++r) {
-      double lo = kInf, hi = 0;
+      double lo = kInf, hi = -kInf;
       for (const Item& it : p.groups[g].items) {
         lo = std::min(lo, it.cost[r]);
         hi = std::max(hi, it.cost[r]);
+      }
+      if (pt) {
+        double plo = kInf, phi = -kInf;
+        for (const Costs& x : pt->cost) {
+          plo = std::min(plo, x[r]);
+          phi = std::max(phi, x[r]);
+        }
+        lo += plo;
+        hi += phi;
       }
       c.rest_min[g][r] = c.rest_min[g + 1][r] + lo;
       c.rest_max[g][r] = c.rest_max[g + 1][r] + hi;
@@ -309,6 +338,84 @@ ExactResult solve_energy_only(const Problem& p, const Budget& b, const Completio
   return res;
 }
 
+// With pair terms between adjacent groups (search/problem.hpp PairTerm): dynamic programming whose
+// state carries the last group's item. Why it stays exact: a completion's cost depends on a partial
+// solution only through its sums and its last item (the pair term to the next group), so among
+// partial solutions over groups 0..g ending in the same item, one dominated in the tracked
+// resources and sensitivity can be replaced by its dominator in every completion; the kept sets
+// per (stage, last item) therefore contain an optimal solution. Partial solutions that cannot be
+// completed within the budgets (rest_min, which counts each pair term's least entry) are dropped.
+ExactResult solve_chain(const Problem& p, const Budget& b, const Completion& bounds, const std::vector<int>& dims) {
+  ExactResult res;
+  const std::size_t G = p.groups.size();
+  std::vector<std::vector<State>> stages;  // stages[g]: kept states after group g, grouped by item
+  stages.reserve(G);
+  std::vector<State> cand;
+  for (std::size_t g = 0; g < G; ++g) {
+    const auto& items = p.groups[g].items;
+    const PairTerm* pt = g > 0 ? pair_after(p, int(g) - 1) : nullptr;
+    static const std::vector<State> start{State{Costs{}, 0.0, -1, -1}};
+    const std::vector<State>& prev = g > 0 ? stages.back() : start;
+    std::vector<State> next;
+    for (std::size_t j = 0; j < items.size(); ++j) {
+      cand.clear();
+      for (std::size_t i = 0; i < prev.size(); ++i) {
+        State s;
+        const Costs* pc = pt ? &pt->cost[std::size_t(prev[i].item) * items.size() + j] : nullptr;
+        for (int r = 0; r < kResources; ++r) s.cost[r] = prev[i].cost[r] + items[j].cost[r] + (pc ? (*pc)[r] : 0.0);
+        s.sens = prev[i].sens + items[j].sensitivity;
+        Costs lower = s.cost;
+        for (int r = 0; r < kResources; ++r) lower[r] += bounds.rest_min[g + 1][r];
+        if (exceeds(lower, b)) continue;
+        s.parent = int(i);
+        s.item = int(j);
+        cand.push_back(s);
+      }
+      res.states += long(prev.size());
+      prune(cand, dims);
+      next.insert(next.end(), cand.begin(), cand.end());
+    }
+    res.max_front = std::max(res.max_front, next.size());
+    stages.push_back(std::move(next));
+    if (stages.back().empty()) break;  // nothing fits the budget
+  }
+  res.best.method = "exact";
+  res.best.evaluations = res.states;
+  if (stages.size() != G || stages.back().empty()) return res;  // infeasible
+  auto choice_of = [&](int idx) {
+    std::vector<int> choice(G);
+    for (std::size_t g = G; g-- > 0;) {
+      const State& st = stages[g][std::size_t(idx)];
+      choice[g] = st.item;
+      idx = st.parent;
+    }
+    return choice;
+  };
+  const auto& last = stages.back();
+  int best = 0;
+  for (std::size_t i = 1; i < last.size(); ++i)
+    if (last[i].sens < last[best].sens ||
+        (last[i].sens == last[best].sens && last[i].cost[kEnergy] < last[best].cost[kEnergy]))
+      best = int(i);
+  const long evals = res.states;
+  res.best = evaluate_choice(p, choice_of(best), b);
+  res.best.method = "exact";
+  res.best.evaluations = evals;
+  std::vector<int> order(last.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+  std::sort(order.begin(), order.end(), [&](int a, int c) {
+    return last[a].cost[kEnergy] != last[c].cost[kEnergy] ? last[a].cost[kEnergy] < last[c].cost[kEnergy]
+                                                          : last[a].sens < last[c].sens;
+  });
+  double best_sens = kInf;
+  for (int i : order)
+    if (last[i].sens < best_sens) {
+      best_sens = last[i].sens;
+      res.front.push_back(ParetoPoint{last[i].cost, last[i].sens, choice_of(i)});
+    }
+  return res;
+}
+
 }  // namespace
 
 ExactResult solve_exact(const Problem& p, const Budget& b) {
@@ -321,6 +428,7 @@ ExactResult solve_exact(const Problem& p, const Budget& b) {
   std::vector<int> dims{kEnergy};
   for (int r : {kCycles, kSize})
     if (b.active(r) && rest_max[0][r] > b.limit[r]) dims.push_back(r);
+  if (!p.pairs.empty()) return solve_chain(p, b, bounds, dims);
   if (dims.size() == 1) return solve_energy_only(p, b, bounds);
   // Two or three tracked resources: generate every completable candidate, keep the
   // non-dominated ones (prune).
@@ -439,6 +547,22 @@ Solution solve_uniform(const Problem& p, const Budget& b) {
   return best;
 }
 
+namespace {
+// Item j of group g's cost with the pair terms to its neighbours at their current items.
+Costs cost_in_context(const Problem& p, const std::vector<int>& choice, std::size_t g, int j) {
+  Costs c = p.groups[g].items[std::size_t(j)].cost;
+  if (const PairTerm* pt = g > 0 ? pair_after(p, int(g) - 1) : nullptr) {
+    const Costs& x = pt->cost[std::size_t(choice[g - 1]) * p.groups[g].items.size() + std::size_t(j)];
+    for (int r = 0; r < kResources; ++r) c[r] += x[r];
+  }
+  if (const PairTerm* pt = pair_after(p, int(g))) {
+    const Costs& x = pt->cost[std::size_t(j) * p.groups[g + 1].items.size() + std::size_t(choice[g + 1])];
+    for (int r = 0; r < kResources; ++r) c[r] += x[r];
+  }
+  return c;
+}
+}  // namespace
+
 Solution solve_greedy(const Problem& p, const Budget& b) {
   // HAQ's budget rule: start from the most precise configuration and lower precision until the
   // budget holds. Each step takes the move with the least sensitivity added per unit of the
@@ -461,11 +585,13 @@ Solution solve_greedy(const Problem& p, const Budget& b) {
     int bg = -1, bj = -1;
     for (std::size_t g = 0; g < G; ++g) {
       const Item& now = p.groups[g].items[choice[g]];
+      const Costs now_cost = cost_in_context(p, choice, g, choice[g]);
       for (std::size_t j = 0; j < p.groups[g].items.size(); ++j) {
         const Item& it = p.groups[g].items[j];
+        const Costs it_cost = cost_in_context(p, choice, g, int(j));
         double saved = 0;
         for (int r = 0; r < kResources; ++r)
-          if (b.active(r) && cur.cost[r] > b.limit[r]) saved += (now.cost[r] - it.cost[r]) / b.limit[r];
+          if (b.active(r) && cur.cost[r] > b.limit[r]) saved += (now_cost[r] - it_cost[r]) / b.limit[r];
         if (saved <= 0) continue;
         const double ratio = std::max(0.0, it.sensitivity - now.sensitivity) / saved;
         if (ratio < best_ratio) {
