@@ -1,7 +1,7 @@
 #include "search/problem.hpp"
 
 #include <algorithm>
-#include <cstdlib>
+#include <map>
 #include <numeric>
 
 #include "core/errors.hpp"
@@ -25,10 +25,10 @@ const sim::CostEntry& entry_of(const Problem& p, const sim::CostTable& costs, co
   return costs.at(size_t(l), size_t(it.option));
 }
 
-void add_handover_terms(Problem& p, const sim::CostTable& costs, const Network& net, const std::vector<int>& group_of,
+void add_handover_terms(Problem& p, const sim::CostTable& costs, const std::vector<int>& group_of,
                         const std::vector<int>& choice_of) {
   if (!costs.residency.enabled) return;
-  std::vector<PairTerm> pairs(p.groups.size());
+  std::map<std::pair<int, int>, PairTerm> pairs;
   for (const sim::HandoverEdge& e : costs.handover_edges) {
     const int gp = group_of[size_t(e.producer)], gc = group_of[size_t(e.consumer)];
     auto delta = [&](const Item& ip, const Item& ic) {
@@ -40,40 +40,27 @@ void add_handover_terms(Problem& p, const sim::CostTable& costs, const Network& 
       for (Item& it : p.groups[size_t(gp)].items) it.cost[kEnergy] += delta(it, it);
       continue;
     }
-    if (std::abs(gp - gc) != 1)
-      throw SpecError("", "/cost_model/residency",
-                      "hand-over edges between adjacent search groups (the exact solver's pairwise terms "
-                      "form a chain); set \"residency\": \"none\" for this network",
-                      "layer \"" + net.layers[size_t(e.producer)].name + "\" -> \"" +
-                          net.layers[size_t(e.consumer)].name + "\" joins groups " + std::to_string(gp) +
-                          " and " + std::to_string(gc));
-    const int a = std::min(gp, gc);
+    const int a = std::min(gp, gc), b = std::max(gp, gc);
     const auto& ia = p.groups[size_t(a)].items;
-    const auto& ib = p.groups[size_t(a + 1)].items;
-    PairTerm& pt = pairs[size_t(a)];
+    const auto& ib = p.groups[size_t(b)].items;
+    PairTerm& pt = pairs[{a, b}];
     if (pt.a < 0) {
       pt.a = a;
+      pt.b = b;
       pt.cost.assign(ia.size() * ib.size(), Costs{});
     }
     for (std::size_t i = 0; i < ia.size(); ++i)
       for (std::size_t j = 0; j < ib.size(); ++j)
         pt.cost[i * ib.size() + j][kEnergy] += gp == a ? delta(ia[i], ib[j]) : delta(ib[j], ia[i]);
   }
-  for (PairTerm& pt : pairs) {
-    if (pt.a < 0) continue;
+  for (auto& kv : pairs) {
     bool any = false;
-    for (const Costs& c : pt.cost) any = any || c[kEnergy] != 0;
-    if (any) p.pairs.push_back(std::move(pt));
+    for (const Costs& c : kv.second.cost) any = any || c[kEnergy] != 0;
+    if (any) p.pairs.push_back(std::move(kv.second));
   }
 }
 
 }  // namespace
-
-const PairTerm* pair_after(const Problem& p, int a) {
-  for (const PairTerm& pt : p.pairs)
-    if (pt.a == a) return &pt;
-  return nullptr;
-}
 
 Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, const Network& net,
                      const Rules& rules, const std::vector<int>& default_option,
@@ -171,7 +158,7 @@ Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, 
       throw SpecError("", "/search", "at least one allowed option for layer \"" + net.layers[g.layers[0]].name + "\"",
                       "none left after the rules and buffer limits");
   }
-  add_handover_terms(p, costs, net, group_of, choice_of);
+  add_handover_terms(p, costs, group_of, choice_of);
   return p;
 }
 
@@ -183,8 +170,7 @@ Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group
     s.sensitivity += it.sensitivity;
   }
   for (const PairTerm& pt : p.pairs) {
-    const std::size_t nb = p.groups[size_t(pt.a + 1)].items.size();
-    const Costs& c = pt.cost[size_t(item_of_group[size_t(pt.a)]) * nb + size_t(item_of_group[size_t(pt.a + 1)])];
+    const Costs& c = pt.at(item_of_group[size_t(pt.a)], item_of_group[size_t(pt.b)], p.groups[size_t(pt.b)].items.size());
     for (int r = 0; r < kResources; ++r) s.cost[r] += c[r];
   }
   s.feasible = true;

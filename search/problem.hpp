@@ -61,19 +61,22 @@ struct RankChoice {
   std::vector<std::vector<double>> sensitivity;  // candidates x options
 };
 
-// A cost over the options of two adjacent groups a and a + 1 (between-layer residency: a hand-over's
-// energy depends on the producer's output bits and the consumer's input bits and mapping).
-// cost[i * items(a + 1) + j]: item i of group a with item j of group a + 1. Any sign.
+// A cost over the options of two groups a < b (between-layer residency: a hand-over's energy
+// depends on the producer's output bits and the consumer's input bits and mapping).
+// cost[i * items(b) + j]: item i of group a with item j of group b. Any sign.
 struct PairTerm {
-  int a = -1;
+  int a = -1, b = -1;
   std::vector<Costs> cost;
+  const Costs& at(int item_a, int item_b, std::size_t items_b) const {
+    return cost[std::size_t(item_a) * items_b + std::size_t(item_b)];
+  }
 };
 
 struct Problem {
   std::vector<std::string> layer_names;
   std::vector<LayerPrecision> options;
   std::vector<Group> groups;
-  // At most one per adjacent pair of groups, ascending a (the exact solver's chain).
+  // At most one per pair of groups (a < b).
   std::vector<PairTerm> pairs;
   std::vector<RankChoice> rank_choices;
   double clock_mhz = 1;
@@ -95,8 +98,7 @@ struct Rules {
 // Weight-less layers (add, pool, reshape) follow their first producer's option; explicit ties
 // and fixed layers as given. With a table that prices residency, every hand-over edge's energy
 // (sim/residency.hpp evaluate_handover) joins the items' costs when both layers are in one group,
-// or a PairTerm when they are in adjacent groups; an edge between groups further apart is refused
-// (SpecError at /cost_model/residency). `default_option[layer]` is the option index used for fixed layers
+// else a PairTerm between the two groups. `default_option[layer]` is the option index used for fixed layers
 // (a fixed layer with rank candidates keeps its option but its ranks are still chosen). A group
 // with a rank-searched layer has an item per (candidate, allowed option); such a layer may not
 // share a group with another rank-searched layer (SpecError).
@@ -113,9 +115,6 @@ struct Solution {
   long evaluations = 0;     // design points evaluated (baselines) or states expanded (exact)
   std::string method;
 };
-
-// The pair term between groups a and a + 1, or null.
-const PairTerm* pair_after(const Problem& p, int a);
 
 // Totals of a per-group choice (items and pair terms): THE evaluation every solver uses.
 Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group, const Budget& b);
