@@ -110,6 +110,7 @@ struct HandoverOutcome {
   std::int64_t tensor_bits = 0, footprint_bits = 0, capacity_bits = 0;
   std::int64_t values_written = 0, values_read = 0, requant_ops = 0;
   int stored_bits = 0;
+  int share = 1;  // k of the fit k x tensor + tiles <= capacity (HandoverEdge::share)
   double producer_delta_pj = 0, consumer_delta_pj = 0;
   double delta_pj() const { return producer_delta_pj + consumer_delta_pj; }
 };

@@ -93,6 +93,7 @@ json handovers_to_json(const Network& net, const NetworkCost& nc) {
                  {"fits", h.fits},
                  {"stored_bits", h.stored_bits},
                  {"tensor_bits", h.tensor_bits},
+                 {"share", h.share},
                  {"tile_bits", h.footprint_bits},
                  {"capacity_bits", h.capacity_bits},
                  {"requant_ops", h.requant_ops},
@@ -113,13 +114,13 @@ std::string handovers_to_table(const Network& net, const NetworkCost& nc) {
                 on, nc.handovers.size(), saved * 1e-6);
   s << line;
   std::snprintf(line, sizeof line, "  %-28s -> %-28s %-8s %5s %10s %10s %10s %12s\n", "producer", "consumer", "where",
-                "bits", "2T+F kib", "cap kib", "requant", "saved uJ");
+                "bits", "kT+F kib", "cap kib", "requant", "saved uJ");
   s << line;
   for (const HandoverOutcome& h : nc.handovers) {
     std::snprintf(line, sizeof line, "  %-28s -> %-28s %-8s %5d %10.2f %10.2f %10lld %12.4f\n",
                   net.layers[std::size_t(h.producer)].name.c_str(), net.layers[std::size_t(h.consumer)].name.c_str(),
                   h.on_chip ? "on chip" : h.fits ? "DRAM(=)" : "DRAM", h.stored_bits,
-                  double(2 * h.tensor_bits + h.footprint_bits) / 8192.0, double(h.capacity_bits) / 8192.0,
+                  double(h.share * h.tensor_bits + h.footprint_bits) / 8192.0, double(h.capacity_bits) / 8192.0,
                   static_cast<long long>(h.requant_ops), h.on_chip ? -h.delta_pj() * 1e-6 : 0.0);
     s << line;
   }

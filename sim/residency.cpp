@@ -50,9 +50,15 @@ std::vector<HandoverEdge> handover_edges(const Network& net) {
     for (std::size_t k = 0; k < c.inputs.size(); ++k) {
       const int s = source_of(net, c.inputs[k]);
       if (s < 0 || readers[std::size_t(s)] != 1 || !produces_handover(net.layers[std::size_t(s)])) continue;
-      edges.push_back(HandoverEdge{s, int(j), int(k)});
+      edges.push_back(HandoverEdge{s, int(j), int(k), 1});
     }
   }
+  std::vector<int> degree(L, 0);
+  for (const HandoverEdge& e : edges) {
+    ++degree[std::size_t(e.producer)];
+    ++degree[std::size_t(e.consumer)];
+  }
+  for (HandoverEdge& e : edges) e.share = std::max(degree[std::size_t(e.producer)], degree[std::size_t(e.consumer)]);
   return edges;
 }
 
@@ -72,7 +78,8 @@ HandoverOutcome evaluate_handover(const ResidencyModel& m, const HandoverEdge& e
   o.tensor_bits = prod.out_values * prod.out.bits;
   o.footprint_bits = std::max(prod.in_tile_bits, cons.in_tile_bits);
   const std::int64_t per_row = m.row_bits / prod.out.bits;
-  o.fits = per_row >= 1 && 2 * o.tensor_bits + o.footprint_bits <= m.capacity_bits;
+  o.share = e.share;
+  o.fits = per_row >= 1 && e.share * o.tensor_bits + o.footprint_bits <= m.capacity_bits;
   if (!o.fits) return o;
   const bool requant = prod.out != cons.in;
   const std::int64_t requant_ops = requant ? cons.in_reads : 0;

@@ -12,12 +12,14 @@
 //     where it differs from the consumer's activation operand, each value read is re-quantized on
 //     chip (one scale multiply and one rounding add on the nonlinear unit at the consumer's
 //     activation operand, as sim/workload.cpp's gradient quantization).
-//   * Fits: 2 x T + max(F_producer, F_consumer) <= C, with T the tensor's bits (values x stored
-//     bits), F a layer's input tiles in the input buffer (Handover::in_tile_bits) and C the input
+//   * Fits: k x T + max(F_producer, F_consumer) <= C, with T the tensor's bits (values x stored
+//     bits), F a layer's input tiles in the input buffer (Handover::in_tile_bits), C the input
 //     buffer's effective capacity (nest::StorageLevel::effective_capacity_bits, the tiles' own
-//     check). Why 2 x T: a layer that receives on chip and hands over on chip holds both tensors;
-//     with each at most half of what the tiles leave, the check stays a property of one edge (two
-//     adjacent layers' options), so the search's pairwise terms are exact.
+//     check) and k = HandoverEdge::share, the most edges touching either layer (2 on a chain: a
+//     layer that receives and hands over on chip holds both tensors; 3 for an add with two resident
+//     inputs and a resident output). With each of a layer's resident tensors at most 1/k of what
+//     its tiles leave, they fit together whatever the other edges do, so the check stays a
+//     property of one edge (two layers' options) and the search's pairwise terms are exact.
 //   * On chip when it fits and saves energy: the producer's DRAM write becomes input-buffer writes
 //     and the consumer's DRAM reads become input-buffer reads (vector accesses of the row at the
 //     stored bits, the nest's formula), plus the re-quantization. Cycles are unchanged (the DRAM
@@ -34,6 +36,9 @@ namespace mixprec::sim {
 
 struct HandoverEdge {
   int producer = -1, consumer = -1, slot = 0;  // consumer.inputs[slot] leads (through views) to producer
+  // The most hand-over edges that touch one of the two layers (in and out): how many resident
+  // tensors one of them may hold at once, so each gets that share of what the tiles leave.
+  int share = 1;
 };
 
 bool produces_handover(const Layer& l);
