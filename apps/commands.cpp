@@ -94,6 +94,11 @@ int run_simulate() {
   if (g_simulate.show_mapping && g_simulate.engine != "mapping")
     throw UsageError("--show-mapping needs the mapping engine (--engine mapping, or the scenario's "
                      "cost_model.engine; this run uses " + (g_simulate.compare ? std::string("--compare") : g_simulate.engine) + ")");
+  if (sc.cost_model.residency != Residency::None && (g_simulate.compare || g_simulate.engine == "analytical" ||
+                                                     g_simulate.engine == "systemc"))
+    throw UsageError(std::string(g_simulate.compare ? "--compare" : "--engine " + g_simulate.engine) +
+                     " does not price between-layer residency (the scenario's cost_model.residency is \"" +
+                     to_string(sc.cost_model.residency) + "\"): use --engine mapping, or set \"residency\": \"none\"");
   std::vector<LayerPrecision> prec = precision_for(sc, g_simulate.precision);
   if (g_simulate.compare) return run_compare(sc, prec);
   sim::SimulationResult r;

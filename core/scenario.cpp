@@ -407,6 +407,13 @@ CostModelSpec parse_cost_model(const json& v, const JsonCtx& ctx, HardwareKind k
   if (c.engine != CostEngine::Mapping && r.has("objective"))
     r.fail("objective", "no mapper objective with the analytical engine (it has no mapper)",
            "\"" + obj + "\"");
+  const std::string res = r.choice_or("residency", "none", {"none", "chain"});
+  c.residency = res == "chain" ? Residency::Chain : Residency::None;
+  if (c.engine != CostEngine::Mapping && c.residency != Residency::None)
+    r.fail("residency",
+           "\"none\" with the analytical engine (residency needs the consumer's mapping: use the "
+           "mapping engine)",
+           "\"" + res + "\"");
   r.finish();
   return c;
 }
@@ -975,6 +982,7 @@ Scenario reparse_hardware_and_constraints(const Scenario& base, const json& root
 
 const char* to_string(CostEngine e) { return e == CostEngine::Mapping ? "mapping" : "analytical"; }
 
+const char* to_string(Residency r) { return r == Residency::Chain ? "chain" : "none"; }
 const char* to_string(MapperObjective o) {
   switch (o) {
     case MapperObjective::Energy: return "energy";

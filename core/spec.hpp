@@ -188,8 +188,13 @@ struct ReportSpec {
 // Which engine prices the scenario for simulate, search, sweep and reproduce (`cost_model`).
 enum class CostEngine { Mapping, Analytical };
 enum class MapperObjective { Energy, Delay, Edp };
+// Between-layer hand-over (docs/mapper.md, "Between-layer residency"): none (every layer reads
+// its input from DRAM and writes its output back) or chain (a producer's output stays in the
+// input buffer for its single consumer when it fits and saves energy).
+enum class Residency { None, Chain };
 const char* to_string(CostEngine e);
 const char* to_string(MapperObjective o);
+const char* to_string(Residency r);
 
 struct CostModelSpec {
   // Default: the mapping engine (loop-nest mappings over the storage hierarchy, sim/mapping_engine)
@@ -198,6 +203,9 @@ struct CostModelSpec {
   // The mapper's objective per layer nest: energy (delay breaks ties), delay (energy breaks
   // ties) or the energy-delay product.
   MapperObjective objective = MapperObjective::Energy;
+  // Opt-in for now: "none" keeps the committed reports' figures; the switch to "chain" by default
+  // comes with their regeneration.
+  Residency residency = Residency::None;
 };
 
 struct Scenario {

@@ -1,6 +1,7 @@
 #include "search/problem.hpp"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "core/errors.hpp"
@@ -12,6 +13,53 @@ int find_root(std::vector<int>& parent, int x) {
   while (parent[x] != x) x = parent[x] = parent[parent[x]];
   return x;
 }
+}  // namespace
+
+namespace {
+
+// The cost entry an item prices layer l with (a rank-searched layer: its candidate's row).
+const sim::CostEntry& entry_of(const Problem& p, const sim::CostTable& costs, const std::vector<int>& choice_of,
+                               int l, const Item& it) {
+  if (choice_of[size_t(l)] >= 0 && it.variant >= 0)
+    return p.rank_choices[size_t(choice_of[size_t(l)])].cost[size_t(it.variant)][size_t(it.option)];
+  return costs.at(size_t(l), size_t(it.option));
+}
+
+void add_handover_terms(Problem& p, const sim::CostTable& costs, const std::vector<int>& group_of,
+                        const std::vector<int>& choice_of) {
+  if (!costs.residency.enabled) return;
+  std::map<std::pair<int, int>, PairTerm> pairs;
+  for (const sim::HandoverEdge& e : costs.handover_edges) {
+    const int gp = group_of[size_t(e.producer)], gc = group_of[size_t(e.consumer)];
+    auto delta = [&](const Item& ip, const Item& ic) {
+      return sim::evaluate_handover(costs.residency, e, entry_of(p, costs, choice_of, e.producer, ip).handover,
+                                    entry_of(p, costs, choice_of, e.consumer, ic).handover)
+          .delta_pj();
+    };
+    if (gp == gc) {
+      for (Item& it : p.groups[size_t(gp)].items) it.cost[kEnergy] += delta(it, it);
+      continue;
+    }
+    const int a = std::min(gp, gc), b = std::max(gp, gc);
+    const auto& ia = p.groups[size_t(a)].items;
+    const auto& ib = p.groups[size_t(b)].items;
+    PairTerm& pt = pairs[{a, b}];
+    if (pt.a < 0) {
+      pt.a = a;
+      pt.b = b;
+      pt.cost.assign(ia.size() * ib.size(), Costs{});
+    }
+    for (std::size_t i = 0; i < ia.size(); ++i)
+      for (std::size_t j = 0; j < ib.size(); ++j)
+        pt.cost[i * ib.size() + j][kEnergy] += gp == a ? delta(ia[i], ib[j]) : delta(ib[j], ia[i]);
+  }
+  for (auto& kv : pairs) {
+    bool any = false;
+    for (const Costs& c : kv.second.cost) any = any || c[kEnergy] != 0;
+    if (any) p.pairs.push_back(std::move(kv.second));
+  }
+}
+
 }  // namespace
 
 Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, const Network& net,
@@ -110,6 +158,7 @@ Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, 
       throw SpecError("", "/search", "at least one allowed option for layer \"" + net.layers[g.layers[0]].name + "\"",
                       "none left after the rules and buffer limits");
   }
+  add_handover_terms(p, costs, group_of, choice_of);
   return p;
 }
 
@@ -119,6 +168,10 @@ Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group
     const Item& it = p.groups[g].items[item_of_group[g]];
     for (int r = 0; r < kResources; ++r) s.cost[r] += it.cost[r];
     s.sensitivity += it.sensitivity;
+  }
+  for (const PairTerm& pt : p.pairs) {
+    const Costs& c = pt.at(item_of_group[size_t(pt.a)], item_of_group[size_t(pt.b)], p.groups[size_t(pt.b)].items.size());
+    for (int r = 0; r < kResources; ++r) s.cost[r] += c[r];
   }
   s.feasible = true;
   for (int r = 0; r < kResources; ++r)

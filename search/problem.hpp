@@ -61,10 +61,23 @@ struct RankChoice {
   std::vector<std::vector<double>> sensitivity;  // candidates x options
 };
 
+// A cost over the options of two groups a < b (between-layer residency: a hand-over's energy
+// depends on the producer's output bits and the consumer's input bits and mapping).
+// cost[i * items(b) + j]: item i of group a with item j of group b. Any sign.
+struct PairTerm {
+  int a = -1, b = -1;
+  std::vector<Costs> cost;
+  const Costs& at(int item_a, int item_b, std::size_t items_b) const {
+    return cost[std::size_t(item_a) * items_b + std::size_t(item_b)];
+  }
+};
+
 struct Problem {
   std::vector<std::string> layer_names;
   std::vector<LayerPrecision> options;
   std::vector<Group> groups;
+  // At most one per pair of groups (a < b).
+  std::vector<PairTerm> pairs;
   std::vector<RankChoice> rank_choices;
   double clock_mhz = 1;
 };
@@ -83,7 +96,9 @@ struct Rules {
 };
 
 // Weight-less layers (add, pool, reshape) follow their first producer's option; explicit ties
-// and fixed layers as given. `default_option[layer]` is the option index used for fixed layers
+// and fixed layers as given. With a table that prices residency, every hand-over edge's energy
+// (sim/residency.hpp evaluate_handover) joins the items' costs when both layers are in one group,
+// else a PairTerm between the two groups. `default_option[layer]` is the option index used for fixed layers
 // (a fixed layer with rank candidates keeps its option but its ranks are still chosen). A group
 // with a rank-searched layer has an item per (candidate, allowed option); such a layer may not
 // share a group with another rank-searched layer (SpecError).
@@ -101,7 +116,7 @@ struct Solution {
   std::string method;
 };
 
-// Totals of a per-group choice.
+// Totals of a per-group choice (items and pair terms): THE evaluation every solver uses.
 Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group, const Budget& b);
 
 }  // namespace mixprec::search

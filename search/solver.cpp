@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <set>
 
 #include "core/errors.hpp"
 
@@ -30,13 +31,31 @@ bool exceeds(const Costs& c, const Budget& b) {
 // Keeps the states not dominated in (tracked resources, sensitivity). `dims` lists the two or
 // three tracked resources; energy is always among them, so the final set contains the (energy,
 // sensitivity) front.
-void prune(std::vector<State>& v, const std::vector<int>& dims) {
+template <class S>
+void prune(std::vector<S>& v, const std::vector<int>& dims) {
+  if (dims.size() == 1) {
+    // Sort by sensitivity (then the resource); keep a state whose resource is below every kept one.
+    const int d0 = dims[0];
+    std::sort(v.begin(), v.end(), [&](const S& a, const S& b) {
+      if (a.sens != b.sens) return a.sens < b.sens;
+      return a.cost[d0] < b.cost[d0];
+    });
+    double least = kInf;
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (v[i].cost[d0] < least) {
+        least = v[i].cost[d0];
+        v[w++] = v[i];
+      }
+    v.resize(w);
+    return;
+  }
   if (dims.size() == 2) {
     // Sort by sensitivity; keep a state unless an earlier kept one is no worse in both
     // resources. The kept set's (d0, d1) staircase answers that in O(log n): the entry with the
     // largest d0 <= x holds the least d1 among all kept states with d0 <= x.
     const int d0 = dims[0], d1 = dims[1];
-    std::sort(v.begin(), v.end(), [&](const State& a, const State& b) {
+    std::sort(v.begin(), v.end(), [&](const S& a, const S& b) {
       if (a.sens != b.sens) return a.sens < b.sens;
       if (a.cost[d0] != b.cost[d0]) return a.cost[d0] < b.cost[d0];
       return a.cost[d1] < b.cost[d1];
@@ -58,17 +77,17 @@ void prune(std::vector<State>& v, const std::vector<int>& dims) {
   }
   // 3 resources: sort by sensitivity (then costs); a state is kept unless an earlier kept one is
   // no worse in every tracked resource.
-  std::sort(v.begin(), v.end(), [&](const State& a, const State& b) {
+  std::sort(v.begin(), v.end(), [&](const S& a, const S& b) {
     if (a.sens != b.sens) return a.sens < b.sens;
     for (int d : dims)
       if (a.cost[d] != b.cost[d]) return a.cost[d] < b.cost[d];
     return false;
   });
-  std::vector<State> kept;
+  std::vector<S> kept;
   kept.reserve(v.size());
-  for (const State& s : v) {
+  for (const S& s : v) {
     bool dominated = false;
-    for (const State& k : kept) {
+    for (const S& k : kept) {
       bool all = true;
       for (int d : dims)
         if (k.cost[d] > s.cost[d]) {
@@ -110,15 +129,27 @@ namespace {
 struct Completion {
   std::vector<Costs> rest_min, rest_max;
 };
+// With pair terms, group g's share includes the least (most) entry of every term whose later
+// group is g, so rest_min stays a lower bound whatever the terms' signs.
 Completion completion_bounds(const Problem& p) {
   const std::size_t G = p.groups.size();
   Completion c{std::vector<Costs>(G + 1, Costs{}), std::vector<Costs>(G + 1, Costs{})};
   for (std::size_t g = G; g-- > 0;) {
     for (int r = 0; r < kResources; ++r) {
-      double lo = kInf, hi = 0;
+      double lo = kInf, hi = -kInf;
       for (const Item& it : p.groups[g].items) {
         lo = std::min(lo, it.cost[r]);
         hi = std::max(hi, it.cost[r]);
+      }
+      for (const PairTerm& pt : p.pairs) {
+        if (pt.b != int(g)) continue;
+        double plo = kInf, phi = -kInf;
+        for (const Costs& x : pt.cost) {
+          plo = std::min(plo, x[r]);
+          phi = std::max(phi, x[r]);
+        }
+        lo += plo;
+        hi += phi;
       }
       c.rest_min[g][r] = c.rest_min[g + 1][r] + lo;
       c.rest_max[g][r] = c.rest_max[g + 1][r] + hi;
@@ -309,6 +340,151 @@ ExactResult solve_energy_only(const Problem& p, const Budget& b, const Completio
   return res;
 }
 
+// With pair terms (search/problem.hpp PairTerm): dynamic programming over the groups in order
+// whose state carries the items of the "frontier", the groups already chosen that share a pair
+// term with a group still to come (on a chain of layers: the previous group; a residual block's
+// add also waits for its downsample). Why it stays exact: a completion's cost depends on a
+// partial solution only through its sums and its frontier items, so among partial solutions over
+// groups 0..g with the same frontier items, one dominated in the tracked resources and sensitivity
+// can be replaced by its dominator in every completion; the kept sets per (stage, frontier items)
+// therefore contain an optimal solution. Partial solutions that cannot be completed within the
+// budgets (rest_min counts each pair term's least entry) are dropped. The number of kept sets is
+// the product of the frontier groups' item counts (the networks' frontiers hold one or two groups).
+struct ChainState {
+  Costs cost;
+  double sens;
+  int parent;  // index into the previous stage's states
+  int item;    // this stage's group's item
+};
+struct ChainStage {
+  std::vector<ChainState> states;         // grouped by key, contiguous
+  std::vector<std::vector<int>> keys;     // items of the frontier groups, per key
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;  // states of each key
+};
+
+ExactResult solve_chain(const Problem& p, const Budget& b, const Completion& bounds, const std::vector<int>& dims) {
+  ExactResult res;
+  const std::size_t G = p.groups.size();
+  // frontier[g]: groups h <= g with a pair term to a group after g, ascending.
+  std::vector<std::vector<int>> frontier(G);
+  for (std::size_t g = 0; g < G; ++g) {
+    for (const PairTerm& pt : p.pairs)
+      if (pt.a <= int(g) && pt.b > int(g)) frontier[g].push_back(pt.a);
+    std::sort(frontier[g].begin(), frontier[g].end());
+    frontier[g].erase(std::unique(frontier[g].begin(), frontier[g].end()), frontier[g].end());
+  }
+  auto position = [](const std::vector<int>& f, int h) {
+    return int(std::lower_bound(f.begin(), f.end(), h) - f.begin());
+  };
+  std::vector<ChainStage> stages;
+  stages.reserve(G);
+  ChainStage start;
+  start.states.push_back(ChainState{Costs{}, 0.0, -1, -1});
+  start.keys.push_back({});
+  start.ranges.push_back({0, 1});
+  const std::vector<int> no_frontier;
+  std::map<std::vector<int>, std::size_t> bucket_of;
+  std::vector<std::vector<ChainState>> buckets;
+  std::vector<std::vector<int>> bucket_keys;
+  for (std::size_t g = 0; g < G; ++g) {
+    const auto& items = p.groups[g].items;
+    const ChainStage& prev = g > 0 ? stages.back() : start;
+    const std::vector<int>& fprev = g > 0 ? frontier[g - 1] : no_frontier;
+    // The terms that close at g (their earlier group is in the previous frontier).
+    std::vector<std::pair<const PairTerm*, int>> closing;
+    for (const PairTerm& pt : p.pairs)
+      if (pt.b == int(g)) closing.push_back({&pt, position(fprev, pt.a)});
+    bucket_of.clear();
+    buckets.clear();
+    bucket_keys.clear();
+    std::vector<int> key(frontier[g].size());
+    for (std::size_t k = 0; k < prev.keys.size(); ++k) {
+      const std::vector<int>& pk = prev.keys[k];
+      for (std::size_t j = 0; j < items.size(); ++j) {
+        Costs add = items[j].cost;
+        for (const auto& c : closing) {
+          const Costs& x = c.first->at(pk[std::size_t(c.second)], int(j), items.size());
+          for (int r = 0; r < kResources; ++r) add[r] += x[r];
+        }
+        for (std::size_t f = 0; f < key.size(); ++f) {
+          const int h = frontier[g][f];
+          key[f] = h == int(g) ? int(j) : pk[std::size_t(position(fprev, h))];
+        }
+        auto found = bucket_of.find(key);
+        std::size_t bi;
+        if (found == bucket_of.end()) {
+          bi = buckets.size();
+          bucket_of.emplace(key, bi);
+          buckets.emplace_back();
+          bucket_keys.push_back(key);
+        } else {
+          bi = found->second;
+        }
+        std::vector<ChainState>& out = buckets[bi];
+        for (std::size_t i = prev.ranges[k].first; i < prev.ranges[k].second; ++i) {
+          ChainState s;
+          for (int r = 0; r < kResources; ++r) s.cost[r] = prev.states[i].cost[r] + add[r];
+          s.sens = prev.states[i].sens + items[j].sensitivity;
+          Costs lower = s.cost;
+          for (int r = 0; r < kResources; ++r) lower[r] += bounds.rest_min[g + 1][r];
+          if (exceeds(lower, b)) continue;
+          s.parent = int(i);
+          s.item = int(j);
+          out.push_back(s);
+        }
+        res.states += long(prev.ranges[k].second - prev.ranges[k].first);
+      }
+    }
+    ChainStage next;
+    for (std::size_t bi = 0; bi < buckets.size(); ++bi) {
+      prune(buckets[bi], dims);
+      if (buckets[bi].empty()) continue;
+      const std::size_t first = next.states.size();
+      next.states.insert(next.states.end(), buckets[bi].begin(), buckets[bi].end());
+      next.keys.push_back(bucket_keys[bi]);
+      next.ranges.push_back({first, next.states.size()});
+    }
+    res.max_front = std::max(res.max_front, next.states.size());
+    stages.push_back(std::move(next));
+    if (stages.back().states.empty()) break;  // nothing fits the budget
+  }
+  res.best.method = "exact";
+  res.best.evaluations = res.states;
+  if (stages.size() != G || stages.back().states.empty()) return res;  // infeasible
+  auto choice_of = [&](int idx) {
+    std::vector<int> choice(G);
+    for (std::size_t g = G; g-- > 0;) {
+      const ChainState& st = stages[g].states[std::size_t(idx)];
+      choice[g] = st.item;
+      idx = st.parent;
+    }
+    return choice;
+  };
+  const auto& last = stages.back().states;
+  int best = 0;
+  for (std::size_t i = 1; i < last.size(); ++i)
+    if (last[i].sens < last[best].sens ||
+        (last[i].sens == last[best].sens && last[i].cost[kEnergy] < last[best].cost[kEnergy]))
+      best = int(i);
+  const long evals = res.states;
+  res.best = evaluate_choice(p, choice_of(best), b);
+  res.best.method = "exact";
+  res.best.evaluations = evals;
+  std::vector<int> order(last.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+  std::sort(order.begin(), order.end(), [&](int a, int c) {
+    return last[a].cost[kEnergy] != last[c].cost[kEnergy] ? last[a].cost[kEnergy] < last[c].cost[kEnergy]
+                                                          : last[a].sens < last[c].sens;
+  });
+  double best_sens = kInf;
+  for (int i : order)
+    if (last[i].sens < best_sens) {
+      best_sens = last[i].sens;
+      res.front.push_back(ParetoPoint{last[i].cost, last[i].sens, choice_of(i)});
+    }
+  return res;
+}
+
 }  // namespace
 
 ExactResult solve_exact(const Problem& p, const Budget& b) {
@@ -321,6 +497,7 @@ ExactResult solve_exact(const Problem& p, const Budget& b) {
   std::vector<int> dims{kEnergy};
   for (int r : {kCycles, kSize})
     if (b.active(r) && rest_max[0][r] > b.limit[r]) dims.push_back(r);
+  if (!p.pairs.empty()) return solve_chain(p, b, bounds, dims);
   if (dims.size() == 1) return solve_energy_only(p, b, bounds);
   // Two or three tracked resources: generate every completable candidate, keep the
   // non-dominated ones (prune).
@@ -439,6 +616,21 @@ Solution solve_uniform(const Problem& p, const Budget& b) {
   return best;
 }
 
+namespace {
+// Item j of group g's cost with the pair terms to its neighbours at their current items.
+Costs cost_in_context(const Problem& p, const std::vector<int>& choice, std::size_t g, int j) {
+  Costs c = p.groups[g].items[std::size_t(j)].cost;
+  for (const PairTerm& pt : p.pairs) {
+    if (pt.a != int(g) && pt.b != int(g)) continue;
+    const int ia = pt.a == int(g) ? j : choice[std::size_t(pt.a)];
+    const int ib = pt.b == int(g) ? j : choice[std::size_t(pt.b)];
+    const Costs& x = pt.at(ia, ib, p.groups[std::size_t(pt.b)].items.size());
+    for (int r = 0; r < kResources; ++r) c[r] += x[r];
+  }
+  return c;
+}
+}  // namespace
+
 Solution solve_greedy(const Problem& p, const Budget& b) {
   // HAQ's budget rule: start from the most precise configuration and lower precision until the
   // budget holds. Each step takes the move with the least sensitivity added per unit of the
@@ -456,16 +648,19 @@ Solution solve_greedy(const Problem& p, const Budget& b) {
   }
   Solution cur = evaluate_choice(p, choice, b);
   long evals = 1;
+  std::set<std::vector<int>> seen{choice};
   while (!cur.feasible) {
     double best_ratio = kInf;
     int bg = -1, bj = -1;
     for (std::size_t g = 0; g < G; ++g) {
       const Item& now = p.groups[g].items[choice[g]];
+      const Costs now_cost = cost_in_context(p, choice, g, choice[g]);
       for (std::size_t j = 0; j < p.groups[g].items.size(); ++j) {
         const Item& it = p.groups[g].items[j];
+        const Costs it_cost = cost_in_context(p, choice, g, int(j));
         double saved = 0;
         for (int r = 0; r < kResources; ++r)
-          if (b.active(r) && cur.cost[r] > b.limit[r]) saved += (now.cost[r] - it.cost[r]) / b.limit[r];
+          if (b.active(r) && cur.cost[r] > b.limit[r]) saved += (now_cost[r] - it_cost[r]) / b.limit[r];
         if (saved <= 0) continue;
         const double ratio = std::max(0.0, it.sensitivity - now.sensitivity) / saved;
         if (ratio < best_ratio) {
@@ -477,6 +672,9 @@ Solution solve_greedy(const Problem& p, const Budget& b) {
     }
     if (bg < 0) break;  // no move reduces the violated resources: infeasible
     choice[bg] = bj;
+    // Each move lowers the currently violated resources, but the violated set can change, so the
+    // moves can cycle (pair terms make that reachable): a configuration seen before ends the walk.
+    if (!seen.insert(choice).second) break;
     cur = evaluate_choice(p, choice, b);
     ++evals;
   }

@@ -421,8 +421,7 @@ void AnalyticalEngine::finish_layer(LayerCost& lc, const LayerWork& work, double
       lc.dram[s.tensor].add_reads(s.read_words, s.bits);
       lc.dram[s.tensor].add_writes(s.write_words, s.bits);
       stream_bits += double(s.read_words + s.write_words) * s.bits;
-      lc.energy_pj[size_t(Component::Dram)] +=
-          double(s.read_words + s.write_words) * s.bits * em_.dram_pj_per_bit(hw_.dram);
+      lc.energy_pj[size_t(Component::Dram)] += stream_dram_pj(s.read_words + s.write_words, s.bits);
     } else {
       lc.buffer[O].add_reads(s.read_words, s.bits);
       lc.buffer[O].add_writes(s.write_words, s.bits);

@@ -62,6 +62,10 @@ class AnalyticalEngine {
                     double step_gemm_cycles, double ideal_cycles) const;
   // Nonlinear-unit cycles for `ops` operations.
   double nonlinear_cycles(std::int64_t ops) const;
+  // DRAM energy of `words` streamed words of `bits` (per bit moved).
+  double stream_dram_pj(std::int64_t words, int bits) const {
+    return double(words) * bits * em_.dram_pj_per_bit(hw_.dram);
+  }
 
  private:
   double transfer_cycles(double bits) const;

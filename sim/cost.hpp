@@ -57,6 +57,26 @@ struct StallBreakdown {
   double contention_cycles = 0;      // shared DRAM channel conflicts (SystemC engine only)
 };
 
+// What one layer at one precision brings to a between-layer hand-over (sim/residency.hpp); filled
+// by the mapping engine. Energies are what the layer's own pricing charged for the DRAM traffic
+// that an on-chip hand-over replaces.
+struct Handover {
+  // As a producer: its output tensor, written to DRAM once at its output operand.
+  bool can_produce = false;
+  std::int64_t out_values = 0;
+  Operand out;             // the stored operand: the producer's output bits
+  double out_dram_pj = 0;  // the DRAM energy of that write
+  // As a consumer: the DRAM reads of one input tensor (the same for each input of the kinds
+  // that consume: conv, linear, LSTM/GRU, pool, add, elementwise).
+  bool can_consume = false;
+  std::int64_t in_reads = 0;
+  Operand in;              // the consumer's activation operand
+  double in_dram_pj = 0;   // the DRAM energy of those reads
+  double requant_pj = 0;   // per value read: re-quantization to `in` on chip
+  // Bits of the input tiles the layer's mapping keeps in the input buffer (largest over its nests).
+  std::int64_t in_tile_bits = 0;
+};
+
 struct LayerCost {
   std::string name;
   LayerKind kind = LayerKind::Conv2d;
@@ -73,6 +93,7 @@ struct LayerCost {
   std::int64_t interconnect_hops = 0;
   std::array<double, kComponents> energy_pj{};
   Tiling tiling;
+  Handover handover;          // mapping engine only
   bool fits = true;           // false: no tiling fits the buffers at these bitwidths
   std::string fail_reason;
 
@@ -80,8 +101,23 @@ struct LayerCost {
   double dram_bytes() const;
 };
 
+// A hand-over edge as priced: producer layer -> consumer layer (its input `slot`), whether it fits
+// the input buffer, whether it stayed on chip, and the energy change per side (negative: saved;
+// zero unless on chip).
+struct HandoverOutcome {
+  int producer = -1, consumer = -1, slot = 0;
+  bool fits = false, on_chip = false;
+  std::int64_t tensor_bits = 0, footprint_bits = 0, capacity_bits = 0;
+  std::int64_t values_written = 0, values_read = 0, requant_ops = 0;
+  int stored_bits = 0;
+  int share = 1;  // k of the fit k x tensor + tiles <= capacity (HandoverEdge::share)
+  double producer_delta_pj = 0, consumer_delta_pj = 0;
+  double delta_pj() const { return producer_delta_pj + consumer_delta_pj; }
+};
+
 struct NetworkCost {
   std::vector<LayerCost> layers;
+  std::vector<HandoverOutcome> handovers;  // residency "chain": every eligible edge
   double cycles = 0;
   double latency_ms = 0;
   double energy_uj = 0;

@@ -83,6 +83,50 @@ json total_to_json(const NetworkCost& nc) {
   return t;
 }
 
+json handovers_to_json(const Network& net, const NetworkCost& nc) {
+  json a = json::array();
+  for (const HandoverOutcome& h : nc.handovers)
+    a.push_back({{"producer", net.layers[std::size_t(h.producer)].name},
+                 {"consumer", net.layers[std::size_t(h.consumer)].name},
+                 {"input", h.slot},
+                 {"on_chip", h.on_chip},
+                 {"fits", h.fits},
+                 {"stored_bits", h.stored_bits},
+                 {"tensor_bits", h.tensor_bits},
+                 {"share", h.share},
+                 {"tile_bits", h.footprint_bits},
+                 {"capacity_bits", h.capacity_bits},
+                 {"requant_ops", h.requant_ops},
+                 {"energy_delta_pj", h.delta_pj()}});
+  return a;
+}
+
+std::string handovers_to_table(const Network& net, const NetworkCost& nc) {
+  std::ostringstream s;
+  char line[320];
+  int on = 0;
+  double saved = 0;
+  for (const HandoverOutcome& h : nc.handovers) {
+    on += h.on_chip ? 1 : 0;
+    saved -= h.delta_pj();
+  }
+  std::snprintf(line, sizeof line, "hand-overs (residency chain): %d of %zu on chip, saving %.4f uJ (cycles unchanged)\n",
+                on, nc.handovers.size(), saved * 1e-6);
+  s << line;
+  std::snprintf(line, sizeof line, "  %-28s -> %-28s %-8s %5s %10s %10s %10s %12s\n", "producer", "consumer", "where",
+                "bits", "kT+F kib", "cap kib", "requant", "saved uJ");
+  s << line;
+  for (const HandoverOutcome& h : nc.handovers) {
+    std::snprintf(line, sizeof line, "  %-28s -> %-28s %-8s %5d %10.2f %10.2f %10lld %12.4f\n",
+                  net.layers[std::size_t(h.producer)].name.c_str(), net.layers[std::size_t(h.consumer)].name.c_str(),
+                  h.on_chip ? "on chip" : h.fits ? "DRAM(=)" : "DRAM", h.stored_bits,
+                  double(h.share * h.tensor_bits + h.footprint_bits) / 8192.0, double(h.capacity_bits) / 8192.0,
+                  static_cast<long long>(h.requant_ops), h.on_chip ? -h.delta_pj() * 1e-6 : 0.0);
+    s << line;
+  }
+  return s.str();
+}
+
 json network_to_json(const Scenario& sc, const NetworkCost& nc,
                      const std::vector<BaselineResult>& baselines, const std::string& engine) {
   json j;
@@ -113,6 +157,7 @@ json network_to_json(const Scenario& sc, const NetworkCost& nc,
                  {"saving_percent", r.energy_uj > 0 ? 100.0 * (r.energy_uj - nc.energy_uj) / r.energy_uj : 0.0}};
   }
   j["baselines"] = b;
+  if (sc.cost_model.residency != Residency::None) j["handovers"] = handovers_to_json(sc.net, nc);
   return j;
 }
 
@@ -166,6 +211,7 @@ std::string network_to_table(const Scenario& sc, const NetworkCost& nc,
     for (const auto& l : nc.layers) precision.push_back(l.precision);
     s << fpga::power_text(sc, precision, nc);
   }
+  if (sc.cost_model.residency != Residency::None) s << handovers_to_table(sc.net, nc);
   for (const auto& b : baselines) {
     std::snprintf(line, sizeof line, "vs uniform %-5s: %10.4f uJ  -> saving %6.2f%%\n", b.name.c_str(),
                   b.energy_uj, b.energy_uj > 0 ? 100.0 * (b.energy_uj - nc.energy_uj) / b.energy_uj : 0.0);

@@ -23,6 +23,9 @@ nlohmann::json network_to_json(const Scenario& sc, const NetworkCost& nc,
                                const std::vector<BaselineResult>& baselines,
                                const std::string& engine);
 std::string network_to_csv(const Network& net, const NetworkCost& nc);
+// Between-layer hand-overs (NetworkCost::handovers; simulate adds them when residency is on).
+nlohmann::json handovers_to_json(const Network& net, const NetworkCost& nc);
+std::string handovers_to_table(const Network& net, const NetworkCost& nc);
 std::string network_to_table(const Scenario& sc, const NetworkCost& nc,
                              const std::vector<BaselineResult>& baselines, const std::string& engine);
 // "w4a8", "w8a8 r8 c16", "fp16" ...

@@ -39,6 +39,7 @@ std::vector<CostEntry> cost_row(LayerPricer& engine, const Network& net, int lay
     e.dram_bytes = lc.dram_bytes();
     e.weight_bytes = weight_bytes(net.layers[size_t(layer)], p);
     e.fits = lc.fits;
+    e.handover = lc.handover;
     row.push_back(e);
   }
   return row;
@@ -49,6 +50,8 @@ CostTable build_cost_table(LayerPricer& engine, const Network& net,
   CostTable t;
   t.options = options;
   t.clock_mhz = engine.hardware().clock_mhz;
+  t.residency = engine.residency();
+  if (t.residency.enabled) t.handover_edges = handover_edges(net);
   t.entries.reserve(net.layers.size() * options.size());
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     t.layers.push_back(net.layers[i].name);
@@ -71,6 +74,10 @@ DesignPoint evaluate(const CostTable& table, const int* choice) {
     d.size_bytes += e.weight_bytes;
     d.fits = d.fits && e.fits;
   }
+  for (const HandoverEdge& e : table.handover_edges)
+    pj += evaluate_handover(table.residency, e, table.at(std::size_t(e.producer), std::size_t(choice[e.producer])).handover,
+                            table.at(std::size_t(e.consumer), std::size_t(choice[e.consumer])).handover)
+              .delta_pj();
   d.energy_uj = pj * 1e-6;
   d.latency_ms = cycles / (table.clock_mhz * 1e3);
   return d;

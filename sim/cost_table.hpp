@@ -7,6 +7,7 @@
 
 #include "core/spec.hpp"
 #include "sim/analytical.hpp"
+#include "sim/residency.hpp"
 
 namespace mixprec::sim {
 
@@ -16,6 +17,7 @@ struct CostEntry {
   double dram_bytes = 0;
   double weight_bytes = 0;  // model size contribution at this option
   bool fits = true;
+  Handover handover;        // the layer's side of a between-layer hand-over (mapping engine)
 };
 
 struct CostTable {
@@ -23,6 +25,10 @@ struct CostTable {
   std::vector<LayerPrecision> options;     // candidate options, shared by all layers
   std::vector<CostEntry> entries;          // layers x options, row-major
   double clock_mhz = 1;
+  // Between-layer residency: disabled unless the engine prices it; then the search adds the
+  // hand-over edges' energy as terms over the two layers' options (sim/residency.hpp).
+  ResidencyModel residency;
+  std::vector<HandoverEdge> handover_edges;  // of the network the table prices
 
   const CostEntry& at(std::size_t layer, std::size_t option) const {
     return entries[layer * options.size() + option];
@@ -37,6 +43,8 @@ class LayerPricer {
   // The layer's cost without its Static component (the table adds static_energy_pj once).
   virtual LayerCost layer_cost(const Network& net, int layer, const LayerPrecision& p, Phase phase) = 0;
   virtual const HardwareSpec& hardware() const = 0;
+  // The hand-over model of network_cost (disabled by default).
+  virtual ResidencyModel residency() const { return {}; }
 };
 
 // Model-size contribution of a layer's weights at precision p (recurrent weights at their own
@@ -58,7 +66,8 @@ struct DesignPoint {
   bool fits = true;
 };
 
-// Sums one option per layer (choice[i] indexes table.options). No allocation.
+// Sums one option per layer (choice[i] indexes table.options), with the hand-over edges' energy
+// when the table prices residency (dram_bytes stays the layers' own). No allocation.
 DesignPoint evaluate(const CostTable& table, const int* choice);
 
 }  // namespace mixprec::sim

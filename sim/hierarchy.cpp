@@ -78,6 +78,30 @@ nest::StorageLevel buffer_level(const char* name, energy::BufferId id, const Buf
 
 }  // namespace
 
+nest::StorageLevel template_buffer_level(const HardwareSpec& hw, const energy::EnergyModel& em, Tensor t) {
+  switch (t) {
+    case Tensor::Weights: return buffer_level("WeightBuffer", energy::BufferId::Weight, hw.weight_buffer, em, ~0u);
+    case Tensor::Inputs: return buffer_level("InputBuffer", energy::BufferId::Input, hw.input_buffer, em, ~0u);
+    default: {
+      nest::StorageLevel out = buffer_level("OutputBuffer", energy::BufferId::Output, hw.output_buffer, em, ~0u);
+      out.word_bits = hw.pe_array.accumulator_bits;
+      return out;
+    }
+  }
+}
+
+ResidencyModel residency_model(const HardwareSpec& hw, const energy::EnergyModel& em, Residency r) {
+  ResidencyModel m;
+  m.enabled = r == Residency::Chain;
+  if (!m.enabled || hw.kind != HardwareKind::Asic) return m;
+  const nest::StorageLevel in = template_buffer_level(hw, em, Tensor::Inputs);
+  m.capacity_bits = in.effective_capacity_bits();
+  m.row_bits = in.block_bits;
+  m.read_pj = in.read_pj;
+  m.write_pj = in.write_pj;
+  return m;
+}
+
 nest::Architecture expand_hierarchy(const HardwareSpec& hw, const energy::EnergyModel& em,
                                     const nest::Problem& p, const Operand& w, const Operand& a) {
   MIXPREC_CHECK(hw.kind == HardwareKind::Asic, "the hierarchy expands the asic template only");

@@ -41,6 +41,7 @@
 #include "energy_models/energy_model.hpp"
 #include "sim/cost.hpp"
 #include "sim/nest/nest.hpp"
+#include "sim/residency.hpp"
 
 namespace mixprec::sim {
 
@@ -65,6 +66,15 @@ Component component_of_level(int level);
 
 // The buffer level that keeps tensor `t` (WeightBuffer, InputBuffer, OutputBuffer).
 int buffer_level_of(Tensor t);
+
+// The storage level of the template buffer that keeps tensor `t` (depth, row width, banks,
+// multiple buffering and energy per row access), keeping every dataspace: the level
+// expand_hierarchy builds (with its keep mask), for what prices that buffer outside a nest
+// (between-layer residency, sim/residency.hpp).
+nest::StorageLevel template_buffer_level(const HardwareSpec& hw, const energy::EnergyModel& em, Tensor t);
+
+// The template's input buffer as the between-layer hand-over sees it (disabled unless `r` is chain).
+ResidencyModel residency_model(const HardwareSpec& hw, const energy::EnergyModel& em, Residency r);
 
 // Bits level `level` of `a` holds a value of dataspace `d` at: the level's word width when it
 // fixes one (partial sums at the accumulator width), else the dataspace's own bits.

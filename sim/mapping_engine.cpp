@@ -9,6 +9,7 @@
 #include "sim/mapper/layer_problems.hpp"
 #include "sim/nest/nest_json.hpp"
 #include "sim/pricer.hpp"
+#include "sim/residency.hpp"
 #include "sim/workload.hpp"
 
 namespace mixprec::sim {
@@ -96,6 +97,55 @@ nest::Constraints kept_in_buffers(nest::Constraints c, const nest::Problem& p) {
 
 }  // namespace
 
+// The hand-over record's nest part: nest 0 of a layer with GEMMs reads the layer's input (conv,
+// linear: the forward GEMM; LSTM/GRU: the input projection) and, for conv and linear, writes its
+// output; every nest's input tiles occupy the input buffer.
+void MappingEngine::handover_from_nest(Handover& h, const Layer& l, std::size_t nest_index,
+                                       const nest::Problem& prob, const nest::Architecture& arch,
+                                       const nest::Result& res, std::int64_t repeats) const {
+  std::int64_t tile_bits = 0;
+  for (std::size_t d = 0; d < prob.dataspaces.size(); ++d) {
+    const nest::DataspaceStats& ds = res.levels[kLevelInputBuffer].ds[d];
+    if (ds.kept) tile_bits += ds.utilized_capacity * held_bits(arch, prob, kLevelInputBuffer, int(d));
+  }
+  h.in_tile_bits = std::max(h.in_tile_bits, tile_bits);
+  if (nest_index != 0 || !consumes_handover(l)) return;
+  for (std::size_t d = 0; d < prob.dataspaces.size(); ++d) {
+    const nest::DataspaceStats& ds = res.levels[kLevelDram].ds[d];
+    const Tensor t = tensor_of(prob, int(d));
+    if (t == Tensor::Inputs) {
+      h.can_consume = true;
+      h.in_reads += ds.reads * std::max<std::int64_t>(1, ds.utilized_instances) * repeats;
+      h.in_dram_pj += ds.energy_pj * double(repeats);
+    } else if (t == Tensor::Outputs && (l.kind == LayerKind::Conv2d || l.kind == LayerKind::Linear)) {
+      const nest::StorageLevel& dram = arch.levels[kLevelDram];
+      const std::int64_t per_row = dram.block_bits / held_bits(arch, prob, kLevelDram, int(d));
+      h.can_produce = true;
+      h.out_values = l.out.elements();
+      h.out_dram_pj = nest::vector_accesses(h.out_values, per_row) * dram.update_pj;
+    }
+  }
+}
+
+// The hand-over record's stream part (layers whose input or output moves as a stream,
+// sim/workload.cpp: pool, add, elementwise, concat; the LSTM/GRU's hidden states out) and the
+// operands.
+void MappingEngine::handover_from_streams(Handover& h, const Layer& l, const LayerPrecision& p) const {
+  h.out = p.outputs();
+  h.in = p.activations();
+  h.requant_pj = requant_pj(em_, h.in);
+  if (produces_handover(l) && !h.can_produce) {
+    h.can_produce = true;
+    h.out_values = l.out.elements();
+    h.out_dram_pj = side_.stream_dram_pj(h.out_values, h.out.bits);
+  }
+  if (consumes_handover(l) && !h.can_consume && !l.has_weights()) {
+    h.can_consume = true;
+    h.in_reads = l.kind == LayerKind::Pool ? l.in.elements() : l.out.elements();
+    h.in_dram_pj = side_.stream_dram_pj(h.in_reads, h.in.bits);
+  }
+}
+
 double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const nest::Result& r,
                    double cycles_per_mac, double dram_latency_cycles) {
   double cycles = double(r.compute_cycles) * cycles_per_mac;
@@ -136,6 +186,8 @@ MappingEngine::MappingEngine(const HardwareSpec& hw, const energy::EnergyModel& 
   MIXPREC_CHECK(hw.kind == HardwareKind::Asic, "the mapping engine prices the asic template");
   options_.objective = std::move(objective);
 }
+
+void MappingEngine::set_residency(Residency r) { residency_ = residency_model(hw_, em_, r); }
 
 LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPrecision& p,
                                     Phase phase, std::vector<NestMapping>* mappings) {
@@ -222,9 +274,11 @@ LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPr
       }
     }
     if (i == 0) lc.tiling = dram_tiling(r.problem, r.mapping);
+    handover_from_nest(lc.handover, l, i, r.problem, arch, res, repeats);
     if (mappings) mappings->push_back(NestMapping{g.pass, repeats, arch, r});
   }
   side_.finish_layer(lc, work, parallel_cycles, step_cycles, ideal);
+  handover_from_streams(lc.handover, l, p);
   return lc;
 }
 
@@ -239,6 +293,7 @@ NetworkCost MappingEngine::network_cost(const Network& net, const std::vector<La
     LayerCost& lc = nc.layers.back();
     lc.energy_pj[std::size_t(Component::Static)] = static_energy_pj(hw_, lc.cycles);
   }
+  nc.handovers = apply_residency(nc, net, residency_);
   finalize(nc, hw_.clock_mhz);
   return nc;
 }
@@ -251,6 +306,7 @@ SimulationResult simulate_mapping(const Scenario& sc, const std::vector<LayerPre
                     "\"asic\" (the mapping engine expands the systolic-array template)", "\"fpga\"");
   const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
   MappingEngine engine(sc.hardware, em, sc.file, objective_of(sc.cost_model.objective));
+  engine.set_residency(sc.cost_model.residency);
   SimulationResult r;
   r.engine = "mapping";
   r.cost = engine.network_cost(sc.net, precision, sc.phase, mappings);

@@ -37,6 +37,7 @@
 #include "sim/analytical.hpp"
 #include "sim/cost.hpp"
 #include "sim/mapper/mapper.hpp"
+#include "sim/residency.hpp"
 #include "sim/simulate.hpp"
 
 namespace mixprec::sim {
@@ -65,10 +66,18 @@ class MappingEngine {
   NetworkCost network_cost(const Network& net, const std::vector<LayerPrecision>& p, Phase phase,
                            std::vector<std::vector<NestMapping>>* mappings = nullptr);
 
+  // Between-layer residency in network_cost (sim/residency.hpp; default none).
+  void set_residency(Residency r);
+  const ResidencyModel& residency() const { return residency_; }
+
   const nest::MapperCache& cache() const { return *cache_; }
   const nest::Objective& objective() const { return options_.objective; }
 
  private:
+  void handover_from_nest(Handover& h, const Layer& l, std::size_t nest_index, const nest::Problem& prob,
+                          const nest::Architecture& arch, const nest::Result& res, std::int64_t repeats) const;
+  void handover_from_streams(Handover& h, const Layer& l, const LayerPrecision& p) const;
+
   HardwareSpec hw_;
   const energy::EnergyModel& em_;
   std::string file_;
@@ -76,6 +85,7 @@ class MappingEngine {
   AnalyticalEngine side_;  // finish_layer: nonlinear work, streams, layer cycles
   nest::MapperCache own_cache_;
   nest::MapperCache* cache_;
+  ResidencyModel residency_;
 };
 
 // Cycles of one mapped nest as the mapping engine counts them (the one formula; the SystemC engine

@@ -26,14 +26,23 @@ Pricer::Pricer(const Scenario& sc, CostEngine engine, nest::MapperCache* shared_
                     "template is priced as a whole design by sim/fpga)",
                     "\"fpga\"");
   em_ = std::make_unique<energy::EnergyModel>(energy::EnergyModel::from_hardware(hw_, file_));
-  if (engine_ == CostEngine::Mapping)
+  if (engine_ == CostEngine::Mapping) {
     mapping_ = std::make_unique<MappingEngine>(hw_, *em_, file_, objective_of(sc.cost_model.objective),
                                                shared_cache);
-  else
+    mapping_->set_residency(sc.cost_model.residency);
+  } else {
+    if (sc.cost_model.residency != Residency::None)
+      throw SpecError(sc.file, "/cost_model/residency",
+                      "\"none\" with the analytical engine (residency needs the consumer's mapping: "
+                      "use the mapping engine)",
+                      std::string("\"") + to_string(sc.cost_model.residency) + "\"");
     analytical_ = std::make_unique<AnalyticalEngine>(hw_, *em_);
+  }
 }
 
 Pricer::~Pricer() = default;
+
+ResidencyModel Pricer::residency() const { return mapping_ ? mapping_->residency() : ResidencyModel{}; }
 
 LayerCost Pricer::layer_cost(const Network& net, int layer, const LayerPrecision& p, Phase phase) {
   return mapping_ ? mapping_->layer_cost(net, layer, p, phase) : analytical_->layer_cost(net, layer, p, phase);

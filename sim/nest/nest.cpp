@@ -306,7 +306,7 @@ Evaluator::Evaluator(const Problem& p, const Architecture& a) : p_(p), a_(a), c_
     c.fanout_y[l] = (child_inst / child_mx) / (s.instances / s.mesh_x);
     c.instances[l] = s.instances;
     if (s.depth > 0)
-      c.capacity_limit_bits[l] = std::int64_t(std::floor(double(s.capacity_bits()) / s.multiple_buffering));
+      c.capacity_limit_bits[l] = s.effective_capacity_bits();
     for (int d = 0; d < c.n_ds; ++d) {
       c.value_bits[l][d] = s.word_bits > 0 ? s.word_bits : c.ds[d].bits;
       c.values_per_block[l][d] = s.block_bits / c.value_bits[l][d];
@@ -702,7 +702,7 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
       DataspaceStats& ds = ls.ds[std::size_t(d)];
       if (!ds.kept) continue;
       const std::int64_t vpb = c.values_per_block[l][d];
-      auto vec = [&](std::int64_t x) { return double((x + vpb - 1) / vpb); };
+      auto vec = [&](std::int64_t x) { return vector_accesses(x, vpb); };
       const double per_instance = vec(ds.reads) * s.read_pj + vec(ds.fills) * s.write_pj + vec(ds.updates) * s.update_pj;
       ds.energy_pj = per_instance * double(ds.utilized_instances);
       e += ds.energy_pj;

@@ -102,7 +102,17 @@ struct StorageLevel {
   // Energy per vector (block) access and leakage per instance-cycle, pJ (an Accelergy ERT).
   double read_pj = 0, write_pj = 0, update_pj = 0, leak_pj = 0;
   std::int64_t capacity_bits() const { return depth * block_bits; }
+  // What one buffered copy may hold (the tiles' capacity check; between-layer residency too).
+  std::int64_t effective_capacity_bits() const {
+    return std::int64_t(double(capacity_bits()) / multiple_buffering);
+  }
 };
+
+// Vector (block) accesses that move `values` values of which `values_per_block` fit one block:
+// energy per value = vector access energy / values per block, rounded up to whole accesses.
+inline double vector_accesses(std::int64_t values, std::int64_t values_per_block) {
+  return double((values + values_per_block - 1) / values_per_block);
+}
 struct ComputeLevel {
   std::string name = "MAC";
   std::int64_t instances = 1;

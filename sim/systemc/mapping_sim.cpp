@@ -195,6 +195,11 @@ MappingSimResult simulate_mapping_systemc(const Scenario& sc, const std::vector<
     throw SpecError(sc.file, "/hardware/kind",
                     "\"asic\" (the SystemC engine over mappings simulates the systolic-array template's hierarchy)",
                     "\"fpga\"");
+  if (sc.cost_model.residency != Residency::None)
+    throw SpecError(sc.file, "/cost_model/residency",
+                    "\"none\" for the SystemC engine over mappings (it does not simulate between-layer "
+                    "hand-overs yet; price residency with the mapping engine)",
+                    std::string("\"") + to_string(sc.cost_model.residency) + "\"");
   const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
   MappingEngine engine(sc.hardware, em, sc.file, objective_of(sc.cost_model.objective));
   MappingSimResult r;

@@ -1,0 +1,70 @@
+// Between-layer residency (scenario cost_model.residency, docs/mapper.md "Between-layer
+// residency"): a producer's output tensor handed to its consumer through the input buffer instead
+// of a DRAM round trip.
+//
+// Contract:
+//   * Edges: producer -> single consumer of the network graph. A tensor read by more than one layer
+//     (a residual block's input: its first conv and the shortcut add or downsample; a network input)
+//     stays in DRAM. Views (FramesToSequence; BatchNorm, folded at inference) are seen through: pool
+//     -> frames_to_sequence -> lstm is the edge pool -> lstm. Producers: conv, linear, LSTM/GRU,
+//     pool, add, elementwise, concat; consumers: the same but concat (its inputs differ in size).
+//   * The tensor is stored at the producer's output operand and read by the consumer at that operand;
+//     where it differs from the consumer's activation operand, each value read is re-quantized on
+//     chip (one scale multiply and one rounding add on the nonlinear unit at the consumer's
+//     activation operand, as sim/workload.cpp's gradient quantization).
+//   * Fits: k x T + max(F_producer, F_consumer) <= C, with T the tensor's bits (values x stored
+//     bits), F a layer's input tiles in the input buffer (Handover::in_tile_bits), C the input
+//     buffer's effective capacity (nest::StorageLevel::effective_capacity_bits, the tiles' own
+//     check) and k = HandoverEdge::share, the most edges touching either layer (2 on a chain: a
+//     layer that receives and hands over on chip holds both tensors; 3 for an add with two resident
+//     inputs and a resident output). With each of a layer's resident tensors at most 1/k of what
+//     its tiles leave, they fit together whatever the other edges do, so the check stays a
+//     property of one edge (two layers' options) and the search's pairwise terms are exact.
+//   * On chip when it fits and saves energy: the producer's DRAM write becomes input-buffer writes
+//     and the consumer's DRAM reads become input-buffer reads (vector accesses of the row at the
+//     stored bits, the nest's formula), plus the re-quantization. Cycles are unchanged (the DRAM
+//     transfers overlapped compute in the priced layers; not re-derived this version).
+#pragma once
+#include <vector>
+
+#include "core/network.hpp"
+#include "core/spec.hpp"
+#include "energy_models/energy_model.hpp"
+#include "sim/cost.hpp"
+
+namespace mixprec::sim {
+
+struct HandoverEdge {
+  int producer = -1, consumer = -1, slot = 0;  // consumer.inputs[slot] leads (through views) to producer
+  // The most hand-over edges that touch one of the two layers (in and out): how many resident
+  // tensors one of them may hold at once, so each gets that share of what the tiles leave.
+  int share = 1;
+};
+
+bool produces_handover(const Layer& l);
+bool consumes_handover(const Layer& l);
+
+// The producer -> single-consumer edges, in consumer order.
+std::vector<HandoverEdge> handover_edges(const Network& net);
+
+// The input buffer as the hand-over needs it.
+struct ResidencyModel {
+  bool enabled = false;
+  std::int64_t capacity_bits = 0;   // effective capacity of one buffered copy
+  int row_bits = 0;                 // bits per access
+  double read_pj = 0, write_pj = 0; // per row access
+};
+// residency_model(hw, em, r) (sim/hierarchy.hpp) builds it from the template's input buffer.
+
+// One edge at the producer's and the consumer's records (the layers' options).
+HandoverOutcome evaluate_handover(const ResidencyModel& m, const HandoverEdge& e, const Handover& producer,
+                                  const Handover& consumer);
+
+// Prices every edge of a priced network and moves the energy and traffic of the on-chip ones
+// (before finalize). Returns the outcomes, every edge.
+std::vector<HandoverOutcome> apply_residency(NetworkCost& nc, const Network& net, const ResidencyModel& m);
+
+// The per-value re-quantization energy to operand `a` (Handover::requant_pj).
+double requant_pj(const energy::EnergyModel& em, const Operand& a);
+
+}  // namespace mixprec::sim
