@@ -510,7 +510,7 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
                     "interface (layout 1, gate blocks i, o, f, c), steps unrolled, " + grids);
   for (const char* in : {"X", "W", "R", "B"}) f->add_input(in);
   if (l.initial_state)
-    for (const char* in : {"sequence_lens", "initial_h", "initial_c"}) f->add_input(in);  // [B, D, H] (layout 1)
+    for (const char* in : {"sequence_lens", "initial_h", "initial_c"}) f->add_input(in);  // all T; [B, D, H]
   for (const char* out : {"Y", "Y_h"}) f->add_output(out);
   for (const char* a : {"hidden_size", "direction", "layout", "gate_bits", "cell_state_bits"}) f->add_attribute(a);
   auto* os = f->add_opset_import();
@@ -679,8 +679,13 @@ Value Exporter::recurrent(int i, const Value& in) {
   }
   const std::string Bn = init_float(l.name + ".B", {D, 2 * G * H}, bias);
   std::vector<std::string> inputs{x.name, W, R, Bn};
+  const bool quant_fn = !gru && p && opt_.lstm == LstmExport::Quantized;
   if (l.initial_state) {  // [B, D, H] (layout 1): the layer's one vector per direction for every sequence
-    inputs.push_back("");   // no sequence_lens
+    // sequence_lens: none for the operator; every length T for the function call (ONNX's
+    // shape inference needs a typed tensor at each input a function declares)
+    inputs.push_back(quant_fn ? init_int(l.name + ".sequence_lens", onnx::TensorProto::INT32, {B},
+                                         std::vector<I64>(size_t(B), T))
+                              : "");
     for (const char* what : {"initial_h", "initial_c"}) {
       std::vector<float> v(size_t(B * D * H));
       for (I64 d = 0; d < D; ++d) {
@@ -692,7 +697,6 @@ Value Exporter::recurrent(int i, const Value& in) {
   }
   const std::string nm = fresh(l.name);
   const std::string y = nm + ".Y", yh = nm + ".Y_h";
-  const bool quant_fn = !gru && p && opt_.lstm == LstmExport::Quantized;
   onnx::NodeProto& n = node(quant_fn ? quant_lstm_function(l, *p, T) : gru ? "GRU" : "LSTM", nm, inputs, {y, yh});
   set_int(n, "hidden_size", H);
   set_int(n, "layout", 1);
