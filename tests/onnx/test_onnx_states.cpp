@@ -238,7 +238,7 @@ TEST_CASE("onnx: reverse, initial states and full sequence_lens match the ONNX r
     c.read_y = true;
     Layer l;
     const double err = import_vs_reference(c, dir, &l);
-    INFO("max |diff| " << err);
+    WARN("max |mixprec - NumPy(ONNX)| = " << err);
     CHECK(err <= 1e-5);
     CHECK(l.reverse);
     CHECK_FALSE(l.bidirectional);
@@ -248,7 +248,7 @@ TEST_CASE("onnx: reverse, initial states and full sequence_lens match the ONNX r
     c.direction = "reverse";
     c.layout = 1;
     const double err = import_vs_reference(c, dir);
-    INFO("max |diff| " << err);
+    WARN("max |mixprec - NumPy(ONNX)| = " << err);
     CHECK(err <= 1e-5);
   }
   SECTION("bidirectional LSTM with initial states, layout 0, Y_h") {
@@ -261,7 +261,7 @@ TEST_CASE("onnx: reverse, initial states and full sequence_lens match the ONNX r
       }
     Layer l;
     const double err = import_vs_reference(c, dir, &l);
-    INFO("max |diff| " << err);
+    WARN("max |mixprec - NumPy(ONNX)| = " << err);
     CHECK(err <= 1e-5);
     CHECK(l.initial_state);
     CHECK(l.bias_count() == 2 * 6 * H);  // gate biases + initial_h + initial_c per direction
@@ -276,7 +276,7 @@ TEST_CASE("onnx: reverse, initial states and full sequence_lens match the ONNX r
       c.c0.insert(c.c0.end(), cc.begin(), cc.end());
     }
     const double err = import_vs_reference(c, dir);
-    INFO("max |diff| " << err);
+    WARN("max |mixprec - NumPy(ONNX)| = " << err);
     CHECK(err <= 1e-5);
   }
   SECTION("reverse LSTM with only initial_h and sequence_lens all equal to T") {
@@ -286,7 +286,7 @@ TEST_CASE("onnx: reverse, initial states and full sequence_lens match the ONNX r
     const std::vector<float> h = randoms(size_t(H), 9);
     for (I64 b = 0; b < c.B; ++b) c.h0.insert(c.h0.end(), h.begin(), h.end());
     const double err = import_vs_reference(c, dir);
-    INFO("max |diff| " << err);
+    WARN("max |mixprec - NumPy(ONNX)| = " << err);
     CHECK(err <= 1e-5);
   }
   SECTION("all-zero initial states import as no initial state") {
@@ -302,7 +302,7 @@ TEST_CASE("onnx: reverse, initial states and full sequence_lens match the ONNX r
     c.layout = 1;
     c.read_y = true;
     const double err = import_vs_reference(c, dir);
-    INFO("max |diff| " << err);
+    WARN("max |mixprec - NumPy(ONNX)| = " << err);
     CHECK(err <= 1e-5);
   }
 }
