@@ -17,6 +17,7 @@
 #include "model/lstm.hpp"
 #include "model/quant_lstm.hpp"
 #include "model/quant.hpp"
+#include "model/tensor_linear.hpp"
 
 namespace mixprec::model {
 
@@ -619,9 +620,21 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
 
 Value Exporter::recurrent(int i, const Value& in) {
   const mixprec::Layer& l = net_.layers[size_t(i)];
-  if (l.factorization.active())
-    fail(l, "a dense input-to-hidden matrix (ONNX's LSTM has no tensor-train / hierarchical-Tucker form)",
-         "a factorized one");
+  // An fp32 TT / HT input matrix is written as its dense product (ONNX's LSTM has no factorized
+  // form; import then reads a dense LSTM). A quantized one is refused: its quantized cores and
+  // running products have no ONNX LSTM equivalent.
+  Tensor dense_ih;
+  if (l.factorization.active()) {
+    if (precision(i))
+      fail(l, "an fp32 factorized (tensor-train / hierarchical-Tucker) input matrix, exported as its dense product "
+              "(the quantized cores and products of QAT have no ONNX LSTM form)",
+           "a quantized one");
+    FactorizedLinearOptions fo;
+    fo.factorization = l.factorization;
+    FactorizedLinear proj(l.name, fo);
+    for (Param* c : proj.params()) c->value.assign(param(c->name).value);
+    dense_ih = proj.dense_weight();
+  }
   const bool gru = l.kind == LayerKind::Gru;
   Value x = in;
   if (x.dims.size() == 2) x = reshape(x, {x.dims[0], 1, x.dims[1]}, l.name + ".steps");
@@ -637,7 +650,9 @@ Value Exporter::recurrent(int i, const Value& in) {
   auto stacked = [&](const std::string& what, I64 K) {
     Tensor m(Dims{int(D * G * H), int(K), 1, 1});
     for (I64 d = 0; d < D; ++d) {
-      const Tensor& src = param(l.name + "." + what + (d == 1 ? "_reverse" : "")).value;
+      const Tensor& src = what == std::string("weight_ih") && dense_ih.size() > 0
+                              ? dense_ih
+                              : param(l.name + "." + what + (d == 1 ? "_reverse" : "")).value;
       for (I64 g = 0; g < G; ++g)
         for (I64 j = 0; j < H; ++j)
           std::copy_n(src.data() + (g * H + j) * K, K, m.data() + ((d * G + blocks[size_t(g)]) * H + j) * K);

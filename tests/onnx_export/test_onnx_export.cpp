@@ -399,6 +399,75 @@ TEST_CASE("onnx export: reverse layers and LSTM initial states (both LSTM forms)
   }
 }
 
+TEST_CASE("onnx export: an fp32 TT / HT LSTM is written as its dense product; a quantized one is refused",
+          "[onnx][onnx_export]") {
+  const char* kTt = R"({
+    "name": "tt_net", "batch": 2, "input": {"frames": 3, "features": 12},
+    "layers": [
+      {"name": "lstm", "kind": "lstm", "hidden": 8,
+       "factorization": {"kind": "tt", "input_modes": [3, 4], "hidden_modes": [2, 4], "ranks": [1, 3, 1]}},
+      {"name": "head", "kind": "linear", "out_features": 3}
+    ]})";
+  const char* kHt = R"({
+    "name": "ht_net", "batch": 2, "input": {"frames": 3, "features": 12},
+    "layers": [
+      {"name": "lstm", "kind": "lstm", "hidden": 8,
+       "factorization": {"kind": "ht", "input_modes": [3, 2, 2], "hidden_modes": [2, 2, 2], "leaf_ranks": [2, 2, 2],
+                         "transfer_ranks": [2]}},
+      {"name": "head", "kind": "linear", "out_features": 3}
+    ]})";
+  for (const char* net : {kTt, kHt}) {
+    const std::string name = nlohmann::json::parse(net).at("name");
+    SECTION(name) {
+      const std::string dir = test::temp_dir("onnx_export_tt");
+      nlohmann::json scj = test::read_json(write_scenario(dir, net));
+      scj["cost_model"] = {{"engine", "analytical"}};  // the mapping engine does not map TT / HT steps
+      std::ofstream(dir + "/scenario.json") << scj.dump(2);
+      const Scenario sc = load_scenario(dir + "/scenario.json");
+      model::Graph g(sc.net);
+      calibrate(g);
+      const model::OnnxExport e = model::export_onnx(g, "tt.ckpt");
+      // Re-imported: a dense LSTM of the same shapes; its weights computed with mixprec's dense
+      // LSTM give the factorized model's outputs.
+      const OnnxImport imp = import_onnx_bytes(e.bytes, "tt.onnx");
+      const Network back = build_network(imp.network, "tt.onnx");
+      REQUIRE(back.layers.size() == 2);
+      CHECK_FALSE(back.layers[0].factorization.active());
+      CHECK(back.layers[0].out == sc.net.layers[0].out);
+      model::Graph dense(back);
+      model::assign_onnx_weights(dense, imp, "tt.onnx");
+      dense.set_training(false);
+      double worst = 0;
+      for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+        const model::Tensor x = random_input(g, seed);
+        const model::Tensor& y = g.forward(x);
+        worst = std::max(worst, max_abs_diff(std::vector<float>(y.data(), y.data() + y.size()), dense.forward(x)));
+      }
+      WARN(name << ": factorized model vs its exported dense LSTM re-imported: max |difference| = " << worst);
+      CHECK(worst <= 1e-5);
+      if (python_onnx_available()) {
+        const std::string path = dir + "/tt.onnx";
+        std::ofstream(path, std::ios::binary) << e.bytes;
+        CHECK(checker(path) == "ok\n");
+        double w2 = 0;
+        for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+          const model::Tensor x = random_input(g, seed);
+          w2 = std::max(w2, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
+        }
+        WARN(name << ": max |NumPy(ONNX) - mixprec| = " << w2);
+        CHECK(w2 <= 1e-5);
+      }
+      // Quantized: refused with the layer named.
+      model::Graph q(sc.net, mixed(sc.net, {{"lstm", {6, 8, 6}}}));
+      calibrate(q);
+      CHECK_THROWS_WITH(model::export_onnx(q, "q.ckpt"),
+                        "q.ckpt: layer \"lstm\": expected an fp32 factorized (tensor-train / hierarchical-Tucker) "
+                        "input matrix, exported as its dense product (the quantized cores and products of QAT have "
+                        "no ONNX LSTM form), found a quantized one");
+    }
+  }
+}
+
 TEST_CASE("onnx export: refusals name the layer, what was expected and what was found", "[onnx_export]") {
   const std::string dir = test::temp_dir("onnx_export_bad");
   const Scenario sc = load_scenario(write_scenario(dir, kCnnLstm));
