@@ -90,8 +90,7 @@ SensitivitySource get_sensitivity(const Scenario& sc, const std::vector<LayerPre
     }
     if (!std::ifstream(req.checkpoint).good())
       throw UsageError("search needs sensitivities and there is no checkpoint at " + req.checkpoint +
-                       ": train one with `mixprec train " + g.file + "`, or pass --checkpoint C (a .onnx file's "
-                       "weights too) or --sensitivity S.json");
+                       ": train one with `mixprec train " + g.file + "`, or pass --checkpoint C or --sensitivity S.json");
   }
   req.threads = g.threads;
   req.synthetic = g.synthetic;
