@@ -7,7 +7,8 @@
 //                        [--threads N] [--synthetic N] [--samples N] [--no-cache]]
 //
 // Sensitivities: a table file (--sensitivity), or computed from a checkpoint (--checkpoint C,
-// default <report.out_dir>/<scenario>-train/best.ckpt when it exists) by the scenario's
+// default <report.out_dir>/<scenario>-train/best.ckpt when it exists, else the weights of the
+// ONNX file of `network: {"onnx": ...}`) by the scenario's
 // search.sensitivity method or --method, cached next to the checkpoint
 // (pipeline/sensitivity_run.hpp). search.json says which method fed the solver and where the table
 // came from.
@@ -81,6 +82,12 @@ SensitivitySource get_sensitivity(const Scenario& sc, const std::vector<LayerPre
   req.checkpoint = g.checkpoint;
   if (req.checkpoint.empty()) {
     req.checkpoint = sc.report.out_dir + "/" + sc.name + "-train/best.ckpt";
+    if (!std::ifstream(req.checkpoint).good() && !sc.network.onnx_path.empty()) {
+      // `network: {"onnx": ...}` and nothing trained yet: the ONNX file's own (pretrained) weights.
+      std::cerr << "sensitivity: no checkpoint at " << req.checkpoint << "; using the weights of "
+                << sc.network.onnx_path << "\n";
+      req.checkpoint = sc.network.onnx_path;
+    }
     if (!std::ifstream(req.checkpoint).good())
       throw UsageError("search needs sensitivities and there is no checkpoint at " + req.checkpoint +
                        ": train one with `mixprec train " + g.file + "`, or pass --checkpoint C or --sensitivity S.json");

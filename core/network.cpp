@@ -66,7 +66,8 @@ std::int64_t Layer::bias_count() const {
   switch (kind) {
     case LayerKind::Conv2d: return (bias || batchnorm) ? out_channels : 0;
     case LayerKind::Linear: return bias ? out_features : 0;
-    case LayerKind::Lstm: return std::int64_t(bidirectional ? 2 : 1) * 4 * hidden;
+    // the gate biases, and initial_h and initial_c when the layer has an initial state
+    case LayerKind::Lstm: return std::int64_t(bidirectional ? 2 : 1) * (initial_state ? 6 : 4) * hidden;
     // r, z, n input-side biases (with the r and z recurrent biases folded in) + b_hn
     case LayerKind::Gru: return std::int64_t(bidirectional ? 2 : 1) * 4 * hidden;
     case LayerKind::BatchNorm: return 2 * std::int64_t(in.c);

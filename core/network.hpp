@@ -52,6 +52,12 @@ struct Layer {
   int hidden = 0;
   bool bidirectional = false;
   bool return_sequences = false;
+  // One direction that reads the steps last to first (ONNX direction "reverse"); its final
+  // state is the one after step 0, and a sequence output holds step t's state at t.
+  bool reverse = false;
+  // lstm: the state before the first step is a parameter per direction (initial_h, initial_c,
+  // one vector of `hidden` each, the same for every sequence), not zero.
+  bool initial_state = false;
   // lstm: a tensor-train / hierarchical-Tucker input-to-hidden matrix (core/factorization.hpp)
   Factorization factorization;
   // gru: the candidate's recurrent product is taken before the reset gate multiplies it,

@@ -128,6 +128,19 @@ const char* rounding_next(int stage) {
   return stage == 1 ? "Clip" : stage == 2 ? "Round" : "Mul";
 }
 
+// What a recurrent node's sequence_lens and initial states must be (T < 0: not known yet).
+std::string sequence_lens_expected(I64 T) {
+  return "sequence_lens absent or a constant initializer with every length equal to " +
+         (T < 0 ? std::string("the number of steps") : "the " + std::to_string(T) + " steps") +
+         " (mixprec runs whole sequences: its recurrent layers do not mask shorter ones)";
+}
+
+std::string initial_state_expected(const std::string& what, bool gru) {
+  if (gru) return what + " absent or all zeros (mixprec's GRU starts from a zero state)";
+  return what + " absent or a constant initializer (it becomes the layer's initial-state parameter; a state "
+                "given at run time is not an input mixprec's LSTM has)";
+}
+
 struct Value {
   bool is_const = false;
   Const c;
@@ -1244,8 +1257,8 @@ void Importer::recurrent(const onnx::NodeProto& n) {
   const I64 H = attr_int(n, "hidden_size", 0);
   if (H < 1) fail_node(n, "a positive hidden_size attribute", std::to_string(H));
   const std::string dir = attr_str(n, "direction", "forward");
-  if (dir != "forward" && dir != "bidirectional")
-    fail_node(n, "direction forward or bidirectional (mixprec has no reverse-only recurrent layer)", dir);
+  if (dir != "forward" && dir != "reverse" && dir != "bidirectional")
+    fail_node(n, "direction forward, reverse or bidirectional", dir);
   const I64 D = dir == "bidirectional" ? 2 : 1;
   const I64 layout = attr_int(n, "layout", 0);
   if (layout != 0 && layout != 1) fail_node(n, "layout 0 or 1", std::to_string(layout));
@@ -1283,23 +1296,45 @@ void Importer::recurrent(const onnx::NodeProto& n) {
     if (Bc.dims != std::vector<I64>{D, 2 * G * H}) fail_node(n, "B of dims " + dims_str({D, 2 * G * H}), dims_str(Bc.dims));
   }
   if (has_input(n, 4)) {
-    const Const& sl = cin(n, 4, "sequence_lens");
-    for (double v : sl.v)
-      if (I64(v) != T)
-        fail_node(n, "sequence_lens all equal to the " + std::to_string(T) + " steps (mixprec runs whole sequences)",
-                  "a length " + std::to_string(I64(v)));
+    const Value& v = value(n, 4);
+    if (!v.is_const) fail_node(n, sequence_lens_expected(T), "the computed tensor \"" + n.input(4) + "\"");
+    for (double len : v.c.v)
+      if (I64(len) != T) fail_node(n, sequence_lens_expected(T), "a length " + std::to_string(I64(len)));
   }
-  auto zero_input = [&](int i, const std::string& expected) {
-    if (!has_input(n, i)) return;
+  // Initial states: constants, one vector per direction (equal rows across the batch).
+  std::vector<float> h0, c0;  // D x H each when the layer has an initial state
+  auto initial = [&](int i, const char* what, std::vector<float>& out) {
+    if (!has_input(n, i)) return false;
     const Value& v = value(n, i);
-    if (!v.is_const || std::any_of(v.c.v.begin(), v.c.v.end(), [](double z) { return z != 0; }))
-      fail_node(n, expected, v.is_const ? "non-zero values" : "a computed tensor");
+    if (!v.is_const) fail_node(n, initial_state_expected(what, gru), "the computed tensor \"" + n.input(i) + "\"");
+    if (std::all_of(v.c.v.begin(), v.c.v.end(), [](double z) { return z == 0; })) return false;
+    if (gru) fail_node(n, initial_state_expected(what, gru), "non-zero values");
+    const std::vector<I64> want = layout == 0 ? std::vector<I64>{D, B, H} : std::vector<I64>{B, D, H};
+    if (v.c.dims != want) fail_node(n, std::string(what) + " of dims " + dims_str(want), dims_str(v.c.dims));
+    out.assign(size_t(D * H), 0.0f);
+    for (I64 d = 0; d < D; ++d)
+      for (I64 b = 0; b < B; ++b)
+        for (I64 j = 0; j < H; ++j) {
+          const double z = v.c.v[size_t(layout == 0 ? (d * B + b) * H + j : (b * D + d) * H + j)];
+          if (b == 0) out[size_t(d * H + j)] = float(z);
+          else if (float(z) != out[size_t(d * H + j)])
+            fail_node(n, std::string(what) + " the same for every sequence of the batch (mixprec's initial state is one "
+                         "vector per direction, a layer parameter)",
+                      "different values for sequences 0 and " + std::to_string(b));
+        }
+    return true;
   };
-  const std::string zero_start = " absent or all zeros (mixprec's recurrent layers start from a zero state)";
-  zero_input(5, "initial_h" + zero_start);
+  const bool has_h0 = initial(5, "initial_h", h0);
+  const bool has_c0 = !gru && initial(6, "initial_c", c0);
+  if (has_h0 || has_c0) {
+    if (h0.empty()) h0.assign(size_t(D * H), 0.0f);
+    if (c0.empty()) c0.assign(size_t(D * H), 0.0f);
+  }
   if (!gru) {
-    zero_input(6, "initial_c" + zero_start);
-    zero_input(7, "peephole weights P absent or all zeros (mixprec's LSTM has no peepholes)");
+    const Value* p = has_input(n, 7) ? &value(n, 7) : nullptr;
+    if (p && (!p->is_const || std::any_of(p->c.v.begin(), p->c.v.end(), [](double z) { return z != 0; })))
+      fail_node(n, "peephole weights P absent or all zeros (mixprec's LSTM has no peepholes)",
+                p->is_const ? "non-zero values" : "a computed tensor");
   }
   auto used = [&](int i) { return i < n.output_size() && !n.output(i).empty() && uses_[n.output(i)] > 0; };
   if (!gru && used(2)) fail_node(n, "no reader of the cell state Y_c", "a reader of \"" + n.output(2) + "\"");
@@ -1309,6 +1344,8 @@ void Importer::recurrent(const onnx::NodeProto& n) {
   l.kind = gru ? LayerKind::Gru : LayerKind::Lstm;
   l.hidden = int(H);
   l.bidirectional = D == 2;
+  l.reverse = dir == "reverse";
+  l.initial_state = !h0.empty();
   l.return_sequences = used(0);
   if (gru) l.linear_before_reset = attr_int(n, "linear_before_reset", 0) != 0;
   const int idx = add_layer(n, l, {&x});
@@ -1336,6 +1373,12 @@ void Importer::recurrent(const onnx::NodeProto& n) {
     add_tensor(out_.params, name + ".weight_hh" + sfx, {int(G * H), int(H), 1, 1}, std::move(whh));
     add_tensor(out_.params, name + ".bias" + sfx, {int(G * H), 1, 1, 1}, std::move(bias));
     if (gru) add_tensor(out_.params, name + ".bias_hn" + sfx, {int(H), 1, 1, 1}, std::move(bhn));
+    if (l.initial_state) {
+      add_tensor(out_.params, name + ".initial_h" + sfx, {int(H), 1, 1, 1},
+                 std::vector<float>(h0.begin() + d * H, h0.begin() + (d + 1) * H));
+      add_tensor(out_.params, name + ".initial_c" + sfx, {int(H), 1, 1, 1},
+                 std::vector<float>(c0.begin() + d * H, c0.begin() + (d + 1) * H));
+    }
   }
   note_bits(name, x, &W, &R);
   if (is_quant_lstm(n)) {  // its gate and cell-state grids
@@ -1364,7 +1407,6 @@ void Importer::recurrent(const onnx::NodeProto& n) {
     std::vector<Axis> axes = layout == 0 ? std::vector<Axis>{ad, nt, ah} : std::vector<Axis>{nt, ad, ah};
     set_act(n, 1, output_act(idx, false, canon, axes));
   }
-  (void)B;
 }
 
 void Importer::pool(const onnx::NodeProto& n) {
@@ -1673,7 +1715,11 @@ void Importer::gather_act(const onnx::NodeProto& n) {
     fail_node(n, "a selected step of a recurrent layer's output (or an axis of size 1)",
               "an index into axis " + std::to_string(axis) + " of " + dims_str(d));
   Layer& p = layer_of(x.producer);
-  if (!is_recurrent(p.kind) || k != len - 1)
+  if (is_recurrent(p.kind) && p.reverse && k != 0)
+    fail_node(n, "step 0 of the reverse layer \"" + p.name + "\" (its final state; its step " +
+                     std::to_string(len - 1) + " has read one input)",
+              "step " + std::to_string(k) + " of " + std::to_string(len));
+  if (!is_recurrent(p.kind) || (!p.reverse && k != len - 1))
     fail_node(n, "the last step of a recurrent layer's output", "step " + std::to_string(k) + " of " + std::to_string(len));
   if (p.bidirectional)
     fail_node(n, "the last step of a unidirectional layer (the reverse direction's output at the last step has read "
@@ -1712,6 +1758,17 @@ OnnxImport Importer::run(const std::string& bytes) {
   std::vector<const onnx::ValueInfoProto*> inputs;
   for (const auto& i : g.input())
     if (!values_.count(i.name())) inputs.push_back(&i);
+  // A graph input read as a recurrent node's sequence_lens or initial state: that node's error.
+  for (const auto* i : inputs)
+    for (const auto& n : g.node())
+      if (n.op_type() == "LSTM" || n.op_type() == "GRU" || is_quant_lstm(n))
+        for (int k = 4; k <= 6 && k < n.input_size(); ++k)
+          if (n.input(k) == i->name()) {
+            const std::string what = k == 4 ? "sequence_lens" : k == 5 ? "initial_h" : "initial_c";
+            const I64 T = -1;
+            fail_node(n, k == 4 ? sequence_lens_expected(T) : initial_state_expected(what, n.op_type() == "GRU"),
+                      "the graph input \"" + i->name() + "\"");
+          }
   if (inputs.size() != 1) {
     std::string names;
     for (const auto* i : inputs) names += (names.empty() ? "\"" : ", \"") + i->name() + "\"";
@@ -1938,6 +1995,8 @@ std::string network_spec_to_json(const NetworkSpec& spec, int indent) {
         e["bidirectional"] = l.bidirectional;
         e["return_sequences"] = l.return_sequences;
         if (l.kind == LayerKind::Gru) e["linear_before_reset"] = l.linear_before_reset;
+        if (l.reverse) e["reverse"] = true;
+        if (l.initial_state) e["initial_state"] = true;
         break;
       case LayerKind::Pool:
         e["pool"] = to_string(l.pool);

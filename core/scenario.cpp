@@ -274,6 +274,8 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
     l.hidden = r.integer("hidden", kAtLeast1);
     l.bidirectional = r.boolean_or("bidirectional", false);
     l.return_sequences = r.boolean_or("return_sequences", false);
+    l.reverse = r.boolean_or("reverse", false);
+    l.initial_state = r.boolean_or("initial_state", false);
     if (r.has("factorization"))
       l.factorization = parse_factorization(r.object("factorization"), ctx, r.at("factorization"));
     r.accept("factorization");
@@ -283,6 +285,9 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
     l.bidirectional = r.boolean_or("bidirectional", false);
     l.return_sequences = r.boolean_or("return_sequences", false);
     l.linear_before_reset = r.boolean_or("linear_before_reset", true);
+    l.reverse = r.boolean_or("reverse", false);
+    if (r.has("initial_state"))
+      r.fail("initial_state", "no initial_state for a gru (its initial state is zero)", "the key");
   } else if (kind == "elementwise") {
     l.kind = LayerKind::Elementwise;
     l.elementwise = op == "relu"      ? ElementwiseOp::Relu
@@ -309,7 +314,10 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
   }
   r.finish({"out_channels", "kernel", "stride", "padding", "groups", "batchnorm", "relu", "bias",
             "out_features", "hidden", "bidirectional", "return_sequences", "pool", "input",
-            "inputs", "factorization", "linear_before_reset", "op"});
+            "inputs", "factorization", "linear_before_reset", "op", "reverse", "initial_state"});
+  if (l.reverse && l.bidirectional)
+    r.fail("reverse", "false for a bidirectional layer (its second direction already reads the steps in reverse)",
+           "true");
   return ls;
 }
 

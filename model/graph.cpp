@@ -146,6 +146,8 @@ void Graph::build_node(int i) {
       o.hidden = l.hidden;
       o.bidirectional = l.bidirectional;
       o.return_sequences = l.return_sequences;
+      o.reverse = l.reverse;
+      o.initial_state = l.initial_state;
       o.bias = true;
       std::unique_ptr<FactorizedLinear> proj;
       if (l.factorization.active()) {
@@ -209,6 +211,7 @@ void Graph::build_node(int i) {
       o.bidirectional = l.bidirectional;
       o.return_sequences = l.return_sequences;
       o.linear_before_reset = l.linear_before_reset;
+      o.reverse = l.reverse;
       if (quant) {
         o.weight = quant_spec(p.weights(), false, p.fraction_bits);
         o.recurrent_weight = quant_spec(p.recurrent_weights(), false, p.fraction_bits);

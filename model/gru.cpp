@@ -30,6 +30,7 @@ struct Gru::Direction {
 
 Gru::Gru(std::string name, const GruOptions& opt) : UnaryLayer(std::move(name)), opt_(opt) {
   MIXPREC_CHECK(opt.input_size > 0 && opt.hidden > 0, this->name() + ": input_size/hidden");
+  MIXPREC_CHECK(!(opt.reverse && opt.bidirectional), this->name() + ": reverse is one direction");
   dir_[0] = std::make_unique<Direction>(this->name(), "", opt);
   if (opt.bidirectional) dir_[1] = std::make_unique<Direction>(this->name(), "_reverse", opt);
 }
@@ -78,7 +79,7 @@ void Gru::forward_one(const Tensor& x, Tensor& y) {
   for (int b = 0; b < B; ++b)
     for (int t = 0; t < T; ++t)
       std::copy_n(x.data() + (std::int64_t(b) * T + t) * F, F, xt_.data() + (std::int64_t(t) * B + b) * F);
-  for (int d = 0; d < D; ++d) forward_direction(*dir_[d], d == 1);
+  for (int d = 0; d < D; ++d) forward_direction(*dir_[d], d == 1 || opt_.reverse);
   y.resize(output_dims(in_dims_));
   for (int d = 0; d < D; ++d) {
     const RowMatrix& h = dir_[d]->h;
@@ -87,7 +88,7 @@ void Gru::forward_one(const Tensor& x, Tensor& y) {
         for (int t = 0; t < T; ++t)
           std::copy_n(h.data() + (std::int64_t(t) * B + b) * H, H, y.data() + (std::int64_t(b) * T + t) * D * H + d * H);
       } else {
-        const int last = d == 0 ? T - 1 : 0;
+        const int last = d == 1 || opt_.reverse ? 0 : T - 1;
         std::copy_n(h.data() + (std::int64_t(last) * B + b) * H, H, y.data() + std::int64_t(b) * D * H + d * H);
       }
     }
@@ -140,7 +141,7 @@ void Gru::backward_one(const Tensor& dy, Tensor* dx) {
   MIXPREC_CHECK(dy.dims() == output_dims(in_dims_), name() + ": dy " + dy.dims().str());
   const int B = batch_, T = steps_, F = opt_.input_size;
   if (dx) dxt_.setZero(std::int64_t(T) * B, F);
-  for (int d = 0; d < directions(); ++d) backward_direction(*dir_[d], d == 1, dy, dx != nullptr);
+  for (int d = 0; d < directions(); ++d) backward_direction(*dir_[d], d == 1 || opt_.reverse, dy, dx != nullptr);
   if (dx) {
     dx->resize(in_dims_);
     for (int b = 0; b < B; ++b)
@@ -151,7 +152,7 @@ void Gru::backward_one(const Tensor& dy, Tensor* dx) {
 
 void Gru::backward_direction(Direction& d, bool reverse, const Tensor& dy, bool need_dx) {
   const int B = batch_, T = steps_, F = opt_.input_size, H = opt_.hidden, D = directions();
-  const int dir = reverse ? 1 : 0;
+  const int dir = reverse && D == 2 ? 1 : 0;  // the direction's features in dy
   const std::int64_t rows = std::int64_t(T) * B;
   const ConstMatrixMap wih(d.wih().data(), 3 * H, F), whh(d.whh().data(), 3 * H, H);
   // Gradients of the weights the forward used (the quantized copies when quantization-aware).

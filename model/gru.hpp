@@ -29,6 +29,7 @@ struct GruOptions {
   bool bidirectional = false;
   bool return_sequences = false;
   bool linear_before_reset = true;
+  bool reverse = false;  // one direction reading the steps last to first (as LstmOptions)
   QuantSpec weight, recurrent_weight;  // identity (fp32) unless quantization-aware
   RangeMethod range = RangeMethod::RunningMinMax;
 };

@@ -13,8 +13,11 @@ struct Lstm::Direction {
         w_hh(prefix + ".weight_hh" + suffix, ParamRole::RecurrentWeight,
              Dims{4 * o.hidden, o.hidden, 1, 1}, true),
         b(prefix + ".bias" + suffix, ParamRole::Bias, Dims{o.bias ? 4 * o.hidden : 0, 1, 1, 1},
-          false) {}
+          false),
+        h0(prefix + ".initial_h" + suffix, ParamRole::Bias, Dims{o.initial_state ? o.hidden : 0, 1, 1, 1}, false),
+        c0(prefix + ".initial_c" + suffix, ParamRole::Bias, Dims{o.initial_state ? o.hidden : 0, 1, 1, 1}, false) {}
   Param w_ih, w_hh, b;
+  Param h0, c0;      // initial state (options().initial_state)
   RowMatrix gates;   // activated gates [i f g o], steps*batch x 4*hidden
   RowMatrix c;       // cell state c_t
   RowMatrix tanh_c;  // tanh(c_t)
@@ -25,6 +28,7 @@ Lstm::Lstm(std::string name, const LstmOptions& opt) : UnaryLayer(std::move(name
   MIXPREC_CHECK(opt.input_size > 0 && opt.hidden > 0, this->name() + ": input_size/hidden");
   MIXPREC_CHECK(!opt.projected_input || (opt.input_size == 4 * opt.hidden && !opt.bidirectional),
                 this->name() + ": a projected input has 4*hidden features, one direction");
+  MIXPREC_CHECK(!(opt.reverse && opt.bidirectional), this->name() + ": reverse is one direction");
   dir_[0] = std::make_unique<Direction>(this->name(), "", opt);
   if (opt.bidirectional) dir_[1] = std::make_unique<Direction>(this->name(), "_reverse", opt);
 }
@@ -41,6 +45,10 @@ std::vector<Param*> Lstm::params() {
     if (!opt_.projected_input) out.push_back(&dir_[d]->w_ih);
     out.push_back(&dir_[d]->w_hh);
     if (opt_.bias) out.push_back(&dir_[d]->b);
+    if (opt_.initial_state) {
+      out.push_back(&dir_[d]->h0);
+      out.push_back(&dir_[d]->c0);
+    }
   }
   return out;
 }
@@ -54,6 +62,8 @@ void Lstm::init(std::mt19937_64& rng) {
       dir_[d]->b.value.set_zero();
       std::fill_n(dir_[d]->b.value.data() + H, H, 1.0f);
     }
+    dir_[d]->h0.value.set_zero();
+    dir_[d]->c0.value.set_zero();
   }
 }
 
@@ -87,7 +97,7 @@ void Lstm::forward_one(const Tensor& x, Tensor& y) {
       std::copy_n(x.data() + (std::int64_t(b) * T + t) * F, F,
                   xt_.data() + (std::int64_t(t) * B + b) * F);
 
-  for (int d = 0; d < directions(); ++d) forward_direction(*dir_[d], d == 1);
+  for (int d = 0; d < directions(); ++d) forward_direction(d);
 
   y.resize(od);
   const int D = directions();
@@ -99,7 +109,7 @@ void Lstm::forward_one(const Tensor& x, Tensor& y) {
           std::copy_n(h.data() + (std::int64_t(t) * B + b) * H, H,
                       y.data() + (std::int64_t(b) * T + t) * D * H + d * H);
     } else {
-      const int last = d == 0 ? T - 1 : 0;
+      const int last = reads_reverse(d) ? 0 : T - 1;
       for (int b = 0; b < B; ++b)
         std::copy_n(h.data() + (std::int64_t(last) * B + b) * H, H,
                     y.data() + std::int64_t(b) * D * H + d * H);
@@ -107,7 +117,9 @@ void Lstm::forward_one(const Tensor& x, Tensor& y) {
   }
 }
 
-void Lstm::forward_direction(Direction& d, bool reverse) {
+void Lstm::forward_direction(int dir) {
+  Direction& d = *dir_[dir];
+  const bool reverse = reads_reverse(dir);
   const int B = batch_, T = steps_, H = opt_.hidden;
   const std::int64_t rows = std::int64_t(T) * B;
   d.gates.resize(rows, 4 * H);
@@ -127,12 +139,17 @@ void Lstm::forward_direction(Direction& d, bool reverse) {
     if (k > 0)
       sgemm(false, true, B, 4 * H, H, d.h.data() + std::int64_t(prev) * B * H, H, d.w_hh.value.data(), H, 1.0f,
             a.data(), 4 * H);
+    else if (opt_.initial_state)  // h_{-1} W_hh^T: the same row for every sequence
+      a.rowwise() += (ConstMatrixMap(d.w_hh.value.data(), 4 * H, H) * d.h0.value.vec()).transpose();
     a.leftCols(2 * H).array() = a.leftCols(2 * H).array().logistic();
     a.middleCols(2 * H, H).array() = a.middleCols(2 * H, H).array().tanh();
     a.rightCols(H).array() = a.rightCols(H).array().logistic();
     auto c = d.c.middleRows(std::int64_t(t) * B, B).array();
     if (k > 0) {
       c = a.middleCols(H, H).array() * d.c.middleRows(std::int64_t(prev) * B, B).array() +
+          a.leftCols(H).array() * a.middleCols(2 * H, H).array();
+    } else if (opt_.initial_state) {
+      c = a.middleCols(H, H).array().rowwise() * d.c0.value.vec().transpose().array() +
           a.leftCols(H).array() * a.middleCols(2 * H, H).array();
     } else {
       c = a.leftCols(H).array() * a.middleCols(2 * H, H).array();
@@ -151,7 +168,7 @@ void Lstm::backward_one(const Tensor& dy, Tensor* dx) {
     dxt_.resize(std::int64_t(T) * B, F);
     dxt_.setZero();
   }
-  for (int d = 0; d < directions(); ++d) backward_direction(*dir_[d], d == 1, dy, dx != nullptr);
+  for (int d = 0; d < directions(); ++d) backward_direction(d, dy, dx != nullptr);
   if (dx) {
     dx->resize(in_dims_);
     for (int b = 0; b < B; ++b)
@@ -161,9 +178,10 @@ void Lstm::backward_one(const Tensor& dy, Tensor* dx) {
   }
 }
 
-void Lstm::backward_direction(Direction& d, bool reverse, const Tensor& dy, bool need_dx) {
+void Lstm::backward_direction(int dir, const Tensor& dy, bool need_dx) {
+  Direction& d = *dir_[dir];
+  const bool reverse = reads_reverse(dir);
   const int B = batch_, T = steps_, H = opt_.hidden, D = directions();
-  const int dir = reverse ? 1 : 0;
   const std::int64_t rows = std::int64_t(T) * B;
   da_.resize(rows, 4 * H);
   dh_.resize(B, H);
@@ -191,7 +209,9 @@ void Lstm::backward_direction(Direction& d, bool reverse, const Tensor& dy, bool
     for (int b = 0; b < B; ++b) {
       const float* gate = d.gates.data() + (r0 + b) * 4 * H;
       const float* tc = d.tanh_c.data() + (r0 + b) * H;
-      const float* c_prev = k > 0 ? d.c.data() + (std::int64_t(prev) * B + b) * H : nullptr;
+      const float* c_prev = k > 0                ? d.c.data() + (std::int64_t(prev) * B + b) * H
+                            : opt_.initial_state ? d.c0.value.data()
+                                                 : nullptr;
       float* da = da_.data() + (r0 + b) * 4 * H;
       for (int j = 0; j < H; ++j) {
         const float i = gate[j], f = gate[H + j], g = gate[2 * H + j], o = gate[3 * H + j];
@@ -211,9 +231,16 @@ void Lstm::backward_direction(Direction& d, bool reverse, const Tensor& dy, bool
   }
 
   MatrixMap dw_hh(d.w_hh.grad.data(), 4 * H, H);
+  if (opt_.initial_state) {
+    // The first step read h_{-1} = initial_h (every sequence) and c_{-1} = initial_c; dc_next_
+    // now holds dL/dc_{-1}.
+    const Eigen::RowVectorXf da0 = da_.middleRows(std::int64_t(reverse ? T - 1 : 0) * B, B).colwise().sum();
+    d.h0.grad.vec() += (da0 * ConstMatrixMap(d.w_hh.value.data(), 4 * H, H)).transpose();
+    d.c0.grad.vec() += dc_next_.colwise().sum().transpose();
+    dw_hh += da0.transpose() * d.h0.value.vec().transpose();
+  }
   if (T > 1) {
     const std::int64_t n = std::int64_t(T - 1) * B;
-    // Step t's gate gradients pair with h of its predecessor step.
     // Step t's gate gradients pair with h of its predecessor step.
     const float* da_rows = da_.data() + (reverse ? 0 : std::int64_t(B) * 4 * H);
     const float* h_rows = d.h.data() + (reverse ? std::int64_t(B) * H : 0);

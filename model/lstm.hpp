@@ -4,6 +4,7 @@
 //   [a_i a_f a_g a_o] = x_t W_ih^T + h_{t-1} W_hh^T + b      (gate order i, f, g, o as PyTorch)
 //   i = sigmoid(a_i), f = sigmoid(a_f), g = tanh(a_g), o = sigmoid(a_o)
 //   c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t),   h_{-1} = c_{-1} = 0
+//   (or the initial_h, initial_c parameters with LstmOptions::initial_state)
 //
 // One bias vector per direction (PyTorch's b_ih + b_hh folded into one).
 // Input: a sequence (batch, steps, input_size, 1), or (batch, input_size, 1, 1) for one step.
@@ -23,6 +24,11 @@ struct LstmOptions {
   bool bidirectional = false;
   bool return_sequences = false;
   bool bias = true;
+  // One direction reading the steps last to first (core Layer::reverse); not with bidirectional.
+  bool reverse = false;
+  // initial_h / initial_c per direction (hidden values each, shared by the batch) instead of a
+  // zero state: params "<layer>.initial_h[_reverse]", "<layer>.initial_c[_reverse]" (0 at init).
+  bool initial_state = false;
   // The input already holds the 4*hidden gate contributions x W_ih^T (computed by a separate
   // projection, e.g. a TT / HT FactorizedLinear): no W_ih, input_size = 4*hidden, unidirectional.
   bool projected_input = false;
@@ -43,6 +49,8 @@ class Lstm final : public UnaryLayer {
 
   const LstmOptions& options() const { return opt_; }
   int directions() const { return opt_.bidirectional ? 2 : 1; }
+  // Direction d reads the steps last to first.
+  bool reads_reverse(int d) const { return d == 1 || opt_.reverse; }
   Param& weight_ih(int dir);  // (4*hidden, input_size)
   Param& weight_hh(int dir);  // (4*hidden, hidden)
   Param& bias(int dir);       // (4*hidden); dims (0) when options().bias is false
@@ -54,8 +62,8 @@ class Lstm final : public UnaryLayer {
  private:
   struct Direction;
   int steps_of(const Dims& in) const;
-  void forward_direction(Direction& d, bool reverse);
-  void backward_direction(Direction& d, bool reverse, const Tensor& dy, bool need_dx);
+  void forward_direction(int dir);
+  void backward_direction(int dir, const Tensor& dy, bool need_dx);
 
   LstmOptions opt_;
   std::unique_ptr<Direction> dir_[2];

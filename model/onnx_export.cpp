@@ -17,6 +17,7 @@
 #include "model/lstm.hpp"
 #include "model/quant_lstm.hpp"
 #include "model/quant.hpp"
+#include "model/tensor_linear.hpp"
 
 namespace mixprec::model {
 
@@ -451,6 +452,8 @@ double Exporter::lstm_operator_difference(int i) {
   o.hidden = l.hidden;
   o.bidirectional = l.bidirectional;
   o.return_sequences = l.return_sequences;
+  o.reverse = l.reverse;
+  o.initial_state = l.initial_state;
   Lstm ref(l.name, o);
   ref.set_training(false);
   for (Param* q : ref.params()) {
@@ -507,6 +510,8 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
   f->set_doc_string("mixprec QuantLstm \"" + l.name + "\" (model/quant_lstm.hpp): the ONNX LSTM operator's "
                     "interface (layout 1, gate blocks i, o, f, c), steps unrolled, " + grids);
   for (const char* in : {"X", "W", "R", "B"}) f->add_input(in);
+  if (l.initial_state)
+    for (const char* in : {"sequence_lens", "initial_h", "initial_c"}) f->add_input(in);  // all T; [B, D, H]
   for (const char* out : {"Y", "Y_h"}) f->add_output(out);
   for (const char* a : {"hidden_size", "direction", "layout", "gate_bits", "cell_state_bits"}) f->add_attribute(a);
   auto* os = f->add_opset_import();
@@ -568,13 +573,19 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
     const std::string split = b.i64s({H, H, H, H});
     std::vector<std::string> steps(static_cast<std::size_t>(T), std::string());
     std::string h, c;
+    if (l.initial_state) {  // this direction's rows of initial_h, initial_c
+      h = b.op1("Gather", {"initial_h", dix}, &n);
+      set_int(*n, "axis", 1);
+      c = b.op1("Gather", {"initial_c", dix}, &n);
+      set_int(*n, "axis", 1);
+    }
     for (I64 k = 0; k < T; ++k) {
-      const I64 t = d == 1 ? T - 1 - k : k;
+      const I64 t = d == 1 || l.reverse ? T - 1 - k : k;
       const std::string xt = b.op1("Gather", {"X", b.i64s({t}, true)}, &n);
       set_int(*n, "axis", 1);
       std::string a = b.op1("Gemm", {xt, Wd, bias}, &n);  // x W^T + b, then + h R^T as mixprec
       set_int(*n, "transB", 1);
-      if (k > 0) {
+      if (k > 0 || l.initial_state) {
         a = b.op1("Gemm", {h, Rd, a}, &n);
         set_int(*n, "transB", 1);
       }
@@ -585,7 +596,7 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
       const std::string fg = quant(b.op1("Sigmoid", {gates[2]}), gate, sig);
       const std::string g = quant(b.op1("Tanh", {gates[3]}), gate, tnh);
       std::string cr = b.op1("Mul", {i, g});
-      if (k > 0) cr = b.op1("Add", {b.op1("Mul", {fg, c}), cr});
+      if (k > 0 || l.initial_state) cr = b.op1("Add", {b.op1("Mul", {fg, c}), cr});
       c = quant(cr, cell, cq);
       h = quant(b.op1("Mul", {o, b.op1("Tanh", {c})}), hidden, hq);
       steps[size_t(t)] = b.op1("Unsqueeze", {h, b.i64s({1, 2})});  // [B, 1, 1, H]
@@ -609,9 +620,21 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
 
 Value Exporter::recurrent(int i, const Value& in) {
   const mixprec::Layer& l = net_.layers[size_t(i)];
-  if (l.factorization.active())
-    fail(l, "a dense input-to-hidden matrix (ONNX's LSTM has no tensor-train / hierarchical-Tucker form)",
-         "a factorized one");
+  // An fp32 TT / HT input matrix is written as its dense product (ONNX's LSTM has no factorized
+  // form; import then reads a dense LSTM). A quantized one is refused: its quantized cores and
+  // running products have no ONNX LSTM equivalent.
+  Tensor dense_ih;
+  if (l.factorization.active()) {
+    if (precision(i))
+      fail(l, "an fp32 factorized (tensor-train / hierarchical-Tucker) input matrix, exported as its dense product "
+              "(the quantized cores and products of QAT have no ONNX LSTM form)",
+           "a quantized one");
+    FactorizedLinearOptions fo;
+    fo.factorization = l.factorization;
+    FactorizedLinear proj(l.name, fo);
+    for (Param* c : proj.params()) c->value.assign(param(c->name).value);
+    dense_ih = proj.dense_weight();
+  }
   const bool gru = l.kind == LayerKind::Gru;
   Value x = in;
   if (x.dims.size() == 2) x = reshape(x, {x.dims[0], 1, x.dims[1]}, l.name + ".steps");
@@ -627,7 +650,9 @@ Value Exporter::recurrent(int i, const Value& in) {
   auto stacked = [&](const std::string& what, I64 K) {
     Tensor m(Dims{int(D * G * H), int(K), 1, 1});
     for (I64 d = 0; d < D; ++d) {
-      const Tensor& src = param(l.name + "." + what + (d == 1 ? "_reverse" : "")).value;
+      const Tensor& src = what == std::string("weight_ih") && dense_ih.size() > 0
+                              ? dense_ih
+                              : param(l.name + "." + what + (d == 1 ? "_reverse" : "")).value;
       for (I64 g = 0; g < G; ++g)
         for (I64 j = 0; j < H; ++j)
           std::copy_n(src.data() + (g * H + j) * K, K, m.data() + ((d * G + blocks[size_t(g)]) * H + j) * K);
@@ -668,14 +693,29 @@ Value Exporter::recurrent(int i, const Value& in) {
     }
   }
   const std::string Bn = init_float(l.name + ".B", {D, 2 * G * H}, bias);
+  std::vector<std::string> inputs{x.name, W, R, Bn};
+  const bool quant_fn = !gru && p && opt_.lstm == LstmExport::Quantized;
+  if (l.initial_state) {  // [B, D, H] (layout 1): the layer's one vector per direction for every sequence
+    // sequence_lens: none for the operator; every length T for the function call (ONNX's
+    // shape inference needs a typed tensor at each input a function declares)
+    inputs.push_back(quant_fn ? init_int(l.name + ".sequence_lens", onnx::TensorProto::INT32, {B},
+                                         std::vector<I64>(size_t(B), T))
+                              : "");
+    for (const char* what : {"initial_h", "initial_c"}) {
+      std::vector<float> v(size_t(B * D * H));
+      for (I64 d = 0; d < D; ++d) {
+        const Tensor& s0 = param(l.name + "." + what + (d == 1 ? "_reverse" : "")).value;
+        for (I64 bi = 0; bi < B; ++bi) std::copy_n(s0.data(), H, v.begin() + (bi * D + d) * H);
+      }
+      inputs.push_back(init_float(l.name + "." + what, {B, D, H}, v));
+    }
+  }
   const std::string nm = fresh(l.name);
   const std::string y = nm + ".Y", yh = nm + ".Y_h";
-  const bool quant_fn = !gru && p && opt_.lstm == LstmExport::Quantized;
-  onnx::NodeProto& n =
-      node(quant_fn ? quant_lstm_function(l, *p, T) : gru ? "GRU" : "LSTM", nm, {x.name, W, R, Bn}, {y, yh});
+  onnx::NodeProto& n = node(quant_fn ? quant_lstm_function(l, *p, T) : gru ? "GRU" : "LSTM", nm, inputs, {y, yh});
   set_int(n, "hidden_size", H);
   set_int(n, "layout", 1);
-  set_string(n, "direction", D == 2 ? "bidirectional" : "forward");
+  set_string(n, "direction", D == 2 ? "bidirectional" : l.reverse ? "reverse" : "forward");
   if (gru) set_int(n, "linear_before_reset", l.linear_before_reset ? 1 : 0);
   if (quant_fn) {
     n.set_domain(kMixprecOnnxDomain);

@@ -32,7 +32,8 @@
 //    says so, tests/onnx_export/ measures the difference).
 // Node names are the layer names, so `mixprec import` gives the layer list back.
 //
-// Refused (SpecError naming the layer): factorized (TT / HT) LSTM input matrices, and a
+// An fp32 factorized (TT / HT) LSTM input matrix is written as its dense product (import reads a
+// dense LSTM back). Refused (SpecError naming the layer): a quantized factorized one, and a
 // quantized layer whose input quantizer has no range (a checkpoint not trained at this
 // precision). With LstmExport::Operator, a QAT LSTM's note carries the difference measured on
 // that layer's output (an fp32 LSTM with the same quantized weights and input, 4 random inputs).

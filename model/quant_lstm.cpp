@@ -67,10 +67,15 @@ struct QuantLstm::Direction {
              Dims{4 * o.lstm.hidden, o.lstm.hidden, 1, 1}, true),
         b(prefix + ".bias" + suffix, ParamRole::Bias,
           Dims{o.lstm.bias ? 4 * o.lstm.hidden : 0, 1, 1, 1}, false),
+        h0(prefix + ".initial_h" + suffix, ParamRole::Bias, Dims{o.lstm.initial_state ? o.lstm.hidden : 0, 1, 1, 1},
+           false),
+        c0(prefix + ".initial_c" + suffix, ParamRole::Bias, Dims{o.lstm.initial_state ? o.lstm.hidden : 0, 1, 1, 1},
+           false),
         q_ih(prefix + ".weight_ih_step" + suffix, o.weight, o.range, w_ih.value.dims()),
         q_hh(prefix + ".weight_hh_step" + suffix, o.recurrent_weight, o.range, w_hh.value.dims()),
         cell_range(prefix + ".cell_range" + suffix, Dims{o.cell.is_int() ? 2 : 0, 1, 1, 1}) {}
   Param w_ih, w_hh, b;
+  Param h0, c0;  // initial state (lstm.initial_state), used as given
   WeightQuant q_ih, q_hh;
   Buffer cell_range;  // {max |c|, initialized}
   Tensor wq_ih, wq_hh, gq_ih, gq_hh;  // quantized weights and their gradients
@@ -89,6 +94,7 @@ QuantLstm::QuantLstm(std::string name, const QuantLstmOptions& opt)
   MIXPREC_CHECK(opt.momentum > 0 && opt.momentum <= 1, this->name() + ": momentum");
   MIXPREC_CHECK(!opt.lstm.projected_input || (opt.lstm.input_size == 4 * opt.lstm.hidden && !opt.lstm.bidirectional),
                 this->name() + ": a projected input has 4*hidden features, one direction");
+  MIXPREC_CHECK(!(opt.lstm.reverse && opt.lstm.bidirectional), this->name() + ": reverse is one direction");
   dir_[0] = std::make_unique<Direction>(this->name(), "", opt);
   if (opt.lstm.bidirectional) dir_[1] = std::make_unique<Direction>(this->name(), "_reverse", opt);
 }
@@ -105,6 +111,10 @@ std::vector<Param*> QuantLstm::params() {
     if (!opt_.lstm.projected_input) out.push_back(&dir_[d]->w_ih);
     out.push_back(&dir_[d]->w_hh);
     if (opt_.lstm.bias) out.push_back(&dir_[d]->b);
+    if (opt_.lstm.initial_state) {
+      out.push_back(&dir_[d]->h0);
+      out.push_back(&dir_[d]->c0);
+    }
   }
   for (int d = 0; d < directions(); ++d) {
     if (Param* p = dir_[d]->q_ih.step_param(); p && !opt_.lstm.projected_input) out.push_back(p);
@@ -129,6 +139,8 @@ void QuantLstm::init(std::mt19937_64& rng) {
       dir_[d]->b.value.set_zero();
       std::fill_n(dir_[d]->b.value.data() + H, H, 1.0f);  // forget-gate bias 1, as Lstm
     }
+    dir_[d]->h0.value.set_zero();
+    dir_[d]->c0.value.set_zero();
   }
 }
 
@@ -159,7 +171,7 @@ void QuantLstm::forward_one(const Tensor& x, Tensor& y) {
     for (int t = 0; t < T; ++t)
       std::copy_n(x.data() + (std::int64_t(b) * T + t) * F, F,
                   xt_.data() + (std::int64_t(t) * B + b) * F);
-  for (int d = 0; d < directions(); ++d) forward_direction(*dir_[d], d == 1);
+  for (int d = 0; d < directions(); ++d) forward_direction(d);
 
   y.resize(od);
   const int D = directions();
@@ -171,7 +183,7 @@ void QuantLstm::forward_one(const Tensor& x, Tensor& y) {
           std::copy_n(h.data() + (std::int64_t(t) * B + b) * H, H,
                       y.data() + (std::int64_t(b) * T + t) * D * H + d * H);
     } else {
-      const int last = d == 0 ? T - 1 : 0;
+      const int last = reads_reverse(d) ? 0 : T - 1;
       for (int b = 0; b < B; ++b)
         std::copy_n(h.data() + (std::int64_t(last) * B + b) * H, H,
                     y.data() + std::int64_t(b) * D * H + d * H);
@@ -179,7 +191,9 @@ void QuantLstm::forward_one(const Tensor& x, Tensor& y) {
   }
 }
 
-void QuantLstm::forward_direction(Direction& d, bool reverse) {
+void QuantLstm::forward_direction(int dir) {
+  Direction& d = *dir_[dir];
+  const bool reverse = reads_reverse(dir);
   const int B = batch_, T = steps_, H = opt_.lstm.hidden;
   const std::int64_t rows = std::int64_t(T) * B;
   if (!opt_.lstm.projected_input) d.q_ih.forward(d.w_ih.value, d.wq_ih);
@@ -213,6 +227,8 @@ void QuantLstm::forward_direction(Direction& d, bool reverse) {
     if (k > 0)
       sgemm(false, true, B, 4 * H, H, d.h.data() + std::int64_t(prev) * B * H, H, d.wq_hh.data(), H, 1.0f,
             a.data(), 4 * H);
+    else if (opt_.lstm.initial_state)  // h_{-1} W_hh^T: the same row for every sequence
+      a.rowwise() += (ConstMatrixMap(d.wq_hh.data(), 4 * H, H) * d.h0.value.vec()).transpose();
     a.leftCols(2 * H).array() = a.leftCols(2 * H).array().logistic();
     a.middleCols(2 * H, H).array() = a.middleCols(2 * H, H).array().tanh();
     a.rightCols(H).array() = a.rightCols(H).array().logistic();
@@ -227,6 +243,9 @@ void QuantLstm::forward_direction(Direction& d, bool reverse) {
     auto cr = d.c_raw.middleRows(r0, B).array();
     if (k > 0) {
       cr = q.middleCols(H, H).array() * d.c.middleRows(std::int64_t(prev) * B, B).array() +
+           q.leftCols(H).array() * q.middleCols(2 * H, H).array();
+    } else if (opt_.lstm.initial_state) {
+      cr = q.middleCols(H, H).array().rowwise() * d.c0.value.vec().transpose().array() +
            q.leftCols(H).array() * q.middleCols(2 * H, H).array();
     } else {
       cr = q.leftCols(H).array() * q.middleCols(2 * H, H).array();
@@ -261,7 +280,7 @@ void QuantLstm::backward_one(const Tensor& dy, Tensor* dx) {
     dxt_.resize(std::int64_t(T) * B, F);
     dxt_.setZero();
   }
-  for (int d = 0; d < directions(); ++d) backward_direction(*dir_[d], d == 1, dy, dx != nullptr);
+  for (int d = 0; d < directions(); ++d) backward_direction(d, dy, dx != nullptr);
   if (dx) {
     dx->resize(in_dims_);
     for (int b = 0; b < B; ++b)
@@ -271,9 +290,10 @@ void QuantLstm::backward_one(const Tensor& dy, Tensor* dx) {
   }
 }
 
-void QuantLstm::backward_direction(Direction& d, bool reverse, const Tensor& dy, bool need_dx) {
+void QuantLstm::backward_direction(int dir, const Tensor& dy, bool need_dx) {
+  Direction& d = *dir_[dir];
+  const bool reverse = reads_reverse(dir);
   const int B = batch_, T = steps_, H = opt_.lstm.hidden, D = directions();
-  const int dir = reverse ? 1 : 0;
   const std::int64_t rows = std::int64_t(T) * B;
   // Straight-through for the cell state: zero where c was clipped.
   const bool cell_clips = d.cell_q.spec.is_int();
@@ -306,7 +326,9 @@ void QuantLstm::backward_direction(Direction& d, bool reverse, const Tensor& dy,
       const float* gate = d.gates.data() + (r0 + b) * 4 * H;
       const float* tc = d.tanh_c.data() + (r0 + b) * H;
       const float* cr = d.c_raw.data() + (r0 + b) * H;
-      const float* c_prev = k > 0 ? d.c.data() + (std::int64_t(prev) * B + b) * H : nullptr;
+      const float* c_prev = k > 0                     ? d.c.data() + (std::int64_t(prev) * B + b) * H
+                            : opt_.lstm.initial_state ? d.c0.value.data()
+                                                      : nullptr;
       float* da = da_.data() + (r0 + b) * 4 * H;
       for (int j = 0; j < H; ++j) {
         const float i = gate[j], f = gate[H + j], g = gate[2 * H + j], o = gate[3 * H + j];
@@ -331,6 +353,12 @@ void QuantLstm::backward_direction(Direction& d, bool reverse, const Tensor& dy,
   d.gq_ih.resize(d.w_ih.value.dims());
   MatrixMap dw_hh(d.gq_hh.data(), 4 * H, H);
   dw_hh.setZero();
+  if (opt_.lstm.initial_state) {  // the first step read initial_h and initial_c (as Lstm)
+    const Eigen::RowVectorXf da0 = da_.middleRows(std::int64_t(reverse ? T - 1 : 0) * B, B).colwise().sum();
+    d.h0.grad.vec() += (da0 * ConstMatrixMap(d.wq_hh.data(), 4 * H, H)).transpose();
+    d.c0.grad.vec() += dc_next_.colwise().sum().transpose();
+    dw_hh += da0.transpose() * d.h0.value.vec().transpose();
+  }
   if (T > 1) {
     const std::int64_t n = std::int64_t(T - 1) * B;
     // Step t's gate gradients pair with h of its predecessor step.

@@ -8,6 +8,7 @@
 //   a = x W_ih_q^T + h_{t-1} W_hh_q^T + b
 //   i, f, o = Q_gate(sigmoid(a_i, a_f, a_o)),  g = Q_gate(tanh(a_g))
 //   c_t = Q_cell(f c_{t-1} + i g),   h_t = Q_h(o tanh(c_t))
+//   (h_{-1}, c_{-1}: zero, or the initial_h, initial_c parameters as given, not quantized)
 //
 // Grids (integer formats): gates and h have fixed ranges, as in integer LSTM kernels (TFLite,
 // CMSIS-NN): sigmoid outputs on the unsigned grid of step 1 / (2^b - 1), tanh outputs and h on
@@ -59,6 +60,7 @@ class QuantLstm final : public UnaryLayer {
 
   const QuantLstmOptions& options() const { return opt_; }
   int directions() const { return opt_.lstm.bidirectional ? 2 : 1; }
+  bool reads_reverse(int d) const { return d == 1 || opt_.lstm.reverse; }
   Param& weight_ih(int dir);
   Param& weight_hh(int dir);
   Param& bias(int dir);
@@ -70,8 +72,8 @@ class QuantLstm final : public UnaryLayer {
  private:
   struct Direction;
   int steps_of(const Dims& in) const;
-  void forward_direction(Direction& d, bool reverse);
-  void backward_direction(Direction& d, bool reverse, const Tensor& dy, bool need_dx);
+  void forward_direction(int dir);
+  void backward_direction(int dir, const Tensor& dy, bool need_dx);
 
   QuantLstmOptions opt_;
   std::unique_ptr<Direction> dir_[2];

@@ -209,6 +209,23 @@ TEST_CASE("gradcheck: Lstm", "[model][gradcheck]") {
     }
 }
 
+TEST_CASE("gradcheck: Lstm reverse and with an initial state", "[model][gradcheck][onnx_states]") {
+  int idx = 0;
+  for (bool bidir : {false, true})
+    for (bool seq : {false, true}) {
+      DYNAMIC_SECTION("bidirectional " << bidir << " return_sequences " << seq) {
+        LstmOptions o{3, 4, bidir, seq, true};
+        o.reverse = !bidir;
+        o.initial_state = true;  // initial_h / initial_c get gradients through the first step
+        Lstm lstm("lstm.l0", o);
+        randomize_params(lstm, 60 + idx, 0.8f);
+        std::vector<Tensor> in{random_tensor({2, 4, 3, 1}, 70 + idx)};
+        require_all(check_layer(lstm, in));
+      }
+      ++idx;
+    }
+}
+
 TEST_CASE("gradcheck: Dropout", "[model][gradcheck]") {
   Dropout drop("drop", 0.5, 7);
   std::vector<Tensor> in{random_tensor({2, 3, 2, 2}, 20)};

@@ -358,6 +358,37 @@ TEST_CASE("quant: QuantLstm at fp32 equals Lstm and passes the gradient check", 
   }
 }
 
+TEST_CASE("quant: QuantLstm at fp32 equals Lstm when reverse and with an initial state", "[model][quant][onnx_states]") {
+  for (int variant = 0; variant < 2; ++variant) {
+    const bool bidir = variant == 1;
+    QuantLstmOptions qo = qlstm_options(NumFormat::Fp32, 32, bidir, variant == 0);
+    qo.lstm.reverse = !bidir;
+    qo.lstm.initial_state = true;
+    QuantLstm q("lstm.l0", qo);
+    Lstm l("lstm.l0", qo.lstm);
+    std::mt19937_64 rng(5);
+    q.init(rng);
+    std::vector<Param*> qp = q.params(), lp = l.params();
+    REQUIRE(qp.size() == lp.size());
+    for (std::size_t i = 0; i < qp.size(); ++i) {
+      REQUIRE(qp[i]->name == lp[i]->name);
+      if (qp[i]->name.find(".initial_") != std::string::npos) testing::fill_uniform(qp[i]->value, -1, 1, rng);
+      lp[i]->value.assign(qp[i]->value);
+    }
+    Tensor x = Tensor::sequence(2, 3, 5), yq, yl;
+    testing::fill_uniform(x, -1, 1, rng);
+    q.forward(x, yq);
+    l.forward(x, yl);
+    REQUIRE(yq.dims() == yl.dims());
+    for (std::int64_t i = 0; i < yq.size(); ++i) CHECK(yq[i] == Approx(yl[i]).margin(1e-6));
+    std::vector<Tensor> inputs{x};
+    for (const auto& r : testing::check_layer(q, inputs)) {
+      INFO(r.str());
+      CHECK(r.ok);
+    }
+  }
+}
+
 TEST_CASE("quant: QuantLstm puts gates, cell state and h on their grids", "[model][quant]") {
   QuantLstmOptions o = qlstm_options(NumFormat::Int, 8, false, true);
   o.gate.bits = 4;

@@ -119,11 +119,16 @@ def sigmoid(x):
     return (F32(1) / (F32(1) + np.exp(-x))).astype(F32)
 
 
-def recurrent(op, X, W, R, B, a):
-    """ONNX LSTM / GRU (default activations, no peepholes, zero initial state, full lengths)."""
+def recurrent(op, X, W, R, B, a, seq_lens=None, h0=None, c0=None):
+    """ONNX LSTM / GRU (default activations, no peepholes). sequence_lens: sequence b runs its
+    first seq_lens[b] steps (the reverse direction from step seq_lens[b] - 1), Y is 0 after them
+    and Y_h is the state after its last step; initial_h / initial_c: the state before the first
+    step ([D, batch, H], or [batch, D, H] at layout 1), else zero."""
     layout = a.get("layout", 0)
     if layout == 0:
         X = X.transpose(1, 0, 2)  # -> [batch, seq, input]
+        h0 = None if h0 is None else h0.transpose(1, 0, 2)  # -> [batch, D, H]
+        c0 = None if c0 is None else c0.transpose(1, 0, 2)
     direction = a.get("direction", b"forward")
     direction = direction.decode() if isinstance(direction, bytes) else direction
     H = a["hidden_size"]
@@ -137,15 +142,20 @@ def recurrent(op, X, W, R, B, a):
     for d in range(D):
         rev = direction == "reverse" or d == 1
         Wd, Rd, Wb, Rb = W[d], R[d], B[d, :G * H], B[d, G * H:]
-        h = np.zeros((batch, H), F32)
-        c = np.zeros((batch, H), F32)
+        h = np.zeros((batch, H), F32) if h0 is None else h0[:, d].astype(F32)
+        c = np.zeros((batch, H), F32) if c0 is None else c0[:, d].astype(F32)
+        lens = np.full(batch, T) if seq_lens is None else np.asarray(seq_lens).astype(np.int64)
         for k in range(T):
-            t = T - 1 - k if rev else k
-            xw = X[:, t] @ Wd.T
+            # each sequence's step k: t = k forward, lens - 1 - k reverse (past its end: no step)
+            t_b = lens - 1 - k if rev else np.full(batch, k)
+            live = k < lens
+            t_safe = np.where(live, t_b, 0)
+            h_prev, c_prev = h, c
+            xw = X[np.arange(batch), t_safe] @ Wd.T
             if op == "LSTM":  # gate blocks i, o, f, c
                 g = xw + h @ Rd.T + Wb + Rb
                 i, o, f, cc = (g[:, n * H:(n + 1) * H] for n in range(4))
-                c = sigmoid(f) * c + sigmoid(i) * np.tanh(cc)
+                c = (sigmoid(f) * c + sigmoid(i) * np.tanh(cc)).astype(F32)
                 h = (sigmoid(o) * np.tanh(c)).astype(F32)
             else:  # gate blocks z, r, h
                 hr = h @ Rd.T
@@ -156,7 +166,12 @@ def recurrent(op, X, W, R, B, a):
                 else:
                     n_ = np.tanh(xw[:, 2 * H:] + (r * h) @ Rd[2 * H:].T + Rb[2 * H:] + Wb[2 * H:])
                 h = ((F32(1) - z) * n_ + z * h).astype(F32)
-            Y[:, t, d] = h
+            m = live[:, None]
+            h = np.where(m, h, h_prev)
+            if op == "LSTM":
+                c = np.where(m, c, c_prev)
+            for b in np.nonzero(live)[0]:
+                Y[b, t_b[b], d] = h[b]
         Yh[:, d] = h
     if layout == 0:
         return Y.transpose(1, 2, 0, 3), Yh.transpose(1, 0, 2)
@@ -203,9 +218,9 @@ def run_nodes(nodes, env, functions):
                 y = y + F32(a.get("beta", 1.0)) * C
             out = [y.astype(F32)]
         elif op in ("LSTM", "GRU"):
-            Y, Yh = recurrent(op, ins[0], ins[1], ins[2], ins[3], a)
-            if ins[4] is not None or ins[5] is not None:
-                raise ValueError(op + ": sequence_lens / initial_h not supported here")
+            if op == "GRU" and ins[6] is not None:
+                raise ValueError("GRU has no initial_c")
+            Y, Yh = recurrent(op, ins[0], ins[1], ins[2], ins[3], a, ins[4], ins[5], ins[6] if op == "LSTM" else None)
             out = [Y, Yh]
         elif op == "MaxPool":
             out = [pool(ins[0], a, "max")]

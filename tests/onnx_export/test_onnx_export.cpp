@@ -157,6 +157,8 @@ void check_round_trip(const Network& net, const std::vector<LayerPrecision>& pre
     CHECK(b.hidden == a.hidden);
     CHECK(b.bidirectional == a.bidirectional);
     CHECK(b.return_sequences == a.return_sequences);
+    CHECK(b.reverse == a.reverse);
+    CHECK(b.initial_state == a.initial_state);
     if (a.kind == LayerKind::Gru) CHECK(b.linear_before_reset == a.linear_before_reset);
     CHECK(b.weight_count() == a.weight_count());
     CHECK(b.bias_count() == a.bias_count());
@@ -324,6 +326,146 @@ TEST_CASE("onnx export: a QAT LSTM, unrolled with its quantized gates and cell s
   CHECK(worst_q <= 1e-5);
   CHECK(worst_o > 1e-3);  // the operator's float internals really differ
   CHECK(worst_o <= 0.1);
+}
+
+TEST_CASE("onnx export: reverse layers and LSTM initial states (both LSTM forms) round-trip and match NumPy",
+          "[onnx][onnx_export][onnx_states]") {
+  // A reverse GRU, a reverse LSTM with an initial state (every step), a BiLSTM with initial
+  // states (final states), a head.
+  const char* kStates = R"({
+    "name": "states_net", "batch": 2, "input": {"frames": 5, "features": 4},
+    "layers": [
+      {"name": "g0", "kind": "gru", "hidden": 4, "reverse": true, "return_sequences": true},
+      {"name": "r1", "kind": "lstm", "hidden": 5, "reverse": true, "initial_state": true, "return_sequences": true},
+      {"name": "b2", "kind": "lstm", "hidden": 3, "bidirectional": true, "initial_state": true},
+      {"name": "head", "kind": "linear", "out_features": 3}
+    ]})";
+  const std::string dir = test::temp_dir("onnx_export_states");
+  const Scenario sc = load_scenario(write_scenario(dir, kStates));
+  struct Form {
+    const char* name;
+    std::map<std::string, std::array<int, 3>> bits;
+    model::LstmExport lstm;
+  };
+  const std::vector<Form> forms{
+      {"fp32", {}, model::LstmExport::Quantized},
+      {"int, QAT LSTMs unrolled", {{"g0", {6, 8, 5}}, {"r1", {5, 7, 6}}, {"b2", {8, 6, 4}}, {"head", {8, 8, 8}}},
+       model::LstmExport::Quantized},
+      {"int, LSTM operator", {{"g0", {6, 8, 5}}, {"head", {8, 8, 8}}}, model::LstmExport::Operator},
+  };
+  for (const Form& f : forms) {
+    SECTION(f.name) {
+      const std::vector<LayerPrecision> prec = f.bits.empty() ? std::vector<LayerPrecision>{} : mixed(sc.net, f.bits);
+      model::Graph g(sc.net, prec);
+      calibrate(g);
+      std::mt19937_64 rng(3);
+      std::normal_distribution<float> nd(0.0f, 0.5f);
+      int states = 0;
+      for (model::Param* p : g.params())
+        if (p->name.find(".initial_") != std::string::npos) {
+          for (std::int64_t j = 0; j < p->value.size(); ++j) p->value[j] = nd(rng);
+          ++states;
+        }
+      CHECK(states == 6);  // r1: h, c; b2: h, c per direction
+      model::OnnxExportOptions opt;
+      opt.lstm = f.lstm;
+      const model::OnnxExport e = model::export_onnx(g, "test.ckpt", opt);
+      check_round_trip(sc.net, prec, e.bytes);
+      // The imported initial states are the exported ones.
+      const OnnxImport imp = import_onnx_bytes(e.bytes, "exported.onnx");
+      std::map<std::string, std::vector<float>> back;
+      for (const ImportedTensor& t : imp.params) back[t.name] = t.values;
+      for (model::Param* p : g.params())
+        if (p->name.find(".initial_") != std::string::npos) {
+          INFO(p->name);
+          REQUIRE(back.count(p->name) == 1);
+          CHECK(back[p->name] == std::vector<float>(p->value.data(), p->value.data() + p->value.size()));
+        }
+      const std::string path = dir + "/states.onnx";
+      std::ofstream(path, std::ios::binary) << e.bytes;
+      if (!python_onnx_available()) {
+        WARN("skipped: /usr/bin/python3 lacks onnx or numpy (apt-get install python3-onnx python3-numpy)");
+        continue;
+      }
+      CHECK(checker(path) == "ok\n");
+      double worst = 0;
+      for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+        const model::Tensor x = random_input(g, seed);
+        worst = std::max(worst, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
+      }
+      WARN(f.name << ": reverse / initial-state layers, max |NumPy(ONNX) - mixprec| = " << worst);
+      CHECK(worst <= 1e-5);
+    }
+  }
+}
+
+TEST_CASE("onnx export: an fp32 TT / HT LSTM is written as its dense product; a quantized one is refused",
+          "[onnx][onnx_export]") {
+  const char* kTt = R"({
+    "name": "tt_net", "batch": 2, "input": {"frames": 3, "features": 12},
+    "layers": [
+      {"name": "lstm", "kind": "lstm", "hidden": 8,
+       "factorization": {"kind": "tt", "input_modes": [3, 4], "hidden_modes": [2, 4], "ranks": [1, 3, 1]}},
+      {"name": "head", "kind": "linear", "out_features": 3}
+    ]})";
+  const char* kHt = R"({
+    "name": "ht_net", "batch": 2, "input": {"frames": 3, "features": 12},
+    "layers": [
+      {"name": "lstm", "kind": "lstm", "hidden": 8,
+       "factorization": {"kind": "ht", "input_modes": [3, 2, 2], "hidden_modes": [2, 2, 2], "leaf_ranks": [2, 2, 2],
+                         "transfer_ranks": [2]}},
+      {"name": "head", "kind": "linear", "out_features": 3}
+    ]})";
+  for (const char* net : {kTt, kHt}) {
+    const std::string name = nlohmann::json::parse(net).at("name");
+    SECTION(name) {
+      const std::string dir = test::temp_dir("onnx_export_tt");
+      nlohmann::json scj = test::read_json(write_scenario(dir, net));
+      scj["cost_model"] = {{"engine", "analytical"}};  // the mapping engine does not map TT / HT steps
+      std::ofstream(dir + "/scenario.json") << scj.dump(2);
+      const Scenario sc = load_scenario(dir + "/scenario.json");
+      model::Graph g(sc.net);
+      calibrate(g);
+      const model::OnnxExport e = model::export_onnx(g, "tt.ckpt");
+      // Re-imported: a dense LSTM of the same shapes; its weights computed with mixprec's dense
+      // LSTM give the factorized model's outputs.
+      const OnnxImport imp = import_onnx_bytes(e.bytes, "tt.onnx");
+      const Network back = build_network(imp.network, "tt.onnx");
+      REQUIRE(back.layers.size() == 2);
+      CHECK_FALSE(back.layers[0].factorization.active());
+      CHECK(back.layers[0].out == sc.net.layers[0].out);
+      model::Graph dense(back);
+      model::assign_onnx_weights(dense, imp, "tt.onnx");
+      dense.set_training(false);
+      double worst = 0;
+      for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+        const model::Tensor x = random_input(g, seed);
+        const model::Tensor& y = g.forward(x);
+        worst = std::max(worst, max_abs_diff(std::vector<float>(y.data(), y.data() + y.size()), dense.forward(x)));
+      }
+      WARN(name << ": factorized model vs its exported dense LSTM re-imported: max |difference| = " << worst);
+      CHECK(worst <= 1e-5);
+      if (python_onnx_available()) {
+        const std::string path = dir + "/tt.onnx";
+        std::ofstream(path, std::ios::binary) << e.bytes;
+        CHECK(checker(path) == "ok\n");
+        double w2 = 0;
+        for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+          const model::Tensor x = random_input(g, seed);
+          w2 = std::max(w2, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
+        }
+        WARN(name << ": max |NumPy(ONNX) - mixprec| = " << w2);
+        CHECK(w2 <= 1e-5);
+      }
+      // Quantized: refused with the layer named.
+      model::Graph q(sc.net, mixed(sc.net, {{"lstm", {6, 8, 6}}}));
+      calibrate(q);
+      CHECK_THROWS_WITH(model::export_onnx(q, "q.ckpt"),
+                        "q.ckpt: layer \"lstm\": expected an fp32 factorized (tensor-train / hierarchical-Tucker) "
+                        "input matrix, exported as its dense product (the quantized cores and products of QAT have "
+                        "no ONNX LSTM form), found a quantized one");
+    }
+  }
 }
 
 TEST_CASE("onnx export: refusals name the layer, what was expected and what was found", "[onnx_export]") {
