@@ -62,7 +62,7 @@ bool parse_method(const std::string& spec, std::string* name, int* samples) {
   *name = spec.substr(0, colon);
   *samples = 0;
   if (spec == "qat") return true;
-  if (*name != "hessian" && *name != "measured") return false;
+  if (*name != "hessian" && *name != "measured" && *name != "ggn") return false;
   if (colon == std::string::npos) return true;
   const std::string n = spec.substr(colon + 1);
   if (n.empty() || n.size() > 7 || n.find_first_not_of("0123456789") != std::string::npos) return false;
