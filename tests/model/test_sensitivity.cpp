@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "core/errors.hpp"
 #include "core/scenario.hpp"
 
 #include "model/graph.hpp"
@@ -463,4 +464,20 @@ TEST_CASE("Gauss-Newton traces of a CNN-LSTM are non-negative and thread-indepen
   const HessianTraces tr2 = ggn_traces(g, data, false, opt);
   CHECK(tr2.weight == tr.weight);
   CHECK(tr2.activation == tr.activation);
+}
+
+TEST_CASE("search.sensitivity accepts ggn and names the pointer, expected and found otherwise", "[model][sensitivity][scenario]") {
+  const std::string dir = test::temp_dir("sens_method");
+  const Scenario sc = load_scenario(test::write_default_scenario_with(dir + "/ggn.json", R"({"search": {"sensitivity": "ggn"}})"));
+  CHECK(sc.search.sensitivity == "ggn");
+  const std::string bad = test::write_default_scenario_with(dir + "/bad.json", R"({"search": {"sensitivity": "fisher"}})");
+  try {
+    load_scenario(bad);
+    FAIL("a bad sensitivity method loads");
+  } catch (const SpecError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("/search/sensitivity") != std::string::npos);
+    CHECK(what.find("ggn") != std::string::npos);
+    CHECK(what.find("fisher") != std::string::npos);
+  }
 }
