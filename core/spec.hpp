@@ -142,7 +142,7 @@ struct SearchSpec {
   std::vector<int> activation_bits{4, 6, 8, 16};
   std::vector<NumFormat> float_formats;  // extra options (fp16, bf16, fp32)
   std::string solver = "exact";          // exact | greedy | random | evolutionary
-  std::string sensitivity = "hessian";   // hessian | measured
+  std::string sensitivity = "hessian";   // hessian | measured | ggn
   std::vector<std::string> fixed_layers; // names/patterns kept at the default precision
   struct BitRule {
     std::string match;  // layer name or pattern

@@ -284,6 +284,125 @@ HessianTraces hessian_traces(Graph& g, const std::vector<Batch>& data, bool regr
   return out;
 }
 
+HessianTraces ggn_traces(Graph& g, const std::vector<Batch>& data, bool regression, const SensitivityOptions& opt) {
+  const Network& net = g.network();
+  const int L = g.layer_count();
+  const std::int64_t N = total_samples(data);
+  MIXPREC_CHECK(N > 0, "sensitivity needs at least one sample");
+  const std::vector<int> wl = weight_layers(net);
+  // Work items: (batch, sample within it), in data order.
+  std::vector<std::pair<std::size_t, int>> items;
+  for (std::size_t bi = 0; bi < data.size(); ++bi)
+    for (int i = 0; i < data[bi].size; ++i) items.emplace_back(bi, i);
+  const std::size_t S = items.size();
+  const int T = std::max(1, std::min<int>(opt.threads, int(S)));
+  GraphOptions go;
+  go.fold_batchnorm = false;
+  std::vector<std::unique_ptr<Graph>> reps;
+  for (int t = 0; t < T; ++t) {
+    reps.push_back(std::make_unique<Graph>(net, g.precision(), go));
+    copy_state(g, *reps.back());
+    reps.back()->set_training(false);
+    reps.back()->set_input_gradient_capture(true);
+  }
+  // Per sample and layer: Tr(G) in the weights and in the layer's input, and the input's size.
+  std::vector<double> tw(S * size_t(L), 0.0), ta(S * size_t(L), 0.0), elems(S * size_t(L), 0.0);
+  std::atomic<std::size_t> next{0};
+  auto work = [&](int t) {
+    Graph& r = *reps[size_t(t)];
+    std::vector<Param*> ps = r.params();
+    const std::vector<int>& owner = r.param_layers();
+    Tensor x, dy;
+    for (std::size_t s; (s = next++) < S;) {
+      const Batch& b = data[items[s].first];
+      const int i = items[s].second;
+      Dims d = b.x.dims();
+      MIXPREC_CHECK(d.n % b.size == 0, "whole samples per batch");
+      d.n /= b.size;
+      x.resize(d);
+      std::copy(b.x.data() + i * x.size(), b.x.data() + (i + 1) * x.size(), x.data());
+      const Tensor& y = r.forward(x);
+      const std::int64_t Y = y.size();
+      // The backward passes: output gradient u and its weight in the trace.
+      std::vector<std::pair<std::vector<double>, double>> dirs;
+      if (regression) {
+        for (std::int64_t k = 0; k < Y; ++k) {
+          std::vector<double> u(static_cast<std::size_t>(Y), 0.0);
+          u[size_t(k)] = 1.0;
+          dirs.emplace_back(std::move(u), 2.0 / double(Y));
+        }
+      } else {
+        const int R = int(b.labels.size()) / b.size;
+        MIXPREC_CHECK(R >= 1 && Y % R == 0, "one row of logits per label");
+        const std::int64_t C = Y / R;
+        for (int row = 0; row < R; ++row) {
+          const float* z = y.data() + row * C;
+          double m = z[0], sum = 0;
+          for (std::int64_t c = 1; c < C; ++c) m = std::max(m, double(z[c]));
+          std::vector<double> p(static_cast<std::size_t>(C));
+          for (std::int64_t c = 0; c < C; ++c) sum += (p[size_t(c)] = std::exp(double(z[c]) - m));
+          for (double& v : p) v /= sum;
+          for (std::int64_t c = 0; c < C; ++c) {
+            std::vector<double> u(static_cast<std::size_t>(Y), 0.0);
+            for (std::int64_t k = 0; k < C; ++k) u[size_t(row * C + k)] = p[size_t(k)] - (k == c ? 1.0 : 0.0);
+            dirs.emplace_back(std::move(u), p[size_t(c)] / double(R));
+          }
+        }
+      }
+      dy.resize(y.dims());
+      for (int l : wl) elems[s * size_t(L) + size_t(l)] = 0;
+      for (const auto& [u, weight] : dirs) {
+        if (weight == 0) continue;
+        for (std::int64_t k = 0; k < Y; ++k) dy[k] = float(u[size_t(k)]);
+        r.zero_grad();
+        r.backward(dy);
+        for (std::size_t pi = 0; pi < ps.size(); ++pi) {
+          if (!is_weight(*ps[pi])) continue;
+          const Tensor& gr = ps[pi]->grad;
+          double acc = 0;
+          for (std::int64_t e = 0; e < gr.size(); ++e) acc += double(gr[e]) * double(gr[e]);
+          tw[s * size_t(L) + size_t(owner[pi])] += weight * acc;
+        }
+        for (int l : wl) {
+          const Tensor& gx = r.input_gradient(l);
+          double acc = 0;
+          for (std::int64_t e = 0; e < gx.size(); ++e) acc += double(gx[e]) * double(gx[e]);
+          ta[s * size_t(L) + size_t(l)] += weight * acc;
+          elems[s * size_t(L) + size_t(l)] = double(gx.size());
+        }
+      }
+    }
+  };
+  if (T == 1) {
+    work(0);
+  } else {
+    WorkerPool pool(T);
+    pool.run(work);
+  }
+  // Reduce in sample order: the mean loss's G is the mean of the samples'.
+  HessianTraces out;
+  out.weight.assign(size_t(L), 0.0);
+  out.activation.assign(size_t(L), 0.0);
+  std::vector<double> count(size_t(L), 0.0);
+  {
+    std::vector<Param*> ps = g.params();
+    const std::vector<int>& owner = g.param_layers();
+    for (std::size_t i = 0; i < ps.size(); ++i)
+      if (is_weight(*ps[i])) count[size_t(owner[i])] += double(ps[i]->value.size());
+  }
+  for (int l : wl) {
+    double w = 0, a = 0;
+    for (std::size_t s = 0; s < S; ++s) {
+      w += tw[s * size_t(L) + size_t(l)];
+      const double e = elems[s * size_t(L) + size_t(l)];
+      if (e > 0) a += ta[s * size_t(L) + size_t(l)] / e;  // per input value of that sample
+    }
+    out.weight[size_t(l)] = count[size_t(l)] > 0 ? w / double(N) / count[size_t(l)] : 0.0;
+    out.activation[size_t(l)] = a / double(N);
+  }
+  return out;
+}
+
 std::vector<double> hessian_trace_per_weight(Graph& g, BatchSource& data, bool regression,
                                              const SensitivityOptions& opt) {
   const std::vector<Batch> batches = take_batches(data, opt.max_samples, opt.batch_size);

@@ -77,6 +77,22 @@ struct HessianTraces {
 HessianTraces hessian_traces(Graph& g, const std::vector<Batch>& data, bool regression,
                              const SensitivityOptions& opt);
 
+// The same traces of the generalized Gauss-Newton matrix G = J^T H_out J in place of the Hessian
+// (Schraudolph, Neural Computation 2002; the "ggn" sensitivity method): J the Jacobian of one
+// sample's network output in the weights (or in the layer's input), H_out the Hessian of the loss
+// in that output. Computed exactly, without finite differences or random probes: per sample,
+// Tr(G) = sum_r sum_c p_rc ||J_r^T (e_c - p_r)||^2 / R for softmax cross-entropy over R output
+// rows of probabilities p_r (H_out = (diag p - p p^T) / R = sum_c p_c (e_c - p)(e_c - p)^T / R),
+// and sum_k (2 / m) ||J_k^T e_k||^2 for the mean squared error over m outputs: one backward
+// pass per (row, class) or output, from the sample's single forward. Where every layer after the
+// perturbed one is piecewise linear (conv, linear, BatchNorm in evaluation mode, ReLU, pooling)
+// the network output's own Hessian vanishes almost everywhere and G is the loss's exact Hessian
+// (the one an R-operator HVP gives, without the finite difference's kink smoothing); through
+// sigmoid / tanh gates (LSTM) G drops their second-derivative term and is positive
+// semi-definite. Deterministic; parallel over samples on opt.threads replicas, reduced in sample
+// order (opt.samples, sign_patterns and epsilon are unused).
+HessianTraces ggn_traces(Graph& g, const std::vector<Batch>& data, bool regression, const SensitivityOptions& opt);
+
 // The weight traces alone, over up to opt.max_samples samples of `data`.
 std::vector<double> hessian_trace_per_weight(Graph& g, BatchSource& data, bool regression,
                                              const SensitivityOptions& opt);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -55,19 +56,50 @@ stats::Interval seed_interval(const std::vector<double>& v, double confidence = 
 
 std::string budget_text(double f) { return fmt("%g", f); }
 
-// A method spec "measured" or "measured:256" (validation samples): its name and sample count (0:
-// the estimator's default). Returns false when it is neither.
-bool parse_method(const std::string& spec, std::string* name, int* samples) {
-  const auto colon = spec.find(':');
-  *name = spec.substr(0, colon);
+// A method spec NAME[:N][:aW]: "measured", "measured:256" (validation samples), "ggn:a4" (the
+// activation terms weighted 4 against the weight terms; hessian and ggn, whose tables keep both
+// terms; the table is the unweighted method's, recombined). Its name, sample count (0: the
+// estimator's default) and activation weight (1 when not given). Returns false when malformed.
+bool parse_method(const std::string& spec, std::string* name, int* samples, double* act_weight = nullptr) {
+  std::vector<std::string> parts;
+  for (std::size_t start = 0;;) {
+    const auto colon = spec.find(':', start);
+    parts.push_back(spec.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  *name = parts[0];
   *samples = 0;
+  if (act_weight) *act_weight = 1.0;
   if (spec == "qat") return true;
-  if (*name != "hessian" && *name != "measured") return false;
-  if (colon == std::string::npos) return true;
-  const std::string n = spec.substr(colon + 1);
-  if (n.empty() || n.size() > 7 || n.find_first_not_of("0123456789") != std::string::npos) return false;
-  *samples = std::stoi(n);
-  return *samples > 0;
+  if (*name != "hessian" && *name != "measured" && *name != "ggn") return false;
+  bool have_samples = false, have_weight = false;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const std::string& n = parts[i];
+    if (!n.empty() && n[0] == 'a' && *name != "measured" && !have_weight) {
+      const std::string w = n.substr(1);
+      if (w.empty() || w.size() > 12 || w.find_first_not_of("0123456789.") != std::string::npos) return false;
+      const double v = std::atof(w.c_str());
+      if (!(v > 0)) return false;
+      if (act_weight) *act_weight = v;
+      have_weight = true;
+      continue;
+    }
+    if (have_samples || have_weight || n.empty() || n.size() > 7 || n.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    *samples = std::stoi(n);
+    if (*samples <= 0) return false;
+    have_samples = true;
+  }
+  return true;
+}
+
+// The table of a method with activation weight w: weight terms + w x activation terms.
+void reweight_activation_terms(search::SensitivityTable& t, double w) {
+  if (w == 1.0) return;
+  MIXPREC_CHECK(t.weight_terms.size() == t.values.size() && t.activation_terms.size() == t.values.size(),
+                "an activation weight needs a table of weight and activation terms");
+  for (std::size_t i = 0; i < t.values.size(); ++i) t.values[i] = t.weight_terms[i] + w * t.activation_terms[i];
 }
 
 // The spec in configuration (directory) names: "measured:256" -> "measured-256".
@@ -508,6 +540,11 @@ json PredictorRun::execute() {
       return json{{"seconds", r.seconds}, {"compute_seconds", r.compute_seconds}, {"cache", r.cache_path}};
     });
     if (r.table.values.empty()) r = compute_sensitivity(sc, setup.options, sens_request(method, k));  // resumed: the cache
+    std::string name;
+    int samples = 0;
+    double act_weight = 1.0;
+    parse_method(method, &name, &samples, &act_weight);
+    reweight_activation_terms(r.table, act_weight);
     tables[m][size_t(k)] = r.table;
   });
   // The configuration set, from the first seed's tables.
@@ -713,8 +750,9 @@ json run_predictor(const PredictorOptions& o, std::string* run_dir) {
     std::string name;
     int samples = 0;
     if (!parse_method(m, &name, &samples))
-      throw UsageError("--methods: expected a comma-separated list of \"hessian\", \"measured\" (optionally with "
-                       "\":N\" validation samples, e.g. measured:256), \"qat\"; found \"" + m + "\"");
+      throw UsageError("--methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\" (optionally with "
+                       "\":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the activation "
+                       "terms weighted W > 0, e.g. ggn:a4), \"qat\"; found \"" + m + "\"");
     if (!seen.insert(m).second) throw UsageError("--methods: \"" + m + "\" is given twice");
   }
   for (double f : o.budgets)

@@ -38,8 +38,10 @@ struct PredictorOptions {
   int configs = 40;                  // configurations in all (random ones fill up to this)
   int threads = 1;                   // concurrent jobs, one thread each
   bool resume = false, force = false;
-  // Sensitivity methods: "hessian", "measured", each optionally ":N" for N validation samples
-  // (e.g. "measured:256"; default: the estimator's, 64 hessian, 32 measured).
+  // Sensitivity methods: "hessian", "measured", "ggn", each optionally ":N" for N validation samples
+  // (e.g. "measured:256"; default: the estimator's, 64 hessian and ggn, 32 measured); hessian and
+  // ggn also ":aW", the table's activation terms weighted W against its weight terms ("ggn:a4");
+  // and "qat".
   std::vector<std::string> methods{"hessian", "measured"};
   std::vector<double> budgets;       // exact-solver budget fractions; empty: default_budgets(true, ...)
   int bootstrap_resamples = 2000;    // over configurations

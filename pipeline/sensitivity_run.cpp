@@ -30,8 +30,9 @@ int resolved_samples(const SensitivityRequest& req) {
 }
 
 void check_request(const Scenario& sc, const std::vector<LayerPrecision>& options, const SensitivityRequest& req) {
-  if (req.method != "hessian" && req.method != "measured")
-    throw UsageError("sensitivity method must be \"hessian\" or \"measured\", found \"" + req.method + "\"");
+  if (req.method != "hessian" && req.method != "measured" && req.method != "ggn")
+    throw UsageError("sensitivity method must be \"hessian\", \"measured\" or \"ggn\", found \"" + req.method +
+                     "\"");
   if (req.checkpoint.empty()) throw UsageError("computing sensitivities needs a checkpoint");
   if (!std::ifstream(req.checkpoint).good())
     throw UsageError("checkpoint " + req.checkpoint + " does not exist or is unreadable");
@@ -164,7 +165,7 @@ SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<Laye
   t.settings_hash = settings_hash;
   t.options = options;
   for (const Layer& l : sc.net.layers) t.layers.push_back(l.name);
-  if (req.method == "hessian") {
+  if (req.method == "hessian" || req.method == "ggn") {
     model::SensitivityOptions so;
     so.samples = req.hutchinson_vectors;
     so.sign_patterns = req.sign_patterns;
@@ -173,7 +174,8 @@ SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<Laye
     so.batch_size = req.batch_size;
     so.seed = req.seed;
     so.threads = req.threads;
-    const model::HessianTraces traces = model::hessian_traces(g, data, ds.regression, so);
+    const model::HessianTraces traces = req.method == "ggn" ? model::ggn_traces(g, data, ds.regression, so)
+                                                             : model::hessian_traces(g, data, ds.regression, so);
     const std::vector<double> act = model::activation_perturbation(g, calibration, data, options);
     model::SensitivityTerms terms = model::hessian_sensitivity(g, traces, act, options);
     t.values = std::move(terms.total);

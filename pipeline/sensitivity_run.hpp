@@ -19,7 +19,7 @@
 namespace mixprec::pipeline {
 
 struct SensitivityRequest {
-  std::string method = "hessian";  // "hessian" | "measured"
+  std::string method = "hessian";  // "hessian" | "measured" | "ggn" (Gauss-Newton traces, exact)
   std::string checkpoint;          // e.g. `mixprec train`'s DIR/best.ckpt
   int threads = 1;
   int synthetic = 0;               // > 0: the synthetic task of `mixprec train --synthetic N`
@@ -53,7 +53,8 @@ std::string sensitivity_cache_path(const Scenario& sc, const std::vector<LayerPr
 // Loads the checkpoint into the fp32 graph of sc.net, reads the validation split
 // (pipeline::load_sources) and estimates every (layer, option): "hessian" = weight term + activation
 // term (HAWQ-style, model::hessian_traces), "measured" = validation loss increase with only that
-// layer quantized (model::measured_sensitivity). Bad requests (unknown method, missing or
+// layer quantized (model::measured_sensitivity), "ggn" = the hessian method's two terms with the
+// exact Gauss-Newton traces (model::ggn_traces) in place of the finite-difference Hessian ones. Bad requests (unknown method, missing or
 // mismatched checkpoint, options the quantizers cannot represent) throw UsageError/SpecError.
 SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<LayerPrecision>& options,
                                       const SensitivityRequest& req);

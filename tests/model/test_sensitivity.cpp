@@ -2,8 +2,14 @@
 // quantization perturbation by hand.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <random>
+
+#include "core/errors.hpp"
 #include "core/scenario.hpp"
+
 #include "model/graph.hpp"
+#include "model/loss.hpp"
 #include "model/sensitivity.hpp"
 #include "model/trainer.hpp"
 #include "test_util.hpp"
@@ -309,4 +315,169 @@ TEST_CASE("output divergence: KL of softmax outputs and mean squared difference,
   CHECK(output_divergence(ref, ref, 2, false) == Approx(0.0).margin(1e-12));
   // Regression: mean of squared differences over the 4 outputs.
   CHECK(output_divergence(y, ref, 2, true) == Approx(std::log(3.0) * std::log(3.0) / 4).epsilon(1e-6));
+}
+
+namespace {
+
+Network net_from_layers(const std::string& input, const std::string& layers) {
+  Scenario sc = test::scenario_from_text(R"({"mixprec_scenario": 1, "name": "s",
+    "hardware": {"clock_mhz": 100, "pe_array": {"rows": 4, "cols": 4, "mac": {"style": "bit_parallel"}},
+      "buffers": {"weight": {"size_kib": 8}, "input": {"size_kib": 8}, "output": {"size_kib": 8}},
+      "dram": {"bandwidth_gbps": 1}},
+    "network": {"name": "n", "input": )" + input + R"(, "layers": )" + layers + "}}");
+  return sc.net;
+}
+
+// Tr(H_W_l) / n_l of the mean loss over `data` by central differences of the gradient, one
+// weight coordinate at a time (the reference for the Gauss-Newton traces).
+std::vector<double> fd_hessian_trace(Graph& g, const std::vector<Batch>& data, bool regression, float h) {
+  const std::int64_t N = [&] {
+    std::int64_t n = 0;
+    for (const Batch& b : data) n += b.size;
+    return n;
+  }();
+  g.set_training(false);
+  SoftmaxCrossEntropy ce;
+  MseLoss mse;
+  Tensor dy, t;
+  auto grad = [&](Param* p, std::int64_t e) {
+    g.zero_grad();
+    for (const Batch& b : data) {
+      const Tensor& y = g.forward(b.x);
+      const double scale = double(b.size) / double(N);
+      if (regression) {
+        t.resize(y.dims());
+        std::copy(b.targets.begin(), b.targets.end(), t.data());
+        mse.forward(y, t);
+        mse.backward(dy, scale);
+      } else {
+        ce.forward(y, b.labels);
+        ce.backward(dy, scale);
+      }
+      g.backward(dy);
+    }
+    return double(p->grad[e]);
+  };
+  std::vector<double> tr(size_t(g.layer_count()), 0.0), n(size_t(g.layer_count()), 0.0);
+  std::vector<Param*> ps = g.params();
+  const std::vector<int>& owner = g.param_layers();
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    if (ps[i]->role != ParamRole::Weight && ps[i]->role != ParamRole::RecurrentWeight) continue;
+    for (std::int64_t e = 0; e < ps[i]->value.size(); ++e) {
+      const float w0 = ps[i]->value[e];
+      ps[i]->value[e] = w0 + h;
+      const double gp = grad(ps[i], e);
+      ps[i]->value[e] = w0 - h;
+      const double gm = grad(ps[i], e);
+      ps[i]->value[e] = w0;
+      tr[size_t(owner[i])] += (gp - gm) / (2.0 * double(h));
+      n[size_t(owner[i])] += 1;
+    }
+  }
+  for (std::size_t l = 0; l < tr.size(); ++l)
+    if (n[l] > 0) tr[l] /= n[l];
+  return tr;
+}
+
+}  // namespace
+
+TEST_CASE("Gauss-Newton traces of a linear MSE model equal the closed-form Hessian traces", "[model][sensitivity]") {
+  // Loss = mean over N x O outputs of (W x + b - t)^2: quadratic, so G = H exactly. Weights:
+  // sum_s 2 |x_s|^2 / (N O) per output row, / (O F) per weight; inputs: 2 tr(W^T W) / (O F).
+  const int F = 3, O = 4, N = 6;
+  Network net = linear_net(F, O);
+  Graph g(net);
+  const std::vector<float> w{0.5f, 0.2f, 0, 0, -1.5f, 0, 0.3f, 0, 2.0f, 0, 0, -0.4f};  // O x F
+  set_weights(g, w, {0.1f, -0.2f, 0.3f, 0.0f});
+  std::vector<float> x(N * F), t(N * O);
+  for (int i = 0; i < N * F; ++i) x[i] = 0.1f * float((i * 7) % 11) - 0.5f;
+  for (int i = 0; i < N * O; ++i) t[i] = 0.05f * float(i % 3);
+  MemorySource src(g.input_dims(1), x, {}, t, 1, false);
+  const std::vector<Batch> data = take_batches(src, N, 4);
+  SensitivityOptions opt;
+  const HessianTraces tr = ggn_traces(g, data, true, opt);
+  double xx = 0, ww = 0;
+  for (float v : x) xx += double(v) * double(v);
+  for (float v : w) ww += double(v) * double(v);
+  CHECK(tr.weight[0] == Approx(2.0 * xx / N / (O * F)).epsilon(1e-5));
+  CHECK(tr.activation[0] == Approx(2.0 * ww / (O * F)).epsilon(1e-5));
+  CHECK(fd_hessian_trace(g, data, true, 1e-2f)[0] == Approx(tr.weight[0]).epsilon(1e-3));
+}
+
+TEST_CASE("Gauss-Newton traces of a ReLU classifier equal its Hessian traces by finite differences", "[model][sensitivity]") {
+  // Softmax cross-entropy after linear and ReLU layers: the network is piecewise linear, so
+  // away from kinks the loss's Hessian is J^T H_out J exactly.
+  const int F = 4, N = 10;
+  Network net = net_from_layers(R"({"frames": 1, "features": 4})",
+                                R"([{"name": "fc1", "kind": "linear", "out_features": 6, "relu": true},
+                                    {"name": "fc2", "kind": "linear", "out_features": 3}])");
+  Graph g(net);
+  std::mt19937_64 rng(7);
+  g.init(rng);
+  std::vector<float> x(N * F);
+  std::vector<int> labels(N);
+  for (int i = 0; i < N * F; ++i) x[i] = 0.37f * float((i * 13) % 17) / 17.0f * 4 - 0.7f;
+  for (int i = 0; i < N; ++i) labels[i] = (i * 5) % 3;
+  MemorySource src(g.input_dims(1), x, labels, {}, 1, false);
+  const std::vector<Batch> data = take_batches(src, N, 4);
+  SensitivityOptions opt;
+  const HessianTraces tr = ggn_traces(g, data, false, opt);
+  const std::vector<double> fd = fd_hessian_trace(g, data, false, 1e-3f);
+  REQUIRE(tr.weight.size() == 2);
+  for (int l = 0; l < 2; ++l) {
+    CHECK(tr.weight[size_t(l)] > 0);
+    CHECK(std::fabs(fd[size_t(l)] - tr.weight[size_t(l)]) <= 0.02 * tr.weight[size_t(l)]);  // relative error bound
+  }
+  // Deterministic, and the same whatever the thread count.
+  opt.threads = 3;
+  const HessianTraces tr3 = ggn_traces(g, data, false, opt);
+  CHECK(tr3.weight == tr.weight);
+  CHECK(tr3.activation == tr.activation);
+}
+
+TEST_CASE("Gauss-Newton traces of a CNN-LSTM are non-negative and thread-independent", "[model][sensitivity]") {
+  const int T = 3, F = 2, N = 5;
+  Network net = net_from_layers(R"({"frames": 3, "channels": 2, "height": 1, "width": 1})",
+                                R"([{"name": "conv", "kind": "conv2d", "out_channels": 4, "kernel": 1, "relu": true},
+                                    {"name": "seq", "kind": "frames_to_sequence"},
+                                    {"name": "lstm", "kind": "lstm", "hidden": 5},
+                                    {"name": "head", "kind": "linear", "out_features": 3}])");
+  Graph g(net);
+  std::mt19937_64 rng(11);
+  g.init(rng);
+  std::vector<float> x(N * T * F);
+  std::vector<int> labels(N);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.1f * float((i * 7) % 13) - 0.6f;
+  for (int i = 0; i < N; ++i) labels[i] = i % 3;
+  MemorySource src(g.input_dims(1), x, labels, {}, 1, false);
+  const std::vector<Batch> data = take_batches(src, N, 2);
+  SensitivityOptions opt;
+  const HessianTraces tr = ggn_traces(g, data, false, opt);
+  int positive = 0;
+  for (std::size_t l = 0; l < tr.weight.size(); ++l) {
+    CHECK(tr.weight[l] >= 0);
+    CHECK(tr.activation[l] >= 0);
+    positive += tr.weight[l] > 0;
+  }
+  CHECK(positive == 3);  // conv, lstm, head
+  opt.threads = 2;
+  const HessianTraces tr2 = ggn_traces(g, data, false, opt);
+  CHECK(tr2.weight == tr.weight);
+  CHECK(tr2.activation == tr.activation);
+}
+
+TEST_CASE("search.sensitivity accepts ggn and names the pointer, expected and found otherwise", "[model][sensitivity][scenario]") {
+  const std::string dir = test::temp_dir("sens_method");
+  const Scenario sc = load_scenario(test::write_default_scenario_with(dir + "/ggn.json", R"({"search": {"sensitivity": "ggn"}})"));
+  CHECK(sc.search.sensitivity == "ggn");
+  const std::string bad = test::write_default_scenario_with(dir + "/bad.json", R"({"search": {"sensitivity": "fisher"}})");
+  try {
+    load_scenario(bad);
+    FAIL("a bad sensitivity method loads");
+  } catch (const SpecError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("/search/sensitivity") != std::string::npos);
+    CHECK(what.find("ggn") != std::string::npos);
+    CHECK(what.find("fisher") != std::string::npos);
+  }
 }
