@@ -77,9 +77,12 @@ std::string dims_str(const std::vector<I64>& d) {
   return s + "]";
 }
 
+// The element count of a shape; one beyond int64 (a file's absurd dims) saturates at the largest
+// int64, which no real shape matches, so the caller's shape check reports it.
 I64 product(const std::vector<I64>& d) {
   I64 p = 1;
-  for (I64 x : d) p *= x;
+  for (I64 x : d)
+    if (__builtin_mul_overflow(p, x, &p)) return std::numeric_limits<I64>::max();
   return p;
 }
 
@@ -957,13 +960,18 @@ void Importer::view_op(const onnx::NodeProto& n) {
       I64 known = 1;
       int infer = -1;
       for (std::size_t i = 0; i < s.v.size(); ++i) {
+        // -1 (inferred), 0 (copied) or a dimension no larger than the input's element count.
+        if (!(s.v[i] >= -1 && s.v[i] <= double(std::max<I64>(total, 1))))
+          fail_node(n, "shape entries of -1, 0 or at most the input's " + std::to_string(total) + " elements",
+                    nlohmann::json(s.v[i]).dump());
         I64 x = I64(std::llround(s.v[i]));
         if (x == 0 && attr_int(n, "allowzero", 0) == 0) {
           if (i >= d.size()) fail_node(n, "a 0 (copy) only where the input has that axis", dims_str(d));
           x = d[i];
         }
         if (x == -1) infer = int(i);
-        else known *= x;
+        else if (__builtin_mul_overflow(known, x, &known))
+          fail_node(n, "a shape of " + std::to_string(total) + " elements for input " + dims_str(d), "more");
         shape.push_back(x);
       }
       if (infer >= 0 && known > 0) shape[size_t(infer)] = total / known;
