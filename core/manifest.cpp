@@ -16,6 +16,11 @@ std::uint64_t fnv1a64(const void* data, std::size_t n, std::uint64_t h) {
   return h;
 }
 
+std::string json_checksum(nlohmann::json j, const std::string& key) {
+  j.erase(key);
+  return hex16(fnv1a64(j.dump()));
+}
+
 std::string hex16(std::uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));

@@ -17,6 +17,10 @@ inline std::uint64_t fnv1a64(const std::string& s, std::uint64_t h = kFnv1a64Off
 // 16 lower-case hex digits.
 std::string hex16(std::uint64_t v);
 
+// The checksum a JSON document carries about itself: hex16 of the FNV-1a of `j`'s compact dump
+// without its member `key` (sensitivity caches, points.jsonl lines).
+std::string json_checksum(nlohmann::json j, const std::string& key);
+
 // FNV-1a 64-bit hash of a file's bytes, as 16 hex digits ("" if unreadable).
 std::string file_hash(const std::string& path);
 

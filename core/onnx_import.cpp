@@ -77,9 +77,16 @@ std::string dims_str(const std::vector<I64>& d) {
   return s + "]";
 }
 
+// Constants the importer creates itself while folding shape arithmetic (ConstantOfShape, Expand of
+// a constant) are small in real models; a file asking for more is refused before allocating.
+constexpr I64 kMaxFoldedElements = I64(1) << 24;
+
+// The element count of a shape; one beyond int64 (a file's absurd dims) saturates at the largest
+// int64, which no real shape matches, so the caller's shape check reports it.
 I64 product(const std::vector<I64>& d) {
   I64 p = 1;
-  for (I64 x : d) p *= x;
+  for (I64 x : d)
+    if (__builtin_mul_overflow(p, x, &p)) return std::numeric_limits<I64>::max();
   return p;
 }
 
@@ -649,7 +656,9 @@ void Importer::constant_op(const onnx::NodeProto& n) {
     }
     for (I64 d : shape)
       if (d < 0) fail_node(n, "a non-negative shape", dims_str(shape));
-    if (product(shape) > (I64(1) << 28)) fail_node(n, "at most 2^28 elements", dims_str(shape));
+    const bool sizes_ok = std::all_of(shape.begin(), shape.end(), [](I64 x) { return x >= 0; });
+    if (!sizes_ok || product(shape) > kMaxFoldedElements)
+      fail_node(n, "non-negative sizes of at most 2^24 elements in all", dims_str(shape));
     out.v.assign(size_t(product(shape)), fill);
   } else if (op == "Unsqueeze" || op == "Squeeze") {
     out = in(0);
@@ -690,8 +699,12 @@ void Importer::constant_op(const onnx::NodeProto& n) {
       int infer = -1;
       for (std::size_t i = 0; i < shape.size(); ++i) {
         if (shape[i] == 0 && i < a.dims.size()) shape[i] = a.dims[i];
+        if (shape[i] < -1 || shape[i] > std::max<I64>(a.size(), 1))
+          fail_node(n, "shape entries of -1, 0 or at most the input's " + std::to_string(a.size()) + " elements",
+                    dims_str(shape));
         if (shape[i] == -1) infer = int(i);
-        else known *= shape[i];
+        else if (__builtin_mul_overflow(known, shape[i], &known))
+          fail_node(n, "a shape of " + std::to_string(a.size()) + " elements", dims_str(shape));
       }
       if (infer >= 0 && known > 0) shape[size_t(infer)] = a.size() / known;
       if (product(shape) != a.size()) fail_node(n, "a shape of " + std::to_string(a.size()) + " elements", dims_str(shape));
@@ -700,7 +713,9 @@ void Importer::constant_op(const onnx::NodeProto& n) {
       const std::vector<I64> shape = ints_input(1, "shape");
       Const ones;
       ones.dims = shape;
-      if (product(shape) > (I64(1) << 28)) fail_node(n, "at most 2^28 elements", dims_str(shape));
+      const bool sizes_ok = std::all_of(shape.begin(), shape.end(), [](I64 x) { return x >= 0; });
+      if (!sizes_ok || product(shape) > kMaxFoldedElements)
+        fail_node(n, "non-negative sizes of at most 2^24 elements in all", dims_str(shape));
       ones.v.assign(size_t(product(shape)), 0.0);
       ones.is_int = a.is_int;
       bool ok = true;
@@ -970,13 +985,18 @@ void Importer::view_op(const onnx::NodeProto& n) {
       I64 known = 1;
       int infer = -1;
       for (std::size_t i = 0; i < s.v.size(); ++i) {
+        // -1 (inferred), 0 (copied) or a dimension no larger than the input's element count.
+        if (!(s.v[i] >= -1 && s.v[i] <= double(std::max<I64>(total, 1))))
+          fail_node(n, "shape entries of -1, 0 or at most the input's " + std::to_string(total) + " elements",
+                    nlohmann::json(s.v[i]).dump());
         I64 x = I64(std::llround(s.v[i]));
         if (x == 0 && attr_int(n, "allowzero", 0) == 0) {
           if (i >= d.size()) fail_node(n, "a 0 (copy) only where the input has that axis", dims_str(d));
           x = d[i];
         }
         if (x == -1) infer = int(i);
-        else known *= x;
+        else if (__builtin_mul_overflow(known, x, &known))
+          fail_node(n, "a shape of " + std::to_string(total) + " elements for input " + dims_str(d), "more");
         shape.push_back(x);
       }
       if (infer >= 0 && known > 0) shape[size_t(infer)] = total / known;

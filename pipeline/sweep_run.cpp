@@ -44,6 +44,14 @@ namespace {
 
 constexpr const char* kManifest = "sweep.json";
 constexpr const char* kPoints = "points.jsonl";
+// Each line of points.jsonl carries the checksum of its content (json_checksum without this key),
+// so an edited or corrupted point that is still valid JSON is detected, not merged into results.
+constexpr const char* kLineChecksum = "fnv1a64";
+// A point as its line of points.jsonl (without the newline).
+std::string point_line_text(json line) {
+  line[kLineChecksum] = json_checksum(line, kLineChecksum);
+  return line.dump();
+}
 
 bool file_exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 
@@ -366,7 +374,7 @@ void write_final_outputs(const SweepSpec& spec, const std::vector<json>& unorder
   });
   {
     std::string text;
-    for (const json& l : lines) text += l.dump() + "\n";
+    for (const json& l : lines) text += point_line_text(l) + "\n";
     write_file_atomic(dir + "/" + kPoints, text);
   }
   // results.csv
@@ -495,6 +503,13 @@ std::vector<json> read_points(const std::string& path, const std::vector<Point>&
       throw SpecError(path, "line " + std::to_string(lineno),
                       "a point of this sweep (index < " + std::to_string(points.size()) + " with its key)",
                       "index " + std::to_string(idx) + " key " + j.at("key").dump());
+    const std::string sum = json_checksum(j, kLineChecksum);
+    if (!j.contains(kLineChecksum) || j.at(kLineChecksum) != sum)
+      throw SpecError(path, "line " + std::to_string(lineno),
+                      std::string("a point whose \"") + kLineChecksum + "\" is \"" + sum + "\" (the checksum of its content)",
+                      j.contains(kLineChecksum) ? j.at(kLineChecksum).dump() + ": the line was changed or corrupted"
+                                                : std::string("no checksum"));
+    j.erase(kLineChecksum);
     lines.push_back(std::move(j));
     pos = nl + 1;
     good = pos;
@@ -642,7 +657,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt, LineExcha
         const std::size_t k = next.fetch_add(1);
         if (k >= mine.size()) break;
         json line = eval.evaluate(points[mine[k]]);
-        std::string text = line.dump();  // serialized here, in parallel, not by the writer
+        std::string text = point_line_text(line);  // serialized here, in parallel, not by the writer
         std::lock_guard<std::mutex> lk(mu);
         finished.emplace_back(std::move(line), std::move(text));
         cv.notify_one();
@@ -664,6 +679,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt, LineExcha
   // Lines are written as they arrive and flushed once per batch (a crash loses only the
   // points not yet handed to the OS: those in flight).
   auto write_line = [&](json line, const std::string& text) {
+    line.erase(kLineChecksum);
     if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fputc('\n', out) == EOF)
       throw WriteError(pts_path, std::strerror(errno));
     done_lines.push_back(std::move(line));

@@ -15,10 +15,7 @@ using Key = std::tuple<std::string, int, int, int>;  // layer, format, weights, 
 // Tables written by sensitivity_to_json carry the FNV-1a hash of their compact dump without this
 // key, so a changed or corrupted number (still valid JSON) is detected, not reused.
 constexpr const char* kContentChecksumKey = "content_fnv1a64";
-std::string content_checksum(json j) {
-  j.erase(kContentChecksumKey);
-  return hex16(fnv1a64(j.dump()));
-}
+std::string content_checksum(const json& j) { return json_checksum(j, kContentChecksumKey); }
 Key key_of(const std::string& layer, const LayerPrecision& p) {
   return Key{layer, int(p.format), p.weights().bits, p.activations().bits};
 }

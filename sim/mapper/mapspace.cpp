@@ -231,6 +231,8 @@ void parse_factors(const ParseCtx& x, const YAML::Node& n, const std::string& pt
   while (std::regex_search(rest, m, item)) {
     consumed += m.prefix().str();
     const int d = dim_of(x, m[1].str(), ptr);
+    if (m[3].length() > 15)
+      throw SpecError(x.file, ptr, "a factor of " + m[1].str() + " of at most 15 digits", m[3].str());
     const std::int64_t v = std::stoll(m[3].str());
     const std::int64_t bound = x.p.bounds[static_cast<std::size_t>(d)];
     FactorBound& fb = out[static_cast<std::size_t>(d)];
@@ -422,29 +424,38 @@ Constraints parse_timeloop_constraints_text(const std::string& yaml_text, const 
   } catch (const YAML::Exception& e) {
     throw SpecError(file, "", "valid YAML", e.what());
   }
+  if (root.IsDefined() && !root.IsMap() && !root.IsNull())
+    throw SpecError(file, "/", "a map with mapspace_constraints, architecture_constraints or targets",
+                    root.IsScalar() ? "\"" + root.Scalar() + "\"" : std::string("a list"));
   Constraints c = unconstrained(a);
   const ParseCtx x{file, p, a};
   bool any = false;
-  for (const char* section : {"architecture_constraints", "mapspace_constraints"}) {
-    const YAML::Node s = root[section];
-    if (!s) continue;
-    any = true;
-    if (s.IsSequence()) {
-      parse_targets(x, s, std::string("/") + section, c, level_alias);
-    } else if (s.IsMap()) {
-      for (const auto& kv : s) {
-        const std::string key = kv.first.as<std::string>();
-        if (key != "targets" && key != "version")
-          throw SpecError(file, std::string("/") + section + "/" + key, "targets or version", "'" + key + "'");
+  // A value of the wrong YAML type where the reader converts it (a list where a name is due, a
+  // word where a number is) is yaml-cpp's exception, reported at its line.
+  try {
+    for (const char* section : {"architecture_constraints", "mapspace_constraints"}) {
+      const YAML::Node s = root[section];
+      if (!s) continue;
+      any = true;
+      if (s.IsSequence()) {
+        parse_targets(x, s, std::string("/") + section, c, level_alias);
+      } else if (s.IsMap()) {
+        for (const auto& kv : s) {
+          const std::string key = kv.first.as<std::string>();
+          if (key != "targets" && key != "version")
+            throw SpecError(file, std::string("/") + section + "/" + key, "targets or version", "'" + key + "'");
+        }
+        parse_targets(x, s["targets"], std::string("/") + section + "/targets", c, level_alias);
+      } else if (!s.IsNull()) {
+        throw SpecError(file, std::string("/") + section, "a map with targets", "another value");
       }
-      parse_targets(x, s["targets"], std::string("/") + section + "/targets", c, level_alias);
-    } else if (!s.IsNull()) {
-      throw SpecError(file, std::string("/") + section, "a map with targets", "another value");
     }
-  }
-  if (!any && root["targets"]) {
-    any = true;
-    parse_targets(x, root["targets"], "/targets", c, level_alias);
+    if (!any && root["targets"]) {
+      any = true;
+      parse_targets(x, root["targets"], "/targets", c, level_alias);
+    }
+  } catch (const YAML::Exception& e) {
+    throw SpecError(file, "line " + std::to_string(e.mark.line + 1), "a value of the type this key takes", e.msg);
   }
   if (!any)
     throw SpecError(file, "", "mapspace_constraints, architecture_constraints or targets", "none of them");

@@ -30,8 +30,24 @@ std::string show(const YAML::Node& n) {
   if (n.IsSequence()) return "a list";
   return "a map";
 }
-Src child(const Src& s, const std::string& key) { return Src{s.file, s.node[key], s.path + "/" + key}; }
-Src item(const Src& s, std::size_t i) { return Src{s.file, s.node[i], s.path + "/" + std::to_string(i)}; }
+// A missing child, or one asked of a node that is not a map (list), is an undefined but valid node,
+// which the readers report as "nothing" at its path. (yaml-cpp's own answer would be an invalid
+// node whose every accessor throws InvalidNode, or BadSubscript for a scalar parent.)
+Src child(const Src& s, const std::string& key) {
+  YAML::Node c(YAML::NodeType::Undefined);
+  if (s.node.IsDefined() && s.node.IsMap())
+    for (auto it = s.node.begin(); it != s.node.end(); ++it)
+      if (it->first.IsScalar() && it->first.Scalar() == key) {
+        c.reset(it->second);
+        break;
+      }
+  return Src{s.file, c, s.path + "/" + key};
+}
+Src item(const Src& s, std::size_t i) {
+  YAML::Node c(YAML::NodeType::Undefined);
+  if (s.node.IsDefined() && s.node.IsSequence() && i < s.node.size()) c.reset(s.node[i]);
+  return Src{s.file, c, s.path + "/" + std::to_string(i)};
+}
 
 std::string str(const Src& s) {
   if (!s.node.IsScalar()) fail(s, "a string", show(s.node));
@@ -50,10 +66,14 @@ double num(const Src& s) {
 }
 std::int64_t count(const Src& s, std::int64_t min) {
   const double v = num(s);
-  if (v != std::floor(v) || v < double(min)) fail(s, "an integer >= " + std::to_string(min), show(s.node));
+  if (v != std::floor(v) || v < double(min) || v > 9.0e15)
+    fail(s, "an integer in [" + std::to_string(min) + ", 9e15]", show(s.node));
   return std::int64_t(v);
 }
-bool has(const Src& s, const std::string& key) { return s.node.IsMap() && s.node[key].IsDefined() && !s.node[key].IsNull(); }
+bool has(const Src& s, const std::string& key) {
+  const Src c = child(s, key);
+  return c.node.IsDefined() && !c.node.IsNull();
+}
 
 // Loads each file and merges their top-level keys (Timeloop reads all inputs as one document).
 std::map<std::string, Src> load_all(const std::vector<std::string>& files) {
@@ -89,7 +109,10 @@ std::pair<std::string, std::int64_t> split_instances(const std::string& n) {
   const auto dots = n.find("..", b);
   const auto e = n.find(']', b);
   if (dots == std::string::npos || e == std::string::npos) return {n.substr(0, b), 1};
-  return {n.substr(0, b), std::stoll(n.substr(dots + 2, e - dots - 2))};
+  const std::string count = n.substr(dots + 2, e - dots - 2);
+  const bool digits = !count.empty() && count.size() <= 15 &&
+                      std::all_of(count.begin(), count.end(), [](unsigned char ch) { return std::isdigit(ch) != 0; });
+  return {n.substr(0, b), digits ? std::stoll(count) : -1};  // -1: not a count the caller accepts
 }
 
 struct RawLevel {
@@ -142,6 +165,7 @@ void walk_subtree(const Src& tree, std::vector<RawLevel>& out) {
       for (std::size_t j = 0; j < loc.node.size(); ++j) {
         const Src c = item(loc, j);
         auto [name, inst] = split_instances(str(child(c, "name")));
+        if (inst < 1) fail(child(c, "name"), "a name whose instance range \"[a..N]\" has a count N >= 1", show(child(c, "name").node));
         const std::string cls = str(child(c, "class"));
         const Src at = child(c, "attributes");
         const std::int64_t mx = has(at, "meshX") ? count(child(at, "meshX"), 1) : 1;
@@ -176,7 +200,8 @@ std::map<std::string, std::int64_t> parse_factors(const Src& s, const Problem& p
     std::string val = t.substr(k);
     if (!val.empty() && val[0] == '=') val = val.substr(1);
     if (p.dim_index(dim) < 0) fail(s, "factors of problem dimensions (DIM=N or DIMN)", "\"" + t + "\"");
-    if (val.empty() || val.find_first_not_of("0123456789") != std::string::npos || std::stoll(val) < 1)
+    if (val.empty() || val.size() > 15 || val.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoll(val) < 1)
       fail(s, "a positive integer factor for " + dim, "\"" + t + "\"");
     f[dim] = std::stoll(val);
   }
@@ -257,8 +282,8 @@ Problem import_problem(const Src& prob) {
     const Src d = item(dss, i);
     Dataspace ds;
     ds.name = str(child(d, "name"));
-    ds.read_write = has(d, "read_write") && child(d, "read_write").node.as<std::string>() != "false" &&
-                    child(d, "read_write").node.as<std::string>() != "False";
+    ds.read_write = has(d, "read_write") && str(child(d, "read_write")) != "false" &&
+                    str(child(d, "read_write")) != "False";
     const Src proj = child(d, "projection");
     if (!proj.node.IsSequence()) fail(proj, "a projection (list of ranks)", show(proj.node));
     for (std::size_t r = 0; r < proj.node.size(); ++r) {

@@ -20,6 +20,7 @@
 #include "pipeline/common.hpp"
 #include "pipeline/sweep_run.hpp"
 #include "core/errors.hpp"
+#include "core/manifest.hpp"
 #include "core/scenario.hpp"
 #include "energy_models/area.hpp"
 #include "search/sweep_expr.hpp"
@@ -431,4 +432,42 @@ TEST_CASE("the shipped example sweeps load, and FPGA design points match mixprec
   util = std::max(util, std::max(res["dsp48"].get<double>() / 20, res["bram_18k"].get<double>() / 20));
   CHECK(r["device_utilization"].get<double>() == Approx(util));
   CHECK(res["luts"] == 1000);
+}
+
+TEST_CASE("sweep --resume refuses an edited or corrupted points.jsonl line, naming the line", "[sweep][cli]") {
+  const std::string dir = test::temp_dir("sweep_corrupt");
+  const std::string f = lhs_sweep(dir, 12);
+  const std::string out = dir + "/out";
+  REQUIRE(test::run_cli("sweep " + f + " --out " + out + " --quiet").exit_code == 0);
+  const std::string pts = out + "/points.jsonl";
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(pts);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  REQUIRE(lines.size() >= 3);
+  json first = json::parse(lines[1]);
+  const std::string recorded = first.at("fnv1a64").get<std::string>();
+  CHECK(recorded == json_checksum(first, "fnv1a64"));  // each line carries its own checksum
+  auto resume_with = [&](const json& second) {
+    std::ofstream o(pts, std::ios::trunc);
+    o << lines[0] << "\n" << second.dump() << "\n";
+    o.close();
+    return test::run_cli("sweep " + f + " --out " + out + " --quiet --resume");
+  };
+  SECTION("a changed number, still valid JSON") {
+    first["results"]["energy_uj"] = 1.0;
+    const test::RunResult r = resume_with(first);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "error: " + pts + ": line 2: expected a point whose \"fnv1a64\" is \"" +
+                       json_checksum(first, "fnv1a64") + "\" (the checksum of its content), found \"" + recorded +
+                       "\": the line was changed or corrupted\n");
+  }
+  SECTION("a line without its checksum") {
+    first.erase("fnv1a64");
+    const test::RunResult r = resume_with(first);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "error: " + pts + ": line 2: expected a point whose \"fnv1a64\" is \"" +
+                       json_checksum(first, "fnv1a64") + "\" (the checksum of its content), found no checksum\n");
+  }
 }
