@@ -399,7 +399,7 @@ TEST_CASE("onnx export: reverse layers and LSTM initial states (both LSTM forms)
   }
 }
 
-TEST_CASE("onnx export: an fp32 TT / HT LSTM is written as its dense product; a quantized one is refused",
+TEST_CASE("onnx export: an fp32 TT / HT LSTM is written as its dense product and a quantized one is refused",
           "[onnx][onnx_export]") {
   const char* kTt = R"({
     "name": "tt_net", "batch": 2, "input": {"frames": 3, "features": 12},
