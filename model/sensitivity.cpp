@@ -142,6 +142,20 @@ double mean_loss(Graph& g, const std::vector<Batch>& data, bool regression) {
   return sum / double(n);
 }
 
+namespace {
+
+// Weight values per layer (the traces' per-value denominator).
+std::vector<double> weight_values_per_layer(Graph& g) {
+  std::vector<double> count(size_t(g.layer_count()), 0.0);
+  std::vector<Param*> ps = g.params();
+  const std::vector<int>& owner = g.param_layers();
+  for (std::size_t i = 0; i < ps.size(); ++i)
+    if (is_weight(*ps[i])) count[size_t(owner[i])] += double(ps[i]->value.size());
+  return count;
+}
+
+}  // namespace
+
 HessianTraces hessian_traces(Graph& g, const std::vector<Batch>& data, bool regression,
                              const SensitivityOptions& opt) {
   const Network& net = g.network();
@@ -250,23 +264,12 @@ HessianTraces hessian_traces(Graph& g, const std::vector<Batch>& data, bool regr
       for (int l : wl) r.set_input_perturbation(l, nullptr);
     }
   };
-  if (T == 1) {
-    work(0);
-  } else {
-    WorkerPool pool(T);
-    pool.run(work);
-  }
+  WorkerPool(T).run(work);  // one thread: work(0) on the caller
   // Reduce in batch order.
   HessianTraces out;
   out.weight.assign(size_t(L), 0.0);
   out.activation.assign(size_t(L), 0.0);
-  std::vector<double> count(size_t(L), 0.0);
-  {
-    std::vector<Param*> ps = g.params();
-    const std::vector<int>& owner = g.param_layers();
-    for (std::size_t i = 0; i < ps.size(); ++i)
-      if (is_weight(*ps[i])) count[size_t(owner[i])] += double(ps[i]->value.size());
-  }
+  const std::vector<double> count = weight_values_per_layer(g);
   for (int l : wl) {
     double w = 0, a = 0, e = 0;
     for (std::size_t bi = 0; bi < B; ++bi) {
@@ -373,23 +376,12 @@ HessianTraces ggn_traces(Graph& g, const std::vector<Batch>& data, bool regressi
       }
     }
   };
-  if (T == 1) {
-    work(0);
-  } else {
-    WorkerPool pool(T);
-    pool.run(work);
-  }
+  WorkerPool(T).run(work);  // one thread: work(0) on the caller
   // Reduce in sample order: the mean loss's G is the mean of the samples'.
   HessianTraces out;
   out.weight.assign(size_t(L), 0.0);
   out.activation.assign(size_t(L), 0.0);
-  std::vector<double> count(size_t(L), 0.0);
-  {
-    std::vector<Param*> ps = g.params();
-    const std::vector<int>& owner = g.param_layers();
-    for (std::size_t i = 0; i < ps.size(); ++i)
-      if (is_weight(*ps[i])) count[size_t(owner[i])] += double(ps[i]->value.size());
-  }
+  const std::vector<double> count = weight_values_per_layer(g);
   for (int l : wl) {
     double w = 0, a = 0;
     for (std::size_t s = 0; s < S; ++s) {

@@ -129,6 +129,36 @@ namespace {
 struct Completion {
   std::vector<Costs> rest_min, rest_max;
 };
+
+// The end of an exact solve over the kept final states `last`: the best (least sensitivity, then
+// least energy) evaluated as res.best, and the (energy, sensitivity) front among them.
+// `choice_of(i)` backtracks final state i to its item per group.
+template <class S, class ChoiceOf>
+void finish_exact(const Problem& p, const Budget& b, const std::vector<S>& last, ChoiceOf choice_of,
+                  ExactResult& res) {
+  int best = 0;
+  for (std::size_t i = 1; i < last.size(); ++i)
+    if (last[i].sens < last[best].sens ||
+        (last[i].sens == last[best].sens && last[i].cost[kEnergy] < last[best].cost[kEnergy]))
+      best = int(i);
+  const long evals = res.states;
+  res.best = evaluate_choice(p, choice_of(best), b);
+  res.best.method = "exact";
+  res.best.evaluations = evals;
+  std::vector<int> order(last.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+  std::sort(order.begin(), order.end(), [&](int a, int c) {
+    return last[a].cost[kEnergy] != last[c].cost[kEnergy] ? last[a].cost[kEnergy] < last[c].cost[kEnergy]
+                                                          : last[a].sens < last[c].sens;
+  });
+  double best_sens = kInf;
+  for (int i : order)
+    if (last[i].sens < best_sens) {
+      best_sens = last[i].sens;
+      res.front.push_back(ParetoPoint{last[i].cost, last[i].sens, choice_of(i)});
+    }
+}
+
 // With pair terms, group g's share includes the least (most) entry of every term whose later
 // group is g, so rest_min stays a lower bound whatever the terms' signs.
 Completion completion_bounds(const Problem& p) {
@@ -460,28 +490,7 @@ ExactResult solve_chain(const Problem& p, const Budget& b, const Completion& bou
     }
     return choice;
   };
-  const auto& last = stages.back().states;
-  int best = 0;
-  for (std::size_t i = 1; i < last.size(); ++i)
-    if (last[i].sens < last[best].sens ||
-        (last[i].sens == last[best].sens && last[i].cost[kEnergy] < last[best].cost[kEnergy]))
-      best = int(i);
-  const long evals = res.states;
-  res.best = evaluate_choice(p, choice_of(best), b);
-  res.best.method = "exact";
-  res.best.evaluations = evals;
-  std::vector<int> order(last.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = int(i);
-  std::sort(order.begin(), order.end(), [&](int a, int c) {
-    return last[a].cost[kEnergy] != last[c].cost[kEnergy] ? last[a].cost[kEnergy] < last[c].cost[kEnergy]
-                                                          : last[a].sens < last[c].sens;
-  });
-  double best_sens = kInf;
-  for (int i : order)
-    if (last[i].sens < best_sens) {
-      best_sens = last[i].sens;
-      res.front.push_back(ParetoPoint{last[i].cost, last[i].sens, choice_of(i)});
-    }
+  finish_exact(p, b, stages.back().states, choice_of, res);
   return res;
 }
 
@@ -532,29 +541,7 @@ ExactResult solve_exact(const Problem& p, const Budget& b) {
   res.best.method = "exact";
   res.best.evaluations = res.states;
   if (stages.size() != p.groups.size() + 1 || last.empty()) return res;  // infeasible
-  int best = 0;
-  for (std::size_t i = 1; i < last.size(); ++i)
-    if (last[i].sens < last[best].sens ||
-        (last[i].sens == last[best].sens && last[i].cost[kEnergy] < last[best].cost[kEnergy]))
-      best = int(i);
-  std::vector<int> choice = backtrack(stages, best);
-  long evals = res.states;
-  res.best = evaluate_choice(p, choice, b);
-  res.best.method = "exact";
-  res.best.evaluations = evals;
-  // The (energy, sensitivity) front among the kept final states.
-  std::vector<int> order(last.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = int(i);
-  std::sort(order.begin(), order.end(), [&](int a, int c) {
-    return last[a].cost[kEnergy] != last[c].cost[kEnergy] ? last[a].cost[kEnergy] < last[c].cost[kEnergy]
-                                                          : last[a].sens < last[c].sens;
-  });
-  double best_sens = kInf;
-  for (int i : order)
-    if (last[i].sens < best_sens) {
-      best_sens = last[i].sens;
-      res.front.push_back(ParetoPoint{last[i].cost, last[i].sens, backtrack(stages, i)});
-    }
+  finish_exact(p, b, last, [&](int i) { return backtrack(stages, i); }, res);
   return res;
 }
 
