@@ -334,6 +334,22 @@ void copy_weights(QuantLstm& q, Lstm& l) {
   }
 }
 
+// q and l (same weights) give the same outputs on a random sequence; q's gradients pass the
+// finite-difference check.
+void check_equal_outputs_and_gradients(QuantLstm& q, Lstm& l, std::mt19937_64& rng) {
+  Tensor x = Tensor::sequence(2, 3, 5), yq, yl;
+  testing::fill_uniform(x, -1, 1, rng);
+  q.forward(x, yq);
+  l.forward(x, yl);
+  REQUIRE(yq.dims() == yl.dims());
+  for (std::int64_t i = 0; i < yq.size(); ++i) CHECK(yq[i] == Approx(yl[i]).margin(1e-6));
+  std::vector<Tensor> inputs{x};
+  for (const auto& r : testing::check_layer(q, inputs)) {
+    INFO(r.str());
+    CHECK(r.ok);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("quant: QuantLstm at fp32 equals Lstm and passes the gradient check", "[model][quant]") {
@@ -344,17 +360,7 @@ TEST_CASE("quant: QuantLstm at fp32 equals Lstm and passes the gradient check", 
     std::mt19937_64 rng(3);
     q.init(rng);
     copy_weights(q, l);
-    Tensor x = Tensor::sequence(2, 3, 5), yq, yl;
-    testing::fill_uniform(x, -1, 1, rng);
-    q.forward(x, yq);
-    l.forward(x, yl);
-    REQUIRE(yq.dims() == yl.dims());
-    for (std::int64_t i = 0; i < yq.size(); ++i) CHECK(yq[i] == Approx(yl[i]).margin(1e-6));
-    std::vector<Tensor> inputs{x};
-    for (const auto& r : testing::check_layer(q, inputs)) {
-      INFO(r.str());
-      CHECK(r.ok);
-    }
+    check_equal_outputs_and_gradients(q, l, rng);
   }
 }
 
@@ -375,17 +381,7 @@ TEST_CASE("quant: QuantLstm at fp32 equals Lstm when reverse and with an initial
       if (qp[i]->name.find(".initial_") != std::string::npos) testing::fill_uniform(qp[i]->value, -1, 1, rng);
       lp[i]->value.assign(qp[i]->value);
     }
-    Tensor x = Tensor::sequence(2, 3, 5), yq, yl;
-    testing::fill_uniform(x, -1, 1, rng);
-    q.forward(x, yq);
-    l.forward(x, yl);
-    REQUIRE(yq.dims() == yl.dims());
-    for (std::int64_t i = 0; i < yq.size(); ++i) CHECK(yq[i] == Approx(yl[i]).margin(1e-6));
-    std::vector<Tensor> inputs{x};
-    for (const auto& r : testing::check_layer(q, inputs)) {
-      INFO(r.str());
-      CHECK(r.ok);
-    }
+    check_equal_outputs_and_gradients(q, l, rng);
   }
 }
 

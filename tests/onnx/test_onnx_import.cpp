@@ -17,6 +17,7 @@
 #include "model/graph.hpp"
 #include "model/trainer.hpp"
 #include "sim/workload.hpp"
+#include "onnx_builders.hpp"
 #include "test_util.hpp"
 
 using namespace mixprec;
@@ -245,14 +246,6 @@ TEST_CASE("onnx: a scenario with network {onnx} validates and simulates", "[onnx
 
 namespace {
 
-onnx::TensorProto tensor(const std::string& name, std::vector<std::int64_t> dims, const std::vector<float>& v) {
-  onnx::TensorProto t;
-  t.set_name(name);
-  t.set_data_type(onnx::TensorProto::FLOAT);
-  for (auto d : dims) t.add_dims(d);
-  for (float x : v) t.add_float_data(x);
-  return t;
-}
 
 onnx::TensorProto int8_tensor(const std::string& name, std::vector<std::int64_t> dims, const std::vector<int>& v) {
   onnx::TensorProto t;
@@ -273,12 +266,6 @@ onnx::NodeProto* node(onnx::GraphProto* g, const std::string& name, const std::s
   return n;
 }
 
-void value_info(onnx::ValueInfoProto* v, const std::string& name, std::vector<std::int64_t> dims) {
-  v->set_name(name);
-  auto* tt = v->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
-}
 
 // x [1, 4] -> (QuantizeLinear int8, Clip [-8, 7], DequantizeLinear) -> MatMul with weights
 // DequantizeLinear(Clip(int8 W, -2, 1)) -> y [1, 3]: activations at 4 bits, weights at 2.
@@ -288,16 +275,16 @@ onnx::ModelProto qdq_model() {
   m.add_opset_import()->set_version(13);
   onnx::GraphProto* g = m.mutable_graph();
   g->set_name("qdq");
-  value_info(g->add_input(), "x", {1, 4});
-  value_info(g->add_output(), "y", {1, 3});
-  *g->add_initializer() = tensor("s_x", {}, {0.1f});
+  test::value_info(g->add_input(), "x", {1, 4});
+  test::value_info(g->add_output(), "y", {1, 3});
+  *g->add_initializer() = test::float_tensor("s_x", {}, {0.1f});
   *g->add_initializer() = int8_tensor("z_x", {}, {0});
   *g->add_initializer() = int8_tensor("lo", {}, {-8});
   *g->add_initializer() = int8_tensor("hi", {}, {7});
   *g->add_initializer() = int8_tensor("wq", {4, 3}, {1, -2, 0, 1, 1, -1, -2, 0, 1, 0, 1, -1});
   *g->add_initializer() = int8_tensor("wlo", {}, {-2});
   *g->add_initializer() = int8_tensor("whi", {}, {1});
-  *g->add_initializer() = tensor("s_w", {}, {0.5f});
+  *g->add_initializer() = test::float_tensor("s_w", {}, {0.5f});
   node(g, "q", "QuantizeLinear", {"x", "s_x", "z_x"}, {"xq"});
   node(g, "clip", "Clip", {"xq", "lo", "hi"}, {"xc"});
   node(g, "dq", "DequantizeLinear", {"xc", "s_x", "z_x"}, {"xd"});
@@ -389,7 +376,7 @@ TEST_CASE("onnx: unsupported operators and malformed files give exact errors", "
   }
   SECTION("a graph with two network inputs") {
     onnx::ModelProto m = qdq_model();
-    value_info(m.mutable_graph()->add_input(), "x2", {1, 4});
+    test::value_info(m.mutable_graph()->add_input(), "x2", {1, 4});
     CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "i.onnx"),
                       "i.onnx: /graph/input: expected one network input (every other graph input an initializer), "
                       "found 2 (\"x\", \"x2\")");
@@ -416,10 +403,10 @@ TEST_CASE("onnx: the last step of a bidirectional LSTM is refused with the reaso
   m.set_ir_version(8);
   m.add_opset_import()->set_version(13);
   onnx::GraphProto* g = m.mutable_graph();
-  value_info(g->add_input(), "x", {3, 1, 2});  // [T, B, F] into a layout-0 LSTM
-  value_info(g->add_output(), "last", {1, 2, 1});
-  *g->add_initializer() = tensor("W", {2, 8, 2}, std::vector<float>(32, 0.1f));
-  *g->add_initializer() = tensor("R", {2, 8, 2}, std::vector<float>(32, 0.1f));
+  test::value_info(g->add_input(), "x", {3, 1, 2});  // [T, B, F] into a layout-0 LSTM
+  test::value_info(g->add_output(), "last", {1, 2, 1});
+  *g->add_initializer() = test::float_tensor("W", {2, 8, 2}, std::vector<float>(32, 0.1f));
+  *g->add_initializer() = test::float_tensor("R", {2, 8, 2}, std::vector<float>(32, 0.1f));
   onnx::TensorProto idx;
   idx.set_name("idx");
   idx.set_data_type(onnx::TensorProto::INT64);
@@ -508,8 +495,8 @@ TEST_CASE("onnx: Conv + BatchNormalization (own epsilon) + Relu fold into one co
   m.set_ir_version(8);
   m.add_opset_import()->set_version(13);
   onnx::GraphProto* g = m.mutable_graph();
-  value_info(g->add_input(), "x", {1, 2, 4, 4});
-  value_info(g->add_output(), "y", {1, 3, 4, 4});
+  test::value_info(g->add_input(), "x", {1, 2, 4, 4});
+  test::value_info(g->add_output(), "y", {1, 3, 4, 4});
   std::mt19937_64 rng(5);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   auto rnd = [&](int n, float lo, float hi) {
@@ -519,12 +506,12 @@ TEST_CASE("onnx: Conv + BatchNormalization (own epsilon) + Relu fold into one co
   };
   const std::vector<float> W = rnd(54, -1, 1), B = rnd(3, -0.5f, 0.5f), gam = rnd(3, 0.5f, 1.5f), bet = rnd(3, -0.3f, 0.3f),
                            mu = rnd(3, -0.2f, 0.2f), var = rnd(3, 0.5f, 1.5f), X = rnd(32, -1, 1);
-  *g->add_initializer() = tensor("W", {3, 2, 3, 3}, W);
-  *g->add_initializer() = tensor("B", {3}, B);
-  *g->add_initializer() = tensor("gamma", {3}, gam);
-  *g->add_initializer() = tensor("beta", {3}, bet);
-  *g->add_initializer() = tensor("mean", {3}, mu);
-  *g->add_initializer() = tensor("var", {3}, var);
+  *g->add_initializer() = test::float_tensor("W", {3, 2, 3, 3}, W);
+  *g->add_initializer() = test::float_tensor("B", {3}, B);
+  *g->add_initializer() = test::float_tensor("gamma", {3}, gam);
+  *g->add_initializer() = test::float_tensor("beta", {3}, bet);
+  *g->add_initializer() = test::float_tensor("mean", {3}, mu);
+  *g->add_initializer() = test::float_tensor("var", {3}, var);
   onnx::NodeProto* c = node(g, "conv", "Conv", {"x", "W", "B"}, {"c"});
   auto* pads = c->add_attribute();
   pads->set_name("pads");
@@ -565,8 +552,8 @@ TEST_CASE("onnx: QLinearConv imports as a conv2d with dequantized weights, its b
   m.set_ir_version(8);
   m.add_opset_import()->set_version(13);
   onnx::GraphProto* g = m.mutable_graph();
-  value_info(g->add_input(), "x", {1, 1, 3, 3});
-  value_info(g->add_output(), "y", {1, 2, 2, 2});
+  test::value_info(g->add_input(), "x", {1, 1, 3, 3});
+  test::value_info(g->add_output(), "y", {1, 2, 2, 2});
   onnx::TensorProto zp_u8;
   zp_u8.set_name("zx");
   zp_u8.set_data_type(onnx::TensorProto::UINT8);
@@ -574,10 +561,10 @@ TEST_CASE("onnx: QLinearConv imports as a conv2d with dequantized weights, its b
   *g->add_initializer() = zp_u8;
   zp_u8.set_name("zy");
   *g->add_initializer() = zp_u8;
-  *g->add_initializer() = tensor("sx", {}, {0.1f});
-  *g->add_initializer() = tensor("sy", {}, {0.2f});
+  *g->add_initializer() = test::float_tensor("sx", {}, {0.1f});
+  *g->add_initializer() = test::float_tensor("sy", {}, {0.2f});
   *g->add_initializer() = int8_tensor("w", {2, 1, 2, 2}, {1, -2, 3, -4, 5, 6, -7, 8});
-  *g->add_initializer() = tensor("sw", {2}, {0.05f, 0.5f});  // per output channel
+  *g->add_initializer() = test::float_tensor("sw", {2}, {0.05f, 0.5f});  // per output channel
   *g->add_initializer() = int8_tensor("zw", {}, {0});
   onnx::TensorProto b;
   b.set_name("b");

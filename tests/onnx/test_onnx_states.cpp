@@ -19,6 +19,7 @@
 #include "model/onnx_export.hpp"
 #include "model/trainer.hpp"
 #include "sim/workload.hpp"
+#include "onnx_builders.hpp"
 #include "test_util.hpp"
 
 using namespace mixprec;
@@ -42,22 +43,7 @@ std::vector<float> randoms(std::size_t n, std::uint64_t seed, float scale = 0.5f
   return v;
 }
 
-onnx::TensorProto ftensor(const std::string& name, const std::vector<I64>& dims, const std::vector<float>& v) {
-  onnx::TensorProto t;
-  t.set_name(name);
-  t.set_data_type(onnx::TensorProto::FLOAT);
-  for (auto d : dims) t.add_dims(d);
-  for (float x : v) t.add_float_data(x);
-  return t;
-}
 
-void value_info(onnx::ValueInfoProto* v, const std::string& name, const std::vector<I64>& dims,
-                int type = onnx::TensorProto::FLOAT) {
-  v->set_name(name);
-  auto* tt = v->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(type);
-  for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
-}
 
 void set_attr(onnx::NodeProto* n, const std::string& name, I64 v) {
   auto* a = n->add_attribute();
@@ -95,11 +81,11 @@ onnx::ModelProto rnn_model(const RnnCase& c) {
   m.add_opset_import()->set_version(14);
   onnx::GraphProto* g = m.mutable_graph();
   g->set_name("rnn");
-  value_info(g->add_input(), "x", c.x_dims());
+  test::value_info(g->add_input(), "x", c.x_dims());
   const I64 D = c.D(), G = c.G(), H = c.H;
-  *g->add_initializer() = ftensor("W", {D, G * H, c.F}, randoms(size_t(D * G * H * c.F), 1));
-  *g->add_initializer() = ftensor("R", {D, G * H, H}, randoms(size_t(D * G * H * H), 2));
-  *g->add_initializer() = ftensor("B", {D, 2 * G * H}, randoms(size_t(D * 2 * G * H), 3, 0.2f));
+  *g->add_initializer() = test::float_tensor("W", {D, G * H, c.F}, randoms(size_t(D * G * H * c.F), 1));
+  *g->add_initializer() = test::float_tensor("R", {D, G * H, H}, randoms(size_t(D * G * H * H), 2));
+  *g->add_initializer() = test::float_tensor("B", {D, 2 * G * H}, randoms(size_t(D * 2 * G * H), 3, 0.2f));
   std::vector<std::string> in{"x", "W", "R", "B", "", "", ""};
   if (!c.seq_lens.empty()) {
     onnx::TensorProto t;
@@ -111,19 +97,19 @@ onnx::ModelProto rnn_model(const RnnCase& c) {
     in[4] = "seq_lens";
   }
   if (!c.h0.empty()) {
-    *g->add_initializer() = ftensor("h0", c.state_dims(), c.h0);
+    *g->add_initializer() = test::float_tensor("h0", c.state_dims(), c.h0);
     in[5] = "h0";
   }
   if (!c.c0.empty()) {
-    *g->add_initializer() = ftensor("c0", c.state_dims(), c.c0);
+    *g->add_initializer() = test::float_tensor("c0", c.state_dims(), c.c0);
     in[6] = "c0";
   }
   if (c.graph_input == "sequence_lens") {
-    value_info(g->add_input(), "lens", {c.B}, onnx::TensorProto::INT32);
+    test::value_info(g->add_input(), "lens", {c.B}, onnx::TensorProto::INT32);
     in[4] = "lens";
   } else if (c.graph_input == "initial_h" || c.graph_input == "initial_c") {
     const std::string nm = c.graph_input == "initial_h" ? "h_in" : "c_in";
-    value_info(g->add_input(), nm, c.state_dims());
+    test::value_info(g->add_input(), nm, c.state_dims());
     in[c.graph_input == "initial_h" ? 5 : 6] = nm;
   }
   if (c.op == "GRU") in.resize(6);
@@ -138,9 +124,9 @@ onnx::ModelProto rnn_model(const RnnCase& c) {
   set_attr(n, "direction", c.direction);
   set_attr(n, "layout", I64(c.layout));
   if (c.read_y)
-    value_info(g->add_output(), "Y", c.layout == 0 ? std::vector<I64>{c.T, D, c.B, H} : std::vector<I64>{c.B, c.T, D, H});
+    test::value_info(g->add_output(), "Y", c.layout == 0 ? std::vector<I64>{c.T, D, c.B, H} : std::vector<I64>{c.B, c.T, D, H});
   else
-    value_info(g->add_output(), "Y_h", c.state_dims());
+    test::value_info(g->add_output(), "Y_h", c.state_dims());
   return m;
 }
 
