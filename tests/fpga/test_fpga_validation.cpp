@@ -146,8 +146,8 @@ TEST_CASE("fpga validation: the calibration reports are reproduced", "[fpga][val
 }
 
 // The held-out reports: never used for a coefficient. The project's bound is 25% on the total
-// and 35% on the dynamic power; docs/validation.md tabulates the results. The model does NOT meet
-// it on every report: it misses the total on microblaze_xc7a100t and the dynamic power on
+// and 35% on the dynamic power; docs/validation.md tabulates the results (6 of 7 inside on the
+// total, 4 of 7 on the dynamic power). The model does NOT meet it on every report: it misses the total on microblaze_xc7a100t and the dynamic power on
 // microblaze_xc7a100t, ov7670_xc7a35t and nexys_display_xc7a100t, where I/O activity and
 // block-RAM enable rates that the report summary does not record dominate. [!mayfail] keeps the
 // misses printed in every run without failing the suite; the predictions are pinned below, so a
@@ -171,7 +171,8 @@ TEST_CASE("fpga validation: predictions of the held-out reports (docs/validation
       // id: predicted total, dynamic (mW)
       {"microblaze_xc7a100t", {311.37, 212.74}}, {"mips_xc7a100t", {228.21, 129.59}},
       {"ov7670_xc7a35t", {114.82, 42.93}},       {"lipsi_xc7a35t", {94.79, 22.90}},
-      {"nexys_display_xc7a100t", {137.17, 39.19}}, {"vga_pll_xc7a35t", {192.08, 119.70}}};
+      {"nexys_display_xc7a100t", {137.17, 39.19}}, {"vga_pll_xc7a35t", {192.08, 119.70}},
+      {"audio_dsp_xc7a35t", {182.27, 109.90}}};
   int n = 0;
   for (const json& r : reports()) {
     if (r.at("role") != "validation") continue;
@@ -182,5 +183,67 @@ TEST_CASE("fpga validation: predictions of the held-out reports (docs/validation
     CHECK(p.dynamic() == Approx(want.at(id).second).epsilon(1e-3));
     ++n;
   }
-  CHECK(n == 6);
+  CHECK(n == 7);
+}
+
+// The one held-out report with DSP48s (audio_dsp_xc7a35t, added 2026-12-07 as validation before
+// it was predicted): its DSP row, 10 DSPs at 22.573 MHz, against the coefficient calibrated on
+// the SDR report alone: 7.391 pJ x 10 x 22.573 MHz = 1.668 mW, reported 0.002 W (-17%, within the
+// report's 3-decimal rounding of 1.5-2.5 mW).
+TEST_CASE("fpga validation: the held-out DSP report's DSP component", "[fpga][validation]") {
+  for (const json& r : reports()) {
+    if (r.at("id") != "audio_dsp_xc7a35t") continue;
+    CHECK(r.at("role") == "validation");
+    const energy::FpgaComponentPower p = predict(r);
+    CHECK(p.dsp == Approx(1.6684).epsilon(1e-3));
+    CHECK(p.dsp == Approx(rep(r, "dsp")).margin(0.5));
+    return;
+  }
+  FAIL("audio_dsp_xc7a35t not in reports.json");
+}
+
+// I/O by direction (docs/validation.md, "I/O by direction"): report_io of the same Vivado run
+// gives each report's output and input pins (reports.json, io_directions). An alternative I/O
+// term prices outputs (and bidirectional pins) only, at the one calibration report whose pins run
+// at the design clock (basys3_io_xc7a35t: 38 mW / (100 MHz x 27 outputs) = 14.07 pJ per output
+// cycle) and inputs at zero. It is not the shipped model: on the held-out reports it meets the
+// bound on the same reports as the per-pin term (docs/validation.md says why). Pinned here so that
+// the figures quoted in the doc are reproduced.
+TEST_CASE("fpga validation: directions of the I/O pins add up and the outputs-only alternative", "[fpga][validation]") {
+  double c_out = 0;  // pJ per output per cycle
+  for (const json& r : reports()) {
+    INFO(r.at("id").get<std::string>());
+    const json& io = r.at("io_directions");
+    CHECK(io.at("source").get<std::string>().size() > 10);
+    if (!io.contains("outputs")) continue;
+    CHECK(io.at("outputs").get<int>() + io.at("inputs").get<int>() + io.at("bidir").get<int>() ==
+          r.at("design").at("io_pins").get<int>());
+    if (r.at("id") == "basys3_io_xc7a35t") c_out = 1e3 * rep(r, "io") / (100.0 * io.at("outputs").get<int>());
+  }
+  CHECK(c_out == Approx(14.074).epsilon(1e-4));
+  const std::map<std::string, std::pair<double, double>> want{
+      // id: predicted total, dynamic (mW) with the outputs-only I/O term
+      {"microblaze_xc7a100t", {307.38, 208.75}}, {"mips_xc7a100t", {235.50, 136.88}},
+      {"ov7670_xc7a35t", {116.75, 44.86}},       {"lipsi_xc7a35t", {105.88, 33.99}},
+      {"nexys_display_xc7a100t", {143.57, 45.60}}, {"vga_pll_xc7a35t", {197.93, 125.56}},
+      {"audio_dsp_xc7a35t", {182.04, 109.67}}};
+  int n = 0, total_in = 0, dynamic_in = 0;
+  for (const json& r : reports()) {
+    if (r.at("role") != "validation") continue;
+    const std::string id = r.at("id");
+    INFO(id);
+    const json& io = r.at("io_directions");
+    energy::FpgaComponentPower p = predict(r);
+    p.io = c_out * (io.at("outputs").get<int>() + io.at("bidir").get<int>()) *
+           r.at("design").at("clock_mhz").get<double>() * 1e-3;
+    CHECK(p.total() == Approx(want.at(id).first).epsilon(1e-3));
+    CHECK(p.dynamic() == Approx(want.at(id).second).epsilon(1e-3));
+    total_in += std::abs(p.total() / rep(r, "total") - 1) <= 0.25;
+    dynamic_in += std::abs(p.dynamic() / rep(r, "dynamic") - 1) <= 0.35;
+    ++n;
+  }
+  CHECK(n == 7);
+  // The same reports inside the bound as with the per-pin term: 6 of 7 total, 4 of 7 dynamic.
+  CHECK(total_in == 6);
+  CHECK(dynamic_in == 4);
 }
