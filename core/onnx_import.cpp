@@ -1318,8 +1318,24 @@ void Importer::recurrent(const onnx::NodeProto& n) {
   if (has_input(n, 4)) {
     const Value& v = value(n, 4);
     if (!v.is_const) fail_node(n, sequence_lens_expected(T), "the computed tensor \"" + n.input(4) + "\"");
-    for (double len : v.c.v)
-      if (I64(len) != T) fail_node(n, sequence_lens_expected(T), "a length " + std::to_string(I64(len)));
+    std::vector<I64> lens;
+    for (double len : v.c.v) lens.push_back(I64(len));
+    const bool equal = std::all_of(lens.begin(), lens.end(), [&](I64 len) { return len == lens[0]; });
+    if (!lens.empty() && equal && lens[0] >= 1 && lens[0] < T)
+      // ONNX then runs the first L steps of every sequence (Y zero after them, Y_h the state
+      // after step L): a recurrence over L steps, which a mixprec layer, whose steps are its
+      // input's, cannot run on a T-step input.
+      fail_node(n, sequence_lens_expected(T),
+                "every length " + std::to_string(lens[0]) + " (a recurrence over the first " + std::to_string(lens[0]) +
+                    " steps of " + std::to_string(T) + ": mixprec's recurrent layers run every step of their input; "
+                    "export the model with inputs of " + std::to_string(lens[0]) + " steps)");
+    if (!equal) {
+      std::string list;
+      for (I64 len : lens) list += (list.empty() ? "" : ", ") + std::to_string(len);
+      fail_node(n, sequence_lens_expected(T), "lengths that differ across the batch (" + list + ")");
+    }
+    for (I64 len : lens)
+      if (len != T) fail_node(n, sequence_lens_expected(T), "a length " + std::to_string(len));
   }
   // Initial states: constants, one vector per direction (equal rows across the batch).
   std::vector<float> h0, c0;  // D x H each when the layer has an initial state

@@ -152,14 +152,8 @@ void Graph::build_node(int i) {
       std::unique_ptr<FactorizedLinear> proj;
       if (l.factorization.active()) {
         // TT / HT input projection (cores at the weight bits), then the cell without W_ih.
-        FactorizedLinearOptions fo;
-        fo.factorization = l.factorization;
-        if (quant) {
-          fo.weight = quant_spec(p.weights());
-          fo.product = quant_spec(p.activations(), false, p.fraction_bits);
-        }
-        fo.range = opt_.range;
-        proj = std::make_unique<FactorizedLinear>(l.name, fo);
+        proj = std::make_unique<FactorizedLinear>(l.name, projection_options(l.factorization, quant ? &p : nullptr,
+                                                                               opt_.range));
         o.input_size = int(proj->out_features());
         o.projected_input = true;
       }

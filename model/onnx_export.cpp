@@ -64,6 +64,13 @@ class Exporter {
                                const std::vector<I64>& onnx_dims);
   // The layer's input as its input quantizer sees it (QuantizeLinear -> [Clip] -> DequantizeLinear).
   Value quantized_input(int i, const Value& x);
+  // x as the activation quantizer `aq` of layer l computes it (Cast pair, QCDQ, or Div -> Clip ->
+  // Round -> Mul), nodes named after the quantizer ("<layer>.input_q", "<layer>.<core>_out.input_q").
+  Value quantized_activation(const mixprec::Layer& l, const ActQuant& aq, const Value& x);
+  Value transpose(const Value& x, const std::vector<int>& perm, const std::string& name);
+  // A quantized TT / HT input projection [B, T, F] -> [B, T, 4H] as FactorizedLinear runs it: per
+  // contraction step Reshape -> Transpose -> MatMul with the QCDQ core, the product quantized.
+  Value projection(const mixprec::Layer& l, FactorizedLinear& proj, const Value& x);
 
   void layer(int i);
   Value input_of(int i, int k) const { return out_.at(net_.layers[size_t(i)].inputs[size_t(k)]); }
@@ -74,7 +81,8 @@ class Exporter {
 
   // Max |difference| between layer i's QuantLstm output and an fp32 LSTM (the ONNX operator's
   // float internals) with the same quantized weights and input, on random network inputs.
-  double lstm_operator_difference(int i);
+  // `proj`: a quantized TT / HT layer's input projection (the reference LSTM reads its output).
+  double lstm_operator_difference(int i, FactorizedLinear* proj);
   // The unrolled quantized LSTM's function (kQuantLstmPrefix); returns its op_type.
   std::string quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 T);
 
@@ -326,24 +334,28 @@ std::string Exporter::quantized_weight(const mixprec::Layer& l, const std::strin
 Value Exporter::quantized_input(int i, const Value& x) {
   const ActQuant* aq = g_.input_quantizer(i);
   if (!aq) return x;
-  const mixprec::Layer& l = net_.layers[size_t(i)];
-  const QuantSpec& spec = aq->options().spec;
+  return quantized_activation(net_.layers[size_t(i)], *aq, x);
+}
+
+Value Exporter::quantized_activation(const mixprec::Layer& l, const ActQuant& aq, const Value& x) {
+  const std::string base = aq.name() + ".input";  // "<layer>.input", "<layer>.<core>_out.input"
+  const QuantSpec& spec = aq.options().spec;
   if (!spec.is_int()) {  // fp16 / bf16: Cast there and back (round to nearest even)
-    const std::string h = fresh(l.name + ".input_" + to_string(spec.format));
+    const std::string h = fresh(base + "_" + to_string(spec.format));
     set_int(node("Cast", h, {x.name}, {h}), "to", onnx_float_type(spec.format));
-    const std::string f = fresh(l.name + ".input_float");
+    const std::string f = fresh(base + "_float");
     set_int(node("Cast", f, {h}, {f}), "to", onnx::TensorProto::FLOAT);
     return Value{f, x.dims};
   }
-  const IntGrid grid = aq->grid();
+  const IntGrid grid = aq.grid();
   const int dt = container(grid);
-  const float step = aq->current_step();
+  const float step = aq.current_step();
   if (!(step > 0))
     throw SpecError(source_, "layer \"" + l.name + "\"",
-                    "a range for the input quantizer (\"" + l.name + ".input_range\" or \"" + l.name +
-                        ".input_step\"): a checkpoint trained quantization-aware at this precision",
+                    "a range for the " + std::string(aq.name() == l.name ? "input" : "product") +
+                        " quantizer (\"" + base + "_range\" or \"" + base +
+                        "_step\"): a checkpoint trained quantization-aware at this precision",
                     "none (train with --precision first)");
-  const std::string base = l.name + ".input";
   const std::string scale = init_float(base + ".scale", {}, {step});
   if (dt == onnx::TensorProto::INT32) {
     // No int16 QuantizeLinear at opset 17: mixprec's fake_quant as float operations.
@@ -372,6 +384,56 @@ Value Exporter::quantized_input(int i, const Value& x) {
   const std::string dq = fresh(base + "_dq");
   node("DequantizeLinear", dq, {q, scale, zp}, {dq});
   return Value{dq, x.dims};
+}
+
+Value Exporter::transpose(const Value& x, const std::vector<int>& perm, const std::string& name) {
+  bool identity = true;
+  for (std::size_t k = 0; k < perm.size(); ++k) identity = identity && perm[k] == int(k);
+  if (identity) return x;
+  const std::string nm = fresh(name);
+  std::vector<I64> p(perm.begin(), perm.end()), dims;
+  for (int a : perm) dims.push_back(x.dims[size_t(a)]);
+  set_ints(node("Transpose", nm, {x.name}, {nm}), "perm", p);
+  return Value{nm, dims};
+}
+
+Value Exporter::projection(const mixprec::Layer& l, FactorizedLinear& proj, const Value& in) {
+  const TensorNetwork& tn = proj.network();
+  const ContractionPlan& plan = proj.plan();
+  const I64 B = in.dims[0], T = in.dims[1], rows = B * T;
+  const LayerPrecision& p = *precision(net_.find(l.name));
+  const QuantSpec ws = projection_options(l.factorization, &p, g_.options().range).weight;
+  // The cores as the layer quantizes them (per first axis, through master/shadow), each
+  // permuted to its step's (contracted x added) matrix.
+  std::vector<std::string> core_q;
+  for (std::size_t c = 0; c < tn.cores.size(); ++c) {
+    const Param& master = param(proj.core(int(c)).name);
+    std::vector<I64> dims;
+    for (int a : tn.cores[c].axes) dims.push_back(tn.axis_size[size_t(a)]);
+    core_q.push_back(quantized_weight(l, tn.cores[c].name, master.value, ws, master.name + "_step", dims));
+  }
+  Value cur = in;
+  for (std::size_t s = 0; s < plan.steps.size(); ++s) {
+    const ContractionStep& st = plan.steps[s];
+    const StepLayout& L = proj.step_layouts()[s];
+    const std::string tag = l.name + "." + tn.cores[size_t(st.core)].name;
+    std::vector<I64> state{rows};
+    for (int a : L.state_axes) state.push_back(tn.axis_size[size_t(a)]);
+    Value a = transpose(reshape(cur, state, tag + ".state"), L.a_perm, tag + ".a_perm");
+    a = reshape(a, {rows * st.m, st.k}, tag + ".a");
+    std::vector<I64> bd(L.b_dims.begin(), L.b_dims.end());
+    Value b = transpose(Value{core_q[size_t(st.core)], bd}, L.b_perm, tag + ".b_perm");
+    b = reshape(b, {st.k, st.n}, tag + ".b");
+    const std::string nm = fresh(tag + ".matmul");
+    node("MatMul", nm, {a.name, b.name}, {nm});
+    cur = Value{nm, {rows * st.m, st.n}};
+    if (const ActQuant* pq = proj.product_quantizer(s)) cur = quantized_activation(l, *pq, cur);
+  }
+  std::vector<I64> last{rows};
+  for (int a : plan.final_axes) last.push_back(tn.axis_size[size_t(a)]);
+  cur = transpose(reshape(cur, last, l.name + ".projection_modes"), proj.output_permutation(),
+                  l.name + ".projection_out_perm");
+  return reshape(cur, {B, T, I64(proj.out_features())}, l.name + ".projection");
 }
 
 Value Exporter::batchnorm(const std::string& prefix, const std::string& name, const Value& x, int channels) {
@@ -444,11 +506,12 @@ Value Exporter::linear(int i, const Value& in) {
   return y;
 }
 
-double Exporter::lstm_operator_difference(int i) {
+double Exporter::lstm_operator_difference(int i, FactorizedLinear* proj) {
   const mixprec::Layer& l = net_.layers[size_t(i)];
   const LayerPrecision& p = g_.precision()[size_t(i)];
   LstmOptions o;
-  o.input_size = l.in.c * l.in.h * l.in.w;
+  o.input_size = proj ? 4 * l.hidden : l.in.c * l.in.h * l.in.w;
+  o.projected_input = proj != nullptr;
   o.hidden = l.hidden;
   o.bidirectional = l.bidirectional;
   o.return_sequences = l.return_sequences;
@@ -488,7 +551,13 @@ double Exporter::lstm_operator_difference(int i) {
     else
       xq.assign(in);
     Tensor y;
-    ref.forward(xq, y);
+    if (proj) {
+      Tensor xp;
+      proj->forward(xq, xp);
+      ref.forward(xp, y);
+    } else {
+      ref.forward(xq, y);
+    }
     const Tensor& want = g_.output(i);
     for (std::int64_t j = 0; j < y.size(); ++j) worst = std::max(worst, double(std::fabs(y[j] - want[j])));
   }
@@ -620,28 +689,37 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
 
 Value Exporter::recurrent(int i, const Value& in) {
   const mixprec::Layer& l = net_.layers[size_t(i)];
-  // An fp32 TT / HT input matrix is written as its dense product (ONNX's LSTM has no factorized
-  // form; import then reads a dense LSTM). A quantized one is refused: its quantized cores and
-  // running products have no ONNX LSTM equivalent.
+  // A TT / HT input matrix. fp32: written as its dense product (ONNX's LSTM has no factorized
+  // form; import then reads a dense LSTM). Quantized: the projection as mixprec runs it (QCDQ
+  // cores, a MatMul per contraction step, each product but the last quantized at the activation
+  // bits: not a linear map, so no dense matrix computes it), read by the LSTM (operator or
+  // unrolled function) through W = the 4H x 4H gate-block permutation in float, x W^T = x
+  // exactly, as QuantLstm adds the projection to its bias unchanged.
   Tensor dense_ih;
+  std::unique_ptr<FactorizedLinear> proj;
+  const LayerPrecision* p = precision(i);
   if (l.factorization.active()) {
-    if (precision(i))
-      fail(l, "an fp32 factorized (tensor-train / hierarchical-Tucker) input matrix, exported as its dense product "
-              "(the quantized cores and products of QAT have no ONNX LSTM form)",
-           "a quantized one");
-    FactorizedLinearOptions fo;
-    fo.factorization = l.factorization;
-    FactorizedLinear proj(l.name, fo);
-    for (Param* c : proj.params()) c->value.assign(param(c->name).value);
-    dense_ih = proj.dense_weight();
+    proj = std::make_unique<FactorizedLinear>(l.name, projection_options(l.factorization, p, g_.options().range));
+    for (Param* c : proj->params()) c->value.assign(param(c->name).value);
+    if (p) {
+      std::map<std::string, const Buffer*> bufs;
+      for (const Buffer* b : g_.buffers()) bufs[b->name] = b;
+      for (Buffer* b : proj->buffers()) b->value.assign(bufs.at(b->name)->value);
+      proj->set_training(false);
+      dense_ih = Tensor(Dims{4 * l.hidden, 4 * l.hidden, 1, 1});
+      for (int k = 0; k < 4 * l.hidden; ++k) dense_ih[std::int64_t(k) * 4 * l.hidden + k] = 1.0f;
+    } else {
+      dense_ih = proj->dense_weight();
+    }
   }
+  const bool projected = proj && p;
   const bool gru = l.kind == LayerKind::Gru;
   Value x = in;
   if (x.dims.size() == 2) x = reshape(x, {x.dims[0], 1, x.dims[1]}, l.name + ".steps");
   if (x.dims.size() != 3) fail(l, "a sequence input [B, T, F]", std::to_string(x.dims.size()) + "-D");
   x = quantized_input(i, x);
+  if (projected) x = projection(l, *proj, x);
   const I64 B = x.dims[0], T = x.dims[1], F = x.dims[2], H = l.hidden, G = l.gates(), D = l.bidirectional ? 2 : 1;
-  const LayerPrecision* p = precision(i);
   const QuantSpec ws = p ? quant_spec(p->weights(), false, p->fraction_bits) : QuantSpec{};
   const QuantSpec rs = p ? quant_spec(p->recurrent_weights(), false, p->fraction_bits) : QuantSpec{};
   const std::vector<int>& blocks = onnx_gate_blocks(l.kind);
@@ -675,7 +753,8 @@ Value Exporter::recurrent(int i, const Value& in) {
     return nm + ".onnx_rows";
   };
   const Tensor Wm = stacked("weight_ih", F), Rm = stacked("weight_hh", H);
-  std::string W = quantized_weight(l, "W", Wm, ws, steps_param("weight_ih"), {D * G * H, F});
+  std::string W = projected ? init_float(l.name + ".W", {D * G * H, F}, std::vector<float>(Wm.data(), Wm.data() + Wm.size()))
+                            : quantized_weight(l, "W", Wm, ws, steps_param("weight_ih"), {D * G * H, F});
   std::string R = quantized_weight(l, "R", Rm, rs, steps_param("weight_hh"), {D * G * H, H});
   W = reshape(Value{W, {D * G * H, F}}, {D, G * H, F}, l.name + ".W").name;
   R = reshape(Value{R, {D * G * H, H}}, {D, G * H, H}, l.name + ".R").name;
@@ -727,7 +806,7 @@ Value Exporter::recurrent(int i, const Value& in) {
                                        std::to_string(p->cell_state_bits) + " and " + std::to_string(p->activation_bits) + " bits"
                                  : std::string("rounds them to ") + to_string(p->format);
     char diff[32];
-    std::snprintf(diff, sizeof diff, "%.3g", lstm_operator_difference(i));
+    std::snprintf(diff, sizeof diff, "%.3g", lstm_operator_difference(i, projected ? proj.get() : nullptr));
     notes_.push_back("layer \"" + l.name + "\": the ONNX LSTM operator computes gates, cell state and hidden state in "
                      "float (mixprec " + what + "); measured on this layer's output for 4 random N(0, 1) network "
                      "inputs: max |difference| " + diff);

@@ -33,9 +33,13 @@
 // Node names are the layer names, so `mixprec import` gives the layer list back.
 //
 // An fp32 factorized (TT / HT) LSTM input matrix is written as its dense product (import reads a
-// dense LSTM back). Refused (SpecError naming the layer): a quantized factorized one, and a
-// quantized layer whose input quantizer has no range (a checkpoint not trained at this
-// precision). With LstmExport::Operator, a QAT LSTM's note carries the difference measured on
+// dense LSTM back). A quantized one as FactorizedLinear runs it, before the LSTM (either form):
+// per contraction step Reshape -> Transpose -> MatMul with the core as a QCDQ (fp16 / bf16:
+// Cast) initializer, each product but the last through its activation quantizer (nodes
+// "<layer>.<core>_out.input_*"), then the LSTM reads the projection through W = the 4H x 4H
+// gate-block permutation in float (x W^T = x exactly). The quantized products make the map
+// non-linear, so no dense W computes it. Refused (SpecError naming the layer): a quantized layer
+// whose input (or product) quantizer has no range (a checkpoint not trained at this precision). With LstmExport::Operator, a QAT LSTM's note carries the difference measured on
 // that layer's output (an fp32 LSTM with the same quantized weights and input, 4 random inputs).
 #pragma once
 #include <string>

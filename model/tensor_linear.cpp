@@ -59,14 +59,6 @@ Dims core_dims(const TensorCore& c, const std::vector<int>& axis_size) {
 
 }  // namespace
 
-// One contraction step's layouts (fixed by the plan) and its saved operands.
-struct StepLayout {
-  std::vector<int> state_axes;  // layout of the running product before the step
-  std::vector<int> a_perm;      // state -> (kept, contracted), as positions in 1 + state
-  std::vector<int> b_perm;      // core -> (contracted, added), positions in the core's axes
-  std::vector<i64> b_dims;      // the core's dims in storage order
-};
-
 struct FactorizedLinear::Impl {
   std::vector<std::unique_ptr<Param>> cores;      // masters (the optimizer's parameters)
   std::vector<std::unique_ptr<WeightQuant>> wq;   // when quantized
@@ -140,6 +132,25 @@ const char* FactorizedLinear::kind() const {
 }
 
 Param& FactorizedLinear::core(int i) { return *impl_->cores[size_t(i)]; }
+
+const std::vector<StepLayout>& FactorizedLinear::step_layouts() const { return impl_->layout; }
+
+const std::vector<int>& FactorizedLinear::output_permutation() const { return impl_->out_perm; }
+
+const ActQuant* FactorizedLinear::product_quantizer(std::size_t step) const {
+  return step < impl_->pq.size() ? impl_->pq[step].get() : nullptr;
+}
+
+FactorizedLinearOptions projection_options(const Factorization& f, const LayerPrecision* p, RangeMethod range) {
+  FactorizedLinearOptions fo;
+  fo.factorization = f;
+  if (p) {
+    fo.weight = quant_spec(p->weights());
+    fo.product = quant_spec(p->activations(), false, p->fraction_bits);
+  }
+  fo.range = range;
+  return fo;
+}
 
 std::vector<Param*> FactorizedLinear::params() {
   std::vector<Param*> out;

@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "core/factorization.hpp"
+#include "core/precision.hpp"
 #include "model/layer.hpp"
 #include "model/quant.hpp"
 
@@ -32,6 +33,21 @@ struct FactorizedLinearOptions {
   // ActQuant per step ("<layer>.<core>_out.input_range" / "input_step"). fp32: none.
   QuantSpec product;
   RangeMethod range = RangeMethod::RunningMinMax;
+};
+
+// The options of an LSTM's TT / HT input projection at precision `p` (nullptr: fp32): cores at
+// the weight bits, running products at the activation bits (model::Graph builds the layer with
+// them; ONNX export rebuilds it to read its quantizers).
+FactorizedLinearOptions projection_options(const Factorization& f, const LayerPrecision* p, RangeMethod range);
+
+// One contraction step's layouts (fixed by the plan): the running product, with the row axis
+// first, is permuted by a_perm to (rows, kept, contracted) and multiplied by the core permuted
+// by b_perm to (contracted, added); the product's layout is (rows, kept, added).
+struct StepLayout {
+  std::vector<int> state_axes;       // layout of the running product before the step (no rows)
+  std::vector<int> a_perm;           // state -> (kept, contracted), as positions in 1 + state
+  std::vector<int> b_perm;           // core -> (contracted, added), positions in the core's axes
+  std::vector<std::int64_t> b_dims;  // the core's dims in storage order
 };
 
 class FactorizedLinear : public UnaryLayer {
@@ -59,6 +75,12 @@ class FactorizedLinear : public UnaryLayer {
   // tests and for comparing with a dense layer (intermediate products not quantized: with
   // them the map is not linear).
   Tensor dense_weight();
+  // What forward runs, for ONNX export: the steps' layouts (plan().steps order), the permutation
+  // of the last product (row axis first) to the output's mode order, and the quantizer of step
+  // s's product (nullptr: the last step, or fp32 products).
+  const std::vector<StepLayout>& step_layouts() const;
+  const std::vector<int>& output_permutation() const;
+  const ActQuant* product_quantizer(std::size_t step) const;
 
  protected:
   void forward_one(const Tensor& x, Tensor& y) override;

@@ -295,12 +295,29 @@ TEST_CASE("onnx: reverse, initial states and full sequence_lens match the ONNX r
 
 TEST_CASE("onnx: unsupported sequence_lens and initial states are refused with exact messages", "[onnx][onnx_states]") {
   RnnCase c;
-  SECTION("shorter constant sequence lengths") {
+  const std::string expected =
+      "expected sequence_lens absent or a constant initializer with every length equal to the 4 steps (mixprec runs "
+      "whole sequences: its recurrent layers do not mask shorter ones), found ";
+  SECTION("constant sequence lengths that differ across the batch") {
     c.seq_lens = {4, 3};
-    CHECK(import_error(c) ==
-          "s.onnx: node \"rnn\" (LSTM): expected sequence_lens absent or a constant initializer with every length "
-          "equal to the 4 steps (mixprec runs whole sequences: its recurrent layers do not mask shorter ones), "
-          "found a length 3");
+    CHECK(import_error(c) == "s.onnx: node \"rnn\" (LSTM): " + expected + "lengths that differ across the batch (4, 3)");
+  }
+  SECTION("one shorter constant length for the whole batch (LSTM read at Y_h, GRU read at Y)") {
+    // ONNX runs the first 3 steps (Y zero after them, Y_h the state after step 3): a 3-step
+    // recurrence on a 4-step input, which no mixprec layer runs (its steps are its input's).
+    c.seq_lens = {3, 3};
+    const std::string found =
+        "every length 3 (a recurrence over the first 3 steps of 4: mixprec's recurrent layers run every step of "
+        "their input; export the model with inputs of 3 steps)";
+    CHECK(import_error(c) == "s.onnx: node \"rnn\" (LSTM): " + expected + found);
+    c.op = "GRU";
+    c.read_y = true;
+    c.direction = "reverse";
+    CHECK(import_error(c) == "s.onnx: node \"rnn\" (GRU): " + expected + found);
+  }
+  SECTION("lengths longer than the steps") {
+    c.seq_lens = {5, 5};
+    CHECK(import_error(c) == "s.onnx: node \"rnn\" (LSTM): " + expected + "a length 5");
   }
   SECTION("sequence_lens as a graph input") {
     c.graph_input = "sequence_lens";
@@ -379,7 +396,7 @@ TEST_CASE("onnx: unsupported sequence_lens and initial states are refused with e
   }
   SECTION("the CLI exits 2 with the message") {
     const std::string dir = test::temp_dir("onnx_states_cli");
-    c.seq_lens = {4, 2};
+    c.seq_lens = {2, 2};
     {
       std::ofstream f(dir + "/short.onnx", std::ios::binary);
       f << rnn_model(c).SerializeAsString();
@@ -388,7 +405,7 @@ TEST_CASE("onnx: unsupported sequence_lens and initial states are refused with e
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("short.onnx: node \"rnn\" (LSTM): expected sequence_lens absent or a constant initializer") !=
           std::string::npos);
-    CHECK(r.err.find("found a length 2") != std::string::npos);
+    CHECK(r.err.find("found every length 2 (a recurrence over the first 2 steps of 4") != std::string::npos);
   }
 }
 

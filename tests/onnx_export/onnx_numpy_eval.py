@@ -4,9 +4,9 @@
 and of any ONNX runtime (none is packaged for Debian 12). The onnx package only parses the file.
 
 It runs the operators `mixprec export` writes (and no others: anything else is an error):
-QuantizeLinear, DequantizeLinear, Clip, Conv, BatchNormalization, Gemm, LSTM, GRU, MaxPool,
+QuantizeLinear, DequantizeLinear, Clip, Conv, BatchNormalization, Gemm, MatMul, LSTM, GRU, MaxPool,
 AveragePool, GlobalAveragePool, Relu, Sigmoid, Tanh, Add, Mul, Div, Round, Concat, Reshape,
-Identity, Constant, Gather, Slice, Split, Unsqueeze, Cast (float, float16, bfloat16), and calls of model-local functions (the
+Identity, Transpose, Constant, Gather, Slice, Split, Unsqueeze, Cast (float, float16, bfloat16), and calls of model-local functions (the
 quantized LSTM), whose bodies it runs.
 All arithmetic is float32, as the graph's tensors are.
 
@@ -217,6 +217,11 @@ def run_nodes(nodes, env, functions):
             if C is not None:
                 y = y + F32(a.get("beta", 1.0)) * C
             out = [y.astype(F32)]
+        elif op == "MatMul":  # 2-D operands only (mixprec's TT / HT contraction steps)
+            if ins[0].ndim != 2 or ins[1].ndim != 2:
+                raise ValueError("node %r: MatMul of %d-D and %d-D operands is not in this evaluator"
+                                 % (n.name, ins[0].ndim, ins[1].ndim))
+            out = [(ins[0] @ ins[1]).astype(F32)]
         elif op in ("LSTM", "GRU"):
             if op == "GRU" and ins[6] is not None:
                 raise ValueError("GRU has no initial_c")
@@ -246,6 +251,9 @@ def run_nodes(nodes, env, functions):
             out = [ins[0].reshape(shape)]
         elif op == "Identity":
             out = [ins[0]]
+        elif op == "Transpose":
+            perm = a.get("perm")
+            out = [np.transpose(ins[0], None if perm is None else [int(k) for k in perm])]
         elif op == "Constant":
             out = [tensor(a["value"])]
         elif op == "Cast":

@@ -19,6 +19,7 @@
 #include "core/scenario.hpp"
 #include "model/graph.hpp"
 #include "model/onnx_export.hpp"
+#include "model/tensor_linear.hpp"
 #include "model/trainer.hpp"
 #include "test_util.hpp"
 
@@ -180,6 +181,30 @@ void check_round_trip(const Network& net, const std::vector<LayerPrecision>& pre
     CHECK(r.activation_bits == prec[i].activation_bits);
     if (is_recurrent(a.kind)) CHECK(r.recurrent_weight_bits == prec[i].recurrent_weight_bits);
   }
+}
+
+// A TT and an HT LSTM (their input projections factorized), a head.
+const char* kTtNet = R"({
+  "name": "tt_net", "batch": 2, "input": {"frames": 3, "features": 12},
+  "layers": [
+    {"name": "lstm", "kind": "lstm", "hidden": 8,
+     "factorization": {"kind": "tt", "input_modes": [3, 4], "hidden_modes": [2, 4], "ranks": [1, 3, 1]}},
+    {"name": "head", "kind": "linear", "out_features": 3}
+  ]})";
+const char* kHtNet = R"({
+  "name": "ht_net", "batch": 2, "input": {"frames": 3, "features": 12},
+  "layers": [
+    {"name": "lstm", "kind": "lstm", "hidden": 8,
+     "factorization": {"kind": "ht", "input_modes": [3, 2, 2], "hidden_modes": [2, 2, 2], "leaf_ranks": [2, 2, 2],
+                       "transfer_ranks": [2]}},
+    {"name": "head", "kind": "linear", "out_features": 3}
+  ]})";
+
+Scenario factorized_scenario(const std::string& dir, const char* net) {
+  nlohmann::json scj = test::read_json(write_scenario(dir, net));
+  scj["cost_model"] = {{"engine", "analytical"}};  // the mapping engine does not map TT / HT steps
+  std::ofstream(dir + "/scenario.json") << scj.dump(2);
+  return load_scenario(dir + "/scenario.json");
 }
 
 struct Case {
@@ -399,31 +424,13 @@ TEST_CASE("onnx export: reverse layers and LSTM initial states (both LSTM forms)
   }
 }
 
-TEST_CASE("onnx export: an fp32 TT / HT LSTM is written as its dense product and a quantized one is refused",
+TEST_CASE("onnx export: an fp32 TT / HT LSTM is written as its dense product",
           "[onnx][onnx_export]") {
-  const char* kTt = R"({
-    "name": "tt_net", "batch": 2, "input": {"frames": 3, "features": 12},
-    "layers": [
-      {"name": "lstm", "kind": "lstm", "hidden": 8,
-       "factorization": {"kind": "tt", "input_modes": [3, 4], "hidden_modes": [2, 4], "ranks": [1, 3, 1]}},
-      {"name": "head", "kind": "linear", "out_features": 3}
-    ]})";
-  const char* kHt = R"({
-    "name": "ht_net", "batch": 2, "input": {"frames": 3, "features": 12},
-    "layers": [
-      {"name": "lstm", "kind": "lstm", "hidden": 8,
-       "factorization": {"kind": "ht", "input_modes": [3, 2, 2], "hidden_modes": [2, 2, 2], "leaf_ranks": [2, 2, 2],
-                         "transfer_ranks": [2]}},
-      {"name": "head", "kind": "linear", "out_features": 3}
-    ]})";
-  for (const char* net : {kTt, kHt}) {
+  for (const char* net : {kTtNet, kHtNet}) {
     const std::string name = nlohmann::json::parse(net).at("name");
     SECTION(name) {
       const std::string dir = test::temp_dir("onnx_export_tt");
-      nlohmann::json scj = test::read_json(write_scenario(dir, net));
-      scj["cost_model"] = {{"engine", "analytical"}};  // the mapping engine does not map TT / HT steps
-      std::ofstream(dir + "/scenario.json") << scj.dump(2);
-      const Scenario sc = load_scenario(dir + "/scenario.json");
+      const Scenario sc = factorized_scenario(dir, net);
       model::Graph g(sc.net);
       calibrate(g);
       const model::OnnxExport e = model::export_onnx(g, "tt.ckpt");
@@ -457,15 +464,98 @@ TEST_CASE("onnx export: an fp32 TT / HT LSTM is written as its dense product and
         WARN(name << ": max |NumPy(ONNX) - mixprec| = " << w2);
         CHECK(w2 <= 1e-5);
       }
-      // Quantized: refused with the layer named.
-      model::Graph q(sc.net, mixed(sc.net, {{"lstm", {6, 8, 6}}}));
-      calibrate(q);
-      CHECK_THROWS_WITH(model::export_onnx(q, "q.ckpt"),
-                        "q.ckpt: layer \"lstm\": expected an fp32 factorized (tensor-train / hierarchical-Tucker) "
-                        "input matrix, exported as its dense product (the quantized cores and products of QAT have "
-                        "no ONNX LSTM form), found a quantized one");
     }
   }
+}
+
+TEST_CASE("onnx export: a quantized TT / HT LSTM, its projection contracted as mixprec runs it (QCDQ cores, quantized products)",
+          "[onnx][onnx_export]") {
+  struct Form {
+    const char* name;
+    std::array<int, 3> bits;  // weights (cores), activations (input and products, h), recurrent weights
+    bool lsq;
+    NumFormat format;
+  };
+  const std::vector<Form> forms{
+      {"int8 products", {6, 8, 6}, false, NumFormat::Int},
+      // 12-bit products and input: Div -> Clip -> Round -> Mul; LSQ steps for cores and products.
+      {"12-bit products, lsq", {5, 12, 6}, true, NumFormat::Int},
+      {"fp16", {16, 16, 16}, false, NumFormat::Fp16},
+  };
+  for (const char* net : {kTtNet, kHtNet})
+    for (const Form& f : forms) {
+      const std::string name = nlohmann::json::parse(net).at("name").get<std::string>() + " " + f.name;
+      SECTION(name) {
+        const std::string dir = test::temp_dir("onnx_export_qtt");
+        const Scenario sc = factorized_scenario(dir, net);
+        std::vector<LayerPrecision> prec = mixed(sc.net, {{"lstm", f.bits}, {"head", {8, 8, 8}}});
+        if (f.format != NumFormat::Int) prec[0] = LayerPrecision::uniform(f.format, float_format_bits(f.format));
+        model::GraphOptions gopt;
+        if (f.lsq) gopt.range = model::RangeMethod::Lsq;
+        model::Graph g(sc.net, prec, gopt);
+        calibrate(g);
+        const model::OnnxExport e = model::export_onnx(g, "q.ckpt");
+        CHECK(e.notes.empty());
+        // The graph: one MatMul per contraction step of the plan, each core a QCDQ (int) or
+        // FLOAT16 (fp16) initializer, each product but the last quantized.
+        const model::FactorizedLinear proj(
+            "lstm", model::projection_options(sc.net.layers[0].factorization, &prec[0], gopt.range));
+        const std::size_t steps = proj.plan().steps.size(), cores = proj.network().cores.size();
+        onnx::ModelProto m;
+        REQUIRE(m.ParseFromString(e.bytes));
+        std::size_t matmuls = 0, core_dq = 0, products = 0;
+        for (const onnx::NodeProto& n : m.graph().node()) {
+          const std::string& nm = n.name();
+          if (n.op_type() == "MatMul" && nm.rfind("lstm.", 0) == 0) ++matmuls;
+          const bool to_float = n.op_type() == "DequantizeLinear" ||
+                                (n.op_type() == "Cast" && nm.size() > 6 && nm.substr(nm.size() - 6) == "_float");
+          if (to_float && nm.rfind("lstm.", 0) == 0 && nm.rfind("lstm.R", 0) != 0 && nm.find(".input") == std::string::npos)
+            ++core_dq;
+          const bool product = nm.find("_out.input") != std::string::npos;
+          if (product && (to_float || n.op_type() == "Mul")) ++products;
+        }
+        CHECK(matmuls == steps);
+        CHECK(core_dq == cores);
+        CHECK(products == steps - 1);
+        // mixprec's importer has no factorized layer: the contraction's first MatMul, which reads
+        // the input's features split into modes, is refused with its reason.
+        const bool tt = net == kTtNet;  // the plan's first step: TT core 2 (mode 4), HT leaf 3 (mode 2)
+        CHECK_THROWS_WITH(import_onnx_bytes(e.bytes, "q.onnx"),
+                          std::string("q.onnx: node \"lstm.") + (tt ? "tt_core2" : "ht_leaf3") +
+                              ".matmul\" (MatMul): expected the last axis of " + (tt ? "[18, 4]" : "[36, 2]") +
+                              " to be the features of the producing layer \"input\" in memory order, found a view "
+                              "that mixes them with other dimensions (batch, steps) or reorders them");
+        const std::string path = dir + "/q.onnx";
+        std::ofstream(path, std::ios::binary) << e.bytes;
+        // The operator form: the same projection, the ONNX LSTM operator's float cell, with the
+        // difference measured on the layer's output in its note.
+        model::OnnxExportOptions op_form;
+        op_form.lstm = model::LstmExport::Operator;
+        const model::OnnxExport o = model::export_onnx(g, "q.ckpt", op_form);
+        REQUIRE(o.notes.size() == 1);
+        const std::string head = "layer \"lstm\": the ONNX LSTM operator computes gates, cell state and hidden state in "
+                                 "float (mixprec ";
+        CHECK(o.notes[0].compare(0, head.size(), head) == 0);
+        const std::string opath = dir + "/op.onnx";
+        std::ofstream(opath, std::ios::binary) << o.bytes;
+        if (!python_onnx_available()) {
+          WARN("skipped: /usr/bin/python3 lacks onnx or numpy (apt-get install python3-onnx python3-numpy)");
+          continue;
+        }
+        CHECK(checker(path) == "ok\n");
+        CHECK(checker(opath) == "ok\n");
+        double worst = 0, worst_op = 0;
+        for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+          const model::Tensor x = random_input(g, seed);
+          worst = std::max(worst, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
+          worst_op = std::max(worst_op, max_abs_diff(numpy_eval(opath, x, dir), g.forward(x)));
+        }
+        WARN(name << ": quantized TT / HT LSTM, max |NumPy(ONNX) - mixprec| = " << worst << " (LSTM operator form: "
+                  << worst_op << "; its note: " << o.notes[0].substr(o.notes[0].rfind(' ') + 1) << ")");
+        CHECK(worst <= 1e-5);
+        CHECK(worst_op > worst);  // the operator's float cell really differs
+      }
+    }
 }
 
 TEST_CASE("onnx export: refusals name the layer, what was expected and what was found", "[onnx_export]") {
