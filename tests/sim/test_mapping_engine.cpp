@@ -417,6 +417,11 @@ TEST_CASE("simulate --engine mapping: TT and training scenarios print every step
   REQUIRE(tt.exit_code == 0);
   CHECK(tt.out.find("== lstm (tt_step1_core3) ==") != std::string::npos);
   CHECK(tt.out.find("== lstm (tt_step3_core1) ==") != std::string::npos);
+  const test::RunResult ht = test::run_cli("simulate " + test::source_path("scenarios/video_ht_lstm.json") +
+                                           " --engine mapping --show-mapping");
+  REQUIRE(ht.exit_code == 0);
+  CHECK(ht.out.find("== lstm.l0 (ht_step3_node3-4) ==") != std::string::npos);
+  CHECK(ht.out.find("== lstm.l0 (ht_step7_leaf1) ==") != std::string::npos);
   const std::string file = test::write_default_scenario_with(
       test::temp_dir("mapping_train_cli") + "/tiny.json",
       std::string(R"({"phase": "training", "precision": {"layers": []}, "network": )") + test::kTinyNetworkPatch + "}");

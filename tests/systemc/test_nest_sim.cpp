@@ -317,7 +317,9 @@ TEST_CASE("systemc-mapping: agreement on TT contraction steps and on training pa
       nests += l.nests.size();
       CHECK(l.counts_differing == 0);
       CHECK(std::abs(l.energy_diff_percent) <= kMappingEnergyBoundPercent);
-      CHECK(l.cycles_diff_percent >= 0);
+      // Cycles: the bound of issue 15 item 8 (tiny nests, 40-odd cycles, may run a cycle or two
+      // faster in the simulation: it overlaps the DRAM latency with the first transfers).
+      CHECK(std::abs(l.cycles_diff_percent) <= kMappingCyclesBoundPercent);
     }
     CHECK(r.result.cost.macs == r.mapping.cost.macs);
     bool saw = false;
