@@ -426,27 +426,6 @@ CostModelSpec parse_cost_model(const json& v, const JsonCtx& ctx, HardwareKind k
   return c;
 }
 
-// What the mapping engine has no loop nests for is refused when the scenario is read, naming the
-// key that chooses the engine.
-void check_cost_model(const Scenario& s, bool given) {
-  if (s.cost_model.engine != CostEngine::Mapping) return;
-  const std::string ptr = given ? "/cost_model/engine" : "/cost_model";
-  const std::string hint =
-      given ? "" : " (the default engine for asic hardware is \"mapping\"; set \"cost_model\": "
-                   "{\"engine\": \"analytical\"})";
-  if (s.phase == Phase::Training)
-    throw SpecError(s.file, ptr,
-                    "\"analytical\" for a training-phase scenario (the mapping engine has no loop "
-                    "nests for the backward and weight-gradient passes yet)" + hint,
-                    "the mapping engine");
-  for (const Layer& l : s.net.layers)
-    if (l.kind == LayerKind::Lstm && l.factorization.active())
-      throw SpecError(s.file, ptr,
-                      "\"analytical\" for a network with factorized (TT/HT) LSTM projections (the "
-                      "mapping engine does not map their contraction steps yet)" + hint,
-                      "the mapping engine and layer \"" + l.name + "\"");
-}
-
 ConstraintsSpec parse_constraints(const json& v, const JsonCtx& ctx) {
   ObjectReader r(v, ctx, "/constraints");
   ConstraintsSpec c;
@@ -964,7 +943,6 @@ Scenario parse_scenario(const json& root, const JsonCtx& ctx) {
   for (std::size_t i = 0; i < s.search.fixed_layers.size(); ++i)
     check_pattern(s.search.fixed_layers[i], pointer_join("/search/fixed_layers", i));
   resolve_rank_search(s.search, s.net, ctx.file);
-  check_cost_model(s, root.contains("cost_model"));
   for (std::size_t i = 0; i < s.search.rules.size(); ++i)
     check_pattern(s.search.rules[i].match, pointer_join("/search/rules", i) + "/match");
   for (std::size_t i = 0; i < s.search.ties.size(); ++i)

@@ -192,16 +192,6 @@ void MappingEngine::set_residency(Residency r) { residency_ = residency_model(hw
 LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPrecision& p,
                                     Phase phase, std::vector<NestMapping>* mappings) {
   const Layer& l = net.layers[std::size_t(layer)];
-  if (phase == Phase::Training)
-    throw SpecError(file_, "/phase",
-                    "\"inference\" (the mapping engine has no loop nests for training passes "
-                    "(backward_data, weight_grad, the optimizer) yet; use --engine analytical)",
-                    "\"training\"");
-  if (l.kind == LayerKind::Lstm && l.factorization.active())
-    throw SpecError(file_, "/network",
-                    "layers with loop nests (the mapping engine does not map the contraction steps "
-                    "of a factorized (TT/HT) LSTM projection yet; use --engine analytical)",
-                    "layer \"" + l.name + "\" with a factorized input projection");
   if (p.accumulator_bits != 0 && p.accumulator_bits != hw_.pe_array.accumulator_bits)
     throw SpecError(file_, "/hardware/pe_array/accumulator_bits",
                     "hardware that gates its accumulators to a layer's `accumulator` width (this "
@@ -211,7 +201,7 @@ LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPr
                     "layer \"" + l.name + "\" with accumulator: " + std::to_string(p.accumulator_bits));
 
   const LayerWork work = derive_work(net, layer, p, phase, &hw_);
-  const std::vector<nest::LayerNest> nests = nest::layer_nests(net, layer, p, &hw_);
+  const std::vector<nest::LayerNest> nests = nest::layer_nests(net, layer, p, &hw_, phase);
   MIXPREC_CHECK(nests.size() == work.gemms.size(), "one loop nest per GEMM of the layer");
 
   LayerCost lc;
@@ -241,7 +231,7 @@ LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPr
     const nest::MapResult& r = *best;
     if (!r.found)
       throw SpecError(file_, "/hardware/buffers",
-                      "a mapping of layer \"" + l.name + "\" (" + g.pass + ") onto the hierarchy",
+                      "a mapping of layer \"" + l.name + "\" (" + nests[i].pass + ") onto the hierarchy",
                       "none fits (" + r.space + ")");
     const nest::Result& res = r.result;
     const double reps = double(repeats);
@@ -275,7 +265,7 @@ LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPr
     }
     if (i == 0) lc.tiling = dram_tiling(r.problem, r.mapping);
     handover_from_nest(lc.handover, l, i, r.problem, arch, res, repeats);
-    if (mappings) mappings->push_back(NestMapping{g.pass, repeats, arch, r});
+    if (mappings) mappings->push_back(NestMapping{nests[i].pass, repeats, arch, r});
   }
   side_.finish_layer(lc, work, parallel_cycles, step_cycles, ideal);
   handover_from_streams(lc.handover, l, p);

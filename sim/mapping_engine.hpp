@@ -20,9 +20,17 @@
 //   * The LSTM's recurrent GEMM (repeated per time step with the same weights, b_resident) is one
 //     nest per direction with the steps as the M dimension, M's whole factor at the DRAM level
 //     and outermost there (constraints): steps stay sequential, weights are fetched once.
-//   * Refused (SpecError naming the file and pointer): the training phase (backward and
-//     weight-gradient passes have no loop nests here yet), factorized (TT/HT) LSTM projections
-//     (their on-chip intermediates are not a level of the hierarchy), a per-layer `accumulator`
+//   * Factorized (TT/HT) LSTM projections: one GEMM nest per contraction step of the MAC-minimal
+//     plan (sim/workload.cpp), named "tt_step<k>_<core>"; each step's input and result pass
+//     through DRAM (the nests' backing store) at the layer's activation bits, partial sums on
+//     chip at the accumulator width (the OutputBuffer level's word_bits).
+//   * Training (phase Training): per layer the forward nest(s), then the workload's backward
+//     GEMMs as nests (backward_data, weight_grad; LSTM: backward_recurrent per step as the
+//     recurrent nest, weight_grad_recurrent; conv: the transposed convolution and the
+//     weight-gradient convolution, sim/mapper/layer_problems.hpp), gradients at the precision's
+//     gradient bits, weight gradients at FP32; the optimizer's element-wise update and its
+//     FP32 state are the workload's streams and nonlinear work (finish_layer), not nests.
+//   * Refused (SpecError naming the file and pointer): a per-layer `accumulator`
 //     width different from the hardware's pe_array.accumulator_bits (the template cannot gate
 //     its accumulators), and a layer nest no mapping fits.
 //   * Deterministic (the mapper is). Not thread-safe (the cache).

@@ -134,6 +134,13 @@ void linear_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase ph
 // tensor of a step is at the layer's activation bits, every core at its weight bits;
 // re-layouts between steps are address generation (free).
 // Without hardware (derive_work's short form) every intermediate goes through DRAM.
+// "tt_step2_core3", "ht_step3_node1-2": step `s` (0-based) of the plan and the core it contracts.
+std::string step_name(const TensorNetwork& tn, const ContractionPlan& plan, std::size_t s) {
+  const std::string& core = tn.cores[size_t(plan.steps[s].core)].name;  // "tt_core3", "ht_leaf1", ...
+  const std::size_t us = core.find('_');
+  return core.substr(0, us) + "_step" + std::to_string(s + 1) + "_" + core.substr(us + 1);
+}
+
 void factorized_projection(LayerWork& w, const Layer& l, const LayerPrecision& p, std::int64_t rows,
                            const HardwareSpec* hw) {
   const TensorNetwork tn = make_tensor_network(l.factorization);
@@ -147,6 +154,7 @@ void factorized_projection(LayerWork& w, const Layer& l, const LayerPrecision& p
     const bool last = s + 1 == plan.steps.size();
     const bool keep = !last && double(rows) * double(st.result_per_row()) * p.activations().bits <= on_chip_bits;
     g.out_to_dram = !keep;
+    g.step = step_name(tn, plan, s);
     if (s > 0) g.a_from_dram = w.gemms.back().out_to_dram;
     w.gemms.push_back(g);
   }
@@ -163,9 +171,12 @@ void factorized_projection_backward(LayerWork& w, const Layer& l, const LayerPre
     const std::string& core = tn.cores[size_t(st.core)].name;
     w.gemms.push_back(gemm("weight_grad_" + core, st.k, st.n, rows * st.m, p.activations(),
                            p.gradients(), fp32(), p));
-    if (s > 0 || l.inputs[0] >= 0)
+    w.gemms.back().step = step_name(tn, plan, s);
+    if (s > 0 || l.inputs[0] >= 0) {
       w.gemms.push_back(gemm("backward_data_" + core, rows * st.m, st.k, st.n, p.gradients(),
                              p.weights(), p.gradients(), p));
+      w.gemms.back().step = step_name(tn, plan, s);
+    }
   }
 }
 

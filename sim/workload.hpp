@@ -35,6 +35,9 @@ struct GemmOp {
   bool a_from_dram = true;  // false: A is produced on chip (LSTM h_{t-1})
   bool out_to_dram = true;  // false: result consumed on chip (gate pre-activations)
   bool b_resident = false;  // B fetched once for all repeats if it fits its buffer
+  // A factorized projection's contraction step ("tt_step2_core3": step 2 of the MAC-minimal plan,
+  // contracting core tt_core3); empty for every other GEMM. Names the step's loop nests.
+  std::string step;
 
   std::int64_t macs() const { return m * n * k * groups * std::int64_t(repeats); }
   std::int64_t a_elements() const;  // distinct A elements per group (feature map, not im2col)

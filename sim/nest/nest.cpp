@@ -87,6 +87,19 @@ Problem make_conv(const ConvShape& s) {
   return p;
 }
 
+Problem make_conv_weight_grad(const ConvShape& s) {
+  Problem p = make_conv(s);
+  p.name = "conv_weight_grad";
+  Dataspace dw = p.dataspaces[0], x = p.dataspaces[1], dy = p.dataspaces[2];
+  x.name = "A";
+  dy.name = "B";
+  dy.read_write = false;
+  dw.name = "Z";
+  dw.read_write = true;
+  p.dataspaces = {x, dy, dw};
+  return p;
+}
+
 Problem make_gemm(std::int64_t m, std::int64_t n, std::int64_t k, int a_bits, int b_bits,
                   int z_bits) {
   Problem p;

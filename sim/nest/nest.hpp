@@ -77,6 +77,12 @@ struct ConvShape {
   int weight_bits = 8, input_bits = 8, output_bits = 8;
 };
 Problem make_conv(const ConvShape& shape);
+// A convolution's weight gradient dW[K C R S] = sum over N P Q of X[N C H W] x dY[N K P Q] over
+// the same dims as make_conv(shape) (same MACs): dataspaces A = X (the Inputs projection, at
+// shape.input_bits), B = dY (the Outputs projection, read-only, at shape.output_bits) and Z = dW
+// (the Weights projection, read-write, at shape.weight_bits). GEMM names so that the roles are
+// the GEMM view's (sim/workload.cpp: A streamed, B on the stationary side, Z stored).
+Problem make_conv_weight_grad(const ConvShape& shape);
 // GEMM Z[m][n] = sum_k A[m][k] * B[k][n]: dims M N K; dataspaces A (inputs), B (weights), Z.
 Problem make_gemm(std::int64_t m, std::int64_t n, std::int64_t k, int a_bits = 8, int b_bits = 8,
                   int z_bits = 8);

@@ -12,7 +12,8 @@
 //    cycles. The mapping engine's own figures are kept beside them only for the comparison.
 //  * Agreement per layer: energy and cycles differences in percent, every per-level, per-tensor
 //    count that differs, and the reason (see LayerAgreement::why).
-//  * asic hardware, inference only (what the mapping engine prices); its SpecErrors pass through.
+//  * asic hardware, every phase and layer the mapping engine prices (training passes and TT/HT
+//    contraction steps are nests like any other); its SpecErrors pass through.
 #pragma once
 #include <string>
 #include <vector>

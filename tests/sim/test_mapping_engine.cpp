@@ -7,6 +7,7 @@
 
 #include "core/errors.hpp"
 #include "energy_models/energy_model.hpp"
+#include "sim/analytical.hpp"
 #include "sim/hierarchy.hpp"
 #include "sim/mapping_engine.hpp"
 #include "test_util.hpp"
@@ -192,16 +193,6 @@ TEST_CASE("mapping engine: 4-bit inputs fit the input buffer that 8-bit inputs o
 TEST_CASE("mapping engine: refusals name the file, the pointer and the reason",
           "[mapping_engine][refuse]") {
   const std::string hw = hardware("weight_stationary", 64, 64, 64);
-  SECTION("training passes") {
-    Scenario sc = make(hw, linear(1, 32, 16), bits(8, 8));
-    sc.phase = Phase::Training;
-    const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
-    MappingEngine eng(sc.hardware, em, sc.file);
-    CHECK_THROWS_WITH(eng.layer_cost(sc.net, 0, sc.layer_precision[0], sc.phase),
-                      "inline.json: /phase: expected \"inference\" (the mapping engine has no loop "
-                      "nests for training passes (backward_data, weight_grad, the optimizer) yet; "
-                      "use --engine analytical), found \"training\"");
-  }
   auto with_accumulator = [&](int acc_bits) {
     return make(hw, linear(1, 32, 16),
                 R"({"default": {"weights": 8, "activations": 8, "accumulator": )" +
@@ -223,15 +214,8 @@ TEST_CASE("mapping engine: refusals name the file, the pointer and the reason",
   }
 }
 
-TEST_CASE("simulate --engine mapping: a factorized LSTM is refused with its message, exit 2",
+TEST_CASE("simulate --engine mapping: the tiny network's nests are printed",
           "[mapping_engine][cli]") {
-  const test::RunResult r =
-      test::run_cli("simulate " + test::source_path("scenarios/venue_tt_lstm.json") + " --engine mapping");
-  CHECK(r.exit_code == 2);
-  CHECK(r.err.find("/network: expected layers with loop nests (the mapping engine does not map "
-                   "the contraction steps of a factorized (TT/HT) LSTM projection yet; use "
-                   "--engine analytical), found layer \"lstm\" with a factorized input projection") !=
-        std::string::npos);
   const std::string file = test::write_default_scenario_with(
       test::temp_dir("mapping_cli") + "/tiny.json",
       std::string(R"({"precision": {"layers": []}, "network": )") + test::kTinyNetworkPatch + "}");
@@ -246,4 +230,205 @@ TEST_CASE("simulate --engine mapping: a factorized LSTM is refused with its mess
   CHECK(u.exit_code == 2);
   CHECK(u.err == "error: --show-mapping needs the mapping engine (--engine mapping, or the scenario's "
                  "cost_model.engine; this run uses analytical)\n");
+}
+
+namespace {
+
+// A TT LSTM on 2 frames of 12 features, hidden 4 (16 gate outputs): input modes 3 x 4, output
+// modes 8 x 2 (hidden modes 2 x 2, the first x4 for the gates), ranks 1-2-1. Cores: tt_core1
+// (i1=3, j1=8, r1=2), tt_core2 (r1=2, i2=4, j2=2). Per row, core1 first costs 4x16x3 + 8x2x8 =
+// 320 MACs, core2 first 3x4x4 + 2x8x6 = 144: the plan contracts tt_core2, then tt_core1.
+std::string tt_lstm() {
+  return R"({"name": "tt", "input": {"frames": 2, "features": 12}, "layers": [{"name": "lstm1",
+    "kind": "lstm", "hidden": 4, "factorization": {"kind": "tt", "input_modes": [3, 4],
+    "hidden_modes": [2, 2], "ranks": [1, 2, 1]}}]})";
+}
+
+std::int64_t bounds_product(const NestMapping& n) { return n.result.problem.macs() * n.repeats; }
+
+std::vector<std::string> passes(const std::vector<NestMapping>& ns) {
+  std::vector<std::string> out;
+  for (const NestMapping& n : ns) out.push_back(n.pass);
+  return out;
+}
+
+// MACs of every layer on the mapping and the analytical engine, per layer equal.
+void check_macs_equal_analytical(const Scenario& sc) {
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  MappingEngine mapping(sc.hardware, em, sc.file);
+  const AnalyticalEngine analytical(sc.hardware, em);
+  const NetworkCost m = mapping.network_cost(sc.net, sc.layer_precision, sc.phase);
+  const NetworkCost a = analytical.network_cost(sc.net, sc.layer_precision, sc.phase);
+  REQUIRE(m.layers.size() == a.layers.size());
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    INFO("layer " << m.layers[i].name);
+    CHECK(m.layers[i].macs == a.layers[i].macs);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("mapping engine: a TT LSTM projection as one GEMM nest per contraction step, by hand",
+          "[mapping_engine][tt]") {
+  const Scenario sc = make(hardware("weight_stationary", 64, 64, 64), tt_lstm(), bits(4, 8));
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  const Priced p = price(sc, em);
+  REQUIRE(passes(p.nests) == std::vector<std::string>{"tt_step1_core2", "tt_step2_core1", "recurrent"});
+  const nest::Problem& s1 = p.nests[0].result.problem;
+  const nest::Problem& s2 = p.nests[1].result.problem;
+  CHECK(s1.name == "lstm1.tt_step1_core2");
+  // Step 1: 2 rows x kept i1 (3) = M 6, added r1 x j2 = N 4, contracted i2 = K 4: 96 MACs.
+  CHECK(s1.bounds == std::vector<std::int64_t>{6, 4, 4});
+  CHECK(bounds_product(p.nests[0]) == 96);
+  // Step 2: 2 rows x kept j2 (2) = M 4, added j1 = N 8, contracted i1 x r1 = K 6: 192 MACs.
+  CHECK(s2.bounds == std::vector<std::int64_t>{4, 8, 6});
+  CHECK(bounds_product(p.nests[1]) == 192);
+  // The recurrence: 2 steps as M, 16 gate outputs, 4 hidden: 128 MACs.
+  CHECK(bounds_product(p.nests[2]) == 128);
+  CHECK(p.lc.macs == 96 + 192 + 128);
+  // Bits: the running product (A) and the step's result (Z) at the activation bits (the
+  // workload's rule, sim/workload.cpp factorized_projection), the core (B) at the weight bits.
+  for (const nest::Problem* s : {&s1, &s2}) {
+    CHECK(s->dataspaces[0].bits == 8);
+    CHECK(s->dataspaces[1].bits == 4);
+    CHECK(s->dataspaces[2].bits == 8);
+  }
+  // The intermediate passes through DRAM: step 1 writes it, step 2 reads it back.
+  CHECK(p.nests[0].result.result.levels[kLevelDram].ds[2].updates > 0);
+  CHECK(p.nests[1].result.result.levels[kLevelDram].ds[0].reads > 0);
+  check_macs_equal_analytical(sc);
+}
+
+TEST_CASE("mapping engine: training nests of two linear layers, MACs by hand and as analytical",
+          "[mapping_engine][training]") {
+  Scenario sc = make(hardware("weight_stationary", 64, 64, 64),
+                     R"({"name": "mlp", "input": {"frames": 2, "features": 8}, "layers": [
+                       {"name": "fc1", "kind": "linear", "out_features": 6},
+                       {"name": "fc2", "kind": "linear", "out_features": 4}]})",
+                     bits(8, 8));
+  sc.phase = Phase::Training;
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  const Priced fc1 = price(sc, em, 0), fc2 = price(sc, em, 1);
+  // fc1 reads the network input: no input gradient. forward 2x6x8, weight_grad 8x6x2.
+  REQUIRE(passes(fc1.nests) == std::vector<std::string>{"forward", "weight_grad"});
+  CHECK(fc1.nests[1].result.problem.bounds == std::vector<std::int64_t>{8, 6, 2});
+  CHECK(fc1.lc.macs == 96 + 96);
+  // fc2: forward 2x4x6, backward_data dX = dY W^T 2x6x4, weight_grad dW = X^T dY 6x4x2.
+  REQUIRE(passes(fc2.nests) == std::vector<std::string>{"forward", "backward_data", "weight_grad"});
+  CHECK(fc2.nests[1].result.problem.bounds == std::vector<std::int64_t>{2, 6, 4});
+  CHECK(fc2.nests[2].result.problem.bounds == std::vector<std::int64_t>{6, 4, 2});
+  CHECK(fc2.lc.macs == 48 + 48 + 48);
+  CHECK(fc2.nests[1].result.problem.name == "fc2.backward_data");
+  // Bits: gradients at the precision's gradient bits (16 by default, core/precision.hpp), the
+  // weight gradient at FP32 (the accumulation buffer, sim/workload.cpp), X at the activations'.
+  const nest::Problem& bd = fc2.nests[1].result.problem;
+  CHECK(bd.dataspaces[0].bits == 16);  // dY
+  CHECK(bd.dataspaces[1].bits == 8);   // W
+  CHECK(bd.dataspaces[2].bits == 16);  // dX
+  const nest::Problem& wg = fc2.nests[2].result.problem;
+  CHECK(wg.dataspaces[0].bits == 8);   // X^T
+  CHECK(wg.dataspaces[1].bits == 16);  // dY
+  CHECK(wg.dataspaces[2].bits == 32);  // dW
+  // The weight update is the workload's element-wise stream (AdamW, sim/workload.cpp
+  // optimizer_work): FP32 w, m, v written back and the re-quantized weights at 8 bits; no nest
+  // writes the weights.
+  const std::int64_t count = sc.net.layers[1].weight_count();
+  CHECK(fc2.lc.dram[std::size_t(Tensor::Weights)].write_bits == 3 * count * 32 + count * 8);
+  check_macs_equal_analytical(sc);
+}
+
+TEST_CASE("mapping engine: training nests of an LSTM (backpropagation through time), MACs by hand",
+          "[mapping_engine][training]") {
+  Scenario sc = make(hardware("weight_stationary", 64, 64, 64),
+                     R"({"name": "r", "input": {"frames": 3, "features": 3}, "layers": [
+                       {"name": "rnn", "kind": "lstm", "hidden": 2}]})",
+                     bits(8, 8));
+  sc.phase = Phase::Training;
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  const Priced p = price(sc, em);
+  REQUIRE(passes(p.nests) == std::vector<std::string>{"input_proj", "recurrent", "backward_recurrent",
+                                                      "weight_grad", "weight_grad_recurrent"});
+  // Forward: input projection 3 frames x 8 gates x 3 features = 72, recurrence 3 x 8 x 2 = 48.
+  CHECK(bounds_product(p.nests[0]) == 72);
+  CHECK(bounds_product(p.nests[1]) == 48);
+  // Backward through time: dh per step (1 x 2 x 8, 3 steps sequential as M) = 48.
+  CHECK(p.nests[2].result.problem.bounds == std::vector<std::int64_t>{3, 2, 8});
+  CHECK(bounds_product(p.nests[2]) == 48);
+  // Weight gradients over all steps: input 3 x 8 x 3 = 72, recurrent 2 x 8 x 3 = 48.
+  CHECK(bounds_product(p.nests[3]) == 72);
+  CHECK(bounds_product(p.nests[4]) == 48);
+  CHECK(p.lc.macs == 120 + 48 + 120);
+  check_macs_equal_analytical(sc);
+}
+
+TEST_CASE("mapping engine: training nests of a TT LSTM, MACs by hand", "[mapping_engine][training][tt]") {
+  Scenario sc = make(hardware("weight_stationary", 64, 64, 64), tt_lstm(), bits(8, 8));
+  sc.phase = Phase::Training;
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  const Priced p = price(sc, em);
+  // Forward steps 96 + 192 and the recurrence 128; dh 1 x 4 x 16 x 2 steps = 128; the steps in
+  // reverse: step 2's core gradient (6 x 8 x 4 rows) 192 and input gradient (4 x 6 x 8) 192,
+  // step 1's core gradient (4 x 4 x 6) 96 (no input gradient: the network input); the recurrent
+  // weight gradient 4 x 16 x 2 = 128.
+  REQUIRE(passes(p.nests) ==
+          std::vector<std::string>{"tt_step1_core2", "tt_step2_core1", "recurrent", "backward_recurrent",
+                                   "tt_step2_core1.weight_grad", "tt_step2_core1.backward_data",
+                                   "tt_step1_core2.weight_grad", "weight_grad_recurrent"});
+  const std::int64_t want[] = {96, 192, 128, 128, 192, 192, 96, 128};
+  for (std::size_t i = 0; i < p.nests.size(); ++i) CHECK(bounds_product(p.nests[i]) == want[i]);
+  CHECK(p.lc.macs == 1152);
+  check_macs_equal_analytical(sc);
+}
+
+TEST_CASE("mapping engine: a convolution's training nests are the transposed and the weight-gradient convolution",
+          "[mapping_engine][training]") {
+  Scenario sc = test::default_scenario_with(R"({"phase": "training"})");
+  const int li = 1;  // the second convolution: its input is a layer's output
+  const Layer& l = sc.net.layers[std::size_t(li)];
+  REQUIRE(l.kind == LayerKind::Conv2d);
+  REQUIRE(l.inputs[0] >= 0);
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
+  const Priced p = price(sc, em, li);
+  REQUIRE(passes(p.nests) == std::vector<std::string>{"forward", "backward_data", "weight_grad"});
+  const nest::Problem& f = p.nests[0].result.problem;
+  const nest::Problem& bd = p.nests[1].result.problem;
+  const nest::Problem& wg = p.nests[2].result.problem;
+  // Transposed: over the input's positions, output channels C, reduction K, stride 1.
+  CHECK(bd.bounds[std::size_t(bd.dim_index("P"))] == l.in.h);
+  CHECK(bd.bounds[std::size_t(bd.dim_index("Q"))] == l.in.w);
+  CHECK(bd.bounds[std::size_t(bd.dim_index("K"))] == l.in.c);
+  CHECK(bd.bounds[std::size_t(bd.dim_index("C"))] == l.out_channels);
+  CHECK(bd.coefficients[0].value == 1);
+  // The weight gradient: the forward dims, dW the read-write tensor.
+  CHECK(wg.bounds == f.bounds);
+  CHECK(wg.dataspaces[2].read_write);
+  CHECK(wg.dataspaces[2].bits == 32);
+  CHECK(!wg.dataspaces[1].read_write);
+  CHECK(wg.dataspace_size(2) == l.weight_count());
+  // The zero-inserted dY's products count: stride^2 x the forward MACs for a strided layer.
+  CHECK(bd.macs() == std::int64_t(l.in.n) * l.in.h * l.in.w * l.in.c * l.out_channels * l.kernel_h * l.kernel_w / l.groups);
+  check_macs_equal_analytical(sc);
+}
+
+TEST_CASE("simulate --engine mapping: TT and training scenarios print every step's and pass's nest",
+          "[mapping_engine][cli][training][tt]") {
+  const test::RunResult tt = test::run_cli("simulate " + test::source_path("scenarios/venue_tt_lstm.json") +
+                                           " --engine mapping --show-mapping");
+  REQUIRE(tt.exit_code == 0);
+  CHECK(tt.out.find("== lstm (tt_step1_core3) ==") != std::string::npos);
+  CHECK(tt.out.find("== lstm (tt_step3_core1) ==") != std::string::npos);
+  const test::RunResult ht = test::run_cli("simulate " + test::source_path("scenarios/video_ht_lstm.json") +
+                                           " --engine mapping --show-mapping");
+  REQUIRE(ht.exit_code == 0);
+  CHECK(ht.out.find("== lstm.l0 (ht_step3_node3-4) ==") != std::string::npos);
+  CHECK(ht.out.find("== lstm.l0 (ht_step7_leaf1) ==") != std::string::npos);
+  const std::string file = test::write_default_scenario_with(
+      test::temp_dir("mapping_train_cli") + "/tiny.json",
+      std::string(R"({"phase": "training", "precision": {"layers": []}, "network": )") + test::kTinyNetworkPatch + "}");
+  const test::RunResult m = test::run_cli("simulate " + file + " --show-mapping");
+  REQUIRE(m.exit_code == 0);
+  CHECK(m.out.find("(mapping, training)") != std::string::npos);
+  CHECK(m.out.find("== head (weight_grad) ==") != std::string::npos);
+  CHECK(m.out.find("== head (backward_data) ==") != std::string::npos);
+  CHECK(m.out.find("(backward_recurrent)") != std::string::npos);
 }
