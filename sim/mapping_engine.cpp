@@ -146,6 +146,28 @@ void MappingEngine::handover_from_streams(Handover& h, const Layer& l, const Lay
   }
 }
 
+NestHandover nest_handover(const Layer& l, const LayerPrecision& p, const nest::Problem& prob,
+                           const nest::Architecture& arch, const nest::Result& res, double repeats,
+                           const ResidentSides& s) {
+  NestHandover nh;
+  for (std::size_t d = 0; d < prob.dataspaces.size(); ++d) {
+    const Tensor t = tensor_of(prob, int(d));
+    const nest::DataspaceStats& ds = res.levels[kLevelDram].ds[d];
+    const double bits = held_bits(arch, prob, kLevelDram, int(d));
+    if (t == Tensor::Inputs && s.inputs > 0 && l.has_weights()) {
+      nh.dram_read_bits = double(ds.reads) * bits;
+      nh.ib_read_bits = double(ds.reads) * s.input_stored_bits;
+      nh.input_on_chip = true;
+    } else if (t == Tensor::Outputs && s.output && (l.kind == LayerKind::Conv2d || l.kind == LayerKind::Linear)) {
+      // One execution's share of the layer's output (conv groups repeat the nest).
+      const double values = double(l.out.elements()) / repeats;
+      nh.dram_write_bits = values * bits;
+      nh.ib_write_bits = values * p.outputs().bits;
+    }
+  }
+  return nh;
+}
+
 // The streamed part of a hand-over's timing (sim/mapping_engine.hpp).
 OnChipStreams handover_streams(LayerWork& w, const Layer& l, const LayerPrecision& p, const ResidentSides& s,
                                const nest::StorageLevel& ib) {
@@ -320,23 +342,8 @@ LayerCost MappingEngine::price(const Network& net, int layer, const LayerPrecisi
     lc.macs += prob.macs() * repeats;
     // A hand-over re-times nest 0 (the one reading the layer's input and, for conv and linear,
     // writing its output; handover_from_nest).
-    NestHandover nh;
     const bool retime = sides && i == 0 && sides->any();
-    if (retime)
-      for (std::size_t d = 0; d < r.problem.dataspaces.size(); ++d) {
-        const Tensor t = tensor_of(r.problem, int(d));
-        const nest::DataspaceStats& ds = res.levels[kLevelDram].ds[d];
-        const double bits = held_bits(arch, r.problem, kLevelDram, int(d));
-        if (t == Tensor::Inputs && sides->inputs > 0 && l.has_weights()) {
-          nh.dram_read_bits = double(ds.reads) * bits;
-          nh.ib_read_bits = double(sides->onchip_read_bits) / reps;
-          nh.input_on_chip = true;
-        } else if (t == Tensor::Outputs && sides->output &&
-                   (l.kind == LayerKind::Conv2d || l.kind == LayerKind::Linear)) {
-          nh.dram_write_bits = double(l.out.elements()) / reps * bits;
-          nh.ib_write_bits = double(l.out.elements()) / reps * p.outputs().bits;
-        }
-      }
+    const NestHandover nh = retime ? nest_handover(l, p, r.problem, arch, res, reps, *sides) : NestHandover{};
     const double cycles =
         nest_cycles(r.problem, arch, res, double(slow), side_.dram_latency_cycles(), retime ? &nh : nullptr);
     lc.compute_cycles += double(res.compute_cycles) * double(slow) * reps;
@@ -388,7 +395,7 @@ NetworkCost MappingEngine::network_cost(const Network& net, const std::vector<La
     if (!h.on_chip) continue;
     sides[std::size_t(h.producer)].output = true;
     ResidentSides& c = sides[std::size_t(h.consumer)];
-    ++c.inputs;
+    if (c.inputs++ == 0) c.input_stored_bits = h.stored_bits;
     c.onchip_read_bits += h.values_read * h.stored_bits;
     c.requant_ops += h.requant_ops;
   }

@@ -55,6 +55,7 @@ struct NestMapping {
 struct ResidentSides {
   bool output = false;               // its output tensor is written to the input buffer, not DRAM
   int inputs = 0;                    // input tensors read from the input buffer instead of DRAM
+  int input_stored_bits = 0;          // the (first) such input's stored bits
   std::int64_t onchip_read_bits = 0;  // those reads at the stored bits (every such input)
   std::int64_t requant_ops = 0;      // values re-quantized to the layer's activation operand
   bool any() const { return output || inputs > 0; }
@@ -112,6 +113,14 @@ class MappingEngine {
   nest::MapperCache* cache_;
   ResidencyModel residency_;
 };
+
+// The NestHandover of the nest that reads layer `l`'s input and, for conv and linear, writes its
+// output (nest 0; MappingEngine::handover_from_nest), from its analysis `res`: the input's DRAM
+// reads become input-buffer reads at s.input_stored_bits, the output's values (one execution's of
+// `repeats`) are written to the input buffer at the output bits instead of DRAM.
+NestHandover nest_handover(const Layer& l, const LayerPrecision& p, const nest::Problem& prob,
+                           const nest::Architecture& arch, const nest::Result& res, double repeats,
+                           const ResidentSides& s);
 
 // A layer's streamed work with its on-chip hand-overs `s`, as the layer's timing sees it
 // (AnalyticalEngine::finish_layer): a streamed input read from the input buffer leaves the DRAM

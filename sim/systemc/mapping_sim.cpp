@@ -192,9 +192,19 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
           else if (lv == kLevelPeRegisters) lc.register_file_accesses += (c.reads + c.fills + c.updates) * inst;
         }
       }
-      // The mapping engine's cycles of this nest (what it adds per nest, sim/mapping_engine.cpp).
+      // The mapping engine's cycles of this nest (what it adds per nest, sim/mapping_engine.cpp;
+      // re-timed with the hand-over as it re-times it), for the report only.
       const nest::Result& r = nm.result.result;
-      na.cycles_mapping = nest_cycles(prob, nm.arch, r, opt.cycles_per_mac, side.dram_latency_cycles());
+      NestHandover nh;
+      if (opt.handover_level >= 0) {
+        ResidentSides rs;
+        rs.output = out_here;
+        rs.inputs = in_stored > 0 ? 1 : 0;
+        rs.input_stored_bits = in_stored;
+        nh = nest_handover(layer, precision[li], prob, nm.arch, r, reps, rs);
+      }
+      na.cycles_mapping = nest_cycles(prob, nm.arch, r, opt.cycles_per_mac, side.dram_latency_cycles(),
+                                      opt.handover_level >= 0 ? &nh : nullptr);
       na.bound = "compute";
       na.bound_cycles = s.compute_cycles;
       for (int lv = 0; lv < s.n_levels; ++lv)
