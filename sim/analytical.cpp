@@ -430,7 +430,8 @@ void AnalyticalEngine::finish_layer(LayerCost& lc, const LayerWork& work, double
           double(s.write_words) * em_.buffer_access_pj(energy::BufferId::Output, hw_.output_buffer, s.bits, true);
     }
   }
-  const double stream_cycles = stream_bits > 0 ? transfer_cycles(stream_bits) + latency_cycles_ : 0;
+  const double stream_cycles =
+      std::max(stream_bits > 0 ? transfer_cycles(stream_bits) + latency_cycles_ : 0.0, work.onchip_stream_cycles);
   if (work.serial_steps) {
     // Recurrence: step t+1's products need step t's h, so each step's gate math is exposed.
     lc.cycles = parallel_gemm_cycles + step_gemm_cycles + nl_serial_cycles +

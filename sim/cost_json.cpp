@@ -110,7 +110,8 @@ std::string handovers_to_table(const Network& net, const NetworkCost& nc) {
     on += h.on_chip ? 1 : 0;
     saved -= h.delta_pj();
   }
-  std::snprintf(line, sizeof line, "hand-overs (residency chain): %d of %zu on chip, saving %.4f uJ (cycles unchanged)\n",
+  std::snprintf(line, sizeof line, "hand-overs (residency chain): %d of %zu on chip, saving %.4f uJ of dynamic energy (the layers' cycles "
+                "and static energy re-timed with them)\n",
                 on, nc.handovers.size(), saved * 1e-6);
   s << line;
   std::snprintf(line, sizeof line, "  %-28s -> %-28s %-8s %5s %10s %10s %10s %12s\n", "producer", "consumer", "where",

@@ -141,27 +141,109 @@ void MappingEngine::handover_from_streams(Handover& h, const Layer& l, const Lay
   }
   if (consumes_handover(l) && !h.can_consume && !l.has_weights()) {
     h.can_consume = true;
-    h.in_reads = l.kind == LayerKind::Pool ? l.in.elements() : l.out.elements();
+    h.in_reads = streamed_input_values(l);
     h.in_dram_pj = side_.stream_dram_pj(h.in_reads, h.in.bits);
   }
 }
 
-double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const nest::Result& r,
-                   double cycles_per_mac, double dram_latency_cycles) {
-  double cycles = double(r.compute_cycles) * cycles_per_mac;
-  for (int lv = 0; lv < r.n_levels; ++lv) cycles = std::max(cycles, r.levels[std::size_t(lv)].cycles);
-  bool dram_traffic = false;
-  for (std::size_t d = 0; d < p.dataspaces.size(); ++d) {
-    const nest::DataspaceStats& ds = r.levels[kLevelDram].ds[d];
-    dram_traffic = dram_traffic || ds.reads + ds.fills + ds.updates > 0;
+NestHandover nest_handover(const Layer& l, const LayerPrecision& p, const nest::Problem& prob,
+                           const nest::Architecture& arch, const nest::Result& res, double repeats,
+                           const ResidentSides& s) {
+  NestHandover nh;
+  for (std::size_t d = 0; d < prob.dataspaces.size(); ++d) {
+    const Tensor t = tensor_of(prob, int(d));
+    const nest::DataspaceStats& ds = res.levels[kLevelDram].ds[d];
+    const double bits = held_bits(arch, prob, kLevelDram, int(d));
+    if (t == Tensor::Inputs && s.inputs > 0 && l.has_weights()) {
+      nh.dram_read_bits = double(ds.reads) * bits;
+      nh.ib_read_bits = double(ds.reads) * s.input_stored_bits;
+      nh.input_on_chip = true;
+    } else if (t == Tensor::Outputs && s.output && (l.kind == LayerKind::Conv2d || l.kind == LayerKind::Linear)) {
+      // One execution's share of the layer's output (conv groups repeat the nest).
+      const double values = double(l.out.elements()) / repeats;
+      nh.dram_write_bits = values * bits;
+      nh.ib_write_bits = values * p.outputs().bits;
+    }
   }
+  return nh;
+}
+
+// The streamed part of a hand-over's timing (sim/mapping_engine.hpp).
+OnChipStreams handover_streams(LayerWork& w, const Layer& l, const LayerPrecision& p, const ResidentSides& s,
+                               const nest::StorageLevel& ib) {
+  const i64 in_reads = streamed_input_values(l);
+  OnChipStreams out;
+  bool in_done = s.inputs == 0 || l.has_weights(), out_done = !s.output || l.kind == LayerKind::Conv2d ||
+                                                                  l.kind == LayerKind::Linear;
+  double rd = 0, wr = 0;
+  for (StreamTraffic& st : w.streams) {
+    if (!st.dram) continue;
+    if (!in_done && st.tensor == int(Tensor::Inputs) && st.read_words > 0) {
+      st.read_words = std::max<i64>(0, st.read_words - i64(s.inputs) * in_reads);
+      rd += double(s.onchip_read_bits);
+      out.reads = i64(s.inputs) * in_reads;
+      in_done = true;
+    } else if (!out_done && st.tensor == int(Tensor::Outputs) && st.read_words == 0 &&
+               st.write_words >= l.out.elements()) {
+      st.write_words -= l.out.elements();
+      wr += double(l.out.elements()) * p.outputs().bits;
+      out.writes = l.out.elements();
+      out_done = true;
+    }
+  }
+  if (rd + wr > 0) w.onchip_stream_cycles = nest::level_time(ib, rd, wr, 1).cycles;
+  if (s.requant_ops > 0) {  // requant_pj's two ops per value
+    w.nonlinear.push_back(NonlinearWork{NonlinearKind::Multiply, s.requant_ops, p.activations(), 1});
+    w.nonlinear.push_back(NonlinearWork{NonlinearKind::Add, s.requant_ops, p.activations(), 1});
+  }
+  return out;
+}
+
+double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const nest::Result& r,
+                   double cycles_per_mac, double dram_latency_cycles, const NestHandover* h) {
+  double cycles = double(r.compute_cycles) * cycles_per_mac;
+  // A level's read and written bits per instance (the nest analysis's own sums).
+  auto level_bits = [&](int lv, double& rd, double& wr) {
+    rd = wr = 0;
+    for (std::size_t d = 0; d < p.dataspaces.size(); ++d) {
+      const nest::DataspaceStats& ds = r.levels[std::size_t(lv)].ds[d];
+      if (!ds.kept) continue;
+      const int bits = held_bits(a, p, lv, int(d));
+      rd += double(ds.reads) * bits;
+      wr += double(ds.fills + ds.updates) * bits;
+    }
+  };
+  bool dram_traffic = false;
+  for (int lv = 0; lv < r.n_levels; ++lv) {
+    double lc = r.levels[std::size_t(lv)].cycles;
+    if (h && (lv == kLevelDram || lv == kLevelInputBuffer)) {
+      double rd = 0, wr = 0;
+      level_bits(lv, rd, wr);
+      if (lv == kLevelDram) {
+        rd = std::max(0.0, rd - h->dram_read_bits);
+        wr = std::max(0.0, wr - h->dram_write_bits);
+        dram_traffic = rd + wr > 0;
+      } else {
+        rd += h->ib_read_bits;
+        wr += h->ib_write_bits;
+      }
+      lc = nest::level_time(a.levels[std::size_t(lv)], rd, wr, double(r.compute_cycles)).cycles;
+    }
+    cycles = std::max(cycles, lc);
+  }
+  if (!h)
+    for (std::size_t d = 0; d < p.dataspaces.size(); ++d) {
+      const nest::DataspaceStats& ds = r.levels[kLevelDram].ds[d];
+      dram_traffic = dram_traffic || ds.reads + ds.fills + ds.updates > 0;
+    }
   if (!dram_traffic) return cycles;
   // The first tiles: nothing computes before the operands' first tiles are on chip.
   const nest::StorageLevel& dram = a.levels[kLevelDram];
   const double bw = dram.shared_bandwidth_bits > 0 ? dram.shared_bandwidth_bits : dram.read_bandwidth_bits;
   double first_bits = 0;
   for (std::size_t d = 0; d < p.dataspaces.size(); ++d) {
-    if (tensor_of(p, int(d)) == Tensor::Outputs) continue;
+    const Tensor t = tensor_of(p, int(d));
+    if (t == Tensor::Outputs || (h && h->input_on_chip && t == Tensor::Inputs)) continue;
     for (int lv = 1; lv < r.n_levels; ++lv) {
       const nest::DataspaceStats& ds = r.levels[std::size_t(lv)].ds[d];
       if (!ds.kept) continue;
@@ -191,6 +273,16 @@ void MappingEngine::set_residency(Residency r) { residency_ = residency_model(hw
 
 LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPrecision& p,
                                     Phase phase, std::vector<NestMapping>* mappings) {
+  return price(net, layer, p, phase, mappings, nullptr);
+}
+
+LayerCost MappingEngine::layer_cost_resident(const Network& net, int layer, const LayerPrecision& p, Phase phase,
+                                             const ResidentSides& sides) {
+  return price(net, layer, p, phase, nullptr, &sides);
+}
+
+LayerCost MappingEngine::price(const Network& net, int layer, const LayerPrecision& p, Phase phase,
+                               std::vector<NestMapping>* mappings, const ResidentSides* sides) {
   const Layer& l = net.layers[std::size_t(layer)];
   if (p.accumulator_bits != 0 && p.accumulator_bits != hw_.pe_array.accumulator_bits)
     throw SpecError(file_, "/hardware/pe_array/accumulator_bits",
@@ -200,7 +292,7 @@ LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPr
                         std::to_string(hw_.pe_array.accumulator_bits) + ")",
                     "layer \"" + l.name + "\" with accumulator: " + std::to_string(p.accumulator_bits));
 
-  const LayerWork work = derive_work(net, layer, p, phase, &hw_);
+  LayerWork work = derive_work(net, layer, p, phase, &hw_);
   const std::vector<nest::LayerNest> nests = nest::layer_nests(net, layer, p, &hw_, phase);
   MIXPREC_CHECK(nests.size() == work.gemms.size(), "one loop nest per GEMM of the layer");
 
@@ -238,7 +330,12 @@ LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPr
     const i64 slow = mac_slowdown(hw_.pe_array.mac, g.b, g.a);
 
     lc.macs += prob.macs() * repeats;
-    const double cycles = nest_cycles(r.problem, arch, res, double(slow), side_.dram_latency_cycles());
+    // A hand-over re-times nest 0 (the one reading the layer's input and, for conv and linear,
+    // writing its output; handover_from_nest).
+    const bool retime = sides && i == 0 && sides->any();
+    const NestHandover nh = retime ? nest_handover(l, p, r.problem, arch, res, reps, *sides) : NestHandover{};
+    const double cycles =
+        nest_cycles(r.problem, arch, res, double(slow), side_.dram_latency_cycles(), retime ? &nh : nullptr);
     lc.compute_cycles += double(res.compute_cycles) * double(slow) * reps;
     (g.repeats > 1 ? step_cycles : parallel_cycles) += cycles * reps;
     ideal += double(g.macs()) / (pes * energy::products_per_cycle(hw_.pe_array.mac, g.b, g.a));
@@ -267,6 +364,7 @@ LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPr
     handover_from_nest(lc.handover, l, i, r.problem, arch, res, repeats);
     if (mappings) mappings->push_back(NestMapping{nests[i].pass, repeats, arch, r});
   }
+  if (sides) handover_streams(work, l, p, *sides, template_buffer_level(hw_, em_, Tensor::Inputs));
   side_.finish_layer(lc, work, parallel_cycles, step_cycles, ideal);
   handover_from_streams(lc.handover, l, p);
   return lc;
@@ -277,13 +375,30 @@ NetworkCost MappingEngine::network_cost(const Network& net, const std::vector<La
   NetworkCost nc;
   nc.layers.reserve(net.layers.size());
   if (mappings) mappings->assign(net.layers.size(), {});
-  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+  for (std::size_t i = 0; i < net.layers.size(); ++i)
     nc.layers.push_back(
         layer_cost(net, static_cast<int>(i), p[i], phase, mappings ? &(*mappings)[i] : nullptr));
-    LayerCost& lc = nc.layers.back();
+  nc.handovers = apply_residency(nc, net, residency_);
+  // The layers an on-chip hand-over touches are re-timed with it (their own mappings).
+  std::vector<ResidentSides> sides(net.layers.size());
+  for (const HandoverOutcome& h : nc.handovers) {
+    if (!h.on_chip) continue;
+    sides[std::size_t(h.producer)].output = true;
+    ResidentSides& c = sides[std::size_t(h.consumer)];
+    if (c.inputs++ == 0) c.input_stored_bits = h.stored_bits;
+    c.onchip_read_bits += h.values_read * h.stored_bits;
+    c.requant_ops += h.requant_ops;
+  }
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    LayerCost& lc = nc.layers[i];
+    if (sides[i].any()) {
+      const LayerCost t = layer_cost_resident(net, static_cast<int>(i), p[i], phase, sides[i]);
+      lc.cycles = t.cycles;
+      lc.stalls = t.stalls;
+      lc.utilization = t.utilization;
+    }
     lc.energy_pj[std::size_t(Component::Static)] = static_energy_pj(hw_, lc.cycles);
   }
-  nc.handovers = apply_residency(nc, net, residency_);
   finalize(nc, hw_.clock_mhz);
   return nc;
 }

@@ -47,6 +47,7 @@
 #include "sim/mapper/mapper.hpp"
 #include "sim/residency.hpp"
 #include "sim/simulate.hpp"
+#include "sim/workload.hpp"
 
 namespace mixprec::sim {
 
@@ -56,6 +57,25 @@ struct NestMapping {
   std::int64_t repeats = 1;
   nest::Architecture arch;
   nest::MapResult result;
+};
+
+// A layer's on-chip hand-overs (sim/residency.hpp) as its timing sees them.
+struct ResidentSides {
+  bool output = false;               // its output tensor is written to the input buffer, not DRAM
+  int inputs = 0;                    // input tensors read from the input buffer instead of DRAM
+  int input_stored_bits = 0;          // the (first) such input's stored bits
+  std::int64_t onchip_read_bits = 0;  // those reads at the stored bits (every such input)
+  std::int64_t requant_ops = 0;      // values re-quantized to the layer's activation operand
+  bool any() const { return output || inputs > 0; }
+};
+
+// What a hand-over changes in one execution of the nest that reads the layer's input and writes its
+// output: DRAM bits no longer moved, input-buffer bits moved instead, and whether the input's first
+// tile is already on chip.
+struct NestHandover {
+  double dram_read_bits = 0, dram_write_bits = 0;  // removed
+  double ib_read_bits = 0, ib_write_bits = 0;      // added
+  bool input_on_chip = false;
 };
 
 class MappingEngine {
@@ -70,6 +90,10 @@ class MappingEngine {
 
   LayerCost layer_cost(const Network& net, int layer, const LayerPrecision& p, Phase phase,
                        std::vector<NestMapping>* mappings = nullptr);
+  // The layer's cycles (and stalls, utilization) with the hand-overs `sides` on chip: the same
+  // mappings (the cache's), their transfers re-timed (ResidentSides, nest_cycles).
+  LayerCost layer_cost_resident(const Network& net, int layer, const LayerPrecision& p, Phase phase,
+                                const ResidentSides& sides);
   // `mappings` (optional) receives each layer's priced nests.
   NetworkCost network_cost(const Network& net, const std::vector<LayerPrecision>& p, Phase phase,
                            std::vector<std::vector<NestMapping>>* mappings = nullptr);
@@ -85,6 +109,8 @@ class MappingEngine {
   void handover_from_nest(Handover& h, const Layer& l, std::size_t nest_index, const nest::Problem& prob,
                           const nest::Architecture& arch, const nest::Result& res, std::int64_t repeats) const;
   void handover_from_streams(Handover& h, const Layer& l, const LayerPrecision& p) const;
+  LayerCost price(const Network& net, int layer, const LayerPrecision& p, Phase phase,
+                  std::vector<NestMapping>* mappings, const ResidentSides* sides);
 
   HardwareSpec hw_;
   const energy::EnergyModel& em_;
@@ -96,13 +122,39 @@ class MappingEngine {
   ResidencyModel residency_;
 };
 
+// The NestHandover of the nest that reads layer `l`'s input and, for conv and linear, writes its
+// output (nest 0; MappingEngine::handover_from_nest), from its analysis `res`: the input's DRAM
+// reads become input-buffer reads at s.input_stored_bits, the output's values (one execution's of
+// `repeats`) are written to the input buffer at the output bits instead of DRAM.
+NestHandover nest_handover(const Layer& l, const LayerPrecision& p, const nest::Problem& prob,
+                           const nest::Architecture& arch, const nest::Result& res, double repeats,
+                           const ResidentSides& s);
+
+// A layer's streamed work with its on-chip hand-overs `s`, as the layer's timing sees it
+// (AnalyticalEngine::finish_layer): a streamed input read from the input buffer leaves the DRAM
+// input stream (the first one of a layer without weights: pool, add, elementwise) and a streamed
+// output written there leaves the DRAM output write (LSTM/GRU, pool, add, elementwise, concat);
+// those bits move at the input buffer `ib`'s bandwidth (LayerWork::onchip_stream_cycles:
+// nest::level_time of those reads and writes over one cycle, i.e. at least one cycle); the
+// re-quantization (s.requant_ops) is a multiply and an add per value on the nonlinear unit (its
+// energy and cycles in finish_layer; requant_pj's ops). Returns the values
+// the streams now read (at the stored bits) and write (at the output bits) at the input buffer.
+struct OnChipStreams {
+  std::int64_t reads = 0, writes = 0;
+};
+OnChipStreams handover_streams(LayerWork& w, const Layer& l, const LayerPrecision& p, const ResidentSides& s,
+                               const nest::StorageLevel& ib);
+
 // Cycles of one mapped nest as the mapping engine counts them (the one formula; the SystemC engine
 // over mappings compares with it): the first tiles of the read-only tensors brought from DRAM before
 // the first MAC (their bits at the outermost on-chip level keeping them, over the DRAM bandwidth),
 // then max(compute x cycles_per_mac, every level's bandwidth-limited cycles), plus the DRAM latency
-// once when the nest moves DRAM data.
+// once when the nest moves DRAM data. With `h` (a between-layer hand-over), the DRAM and
+// input-buffer levels are re-timed (nest::level_time) with the bits `h` removes and adds, the
+// input's first tile is not fetched when it is on chip, and the latency is paid only if DRAM
+// traffic remains.
 double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const nest::Result& r,
-                   double cycles_per_mac, double dram_latency_cycles);
+                   double cycles_per_mac, double dram_latency_cycles, const NestHandover* h = nullptr);
 
 // Energy of level `lv` of a nest result without its leakage (the hierarchy's DRAM level carries the
 // chip's static power as leakage so that the mapper weighs time; the layer's static energy is

@@ -62,6 +62,10 @@ std::vector<HandoverEdge> handover_edges(const Network& net) {
   return edges;
 }
 
+std::int64_t streamed_input_values(const Layer& l) {
+  return l.kind == LayerKind::Pool ? l.in.elements() : l.out.elements();
+}
+
 double requant_pj(const energy::EnergyModel& em, const Operand& a) {
   return em.nonlinear_pj(energy::NonlinearOp::Multiply, a) + em.nonlinear_pj(energy::NonlinearOp::Add, a);
 }

@@ -22,8 +22,17 @@
 //     property of one edge (two layers' options) and the search's pairwise terms are exact.
 //   * On chip when it fits and saves energy: the producer's DRAM write becomes input-buffer writes
 //     and the consumer's DRAM reads become input-buffer reads (vector accesses of the row at the
-//     stored bits, the nest's formula), plus the re-quantization. Cycles are unchanged (the DRAM
-//     transfers overlapped compute in the priced layers; not re-derived this version).
+//     stored bits, the nest's formula), plus the re-quantization. The on-chip decision weighs this
+//     dynamic energy (evaluate_handover, the search's pairwise terms).
+//   * Timing (MappingEngine::network_cost): every layer an on-chip hand-over touches is re-timed
+//     with its own mappings (MappingEngine::layer_cost_resident): in the nest that reads its input
+//     / writes its output, the DRAM level moves the bits the hand-over leaves out and the input
+//     buffer those it adds (nest::level_time, the nest analysis's throttling), the input's first
+//     tile is not fetched from DRAM, the DRAM latency is paid only if DRAM traffic remains;
+//     streamed inputs/outputs (pool, add, elementwise, LSTM/GRU outputs) leave the DRAM stream and
+//     move at the input buffer's bandwidth; the re-quantization is 2 ops per value on the
+//     nonlinear unit. Static energy follows the layer's new cycles (static_energy_pj, set once in
+//     network_cost). The search's pairwise terms do not carry this re-timing (docs/mapper.md).
 #pragma once
 #include <vector>
 
@@ -63,6 +72,10 @@ HandoverOutcome evaluate_handover(const ResidencyModel& m, const HandoverEdge& e
 // Prices every edge of a priced network and moves the energy and traffic of the on-chip ones
 // (before finalize). Returns the outcomes, every edge.
 std::vector<HandoverOutcome> apply_residency(NetworkCost& nc, const Network& net, const ResidencyModel& m);
+
+// The values a layer without weights reads of one streamed input (pool: its input tensor; add,
+// elementwise: as many as it writes).
+std::int64_t streamed_input_values(const Layer& l);
 
 // The per-value re-quantization energy to operand `a` (Handover::requant_pj).
 double requant_pj(const energy::EnergyModel& em, const Operand& a);

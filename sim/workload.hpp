@@ -65,6 +65,10 @@ struct LayerWork {
   std::vector<GemmOp> gemms;
   std::vector<NonlinearWork> nonlinear;
   std::vector<StreamTraffic> streams;
+  // Cycles of the stream traffic that goes through the input buffer instead of DRAM (between-layer
+  // hand-overs, set by the mapping engine at that buffer's bandwidth; overlapped as the DRAM
+  // streams are). 0 unless residency is on.
+  double onchip_stream_cycles = 0;
   bool serial_steps = false;  // LSTM: GEMM repeats and nonlinear steps alternate (recurrence)
   int steps = 1;
 };

@@ -691,14 +691,9 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
       inst = std::max(inst, ds.utilized_instances);
     }
     ls.utilized_instances = inst;
-    double throttle = 1;
-    const double cyc = double(compute_cycles);
-    if (s.read_bandwidth_bits > 0 && rd > 0) throttle = std::min(throttle, s.read_bandwidth_bits * s.banks * cyc / rd);
-    if (s.write_bandwidth_bits > 0 && wr > 0) throttle = std::min(throttle, s.write_bandwidth_bits * s.banks * cyc / wr);
-    if (s.shared_bandwidth_bits > 0 && rd + wr > 0)
-      throttle = std::min(throttle, s.shared_bandwidth_bits * s.banks * cyc / (rd + wr));
-    ls.bandwidth_throttling = throttle;
-    ls.cycles = throttle < 1 ? std::ceil(cyc / throttle) : cyc;
+    const LevelTime t = level_time(s, rd, wr, double(compute_cycles));
+    ls.bandwidth_throttling = t.throttling;
+    ls.cycles = t.cycles;
     cycles = std::max(cycles, std::int64_t(ls.cycles));
   }
   out.cycles = cycles;
@@ -730,6 +725,15 @@ Status Evaluator::evaluate(const Mapping& m, Result& out) const {
 }
 
 TestHooks& test_hooks() { return g_test_hooks; }
+
+LevelTime level_time(const StorageLevel& s, double rd, double wr, double cyc) {
+  double throttle = 1;
+  if (s.read_bandwidth_bits > 0 && rd > 0) throttle = std::min(throttle, s.read_bandwidth_bits * s.banks * cyc / rd);
+  if (s.write_bandwidth_bits > 0 && wr > 0) throttle = std::min(throttle, s.write_bandwidth_bits * s.banks * cyc / wr);
+  if (s.shared_bandwidth_bits > 0 && rd + wr > 0)
+    throttle = std::min(throttle, s.shared_bandwidth_bits * s.banks * cyc / (rd + wr));
+  return LevelTime{throttle, throttle < 1 ? std::ceil(cyc / throttle) : cyc};
+}
 
 Result evaluate(const Problem& p, const Architecture& a, const Mapping& m) {
   Evaluator ev(p, a);

@@ -119,6 +119,16 @@ struct StorageLevel {
 inline double vector_accesses(std::int64_t values, std::int64_t values_per_block) {
   return double((values + values_per_block - 1) / values_per_block);
 }
+// Bandwidth throttling of level `s` (per instance) moving `read_bits` and `write_bits` while the
+// compute takes `compute_cycles` (Timeloop's ComputePerformance, in bits): the fraction of the
+// compute rate the level sustains (<= 1) and the level's cycles. The one formula (the nest analysis;
+// the mapping engine's cycles of a between-layer hand-over).
+struct LevelTime {
+  double throttling = 1;
+  double cycles = 0;
+};
+LevelTime level_time(const StorageLevel& s, double read_bits, double write_bits, double compute_cycles);
+
 struct ComputeLevel {
   std::string name = "MAC";
   std::int64_t instances = 1;

@@ -102,17 +102,33 @@ Src section(const std::map<std::string, Src>& top, const std::string& key, const
   return it->second;
 }
 
-// "Name[1..16]" -> ("Name", 16)
-std::pair<std::string, std::int64_t> split_instances(const std::string& n) {
+// "Name[a..N]" -> "Name" (an ERT table's name; its range is not read).
+std::string base_name(const std::string& n) { return n.substr(0, n.find('[')); }
+
+// A digits-only string of at most 15 digits (so that it fits an int64), else -1.
+std::int64_t digits_value(const std::string& t) {
+  const bool ok = !t.empty() && t.size() <= 15 &&
+                  std::all_of(t.begin(), t.end(), [](unsigned char ch) { return std::isdigit(ch) != 0; });
+  return ok ? std::stoll(t) : -1;
+}
+
+// A parsed-processed-input component name: "Name" -> ("Name", 1); "Name[a..N]" -> ("Name",
+// N - a + 1): Timeloop v0.4 names a component's instances by the inclusive index range a..N
+// ("PE[0..15]" and "PE[1..16]" are both 16 PEs). Anything else after the name ("[5..2]", "[1..n]",
+// "[3]") is refused at `s`.
+std::pair<std::string, std::int64_t> split_instances(const Src& s) {
+  const std::string n = str(s);
   const auto b = n.find('[');
   if (b == std::string::npos) return {n, 1};
   const auto dots = n.find("..", b);
-  const auto e = n.find(']', b);
-  if (dots == std::string::npos || e == std::string::npos) return {n.substr(0, b), 1};
-  const std::string count = n.substr(dots + 2, e - dots - 2);
-  const bool digits = !count.empty() && count.size() <= 15 &&
-                      std::all_of(count.begin(), count.end(), [](unsigned char ch) { return std::isdigit(ch) != 0; });
-  return {n.substr(0, b), digits ? std::stoll(count) : -1};  // -1: not a count the caller accepts
+  const std::int64_t a = dots == std::string::npos ? -1 : digits_value(n.substr(b + 1, dots - b - 1));
+  const std::int64_t last = dots == std::string::npos || n.back() != ']'
+                                ? -1
+                                : digits_value(n.substr(dots + 2, n.size() - dots - 3));
+  if (a < 0 || last < a)
+    fail(s, "a name \"Name\" or \"Name[a..N]\" with integers 0 <= a <= N (the inclusive instance range a..N: N - a + 1 instances)",
+         show(s.node));
+  return {n.substr(0, b), last - a + 1};
 }
 
 struct RawLevel {
@@ -164,8 +180,7 @@ void walk_subtree(const Src& tree, std::vector<RawLevel>& out) {
       const Src loc = child(t, "local");
       for (std::size_t j = 0; j < loc.node.size(); ++j) {
         const Src c = item(loc, j);
-        auto [name, inst] = split_instances(str(child(c, "name")));
-        if (inst < 1) fail(child(c, "name"), "a name whose instance range \"[a..N]\" has a count N >= 1", show(child(c, "name").node));
+        auto [name, inst] = split_instances(child(c, "name"));
         const std::string cls = str(child(c, "class"));
         const Src at = child(c, "attributes");
         const std::int64_t mx = has(at, "meshX") ? count(child(at, "meshX"), 1) : 1;
@@ -410,7 +425,7 @@ NestSpec import_timeloop(const TimeloopFiles& files) {
     for (std::size_t i = 0; i < tables.node.size(); ++i) {
       const Src t = item(tables, i);
       const std::string full = str(child(t, "name"));
-      const std::string base = split_instances(full).first;  // "System.GLB[1..16]" -> "System.GLB"
+      const std::string base = base_name(full);  // "System.GLB[1..16]" -> "System.GLB"
       const auto dot = base.rfind('.');
       const std::string comp = dot == std::string::npos ? base : base.substr(dot + 1);
       std::map<std::string, double> e;

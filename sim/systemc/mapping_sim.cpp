@@ -21,12 +21,16 @@ using i64 = std::int64_t;
 double diff_percent(double sim, double ref) { return ref == 0 ? (sim == 0 ? 0 : 100) : 100.0 * (sim - ref) / ref; }
 
 // Every per-level, per-tensor count of the simulation against the analysis of the same mapping.
+// A hand-over's accesses (simulated at the input buffer) are counted where the analysis, which
+// knows nothing of hand-overs, has them: the input's level-0 reads, the output's level-0 updates.
 void compare_counts(const nest::Problem& p, const nest::Architecture& a, const NestSimResult& s, const nest::Result& r,
-                    NestAgreement& out, i64& compared) {
+                    const NestSimOptions& opt, NestAgreement& out, i64& compared) {
   for (int l = 0; l < r.n_levels; ++l)
     for (std::size_t d = 0; d < p.dataspaces.size(); ++d) {
       const nest::DataspaceStats& ref = r.levels[std::size_t(l)].ds[d];
-      const NestSimCounts& got = s.levels[std::size_t(l)].ds[d];
+      NestSimCounts got = s.levels[std::size_t(l)].ds[d];
+      if (l == 0 && int(d) == opt.input_dataspace) got.reads += s.handover.reads;
+      if (l == 0 && int(d) == opt.output_dataspace) got.updates += s.handover.writes;
       if (!ref.kept && !got.kept) continue;
       const std::string where = a.levels[std::size_t(l)].name + "/" + p.dataspaces[d].name;
       const std::pair<const char*, std::pair<i64, i64>> rows[] = {
@@ -101,9 +105,24 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
   NetworkCost mc = engine.network_cost(sc.net, precision, sc.phase, &maps);
   const AnalyticalEngine side(hw, em);
   const double pes = double(hw.pe_array.rows) * hw.pe_array.cols;
+  const nest::StorageLevel ib = template_buffer_level(hw, em, Tensor::Inputs);
+  // The hand-overs on chip (the mapping engine's decision, an input here): per layer, whether its
+  // output goes to the input buffer and the stored bits of each input read there.
+  std::vector<bool> out_on_chip(sc.net.layers.size(), false);
+  std::vector<std::vector<Operand>> in_on_chip(sc.net.layers.size());  // each stored operand
+  for (const HandoverOutcome& h : mc.handovers)
+    if (h.on_chip) {
+      out_on_chip[std::size_t(h.producer)] = true;
+      in_on_chip[std::size_t(h.consumer)].push_back(precision[std::size_t(h.producer)].outputs());
+    }
   Priced out;
   for (std::size_t li = 0; li < sc.net.layers.size(); ++li) {
-    const LayerWork work = derive_work(sc.net, int(li), precision[li], sc.phase, &hw);
+    LayerWork work = derive_work(sc.net, int(li), precision[li], sc.phase, &hw);
+    const Layer& layer = sc.net.layers[li];
+    const Operand act = precision[li].activations();
+    // The re-quantized values (stored at an operand other than the layer's activation operand),
+    // priced on the nonlinear unit by finish_layer (handover_streams).
+    i64 requant_values = 0;
     MIXPREC_CHECK(work.gemms.size() == maps[li].size(), "one priced nest per GEMM of the layer");
     const LayerCost& ref = mc.layers[li];
     LayerCost lc;
@@ -122,13 +141,35 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
       opt.file = sc.file;
       opt.cycles_per_mac = double(mac_slowdown(hw.pe_array.mac, g.b, g.a));
       opt.dram_latency_cycles = side.dram_latency_cycles();
-      // Only the problem, the architecture and the mapping reach the simulation.
+      // A hand-over: nest 0 reads the layer's input (conv, linear, LSTM/GRU input projection) and,
+      // for conv and linear, writes its output; the simulation moves them at the input buffer.
+      const int in_stored = i == 0 && layer.has_weights() && !in_on_chip[li].empty() ? in_on_chip[li].front().bits : 0;
+      const bool out_here = i == 0 && out_on_chip[li] && (layer.kind == LayerKind::Conv2d || layer.kind == LayerKind::Linear);
+      if (in_stored > 0 || out_here) {
+        opt.handover_level = kLevelInputBuffer;
+        for (std::size_t d = 0; d < prob.dataspaces.size(); ++d) {
+          const Tensor t = tensor_of(prob, int(d));
+          if (t == Tensor::Inputs && in_stored > 0) {
+            opt.input_dataspace = int(d);
+            opt.input_stored_bits = in_stored;
+          } else if (t == Tensor::Outputs && out_here) {
+            opt.output_dataspace = int(d);
+          }
+        }
+      }
+      // Only the problem, the architecture, the mapping (and the hand-over) reach the simulation.
       NestAgreement na;
       na.pass = nm.pass;
       na.repeats = nm.repeats;
       na.sim = simulate_nest(prob, nm.arch, nm.result.mapping, opt);
       const NestSimResult& s = na.sim;
       const double reps = double(nm.repeats);
+      if (opt.handover_level >= 0) {
+        // The hand-over's accesses as simulated: input-buffer traffic at the stored bits.
+        lc.buffer[std::size_t(Tensor::Inputs)].add_reads(s.handover.reads * nm.repeats, s.handover.read_bits);
+        lc.buffer[std::size_t(Tensor::Inputs)].add_writes(s.handover.writes * nm.repeats, s.handover.write_bits);
+        if (in_stored > 0 && in_on_chip[li].front() != act) requant_values += s.handover.reads * nm.repeats;
+      }
       lc.macs += s.macs * nm.repeats;
       lc.compute_cycles += s.compute_cycles * reps;
       (g.repeats > 1 ? step_cycles : parallel_cycles) += s.cycles * reps;
@@ -151,9 +192,19 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
           else if (lv == kLevelPeRegisters) lc.register_file_accesses += (c.reads + c.fills + c.updates) * inst;
         }
       }
-      // The mapping engine's cycles of this nest (what it adds per nest, sim/mapping_engine.cpp).
+      // The mapping engine's cycles of this nest (what it adds per nest, sim/mapping_engine.cpp;
+      // re-timed with the hand-over as it re-times it), for the report only.
       const nest::Result& r = nm.result.result;
-      na.cycles_mapping = nest_cycles(prob, nm.arch, r, opt.cycles_per_mac, side.dram_latency_cycles());
+      NestHandover nh;
+      if (opt.handover_level >= 0) {
+        ResidentSides rs;
+        rs.output = out_here;
+        rs.inputs = in_stored > 0 ? 1 : 0;
+        rs.input_stored_bits = in_stored;
+        nh = nest_handover(layer, precision[li], prob, nm.arch, r, reps, rs);
+      }
+      na.cycles_mapping = nest_cycles(prob, nm.arch, r, opt.cycles_per_mac, side.dram_latency_cycles(),
+                                      opt.handover_level >= 0 ? &nh : nullptr);
       na.bound = "compute";
       na.bound_cycles = s.compute_cycles;
       for (int lv = 0; lv < s.n_levels; ++lv)
@@ -161,13 +212,39 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
           na.bound = nm.arch.levels[std::size_t(lv)].name + " bandwidth";
           na.bound_cycles = s.levels[std::size_t(lv)].transfer_cycles;
         }
-      compare_counts(prob, nm.arch, s, r, na, la.counts_compared);
+      compare_counts(prob, nm.arch, s, r, opt, na, la.counts_compared);
       la.counts_differing += i64(na.count_differences.size());
       la.prologue_cycles += s.prologue_cycles * reps;
       la.epilogue_cycles += s.epilogue_cycles * reps;
       la.port_wait_cycles += s.port_wait_cycles * reps;
       la.load_wait_cycles += s.load_wait_cycles * reps;
       la.nests.push_back(std::move(na));
+    }
+    // The hand-over's streamed part (pool, add, elementwise inputs; LSTM/GRU, pool, add,
+    // elementwise, concat outputs): out of the DRAM streams, into the input buffer.
+    if (out_on_chip[li] || !in_on_chip[li].empty()) {
+      ResidentSides rs;
+      rs.output = out_on_chip[li];
+      rs.inputs = int(in_on_chip[li].size());
+      const bool streamed_in = !layer.has_weights();
+      if (streamed_in)
+        for (const Operand& stored : in_on_chip[li]) {
+          const int b = stored.bits;
+          const i64 v = streamed_input_values(layer);
+          rs.onchip_read_bits += v * b;
+          lc.buffer[std::size_t(Tensor::Inputs)].add_reads(v, b);
+          lc.energy_pj[std::size_t(Component::InputBuffer)] +=
+              nest::vector_accesses(v, std::max(1, ib.block_bits / b)) * ib.read_pj;
+          if (stored != act) requant_values += v;
+        }
+      rs.requant_ops = requant_values;
+      const OnChipStreams st = handover_streams(work, layer, precision[li], rs, ib);
+      if (st.writes > 0) {
+        const int b = precision[li].outputs().bits;
+        lc.buffer[std::size_t(Tensor::Inputs)].add_writes(st.writes, b);
+        lc.energy_pj[std::size_t(Component::InputBuffer)] +=
+            nest::vector_accesses(st.writes, std::max(1, ib.block_bits / b)) * ib.write_pj;
+      }
     }
     side.finish_layer(lc, work, parallel_cycles, step_cycles, ideal);
     lc.energy_pj[std::size_t(Component::Static)] = static_energy_pj(hw, lc.cycles);
@@ -195,13 +272,9 @@ MappingSimResult simulate_mapping_systemc(const Scenario& sc, const std::vector<
     throw SpecError(sc.file, "/hardware/kind",
                     "\"asic\" (the SystemC engine over mappings simulates the systolic-array template's hierarchy)",
                     "\"fpga\"");
-  if (sc.cost_model.residency != Residency::None)
-    throw SpecError(sc.file, "/cost_model/residency",
-                    "\"none\" for the SystemC engine over mappings (it does not simulate between-layer "
-                    "hand-overs yet; price residency with the mapping engine)",
-                    std::string("\"") + to_string(sc.cost_model.residency) + "\"");
   const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
   MappingEngine engine(sc.hardware, em, sc.file, objective_of(sc.cost_model.objective));
+  engine.set_residency(sc.cost_model.residency);
   MappingSimResult r;
   r.result.engine = "systemc-mapping";
   r.mapping.engine = "mapping";

@@ -30,8 +30,12 @@ inline constexpr const char* kIdNest = "mixprec/systemc/nest";
 enum Action : int { kRead = 0, kFill = 1, kUpdate = 2, kActions = 3 };
 
 // One access side of a transfer: `values` of dataspace `ds` at `level`, per instance.
+// `handover`: a between-layer hand-over's value at the input-buffer level (the consumer's input
+// read there instead of at level 0, the producer's output written there), counted apart
+// (NestJob::handover_moved) at the stored bits (NestJob::handover_bits).
 struct Access {
   std::int8_t level = 0, ds = 0, action = kRead;
+  bool handover = false;
   std::int64_t values = 0;
 };
 
@@ -43,6 +47,7 @@ struct Transaction {
   std::int64_t after_started = -1, after_computed = 0;
   std::array<Access, 3> side{};
   int n_sides = 0;
+  bool onchip = false;  // no level-0 side (a hand-over): neither the channel nor its latency
 };
 
 // An on-chip port's share of a transfer, movable inside its window [lo, hi] of epochs.
@@ -68,6 +73,7 @@ struct NestJob {
   int n_levels = 0;
   std::array<Port, nest::kMaxLevels> port{};
   std::array<std::array<int, nest::kMaxDataspaces>, nest::kMaxLevels> bits{};  // held bits
+  std::array<int, kActions> handover_bits{};       // bits of a hand-over access, per action
   std::vector<Transaction> loads, stores;           // in epoch order
   std::array<std::vector<Item>, kMaxPorts> items;   // per on-chip level, in window order
   // need[l][e]: items of port l that must be done before the compute starts epoch e.
@@ -75,6 +81,7 @@ struct NestJob {
 
   // Observed.
   std::array<std::array<std::array<std::int64_t, kActions>, nest::kMaxDataspaces>, nest::kMaxLevels> moved{};
+  std::array<std::int64_t, kActions> handover_moved{};  // hand-over values moved, per action
   std::array<double, nest::kMaxLevels> busy{};      // cycles each level's port moved data
   sc_core::sc_time begin, end, first_compute, last_compute_end;
   double port_wait = 0, load_wait = 0;  // cycles the compute waited for on-chip ports / loads
@@ -105,6 +112,10 @@ class NestAccelerator : public sc_core::sc_module {
   std::array<double, nest::kMaxLevels> transfer(const Transaction& t);
   // Counts the access and returns the cycles its bits take at its level's port.
   double move(const Access& a);
+  // Counts the access; returns its bits.
+  double count(const Access& a);
+  // A transaction's on-chip sides, each through its level's port in turn.
+  void on_chip_sides(const std::array<double, nest::kMaxLevels>& cycles);
   // Cycles level `l` needs for `read` and `write` bits.
   double port_cycles(int level, double read_bits, double write_bits) const;
   void wait_job(std::int64_t& handled);

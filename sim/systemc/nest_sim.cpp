@@ -65,8 +65,7 @@ std::array<double, nest::kMaxLevels> NestAccelerator::transfer(const Transaction
   NestJob& j = *job_;
   for (int s = 0; s < t.n_sides; ++s) {
     const Access& a = t.side[std::size_t(s)];
-    j.moved[std::size_t(a.level)][std::size_t(a.ds)][std::size_t(a.action)] += a.values;
-    const double bits = double(a.values) * j.bits[std::size_t(a.level)][std::size_t(a.ds)];
+    const double bits = count(a);
     (a.action == kRead ? rd : wr)[std::size_t(a.level)] += bits;
   }
   for (int l = 0; l < j.n_levels; ++l)
@@ -78,13 +77,31 @@ std::array<double, nest::kMaxLevels> NestAccelerator::transfer(const Transaction
   return cycles;
 }
 
+double NestAccelerator::count(const Access& a) {
+  NestJob& j = *job_;
+  if (a.handover) {
+    j.handover_moved[std::size_t(a.action)] += a.values;
+    return double(a.values) * j.handover_bits[std::size_t(a.action)];
+  }
+  j.moved[std::size_t(a.level)][std::size_t(a.ds)][std::size_t(a.action)] += a.values;
+  return double(a.values) * j.bits[std::size_t(a.level)][std::size_t(a.ds)];
+}
+
 double NestAccelerator::move(const Access& a) {
   NestJob& j = *job_;
-  j.moved[std::size_t(a.level)][std::size_t(a.ds)][std::size_t(a.action)] += a.values;
-  const double bits = double(a.values) * j.bits[std::size_t(a.level)][std::size_t(a.ds)];
+  const double bits = count(a);
   const double c = a.action == kRead ? port_cycles(a.level, bits, 0) : port_cycles(a.level, 0, bits);
   j.busy[std::size_t(a.level)] += c;
   return c;
+}
+
+void NestAccelerator::on_chip_sides(const std::array<double, nest::kMaxLevels>& c) {
+  for (int l = 1; l < job_->n_levels; ++l)
+    if (c[std::size_t(l)] > 0) {
+      port_busy_[std::size_t(l)].lock();
+      wait(job_->cycle * c[std::size_t(l)]);
+      port_busy_[std::size_t(l)].unlock();
+    }
 }
 
 void NestAccelerator::loader() {
@@ -100,19 +117,16 @@ void NestAccelerator::loader() {
         // the buffer slot it overwrites is free; only the first data waits the latency.
         while (started_ <= t.after_started || computed_ < t.after_computed) wait(started_ev_ | computed_ev_);
         const sc_time lands = j.begin + j.cycle * j.latency_cycles;
-        if (lands > sc_time_stamp()) wait(lands - sc_time_stamp());
+        if (!t.onchip && lands > sc_time_stamp()) wait(lands - sc_time_stamp());
         // Over the channel, then written into the receiving level through its port (which its
-        // own transfers share).
+        // own transfers share); a hand-over's input is read from its on-chip level instead.
         const std::array<double, nest::kMaxLevels> c = transfer(t);
-        channel_.lock();
-        wait(j.cycle * c[0]);
-        channel_.unlock();
-        for (int l = 1; l < j.n_levels; ++l)
-          if (c[std::size_t(l)] > 0) {
-            port_busy_[std::size_t(l)].lock();
-            wait(j.cycle * c[std::size_t(l)]);
-            port_busy_[std::size_t(l)].unlock();
-          }
+        if (!t.onchip) {
+          channel_.lock();
+          wait(j.cycle * c[0]);
+          channel_.unlock();
+        }
+        on_chip_sides(c);
         wait(SC_ZERO_TIME);  // let a waiting write-back take the channel next
       }
       loaded_ = e + 1;
@@ -183,10 +197,13 @@ void NestAccelerator::storer() {
       while (computed_ <= e) wait(computed_ev_);
       for (; i < j.stores.size() && j.stores[i].epoch == e; ++i) {
         const Transaction& t = j.stores[i];
-        const std::array<double, nest::kMaxLevels> c = transfer(t);  // level-0 sides only
-        channel_.lock();
-        wait(j.cycle * c[0]);
-        channel_.unlock();
+        const std::array<double, nest::kMaxLevels> c = transfer(t);  // level-0 sides (and a hand-over's)
+        if (!t.onchip) {
+          channel_.lock();
+          wait(j.cycle * c[0]);
+          channel_.unlock();
+        }
+        on_chip_sides(c);
         wait(SC_ZERO_TIME);  // let a waiting load take the channel next
       }
     }
@@ -447,6 +464,17 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
     for (int t = 0; t < n.NDS; ++t)
       job.bits[std::size_t(l)][std::size_t(t)] = s.word_bits > 0 ? s.word_bits : p.dataspaces[std::size_t(t)].bits;
   }
+  const int hl = options.handover_level;
+  if (hl >= 0) {
+    MIXPREC_CHECK(hl < n.L && options.input_dataspace < n.NDS && options.output_dataspace < n.NDS &&
+                      (options.input_dataspace < 0 || options.input_stored_bits > 0),
+                  "a hand-over level, data spaces and stored bits of this nest");
+    job.handover_bits[nest_model::kRead] = options.input_stored_bits;
+    if (options.output_dataspace >= 0)
+      job.handover_bits[nest_model::kFill] = p.dataspaces[std::size_t(options.output_dataspace)].bits;
+  }
+  const bool in_handover = hl >= 0 && options.input_dataspace >= 0;
+  const bool out_handover = hl >= 0 && options.output_dataspace >= 0;
 
   // The transfers, tensor by tensor over each tensor's chain of keeping levels: level-0 sides go
   // to the loader (fills) and the storer (write-backs), on-chip sides to their level's port with
@@ -527,9 +555,10 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
       // tile is in use (from the epoch that tile arrived); otherwise within epoch e (operands
       // streamed to the MACs too).
       auto fill_window = [&](i64 e) { return child_buffered ? std::make_pair(prev_in[std::size_t(e)], e - 1) : std::make_pair(e, e); };
-      auto load = [&](i64 e, std::initializer_list<Access> sides) {
+      auto load = [&](i64 e, std::initializer_list<Access> sides, bool onchip) {
         Transaction tx;
         tx.epoch = e;
+        tx.onchip = onchip;
         if (child == kCompute) tx.after_started = e - 1;  // operands prefetched one epoch ahead
         else if (child_buffered) tx.after_started = prev_in[std::size_t(e)];
         else tx.after_computed = e;
@@ -542,20 +571,35 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
       const auto L8 = std::int8_t(l), T8 = std::int8_t(t), C8 = std::int8_t(child);
       // First updates of each value this instance ever holds read nothing (outputs).
       i64 elide = rw ? walks[std::size_t(l)].distinct_tiles * walks[std::size_t(l)].tile : 0;
+      // A hand-over's output: the last update of each value at level 0 (the last `tile` values
+      // updated there in the run) goes to the hand-over level instead.
+      std::vector<i64> final_values(std::size_t(epochs), 0);
+      if (rw && l == 0 && out_handover && t == options.output_dataspace) {
+        i64 left = walks[0].tile;
+        for (i64 e = epochs - 1; e >= 0 && left > 0; --e) {
+          const i64 child_in = child == kCompute ? steps_per_epoch : walks[std::size_t(child)].delivered[std::size_t(e)];
+          const i64 f = std::min(left, child_in * distinct);
+          final_values[std::size_t(e)] = f;
+          left -= f;
+        }
+      }
       for (i64 e = 0; e < epochs; ++e) {
         const i64 child_in = child == kCompute ? steps_per_epoch : walks[std::size_t(child)].delivered[std::size_t(e)];
         const i64 served = child_in * distinct;
         if (!rw) {
           if (served == 0) continue;
-          const Access rd{L8, T8, nest_model::kRead, served};
+          // A hand-over's input: read where it already is instead of at level 0.
+          const bool h = l == 0 && in_handover && t == options.input_dataspace;
+          const Access rd = h ? Access{std::int8_t(hl), T8, nest_model::kRead, true, served}
+                              : Access{L8, T8, nest_model::kRead, false, served};
           if (child == kCompute) {
-            if (l == 0) load(e, {rd});
+            if (l == 0) load(e, {rd}, h);
             else item(l, {e, e}, rd);
             continue;
           }
-          const Access fill{C8, T8, nest_model::kFill, child_in};
+          const Access fill{C8, T8, nest_model::kFill, false, child_in};
           if (l == 0) {
-            load(e, {rd, fill});
+            load(e, {rd, fill}, h);
           } else {
             item(l, fill_window(e), rd);
             item(child, fill_window(e), fill);
@@ -568,21 +612,25 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
         if (child != kCompute) {
           const i64 refill = walks[std::size_t(child)].refilled[std::size_t(e)];
           if (refill > 0) {
-            const Access fill{C8, T8, nest_model::kFill, refill};
-            if (l == 0) load(e, {fill});
+            const Access fill{C8, T8, nest_model::kFill, false, refill};
+            if (l == 0) load(e, {fill}, false);
             else item(child, fill_window(e), fill);
           }
         }
         if (served == 0) continue;
         const i64 skip = std::min(elide, served);
         elide -= skip;
-        const Access up{L8, T8, nest_model::kUpdate, served};
-        const Access rd{L8, T8, nest_model::kRead, served - skip};
+        const i64 fin = final_values[std::size_t(e)];
+        const Access up{L8, T8, nest_model::kUpdate, false, served - fin};
+        const Access rd{L8, T8, nest_model::kRead, false, served - skip};
         if (l == 0) {
           Transaction tx;
           tx.epoch = e;
-          tx.side[std::size_t(tx.n_sides++)] = up;
+          if (up.values > 0) tx.side[std::size_t(tx.n_sides++)] = up;
           if (rd.values > 0) tx.side[std::size_t(tx.n_sides++)] = rd;
+          if (fin > 0)
+            tx.side[std::size_t(tx.n_sides++)] = Access{std::int8_t(hl), T8, nest_model::kFill, true, fin};
+          tx.onchip = up.values == 0 && rd.values == 0;
           stores.push_back(tx);
         } else {
           // A double-buffered child drains a tile while it works on the next one.
@@ -648,6 +696,22 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
       auto vec = [vpb](i64 x) { return double((x + vpb - 1) / vpb); };
       c.energy_pj = (vec(c.reads) * s.read_pj + vec(c.fills) * s.write_pj + vec(c.updates) * s.update_pj) * double(c.instances);
       e += c.energy_pj;
+    }
+    if (l == hl) {
+      // The hand-over's accesses at this level, at their stored bits.
+      NestSimHandover& h = res.handover;
+      h.reads = job.handover_moved[nest_model::kRead];
+      h.writes = job.handover_moved[nest_model::kFill];
+      h.read_bits = job.handover_bits[nest_model::kRead];
+      h.write_bits = job.handover_bits[nest_model::kFill];
+      auto vec = [&](i64 x, int bits) {
+        const i64 vpb = std::max(1, s.block_bits / std::max(1, bits));
+        return double((x + vpb - 1) / vpb);
+      };
+      h.energy_pj = vec(h.reads, h.read_bits) * s.read_pj + vec(h.writes, h.write_bits) * s.write_pj;
+      e += h.energy_pj;
+      rd_bits += double(h.reads) * h.read_bits;
+      wr_bits += double(h.writes) * h.write_bits;
     }
     double bw_cycles = 0;
     {

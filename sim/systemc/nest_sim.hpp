@@ -75,6 +75,18 @@ struct NestSimOptions {
   // min_epochs, none shorter than min_epoch_steps MAC steps (within an epoch a port orders its
   // transfers freely; a finer cut would couple the ports step by step, a coarser one would not
   // overlap the first loads).
+  // A between-layer hand-over (sim/residency.hpp; which tensors are on chip is the caller's
+  // input, the mapping engine's decision). `handover_level` (the input buffer's level, -1: none):
+  //  * input_dataspace >= 0: the tensor is already there, stored at input_stored_bits; every
+  //    level-0 read of it is a read there instead (its port, no channel, no DRAM latency);
+  //  * output_dataspace >= 0: the tensor's final values (as many as its level-0 tile, the last
+  //    updates of level 0 in the run) are written there at the dataspace's bits instead of
+  //    level 0 (its port, not the channel).
+  //  Both counted in NestSimResult::handover and priced at that level's read / write energy per
+  //  block of the stored bits, into that level's energy.
+  int handover_level = -1;
+  int input_dataspace = -1, input_stored_bits = 0;
+  int output_dataspace = -1;
   std::int64_t max_epochs = 4096;
   std::int64_t min_epochs = 8;
   std::int64_t min_epoch_steps = 16;
@@ -98,6 +110,13 @@ struct NestSimLevel {
   double energy_pj = 0;        // access + leakage
 };
 
+// A hand-over's accesses at the input-buffer level, per instance (NestSimOptions).
+struct NestSimHandover {
+  std::int64_t reads = 0, writes = 0;  // values read there (input), written there (output)
+  int read_bits = 0, write_bits = 0;   // their stored bits
+  double energy_pj = 0;                // part of that level's energy_pj
+};
+
 struct NestSimResult {
   std::int64_t macs = 0;
   std::int64_t utilized_compute = 0;
@@ -111,6 +130,7 @@ struct NestSimResult {
   double load_wait_cycles = 0;      // compute waiting for level-0 data (channel, latency)
   std::array<NestSimLevel, nest::kMaxLevels> levels;
   int n_levels = 0;
+  NestSimHandover handover;
   double compute_energy_pj = 0;
   double energy_pj = 0;
 };

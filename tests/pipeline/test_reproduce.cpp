@@ -355,3 +355,22 @@ TEST_CASE("reproduce --reuse-fp32: a matching train run is reused, another refus
   CHECK(r.err == "error: " + dir + "/fp32/summary.json: /training/threads: expected 2 (as the "
                  "scenario's FP32 run), found 1\n");
 }
+
+// reproduce --quick with between-layer residency on: the engine-agreement step runs the SystemC
+// engine over mappings with the hand-overs simulated (refused before it could). Run alone:
+// mixprec_tests "[reproduce_residency]".
+TEST_CASE("reproduce --quick with cost_model.residency chain goes through the SystemC agreement step",
+          "[pipeline][reproduce][reproduce_residency]") {
+  const std::string dir = temp_dir();
+  json sc = read_json(test::source_path("scenarios/venue_cnn_lstm.json"));
+  sc["cost_model"]["residency"] = "chain";
+  const std::string scenario = dir + "/venue_cnn_lstm_chain.json";
+  std::ofstream(scenario) << sc.dump(2);
+  const auto r = test::run_cli("reproduce " + scenario + " --quick --no-progress --out " + dir + "/run");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json rep = read_json(dir + "/run/report.json");
+  CHECK(rep["engines"]["reference"] == "mapping");
+  CHECK(std::abs(rep["engines"]["energy_difference_pct"].get<double>()) < 1);
+  CHECK(rep["engines"]["cycles_difference_pct"].get<double>() < 25);
+}

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <fstream>
+#include <iterator>
 
 #include "sim/nest/nest_json.hpp"
 #include "sim/nest/timeloop_import.hpp"
@@ -363,4 +364,56 @@ TEST_CASE("nest: 4-bit weights halve the scratchpad's weight accesses of the exa
   // DRAM: 64-bit blocks hold 8 or 16 weights: 73728 reads -> 9216 or 4608 vector reads x 512 pJ.
   CHECK(r8.levels[0].ds[0].energy_pj == Approx(9216 * 512.0));
   CHECK(r4.levels[0].ds[0].energy_pj == Approx(4608 * 512.0));
+}
+
+TEST_CASE("nest: import-timeloop reads an instance range a..N as N - a + 1 instances", "[nest][timeloop]") {
+  const std::string in =
+      test::source_path("tests/validation/timeloop/timeloop/04-model-conv1d+oc-3levelspatial/ref-output/cp/");
+  std::ifstream src(in + "parsed-processed-input.yaml");
+  const std::string yaml((std::istreambuf_iterator<char>(src)), std::istreambuf_iterator<char>());
+  const std::string dir = test::temp_dir("tlrange");
+  auto import_with = [&](const std::string& from, const std::string& to) {
+    std::string y = yaml;
+    const auto at = y.find(from);
+    REQUIRE(at != std::string::npos);
+    y.replace(at, from.size(), to);
+    const std::string f = dir + "/in.yaml";
+    std::ofstream(f) << y;
+    TimeloopFiles tf;
+    tf.arch = {f};
+    tf.problem = tf.mapping = f;
+    return import_timeloop(tf);
+  };
+  // The file's own form [1..16] and the 0-based [0..15] (Timeloop: PE[0..15]) are both 16
+  // instances; [3..18] too. (Read as "N instances", [0..15] gave 15.)
+  const NestSpec one = import_with("RegisterFile[1..16]", "RegisterFile[1..16]");
+  const NestSpec zero = import_with("RegisterFile[1..16]", "RegisterFile[0..15]");
+  const NestSpec three = import_with("RegisterFile[1..16]", "RegisterFile[3..18]");
+  const int rf = int(one.architecture.levels.size()) - 1;
+  REQUIRE(one.architecture.levels[std::size_t(rf)].name == "RegisterFile");
+  CHECK(one.architecture.levels[std::size_t(rf)].instances == 16);
+  CHECK(zero.architecture.levels[std::size_t(rf)].instances == 16);
+  CHECK(three.architecture.levels[std::size_t(rf)].instances == 16);
+  CHECK(import_with("MACC[1..16]", "MACC[0..15]").architecture.compute.instances == 16);
+  // A single-instance range [0..0] is one instance.
+  CHECK(import_with("MainMemory[1..1]", "MainMemory[0..0]").architecture.levels[0].instances == 1);
+
+  // Bad ranges: the file, the YAML node and line, what was expected and found.
+  const std::string expected =
+      "expected a name \"Name\" or \"Name[a..N]\" with integers 0 <= a <= N (the inclusive instance range a..N: "
+      "N - a + 1 instances), found ";
+  auto error_of = [&](const std::string& to) {
+    try {
+      import_with("RegisterFile[1..16]", to);
+    } catch (const SpecError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string node = dir + "/in.yaml: /architecture/subtree/0/local/3/name (line 79): ";
+  CHECK(error_of("RegisterFile[5..2]") == node + expected + "\"RegisterFile[5..2]\"");
+  CHECK(error_of("RegisterFile[1..n]") == node + expected + "\"RegisterFile[1..n]\"");
+  CHECK(error_of("RegisterFile[a..16]") == node + expected + "\"RegisterFile[a..16]\"");
+  CHECK(error_of("RegisterFile[16]") == node + expected + "\"RegisterFile[16]\"");
+  CHECK(error_of("RegisterFile[-1..15]") == node + expected + "\"RegisterFile[-1..15]\"");
 }

@@ -47,6 +47,21 @@ std::string two_linear_scenario(const std::string& cost_model, double in_kib = 6
          (cost_model.empty() ? "" : R"(, "cost_model": )" + cost_model) + "}";
 }
 
+// Three linear layers 32 -> 16 -> 8 -> 4 on the same hardware with DRAM at `dram_gbps`.
+std::string three_linear_scenario(const std::string& cost_model, double dram_gbps) {
+  std::string s = two_linear_scenario(cost_model);
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    s.replace(at, from.size(), to);
+  };
+  replace(R"("bandwidth_gbps": 1.6)", R"("bandwidth_gbps": )" + std::to_string(dram_gbps));
+  replace(R"({"name": "fc2", "kind": "linear", "out_features": 8}])",
+          R"({"name": "fc2", "kind": "linear", "out_features": 8},
+             {"name": "fc3", "kind": "linear", "out_features": 4}])");
+  return s;
+}
+
 std::string spec_error(const std::string& text) {
   try {
     test::scenario_from_text(text);
@@ -106,13 +121,15 @@ TEST_CASE("residency: fc1 -> fc2 by hand (8-bit tensor of 16 values, 64-bit rows
   const double saving_pj = dram_saved - buffer_added;
   CHECK(saving_pj > 0);
   CHECK(-h.delta_pj() == Approx(saving_pj).epsilon(1e-12));
-  CHECK((a.energy_uj - b.energy_uj) * 1e6 == Approx(saving_pj).epsilon(1e-9));
+  // The total adds the static energy of the cycles the hand-over saves (re-timed layers; the
+  // cycles themselves: the three-layer case below).
+  CHECK((a.energy_uj - b.energy_uj) * 1e6 ==
+        Approx(saving_pj + static_energy_pj(on.hardware, a.cycles - b.cycles)).epsilon(1e-9));
   CHECK(h.requant_ops == 0);
   CHECK(a.energy_pj[std::size_t(Component::Dram)] - b.energy_pj[std::size_t(Component::Dram)] ==
         Approx(dram_saved).epsilon(1e-12));
   CHECK(b.energy_pj[std::size_t(Component::InputBuffer)] - a.energy_pj[std::size_t(Component::InputBuffer)] ==
         Approx(buffer_added).epsilon(1e-12));
-  CHECK(b.cycles == a.cycles);  // cycles are not re-derived
   CHECK(b.layers[0].dram[std::size_t(Tensor::Outputs)].writes == 0);
   CHECK(b.layers[1].dram[std::size_t(Tensor::Inputs)].reads == 0);
   CHECK(b.layers[1].buffer[std::size_t(Tensor::Inputs)].reads ==
@@ -128,6 +145,73 @@ TEST_CASE("residency: fc1 -> fc2 by hand (8-bit tensor of 16 values, 64-bit rows
   const Handover& pc = c.layers[1].handover;
   CHECK(pc.requant_pj == Approx(em.nonlinear_pj(energy::NonlinearOp::Multiply, pc.in) +
                                 em.nonlinear_pj(energy::NonlinearOp::Add, pc.in)));
+}
+
+TEST_CASE("residency: cycles and static energy re-timed, fc1 -> fc2 -> fc3 with DRAM the bottleneck (by hand)",
+          "[residency]") {
+  // DRAM at 0.1 GB/s and 100 MHz: 1 byte = 8 bits per cycle, far below what the 4x4 array
+  // consumes, so every layer's nest time is its DRAM level's: ceil(DRAM bits / 8) (nest::level_time)
+  // + the first tiles' bits / 8 + the latency (100 ns = 10 cycles). All tensors are 8-bit, so
+  // every bit count below is a multiple of 8 and each removed value saves exactly one cycle.
+  const Scenario off = test::scenario_from_text(three_linear_scenario("", 0.1));
+  const Scenario on = test::scenario_from_text(three_linear_scenario(R"({"residency": "chain"})", 0.1));
+  const energy::EnergyModel em = energy::EnergyModel::from_hardware(on.hardware, on.file);
+  MappingEngine e_off(off.hardware, em, off.file), e_on(on.hardware, em, on.file);
+  e_on.set_residency(Residency::Chain);
+  std::vector<std::vector<NestMapping>> maps;
+  const NetworkCost a = e_off.network_cost(off.net, off.layer_precision, off.phase, &maps);
+  const NetworkCost b = e_on.network_cost(on.net, on.layer_precision, on.phase);
+  REQUIRE(b.handovers.size() == 2);
+  REQUIRE(b.handovers[0].on_chip);  // fc1 -> fc2
+  REQUIRE(b.handovers[1].on_chip);  // fc2 -> fc3
+  const std::size_t I = std::size_t(Tensor::Inputs), O = std::size_t(Tensor::Outputs);
+  // DRAM-bound without residency: each layer's cycles exceed its compute by far.
+  for (const LayerCost& l : a.layers) REQUIRE(l.cycles > 4 * l.compute_cycles);
+  // From the mappings (as in the fc1 -> fc2 case): R_k, the DRAM reads of layer k's input, and
+  // F_k, the values of its input's first tile (the first on-chip level keeping the inputs, all
+  // instances; 0 when the mapping streams them from DRAM to the PEs), fetched before the first MAC.
+  auto first_tile = [&](std::size_t k) {
+    const NestMapping& nm = maps[k].at(0);
+    for (std::size_t d = 0; d < nm.result.problem.dataspaces.size(); ++d) {
+      if (tensor_of(nm.result.problem, int(d)) != Tensor::Inputs) continue;
+      for (int lv = 1; lv < nm.result.result.n_levels; ++lv) {
+        const nest::DataspaceStats& ds = nm.result.result.levels[std::size_t(lv)].ds[d];
+        if (ds.kept) return double(ds.utilized_capacity * std::max<std::int64_t>(1, ds.utilized_instances));
+      }
+    }
+    return 0.0;
+  };
+  const double R2 = double(a.layers[1].dram[I].reads), R3 = double(a.layers[2].dram[I].reads);
+  const double F2 = first_tile(1), F3 = first_tile(2);
+  REQUIRE(R2 >= 16);
+  REQUIRE(R3 >= 8);
+  // fc1: its 16 outputs (128 bits) no longer written to DRAM: 16 cycles fewer (the 2 input-buffer
+  // rows written instead take 2 of the buffer's 64-bit cycles, under the compute).
+  CHECK(b.layers[0].cycles == a.layers[0].cycles - 16);
+  // fc2: its R2 input reads and F2 first-tile values no longer from DRAM, and its 8 outputs not
+  // written there: R2 + F2 + 8 cycles fewer.
+  CHECK(b.layers[1].cycles == a.layers[1].cycles - R2 - F2 - 8);
+  // fc3 (its 4 outputs still go to DRAM): R3 + F3 cycles fewer.
+  CHECK(b.layers[2].cycles == a.layers[2].cycles - R3 - F3);
+  CHECK(b.cycles == a.cycles - 16 - (R2 + F2 + 8) - (R3 + F3));
+  // Static energy is static power x each layer's new time (static_energy_pj, once per layer).
+  for (std::size_t k = 0; k < 3; ++k)
+    CHECK(b.layers[k].energy_pj[std::size_t(Component::Static)] ==
+          Approx(static_energy_pj(on.hardware, b.layers[k].cycles)).epsilon(1e-12));
+  const double dynamic_saving = -(b.handovers[0].delta_pj() + b.handovers[1].delta_pj());
+  CHECK((a.energy_uj - b.energy_uj) * 1e6 ==
+        Approx(dynamic_saving + static_energy_pj(on.hardware, a.cycles - b.cycles)).epsilon(1e-9));
+  CHECK(b.layers[0].dram[O].writes == 0);
+  CHECK(b.layers[2].dram[I].reads == 0);
+
+  // With DRAM fast enough (1.6 GB/s, 128 bits per cycle) the same hand-overs still save their
+  // first tiles and bandwidth, but never make a layer faster than its compute.
+  const Scenario fast = test::scenario_from_text(three_linear_scenario(R"({"residency": "chain"})", 1.6));
+  const energy::EnergyModel em_fast = energy::EnergyModel::from_hardware(fast.hardware, fast.file);
+  MappingEngine e_fast(fast.hardware, em_fast, fast.file);
+  e_fast.set_residency(Residency::Chain);
+  for (const LayerCost& l : e_fast.network_cost(fast.net, fast.layer_precision, fast.phase).layers)
+    CHECK(l.cycles >= l.compute_cycles);
 }
 
 TEST_CASE("residency: the capacity boundary (k T + F against the input buffer's effective capacity)",
@@ -319,7 +403,7 @@ TEST_CASE("residency: the exact solver with pair terms (chain and skip edges) eq
   }
 }
 
-TEST_CASE("residency: the search problem's energy equals simulate's for a configuration", "[residency][solver]") {
+TEST_CASE("residency: the search problem's energy is simulate's without the re-timing, for a configuration", "[residency][solver]") {
   const std::string patch = std::string(R"({"network": )") + test::kTinyNetworkPatch +
                             R"(, "precision": {"default": {"format": "int", "weights": 8, "activations": 8}, "layers": []},
       "cost_model": {"residency": "chain"}, "search": {"weight_bits": [4, 8], "activation_bits": [4, 8]}})";
@@ -338,7 +422,7 @@ TEST_CASE("residency: the search problem's energy equals simulate's for a config
   const search::Problem p =
       search::make_problem(table, sens, sc.net, search::Rules{}, std::vector<int>(sc.net.layers.size(), 0));
   std::mt19937_64 rng(11);
-  int on_chip = 0;
+  int on_chip = 0, retimed = 0;
   for (int trial = 0; trial < 6; ++trial) {
     std::vector<int> items(p.groups.size());
     for (std::size_t g = 0; g < p.groups.size(); ++g) items[g] = int(rng() % p.groups[g].items.size());
@@ -347,30 +431,30 @@ TEST_CASE("residency: the search problem's energy equals simulate's for a config
     for (int o : opt) prec.push_back(options[std::size_t(o)]);
     const NetworkCost nc = eng.network_cost(sc.net, prec, sc.phase);
     for (const HandoverOutcome& h : nc.handovers) on_chip += h.on_chip ? 1 : 0;
+    // The search's terms carry the hand-overs' dynamic energy, not the re-timing of the layers
+    // (docs/mapper.md): its cycles are the layers' own, its energy simulate's with the static
+    // energy of the cycles the re-timing saved.
+    double own_cycles = 0;
+    for (std::size_t l = 0; l < sc.net.layers.size(); ++l)
+      own_cycles += eng.layer_cost(sc.net, int(l), prec[l], sc.phase).cycles;
+    retimed += own_cycles != nc.cycles ? 1 : 0;
+    const double search_uj = nc.energy_uj + static_energy_pj(sc.hardware, own_cycles - nc.cycles) * 1e-6;
     const search::Solution s = search::evaluate_choice(p, items, search::Budget{});
-    CHECK(s.cost[search::kEnergy] * 1e-6 == Approx(nc.energy_uj).epsilon(1e-9));
-    CHECK(s.cost[search::kCycles] == Approx(nc.cycles).epsilon(1e-9));
-    CHECK(evaluate(table, opt.data()).energy_uj == Approx(nc.energy_uj).epsilon(1e-9));
+    CHECK(s.cost[search::kEnergy] * 1e-6 == Approx(search_uj).epsilon(1e-9));
+    CHECK(s.cost[search::kCycles] == Approx(own_cycles).epsilon(1e-9));
+    CHECK(evaluate(table, opt.data()).energy_uj == Approx(search_uj).epsilon(1e-9));
   }
   CHECK(on_chip > 0);
+  CHECK(retimed > 0);  // the hand-overs' first tiles at least are no longer fetched from DRAM
 }
 
-TEST_CASE("residency: off by default, default figures unchanged, SystemC over mappings refuses it",
+TEST_CASE("residency: off by default, default figures unchanged",
           "[residency]") {
   const Scenario sc = test::scenario_from_text(two_linear_scenario(""));
   const SimulationResult r = simulate_mapping(sc, sc.layer_precision);
   CHECK(r.cost.handovers.empty());
   const Scenario none = test::scenario_from_text(two_linear_scenario(R"({"residency": "none"})"));
   CHECK(simulate_mapping(none, none.layer_precision).cost.energy_uj == r.cost.energy_uj);
-  const Scenario on = test::scenario_from_text(two_linear_scenario(R"({"residency": "chain"})"));
-  try {
-    systemc::simulate_mapping_systemc(on, on.layer_precision);
-    FAIL("accepted");
-  } catch (const SpecError& e) {
-    CHECK(std::string(e.what()) ==
-          "inline.json: /cost_model/residency: expected \"none\" for the SystemC engine over mappings (it does "
-          "not simulate between-layer hand-overs yet; price residency with the mapping engine), found \"chain\"");
-  }
   // The default scenario as committed (docs/mapper.md): 273.2009 uJ, 360,819 cycles.
   const Scenario def = test::default_scenario_with("{}");
   const SimulationResult d = simulate_mapping(def, def.layer_precision);
