@@ -372,6 +372,11 @@ LayerCost MappingEngine::price(const Network& net, int layer, const LayerPrecisi
 
 NetworkCost MappingEngine::network_cost(const Network& net, const std::vector<LayerPrecision>& p,
                                         Phase phase, std::vector<std::vector<NestMapping>>* mappings) {
+  if (phase == Phase::Training && residency_.enabled)
+    throw SpecError(file_, "/cost_model/residency",
+                    "\"none\" in a training-phase scenario (a training step keeps every layer's activations "
+                    "in DRAM for its backward pass; \"chain\" hands over inference outputs only)",
+                    "\"chain\"");
   NetworkCost nc;
   nc.layers.reserve(net.layers.size());
   if (mappings) mappings->assign(net.layers.size(), {});

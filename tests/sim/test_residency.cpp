@@ -488,3 +488,22 @@ TEST_CASE("residency: exact solve time on the default scenario", "[.residency_ti
     CHECK(ex.best.feasible);
   }
 }
+
+TEST_CASE("residency: chain is refused in a training-phase scenario", "[residency]") {
+  std::string text = two_linear_scenario(R"({"residency": "chain"})");
+  text.insert(text.rfind('}'), R"(, "phase": "training")");
+  const Scenario sc = test::scenario_from_text(text);
+  REQUIRE(sc.phase == Phase::Training);
+  CHECK_THROWS_WITH(simulate_mapping(sc, sc.layer_precision),
+                    "inline.json: /cost_model/residency: expected \"none\" in a training-phase scenario (a "
+                    "training step keeps every layer's activations in DRAM for its backward pass; \"chain\" "
+                    "hands over inference outputs only), found \"chain\"");
+  // Without residency the same training scenario is priced.
+  const Scenario none = test::scenario_from_text(
+      [&] {
+        std::string t = two_linear_scenario("");
+        t.insert(t.rfind('}'), R"(, "phase": "training")");
+        return t;
+      }());
+  CHECK(simulate_mapping(none, none.layer_precision).cost.energy_uj > 0);
+}
