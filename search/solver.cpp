@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <random>
@@ -382,6 +383,8 @@ ExactResult solve_energy_only(const Problem& p, const Budget& b, const Completio
 // therefore contain an optimal solution. Partial solutions that cannot be completed within the
 // budgets (rest_min counts each pair term's least entry) are dropped. The number of kept sets is
 // the product of the frontier groups' item counts (the networks' frontiers hold one or two groups).
+constexpr double kMaxChainKeys = 1e6;  // frontier item combinations per stage (memory bound)
+
 struct ChainState {
   Costs cost;
   double sens;
@@ -404,6 +407,21 @@ ExactResult solve_chain(const Problem& p, const Budget& b, const Completion& bou
       if (pt.a <= int(g) && pt.b > int(g)) frontier[g].push_back(pt.a);
     std::sort(frontier[g].begin(), frontier[g].end());
     frontier[g].erase(std::unique(frontier[g].begin(), frontier[g].end()), frontier[g].end());
+  }
+  // The kept sets per stage are as many as the frontier's item combinations: pair terms between
+  // every pair of many groups (the clado method's all-pairs table on a deep network) make that
+  // exponential, refused here rather than exhausting memory.
+  for (std::size_t g = 0; g < G; ++g) {
+    double combos = 1;
+    for (int h : frontier[g]) combos *= double(p.groups[std::size_t(h)].items.size());
+    if (combos > kMaxChainKeys) {
+      char n[32];
+      std::snprintf(n, sizeof n, "%.3g", combos);
+      throw UsageError("the exact solver's pair terms keep " + std::to_string(frontier[g].size()) +
+                       " groups open at once after group " + std::to_string(g) + " (" + n +
+                       " combinations of their options, more than 1e+06): use pair terms between adjacent "
+                       "layers only (clado:neighbours) or fewer free layers");
+    }
   }
   auto position = [](const std::vector<int>& f, int h) {
     return int(std::lower_bound(f.begin(), f.end(), h) - f.begin());

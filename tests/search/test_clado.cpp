@@ -187,6 +187,41 @@ TEST_CASE("clado: singles plus pair terms through the exact solver equal brute f
   }
 }
 
+TEST_CASE("clado: pair terms between every pair of many groups are refused, not run out of memory", "[clado][solver]") {
+  // 6 groups of 16 items, a pair term between every two: after group 4 the frontier holds 5
+  // groups, 16^5 = 1.05e6 combinations.
+  search::Problem p;
+  p.options.resize(16);
+  for (int g = 0; g < 6; ++g) {
+    p.layer_names.push_back("l" + std::to_string(g));
+    search::Group gr;
+    gr.layers.push_back(g);
+    for (int o = 0; o < 16; ++o) gr.items.push_back(search::Item{o, search::Costs{1.0 + o, 0, 0}, 1.0 / (1 + o)});
+    p.groups.push_back(gr);
+  }
+  for (int a = 0; a < 6; ++a)
+    for (int b = a + 1; b < 6; ++b) {
+      search::PairTerm pt;
+      pt.a = a;
+      pt.b = b;
+      pt.cost.assign(256, search::Costs{});
+      pt.sensitivity.assign(256, 0.5);
+      p.pairs.push_back(pt);
+    }
+  CHECK_THROWS_WITH(search::solve_exact(p, search::Budget{}),
+                    "the exact solver's pair terms keep 5 groups open at once after group 4 (1.05e+06 combinations "
+                    "of their options, more than 1e+06): use pair terms between adjacent layers only "
+                    "(clado:neighbours) or fewer free layers");
+  // Four of them (16^3 = 4096 combinations at most) solve.
+  p.groups.resize(4);
+  p.layer_names.resize(4);
+  std::vector<search::PairTerm> kept;
+  for (const search::PairTerm& pt : p.pairs)
+    if (pt.b < 4) kept.push_back(pt);
+  p.pairs = kept;
+  CHECK(search::solve_exact(p, search::Budget{}).best.feasible);
+}
+
 TEST_CASE("clado: make_problem carries the table's pairs and evaluates a choice as the table's total", "[clado][solver]") {
   // Three weight layers a, b, c; b and c tied (one group): the pair (a, b) and (a, c) become one
   // PairTerm between the groups, the pair (b, c) joins the tied group's items at equal options.
