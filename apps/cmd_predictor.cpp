@@ -45,8 +45,9 @@ void setup_predictor(CLI::App& app) {
   c->add_flag("--resume", g_pred.resume, "Continue the run in the run directory");
   c->add_flag("--force", g_pred.force, "Start over in a run directory that holds a run");
   c->add_option("--methods", g_pred.methods,
-                "Sensitivity methods, comma-separated: hessian, measured, ggn (each optionally :N validation samples; "
-                "hessian and ggn also :aW, activation terms weighted W, e.g. ggn:a4), qat (default hessian,measured)")
+                "Sensitivity methods, comma-separated: hessian, measured, ggn, clado (each optionally :N validation "
+                "samples; hessian and ggn also :aW, activation terms weighted W, e.g. ggn:a4; clado also :neighbours, "
+                "pair terms of adjacent layers only), qat (default hessian,measured)")
       ->delimiter(',');
   c->add_option("--budgets", g_pred.budgets,
                 "Exact-solver budget fractions of the baseline's energy, space- or comma-separated (default: "

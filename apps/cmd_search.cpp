@@ -284,7 +284,7 @@ void setup(CLI::App& app) {
   s->add_option("--checkpoint", g.checkpoint,
                 "Compute sensitivities from this checkpoint (default <out_dir>/<scenario>-train/best.ckpt)");
   s->add_option("--method", g.method, "Sensitivity method (default: the scenario's search.sensitivity)")
-      ->check(CLI::IsMember({"hessian", "measured", "ggn"}));
+      ->check(CLI::IsMember({"hessian", "measured", "ggn", "clado"}));
   g.threads_opt = s->add_option("--threads", g.threads, "Threads for computing sensitivities")->check(CLI::PositiveNumber);
   g.synthetic_opt = s->add_option("--synthetic", g.synthetic,
                                   "Sensitivities on the synthetic task of `train --synthetic N`")

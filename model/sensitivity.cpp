@@ -584,9 +584,31 @@ struct LayerPrefix {
   }
 };
 
+// The mean output divergence from the fp32 reference of a QAT graph of `net` (g's network, or
+// one that differs only in the quantized layers) at precisions `prec`, whose values come from
+// `source`: every layer before `first` fp32 (taken from `pre`, the prefix of layer `first`), the
+// quantized layers in first..last. Quantizer ranges are calibrated on `calibration` first
+// (running first..last only: later layers have no quantizers). THE measurement of the
+// "measured" and "clado" methods.
+double measure_config(const MeasureBase& mb, const LayerPrefix& pre, const Network& net, Graph& source,
+                      const std::vector<LayerPrecision>& prec, int first, int last,
+                      const std::vector<Batch>& calibration, const std::vector<Batch>& data, bool regression) {
+  Graph q(net, prec);
+  copy_state(source, q);
+  q.set_training(false);
+  q.set_calibration(true);
+  for (std::size_t bi = 0; bi < calibration.size(); ++bi)
+    q.forward_from(first, calibration[bi].x, pre.pointers(pre.cal[bi]), last);
+  q.set_calibration(false);
+  double sum = 0;
+  for (std::size_t bi = 0; bi < data.size(); ++bi)
+    sum += output_divergence(q.forward_from(first, data[bi].x, pre.pointers(pre.data[bi])), mb.out[bi],
+                             data[bi].size, regression) * data[bi].size;
+  return sum / double(mb.samples);
+}
+
 // Per option o: the mean output divergence from the fp32 reference when layer l alone runs at
-// options[o], in a QAT graph of `net` (g's network, or one that differs only in layer l) whose
-// values come from `source`. fp32 options are skipped (0) when `skip_fp32`.
+// options[o] (measure_config). fp32 options are skipped (0) when `skip_fp32`.
 void measure_layer(const MeasureBase& mb, const LayerPrefix& pre, const Network& net, Graph& source, int l,
                    const std::vector<Batch>& calibration, const std::vector<Batch>& data, bool regression,
                    const std::vector<LayerPrecision>& options, WorkerPool* pool, bool skip_fp32, double* out) {
@@ -598,19 +620,7 @@ void measure_layer(const MeasureBase& mb, const LayerPrefix& pre, const Network&
       if (skip_fp32 && options[o].format == NumFormat::Fp32) continue;  // unchanged: 0
       std::vector<LayerPrecision> prec(L, fp32);
       prec[size_t(l)] = options[o];
-      Graph q(net, prec);
-      copy_state(source, q);
-      q.set_training(false);
-      q.set_calibration(true);
-      // Only layer l has quantizers: calibrating runs it alone.
-      for (std::size_t bi = 0; bi < calibration.size(); ++bi)
-        q.forward_from(l, calibration[bi].x, pre.pointers(pre.cal[bi]), l);
-      q.set_calibration(false);
-      double sum = 0;
-      for (std::size_t bi = 0; bi < data.size(); ++bi)
-        sum += output_divergence(q.forward_from(l, data[bi].x, pre.pointers(pre.data[bi])), mb.out[bi],
-                                 data[bi].size, regression) * data[bi].size;
-      out[o] = sum / double(mb.samples);
+      out[o] = measure_config(mb, pre, net, source, prec, l, l, calibration, data, regression);
     }
   };
   if (pool)
@@ -639,6 +649,72 @@ std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& cal
   for (int l : weight_layers(net))
     measure_layer(mb, LayerPrefix(mb, l, calibration, data), net, mb.base, l, calibration, data, regression,
                   options, pool.get(), true, out.data() + size_t(l) * O);
+  return out;
+}
+
+std::vector<std::pair<int, int>> clado_pairs(const Network& net, bool neighbours_only) {
+  const std::vector<int> wl = weight_layers(net);
+  std::vector<std::pair<int, int>> out;
+  if (!neighbours_only) {
+    for (std::size_t i = 0; i < wl.size(); ++i)
+      for (std::size_t j = i + 1; j < wl.size(); ++j) out.push_back({wl[i], wl[j]});
+    return out;
+  }
+  // The weight layers whose value reaches layer j through weight-less layers only.
+  const std::size_t L = net.layers.size();
+  std::vector<std::vector<int>> feeders(L);  // per layer: the weight layers feeding it so
+  for (std::size_t j = 0; j < L; ++j)
+    for (int i : net.layers[j].inputs) {
+      if (i < 0) continue;
+      if (net.layers[size_t(i)].has_weights())
+        feeders[j].push_back(i);
+      else
+        feeders[j].insert(feeders[j].end(), feeders[size_t(i)].begin(), feeders[size_t(i)].end());
+    }
+  for (int j : wl)
+    for (int i : feeders[size_t(j)]) out.push_back({i, j});
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<double> measured_pair_interactions(Graph& g, const std::vector<Batch>& calibration,
+                                               const std::vector<Batch>& data, bool regression,
+                                               const std::vector<LayerPrecision>& options,
+                                               const std::vector<double>& single,
+                                               const std::vector<std::pair<int, int>>& pairs, int threads) {
+  const Network& net = g.network();
+  const std::size_t L = net.layers.size(), O = options.size();
+  MIXPREC_CHECK(single.size() == L * O, "measured_pair_interactions: one single-layer value per layer and option");
+  MeasureBase mb(g, data);
+  const LayerPrecision fp32 = LayerPrecision::uniform(NumFormat::Fp32, 32);
+  std::vector<double> out(pairs.size() * O * O, 0.0);
+  const std::unique_ptr<WorkerPool> pool = option_pool(threads, O * O);
+  for (std::size_t k = 0; k < pairs.size(); ++k) {
+    const int i = pairs[k].first, j = pairs[k].second;
+    MIXPREC_CHECK(i >= 0 && i < j && size_t(j) < L && net.layers[size_t(i)].has_weights() &&
+                      net.layers[size_t(j)].has_weights(),
+                  "measured_pair_interactions: pairs of weight layers i < j");
+    const LayerPrefix pre(mb, i, calibration, data);
+    double* row = out.data() + k * O * O;
+    std::atomic<std::size_t> next{0};
+    auto work = [&](int) {
+      for (std::size_t n; (n = next++) < O * O;) {
+        const std::size_t a = n / O, b = n % O;
+        // An fp32 option leaves its layer unchanged: the pair's change is the other's alone.
+        if (options[a].format == NumFormat::Fp32 || options[b].format == NumFormat::Fp32) continue;
+        std::vector<LayerPrecision> prec(L, fp32);
+        prec[size_t(i)] = options[a];
+        prec[size_t(j)] = options[b];
+        const double both = measure_config(mb, pre, net, mb.base, prec, i, j, calibration, data, regression);
+        row[n] = both - single[size_t(i) * O + a] - single[size_t(j) * O + b];
+      }
+    };
+    if (pool)
+      pool->run(work);
+    else
+      work(0);
+  }
   return out;
 }
 

@@ -39,6 +39,7 @@
 // not depend on which thread computed them, so results are identical for any thread count.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "core/precision.hpp"
@@ -136,6 +137,26 @@ SensitivityTerms hessian_sensitivity(Graph& g, const HessianTraces& traces,
 std::vector<double> measured_sensitivity(Graph& g, const std::vector<Batch>& calibration,
                                          const std::vector<Batch>& data, bool regression,
                                          const std::vector<LayerPrecision>& options, int threads = 1);
+
+// The "clado" method's pairs of weight layers (i < j): every pair, or (neighbours_only) those
+// where j reads i's output directly or through weight-less layers only (adjacent along the graph).
+std::vector<std::pair<int, int>> clado_pairs(const Network& net, bool neighbours_only);
+
+// Cross-layer interaction terms (CLADO: Deng, Sharify, Wang and Orshansky, "Mixed-Precision
+// Quantization for Deep Vision Models with Integer Quadratic Programming", DAC 2025, arXiv
+// 2307.05657, first titled "Mixed-Precision Quantization with Cross-Layer Dependencies"), from
+// forward passes only: per pair k = (i, j) and options (a, b), at values[k * O * O + a * O + b],
+// Omega(i,a; j,b) = D(i at a and j at b) - D(i at a) - D(j at b), D the measured method's output
+// divergence from the fp32 model (the same measurement, every other layer fp32) and `single` its
+// layers x options table (measured_sensitivity on the same data). CLADO writes the loss change
+// of a configuration as these singles plus the pair terms (the second-order cross terms), to
+// be minimised as an integer quadratic program. Cost: options^2 quantized forward passes per pair
+// over the data (0 where either option is fp32). Any sign. Parallel over a pair's option pairs.
+std::vector<double> measured_pair_interactions(Graph& g, const std::vector<Batch>& calibration,
+                                               const std::vector<Batch>& data, bool regression,
+                                               const std::vector<LayerPrecision>& options,
+                                               const std::vector<double>& single,
+                                               const std::vector<std::pair<int, int>>& pairs, int threads = 1);
 
 // The measured method for a factorized layer at other ranks (scenario search.ranks):
 // candidates x options, row-major: the output divergence when only `layer` differs from the fp32

@@ -58,9 +58,12 @@ std::string budget_text(double f) { return fmt("%g", f); }
 
 // A method spec NAME[:N][:aW]: "measured", "measured:256" (validation samples), "ggn:a4" (the
 // activation terms weighted 4 against the weight terms; hessian and ggn, whose tables keep both
-// terms; the table is the unweighted method's, recombined). Its name, sample count (0: the
-// estimator's default) and activation weight (1 when not given). Returns false when malformed.
-bool parse_method(const std::string& spec, std::string* name, int* samples, double* act_weight = nullptr) {
+// terms; the table is the unweighted method's, recombined), "clado:neighbours" (the clado method's
+// pair terms for adjacent layers only). Its name, sample count (0: the estimator's default),
+// activation weight (1 when not given) and clado pairs ("all" when not given). Returns false
+// when malformed.
+bool parse_method(const std::string& spec, std::string* name, int* samples, double* act_weight = nullptr,
+                  std::string* clado_pairs = nullptr) {
   std::vector<std::string> parts;
   for (std::size_t start = 0;;) {
     const auto colon = spec.find(':', start);
@@ -71,12 +74,18 @@ bool parse_method(const std::string& spec, std::string* name, int* samples, doub
   *name = parts[0];
   *samples = 0;
   if (act_weight) *act_weight = 1.0;
+  if (clado_pairs) *clado_pairs = "all";
   if (spec == "qat") return true;
-  if (*name != "hessian" && *name != "measured" && *name != "ggn") return false;
-  bool have_samples = false, have_weight = false;
+  if (*name != "hessian" && *name != "measured" && *name != "ggn" && *name != "clado") return false;
+  bool have_samples = false, have_weight = false, have_pairs = false;
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const std::string& n = parts[i];
-    if (!n.empty() && n[0] == 'a' && *name != "measured" && !have_weight) {
+    if (n == "neighbours" && *name == "clado" && !have_pairs) {
+      if (clado_pairs) *clado_pairs = n;
+      have_pairs = true;
+      continue;
+    }
+    if (!n.empty() && n[0] == 'a' && (*name == "hessian" || *name == "ggn") && !have_weight) {
       const std::string w = n.substr(1);
       if (w.empty() || w.size() > 12 || w.find_first_not_of("0123456789.") != std::string::npos) return false;
       const double v = std::atof(w.c_str());
@@ -113,10 +122,7 @@ std::string name_part(std::string spec) {
 // ---- the configuration set -----------------------------------------------------------------
 
 double predicted_sensitivity(const search::SensitivityTable& t, const std::vector<int>& option_of_layer) {
-  MIXPREC_CHECK(option_of_layer.size() == t.layers.size(), "predicted_sensitivity: one option per layer");
-  double s = 0;
-  for (std::size_t l = 0; l < option_of_layer.size(); ++l) s += t.at(l, std::size_t(option_of_layer[l]));
-  return s;
+  return t.total(option_of_layer);
 }
 
 PredictorPlan predictor_configs(const Scenario& sc, const SearchSetup& setup,
@@ -459,7 +465,7 @@ search::SensitivityTable PredictorRun::qat_table(const SearchSetup& setup, const
 
 SensitivityRequest PredictorRun::sens_request(const std::string& method, int k) const {
   SensitivityRequest r;
-  parse_method(method, &r.method, &r.samples);
+  parse_method(method, &r.method, &r.samples, nullptr, &r.clado_pairs);
   r.checkpoint = seed_dir(k) + "/fp32/best.ckpt";
   r.threads = 1;
   return r;
@@ -750,9 +756,10 @@ json run_predictor(const PredictorOptions& o, std::string* run_dir) {
     std::string name;
     int samples = 0;
     if (!parse_method(m, &name, &samples))
-      throw UsageError("--methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\" (optionally with "
-                       "\":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the activation "
-                       "terms weighted W > 0, e.g. ggn:a4), \"qat\"; found \"" + m + "\"");
+      throw UsageError("--methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\", \"clado\" "
+                       "(optionally with \":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", "
+                       "the activation terms weighted W > 0, e.g. ggn:a4; clado also \":neighbours\", the pairs of "
+                       "adjacent layers only), \"qat\"; found \"" + m + "\"");
     if (!seen.insert(m).second) throw UsageError("--methods: \"" + m + "\" is given twice");
   }
   for (double f : o.budgets)

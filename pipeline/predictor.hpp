@@ -38,9 +38,10 @@ struct PredictorOptions {
   int configs = 40;                  // configurations in all (random ones fill up to this)
   int threads = 1;                   // concurrent jobs, one thread each
   bool resume = false, force = false;
-  // Sensitivity methods: "hessian", "measured", "ggn", each optionally ":N" for N validation samples
+  // Sensitivity methods: "hessian", "measured", "ggn", "clado", each optionally ":N" for N validation samples
   // (e.g. "measured:256"; default: the estimator's, 64 hessian and ggn, 32 measured); hessian and
   // ggn also ":aW", the table's activation terms weighted W against its weight terms ("ggn:a4");
+  // "clado" (measured plus pair terms, optionally ":neighbours": adjacent layers only; also ":N");
   // and "qat".
   std::vector<std::string> methods{"hessian", "measured"};
   std::vector<double> budgets;       // exact-solver budget fractions; empty: default_budgets(true, ...)
@@ -80,7 +81,8 @@ PredictorPlan predictor_configs(const Scenario& sc, const SearchSetup& setup,
                                 const std::vector<double>& budgets, int total, std::uint64_t seed);
 
 // A configuration's predicted sensitivity under a table: the sum over layers of the table's
-// entry at the layer's option (what the search problem sums over its groups).
+// entry at the layer's option plus its pair terms (clado), SensitivityTable::total (what the
+// search problem sums over its groups and pair terms).
 double predicted_sensitivity(const search::SensitivityTable& t, const std::vector<int>& option_of_layer);
 
 // ---- the statistics of the report (exposed for tests) ------------------------------------------

@@ -26,13 +26,15 @@ constexpr int kSettingsVersion = 4;  // bump when an estimator changes its numbe
 
 int resolved_samples(const SensitivityRequest& req) {
   if (req.samples > 0) return req.samples;
-  return req.method == "measured" ? 32 : 64;
+  return req.method == "measured" || req.method == "clado" ? 32 : 64;
 }
 
 void check_request(const Scenario& sc, const std::vector<LayerPrecision>& options, const SensitivityRequest& req) {
-  if (req.method != "hessian" && req.method != "measured" && req.method != "ggn")
-    throw UsageError("sensitivity method must be \"hessian\", \"measured\" or \"ggn\", found \"" + req.method +
-                     "\"");
+  if (req.method != "hessian" && req.method != "measured" && req.method != "ggn" && req.method != "clado")
+    throw UsageError("sensitivity method must be \"hessian\", \"measured\", \"ggn\" or \"clado\", found \"" +
+                     req.method + "\"");
+  if (req.clado_pairs != "all" && req.clado_pairs != "neighbours")
+    throw UsageError("clado pairs must be \"all\" or \"neighbours\", found \"" + req.clado_pairs + "\"");
   if (req.checkpoint.empty()) throw UsageError("computing sensitivities needs a checkpoint");
   if (!std::ifstream(req.checkpoint).good())
     throw UsageError("checkpoint " + req.checkpoint + " does not exist or is unreadable");
@@ -58,7 +60,7 @@ void check_request(const Scenario& sc, const std::vector<LayerPrecision>& option
     check_bits(o.weight_bits, "/search/weight_bits", "integer weights");
     check_bits(o.recurrent_weight_bits, "/search/weight_bits", "integer recurrent weights");
     check_bits(o.activation_bits, "/search/activation_bits", "integer activations");
-    if (req.method == "measured") {
+    if (req.method == "measured" || req.method == "clado") {
       // The QAT graph quantizes the LSTM cell state and gates too.
       const std::string why = model::qat_unsupported(sc.net, std::vector<LayerPrecision>(sc.net.layers.size(), o));
       if (!why.empty()) throw SpecError(sc.file, "/search", "options that quantization-aware graphs support", why);
@@ -91,6 +93,7 @@ nlohmann::json sensitivity_settings(const Scenario& sc, const std::vector<LayerP
     s["epsilon"] = req.epsilon;
     s["seed"] = req.seed;
   }
+  if (req.method == "clado") s["pairs"] = req.clado_pairs;
   s["options"] = opts;
   if (!sc.search.ranks.empty()) {
     nlohmann::json ranks = nlohmann::json::object();
@@ -183,6 +186,15 @@ SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<Laye
     t.activation_terms = std::move(terms.activation);
   } else {
     t.values = model::measured_sensitivity(g, calibration, data, ds.regression, options, req.threads);
+    if (req.method == "clado") {
+      const std::vector<std::pair<int, int>> pairs = model::clado_pairs(sc.net, req.clado_pairs == "neighbours");
+      const std::vector<double> omega = model::measured_pair_interactions(g, calibration, data, ds.regression, options,
+                                                                          t.values, pairs, req.threads);
+      const std::size_t O2 = options.size() * options.size();
+      for (std::size_t k = 0; k < pairs.size(); ++k)
+        t.pairs.push_back({pairs[k].first, pairs[k].second,
+                           std::vector<double>(omega.begin() + long(k * O2), omega.begin() + long((k + 1) * O2))});
+    }
     // Rank candidates: the layer's cores truncated to each, at every option.
     for (const SearchSpec::RankSearch& rs : sc.search.ranks) {
       search::SensitivityTable::RankRows rows;

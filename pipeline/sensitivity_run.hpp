@@ -19,13 +19,14 @@
 namespace mixprec::pipeline {
 
 struct SensitivityRequest {
-  std::string method = "hessian";  // "hessian" | "measured" | "ggn" (Gauss-Newton traces, exact)
+  std::string method = "hessian";  // "hessian" | "measured" | "ggn" (Gauss-Newton traces, exact) | "clado"
+  std::string clado_pairs = "all";  // clado: "all" pairs of weight layers or "neighbours" (model::clado_pairs)
   std::string checkpoint;          // e.g. `mixprec train`'s DIR/best.ckpt
   int threads = 1;
   int synthetic = 0;               // > 0: the synthetic task of `mixprec train --synthetic N`
   bool use_cache = true;           // false: neither read nor write the cache
   // Estimator settings.
-  int samples = 0;               // validation samples averaged over; 0: 64 (hessian), 32 (measured)
+  int samples = 0;               // validation samples averaged over; 0: 64 (hessian, ggn), 32 (measured, clado)
   int calibration_samples = 32;  // validation samples that set activation ranges
   int batch_size = 32;
   int hutchinson_vectors = 2;    // hessian: Rademacher vectors per batch
@@ -54,7 +55,10 @@ std::string sensitivity_cache_path(const Scenario& sc, const std::vector<LayerPr
 // (pipeline::load_sources) and estimates every (layer, option): "hessian" = weight term + activation
 // term (HAWQ-style, model::hessian_traces), "measured" = validation loss increase with only that
 // layer quantized (model::measured_sensitivity), "ggn" = the hessian method's two terms with the
-// exact Gauss-Newton traces (model::ggn_traces) in place of the finite-difference Hessian ones. Bad requests (unknown method, missing or
+// exact Gauss-Newton traces (model::ggn_traces) in place of the finite-difference Hessian ones,
+// "clado" = the measured table plus pair terms (model::measured_pair_interactions; table.pairs)
+// over model::clado_pairs: L (L - 1) / 2 x options^2 more quantized forward passes over the
+// samples for L weight layers (neighbours: one per adjacent pair). Bad requests (unknown method, missing or
 // mismatched checkpoint, options the quantizers cannot represent) throw UsageError/SpecError.
 SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<LayerPrecision>& options,
                                       const SensitivityRequest& req);

@@ -1,5 +1,6 @@
 #include "search/io.hpp"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -77,6 +78,50 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
     e.finish();
     values[key_of(layer, p)] = v;
   }
+  // Pair terms (optional; tables of the other methods and older caches have none).
+  struct RawPair {
+    int a, b;
+    std::string pointer;
+    std::vector<Key> opts;  // the file's option order (keys with an empty layer)
+    std::vector<double> values;
+  };
+  std::vector<RawPair> raw_pairs;
+  if (r.has("pairs")) {
+    const json& pairs = r.array("pairs");
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      const std::string ptr = pointer_join("/pairs", i);
+      ObjectReader e(pairs[i], doc.ctx(), ptr);
+      const std::vector<std::string> names = e.string_list_or("layers", {});
+      if (names.size() != 2) e.fail("layers", "two layer names", std::to_string(names.size()) + " names");
+      RawPair rp{net.find(names[0]), net.find(names[1]), ptr, {}, {}};
+      for (int k = 0; k < 2; ++k)
+        if ((k == 0 ? rp.a : rp.b) < 0)
+          e.fail("layers", "layers of network \"" + net.name + "\"", "\"" + names[size_t(k)] + "\"");
+      if (rp.a >= rp.b)
+        e.fail("layers", "two layers in network order", "\"" + names[0] + "\", \"" + names[1] + "\"");
+      const json& opts = e.array("options");
+      for (std::size_t k = 0; k < opts.size(); ++k) {
+        ObjectReader o(opts[k], doc.ctx(), pointer_join(ptr + "/options", k));
+        LayerPrecision p;
+        p.format = o.has("format") ? parse_format(o.any("format"), doc.ctx(), o.at("format")) : NumFormat::Int;
+        if (p.format == NumFormat::Int) {
+          p.weight_bits = o.integer("weights", Range{1.0, 32.0, std::nullopt});
+          p.activation_bits = o.integer("activations", Range{1.0, 32.0, std::nullopt});
+        }
+        o.accept("format");
+        o.finish();
+        rp.opts.push_back(key_of("", p));
+      }
+      const json& vals = e.array("values");
+      if (vals.size() != opts.size() * opts.size())
+        e.fail("values", std::to_string(opts.size() * opts.size()) + " numbers (options x options)",
+               std::to_string(vals.size()));
+      for (std::size_t k = 0; k < vals.size(); ++k)
+        rp.values.push_back(read_number(vals[k], doc.ctx(), pointer_join(ptr + "/values", k)));
+      e.finish();
+      raw_pairs.push_back(std::move(rp));
+    }
+  }
   r.finish();
   t.options = options;
   bool terms = true;  // every needed entry has both terms
@@ -105,6 +150,25 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
   if (!terms) {
     t.weight_terms.clear();
     t.activation_terms.clear();
+  }
+  for (const RawPair& rp : raw_pairs) {
+    // In `options` order; every option needs a row and a column.
+    std::vector<std::size_t> at(options.size());
+    for (std::size_t o = 0; o < options.size(); ++o) {
+      auto it = std::find(rp.opts.begin(), rp.opts.end(), key_of("", options[o]));
+      if (it == rp.opts.end())
+        throw SpecError(path, rp.pointer + "/options",
+                        std::string("an option ") + to_string(options[o].format) + " w" + std::to_string(options[o].weights().bits) +
+                            "a" + std::to_string(options[o].activations().bits),
+                        "none");
+      at[o] = std::size_t(it - rp.opts.begin());
+    }
+    SensitivityTable::PairRows pr;
+    pr.a = rp.a;
+    pr.b = rp.b;
+    for (std::size_t oa = 0; oa < options.size(); ++oa)
+      for (std::size_t ob = 0; ob < options.size(); ++ob) pr.values.push_back(rp.values[at[oa] * rp.opts.size() + at[ob]]);
+    t.pairs.push_back(std::move(pr));
   }
   for (const SearchSpec::RankSearch& rs : ranks) {
     SensitivityTable::RankRows rows;
@@ -166,6 +230,21 @@ nlohmann::json sensitivity_to_json(const SensitivityTable& t, const std::string&
         entries.push_back(e);
       }
   j["entries"] = entries;
+  if (!t.pairs.empty()) {
+    json opts = json::array();
+    for (const LayerPrecision& p : t.options) {
+      json o{{"format", to_string(p.format)}};
+      if (p.format == NumFormat::Int) {
+        o["weights"] = p.weight_bits;
+        o["activations"] = p.activation_bits;
+      }
+      opts.push_back(o);
+    }
+    json pairs = json::array();
+    for (const SensitivityTable::PairRows& pr : t.pairs)
+      pairs.push_back({{"layers", {t.layers[size_t(pr.a)], t.layers[size_t(pr.b)]}}, {"options", opts}, {"values", pr.values}});
+    j["pairs"] = pairs;
+  }
   j[kContentChecksumKey] = content_checksum(j);
   return j;
 }

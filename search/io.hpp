@@ -22,6 +22,9 @@ constexpr int kSensitivityVersion = 1;
 // Rank-searched layers (scenario search.ranks): entries with "ranks" (the candidate's
 // rank_label, e.g. "1-4-4-1") hold the layer truncated to that candidate at the option; every
 // (candidate, option) of `ranks` must have one (SensitivityTable::rank_rows, in `ranks` order).
+// Optional "pairs" (the "clado" method, SensitivityTable::pairs): [{"layers": [a, b] (network
+// order), "options": [{"format", "weights", "activations"}, ...], "values": options x options
+// numbers, row-major, any sign}]; each pair's options must cover `options`. Absent: no pairs.
 SensitivityTable load_sensitivity(const std::string& path, const Network& net,
                                   const std::vector<LayerPrecision>& options,
                                   const std::vector<SearchSpec::RankSearch>& ranks = {});

@@ -25,10 +25,22 @@ const sim::CostEntry& entry_of(const Problem& p, const sim::CostTable& costs, co
   return costs.at(size_t(l), size_t(it.option));
 }
 
+using PairMap = std::map<std::pair<int, int>, PairTerm>;
+
+// The term between groups a < b (created, zero, on first use).
+PairTerm& pair_term(Problem& p, PairMap& pairs, int a, int b) {
+  PairTerm& pt = pairs[{a, b}];
+  if (pt.a < 0) {
+    pt.a = a;
+    pt.b = b;
+    pt.cost.assign(p.groups[size_t(a)].items.size() * p.groups[size_t(b)].items.size(), Costs{});
+  }
+  return pt;
+}
+
 void add_handover_terms(Problem& p, const sim::CostTable& costs, const std::vector<int>& group_of,
-                        const std::vector<int>& choice_of) {
+                        const std::vector<int>& choice_of, PairMap& pairs) {
   if (!costs.residency.enabled) return;
-  std::map<std::pair<int, int>, PairTerm> pairs;
   for (const sim::HandoverEdge& e : costs.handover_edges) {
     const int gp = group_of[size_t(e.producer)], gc = group_of[size_t(e.consumer)];
     auto delta = [&](const Item& ip, const Item& ic) {
@@ -43,20 +55,36 @@ void add_handover_terms(Problem& p, const sim::CostTable& costs, const std::vect
     const int a = std::min(gp, gc), b = std::max(gp, gc);
     const auto& ia = p.groups[size_t(a)].items;
     const auto& ib = p.groups[size_t(b)].items;
-    PairTerm& pt = pairs[{a, b}];
-    if (pt.a < 0) {
-      pt.a = a;
-      pt.b = b;
-      pt.cost.assign(ia.size() * ib.size(), Costs{});
-    }
+    PairTerm& pt = pair_term(p, pairs, a, b);
     for (std::size_t i = 0; i < ia.size(); ++i)
       for (std::size_t j = 0; j < ib.size(); ++j)
         pt.cost[i * ib.size() + j][kEnergy] += gp == a ? delta(ia[i], ib[j]) : delta(ib[j], ia[i]);
   }
-  for (auto& kv : pairs) {
-    bool any = false;
-    for (const Costs& c : kv.second.cost) any = any || c[kEnergy] != 0;
-    if (any) p.pairs.push_back(std::move(kv.second));
+}
+
+// The sensitivity table's pair terms: within a group both layers take the item's option; across
+// groups a PairTerm's sensitivity.
+void add_sensitivity_pairs(Problem& p, const SensitivityTable& sens, const std::vector<int>& group_of,
+                           PairMap& pairs) {
+  const std::size_t O = sens.options.size();
+  for (const SensitivityTable::PairRows& pr : sens.pairs) {
+    MIXPREC_CHECK(pr.a >= 0 && pr.a < pr.b && size_t(pr.b) < group_of.size() && pr.values.size() == O * O,
+                  "sensitivity pair rows");
+    const int ga = group_of[size_t(pr.a)], gb = group_of[size_t(pr.b)];
+    if (ga == gb) {
+      for (Item& it : p.groups[size_t(ga)].items) it.sensitivity += pr.values[size_t(it.option) * O + size_t(it.option)];
+      continue;
+    }
+    const int a = std::min(ga, gb), b = std::max(ga, gb);
+    const auto& ia = p.groups[size_t(a)].items;
+    const auto& ib = p.groups[size_t(b)].items;
+    PairTerm& pt = pair_term(p, pairs, a, b);
+    if (pt.sensitivity.empty()) pt.sensitivity.assign(ia.size() * ib.size(), 0.0);
+    for (std::size_t i = 0; i < ia.size(); ++i)
+      for (std::size_t j = 0; j < ib.size(); ++j) {
+        const std::size_t oa = size_t((ga == a ? ia[i] : ib[j]).option), ob = size_t((ga == a ? ib[j] : ia[i]).option);
+        pt.sensitivity[i * ib.size() + j] += pr.values[oa * O + ob];
+      }
   }
 }
 
@@ -158,8 +186,26 @@ Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, 
       throw SpecError("", "/search", "at least one allowed option for layer \"" + net.layers[g.layers[0]].name + "\"",
                       "none left after the rules and buffer limits");
   }
-  add_handover_terms(p, costs, group_of, choice_of);
+  PairMap pairs;
+  add_handover_terms(p, costs, group_of, choice_of, pairs);
+  add_sensitivity_pairs(p, sens, group_of, pairs);
+  for (auto& kv : pairs) {
+    bool any = false;
+    for (const Costs& c : kv.second.cost) any = any || c[kEnergy] != 0;
+    for (double x : kv.second.sensitivity) any = any || x != 0;
+    if (any) p.pairs.push_back(std::move(kv.second));
+  }
   return p;
+}
+
+double SensitivityTable::total(const std::vector<int>& option_of_layer) const {
+  MIXPREC_CHECK(option_of_layer.size() == layers.size(), "SensitivityTable::total: one option per layer");
+  double s = 0;
+  for (std::size_t l = 0; l < option_of_layer.size(); ++l) s += at(l, std::size_t(option_of_layer[l]));
+  const std::size_t O = options.size();
+  for (const PairRows& pr : pairs)
+    s += pr.values[std::size_t(option_of_layer[size_t(pr.a)]) * O + std::size_t(option_of_layer[size_t(pr.b)])];
+  return s;
 }
 
 Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group, const Budget& b) {
@@ -172,6 +218,7 @@ Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group
   for (const PairTerm& pt : p.pairs) {
     const Costs& c = pt.at(item_of_group[size_t(pt.a)], item_of_group[size_t(pt.b)], p.groups[size_t(pt.b)].items.size());
     for (int r = 0; r < kResources; ++r) s.cost[r] += c[r];
+    s.sensitivity += pt.sens_at(item_of_group[size_t(pt.a)], item_of_group[size_t(pt.b)], p.groups[size_t(pt.b)].items.size());
   }
   s.feasible = true;
   for (int r = 0; r < kResources; ++r)

@@ -32,6 +32,18 @@ struct SensitivityTable {
     std::vector<double> values;       // candidates x options, row-major
   };
   std::vector<RankRows> rank_rows;
+  // Pairwise interaction terms ("clado" method, CLADO: Deng, Sharify, Wang and Orshansky, DAC 2025,
+  // arXiv 2307.05657): for layers a < b, values[oa * options + ob] = Omega(a, oa; b, ob), the loss
+  // change with both layers quantized minus the two single-layer changes. Any sign. Layer pairs
+  // without an entry interact by 0. Empty for the other methods.
+  struct PairRows {
+    int a = -1, b = -1;          // layer indices, a < b
+    std::vector<double> values;  // options x options, row-major
+  };
+  std::vector<PairRows> pairs;
+  // THE predicted sensitivity of a configuration (one option index per layer): sum of the
+  // single-layer values plus the pair terms at the two layers' options.
+  double total(const std::vector<int>& option_of_layer) const;
 };
 
 // Additive resources, in table units: energy pJ, latency cycles, model size bytes.
@@ -64,9 +76,15 @@ struct RankChoice {
 // A cost over the options of two groups a < b (between-layer residency: a hand-over's energy
 // depends on the producer's output bits and the consumer's input bits and mapping).
 // cost[i * items(b) + j]: item i of group a with item j of group b. Any sign.
+// sensitivity: the same layout, the sensitivity table's pair terms (SensitivityTable::pairs)
+// between the two groups' members; empty when none (0).
 struct PairTerm {
   int a = -1, b = -1;
   std::vector<Costs> cost;
+  std::vector<double> sensitivity;
+  double sens_at(int item_a, int item_b, std::size_t items_b) const {
+    return sensitivity.empty() ? 0.0 : sensitivity[std::size_t(item_a) * items_b + std::size_t(item_b)];
+  }
   const Costs& at(int item_a, int item_b, std::size_t items_b) const {
     return cost[std::size_t(item_a) * items_b + std::size_t(item_b)];
   }
@@ -98,7 +116,8 @@ struct Rules {
 // Weight-less layers (add, pool, reshape) follow their first producer's option; explicit ties
 // and fixed layers as given. With a table that prices residency, every hand-over edge's energy
 // (sim/residency.hpp evaluate_handover) joins the items' costs when both layers are in one group,
-// else a PairTerm between the two groups. `default_option[layer]` is the option index used for fixed layers
+// else a PairTerm between the two groups; likewise the sensitivity table's pair terms join the
+// items' sensitivity or a PairTerm's. `default_option[layer]` is the option index used for fixed layers
 // (a fixed layer with rank candidates keeps its option but its ranks are still chosen). A group
 // with a rank-searched layer has an item per (candidate, allowed option); such a layer may not
 // share a group with another rank-searched layer (SpecError).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <random>
@@ -370,7 +371,9 @@ ExactResult solve_energy_only(const Problem& p, const Budget& b, const Completio
   return res;
 }
 
-// With pair terms (search/problem.hpp PairTerm): dynamic programming over the groups in order
+// With pair terms (search/problem.hpp PairTerm: costs, and sensitivity terms such as the clado
+// method's cross-layer interactions, either of any sign; the sensitivity of a state is the sum of
+// its items' and its closed pair terms'): dynamic programming over the groups in order
 // whose state carries the items of the "frontier", the groups already chosen that share a pair
 // term with a group still to come (on a chain of layers: the previous group; a residual block's
 // add also waits for its downsample). Why it stays exact: a completion's cost depends on a
@@ -380,6 +383,8 @@ ExactResult solve_energy_only(const Problem& p, const Budget& b, const Completio
 // therefore contain an optimal solution. Partial solutions that cannot be completed within the
 // budgets (rest_min counts each pair term's least entry) are dropped. The number of kept sets is
 // the product of the frontier groups' item counts (the networks' frontiers hold one or two groups).
+constexpr double kMaxChainKeys = 1e6;  // frontier item combinations per stage (memory bound)
+
 struct ChainState {
   Costs cost;
   double sens;
@@ -402,6 +407,21 @@ ExactResult solve_chain(const Problem& p, const Budget& b, const Completion& bou
       if (pt.a <= int(g) && pt.b > int(g)) frontier[g].push_back(pt.a);
     std::sort(frontier[g].begin(), frontier[g].end());
     frontier[g].erase(std::unique(frontier[g].begin(), frontier[g].end()), frontier[g].end());
+  }
+  // The kept sets per stage are as many as the frontier's item combinations: pair terms between
+  // every pair of many groups (the clado method's all-pairs table on a deep network) make that
+  // exponential, refused here rather than exhausting memory.
+  for (std::size_t g = 0; g < G; ++g) {
+    double combos = 1;
+    for (int h : frontier[g]) combos *= double(p.groups[std::size_t(h)].items.size());
+    if (combos > kMaxChainKeys) {
+      char n[32];
+      std::snprintf(n, sizeof n, "%.3g", combos);
+      throw UsageError("the exact solver's pair terms keep " + std::to_string(frontier[g].size()) +
+                       " groups open at once after group " + std::to_string(g) + " (" + n +
+                       " combinations of their options, more than 1e+06): use pair terms between adjacent "
+                       "layers only (clado:neighbours) or fewer free layers");
+    }
   }
   auto position = [](const std::vector<int>& f, int h) {
     return int(std::lower_bound(f.begin(), f.end(), h) - f.begin());
@@ -432,9 +452,11 @@ ExactResult solve_chain(const Problem& p, const Budget& b, const Completion& bou
       const std::vector<int>& pk = prev.keys[k];
       for (std::size_t j = 0; j < items.size(); ++j) {
         Costs add = items[j].cost;
+        double add_sens = items[j].sensitivity;
         for (const auto& c : closing) {
           const Costs& x = c.first->at(pk[std::size_t(c.second)], int(j), items.size());
           for (int r = 0; r < kResources; ++r) add[r] += x[r];
+          add_sens += c.first->sens_at(pk[std::size_t(c.second)], int(j), items.size());
         }
         for (std::size_t f = 0; f < key.size(); ++f) {
           const int h = frontier[g][f];
@@ -454,7 +476,7 @@ ExactResult solve_chain(const Problem& p, const Budget& b, const Completion& bou
         for (std::size_t i = prev.ranges[k].first; i < prev.ranges[k].second; ++i) {
           ChainState s;
           for (int r = 0; r < kResources; ++r) s.cost[r] = prev.states[i].cost[r] + add[r];
-          s.sens = prev.states[i].sens + items[j].sensitivity;
+          s.sens = prev.states[i].sens + add_sens;
           Costs lower = s.cost;
           for (int r = 0; r < kResources; ++r) lower[r] += bounds.rest_min[g + 1][r];
           if (exceeds(lower, b)) continue;
@@ -604,15 +626,23 @@ Solution solve_uniform(const Problem& p, const Budget& b) {
 }
 
 namespace {
-// Item j of group g's cost with the pair terms to its neighbours at their current items.
-Costs cost_in_context(const Problem& p, const std::vector<int>& choice, std::size_t g, int j) {
-  Costs c = p.groups[g].items[std::size_t(j)].cost;
+// Item j of group g's cost and sensitivity with the pair terms to its neighbours at their
+// current items.
+struct InContext {
+  Costs cost;
+  double sens;
+};
+InContext in_context(const Problem& p, const std::vector<int>& choice, std::size_t g, int j) {
+  const Item& it = p.groups[g].items[std::size_t(j)];
+  InContext c{it.cost, it.sensitivity};
   for (const PairTerm& pt : p.pairs) {
     if (pt.a != int(g) && pt.b != int(g)) continue;
     const int ia = pt.a == int(g) ? j : choice[std::size_t(pt.a)];
     const int ib = pt.b == int(g) ? j : choice[std::size_t(pt.b)];
-    const Costs& x = pt.at(ia, ib, p.groups[std::size_t(pt.b)].items.size());
-    for (int r = 0; r < kResources; ++r) c[r] += x[r];
+    const std::size_t nb = p.groups[std::size_t(pt.b)].items.size();
+    const Costs& x = pt.at(ia, ib, nb);
+    for (int r = 0; r < kResources; ++r) c.cost[r] += x[r];
+    c.sens += pt.sens_at(ia, ib, nb);
   }
   return c;
 }
@@ -640,16 +670,14 @@ Solution solve_greedy(const Problem& p, const Budget& b) {
     double best_ratio = kInf;
     int bg = -1, bj = -1;
     for (std::size_t g = 0; g < G; ++g) {
-      const Item& now = p.groups[g].items[choice[g]];
-      const Costs now_cost = cost_in_context(p, choice, g, choice[g]);
+      const InContext now = in_context(p, choice, g, choice[g]);
       for (std::size_t j = 0; j < p.groups[g].items.size(); ++j) {
-        const Item& it = p.groups[g].items[j];
-        const Costs it_cost = cost_in_context(p, choice, g, int(j));
+        const InContext it = in_context(p, choice, g, int(j));
         double saved = 0;
         for (int r = 0; r < kResources; ++r)
-          if (b.active(r) && cur.cost[r] > b.limit[r]) saved += (now_cost[r] - it_cost[r]) / b.limit[r];
+          if (b.active(r) && cur.cost[r] > b.limit[r]) saved += (now.cost[r] - it.cost[r]) / b.limit[r];
         if (saved <= 0) continue;
-        const double ratio = std::max(0.0, it.sensitivity - now.sensitivity) / saved;
+        const double ratio = std::max(0.0, it.sens - now.sens) / saved;
         if (ratio < best_ratio) {
           best_ratio = ratio;
           bg = int(g);

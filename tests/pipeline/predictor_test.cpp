@@ -210,29 +210,50 @@ TEST_CASE("predictor: bad options exit 2 with a message", "[pipeline][predictor]
       {"--seeds 0", "error: --seeds must be at least 1, found 0\n"},
       {"--threads 0", "error: --threads must be at least 1, found 0\n"},
       {"--methods hessian,fisher",
-       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\" (optionally with "
-       "\":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the activation terms weighted "
-       "W > 0, e.g. ggn:a4), \"qat\"; found \"fisher\"\n"},
+       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\", \"clado\" "
+       "(optionally with \":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the "
+       "activation terms weighted W > 0, e.g. ggn:a4; clado also \":neighbours\", the pairs of adjacent layers "
+       "only), \"qat\"; found \"fisher\"\n"},
       {"--methods measured:0",
-       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\" (optionally with "
-       "\":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the activation terms weighted "
-       "W > 0, e.g. ggn:a4), \"qat\"; found \"measured:0\"\n"},
+       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\", \"clado\" "
+       "(optionally with \":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the "
+       "activation terms weighted W > 0, e.g. ggn:a4; clado also \":neighbours\", the pairs of adjacent layers "
+       "only), \"qat\"; found \"measured:0\"\n"},
       {"--methods measured:a3",
-       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\" (optionally with "
-       "\":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the activation terms weighted "
-       "W > 0, e.g. ggn:a4), \"qat\"; found \"measured:a3\"\n"},
+       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\", \"clado\" "
+       "(optionally with \":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the "
+       "activation terms weighted W > 0, e.g. ggn:a4; clado also \":neighbours\", the pairs of adjacent layers "
+       "only), \"qat\"; found \"measured:a3\"\n"},
       {"--methods ggn:a0",
-       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\" (optionally with "
-       "\":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the activation terms weighted "
-       "W > 0, e.g. ggn:a4), \"qat\"; found \"ggn:a0\"\n"},
+       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\", \"clado\" "
+       "(optionally with \":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the "
+       "activation terms weighted W > 0, e.g. ggn:a4; clado also \":neighbours\", the pairs of adjacent layers "
+       "only), \"qat\"; found \"ggn:a0\"\n"},
       {"--methods ggn:a2:64",
-       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\" (optionally with "
-       "\":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the activation terms weighted "
-       "W > 0, e.g. ggn:a4), \"qat\"; found \"ggn:a2:64\"\n"},
+       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\", \"clado\" "
+       "(optionally with \":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the "
+       "activation terms weighted W > 0, e.g. ggn:a4; clado also \":neighbours\", the pairs of adjacent layers "
+       "only), \"qat\"; found \"ggn:a2:64\"\n"},
       {"--methods ggn:x3",
-       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\" (optionally with "
-       "\":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the activation terms weighted "
-       "W > 0, e.g. ggn:a4), \"qat\"; found \"ggn:x3\"\n"},
+       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\", \"clado\" "
+       "(optionally with \":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the "
+       "activation terms weighted W > 0, e.g. ggn:a4; clado also \":neighbours\", the pairs of adjacent layers "
+       "only), \"qat\"; found \"ggn:x3\"\n"},
+      {"--methods clado:next",
+       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\", \"clado\" "
+       "(optionally with \":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the "
+       "activation terms weighted W > 0, e.g. ggn:a4; clado also \":neighbours\", the pairs of adjacent layers "
+       "only), \"qat\"; found \"clado:next\"\n"},
+      {"--methods measured:neighbours",
+       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\", \"clado\" "
+       "(optionally with \":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the "
+       "activation terms weighted W > 0, e.g. ggn:a4; clado also \":neighbours\", the pairs of adjacent layers "
+       "only), \"qat\"; found \"measured:neighbours\"\n"},
+      {"--methods clado:neighbours:neighbours",
+       "error: --methods: expected a comma-separated list of \"hessian\", \"measured\", \"ggn\", \"clado\" "
+       "(optionally with \":N\" validation samples, e.g. measured:256; hessian and ggn also \":aW\", the "
+       "activation terms weighted W > 0, e.g. ggn:a4; clado also \":neighbours\", the pairs of adjacent layers "
+       "only), \"qat\"; found \"clado:neighbours:neighbours\"\n"},
       {"--methods measured,measured", "error: --methods: \"measured\" is given twice\n"},
       {"--budgets 1.5", "error: --budgets fractions must be in (0, 1], found 1.5\n"},
       {"--bootstrap 10", "error: --bootstrap must be at least 100, found 10\n"},
