@@ -7,6 +7,7 @@
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
+#include "core/progress.hpp"
 #include "pipeline/training.hpp"
 #include "core/errors.hpp"
 #include "core/scenario.hpp"
@@ -37,6 +38,7 @@ int run_eval_cmd() {
   r.threads = o.threads;
   r.synthetic = o.synthetic;
   r.calibration_batches = o.calibration;
+  r.log = stderr_progress();
   const nlohmann::json j = run_eval(r);
   if (!o.out.empty()) emit(j.dump(2) + "\n", o.out);
   if (o.format == "json") {

@@ -6,6 +6,7 @@
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
+#include "core/progress.hpp"
 #include "pipeline/predictor.hpp"
 #include "report/svg_plot.hpp"
 
@@ -17,7 +18,7 @@ PredictorOptions g_pred;
 bool g_pred_progress = true;
 
 int run_predictor_cmd() {
-  if (g_pred_progress) g_pred.progress = [](const std::string& s) { std::cerr << s << "\n"; };
+  if (g_pred_progress) g_pred.progress = stderr_progress();
   std::string dir;
   const nlohmann::json rep = run_predictor(g_pred, &dir);
   for (auto it = rep.at("methods").begin(); it != rep.at("methods").end(); ++it) {

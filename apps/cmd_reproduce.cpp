@@ -7,6 +7,7 @@
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
+#include "core/progress.hpp"
 #include "pipeline/reproduce.hpp"
 #include "pipeline/verify_report.hpp"
 #include "core/errors.hpp"
@@ -36,7 +37,7 @@ void parse_shard(const std::string& s, ReproduceOptions& o) {
 }
 
 int run_reproduce_cmd() {
-  if (g_rep_progress) g_rep.progress = [](const std::string& s) { std::cerr << s << "\n"; };
+  if (g_rep_progress) g_rep.progress = stderr_progress();
   g_rep.training_progress = g_rep_progress;
   if (!g_rep_shard.empty()) parse_shard(g_rep_shard, g_rep);
   g_rep.shard_by_jobs = g_rep_shard_by == "jobs";
@@ -99,7 +100,7 @@ int run_verify() {
   const JsonDoc doc = JsonDoc::load(g_ver.report);
   const nlohmann::json& rep = doc.root();
   ReproduceOptions o = verify_options(doc);
-  if (g_ver.progress) o.progress = [](const std::string& s) { std::cerr << s << "\n"; };
+  if (g_ver.progress) o.progress = stderr_progress();
   o.out = g_ver.work.empty() ? g_ver.report.substr(0, g_ver.report.find_last_of('/') + 1) +
                                    "verify-" + std::to_string(::getpid())
                              : g_ver.work;

@@ -20,6 +20,7 @@
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
+#include "core/progress.hpp"
 #include "pipeline/search_run.hpp"
 #include "pipeline/sensitivity_run.hpp"
 #include "core/errors.hpp"
@@ -78,6 +79,7 @@ SensitivitySource get_sensitivity(const Scenario& sc, const std::vector<LayerPre
     return src;
   }
   SensitivityRequest req;
+  req.log = stderr_progress();
   req.method = g.method.empty() ? sc.search.sensitivity : g.method;
   req.checkpoint = g.checkpoint;
   if (req.checkpoint.empty()) {

@@ -12,6 +12,7 @@
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
+#include "core/progress.hpp"
 #include "pipeline/sweep_mpi.hpp"
 #include "pipeline/sweep_run.hpp"
 #include "core/errors.hpp"
@@ -62,7 +63,7 @@ int run_sweep_cmd() {
     o.jobs = g.jobs > 0 ? g.jobs : std::max(1u, std::thread::hardware_concurrency());
     o.resume = g.resume;
     o.force = g.force;
-    o.progress = !g.quiet;
+    if (!g.quiet) o.progress = stderr_progress();
     if (!g.shard.empty()) o.part.shard = sweep::parse_shard(g.shard);
     const SweepSummary s = run_sweep(spec, o, ex.get());
     if (!ex || ex->rank() == 0) print_summary(s, spec.name);
@@ -90,7 +91,7 @@ void setup_sweep(CLI::App& app) {
 }
 
 int run_merge_cmd() {
-  const SweepSummary s = merge_shards(gm.dirs, gm.out, !gm.quiet);
+  const SweepSummary s = merge_shards(gm.dirs, gm.out, gm.quiet ? nullptr : stderr_progress());
   std::cout << "merged " << gm.dirs.size() << " shards: " << s.total << " points, errors " << s.errors
             << ", Pareto front " << s.pareto << " points; wrote " << s.out_dir << "\n";
   return 0;

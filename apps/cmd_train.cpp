@@ -15,6 +15,7 @@
 
 #include "apps/common.hpp"
 #include "apps/registry.hpp"
+#include "core/progress.hpp"
 #include "pipeline/training.hpp"
 #include "core/errors.hpp"
 #include "core/scenario.hpp"
@@ -63,6 +64,7 @@ int run_train() {
   r.synthetic = o.synthetic;
   r.lsq = o.lsq;
   r.stochastic_rounding = o.stochastic;
+  r.log = stderr_progress();
   r.progress = o.progress;
   const nlohmann::json s = run_training(r);
   std::cerr << "wrote " << r.out << "/summary.json\n";

@@ -8,13 +8,11 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
-#include <iostream>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "core/json_reader.hpp"
 #include "model/checkpoint.hpp"
@@ -514,7 +512,6 @@ bool Trainer::fit(BatchSource& train, BatchSource* val, std::int64_t stop_after_
   const std::int64_t total = per_epoch * opt_.spec.epochs;
   set_total_steps(total);
   const bool regression = opt_.task == Task::Regression;
-  const bool tty = ::isatty(2) != 0;
   const std::string last_path = opt_.checkpoint_dir.empty() ? "" : opt_.checkpoint_dir + "/last.ckpt";
   const std::string best_path = opt_.checkpoint_dir.empty() ? "" : opt_.checkpoint_dir + "/best.ckpt";
   bool wrote_last = false;
@@ -539,12 +536,12 @@ bool Trainer::fit(BatchSource& train, BatchSource* val, std::int64_t stop_after_
         std::string kept = " (no checkpoint was written)";
         if (!last_path.empty() && (wrote_last || std::ifstream(last_path).good()))
           kept = " (the last good checkpoint is kept: " + last_path + ")";
-        if (opt_.progress) std::cerr << "\n";
+        if (opt_.progress) opt_.progress("", false);  // ends the running line
         throw TrainingDiverged(e.what() + kept);
       }
       ++batch_in_epoch_;
       epoch_new_samples += b.size;
-      if (opt_.progress && (seconds_since(last_print) > (tty ? 0.25 : 10.0))) {
+      if (opt_.progress && seconds_since(last_print) > kTransientSeconds) {
         last_print = Clock::now();
         const double el = seconds_since(run_start);
         const double done = double(step_ - run_start_step);
@@ -556,12 +553,12 @@ bool Trainer::fit(BatchSource& train, BatchSource* val, std::int64_t stop_after_
                       epoch_ + 1, opt_.spec.epochs, (long long)step_, (long long)total,
                       epoch_samples_ > 0 ? epoch_loss_sum_ / double(epoch_samples_) : 0.0, sps,
                       hms(eta).c_str());
-        std::cerr << (tty ? "\r" : "") << line << (tty ? "\033[K" : "\n") << std::flush;
+        opt_.progress(line, true);
       }
       if (opt_.checkpoint_every_steps > 0 && step_ % opt_.checkpoint_every_steps == 0) save_last();
       if (stop_after_steps > 0 && step_ >= stop_after_steps) {
         save_last();
-        if (opt_.progress && tty) std::cerr << "\n";
+        if (opt_.progress) opt_.progress("", false);
         return false;
       }
     }
@@ -603,7 +600,7 @@ bool Trainer::fit(BatchSource& train, BatchSource* val, std::int64_t stop_after_
         std::snprintf(line, sizeof line, "epoch %d/%d: train loss %.4f acc %.4f | val loss %.4f acc %.4f | %.1f s",
                       em.epoch + 1, opt_.spec.epochs, em.train_loss, em.train_accuracy, em.val.loss,
                       em.val.accuracy, em.seconds);
-      std::cerr << (tty ? "\r" : "") << line << (tty ? "\033[K\n" : "\n") << std::flush;
+      opt_.progress(line, false);
     }
     if (on_epoch) on_epoch(em);
   }

@@ -41,6 +41,7 @@
 #include "core/network.hpp"
 #include "core/onnx_import.hpp"
 #include "core/precision.hpp"
+#include "core/progress.hpp"
 #include "core/spec.hpp"
 #include "model/checkpoint.hpp"
 #include "model/graph.hpp"
@@ -124,7 +125,7 @@ struct TrainerOptions {
   int threads = 1;
   std::string checkpoint_dir;   // "" = no checkpoints; else DIR/last.ckpt and DIR/best.ckpt
   std::int64_t checkpoint_every_steps = 0;  // 0: at the end of each epoch only
-  bool progress = false;        // progress line on stderr
+  ProgressSink progress;        // epoch lines and a transient running line; null: silent
 };
 
 struct EvalMetrics {

@@ -33,10 +33,6 @@ using nlohmann::json;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
 double mean_of(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x;
@@ -353,10 +349,10 @@ class PredictorRun {
     return s;
   }
   std::string seed_dir(int k) const { return dir_ + "/seed" + std::to_string(sc_.training.seed + k); }
-  void note(const std::string& s) {
+  void note(const std::string& s) const {
     if (!o_.progress) return;
     std::lock_guard<std::mutex> lock(progress_mutex_);
-    o_.progress(s);
+    o_.progress(s, false);
   }
   template <class F>
   json stage(const std::string& name, const std::string& what, F&& body);
@@ -371,7 +367,7 @@ class PredictorRun {
   Scenario sc_;
   std::string dir_;
   json opts_;
-  std::mutex state_mutex_, progress_mutex_;
+  mutable std::mutex state_mutex_, progress_mutex_;
   json state_;
   bool fresh_ = false;  // --force over an earlier run
   Clock::time_point started_;
@@ -386,19 +382,9 @@ class PredictorRun {
 
 template <class F>
 json PredictorRun::stage(const std::string& name, const std::string& what, F&& body) {
-  {
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    if (state_["stages"].contains(name)) return state_["stages"][name]["result"];
-  }
-  note(name + ": " + what);
-  const auto t0 = Clock::now();
-  json r = body();
-  std::lock_guard<std::mutex> lock(state_mutex_);
-  state_["stages"][name] = {{"result", r}, {"seconds", seconds_since(t0)}};
-  state_["order"].push_back(name);
-  state_["wall_seconds"] = earlier_seconds_ + seconds_since(started_);
-  save_state(dir_ + "/state.json", state_);
-  return r;
+  return run_stage(state_, state_mutex_, dir_ + "/state.json", name, what, [this](const std::string& s) { note(s); },
+                   std::forward<F>(body),
+                   [this](json& st) { st["wall_seconds"] = earlier_seconds_ + seconds_since(started_); });
 }
 
 void PredictorRun::open_state() {
@@ -468,6 +454,7 @@ SensitivityRequest PredictorRun::sens_request(const std::string& method, int k) 
   parse_method(method, &r.method, &r.samples, nullptr, &r.clado_pairs);
   r.checkpoint = seed_dir(k) + "/fp32/best.ckpt";
   r.threads = 1;
+  r.log = [this](const std::string& line, bool) { note(line); };
   return r;
 }
 
@@ -606,7 +593,7 @@ json PredictorRun::execute() {
       return r;
     });
   });
-  if (o_.progress) o_.progress("report: " + dir_);
+  if (o_.progress) o_.progress("report: " + dir_, false);
   return build(plan, tables, earlier_seconds_ + seconds_since(started_));
 }
 

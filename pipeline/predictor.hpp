@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/progress.hpp"
 #include "core/spec.hpp"
 #include "pipeline/search_run.hpp"
 #include "pipeline/stats.hpp"
@@ -46,7 +47,7 @@ struct PredictorOptions {
   std::vector<std::string> methods{"hessian", "measured"};
   std::vector<double> budgets;       // exact-solver budget fractions; empty: default_budgets(true, ...)
   int bootstrap_resamples = 2000;    // over configurations
-  std::function<void(const std::string&)> progress;  // stage lines; null: silent (serialized)
+  ProgressSink progress;  // stage lines; null: silent (serialized)
 };
 
 // One configuration of the set.

@@ -33,14 +33,7 @@ using nlohmann::json;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr int kStateVersion = 2;
-
 bool file_exists(const std::string& p) { return std::ifstream(p).good(); }
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // The scenario with seed k's training seed (seeds are consecutive from training.seed).
 Scenario seed_scenario(const Scenario& sc, int k) {
@@ -124,23 +117,13 @@ class SeedRun {
 void SeedRun::note(const std::string& s) const {
   if (!o_.progress) return;
   std::lock_guard<std::mutex> lock(progress_mutex_);
-  o_.progress("seed " + std::to_string(sc_.training.seed) + ": " + s);
+  o_.progress("seed " + std::to_string(sc_.training.seed) + ": " + s, false);
 }
 
 template <class F>
 json SeedRun::stage(const std::string& name, const std::string& what, F&& body) {
-  {
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    if (done(name)) return result(name);
-  }
-  note(name + ": " + what);
-  const auto t0 = Clock::now();
-  json r = body();
-  std::lock_guard<std::mutex> lock(state_mutex_);
-  state_["stages"][name] = {{"result", r}, {"seconds", seconds_since(t0)}};
-  state_["order"].push_back(name);
-  save_state(dir_ + "/state.json", state_);
-  return r;
+  return run_stage(state_, state_mutex_, dir_ + "/state.json", name, what, [this](const std::string& s) { note(s); },
+                   std::forward<F>(body), [](json&) {});
 }
 
 void SeedRun::open_state() {
@@ -182,7 +165,7 @@ json SeedRun::train(const Config& c, int threads) const {
   j.fp32_buffers = c.fp32_buffers;
   j.integer_eval = c.integer_eval;
   j.threads = threads;
-  j.progress = o_.training_progress && jobs_of(o_) == 1;
+  if (o_.training_progress && jobs_of(o_) == 1) j.progress = o_.progress;
   return run_training_job(j);
 }
 
@@ -234,6 +217,7 @@ json SeedRun::plan_stage(const json& fp32) {
   sr.method = sc_.search.sensitivity;
   sr.checkpoint = dir_ + "/fp32/best.ckpt";
   sr.threads = o_.threads;
+  sr.log = [this](const std::string& line, bool) { note(line); };
   const SensitivityResult sens = compute_sensitivity(sc_, setup.options, sr);
   const search::Problem prob =
       search::make_problem(setup.table, sens.table, sc_.net, setup.rules, setup.default_option);
@@ -539,35 +523,6 @@ std::vector<double> default_budgets(bool full, double chosen) {
   return b;
 }
 
-json load_state(const std::string& path) {
-  const JsonDoc doc = JsonDoc::load(path);
-  json s = doc.root();
-  if (!s.is_object() || s.value("mixprec_reproduce_state", 0) != kStateVersion)
-    throw SpecError(path, "/mixprec_reproduce_state", std::to_string(kStateVersion) + " (this version's state)",
-                    s.is_object() && s.contains("mixprec_reproduce_state") ? s["mixprec_reproduce_state"].dump()
-                                                                           : "nothing");
-  if (!s.contains("checksum") || !s["checksum"].is_string())
-    throw SpecError(path, "/checksum", "the state's checksum", "nothing");
-  const std::string want = s["checksum"].get<std::string>();
-  s.erase("checksum");
-  const std::string have = hex16(fnv1a64(s.dump()));
-  if (have != want)
-    throw SpecError(path, "/checksum", "\"" + have + "\" (the FNV-1a of the state as written)",
-                    "\"" + want + "\": the file was altered or damaged (--force starts the seed over)");
-  return s;
-}
-
-void save_state(const std::string& path, json state) {
-  state.erase("checksum");
-  state["mixprec_reproduce_state"] = kStateVersion;
-  state["checksum"] = hex16(fnv1a64([&] {
-    json s = state;
-    s.erase("checksum");
-    return s.dump();
-  }()));
-  write_file_atomic(path, state.dump(1) + "\n");
-}
-
 Scenario quick_variant(const Scenario& in) {
   Scenario sc = in;
   NetworkSpec& n = sc.network;
@@ -607,7 +562,7 @@ json run_reproduce(const ReproduceOptions& o, std::string* run_dir) {
   if (o.shard_count > 1)
     return json{{"shard", std::to_string(o.shard_index + 1) + "/" + std::to_string(o.shard_count)},
                 {"by", o.shard_by_jobs ? "jobs" : "seeds"}, {"seeds", ran}, {"dir", p.dir}};
-  if (o.progress) o.progress("report: " + p.dir);
+  if (o.progress) o.progress("report: " + p.dir, false);
   return finish_report(o, p, seeds, seconds_since(t0));
 }
 

@@ -24,7 +24,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/progress.hpp"
 #include "core/spec.hpp"
+#include "pipeline/staged_state.hpp"
 
 namespace mixprec::pipeline {
 
@@ -51,8 +53,8 @@ struct ReproduceOptions {
   // scenario's network, data and training recipe: the first seed's fp32 stage reuses it.
   std::string reuse_fp32;
   // Progress lines (stage starts, jobs); null: silent. Called from worker threads, serialized.
-  std::function<void(const std::string&)> progress;
-  bool training_progress = false;  // the trainer's own progress bar (only with jobs == 1)
+  ProgressSink progress;
+  bool training_progress = false;  // the trainer's lines to `progress` too (only with jobs == 1)
 };
 
 // The frontier budgets used when ReproduceOptions::budgets is empty: 7 by default (denser
@@ -78,10 +80,5 @@ nlohmann::json merge_reproduce(const ReproduceOptions& o, const std::vector<std:
 // the manifest's timing). Returns one line per difference ("/pointer: a != b"), empty if equal.
 std::vector<std::string> compare_reports(const nlohmann::json& a, const nlohmann::json& b,
                                          double rel_tol = 1e-9);
-
-// Reads RUN/.../state.json, checking its format version and checksum (SpecError naming the file
-// when the file was altered or torn); writes one with its checksum.
-nlohmann::json load_state(const std::string& path);
-void save_state(const std::string& path, nlohmann::json state);
 
 }  // namespace mixprec::pipeline

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iostream>
 
 #include "pipeline/session.hpp"
 #include "core/errors.hpp"
@@ -141,7 +140,7 @@ SensitivityResult compute_sensitivity(const Scenario& sc, const std::vector<Laye
         res.cache_status = "stale";
       } catch (const SpecError& e) {
         // Said, not silently replaced: recomputed and overwritten below.
-        std::cerr << "sensitivity cache unreadable, recomputing: " << e.what() << "\n";
+        if (req.log) req.log(std::string("sensitivity cache unreadable, recomputing: ") + e.what(), false);
         res.cache_status = "unreadable";
       }
     }

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/progress.hpp"
 #include "core/spec.hpp"
 #include "search/problem.hpp"
 
@@ -33,6 +34,7 @@ struct SensitivityRequest {
   int sign_patterns = 4;         // hessian: Walsh sign patterns per vector (model/sensitivity.hpp)
   double epsilon = 1e-3;         // hessian: finite-difference step
   std::uint64_t seed = 1;        // hessian: Rademacher vectors
+  ProgressSink log;              // notices (an unreadable cache recomputed); null: silent
 };
 
 struct SensitivityResult {

@@ -10,7 +10,6 @@
 #include <deque>
 #include <fstream>
 #include <functional>
-#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -478,7 +477,7 @@ namespace {
 // being written when the process died) is dropped and the file truncated to the good prefix;
 // anything else unreadable is an error (never silently discarded).
 std::vector<json> read_points(const std::string& path, const std::vector<Point>& points,
-                              bool repair) {
+                              bool repair, const ProgressSink& log = nullptr) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -515,8 +514,10 @@ std::vector<json> read_points(const std::string& path, const std::vector<Point>&
     good = pos;
   }
   if (good < text.size() && repair) {
-    std::cerr << "sweep: dropping a torn last line of " << path << " (" << (text.size() - good)
-              << " bytes; that point runs again)\n";
+    if (log)
+      log("sweep: dropping a torn last line of " + path + " (" + std::to_string(text.size() - good) +
+              " bytes; that point runs again)",
+          false);
     if (::truncate(path.c_str(), static_cast<off_t>(good)) != 0)
       throw WriteError(path, std::string("cannot truncate: ") + std::strerror(errno));
   }
@@ -525,21 +526,21 @@ std::vector<json> read_points(const std::string& path, const std::vector<Point>&
 
 class Progress {
  public:
-  Progress(std::size_t total, std::size_t done, bool on) : total_(total), done_(done), on_(on) {
-    tty_ = ::isatty(2);
-    start_ = last_ = std::chrono::steady_clock::now();
-    base_ = done;
+  Progress(std::size_t total, std::size_t done, ProgressSink sink)
+      : total_(total), done_(done), base_(done), sink_(std::move(sink)) {
+    start_ = std::chrono::steady_clock::now();
+    last_ = start_ - std::chrono::hours(1);
   }
   void tick(std::size_t done) {
     done_ = done;
-    if (!on_) return;
+    if (!sink_) return;
     const auto now = std::chrono::steady_clock::now();
-    if (std::chrono::duration<double>(now - last_).count() < (tty_ ? 0.2 : 10.0)) return;
+    if (std::chrono::duration<double>(now - last_).count() < kTransientSeconds) return;
     last_ = now;
     print(false);
   }
   void end() {
-    if (on_) print(true);
+    if (sink_) print(true);
   }
 
  private:
@@ -553,10 +554,10 @@ class Progress {
     std::snprintf(buf, sizeof buf, "sweep [%s%s] %zu/%zu points  %.1f points/s  ETA %.0f s",
                   std::string(std::size_t(fill), '#').c_str(), std::string(std::size_t(width - fill), '.').c_str(),
                   done_, total_, rate, eta);
-    std::cerr << (tty_ ? "\r" : "") << buf << ((final || !tty_) ? "\n" : "") << std::flush;
+    sink_(buf, !final);
   }
   std::size_t total_, done_, base_;
-  bool on_, tty_;
+  ProgressSink sink_;
   std::chrono::steady_clock::time_point start_, last_;
 };
 
@@ -604,7 +605,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt, LineExcha
                                m.value("sweep_hash", "?") + ", this sweep " + spec.hash +
                                "); use another --out or --force");
           }
-          done_lines = read_points(pts_path, points, true);
+          done_lines = read_points(pts_path, points, true, opt.progress);
           std::set<std::size_t> seen;
           for (const auto& l : done_lines) {
             const std::size_t i = l.at("index").get<std::size_t>();
@@ -672,7 +673,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt, LineExcha
     out = std::fopen(pts_path.c_str(), "ab");
     if (!out) throw WriteError(pts_path, std::strerror(errno));
   }
-  Progress progress(slice.size(), done.size(), opt.progress && root);
+  Progress progress(slice.size(), done.size(), root ? opt.progress : nullptr);
   std::size_t written = 0;
   bool remote_open = root && ex.size() > 1;  // rank 0 still expects lines from workers
   std::vector<std::string> incoming;
@@ -744,7 +745,8 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt, LineExcha
   return sum;
 }
 
-SweepSummary merge_shards(const std::vector<std::string>& dirs, const std::string& out_dir, bool progress) {
+SweepSummary merge_shards(const std::vector<std::string>& dirs, const std::string& out_dir,
+                          const ProgressSink& progress) {
   if (dirs.empty()) throw UsageError("merge: give the shard output directories");
   std::string hash, sweep_file;
   int count = 0;
@@ -810,7 +812,10 @@ SweepSummary merge_shards(const std::vector<std::string>& dirs, const std::strin
   m["pareto_points"] = sum.pareto;
   m["merged_from"] = dirs;
   write_file_atomic(sum.out_dir + "/" + kManifest, m.dump(2) + "\n");
-  if (progress) std::cerr << "merge: " << dirs.size() << " shards, " << lines.size() << " points -> " << sum.out_dir << "\n";
+  if (progress)
+    progress("merge: " + std::to_string(dirs.size()) + " shards, " + std::to_string(lines.size()) + " points -> " +
+                 sum.out_dir,
+             false);
   return sum;
 }
 

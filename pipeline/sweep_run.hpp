@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/progress.hpp"
 #include "search/sweep_plan.hpp"
 
 namespace mixprec::pipeline {
@@ -77,7 +78,7 @@ struct SweepOptions {
   int jobs = 1;          // evaluation threads in this process
   bool resume = false;   // continue from points.jsonl
   bool force = false;    // discard an existing output
-  bool progress = true;
+  ProgressSink progress; // progress bar and notices (rank 0); null: silent
   Participation part;
 };
 
@@ -103,7 +104,7 @@ SweepSummary run_sweep(const sweep::SweepSpec& spec, const SweepOptions& opt,
 
 // Joins shard output directories into `out_dir`: same sweep (hash), every point exactly once.
 SweepSummary merge_shards(const std::vector<std::string>& shard_dirs, const std::string& out_dir,
-                          bool progress = true);
+                          const ProgressSink& progress = nullptr);
 
 // The final files from complete lines (sorted by index); shared by run_sweep and merge_shards.
 void write_final_outputs(const sweep::SweepSpec& spec, const std::vector<nlohmann::json>& lines,

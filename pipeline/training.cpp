@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
-#include <iostream>
 
 #include "pipeline/common.hpp"
 #include "pipeline/session.hpp"
@@ -37,12 +36,12 @@ nlohmann::json epoch_json(const model::EpochMetrics& e, bool regression, double 
 }
 
 model::TrainerOptions trainer_options(const Scenario& sc, bool regression, int threads, bool lsq,
-                                      bool stochastic, bool progress) {
+                                      bool stochastic, ProgressSink progress) {
   model::TrainerOptions t;
   t.spec = sc.training;
   t.task = regression ? model::Task::Regression : model::Task::Classification;
   t.threads = threads;
-  t.progress = progress;
+  t.progress = std::move(progress);
   t.range = lsq ? model::RangeMethod::Lsq : model::RangeMethod::RunningMinMax;
   t.grad_rounding = stochastic ? model::GradRounding::Stochastic : model::GradRounding::Nearest;
   t.clip_norm = 5.0;  // recurrent layers: Pascanu, Mikolov & Bengio, ICML 2013
@@ -78,11 +77,14 @@ nlohmann::json metrics_json(const model::EvalMetrics& m, bool regression, double
   return j;
 }
 
-void report_truncations(const std::vector<model::RankTruncation>& truncations, const char* what) {
+void report_truncations(const std::vector<model::RankTruncation>& truncations, const char* what,
+                        const ProgressSink& log) {
+  if (!log) return;
   for (const model::RankTruncation& t : truncations)
-    std::cerr << what << ": " << t.layer << " cores truncated from ranks " << rank_label(t.from) << " to "
-              << rank_label(t.to) << " (" << (t.to.kind == FactorizationKind::TensorTrain ? "TT rounding" : "HT truncation")
-              << ", relative error of the matrix <= " << format_number(t.relative_error_bound) << ")\n";
+    log(std::string(what) + ": " + t.layer + " cores truncated from ranks " + rank_label(t.from) + " to " +
+            rank_label(t.to) + " (" + (t.to.kind == FactorizationKind::TensorTrain ? "TT rounding" : "HT truncation") +
+            ", relative error of the matrix <= " + format_number(t.relative_error_bound) + ")",
+        false);
 }
 
 nlohmann::json truncations_json(const std::vector<model::RankTruncation>& truncations) {
@@ -118,7 +120,8 @@ nlohmann::json run_training(const TrainRequest& r) {
   if (ds.train->size() == 0)
     throw SpecError(r.scenario_file, "/data", "a non-empty training split", "0 samples");
   model::TrainerOptions topt =
-      trainer_options(sc, ds.regression, r.threads, r.lsq, r.stochastic_rounding, r.progress);
+      trainer_options(sc, ds.regression, r.threads, r.lsq, r.stochastic_rounding,
+                      r.progress ? r.log : nullptr);
   topt.checkpoint_dir = r.out;
   topt.checkpoint_every_steps = r.checkpoint_every_steps;
 
@@ -131,11 +134,13 @@ nlohmann::json run_training(const TrainRequest& r) {
     if (!std::ifstream(last).good())
       throw UsageError("--resume: no checkpoint to resume from (" + last + " does not exist)");
     trainer.load_checkpoint(last);
-    std::cerr << "resuming from " << last << " at step " << trainer.step() << " (epoch "
-                << trainer.epoch() + 1 << ")\n";
+    if (r.log)
+      r.log("resuming from " + last + " at step " + std::to_string(trainer.step()) + " (epoch " +
+                std::to_string(trainer.epoch() + 1) + ")",
+            false);
   } else if (!r.init_from.empty()) {
     trainer.load_weights(r.init_from, &truncations);
-    report_truncations(truncations, "init");
+    report_truncations(truncations, "init", r.log);
   }
   trainer.fit(*ds.train, ds.val.get());
 
@@ -213,11 +218,11 @@ nlohmann::json run_eval(const EvalRequest& r) {
     throw UsageError("--integer needs an integer precision (give --precision)");
   model::Graph probe(sc.net, {}, {});
   DataSources ds = load_sources(sc, probe, r.synthetic);
-  model::TrainerOptions topt = trainer_options(sc, ds.regression, r.threads, false, false, false);
+  model::TrainerOptions topt = trainer_options(sc, ds.regression, r.threads, false, false, nullptr);
   model::Trainer trainer(sc.net, r.precision, topt);
   std::vector<model::RankTruncation> truncations;  // cores stored at larger ranks
   const std::vector<std::string> missing = trainer.load_weights(r.checkpoint, &truncations);
-  report_truncations(truncations, "eval");
+  report_truncations(truncations, "eval", r.log);
 
   // Quantizer ranges the checkpoint does not have (an FP32 checkpoint at a quantized precision):
   // running statistics over training batches in training mode, then every loaded buffer (BatchNorm
@@ -276,7 +281,8 @@ nlohmann::json run_training_job(const TrainJob& j) {
   r.precision_label = j.label;
   r.out = j.out;
   r.threads = j.threads;
-  r.progress = j.progress;
+  r.log = j.progress;
+  r.progress = static_cast<bool>(j.progress);
   r.checkpoint_every_steps = 25;
   r.integer_eval = j.integer_eval;
   if (std::ifstream(r.out + "/last.ckpt").good()) {

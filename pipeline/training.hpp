@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/precision.hpp"
+#include "core/progress.hpp"
 #include "core/spec.hpp"
 
 namespace mixprec::pipeline {
@@ -25,7 +26,8 @@ struct TrainRequest {
   int synthetic = 0;          // > 0: synthetic task of N samples (pipeline::load_sources)
   bool lsq = false;
   bool stochastic_rounding = false;
-  bool progress = true;
+  ProgressSink log;     // notices (resuming, rank truncation); null: silent
+  bool progress = true;  // the trainer's epoch and running lines also go to `log`
   std::int64_t checkpoint_every_steps = 0;  // DIR/last.ckpt also every N steps (0: per epoch)
   // Integer-precision runs: also evaluate the test split with true integer GEMMs
   // (summary test.integer_eval). Costs about five fake-quantized evaluations.
@@ -51,6 +53,7 @@ struct EvalRequest {
   int synthetic = 0;
   int calibration_batches = 8;            // for quantizer ranges the checkpoint lacks
   bool per_example = false;               // also "per_example" scores (as run_training's test)
+  ProgressSink log;                       // notices (rank truncation); null: silent
 };
 
 // One configuration trained in a pipeline's run directory (`reproduce`, `predictor`): FP32 when
@@ -68,7 +71,7 @@ struct TrainJob {
   bool fp32_buffers = true;               // training.fp32_gradient_buffers
   bool integer_eval = false;
   int threads = 1;
-  bool progress = false;
+  ProgressSink progress;  // notices and the trainer's lines; null: silent
 };
 nlohmann::json run_training_job(const TrainJob& j);
 

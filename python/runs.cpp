@@ -3,6 +3,7 @@
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
+#include "core/progress.hpp"
 #include "pipeline/reproduce.hpp"
 #include "pipeline/training.hpp"
 #include "core/errors.hpp"
@@ -69,6 +70,7 @@ void register_runs(py::module_& m) {
         if (r.resume && !r.init_from.empty()) throw UsageError("give either resume=True or init_from, not both");
         r.threads = threads;
         r.synthetic = synthetic;
+        if (verbose) r.log = stderr_progress();
         r.progress = verbose;
         r.on_epoch = callback_arg(progress);
         return released([&] { return pipeline::run_training(r); });
@@ -119,7 +121,9 @@ void register_runs(py::module_& m) {
         o.resume = resume;
         o.force = force;
         if (const auto cb = callback_arg(progress))
-          o.progress = [cb](const std::string& line) { cb(json{{"event", "stage"}, {"message", line}}); };
+          o.progress = [cb](const std::string& line, bool transient) {
+            if (!transient) cb(json{{"event", "stage"}, {"message", line}});
+          };
         return released([&] { return pipeline::run_reproduce(o); });
       }, py::arg("scenario"), py::arg("out") = py::none(), py::arg("quick") = false, py::arg("threads") = 1,
       py::arg("jobs") = 0, py::arg("seeds") = 1, py::arg("full") = false, py::arg("budgets") = py::none(),

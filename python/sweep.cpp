@@ -178,7 +178,6 @@ void register_sweep(py::module_& m) {
         o.jobs = jobs;
         o.resume = resume;
         o.force = force;
-        o.progress = false;
         pipeline::SweepSummary sum;
         {
           py::gil_scoped_release nogil;
@@ -195,7 +194,7 @@ void register_sweep(py::module_& m) {
         pipeline::SweepSummary sum;
         {
           py::gil_scoped_release nogil;
-          sum = pipeline::merge_shards(dirs, o, false);
+          sum = pipeline::merge_shards(dirs, o);
         }
         return summary_dict(sum);
       }, py::arg("shard_dirs"), py::arg("out") = py::none(),

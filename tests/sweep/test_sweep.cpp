@@ -281,7 +281,6 @@ TEST_CASE("a sweep's outputs do not depend on threads, resume, or shards", "[swe
   const std::string f = lhs_sweep(dir, 300);
   const sweep::SweepSpec s = sweep::load_sweep(f);
   pipeline::SweepOptions o;
-  o.progress = false;
   o.out_dir = dir + "/one";
   o.jobs = 1;
   const pipeline::SweepSummary one = pipeline::run_sweep(s, o);
@@ -328,8 +327,8 @@ TEST_CASE("a sweep's outputs do not depend on threads, resume, or shards", "[swe
     CHECK(sh.total == (one.total + 2 - std::size_t(i)) / 3);
     shards.push_back(o.out_dir);
   }
-  CHECK_THROWS_WITH(pipeline::merge_shards({shards[0], shards[2]}, dir + "/merged", false), "merge: shards missing: 2 of 3");
-  (void)pipeline::merge_shards(shards, dir + "/merged", false);
+  CHECK_THROWS_WITH(pipeline::merge_shards({shards[0], shards[2]}, dir + "/merged"), "merge: shards missing: 2 of 3");
+  (void)pipeline::merge_shards(shards, dir + "/merged");
   same_outputs(dir + "/one", dir + "/merged");
 
   CHECK_THROWS_WITH(sweep::parse_shard("0/3"), "--shard: expected i/N with 1 <= i <= N (e.g. 2/8), found \"0/3\"");
