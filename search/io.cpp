@@ -20,6 +20,19 @@ std::string content_checksum(const json& j) { return json_checksum(j, kContentCh
 Key key_of(const std::string& layer, const LayerPrecision& p) {
   return Key{layer, int(p.format), p.weights().bits, p.activations().bits};
 }
+// An entry's or a pair option's precision: "format" (default int) and, for int, "weights" and
+// "activations" (1..32).
+LayerPrecision read_precision_fields(ObjectReader& o, const JsonCtx& ctx) {
+  LayerPrecision p;
+  p.format = o.has("format") ? parse_format(o.any("format"), ctx, o.at("format")) : NumFormat::Int;
+  if (p.format == NumFormat::Int) {
+    p.weight_bits = o.integer("weights", Range{1.0, 32.0, std::nullopt});
+    p.activation_bits = o.integer("activations", Range{1.0, 32.0, std::nullopt});
+  }
+  o.accept("format");
+  return p;
+}
+
 }  // namespace
 
 SensitivityTable load_sensitivity(const std::string& path, const Network& net,
@@ -58,13 +71,7 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
     ObjectReader e(entries[i], doc.ctx(), ptr);
     std::string layer = e.string("layer");
     if (net.find(layer) < 0) e.fail("layer", "a layer of network \"" + net.name + "\"", "\"" + layer + "\"");
-    LayerPrecision p;
-    p.format = e.has("format") ? parse_format(e.any("format"), doc.ctx(), e.at("format")) : NumFormat::Int;
-    if (p.format == NumFormat::Int) {
-      p.weight_bits = e.integer("weights", Range{1.0, 32.0, std::nullopt});
-      p.activation_bits = e.integer("activations", Range{1.0, 32.0, std::nullopt});
-    }
-    e.accept("format");
+    const LayerPrecision p = read_precision_fields(e, doc.ctx());
     if (e.has("ranks")) {
       const std::string label = e.string("ranks");
       rank_values[{label, key_of(layer, p)}] = e.number("value", Range{0.0, std::nullopt, std::nullopt});
@@ -102,13 +109,7 @@ SensitivityTable load_sensitivity(const std::string& path, const Network& net,
       const json& opts = e.array("options");
       for (std::size_t k = 0; k < opts.size(); ++k) {
         ObjectReader o(opts[k], doc.ctx(), pointer_join(ptr + "/options", k));
-        LayerPrecision p;
-        p.format = o.has("format") ? parse_format(o.any("format"), doc.ctx(), o.at("format")) : NumFormat::Int;
-        if (p.format == NumFormat::Int) {
-          p.weight_bits = o.integer("weights", Range{1.0, 32.0, std::nullopt});
-          p.activation_bits = o.integer("activations", Range{1.0, 32.0, std::nullopt});
-        }
-        o.accept("format");
+        const LayerPrecision p = read_precision_fields(o, doc.ctx());
         o.finish();
         rp.opts.push_back(key_of("", p));
       }

@@ -19,6 +19,7 @@
 #include "search/io.hpp"
 #include "search/solver.hpp"
 #include "sim/cost_table.hpp"
+#include "search/random_problem.hpp"
 #include "test_util.hpp"
 
 using namespace mixprec;
@@ -112,19 +113,7 @@ namespace {
 // Random groups of one layer each; sensitivity pair terms of any sign between some groups.
 search::Problem random_sens_pair_problem(std::mt19937_64& rng, int groups, int options) {
   std::uniform_real_distribution<double> u(0, 1);
-  search::Problem p;
-  p.options.resize(std::size_t(options));
-  for (int g = 0; g < groups; ++g) {
-    p.layer_names.push_back("l" + std::to_string(g));
-    search::Group gr;
-    gr.layers.push_back(g);
-    const int n = 1 + int(rng() % std::uint64_t(options));
-    for (int o = 0; o < n; ++o) {
-      const double e = 1 + 9 * u(rng), cyc = 1 + 9 * u(rng), s = 1 + 9 * u(rng);
-      gr.items.push_back(search::Item{o, search::Costs{e, cyc, s}, 10.0 / e + 3 * u(rng)});
-    }
-    p.groups.push_back(gr);
-  }
+  search::Problem p = test::random_single_layer_groups(rng, groups, options);
   for (int a = 0; a < groups; ++a)
     for (int b = a + 1; b < groups; ++b) {
       if (rng() % 3 == 0) continue;

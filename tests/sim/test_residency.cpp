@@ -22,6 +22,7 @@
 #include "sim/pricer.hpp"
 #include "sim/residency.hpp"
 #include "sim/systemc/mapping_sim.hpp"
+#include "search/random_problem.hpp"
 #include "test_util.hpp"
 
 using namespace mixprec;
@@ -305,20 +306,7 @@ TEST_CASE("residency: edges are producer -> single consumer, through views", "[r
 namespace {
 
 search::Problem random_pair_problem(std::mt19937_64& rng, int groups, int options, bool all_pairs) {
-  std::uniform_real_distribution<double> u(0, 1);
-  search::Problem p;
-  p.options.resize(std::size_t(options));
-  for (int g = 0; g < groups; ++g) {
-    p.layer_names.push_back("l" + std::to_string(g));
-    search::Group gr;
-    gr.layers.push_back(g);
-    const int n = 1 + int(rng() % std::uint64_t(options));
-    for (int o = 0; o < n; ++o) {
-      const double e = 1 + 9 * u(rng), c = 1 + 9 * u(rng), s = 1 + 9 * u(rng);
-      gr.items.push_back(search::Item{o, search::Costs{e, c, s}, std::max(0.0, 10.0 / e + 3 * u(rng))});
-    }
-    p.groups.push_back(gr);
-  }
+  search::Problem p = test::random_single_layer_groups(rng, groups, options);
   std::uniform_real_distribution<double> v(0, 1);
   auto add_pair = [&](int a, int b) {
     search::PairTerm pt;
