@@ -1,5 +1,5 @@
 #pragma once
-// Random exact-solver problems for the brute-force tests (tests/search/test_clado.cpp,
+// Random exact-solver problems and budgets for the brute-force tests (tests/search/test_clado.cpp,
 // tests/sim/test_residency.cpp): `groups` groups of one layer each, 1..`options` items per group
 // with energy, cycles and size in [1, 10] and a sensitivity 10 / energy + [0, 3). Pair terms are
 // the caller's.
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "search/problem.hpp"
+#include "search/solver.hpp"
 
 namespace mixprec::test {
 
@@ -26,6 +27,17 @@ inline search::Problem random_single_layer_groups(std::mt19937_64& rng, int grou
     p.groups.push_back(gr);
   }
   return p;
+}
+
+// Limits on the first `limits` resources (energy, latency, size), each 0.6-1.1 times the cost of
+// the unconstrained optimum, so that some instances are feasible and some not.
+inline search::Budget random_budget(std::mt19937_64& rng, const search::Problem& p, int limits) {
+  search::Budget b;
+  if (limits == 0) return b;
+  const search::Solution all = search::solve_brute_force(p, search::Budget{});
+  std::uniform_real_distribution<double> f(0.6, 1.1);
+  for (int r = 0; r < limits; ++r) b.limit[r] = all.cost[r] * f(rng);
+  return b;
 }
 
 }  // namespace mixprec::test

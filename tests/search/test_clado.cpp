@@ -141,13 +141,8 @@ TEST_CASE("clado: singles plus pair terms through the exact solver equal brute f
     for (int trial = 0; trial < 40; ++trial) {
       const int groups = 2 + int(rng() % 4), options = 2 + int(rng() % 4);
       const search::Problem p = random_sens_pair_problem(rng, groups, options);
-      search::Budget b;
       const int nb = trial % 3;
-      if (nb > 0) {
-        const search::Solution all = search::solve_brute_force(p, search::Budget{});
-        std::uniform_real_distribution<double> f(0.6, 1.1);
-        for (int r = 0; r < nb; ++r) b.limit[r] = all.cost[r] * f(rng);
-      }
+      const search::Budget b = test::random_budget(rng, p, nb);
       const search::ExactResult ex = search::solve_exact(p, b);
       const search::Solution bf = search::solve_brute_force(p, b);
       INFO("seed " << seed << " trial " << trial << " groups " << groups << " budgets " << nb);

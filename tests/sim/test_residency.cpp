@@ -339,12 +339,7 @@ TEST_CASE("residency: the exact solver with pair terms (chain and skip edges) eq
       // Budgets: none, energy, energy + latency, energy + latency + size, between the extremes
       // of the brute-force totals.
       const int nb = trial % 4;
-      search::Budget b;
-      if (nb > 0) {
-        const search::Solution all = search::solve_brute_force(p, search::Budget{});
-        std::uniform_real_distribution<double> f(0.6, 1.1);
-        for (int r = 0; r < nb; ++r) b.limit[r] = all.cost[r] * f(rng);
-      }
+      const search::Budget b = test::random_budget(rng, p, nb);
       const search::ExactResult ex = search::solve_exact(p, b);
       const search::Solution bf = search::solve_brute_force(p, b);
       INFO("seed " << seed << " trial " << trial << " groups " << groups << " budgets " << nb);
