@@ -93,19 +93,27 @@ const CommandRegistrar reg_reproduce("reproduce", setup_reproduce, run_reproduce
 struct VerifyOpts {
   std::string report;
   std::string work;
+  bool resume = false;
   bool progress = true;
 } g_ver;
 
 int run_verify() {
   const JsonDoc doc = JsonDoc::load(g_ver.report);
   const nlohmann::json& rep = doc.root();
+  if (g_ver.resume && g_ver.work.empty())
+    throw UsageError("verify --resume needs --work DIR, the directory of the interrupted verify");
   ReproduceOptions o = verify_options(doc);
   if (g_ver.progress) o.progress = stderr_progress();
   o.out = g_ver.work.empty() ? g_ver.report.substr(0, g_ver.report.find_last_of('/') + 1) +
                                    "verify-" + std::to_string(::getpid())
                              : g_ver.work;
-  o.force = true;
-  std::cerr << "verify: re-running " << o.file << " into " << o.out << "\n";
+  // A verify re-runs the whole report (a 5-seed report takes over an hour): `--resume` continues
+  // an interrupted one in its --work directory through reproduce's own resume (the state's
+  // options must equal the report's, or it is refused).
+  o.resume = g_ver.resume;
+  o.force = !g_ver.resume;
+  std::cerr << "verify: " << (g_ver.resume ? "resuming the re-run of " : "re-running ") << o.file << " into " << o.out
+            << "\n";
   const nlohmann::json again = run_reproduce(o);
   const std::vector<std::string> d = compare_reports(rep, again);
   if (d.empty()) {
@@ -121,6 +129,7 @@ void setup_verify(CLI::App& app) {
   CLI::App* c = app.add_subcommand("verify", "Re-run a reproduce report from its manifest and compare");
   c->add_option("report", g_ver.report, "report.json of a reproduce run")->required();
   c->add_option("--work", g_ver.work, "Directory for the re-run (default next to the report)");
+  c->add_flag("--resume", g_ver.resume, "Continue an interrupted verify in its --work directory");
   c->add_flag("!--no-progress", g_ver.progress, "No progress on stderr");
 }
 

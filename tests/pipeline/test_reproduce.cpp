@@ -183,6 +183,17 @@ TEST_CASE("reproduce --quick: a consistent report, resume after a kill at every 
   INFO(r.out + r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("verified") == 0);
+  // An interrupted verify continues in its --work directory: every stage is done, so nothing is
+  // trained again (no stage note on stderr) and the numbers still match.
+  r = test::run_cli("verify " + run + "/report.json --resume --work " + dir + "/again");
+  INFO(r.out + r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("verified") == 0);
+  CHECK(r.err.find("verify: resuming the re-run of ") == 0);
+  CHECK(r.err.find(": training") == std::string::npos);
+  r = test::run_cli("verify " + run + "/report.json --resume --no-progress");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "error: verify --resume needs --work DIR, the directory of the interrupted verify\n");
   json tampered = rep;
   tampered["verdict"]["energy_saving_pct"] = rep["verdict"]["energy_saving_pct"].get<double>() + 1;
   std::ofstream(dir + "/tampered.json") << tampered.dump();
