@@ -70,7 +70,9 @@ SensitivitySource get_sensitivity(const Scenario& sc, const std::vector<LayerPre
         throw UsageError(o->get_name() + " applies only when sensitivities are computed from a checkpoint, "
                          "not with --sensitivity");
     src.table = search::load_sensitivity(g.sensitivity, sc.net, options, sc.search.ranks);
-    if (!g.method.empty() && src.table.method != g.method)
+    SensitivityRequest wanted;
+    set_method(wanted, g.method);
+    if (!g.method.empty() && src.table.method != wanted.method)
       throw SpecError(g.sensitivity, "/method", "sensitivities by method \"" + g.method + "\" (--method)",
                       "\"" + src.table.method + "\"");
     src.info = {{"method", src.table.method}, {"source", "file"}, {"file", g.sensitivity},
@@ -80,7 +82,7 @@ SensitivitySource get_sensitivity(const Scenario& sc, const std::vector<LayerPre
   }
   SensitivityRequest req;
   req.log = stderr_progress();
-  req.method = g.method.empty() ? sc.search.sensitivity : g.method;
+  set_method(req, g.method.empty() ? sc.search.sensitivity : g.method);
   req.checkpoint = g.checkpoint;
   if (req.checkpoint.empty()) {
     req.checkpoint = sc.report.out_dir + "/" + sc.name + "-train/best.ckpt";
@@ -286,7 +288,7 @@ void setup(CLI::App& app) {
   s->add_option("--checkpoint", g.checkpoint,
                 "Compute sensitivities from this checkpoint (default <out_dir>/<scenario>-train/best.ckpt)");
   s->add_option("--method", g.method, "Sensitivity method (default: the scenario's search.sensitivity)")
-      ->check(CLI::IsMember({"hessian", "measured", "ggn", "clado"}));
+      ->check(CLI::IsMember({"hessian", "measured", "ggn", "clado", "clado:neighbours"}));
   g.threads_opt = s->add_option("--threads", g.threads, "Threads for computing sensitivities")->check(CLI::PositiveNumber);
   g.synthetic_opt = s->add_option("--synthetic", g.synthetic,
                                   "Sensitivities on the synthetic task of `train --synthetic N`")

@@ -577,7 +577,7 @@ SearchSpec parse_search(const json& v, const JsonCtx& ctx) {
   }
   r.accept("float_formats");
   s.solver = r.choice_or("solver", "exact", {"exact", "greedy", "random", "evolutionary"});
-  s.sensitivity = r.choice_or("sensitivity", "hessian", {"hessian", "measured", "ggn", "clado"});
+  s.sensitivity = r.choice_or("sensitivity", "hessian", {"hessian", "measured", "ggn", "clado", "clado:neighbours"});
   s.fixed_layers = r.string_list_or("fixed_layers", {});
   if (r.has("rules")) {
     const json& a = r.array("rules");

@@ -214,7 +214,7 @@ json SeedRun::plan_stage(const json& fp32) {
   (void)fp32;
   const SearchSetup setup = prepare_search(sc_);
   SensitivityRequest sr;
-  sr.method = sc_.search.sensitivity;
+  set_method(sr, sc_.search.sensitivity);
   sr.checkpoint = dir_ + "/fp32/best.ckpt";
   sr.threads = o_.threads;
   sr.log = [this](const std::string& line, bool) { note(line); };

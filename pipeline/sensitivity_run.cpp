@@ -28,6 +28,16 @@ int resolved_samples(const SensitivityRequest& req) {
   return req.method == "measured" || req.method == "clado" ? 32 : 64;
 }
 
+}  // namespace
+
+void set_method(SensitivityRequest& req, const std::string& name) {
+  const bool neighbours = name == "clado:neighbours";
+  req.method = neighbours ? "clado" : name;
+  req.clado_pairs = neighbours ? "neighbours" : "all";
+}
+
+namespace {
+
 void check_request(const Scenario& sc, const std::vector<LayerPrecision>& options, const SensitivityRequest& req) {
   if (req.method != "hessian" && req.method != "measured" && req.method != "ggn" && req.method != "clado")
     throw UsageError("sensitivity method must be \"hessian\", \"measured\", \"ggn\" or \"clado\", found \"" +

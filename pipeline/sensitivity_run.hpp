@@ -37,6 +37,13 @@ struct SensitivityRequest {
   ProgressSink log;              // notices (an unreadable cache recomputed); null: silent
 };
 
+// A method as a scenario's `search.sensitivity` or `search --method` names it: "hessian",
+// "measured", "ggn", "clado" (pair terms between every two weight layers) or "clado:neighbours"
+// (pair terms between adjacent layers only, model::clado_pairs; on a deep network the exact
+// solver refuses all pairs) -> the request's method and clado_pairs. Other names are kept as
+// they are and refused by compute_sensitivity.
+void set_method(SensitivityRequest& req, const std::string& name);
+
 struct SensitivityResult {
   search::SensitivityTable table;  // method, checkpoint, checkpoint_hash, settings_hash set
   std::string cache_path;          // "" when the cache is off

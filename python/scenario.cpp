@@ -234,7 +234,7 @@ search::SensitivityTable sensitivity_arg(const Scenario& sc, const pipeline::Sea
   if (checkpoint.is_none())
     throw UsageError("search needs sensitivities: pass sensitivity=TABLE.json or checkpoint=CKPT");
   pipeline::SensitivityRequest req;
-  req.method = method.empty() ? sc.search.sensitivity : method;
+  pipeline::set_method(req, method.empty() ? sc.search.sensitivity : method);
   req.checkpoint = path_arg(checkpoint);
   req.threads = threads;
   req.synthetic = synthetic;

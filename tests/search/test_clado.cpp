@@ -393,3 +393,63 @@ TEST_CASE("clado: computed from a checkpoint, cached with its pair terms, and ba
   CHECK_THROWS_WITH(pipeline::compute_sensitivity(sc, options, req),
                     "sensitivity method must be \"hessian\", \"measured\", \"ggn\" or \"clado\", found \"fisher\"");
 }
+
+TEST_CASE("clado:neighbours as the scenario's search.sensitivity and search --method", "[clado][sensitivity][cli]") {
+  const std::string dir = test::temp_dir("clado_neighbours");
+  const std::string file = test::write_default_scenario_with(dir + "/tiny.json",
+      std::string(R"({"name": "tiny", "network": )") + test::kTinyNetworkPatch + R"(,
+    "precision": {"default": {"format": "int", "weights": 8, "activations": 8}, "layers": []},
+    "search": {"weight_bits": [2, 8], "activation_bits": [8], "sensitivity": "clado:neighbours"},
+    "training": {"batch_size": 16, "micro_batches": 1, "epochs": 1},
+    "report": {"out_dir": ")" + dir + R"(/results"}})");
+  const Scenario sc = load_scenario(file);
+  CHECK(sc.search.sensitivity == "clado:neighbours");
+  pipeline::SensitivityRequest req;
+  pipeline::set_method(req, sc.search.sensitivity);
+  CHECK(req.method == "clado");
+  CHECK(req.clado_pairs == "neighbours");
+  pipeline::set_method(req, "measured");
+  CHECK(req.method == "measured");
+  CHECK(req.clado_pairs == "all");
+  auto r = test::run_cli("train " + file + " --out " + dir + "/run --synthetic 48 --epochs 1 --no-progress");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  LayerPrecision base;
+  sc.precision.defaults.apply_to(base);
+  const std::vector<LayerPrecision> options = sim::candidate_options(sc.search, base);
+  req.checkpoint = dir + "/run/best.ckpt";
+  req.synthetic = 48;
+  req.samples = 12;
+  // The scenario's method (no --method): the neighbours' table is computed and cached, not all pairs.
+  r = test::run_cli("search " + file + " --checkpoint " + req.checkpoint +
+                    " --synthetic 48 --samples 12 --budget 1 --format json --out " + dir + "/s1");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  pipeline::set_method(req, "clado:neighbours");
+  const std::string neighbours_cache = pipeline::sensitivity_cache_path(sc, options, req);
+  pipeline::set_method(req, "clado");
+  const std::string all_cache = pipeline::sensitivity_cache_path(sc, options, req);
+  CHECK(std::ifstream(neighbours_cache).good());
+  CHECK_FALSE(std::ifstream(all_cache).good());
+  const nlohmann::json s1 = nlohmann::json::parse(std::ifstream(dir + "/s1/search.json"));
+  CHECK(s1.at("sensitivity").at("method") == "clado");
+  CHECK(s1.at("sensitivity").at("settings").at("pairs") == "neighbours");
+  // --method clado overrides it (all pairs, their own cache); an unknown spelling is refused.
+  r = test::run_cli("search " + file + " --checkpoint " + req.checkpoint +
+                    " --synthetic 48 --samples 12 --method clado --budget 1 --format json --out " + dir + "/s2");
+  REQUIRE(r.exit_code == 0);
+  CHECK(std::ifstream(all_cache).good());
+  const nlohmann::json s2 = nlohmann::json::parse(std::ifstream(dir + "/s2/search.json"));
+  CHECK(s2.at("sensitivity").at("settings").at("pairs") == "all");
+  const std::string bad = test::write_default_scenario_with(dir + "/bad.json",
+                                                           R"({"search": {"sensitivity": "clado:next"}})");
+  try {
+    load_scenario(bad);
+    FAIL("clado:next loads");
+  } catch (const SpecError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("/search/sensitivity") != std::string::npos);
+    CHECK(what.find("\"clado:neighbours\"") != std::string::npos);
+    CHECK(what.find("clado:next") != std::string::npos);
+  }
+}
