@@ -1,8 +1,8 @@
 #include "sim/mapper/mapspace.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -220,39 +220,86 @@ std::string joined_scalar_or_list(const ParseCtx& x, const YAML::Node& n, const 
   throw SpecError(x.file, ptr, "a string or a list", "a map");
 }
 
+// One item of a constraint's factors, NAME (<=|>=|=) DIGITS with white space allowed around
+// the operator; it stands at [begin, end) of the text.
+struct FactorItem {
+  std::size_t begin = 0, end = 0;
+  std::string name, op, digits;
+};
+
+bool is_ascii_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+// White space of the C locale (std::isspace there).
+bool is_c_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+
+// The leftmost item of s at or after `from`: the leftmost match of the regular expression
+// [A-Za-z]+\s*(<=|>=|=)\s*[0-9]+ (names and digits taken whole). An item's name is a whole run
+// of letters: a shorter one is followed by a letter, which no operator is, so when the run's
+// end is not followed by an operator and digits, no item starts inside the run and the search
+// goes on after it. One pass, no recursion: any length of input is safe. False if none.
+bool next_factor_item(const std::string& s, std::size_t from, FactorItem& item) {
+  const std::size_t n = s.size();
+  std::size_t i = from;
+  while (i < n) {
+    if (!is_ascii_letter(s[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;  // end of the name
+    while (j < n && is_ascii_letter(s[j])) ++j;
+    std::size_t k = j;  // the operator
+    while (k < n && is_c_space(s[k])) ++k;
+    std::size_t op_len = 0;
+    if (k + 1 < n && (s[k] == '<' || s[k] == '>') && s[k + 1] == '=')
+      op_len = 2;
+    else if (k < n && s[k] == '=')
+      op_len = 1;
+    if (op_len > 0) {
+      std::size_t m = k + op_len;  // the digits
+      while (m < n && is_c_space(s[m])) ++m;
+      std::size_t e = m;
+      while (e < n && is_ascii_digit(s[e])) ++e;
+      if (e > m) {
+        item = {i, e, s.substr(i, j - i), s.substr(k, op_len), s.substr(m, e - m)};
+        return true;
+      }
+    }
+    i = j;
+  }
+  return false;
+}
+
 void parse_factors(const ParseCtx& x, const YAML::Node& n, const std::string& ptr,
                    std::array<FactorBound, kMaxDims>& out) {
   std::string s = joined_scalar_or_list(x, n, ptr);
   s = s.substr(0, s.find('#'));
-  static const std::regex item(R"(([A-Za-z]+)\s*(<=|>=|=)\s*([0-9]+))");
-  std::string rest = s;
-  std::smatch m;
-  std::string consumed;
-  while (std::regex_search(rest, m, item)) {
-    consumed += m.prefix().str();
-    const int d = dim_of(x, m[1].str(), ptr);
-    if (m[3].length() > 15)
-      throw SpecError(x.file, ptr, "a factor of " + m[1].str() + " of at most 15 digits", m[3].str());
-    const std::int64_t v = std::stoll(m[3].str());
+  std::string consumed;  // the text between and around the items
+  std::size_t pos = 0;
+  FactorItem m;
+  while (next_factor_item(s, pos, m)) {
+    consumed += s.substr(pos, m.begin - pos);
+    const int d = dim_of(x, m.name, ptr);
+    if (m.digits.size() > 15)
+      throw SpecError(x.file, ptr, "a factor of " + m.name + " of at most 15 digits", m.digits);
+    const std::int64_t v = std::stoll(m.digits);
     const std::int64_t bound = x.p.bounds[static_cast<std::size_t>(d)];
     FactorBound& fb = out[static_cast<std::size_t>(d)];
-    const std::string op = m[2].str();
-    if (op == "=") {
+    if (m.op == "=") {
       const std::int64_t f = v == 0 ? bound : v;  // Timeloop: 0 = the whole dimension
       if (f > bound)
-        throw SpecError(x.file, ptr, "a factor of " + m[1].str() + " at most its bound " + std::to_string(bound),
+        throw SpecError(x.file, ptr, "a factor of " + m.name + " at most its bound " + std::to_string(bound),
                         std::to_string(f));
       fb.exact = f;
-    } else if (op == "<=") {
+    } else if (m.op == "<=") {
       if (v < 1) throw SpecError(x.file, ptr, "a positive maximum factor", std::to_string(v));
       fb.max = v;
     } else {
       if (v < 1) throw SpecError(x.file, ptr, "a positive minimum factor", std::to_string(v));
       fb.min = v;
     }
-    rest = m.suffix().str();
+    pos = m.end;
   }
-  consumed += rest;
+  consumed += s.substr(pos);
   for (char ch : consumed)
     if (!std::isspace(static_cast<unsigned char>(ch)) && ch != ',')
       throw SpecError(x.file, ptr, "factors such as 'K=4 C<=8 P>=2'", "'" + s + "'");

@@ -1,8 +1,9 @@
 // Crash safety (issue 19): a failed write (full disk, missing folder; injected with
 // MIXPREC_FAULT_WRITE, or a full tmpfs) is a clear error with exit code 3 and leaves nothing
-// incomplete under a final name; `kill -9` at seeded random moments of `train`, `sweep` and
-// `search` (with sensitivities computed) never leaves a half-written file under a final name, and
-// the resumed or re-run command ends with the outputs of an uninterrupted run.
+// incomplete under a final name; `kill -9` at seeded random moments of `train`, `sweep`,
+// `search` (with sensitivities computed) and `reproduce --quick` never leaves a half-written file
+// under a final name, and the resumed or re-run command ends with the outputs of an
+// uninterrupted run.
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -22,6 +24,7 @@
 
 #include "core/json_reader.hpp"
 #include "model/checkpoint.hpp"
+#include "pipeline/staged_state.hpp"
 #include "test_util.hpp"
 
 using namespace mixprec;
@@ -137,25 +140,39 @@ std::vector<double> kill_moments(unsigned seed, int n, double wall_s) {
   return t;
 }
 
-// A copy of a JSON document without wall times, throughputs and paths of the run.
-nlohmann::json without_times(const nlohmann::json& j) {
+// A copy of a JSON document without the members whose keys `drop` names, at any depth.
+nlohmann::json without_keys(const nlohmann::json& j, const std::function<bool(const std::string&)>& drop) {
   if (j.is_object()) {
     nlohmann::json o = nlohmann::json::object();
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      const std::string& k = it.key();
-      if (k.find("second") != std::string::npos || k.find("_per_s") != std::string::npos ||
-          k == "manifest" || k == "resumed" || k == "checkpoints")
-        continue;
-      o[k] = without_times(it.value());
-    }
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (!drop(it.key())) o[it.key()] = without_keys(it.value(), drop);
     return o;
   }
   if (j.is_array()) {
     nlohmann::json a = nlohmann::json::array();
-    for (const auto& v : j) a.push_back(without_times(v));
+    for (const auto& v : j) a.push_back(without_keys(v, drop));
     return a;
   }
   return j;
+}
+
+bool is_wall_time(const std::string& key) {
+  return key.find("second") != std::string::npos || key.find("_per_s") != std::string::npos;
+}
+
+// A copy of a JSON document without wall times, throughputs and paths of the run.
+nlohmann::json without_times(const nlohmann::json& j) {
+  return without_keys(j, [](const std::string& k) {
+    return is_wall_time(k) || k == "manifest" || k == "resumed" || k == "checkpoints";
+  });
+}
+
+// A JSON document as text with a run's directory, where a path names it, replaced by RUN.
+std::string text_without_dir(const nlohmann::json& j, const std::string& run_dir) {
+  std::string s = j.dump(1);
+  for (std::size_t at = s.find(run_dir); at != std::string::npos; at = s.find(run_dir, at + 3))
+    s.replace(at, run_dir.size(), "RUN");
+  return s;
 }
 
 // Two checkpoints hold the same model, optimizer and position (their notes carry wall times).
@@ -314,4 +331,72 @@ TEST_CASE("kill -9: search while computing sensitivities, run again: the same ch
     }
   }
   CHECK(killed > 0);
+}
+
+TEST_CASE("kill -9: reproduce --quick --resume ends with the uninterrupted run's report", "[kill][cli]") {
+  const std::string dir = test::temp_dir("kill_reproduce");
+  // Both runs end in a directory named "run": the same run id.
+  const std::string ref = dir + "/ref/run", out = dir + "/killed/run";
+  const std::string args = "reproduce " + kDefault + " --quick --no-progress --out ";
+  const auto [code, wall] = run_timed(args + ref);
+  REQUIRE(code == 0);
+  // Started, killed at a seeded moment, resumed, killed again, ... Each attempt is killed at a
+  // seeded fraction of what the uninterrupted run spent outside the stages already done (a
+  // resumed run skips them), so that the kills spread over the stages rather than all landing in
+  // the first attempt's (with this seed: during the plan, the QAT jobs and the report).
+  const nlohmann::json ref_state = pipeline::load_state(ref + "/seed1/state.json");
+  int killed = 0, k = 0;
+  double done_s = 0;  // the uninterrupted run's seconds in the stages done in `out`
+  std::string stages_done_at_kills;
+  for (double u : kill_moments(2019, 8, 1.0)) {
+    const double t = u * (wall - done_s);
+    INFO("attempt " << k << " killed after " << t << " s (uninterrupted: " << wall << " s)");
+    const bool was_killed = run_and_kill(args + out + (k++ > 0 ? " --resume" : ""), t);
+    killed += was_killed;
+    check_complete(out);
+    if (exists(out + "/seed1/state.json")) {
+      const nlohmann::json st = pipeline::load_state(out + "/seed1/state.json");  // checksum holds
+      stages_done_at_kills += " " + std::to_string(st["order"].size());
+      done_s = 0;
+      for (const nlohmann::json& n : st["order"])
+        done_s += ref_state["stages"][n.get<std::string>()]["seconds"].get<double>();
+    }
+    if (!was_killed) break;
+  }
+  INFO("stages done at the kills:" << stages_done_at_kills);
+  // One more --resume: it completes the run (or, when the last attempt ended, rewrites the report
+  // from the complete state).
+  REQUIRE(run_timed(args + out + " --resume").first == 0);
+  CHECK(killed > 0);
+  check_complete(out);
+  // The same files under final names, each complete; the state's checksum holds.
+  std::set<std::string> finals;
+  for (const std::string& f : files_under(out))
+    if (!is_temporary(f)) finals.insert(f);
+  CHECK(finals == files_under(ref));
+  const nlohmann::json st = pipeline::load_state(out + "/seed1/state.json");
+  CHECK(st["order"] == ref_state["order"]);
+  // The report and each configuration's outputs equal the uninterrupted run's but for wall times
+  // and the run directory in paths (report.md and .html print both, and the run id: left out).
+  const auto report = [](const std::string& run) {
+    return text_without_dir(without_keys(test::read_json(run + "/report.json"), is_wall_time), run);
+  };
+  CHECK(report(out) == report(ref));
+  // A training summary also says whether the job resumed from its last.ckpt (then it was not
+  // initialized from the FP32 model's file).
+  const auto summary = [](const std::string& run, const std::string& sub) {
+    return text_without_dir(without_keys(test::read_json(run + sub + "/summary.json"), [](const std::string& k) {
+                              return is_wall_time(k) || k == "resumed" || k == "initialized_from";
+                            }),
+                            run);
+  };
+  for (const nlohmann::json& c : st["configs"]) {
+    const std::string sub = "/seed1/" + c.get<std::string>();
+    INFO(sub);
+    if (!exists(ref + sub + "/summary.json")) continue;  // trained under another name (uniform_w8a8: baseline)
+    CHECK(slurp(out + sub + "/precision.json") == slurp(ref + sub + "/precision.json"));
+    CHECK(summary(out, sub) == summary(ref, sub));
+    check_same_checkpoint(ref + sub + "/best.ckpt", out + sub + "/best.ckpt");
+  }
+  check_same_checkpoint(ref + "/seed1/fp32/best.ckpt", out + "/seed1/fp32/best.ckpt");
 }

@@ -351,6 +351,105 @@ mapspace_constraints:
                     Catch::Contains("at most its bound"));
 }
 
+namespace {
+
+// The GLB temporal factor bounds that `factors: <yaml>` gives on a GEMM with M=8, N=6, K=12, as
+// "M=2 N<=4 K>=2" (per dimension: =exact, <=max, >=min when set), or the error's message.
+std::string glb_factors(const std::string& yaml) {
+  const Architecture a = three_level(4, 2, 64, 8);
+  const Problem p = make_gemm(8, 6, 12);
+  try {
+    const Constraints c = parse_timeloop_constraints_text(
+        "mapspace_constraints:\n  targets:\n  - target: GLB\n    type: temporal\n    factors: " + yaml + "\n", "f.yaml",
+        p, a);
+    std::string out;
+    for (std::size_t d = 0; d < p.dims.size(); ++d) {
+      const FactorBound& b = c.levels[1].temporal[d];
+      if (b.exact == 0 && b.max == 0 && b.min == 1) continue;
+      out += (out.empty() ? "" : " ") + p.dims[d];
+      if (b.exact) out += "=" + std::to_string(b.exact);
+      if (b.max) out += "<=" + std::to_string(b.max);
+      if (b.min != 1) out += ">=" + std::to_string(b.min);
+    }
+    return out;
+  } catch (const mixprec::SpecError& e) {
+    return e.what();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("constraint factors: the accepted items and the exact refusals", "[mapper][map_constraints]") {
+  const std::string at = "f.yaml: /mapspace_constraints/targets/0/factors: expected ";
+  const std::string dims = at + "a dimension of the problem (M N K), found ";
+  const std::string items = at + "factors such as 'K=4 C<=8 P>=2', found ";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      // Accepted: NAME (<=|>=|=) DIGITS, any whitespace around the operator, items separated by
+      // whitespace, commas or nothing; '#' starts a comment; "=0" is the whole dimension.
+      {"\"M=2 N<=4 K>=2\"", "M=2 N<=4 K>=2"},
+      {"\"M = 2,N<= 4 ,K >=2\"", "M=2 N<=4 K>=2"},
+      {"\"\\tM\\t=\\n2\\vN\\f<=\\r3 \"", "M=2 N<=3"},
+      {"\"M=2K>=3N<=1\"", "M=2 N<=1 K>=3"},
+      {"\"M=0\"", "M=8"},
+      {"\"M=0008\"", "M=8"},
+      {"\"K=000000000000012\"", "K=12"},
+      {"\"M=2 M<=4 M>=1 M>=2\"", "M=2<=4>=2"},
+      {"\"\"", ""},
+      {"\" ,, , \"", ""},
+      {"\"M=2 # K=3 junk\"", "M=2"},
+      {"[M=2, \"N<=4\", \"  K>=3,\"]", "M=2 N<=4 K>=3"},
+      // Unknown dimensions, named as the maximal run of letters before the operator (in order,
+      // before any text between items is looked at).
+      {"\"Q=2\"", dims + "'Q'"},
+      {"\"xK=3\"", dims + "'xK'"},
+      {"\"m=2\"", dims + "'m'"},
+      {"\"junk Q=2\"", dims + "'Q'"},
+      {"\"M=2 Q>=2 junk\"", dims + "'Q'"},
+      // Values.
+      {"\"K=999999999999999\"", at + "a factor of K at most its bound 12, found 999999999999999"},
+      {"\"K=1000000000000000\"", at + "a factor of K of at most 15 digits, found 1000000000000000"},
+      {"\"K = 99999999999999999999\"", at + "a factor of K of at most 15 digits, found 99999999999999999999"},
+      {"\"M=16\"", at + "a factor of M at most its bound 8, found 16"},
+      {"\"N<=0\"", at + "a positive maximum factor, found 0"},
+      {"\"N>=000\"", at + "a positive minimum factor, found 0"},
+      // Anything else between, before or after the items.
+      {"\"junk M=2\"", items + "'junk M=2'"},
+      {"\"M=2 3\"", items + "'M=2 3'"},
+      {"\"K=3x\"", items + "'K=3x'"},
+      {"\"N=>3\"", items + "'N=>3'"},
+      {"\"K==3\"", items + "'K==3'"},
+      {"\"K<3\"", items + "'K<3'"},
+      {"\"K=-3\"", items + "'K=-3'"},
+      {"\"M =\"", items + "'M ='"},
+      {"\"M<=>=3\"", items + "'M<=>=3'"},
+      {"\"M2=3\"", items + "'M2=3'"},
+      {"\"_M=2\"", items + "'_M=2'"},
+      {"\"M=2=3\"", items + "'M=2=3'"},
+      {"\"M=2;\"", items + "'M=2;'"},
+      {"\"M=2 \\u00e9\"", items + "'M=2 \xc3\xa9'"},
+      {"[M=2, x]", items + "'M=2 x '"},
+      {"\"M=2 junk # K=3\"", items + "'M=2 junk '"},
+  };
+  for (const auto& [yaml, expected] : cases) {
+    INFO("factors: " << yaml);
+    CHECK(glb_factors(yaml) == expected);
+  }
+}
+
+TEST_CASE("constraint factors: long inputs are read in one pass", "[mapper][map_constraints]") {
+  // std::regex recursed once per character of a run of white space here: 100,000 spaces between
+  // a name and its operator overflowed an 8 MiB stack.
+  const std::string wide(1000000, ' ');
+  CHECK(glb_factors("\"M" + wide + "<=" + wide + "2\"") == "M<=2");
+  std::string many;
+  for (int i = 0; i < 100000; ++i) many += "K>=" + std::to_string(i % 12 + 1) + ",";
+  CHECK(glb_factors("\"" + many + "\"") == "K>=4");  // the last item: 99999 % 12 + 1
+  const std::string name(1000000, 'x');
+  CHECK(glb_factors("\"" + name + "=1\"") ==
+        "f.yaml: /mapspace_constraints/targets/0/factors: expected a dimension of the problem (M N K), found '" + name +
+            "'");
+}
+
 TEST_CASE("imperfect factors: a prime dimension padded to the array", "[mapper]") {
   // 17 output columns on 16 PEs: exact divisors give 1 (17 folds, or K's 3 of 16 PEs); padded
   // to 32: 2 folds of 16.
@@ -517,3 +616,4 @@ TEST_CASE("heuristic seed bound: never above the objective of a mapping with tho
   CHECK(valid > 1000);
   CHECK(bounded == 3 * valid);
 }
+
