@@ -2,7 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include "gradcheck.hpp"
+#include "model/gru.hpp"
 #include "model/model.hpp"
+#include "model/step_window.hpp"
 
 using namespace mixprec::model;
 using namespace mixprec::model::testing;
@@ -224,6 +226,47 @@ TEST_CASE("gradcheck: Lstm reverse and with an initial state", "[model][gradchec
       }
       ++idx;
     }
+}
+
+TEST_CASE("gradcheck: Lstm and Gru running the first steps of their input (core Layer::steps)",
+          "[model][gradcheck][lstm][gru][steps]") {
+  // As Graph builds a layer with steps 2 of 4: the cell within its step window. The gradient of
+  // the input's steps 2 and 3 is zero (their finite differences are), Y's steps 2, 3 are zero.
+  int idx = 0;
+  for (const char* kind : {"lstm", "gru"})
+    for (int dir : {0, 1, 2})  // forward, reverse, bidirectional
+      for (bool seq : {false, true}) {
+        DYNAMIC_SECTION(kind << " direction " << dir << " return_sequences " << seq) {
+          std::unique_ptr<Layer> cell;
+          if (std::string(kind) == "lstm") {
+            LstmOptions o{3, 4, dir == 2, seq, true};
+            o.reverse = dir == 1;
+            o.initial_state = dir != 0;
+            cell = std::make_unique<Lstm>("rnn", o);
+          } else {
+            GruOptions o;
+            o.input_size = 3;
+            o.hidden = 4;
+            o.bidirectional = dir == 2;
+            o.reverse = dir == 1;
+            o.return_sequences = seq;
+            cell = std::make_unique<Gru>("rnn", o);
+          }
+          std::unique_ptr<Layer> layer = with_step_window(std::move(cell), 2, 4, seq);
+          randomize_params(*layer, 90 + idx, 0.8f);
+          std::vector<Tensor> in{random_tensor({2, 4, 3, 1}, 100 + idx)};
+          require_all(check_layer(*layer, in));
+          Tensor y;
+          layer->forward(in[0], y);
+          const int D = dir == 2 ? 2 : 1;
+          CHECK(y.dims() == (seq ? Dims{2, 4, D * 4, 1} : Dims{2, D * 4, 1, 1}));
+          if (seq)
+            for (int b = 0; b < 2; ++b)
+              for (int t = 2; t < 4; ++t)
+                for (int j = 0; j < D * 4; ++j) CHECK(y[(std::int64_t(b) * 4 + t) * D * 4 + j] == 0.0f);
+        }
+        ++idx;
+      }
 }
 
 TEST_CASE("gradcheck: Dropout", "[model][gradcheck]") {
