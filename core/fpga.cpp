@@ -173,7 +173,7 @@ FpgaLstmShape fpga_lstm_shape(const Network& net, const std::string& file) {
   const Layer& l = net.layers[size_t(s.lstm_layer)];
   s.inputs = l.in.c;
   s.hidden = l.hidden;
-  s.steps = l.in.t;
+  s.steps = l.recurrent_steps();
   s.batch = l.in.n;
   return s;
 }

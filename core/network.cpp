@@ -167,6 +167,11 @@ void infer_shape(Layer& l, const Shape& in2, bool has_in2, const Network& net,
       if (in.h != 1 || in.w != 1)
         fail(std::string("a sequence input for ") + to_string(l.kind), shape_str(in));
       if (l.factorization.active()) check_factorization(l, file);
+      if (l.steps > in.t)
+        throw SpecError(file, ptr + "/steps",
+                        "a number of steps between 1 and the " + std::to_string(in.t) + " steps of the input of " +
+                            to_string(l.kind) + " \"" + l.name + "\"",
+                        std::to_string(l.steps));
       out.c = l.hidden * (l.bidirectional ? 2 : 1);
       if (!l.return_sequences) out.t = 1;
       break;

@@ -55,6 +55,11 @@ struct Layer {
   // One direction that reads the steps last to first (ONNX direction "reverse"); its final
   // state is the one after step 0, and a sequence output holds step t's state at t.
   bool reverse = false;
+  // lstm / gru: the recurrence runs over the first `steps` steps of the input only (ONNX's
+  // sequence_lens, one length for the whole batch): a sequence output is zero at steps >= steps,
+  // the final state is the one after step steps - 1 (after step 0 for a reverse layer, which
+  // starts at step steps - 1). 0: every step of the input. 1 <= steps <= in.t when given.
+  int steps = 0;
   // lstm: the state before the first step is a parameter per direction (initial_h, initial_c,
   // one vector of `hidden` each, the same for every sequence), not zero.
   bool initial_state = false;
@@ -74,6 +79,8 @@ struct Layer {
     return kind == LayerKind::Conv2d || kind == LayerKind::Linear || is_recurrent(kind);
   }
   int gates() const { return kind == LayerKind::Gru ? 3 : 4; }  // recurrent layers
+  // Steps the recurrence runs (recurrent layers): `steps` when given, else every input step.
+  int recurrent_steps() const { return steps > 0 ? steps : in.t; }
   std::int64_t weight_count() const;     // trainable weights (excluding biases)
   std::int64_t recurrent_weight_count() const;  // LSTM/GRU hidden-to-hidden part of weight_count
   std::int64_t bias_count() const;

@@ -1315,27 +1315,24 @@ void Importer::recurrent(const onnx::NodeProto& n) {
     Bc = cin(n, 3, "B");
     if (Bc.dims != std::vector<I64>{D, 2 * G * H}) fail_node(n, "B of dims " + dims_str({D, 2 * G * H}), dims_str(Bc.dims));
   }
+  int steps = 0;  // the layer's `steps`: 0, every step
   if (has_input(n, 4)) {
     const Value& v = value(n, 4);
     if (!v.is_const) fail_node(n, sequence_lens_expected(T), "the computed tensor \"" + n.input(4) + "\"");
     std::vector<I64> lens;
     for (double len : v.c.v) lens.push_back(I64(len));
     const bool equal = std::all_of(lens.begin(), lens.end(), [&](I64 len) { return len == lens[0]; });
-    if (!lens.empty() && equal && lens[0] >= 1 && lens[0] < T)
-      // ONNX then runs the first L steps of every sequence (Y zero after them, Y_h the state
-      // after step L): a recurrence over L steps, which a mixprec layer, whose steps are its
-      // input's, cannot run on a T-step input.
-      fail_node(n, sequence_lens_expected(T),
-                "every length " + std::to_string(lens[0]) + " (a recurrence over the first " + std::to_string(lens[0]) +
-                    " steps of " + std::to_string(T) + ": mixprec's recurrent layers run every step of their input; "
-                    "export the model with inputs of " + std::to_string(lens[0]) + " steps)");
+    // One length L < T for the whole batch: ONNX runs the first L steps of every sequence (Y
+    // zero after them, Y_h the state after step L - 1, after step 0 for the reverse direction,
+    // which starts at step L - 1): the layer's `steps`.
+    if (!lens.empty() && equal && lens[0] >= 1 && lens[0] < T) steps = int(lens[0]);
     if (!equal) {
       std::string list;
       for (I64 len : lens) list += (list.empty() ? "" : ", ") + std::to_string(len);
       fail_node(n, sequence_lens_expected(T), "lengths that differ across the batch (" + list + ")");
     }
     for (I64 len : lens)
-      if (len != T) fail_node(n, sequence_lens_expected(T), "a length " + std::to_string(len));
+      if (len != T && steps == 0) fail_node(n, sequence_lens_expected(T), "a length " + std::to_string(len));
   }
   // Initial states: constants, one vector per direction (equal rows across the batch).
   std::vector<float> h0, c0;  // D x H each when the layer has an initial state
@@ -1382,6 +1379,7 @@ void Importer::recurrent(const onnx::NodeProto& n) {
   l.bidirectional = D == 2;
   l.reverse = dir == "reverse";
   l.initial_state = !h0.empty();
+  l.steps = steps;
   l.return_sequences = used(0);
   if (gru) l.linear_before_reset = attr_int(n, "linear_before_reset", 0) != 0;
   const int idx = add_layer(n, l, {&x});
@@ -1755,7 +1753,11 @@ void Importer::gather_act(const onnx::NodeProto& n) {
     fail_node(n, "step 0 of the reverse layer \"" + p.name + "\" (its final state; its step " +
                      std::to_string(len - 1) + " has read one input)",
               "step " + std::to_string(k) + " of " + std::to_string(len));
-  if (!is_recurrent(p.kind) || (!p.reverse && k != len - 1))
+  if (is_recurrent(p.kind) && !p.reverse && p.steps > 0 && k != p.steps - 1)
+    fail_node(n, "step " + std::to_string(p.steps - 1) + " of the layer \"" + p.name + "\" (its final state: it runs the first " +
+                     std::to_string(p.steps) + " steps, sequence_lens)",
+              "step " + std::to_string(k) + " of " + std::to_string(len));
+  if (!is_recurrent(p.kind) || (!p.reverse && p.steps == 0 && k != len - 1))
     fail_node(n, "the last step of a recurrent layer's output", "step " + std::to_string(k) + " of " + std::to_string(len));
   if (p.bidirectional)
     fail_node(n, "the last step of a unidirectional layer (the reverse direction's output at the last step has read "
@@ -2032,6 +2034,7 @@ std::string network_spec_to_json(const NetworkSpec& spec, int indent) {
         e["return_sequences"] = l.return_sequences;
         if (l.kind == LayerKind::Gru) e["linear_before_reset"] = l.linear_before_reset;
         if (l.reverse) e["reverse"] = true;
+        if (l.steps > 0) e["steps"] = l.steps;
         if (l.initial_state) e["initial_state"] = true;
         break;
       case LayerKind::Pool:

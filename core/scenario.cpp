@@ -275,6 +275,7 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
     l.bidirectional = r.boolean_or("bidirectional", false);
     l.return_sequences = r.boolean_or("return_sequences", false);
     l.reverse = r.boolean_or("reverse", false);
+    l.steps = r.integer_or("steps", 0, kAtLeast1);
     l.initial_state = r.boolean_or("initial_state", false);
     if (r.has("factorization"))
       l.factorization = parse_factorization(r.object("factorization"), ctx, r.at("factorization"));
@@ -286,6 +287,7 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
     l.return_sequences = r.boolean_or("return_sequences", false);
     l.linear_before_reset = r.boolean_or("linear_before_reset", true);
     l.reverse = r.boolean_or("reverse", false);
+    l.steps = r.integer_or("steps", 0, kAtLeast1);
     if (r.has("initial_state"))
       r.fail("initial_state", "no initial_state for a gru (its initial state is zero)", "the key");
   } else if (kind == "elementwise") {
@@ -312,9 +314,11 @@ LayerSpec parse_layer(const json& v, const JsonCtx& ctx, const std::string& ptr)
   } else {
     l.kind = LayerKind::FramesToSequence;
   }
+  if (r.has("steps") && !is_recurrent(l.kind))
+    r.fail("steps", std::string("no steps for a ") + kind + " layer (only lstm and gru run a number of steps)", "the key");
   r.finish({"out_channels", "kernel", "stride", "padding", "groups", "batchnorm", "relu", "bias",
             "out_features", "hidden", "bidirectional", "return_sequences", "pool", "input",
-            "inputs", "factorization", "linear_before_reset", "op", "reverse", "initial_state"});
+            "inputs", "factorization", "linear_before_reset", "op", "reverse", "initial_state", "steps"});
   if (l.reverse && l.bidirectional)
     r.fail("reverse", "false for a bidirectional layer (its second direction already reads the steps in reverse)",
            "true");

@@ -14,6 +14,7 @@
 #include "model/linear.hpp"
 #include "model/lstm.hpp"
 #include "model/sequential.hpp"
+#include "model/step_window.hpp"
 #include "model/tensor_linear.hpp"
 #include "model/maxpool2d.hpp"
 #include "model/quant_lstm.hpp"
@@ -221,6 +222,8 @@ void Graph::build_node(int i) {
       break;
     }
   }
+  // core Layer::steps < T: the cell runs the first steps only (model/step_window.hpp).
+  if (is_recurrent(l.kind)) n->op = with_step_window(std::move(n->op), l.recurrent_steps(), l.in.t, l.return_sequences);
   // Conv/linear weight quantization through master/shadow weights.
   if (quant && n->shadow) {
     n->w_q = std::make_unique<WeightQuant>(l.name + ".weight_step", quant_spec(p.weights(), false, p.fraction_bits),
@@ -505,8 +508,8 @@ const Tensor& Graph::input_gradient(int layer) const { return nodes_[size_t(laye
 void Graph::set_calibration(bool on) {
   for (auto& n : nodes_) {
     if (n->in_q) n->in_q->set_training(on || training_);
-    const bool quant_cell = dynamic_cast<QuantLstm*>(n->op.get()) ||
-                            (n->op && n->spec->factorization.active() && n->in_q);  // projection + QuantLstm
+    // A QuantLstm: alone, after a factorized projection or within a step window.
+    const bool quant_cell = n->spec->kind == LayerKind::Lstm && n->in_q;
     if (n->op && quant_cell) n->op->set_training(on || training_);
   }
 }

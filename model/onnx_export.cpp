@@ -17,6 +17,7 @@
 #include "model/lstm.hpp"
 #include "model/quant_lstm.hpp"
 #include "model/quant.hpp"
+#include "model/step_window.hpp"
 #include "model/tensor_linear.hpp"
 
 namespace mixprec::model {
@@ -84,7 +85,7 @@ class Exporter {
   // `proj`: a quantized TT / HT layer's input projection (the reference LSTM reads its output).
   double lstm_operator_difference(int i, FactorizedLinear* proj);
   // The unrolled quantized LSTM's function (kQuantLstmPrefix); returns its op_type.
-  std::string quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 T);
+  std::string quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 B, I64 T);
 
   Graph& g_;
   const Network& net_;
@@ -535,6 +536,10 @@ double Exporter::lstm_operator_difference(int i, FactorizedLinear* proj) {
     wq.forward(master.value, q->value);
   }
   const ActQuant* aq = g_.input_quantizer(i);
+  // core Layer::steps < T: the reference runs the same first steps (model/step_window.hpp).
+  const int L = l.recurrent_steps(), T = l.in.t;
+  StepWindow keep(l.name + ".first_steps", StepWindow::Mode::Keep, L, T);
+  StepWindow pad(l.name + ".zero_steps", StepWindow::Mode::Pad, L, T);
   std::mt19937_64 rng(17);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   double worst = 0;
@@ -550,6 +555,11 @@ double Exporter::lstm_operator_difference(int i, FactorizedLinear* proj) {
       round_to_format(in.data(), in.size(), aq->options().spec.format, xq.data());
     else
       xq.assign(in);
+    if (L < T) {
+      Tensor xs;
+      keep.forward(xq, xs);
+      xq.assign(xs);
+    }
     Tensor y;
     if (proj) {
       Tensor xp;
@@ -558,13 +568,18 @@ double Exporter::lstm_operator_difference(int i, FactorizedLinear* proj) {
     } else {
       ref.forward(xq, y);
     }
+    if (L < T && l.return_sequences) {
+      Tensor yp;
+      pad.forward(y, yp);
+      y.assign(yp);
+    }
     const Tensor& want = g_.output(i);
     for (std::int64_t j = 0; j < y.size(); ++j) worst = std::max(worst, double(std::fabs(y[j] - want[j])));
   }
   return worst;
 }
 
-std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 T) {
+std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPrecision& p, I64 B, I64 T) {
   std::string id;
   for (char ch : l.name) id += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
   const std::string op = fresh(std::string(kQuantLstmPrefix) + "_" + id);  // unique per layer
@@ -579,8 +594,11 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
   f->set_doc_string("mixprec QuantLstm \"" + l.name + "\" (model/quant_lstm.hpp): the ONNX LSTM operator's "
                     "interface (layout 1, gate blocks i, o, f, c), steps unrolled, " + grids);
   for (const char* in : {"X", "W", "R", "B"}) f->add_input(in);
+  // sequence_lens: the layer's steps L for every sequence (Layer::steps; T without it).
+  const I64 L = l.recurrent_steps();
+  if (l.initial_state || L < T) f->add_input("sequence_lens");
   if (l.initial_state)
-    for (const char* in : {"sequence_lens", "initial_h", "initial_c"}) f->add_input(in);  // all T; [B, D, H]
+    for (const char* in : {"initial_h", "initial_c"}) f->add_input(in);  // [B, D, H]
   for (const char* out : {"Y", "Y_h"}) f->add_output(out);
   for (const char* a : {"hidden_size", "direction", "layout", "gate_bits", "cell_state_bits"}) f->add_attribute(a);
   auto* os = f->add_opset_import();
@@ -648,8 +666,12 @@ std::string Exporter::quant_lstm_function(const mixprec::Layer& l, const LayerPr
       c = b.op1("Gather", {"initial_c", dix}, &n);
       set_int(*n, "axis", 1);
     }
-    for (I64 k = 0; k < T; ++k) {
-      const I64 t = d == 1 || l.reverse ? T - 1 - k : k;
+    // The first L steps (ONNX's sequence_lens: the reverse direction starts at step L - 1); Y
+    // is zero at steps L..T-1.
+    for (I64 t = L; t < T; ++t)
+      steps[size_t(t)] = b.constant(onnx::TensorProto::FLOAT, {B, 1, 1, H}, std::string(size_t(B * H) * sizeof(float), '\0'));
+    for (I64 k = 0; k < L; ++k) {
+      const I64 t = d == 1 || l.reverse ? L - 1 - k : k;
       const std::string xt = b.op1("Gather", {"X", b.i64s({t}, true)}, &n);
       set_int(*n, "axis", 1);
       std::string a = b.op1("Gemm", {xt, Wd, bias}, &n);  // x W^T + b, then + h R^T as mixprec
@@ -774,12 +796,15 @@ Value Exporter::recurrent(int i, const Value& in) {
   const std::string Bn = init_float(l.name + ".B", {D, 2 * G * H}, bias);
   std::vector<std::string> inputs{x.name, W, R, Bn};
   const bool quant_fn = !gru && p && opt_.lstm == LstmExport::Quantized;
+  // sequence_lens: the layer's steps L < T for every sequence (core Layer::steps: ONNX runs the
+  // first L steps, Y zero after them); else none for the operator and every length T for the
+  // function call (ONNX's shape inference needs a typed tensor at each input a function declares).
+  const I64 L = l.recurrent_steps();
+  if (l.initial_state || L < T)
+    inputs.push_back(quant_fn || L < T ? init_int(l.name + ".sequence_lens", onnx::TensorProto::INT32, {B},
+                                                  std::vector<I64>(size_t(B), L))
+                                       : "");
   if (l.initial_state) {  // [B, D, H] (layout 1): the layer's one vector per direction for every sequence
-    // sequence_lens: none for the operator; every length T for the function call (ONNX's
-    // shape inference needs a typed tensor at each input a function declares)
-    inputs.push_back(quant_fn ? init_int(l.name + ".sequence_lens", onnx::TensorProto::INT32, {B},
-                                         std::vector<I64>(size_t(B), T))
-                              : "");
     for (const char* what : {"initial_h", "initial_c"}) {
       std::vector<float> v(size_t(B * D * H));
       for (I64 d = 0; d < D; ++d) {
@@ -791,7 +816,7 @@ Value Exporter::recurrent(int i, const Value& in) {
   }
   const std::string nm = fresh(l.name);
   const std::string y = nm + ".Y", yh = nm + ".Y_h";
-  onnx::NodeProto& n = node(quant_fn ? quant_lstm_function(l, *p, T) : gru ? "GRU" : "LSTM", nm, inputs, {y, yh});
+  onnx::NodeProto& n = node(quant_fn ? quant_lstm_function(l, *p, B, T) : gru ? "GRU" : "LSTM", nm, inputs, {y, yh});
   set_int(n, "hidden_size", H);
   set_int(n, "layout", 1);
   set_string(n, "direction", D == 2 ? "bidirectional" : l.reverse ? "reverse" : "forward");

@@ -187,7 +187,9 @@ void recurrent_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase
   const int dirs = l.bidirectional ? 2 : 1;
   const bool gru = l.kind == LayerKind::Gru;
   const std::int64_t G = l.gates();
-  const std::int64_t batch = l.in.n, steps = l.in.t, f = l.in.c, h = l.hidden;
+  // Only the steps the recurrence runs (Layer::recurrent_steps) read inputs and cost MACs and
+  // nonlinear operations; a sequence output still holds every input step (zero after them).
+  const std::int64_t batch = l.in.n, steps = l.recurrent_steps(), f = l.in.c, h = l.hidden;
   const int out_t = static_cast<int>(Tensor::Outputs), in_t = static_cast<int>(Tensor::Inputs);
   w.serial_steps = true;
   w.steps = static_cast<int>(steps);
@@ -228,8 +230,9 @@ void recurrent_work(LayerWork& w, const Layer& l, const LayerPrecision& p, Phase
     // Cell state lives in the output buffer: one read and one write per cell per step.
     add_stream(w, cells, cells, p.cell_state().bits, out_t, false);
   }
-  // Hidden states written back (every step, or the last one).
-  const std::int64_t out_steps = l.return_sequences ? steps : 1;
+  // Hidden states written back (every output step, or the last one): with `steps` < T the
+  // sequence output's zero steps are written too (its reader reads T steps).
+  const std::int64_t out_steps = l.return_sequences ? l.out.t : 1;
   add_stream(w, 0, batch * out_steps * h * dirs, p.outputs().bits, out_t);
   if (phase != Phase::Training) return;
   // Backpropagation through time: the same products transposed, plus the weight gradients.

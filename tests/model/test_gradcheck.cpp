@@ -1,8 +1,13 @@
 // Finite-difference gradient checks for every layer and loss, w.r.t. inputs and parameters.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
+#include "core/network.hpp"
 #include "gradcheck.hpp"
+#include "model/gru.hpp"
 #include "model/model.hpp"
+#include "model/step_window.hpp"
 
 using namespace mixprec::model;
 using namespace mixprec::model::testing;
@@ -223,6 +228,107 @@ TEST_CASE("gradcheck: Lstm reverse and with an initial state", "[model][gradchec
         require_all(check_layer(lstm, in));
       }
       ++idx;
+    }
+}
+
+TEST_CASE("gradcheck: Lstm and Gru running the first steps of their input (core Layer::steps)",
+          "[model][gradcheck][lstm][gru][steps]") {
+  // As Graph builds a layer with steps 2 of 4: the cell within its step window. The gradient of
+  // the input's steps 2 and 3 is zero (their finite differences are), Y's steps 2, 3 are zero.
+  int idx = 0;
+  for (const char* kind : {"lstm", "gru"})
+    for (int dir : {0, 1, 2})  // forward, reverse, bidirectional
+      for (bool seq : {false, true}) {
+        DYNAMIC_SECTION(kind << " direction " << dir << " return_sequences " << seq) {
+          std::unique_ptr<Layer> cell;
+          if (std::string(kind) == "lstm") {
+            LstmOptions o{3, 4, dir == 2, seq, true};
+            o.reverse = dir == 1;
+            o.initial_state = dir != 0;
+            cell = std::make_unique<Lstm>("rnn", o);
+          } else {
+            GruOptions o;
+            o.input_size = 3;
+            o.hidden = 4;
+            o.bidirectional = dir == 2;
+            o.reverse = dir == 1;
+            o.return_sequences = seq;
+            cell = std::make_unique<Gru>("rnn", o);
+          }
+          std::unique_ptr<Layer> layer = with_step_window(std::move(cell), 2, 4, seq);
+          randomize_params(*layer, 90 + idx, 0.8f);
+          std::vector<Tensor> in{random_tensor({2, 4, 3, 1}, 100 + idx)};
+          require_all(check_layer(*layer, in));
+          Tensor y;
+          layer->forward(in[0], y);
+          const int D = dir == 2 ? 2 : 1;
+          CHECK(y.dims() == (seq ? Dims{2, 4, D * 4, 1} : Dims{2, D * 4, 1, 1}));
+          if (seq)
+            for (int b = 0; b < 2; ++b)
+              for (int t = 2; t < 4; ++t)
+                for (int j = 0; j < D * 4; ++j) CHECK(y[(std::int64_t(b) * 4 + t) * D * 4 + j] == 0.0f);
+        }
+        ++idx;
+      }
+}
+
+TEST_CASE("graph: quantized (QAT) LSTM and GRU with steps 2 of 4 train through their first steps only",
+          "[model][lstm][gru][steps]") {
+  // QuantLstm's and the QAT Gru's straight-through gradients have no finite-difference check;
+  // what the step window must give them: Y zero at steps 2, 3 (forward, training mode), no
+  // gradient reaching input steps 2, 3, a gradient at steps 0, 1 and finite weight gradients.
+  for (const char* kind : {"lstm", "gru"})
+    for (bool reverse : {false, true}) {
+      DYNAMIC_SECTION(kind << (reverse ? " reverse" : " forward")) {
+        mixprec::NetworkSpec spec;
+        spec.batch = 2;
+        spec.frames = 4;
+        spec.features = 3;
+        mixprec::LayerSpec ls;
+        ls.pointer = "/network/layers/0";
+        ls.layer.name = "rnn";
+        ls.layer.kind = std::string(kind) == "lstm" ? mixprec::LayerKind::Lstm : mixprec::LayerKind::Gru;
+        ls.layer.hidden = 4;
+        ls.layer.reverse = reverse;
+        ls.layer.return_sequences = true;
+        ls.layer.steps = 2;
+        spec.layers.push_back(ls);
+        const mixprec::Network net = mixprec::build_network(spec, "t.json");
+        Graph g(net, {mixprec::LayerPrecision::uniform(mixprec::NumFormat::Int, 8)});
+        std::mt19937_64 rng(5);
+        g.init(rng);
+        g.set_training(true);
+        g.set_input_gradient_capture(true);
+        const Tensor x = random_tensor(g.input_dims(2), 17);
+        const Tensor& y = g.forward(x);
+        REQUIRE(y.dims() == (Dims{2, 4, 4, 1}));
+        Tensor dy(y.dims());
+        for (std::int64_t i = 0; i < dy.size(); ++i) dy[i] = 1.0f;
+        g.zero_grad();
+        g.backward(dy);
+        const Tensor& dx = g.input_gradient(0);
+        REQUIRE(dx.dims() == x.dims());
+        for (int b = 0; b < 2; ++b)
+          for (int t = 0; t < 4; ++t) {
+            double yabs = 0, gabs = 0;
+            for (int j = 0; j < 4; ++j) yabs += std::fabs(y[(std::int64_t(b) * 4 + t) * 4 + j]);
+            for (int j = 0; j < 3; ++j) gabs += std::fabs(dx[(std::int64_t(b) * 4 + t) * 3 + j]);
+            INFO("sequence " << b << " step " << t);
+            CHECK((yabs == 0) == (t >= 2));
+            CHECK((gabs == 0) == (t >= 2));
+          }
+        int weights = 0;
+        for (Param* p : g.params()) {
+          if (p->role != ParamRole::Weight && p->role != ParamRole::RecurrentWeight) continue;
+          double sum = 0;
+          for (std::int64_t i = 0; i < p->grad.size(); ++i) sum += std::fabs(p->grad[i]);
+          INFO(p->name);
+          CHECK(std::isfinite(sum));
+          CHECK(sum > 0);
+          ++weights;
+        }
+        CHECK(weights == 2);
+      }
     }
 }
 

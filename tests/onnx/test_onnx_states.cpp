@@ -293,6 +293,122 @@ TEST_CASE("onnx: reverse, initial states and full sequence_lens match the ONNX r
   }
 }
 
+TEST_CASE("onnx: one sequence_lens L < T for the batch imports as steps and matches the ONNX reference",
+          "[onnx][onnx_states]") {
+  // ONNX (operator specification): the recurrence runs the first L steps (the reverse direction
+  // from step L - 1 down to 0), Y is zero at steps L..T-1, Y_h is the state after its last step.
+  // Reference: the NumPy evaluator's sequence_lens, per sequence, written from the specification.
+  if (!python_onnx_available()) {
+    WARN("/usr/bin/python3 lacks onnx or numpy (apt-get install python3-onnx): skipped");
+    return;
+  }
+  const std::string dir = test::temp_dir("onnx_states_steps");
+  for (const char* op : {"LSTM", "GRU"})
+    for (const char* direction : {"forward", "reverse"})
+      for (bool read_y : {true, false})
+        for (int layout : {0, 1}) {
+          RnnCase c;
+          c.op = op;
+          c.direction = direction;
+          c.read_y = read_y;
+          c.layout = layout;
+          c.seq_lens = {3, 3};
+          INFO(op << " " << direction << (read_y ? " Y" : " Y_h") << " layout " << layout);
+          Layer l;
+          const double err = import_vs_reference(c, dir, &l);
+          CHECK(err <= 1e-5);
+          CHECK(l.steps == 3);
+          CHECK(l.reverse == (std::string(direction) == "reverse"));
+          CHECK(l.return_sequences == read_y);
+        }
+  SECTION("bidirectional LSTM with initial states, Y and Y_h, L = 1 and 2") {
+    for (I64 L : {1, 2})
+      for (bool read_y : {true, false}) {
+        RnnCase c;
+        c.direction = "bidirectional";
+        c.layout = 1;
+        c.read_y = read_y;
+        c.seq_lens = {L, L};
+        const std::vector<float> h = randoms(size_t(2 * c.H), 7), cc = randoms(size_t(2 * c.H), 8);
+        for (I64 b = 0; b < c.B; ++b) {  // [B, D, H]
+          c.h0.insert(c.h0.end(), h.begin(), h.end());
+          c.c0.insert(c.c0.end(), cc.begin(), cc.end());
+        }
+        INFO("L " << L << (read_y ? " Y" : " Y_h"));
+        Layer l;
+        CHECK(import_vs_reference(c, dir, &l) <= 1e-5);
+        CHECK(l.steps == L);
+        CHECK(l.initial_state);
+      }
+  }
+  SECTION("the NumPy reference's Y is zero after step L - 1 and mixprec's is too") {
+    RnnCase c;
+    c.layout = 1;
+    c.read_y = true;
+    c.seq_lens = {2, 2};
+    const onnx::ModelProto m = rnn_model(c);
+    const std::vector<float> x = randoms(size_t(c.T * c.B * c.F), 11, 1.0f);
+    const std::vector<float> want = numpy_forward(m, x, dir);
+    const std::vector<float> got = mixprec_forward(import_onnx_bytes(m.SerializeAsString(), "s.onnx"), x);
+    REQUIRE(got.size() == size_t(c.B * c.T * c.H));
+    for (I64 b = 0; b < c.B; ++b)
+      for (I64 t = 0; t < c.T; ++t)
+        for (I64 j = 0; j < c.H; ++j) {
+          const size_t k = size_t((b * c.T + t) * c.H + j);
+          if (t >= 2) {
+            CHECK(got[k] == 0.0f);
+            CHECK(want[k] == 0.0f);
+          } else {
+            CHECK(got[k] != 0.0f);
+          }
+        }
+  }
+  SECTION("a Gather of the forward layer's final step L - 1 of Y is its final state") {
+    RnnCase c;  // layout 0: Y is [T, D, B, H], Gather's default axis 0 picks a step
+    c.read_y = true;
+    c.seq_lens = {3, 3};
+    onnx::ModelProto m = rnn_model(c);
+    onnx::GraphProto* g = m.mutable_graph();
+    onnx::TensorProto idx;
+    idx.set_name("idx");
+    idx.set_data_type(onnx::TensorProto::INT64);
+    idx.add_int64_data(3);
+    *g->add_initializer() = idx;
+    onnx::NodeProto* n = g->add_node();
+    n->set_name("pick");
+    n->set_op_type("Gather");
+    n->add_input("Y");
+    n->add_input("idx");
+    n->add_output("last");
+    g->mutable_output(0)->set_name("last");
+    // Step 3 of Y is zero (past the 3 steps run), not the final state.
+    CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "s.onnx"),
+                      "s.onnx: node \"pick\" (Gather): expected step 2 of the layer \"rnn\" (its final state: it runs "
+                      "the first 3 steps, sequence_lens), found step 3 of 4");
+    g->mutable_initializer(g->initializer_size() - 1)->set_int64_data(0, 2);
+    const OnnxImport imp = import_onnx_bytes(m.SerializeAsString(), "s.onnx");
+    REQUIRE(imp.network.layers.size() == 1);
+    CHECK_FALSE(imp.network.layers[0].layer.return_sequences);
+    CHECK(imp.network.layers[0].layer.steps == 3);
+  }
+  SECTION("mixprec import writes steps and the scenario reads it back") {
+    RnnCase c;
+    c.op = "GRU";
+    c.direction = "reverse";
+    c.seq_lens = {2, 2};
+    const OnnxImport imp = import_onnx_bytes(rnn_model(c).SerializeAsString(), "s.onnx");
+    const std::string json = network_spec_to_json(imp.network);
+    CHECK(json.find("\"steps\": 2") != std::string::npos);
+    nlohmann::json sc = test::read_json(test::source_path("tests/onnx/data/cnn_bilstm.json"));
+    sc["network"] = nlohmann::json::parse(json);
+    const Scenario s = test::scenario_from_text(sc.dump());
+    REQUIRE(s.net.layers.size() == 1);
+    CHECK(s.net.layers[0].steps == 2);
+    CHECK(s.net.layers[0].recurrent_steps() == 2);
+    CHECK(s.net.layers[0].in.t == 4);
+  }
+}
+
 TEST_CASE("onnx: unsupported sequence_lens and initial states are refused with exact messages", "[onnx][onnx_states]") {
   RnnCase c;
   const std::string expected =
@@ -302,22 +418,11 @@ TEST_CASE("onnx: unsupported sequence_lens and initial states are refused with e
     c.seq_lens = {4, 3};
     CHECK(import_error(c) == "s.onnx: node \"rnn\" (LSTM): " + expected + "lengths that differ across the batch (4, 3)");
   }
-  SECTION("one shorter constant length for the whole batch (LSTM read at Y_h, GRU read at Y)") {
-    // ONNX runs the first 3 steps (Y zero after them, Y_h the state after step 3): a 3-step
-    // recurrence on a 4-step input, which no mixprec layer runs (its steps are its input's).
-    c.seq_lens = {3, 3};
-    const std::string found =
-        "every length 3 (a recurrence over the first 3 steps of 4: mixprec's recurrent layers run every step of "
-        "their input; export the model with inputs of 3 steps)";
-    CHECK(import_error(c) == "s.onnx: node \"rnn\" (LSTM): " + expected + found);
-    c.op = "GRU";
-    c.read_y = true;
-    c.direction = "reverse";
-    CHECK(import_error(c) == "s.onnx: node \"rnn\" (GRU): " + expected + found);
-  }
-  SECTION("lengths longer than the steps") {
+  SECTION("lengths longer than the steps, or zero") {
     c.seq_lens = {5, 5};
     CHECK(import_error(c) == "s.onnx: node \"rnn\" (LSTM): " + expected + "a length 5");
+    c.seq_lens = {0, 0};
+    CHECK(import_error(c) == "s.onnx: node \"rnn\" (LSTM): " + expected + "a length 0");
   }
   SECTION("sequence_lens as a graph input") {
     c.graph_input = "sequence_lens";
@@ -396,16 +501,15 @@ TEST_CASE("onnx: unsupported sequence_lens and initial states are refused with e
   }
   SECTION("the CLI exits 2 with the message") {
     const std::string dir = test::temp_dir("onnx_states_cli");
-    c.seq_lens = {2, 2};
+    c.seq_lens = {4, 2};
     {
       std::ofstream f(dir + "/short.onnx", std::ios::binary);
       f << rnn_model(c).SerializeAsString();
     }
     const test::RunResult r = test::run_cli("import " + dir + "/short.onnx");
     CHECK(r.exit_code == 2);
-    CHECK(r.err.find("short.onnx: node \"rnn\" (LSTM): expected sequence_lens absent or a constant initializer") !=
+    CHECK(r.err.find("short.onnx: node \"rnn\" (LSTM): " + expected + "lengths that differ across the batch (4, 2)") !=
           std::string::npos);
-    CHECK(r.err.find("found every length 2 (a recurrence over the first 2 steps of 4") != std::string::npos);
   }
 }
 
@@ -450,6 +554,36 @@ TEST_CASE("onnx: a reverse LSTM with an initial state is priced as a forward one
       "features": 2}, "layers": [{"name": "l", "kind": "lstm", "hidden": 2, "bidirectional": true, "reverse": true}]})")),
                     "inline.json: /network/layers/0/reverse: expected false for a bidirectional layer (its second "
                     "direction already reads the steps in reverse), found true");
+}
+
+TEST_CASE("steps: out-of-range values and other layer kinds are refused with file, pointer, expected and found",
+          "[onnx_states][lstm][gru][steps]") {
+  auto error = [](const std::string& layer) {
+    nlohmann::json sc = test::read_json(test::source_path("tests/onnx/data/cnn_bilstm.json"));
+    sc["network"] = nlohmann::json::parse(R"({"name": "n", "batch": 1, "input": {"frames": 4, "features": 2},
+        "layers": [)" + layer + "]}");
+    try {
+      test::scenario_from_text(sc.dump());
+    } catch (const SpecError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  CHECK(error(R"({"name": "l", "kind": "lstm", "hidden": 2, "steps": 0})") ==
+        "inline.json: /network/layers/0/steps: expected an integer >= 1, found number 0");
+  CHECK(error(R"({"name": "g", "kind": "gru", "hidden": 2, "steps": -1})") ==
+        "inline.json: /network/layers/0/steps: expected an integer >= 1, found number -1");
+  CHECK(error(R"({"name": "l", "kind": "lstm", "hidden": 2, "steps": 5})") ==
+        "inline.json: /network/layers/0/steps: expected a number of steps between 1 and the 4 steps of the input of "
+        "lstm \"l\", found 5");
+  CHECK(error(R"({"name": "g", "kind": "gru", "hidden": 2, "reverse": true, "steps": 9})") ==
+        "inline.json: /network/layers/0/steps: expected a number of steps between 1 and the 4 steps of the input of "
+        "gru \"g\", found 9");
+  CHECK(error(R"({"name": "f", "kind": "linear", "out_features": 2, "steps": 2})") ==
+        "inline.json: /network/layers/0/steps: expected no steps for a linear layer (only lstm and gru run a number "
+        "of steps), found the key");
+  CHECK(error(R"({"name": "l", "kind": "lstm", "hidden": 2, "steps": 4})") == "(accepted)");
+  CHECK(error(R"({"name": "l", "kind": "lstm", "hidden": 2, "steps": 1, "bidirectional": true})") == "(accepted)");
 }
 
 TEST_CASE("onnx: an imported model goes through import, validate, search, train, eval and reproduce --quick",

@@ -160,6 +160,7 @@ void check_round_trip(const Network& net, const std::vector<LayerPrecision>& pre
     CHECK(b.return_sequences == a.return_sequences);
     CHECK(b.reverse == a.reverse);
     CHECK(b.initial_state == a.initial_state);
+    CHECK(b.steps == a.steps);
     if (a.kind == LayerKind::Gru) CHECK(b.linear_before_reset == a.linear_before_reset);
     CHECK(b.weight_count() == a.weight_count());
     CHECK(b.bias_count() == a.bias_count());
@@ -420,6 +421,90 @@ TEST_CASE("onnx export: reverse layers and LSTM initial states (both LSTM forms)
       }
       WARN(f.name << ": reverse / initial-state layers, max |NumPy(ONNX) - mixprec| = " << worst);
       CHECK(worst <= 1e-5);
+    }
+  }
+}
+
+TEST_CASE("onnx export: layers running the first steps (steps < T) write sequence_lens, round-trip and match NumPy",
+          "[onnx][onnx_export][onnx_states][steps]") {
+  // A GRU over the first 3 of 5 steps (every step out: zero after step 2), a reverse LSTM with
+  // an initial state over the first 4 (from step 3 down to 0), a BiLSTM over the first 2 (final
+  // states), a head. Exported with sequence_lens = the steps for every sequence (the ONNX
+  // operators and mixprec's unrolled QAT LSTM function alike); the NumPy evaluator runs
+  // sequence_lens per the ONNX specification.
+  const char* kSteps = R"({
+    "name": "steps_net", "batch": 2, "input": {"frames": 5, "features": 4},
+    "layers": [
+      {"name": "g0", "kind": "gru", "hidden": 4, "steps": 3, "return_sequences": true},
+      {"name": "r1", "kind": "lstm", "hidden": 5, "reverse": true, "initial_state": true, "steps": 4, "return_sequences": true},
+      {"name": "b2", "kind": "lstm", "hidden": 3, "bidirectional": true, "steps": 2},
+      {"name": "head", "kind": "linear", "out_features": 3}
+    ]})";
+  const std::string dir = test::temp_dir("onnx_export_steps");
+  const Scenario sc = load_scenario(write_scenario(dir, kSteps));
+  struct Form {
+    const char* name;
+    std::map<std::string, std::array<int, 3>> bits;
+    model::LstmExport lstm;
+  };
+  const std::vector<Form> forms{
+      {"fp32", {}, model::LstmExport::Quantized},
+      {"int, QAT LSTMs unrolled", {{"g0", {6, 8, 5}}, {"r1", {5, 7, 6}}, {"b2", {8, 6, 4}}, {"head", {8, 8, 8}}},
+       model::LstmExport::Quantized},
+      {"int, LSTM operator", {{"g0", {6, 8, 5}}, {"r1", {5, 7, 6}}, {"head", {8, 8, 8}}}, model::LstmExport::Operator},
+  };
+  for (const Form& f : forms) {
+    SECTION(f.name) {
+      const std::vector<LayerPrecision> prec = f.bits.empty() ? std::vector<LayerPrecision>{} : mixed(sc.net, f.bits);
+      model::Graph g(sc.net, prec);
+      calibrate(g);
+      const bool op = f.lstm == model::LstmExport::Operator;
+      std::mt19937_64 rng(3);  // r1's initial state non-zero (a zero one exports as none)
+      std::normal_distribution<float> nd(0.0f, 0.5f);
+      for (model::Param* p : g.params())
+        if (p->name.find(".initial_") != std::string::npos)
+          for (std::int64_t j = 0; j < p->value.size(); ++j) p->value[j] = nd(rng);
+      // mixprec's own output: g0's steps 3 and 4 are zero.
+      const model::Tensor x0 = random_input(g, 9);
+      g.forward(x0);
+      const model::Tensor& y0 = g.output(0);
+      REQUIRE(y0.dims() == model::Dims{2, 5, 4, 1});
+      for (int b = 0; b < 2; ++b)
+        for (int t = 0; t < 5; ++t) {
+          INFO("g0 sequence " << b << " step " << t);
+          int nonzero = 0;
+          for (int j = 0; j < 4; ++j) nonzero += y0[(b * 5 + t) * 4 + j] != 0.0f;
+          if (t >= 3) CHECK(nonzero == 0);
+          else CHECK(nonzero > 0);
+        }
+      model::OnnxExportOptions opt;
+      opt.lstm = f.lstm;
+      const model::OnnxExport e = model::export_onnx(g, "test.ckpt", opt);
+      check_round_trip(sc.net, prec, e.bytes);
+      const std::string path = dir + "/steps.onnx";
+      std::ofstream(path, std::ios::binary) << e.bytes;
+      if (!python_onnx_available()) {
+        WARN("skipped: /usr/bin/python3 lacks onnx or numpy (apt-get install python3-onnx python3-numpy)");
+        continue;
+      }
+      CHECK(checker(path) == "ok\n");
+      double worst = 0;
+      for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+        const model::Tensor x = random_input(g, seed);
+        worst = std::max(worst, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
+      }
+      WARN(f.name << ": layers with steps < T, max |NumPy(ONNX) - mixprec| = " << worst);
+      if (op) {  // r1 quantized, exported as the float operator: the note measures it on the same 4 steps
+        REQUIRE(e.notes.size() == 1);
+        const std::string head = "layer \"r1\": the ONNX LSTM operator computes gates, cell state and hidden state in float";
+        REQUIRE(e.notes[0].compare(0, head.size(), head) == 0);
+        const double measured = std::stod(e.notes[0].substr(e.notes[0].rfind(' ') + 1));
+        WARN("the export note's measured r1 difference: " << measured);
+        CHECK(measured <= 0.1);
+        CHECK(worst <= 0.1);
+      } else {
+        CHECK(worst <= 1e-5);
+      }
     }
   }
 }

@@ -432,3 +432,58 @@ TEST_CASE("simulate --engine mapping: TT and training scenarios print every step
   CHECK(m.out.find("== head (backward_data) ==") != std::string::npos);
   CHECK(m.out.find("(backward_recurrent)") != std::string::npos);
 }
+
+TEST_CASE("mapping and analytical engines: an LSTM with steps L < T costs L/T of the full layer's work",
+          "[mapping_engine][lstm][steps]") {
+  // 6 steps of 3 features, a bidirectional LSTM of hidden 4 returning every step, batch 1: the
+  // full layer's inference MACs are 6 x 32 x 3 (input projection) + 6 x 2 x 16 x 4 (recurrence)
+  // = 576 + 768 = 1344; with steps 2 the recurrence runs 2 steps: 2/6 of it, 448.
+  auto net = [](const std::string& steps) {
+    return R"({"name": "r", "input": {"frames": 6, "features": 3}, "layers": [{"name": "rnn", "kind": "lstm",
+      "hidden": 4, "bidirectional": true, "return_sequences": true)" + steps + "}]}";
+  };
+  for (const Phase phase : {Phase::Inference, Phase::Training}) {
+    INFO((phase == Phase::Training ? "training" : "inference"));
+    Scenario full = make(hardware("weight_stationary", 64, 64, 64), net(""), bits(8, 8));
+    Scenario two = make(hardware("weight_stationary", 64, 64, 64), net(R"(, "steps": 2)"), bits(8, 8));
+    Scenario all = make(hardware("weight_stationary", 64, 64, 64), net(R"(, "steps": 6)"), bits(8, 8));
+    full.phase = two.phase = all.phase = phase;
+    REQUIRE(two.net.layers[0].recurrent_steps() == 2);
+    REQUIRE(two.net.layers[0].out.t == 6);
+    const energy::EnergyModel em = energy::EnergyModel::from_hardware(full.hardware, full.file);
+    const AnalyticalEngine analytical(full.hardware, em);
+    const LayerCost af = analytical.layer_cost(full.net, 0, full.layer_precision[0], phase);
+    const LayerCost a2 = analytical.layer_cost(two.net, 0, two.layer_precision[0], phase);
+    const LayerCost a6 = analytical.layer_cost(all.net, 0, all.layer_precision[0], phase);
+    const Priced mf = price(full, em), m2 = price(two, em);
+    if (phase == Phase::Inference) {
+      CHECK(af.macs == 1344);
+      CHECK(a2.macs == 448);
+      // per cell: 3 sigmoid + 2 tanh + 3 products + 1 sum; cells = steps x hidden x directions
+      CHECK(af.nonlinear_ops == 9 * 6 * 4 * 2);
+      CHECK(a2.nonlinear_ops == 9 * 2 * 4 * 2);
+      // Output writes: the input projection of the steps run (steps x 32 gate values) and the
+      // sequence output of all 6 steps (zero after step 1: 6 x 8 values), at 8 bits.
+      CHECK(af.dram[2].write_bits == (6 * 32 + 6 * 8) * 8);
+      CHECK(a2.dram[2].write_bits == (2 * 32 + 6 * 8) * 8);
+      CHECK(a2.dram[1].read_bits * 3 == af.dram[1].read_bits);  // the input of 2 of 6 steps
+      CHECK(a2.nonlinear_ops * 6 == af.nonlinear_ops * 2);
+    }
+    CHECK(a2.macs * 6 == af.macs * 2);
+    CHECK(m2.lc.macs * 6 == mf.lc.macs * 2);
+    CHECK(m2.lc.macs == a2.macs);
+    CHECK(mf.lc.macs == af.macs);
+    // steps equal to the input's: the same layer as without it.
+    CHECK(a6.macs == af.macs);
+    CHECK(a6.energy_total_pj() == af.energy_total_pj());
+    CHECK(a6.cycles == af.cycles);
+    // The recurrence's nest: 2 steps x 16 gate outputs x 4 hidden x 2 directions, not 6 steps.
+    int recurrent = 0;
+    for (const NestMapping& n : m2.nests)
+      if (n.pass == "recurrent") {
+        CHECK(bounds_product(n) == 2 * 16 * 4 * 2);
+        ++recurrent;
+      }
+    CHECK(recurrent == 1);
+  }
+}

@@ -253,6 +253,28 @@ TEST_CASE("systemc: single layers agree with the analytical model", "[systemc][a
   }
 }
 
+TEST_CASE("systemc: an LSTM with steps L < T simulates L steps and agrees with the analytical model",
+          "[systemc][agreement][steps]") {
+  // 8 steps of 64 features, hidden 64, batch 4; steps 3: 3/8 of the full layer's MACs and
+  // nonlinear operations, the same counts as the analytical model.
+  Hw fast;
+  const std::string full = lstm_net(4, 8, 64, 64, true);
+  std::string three = full;
+  three.insert(three.rfind("}]}"), R"(, "steps": 3, "return_sequences": true)");
+  std::string full_seq = full;
+  full_seq.insert(full_seq.rfind("}]}"), R"(, "return_sequences": true)");
+  const Priced pf = price_both(make(fast, full_seq));
+  const Priced p3 = price_both(make(fast, three));
+  check_counts_and_energy(p3);
+  const systemc::Comparison cmp = systemc::compare(p3.analytical, p3.systemc);
+  for (const auto& d : cmp.layers) check_cycles(d);
+  REQUIRE(p3.stats.size() == 1);
+  CHECK(p3.stats[0].macs * 8 == pf.stats[0].macs * 3);
+  CHECK(p3.stats[0].nonlinear_ops * 8 == pf.stats[0].nonlinear_ops * 3);
+  CHECK(p3.stats[0].macs == 4 * 3 * (2 * 4 * 64) * (64 + 64));  // B x L x 2 directions x 4H x (F + H)
+  CHECK(p3.systemc.layers[0].cycles < pf.systemc.layers[0].cycles);
+}
+
 TEST_CASE("systemc: output-stationary and single-buffered hardware", "[systemc][agreement]") {
   Hw os;
   os.dataflow = "output_stationary";
