@@ -137,9 +137,9 @@ const char* rounding_next(int stage) {
 
 // What a recurrent node's sequence_lens and initial states must be (T < 0: not known yet).
 std::string sequence_lens_expected(I64 T) {
-  return "sequence_lens absent or a constant initializer with every length equal to " +
+  return "sequence_lens absent or a constant initializer with one length from 1 to " +
          (T < 0 ? std::string("the number of steps") : "the " + std::to_string(T) + " steps") +
-         " (mixprec runs whole sequences: its recurrent layers do not mask shorter ones)";
+         " for the whole batch (the layer's steps: mixprec does not mask sequences of different lengths)";
 }
 
 std::string initial_state_expected(const std::string& what, bool gru) {

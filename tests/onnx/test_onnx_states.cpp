@@ -412,8 +412,8 @@ TEST_CASE("onnx: one sequence_lens L < T for the batch imports as steps and matc
 TEST_CASE("onnx: unsupported sequence_lens and initial states are refused with exact messages", "[onnx][onnx_states]") {
   RnnCase c;
   const std::string expected =
-      "expected sequence_lens absent or a constant initializer with every length equal to the 4 steps (mixprec runs "
-      "whole sequences: its recurrent layers do not mask shorter ones), found ";
+      "expected sequence_lens absent or a constant initializer with one length from 1 to the 4 steps for the whole "
+      "batch (the layer's steps: mixprec does not mask sequences of different lengths), found ";
   SECTION("constant sequence lengths that differ across the batch") {
     c.seq_lens = {4, 3};
     CHECK(import_error(c) == "s.onnx: node \"rnn\" (LSTM): " + expected + "lengths that differ across the batch (4, 3)");
@@ -427,9 +427,9 @@ TEST_CASE("onnx: unsupported sequence_lens and initial states are refused with e
   SECTION("sequence_lens as a graph input") {
     c.graph_input = "sequence_lens";
     CHECK(import_error(c) ==
-          "s.onnx: node \"rnn\" (LSTM): expected sequence_lens absent or a constant initializer with every length "
-          "equal to the number of steps (mixprec runs whole sequences: its recurrent layers do not mask shorter "
-          "ones), found the graph input \"lens\"");
+          "s.onnx: node \"rnn\" (LSTM): expected sequence_lens absent or a constant initializer with one length "
+          "from 1 to the number of steps for the whole batch (the layer's steps: mixprec does not mask sequences of "
+          "different lengths), found the graph input \"lens\"");
   }
   SECTION("initial_h as a graph input") {
     c.graph_input = "initial_h";
