@@ -75,6 +75,28 @@ TEST_CASE("fpga: hand-computed cycles of the 1 -> 20 LSTM and its head", "[fpga]
   CHECK(j["fpga"]["schedule"]["control"]["input_load_cycles"] == 6);
 }
 
+TEST_CASE("fpga: an LSTM with steps 4 of its 6 runs 4 steps of the schedule", "[fpga][steps]") {
+  // The shipped network as an explicit layer list, the LSTM running the first 4 of the window's 6
+  // steps (ONNX sequence_lens 4): the input window loads the 4 words it reads, then 4 steps of
+  // 2 + 20 x 43 cycles: 4 + 4 + 4 x (2 + 20 x 43) + 5 = 3,461 (the 6-step run above: 5,187). The
+  // head is unchanged (42).
+  auto explicit_net = [](const std::string& steps) {
+    json j = shipped();
+    j["network"] = json::parse(R"({"name": "los_loop_lstm", "batch": 1, "input": {"frames": 6, "features": 1},
+        "layers": [{"name": "lstm", "kind": "lstm", "hidden": 20)" + steps + R"(},
+                   {"name": "head", "kind": "linear", "out_features": 1}]})");
+    return test::scenario_from_text(j.dump());
+  };
+  const Scenario all = explicit_net(""), four = explicit_net(R"(, "steps": 4)");
+  const sim::NetworkCost a = analytical(all), f = analytical(four), s = systemc(four);
+  REQUIRE(f.layers.size() == 2);
+  CHECK(a.layers[0].cycles == 5187);
+  CHECK(f.layers[0].cycles == 3461);
+  CHECK(f.layers[1].cycles == 42);
+  CHECK(f.layers[0].macs == 4 * 21 * 20 * 4);
+  CHECK(s.cycles == f.cycles);
+}
+
 TEST_CASE("fpga: without control overheads the schedule is the bare datapath's", "[fpga]") {
   // All control cycles 0: 6 steps x 20 jobs x 42 + 5 = 5,045; head 40 (the first model's
   // hand-computed figures).
