@@ -83,7 +83,7 @@ TEST_CASE("fpga: an LSTM with steps 4 of its 6 runs 4 steps of the schedule", "[
   auto explicit_net = [](const std::string& steps) {
     json j = shipped();
     j["network"] = json::parse(R"({"name": "los_loop_lstm", "batch": 1, "input": {"frames": 6, "features": 1},
-        "layers": [{"name": "lstm", "kind": "lstm", "hidden": 20)" + steps + R"(},
+        "layers": [{"name": "lstm.l0", "kind": "lstm", "hidden": 20)" + steps + R"(},
                    {"name": "head", "kind": "linear", "out_features": 1}]})");
     return test::scenario_from_text(j.dump());
   };
