@@ -5,6 +5,8 @@
 // specification, NumPy only) on models generated here.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
@@ -586,7 +588,7 @@ TEST_CASE("steps: out-of-range values and other layer kinds are refused with fil
   CHECK(error(R"({"name": "l", "kind": "lstm", "hidden": 2, "steps": 1, "bidirectional": true})") == "(accepted)");
 }
 
-TEST_CASE("onnx: an imported model goes through import, validate, search, train, eval and reproduce --quick",
+TEST_CASE("onnx: an imported model goes through import, validate, search, train, eval, reproduce --quick, sweep and export",
           "[onnx][onnx_states][onnx_e2e]") {
   if (!python_onnx_available()) {
     WARN("/usr/bin/python3 lacks onnx or numpy (apt-get install python3-onnx): skipped");
@@ -660,4 +662,30 @@ TEST_CASE("onnx: an imported model goes through import, validate, search, train,
   run("reproduce " + sc + " --quick --out " + dir + "/rep --no-progress --threads 2");
   const nlohmann::json report = test::read_json(dir + "/rep/report.json");
   CHECK(report.at("verdict").at("summary").get<std::string>().find("Against uniform int8") != std::string::npos);
+  // A sweep over the imported scenario: two array sizes at the scenario's precision.
+  std::ofstream(dir + "/sweep.json") << R"({"mixprec_sweep": 1, "name": "onnx_arrays", "base": "scenario.json",
+    "axes": [{"name": "array", "keys": ["/hardware/pe_array/rows", "/hardware/pe_array/cols"], "values": [8, 16]}],
+    "compute": {"kind": "simulate", "precision": "scenario"}})";
+  run("sweep " + dir + "/sweep.json --out " + dir + "/sweep --quiet");
+  std::ifstream points(dir + "/sweep/points.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(points, line);) lines += line.empty() ? 0 : 1;
+  CHECK(lines == 2);
+  // The chosen mixed precision, trained quantization-aware and exported back to ONNX: the
+  // re-imported graph carries the chosen bits of every free weight layer.
+  run("train " + sc + " --precision " + dir + "/search/precision.json --init-from " + dir +
+      "/run/best.ckpt --epochs 1 --out " + dir + "/qat --no-progress");
+  run("export " + sc + " --checkpoint " + dir + "/qat/best.ckpt --precision " + dir + "/search/precision.json --out " +
+      dir + "/chosen.onnx");
+  const nlohmann::json back = nlohmann::json::parse(run("import " + dir + "/chosen.onnx").out);
+  std::map<std::string, nlohmann::json> back_layer;
+  for (const auto& l : back.at("precision").at("layers")) back_layer[l.at("match").get<std::string>()] = l;
+  for (const auto& l : pj.at("chosen").at("layers")) {
+    const std::string name = l.at("name").get<std::string>();
+    if (name != "conv" && name != "lstm") continue;
+    INFO(name << ": chosen " << l.dump() << "\nre-imported " << back.at("precision").dump());
+    REQUIRE(back_layer.count(name) == 1);
+    CHECK(back_layer[name].at("weights") == l.at("weights"));
+    CHECK(back_layer[name].at("activations") == l.at("activations"));
+  }
 }
