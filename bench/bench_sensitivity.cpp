@@ -7,6 +7,9 @@
 //                                          the table of both terms
 //   BM_SensitivityTable/hessian/threads:2  the same with the finite-difference Hessian traces
 //                                          (2 Rademacher vectors x 4 sign patterns per batch)
+//   BM_SensitivityMeasured/threads:2       the "measured" method (model::measured_sensitivity):
+//                                          every layer quantized alone at every option, the
+//                                          output divergence over its default 32 samples
 // Issue 21's requirement: the winning method's table in <= 60 s on 2 cores.
 #include <benchmark/benchmark.h>
 
@@ -43,12 +46,8 @@ std::vector<model::Batch> random_batches(const model::Graph& g, int batches, int
   return out;
 }
 
-void BM_SensitivityTable(benchmark::State& state, bool ggn) {
-  const Scenario& sc = sens_scenario();
-  model::Graph g(sc.net);
-  std::mt19937_64 rng(1);
-  g.init(rng);
-  const std::vector<model::Batch> data = random_batches(g, 2, 32, 2), calibration = random_batches(g, 1, 32, 3);
+// The scenario's 24 search options (weight_bits x activation_bits).
+std::vector<LayerPrecision> search_options(const Scenario& sc) {
   std::vector<LayerPrecision> options;
   for (int w : sc.search.weight_bits)
     for (int a : sc.search.activation_bits) {
@@ -56,6 +55,16 @@ void BM_SensitivityTable(benchmark::State& state, bool ggn) {
       p.activation_bits = a;
       options.push_back(p);
     }
+  return options;
+}
+
+void BM_SensitivityTable(benchmark::State& state, bool ggn) {
+  const Scenario& sc = sens_scenario();
+  model::Graph g(sc.net);
+  std::mt19937_64 rng(1);
+  g.init(rng);
+  const std::vector<model::Batch> data = random_batches(g, 2, 32, 2), calibration = random_batches(g, 1, 32, 3);
+  const std::vector<LayerPrecision> options = search_options(sc);
   model::SensitivityOptions so;
   so.samples = 2;  // pipeline::SensitivityRequest's defaults
   so.sign_patterns = 4;
@@ -69,7 +78,22 @@ void BM_SensitivityTable(benchmark::State& state, bool ggn) {
   }
 }
 
+void BM_SensitivityMeasured(benchmark::State& state) {
+  const Scenario& sc = sens_scenario();
+  model::Graph g(sc.net);
+  std::mt19937_64 rng(1);
+  g.init(rng);
+  // pipeline::SensitivityRequest's defaults for the method: 32 samples, 32 calibration samples.
+  const std::vector<model::Batch> data = random_batches(g, 1, 32, 2), calibration = random_batches(g, 1, 32, 3);
+  const std::vector<LayerPrecision> options = search_options(sc);
+  for (auto _ : state) {
+    std::vector<double> table = model::measured_sensitivity(g, calibration, data, false, options, int(state.range(0)));
+    benchmark::DoNotOptimize(table.data());
+  }
+}
+
 BENCHMARK_CAPTURE(BM_SensitivityTable, ggn, true)->Arg(2)->ArgName("threads")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_SensitivityTable, hessian, false)->Arg(2)->ArgName("threads")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_SensitivityMeasured)->Arg(2)->ArgName("threads")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
 }  // namespace
