@@ -87,10 +87,24 @@ class Reader {
     t.dims.h = pod<std::int32_t>();
     t.dims.w = pod<std::int32_t>();
     t.values = floats();
-    if (t.dims.n < 0 || t.dims.c < 0 || t.dims.h < 0 || t.dims.w < 0 ||
-        std::uint64_t(t.dims.count()) != t.values.size())
-      throw CheckpointError(file_, "malformed entry for \"" + t.name + "\"");
+    if (!count_is(t.dims, t.values.size())) throw CheckpointError(file_, "malformed entry for \"" + t.name + "\"");
     return t;
+  }
+  // Whether the four dims multiply to `values` (non-negative). Checked factor by factor: dims
+  // read from a file may be anything, and their int64 product can overflow (found by the
+  // checkpoint fuzz target: UBSan, signed overflow in Dims::count).
+  static bool count_is(const Dims& d, std::uint64_t values) {
+    const std::int64_t f[] = {d.n, d.c, d.h, d.w};
+    for (std::int64_t x : f)
+      if (x < 0) return false;
+    for (std::int64_t x : f)
+      if (x == 0) return values == 0;
+    std::uint64_t p = 1;
+    for (std::int64_t x : f) {
+      if (p > values / std::uint64_t(x)) return false;  // p * x > values
+      p *= std::uint64_t(x);
+    }
+    return p == values;
   }
   bool done() const { return pos_ == b_.size(); }
 

@@ -3,12 +3,14 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
 
 #include <unistd.h>
 
+#include "core/manifest.hpp"
 #include "core/scenario.hpp"
 #include "model/checkpoint.hpp"
 #include "model/trainer.hpp"
@@ -229,6 +231,19 @@ TEST_CASE("trainer: corrupted, truncated and foreign checkpoints are rejected", 
         path + ": truncated checkpoint: 20 bytes, shorter than the 32-byte header");
   CHECK(message("not a checkpoint at all, but long enough to have a header") ==
         path + ": not a mixprec checkpoint (bad magic)");
+  // A tensor entry whose dims multiply past int64 (the first parameter's four int32 dims follow
+  // its name; the header's body checksum recomputed): refused as malformed, no overflow.
+  {
+    const std::string name = t.graph().params().front()->name;
+    std::string huge = good;
+    const std::size_t at = huge.find(name);
+    REQUIRE(at != std::string::npos);
+    const std::int32_t big = 1 << 30;
+    for (int k = 0; k < 4; ++k) std::memcpy(&huge[at + name.size() + 4 * std::size_t(k)], &big, 4);
+    const std::uint64_t sum = fnv1a64(huge.data() + 32, huge.size() - 32);
+    std::memcpy(&huge[24], &sum, 8);
+    CHECK(message(huge) == path + ": malformed entry for \"" + name + "\"");
+  }
   std::string v2 = good;
   v2[8] = 2;
   CHECK(message(v2) == path + ": checkpoint version 2 is not supported (this build reads version 1)");

@@ -211,6 +211,23 @@ std::string import_error(const RnnCase& c) {
   return "(imported)";
 }
 
+// A Gather node "pick" of the recurrent node's Y at step `index` (an INT64 initializer "idx"),
+// made the graph's output "last" in place of Y.
+void gather_step_of_y(onnx::GraphProto& g, std::int64_t index) {
+  onnx::TensorProto idx;
+  idx.set_name("idx");
+  idx.set_data_type(onnx::TensorProto::INT64);
+  idx.add_int64_data(index);
+  *g.add_initializer() = idx;
+  onnx::NodeProto* n = g.add_node();
+  n->set_name("pick");
+  n->set_op_type("Gather");
+  n->add_input("Y");
+  n->add_input("idx");
+  n->add_output("last");
+  g.mutable_output(0)->set_name("last");
+}
+
 }  // namespace
 
 TEST_CASE("onnx: reverse, initial states and full sequence_lens match the ONNX reference", "[onnx][onnx_states]") {
@@ -371,18 +388,7 @@ TEST_CASE("onnx: one sequence_lens L < T for the batch imports as steps and matc
     c.seq_lens = {3, 3};
     onnx::ModelProto m = rnn_model(c);
     onnx::GraphProto* g = m.mutable_graph();
-    onnx::TensorProto idx;
-    idx.set_name("idx");
-    idx.set_data_type(onnx::TensorProto::INT64);
-    idx.add_int64_data(3);
-    *g->add_initializer() = idx;
-    onnx::NodeProto* n = g->add_node();
-    n->set_name("pick");
-    n->set_op_type("Gather");
-    n->add_input("Y");
-    n->add_input("idx");
-    n->add_output("last");
-    g->mutable_output(0)->set_name("last");
+    gather_step_of_y(*g, 3);
     // Step 3 of Y is zero (past the 3 steps run), not the final state.
     CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "s.onnx"),
                       "s.onnx: node \"pick\" (Gather): expected step 2 of the layer \"rnn\" (its final state: it runs "
@@ -480,18 +486,7 @@ TEST_CASE("onnx: unsupported sequence_lens and initial states are refused with e
     c.read_y = true;
     onnx::ModelProto m = rnn_model(c);
     onnx::GraphProto* g = m.mutable_graph();
-    onnx::TensorProto idx;
-    idx.set_name("idx");
-    idx.set_data_type(onnx::TensorProto::INT64);
-    idx.add_int64_data(-1);
-    *g->add_initializer() = idx;
-    onnx::NodeProto* n = g->add_node();
-    n->set_name("pick");
-    n->set_op_type("Gather");
-    n->add_input("Y");
-    n->add_input("idx");
-    n->add_output("last");
-    g->mutable_output(0)->set_name("last");
+    gather_step_of_y(*g, -1);
     CHECK_THROWS_WITH(import_onnx_bytes(m.SerializeAsString(), "s.onnx"),
                       "s.onnx: node \"pick\" (Gather): expected step 0 of the reverse layer \"rnn\" (its final state; "
                       "its step 3 has read one input), found step 3 of 4");

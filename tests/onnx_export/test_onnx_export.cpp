@@ -121,6 +121,38 @@ double max_abs_diff(const std::vector<float>& a, const model::Tensor& b) {
   return m;
 }
 
+// The largest |NumPy(ONNX file) - mixprec forward| over the random inputs of seeds 1..inputs.
+double numpy_worst(const std::string& path, model::Graph& g, const std::string& dir, int inputs) {
+  double worst = 0;
+  for (std::uint64_t seed = 1; seed <= std::uint64_t(inputs); ++seed) {
+    const model::Tensor x = random_input(g, seed);
+    worst = std::max(worst, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
+  }
+  return worst;
+}
+
+// Every initial-state parameter (".initial_h", ".initial_c") drawn from N(0, 0.5^2), seeded: a
+// zero state exports as none. Returns how many there are.
+int randomize_initial_states(model::Graph& g, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 0.5f);
+  int states = 0;
+  for (model::Param* p : g.params())
+    if (p->name.find(".initial_") != std::string::npos) {
+      for (std::int64_t j = 0; j < p->value.size(); ++j) p->value[j] = nd(rng);
+      ++states;
+    }
+  return states;
+}
+
+// One way to export a network of recurrent layers: its per-layer bits (weights, activations,
+// recurrent weights; none: fp32) and the LSTM form.
+struct LstmForm {
+  const char* name;
+  std::map<std::string, std::array<int, 3>> bits;
+  model::LstmExport lstm;
+};
+
 std::string checker(const std::string& model) {
   const std::string cmd = std::string(kPython) +
                           " -c 'import sys, onnx; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); "
@@ -284,12 +316,7 @@ TEST_CASE("onnx export: round trip, ONNX checker and a NumPy evaluation match mi
         continue;
       }
       CHECK(checker(path) == "ok\n");
-      double worst = 0;
-      for (std::uint64_t seed = 1; seed <= 4; ++seed) {
-        const model::Tensor x = random_input(g, seed);
-        const std::vector<float> ref = numpy_eval(path, x, dir);
-        worst = std::max(worst, max_abs_diff(ref, g.forward(x)));
-      }
+      const double worst = numpy_worst(path, g, dir, 4);
       WARN(c.name << ": max |NumPy(ONNX) - mixprec| over 4 inputs = " << worst);
       CHECK(worst <= c.tolerance);
     }
@@ -368,31 +395,18 @@ TEST_CASE("onnx export: reverse layers and LSTM initial states (both LSTM forms)
     ]})";
   const std::string dir = test::temp_dir("onnx_export_states");
   const Scenario sc = load_scenario(write_scenario(dir, kStates));
-  struct Form {
-    const char* name;
-    std::map<std::string, std::array<int, 3>> bits;
-    model::LstmExport lstm;
-  };
-  const std::vector<Form> forms{
+  const std::vector<LstmForm> forms{
       {"fp32", {}, model::LstmExport::Quantized},
       {"int, QAT LSTMs unrolled", {{"g0", {6, 8, 5}}, {"r1", {5, 7, 6}}, {"b2", {8, 6, 4}}, {"head", {8, 8, 8}}},
        model::LstmExport::Quantized},
       {"int, LSTM operator", {{"g0", {6, 8, 5}}, {"head", {8, 8, 8}}}, model::LstmExport::Operator},
   };
-  for (const Form& f : forms) {
+  for (const LstmForm& f : forms) {
     SECTION(f.name) {
       const std::vector<LayerPrecision> prec = f.bits.empty() ? std::vector<LayerPrecision>{} : mixed(sc.net, f.bits);
       model::Graph g(sc.net, prec);
       calibrate(g);
-      std::mt19937_64 rng(3);
-      std::normal_distribution<float> nd(0.0f, 0.5f);
-      int states = 0;
-      for (model::Param* p : g.params())
-        if (p->name.find(".initial_") != std::string::npos) {
-          for (std::int64_t j = 0; j < p->value.size(); ++j) p->value[j] = nd(rng);
-          ++states;
-        }
-      CHECK(states == 6);  // r1: h, c; b2: h, c per direction
+      CHECK(randomize_initial_states(g, 3) == 6);  // r1: h, c; b2: h, c per direction
       model::OnnxExportOptions opt;
       opt.lstm = f.lstm;
       const model::OnnxExport e = model::export_onnx(g, "test.ckpt", opt);
@@ -414,11 +428,7 @@ TEST_CASE("onnx export: reverse layers and LSTM initial states (both LSTM forms)
         continue;
       }
       CHECK(checker(path) == "ok\n");
-      double worst = 0;
-      for (std::uint64_t seed = 1; seed <= 3; ++seed) {
-        const model::Tensor x = random_input(g, seed);
-        worst = std::max(worst, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
-      }
+      const double worst = numpy_worst(path, g, dir, 3);
       WARN(f.name << ": reverse / initial-state layers, max |NumPy(ONNX) - mixprec| = " << worst);
       CHECK(worst <= 1e-5);
     }
@@ -442,28 +452,19 @@ TEST_CASE("onnx export: layers running the first steps (steps < T) write sequenc
     ]})";
   const std::string dir = test::temp_dir("onnx_export_steps");
   const Scenario sc = load_scenario(write_scenario(dir, kSteps));
-  struct Form {
-    const char* name;
-    std::map<std::string, std::array<int, 3>> bits;
-    model::LstmExport lstm;
-  };
-  const std::vector<Form> forms{
+  const std::vector<LstmForm> forms{
       {"fp32", {}, model::LstmExport::Quantized},
       {"int, QAT LSTMs unrolled", {{"g0", {6, 8, 5}}, {"r1", {5, 7, 6}}, {"b2", {8, 6, 4}}, {"head", {8, 8, 8}}},
        model::LstmExport::Quantized},
       {"int, LSTM operator", {{"g0", {6, 8, 5}}, {"r1", {5, 7, 6}}, {"head", {8, 8, 8}}}, model::LstmExport::Operator},
   };
-  for (const Form& f : forms) {
+  for (const LstmForm& f : forms) {
     SECTION(f.name) {
       const std::vector<LayerPrecision> prec = f.bits.empty() ? std::vector<LayerPrecision>{} : mixed(sc.net, f.bits);
       model::Graph g(sc.net, prec);
       calibrate(g);
       const bool op = f.lstm == model::LstmExport::Operator;
-      std::mt19937_64 rng(3);  // r1's initial state non-zero (a zero one exports as none)
-      std::normal_distribution<float> nd(0.0f, 0.5f);
-      for (model::Param* p : g.params())
-        if (p->name.find(".initial_") != std::string::npos)
-          for (std::int64_t j = 0; j < p->value.size(); ++j) p->value[j] = nd(rng);
+      CHECK(randomize_initial_states(g, 3) == 2);  // r1: h, c
       // mixprec's own output: g0's steps 3 and 4 are zero.
       const model::Tensor x0 = random_input(g, 9);
       g.forward(x0);
@@ -488,11 +489,7 @@ TEST_CASE("onnx export: layers running the first steps (steps < T) write sequenc
         continue;
       }
       CHECK(checker(path) == "ok\n");
-      double worst = 0;
-      for (std::uint64_t seed = 1; seed <= 3; ++seed) {
-        const model::Tensor x = random_input(g, seed);
-        worst = std::max(worst, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
-      }
+      const double worst = numpy_worst(path, g, dir, 3);
       WARN(f.name << ": layers with steps < T, max |NumPy(ONNX) - mixprec| = " << worst);
       if (op) {  // r1 quantized, exported as the float operator: the note measures it on the same 4 steps
         REQUIRE(e.notes.size() == 1);
@@ -541,11 +538,7 @@ TEST_CASE("onnx export: an fp32 TT / HT LSTM is written as its dense product",
         const std::string path = dir + "/tt.onnx";
         std::ofstream(path, std::ios::binary) << e.bytes;
         CHECK(checker(path) == "ok\n");
-        double w2 = 0;
-        for (std::uint64_t seed = 1; seed <= 3; ++seed) {
-          const model::Tensor x = random_input(g, seed);
-          w2 = std::max(w2, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
-        }
+        const double w2 = numpy_worst(path, g, dir, 3);
         WARN(name << ": max |NumPy(ONNX) - mixprec| = " << w2);
         CHECK(w2 <= 1e-5);
       }
@@ -774,11 +767,7 @@ TEST_CASE("onnx export: the resnet18_bilstm template (residual adds, stacked BiL
   const std::string path = dir + "/model.onnx";
   std::ofstream(path, std::ios::binary) << e.bytes;
   CHECK(checker(path) == "ok\n");
-  double worst = 0;
-  for (std::uint64_t seed = 1; seed <= 2; ++seed) {
-    const model::Tensor x = random_input(g, seed);
-    worst = std::max(worst, max_abs_diff(numpy_eval(path, x, dir), g.forward(x)));
-  }
+  const double worst = numpy_worst(path, g, dir, 2);
   WARN("resnet18_bilstm (tiny) at mixed 2-8 bits: max |NumPy(ONNX) - mixprec| = " << worst << " ("
        << sc.net.layers.size() << " layers)");
   CHECK(worst <= 1e-5);
