@@ -57,6 +57,9 @@ void setup_predictor(CLI::App& app) {
       ->delimiter(',');
   c->add_option("--bootstrap", g_pred.bootstrap_resamples, "Bootstrap resamples over configurations")
       ->capture_default_str();
+  c->add_option("--reuse-training", g_pred.reuse_training,
+                "An earlier predictor run directory of this scenario file: copy the training jobs it finished "
+                "with identical inputs instead of re-running them");
   c->add_flag("!--no-progress", g_pred_progress, "No progress on stderr");
 }
 

@@ -85,6 +85,9 @@ void setup_reproduce(CLI::App& app) {
   c->add_option("--merge", g_rep_merge, "Shard run directories to merge into --out")->expected(1, 10000);
   c->add_option("--reuse-fp32", g_rep.reuse_fp32,
                 "A matching `mixprec train` output directory: reuse its FP32 model (first seed)");
+  c->add_option("--reuse-training", g_rep.reuse_training,
+                "An earlier run directory of this scenario file: copy the training jobs it finished with "
+                "identical inputs (precision, recipe, seed, threads, initial checkpoint) instead of re-running them");
   c->add_flag("!--no-progress", g_rep_progress, "No progress on stderr");
 }
 

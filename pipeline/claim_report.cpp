@@ -348,6 +348,17 @@ json build_report(const ReportInputs& in) {
   man["threads"] = in.o.threads;
   man["options"] = in.options;
   man["wall_seconds"] = in.wall_seconds;
+  // Training runs copied from an earlier run (--reuse-training): where each came from.
+  json reused = json::array();
+  for (const json& s : in.seeds)
+    for (const json& c : s.at("configs"))
+      if (c.at("trained").contains("reused_from") && !c.contains("same_as"))
+        reused.push_back("seed " + s.at("seed").dump() + " " + c.at("name").get<std::string>() + " <- " +
+                         c.at("trained").at("reused_from").get<std::string>());
+  for (const json& s : in.seeds)
+    if (s.at("fp32").contains("reused_from"))
+      reused.push_back("seed " + s.at("seed").dump() + " fp32 <- " + s.at("fp32").at("reused_from").get<std::string>());
+  if (!reused.empty()) man["reused_training"] = reused;
   json phases = json::array();
   for (const json& s : first.at("stages"))
     phases.push_back({{"name", s.at("name")}, {"seconds", s.at("seconds")}, {"status", "done"}});

@@ -349,6 +349,15 @@ class PredictorRun {
     return s;
   }
   std::string seed_dir(int k) const { return dir_ + "/seed" + std::to_string(sc_.training.seed + k); }
+  // The folder of --reuse-training's run that corresponds to the job's (its parent), or "".
+  std::string reuse_root(const TrainJob& j) const {
+    if (o_.reuse_training.empty()) return "";
+    const std::string parent = j.out.substr(0, j.out.find_last_of('/'));
+    return o_.reuse_training + parent.substr(dir_.size());
+  }
+  ProgressSink reuse_log() const {
+    return [this](const std::string& s, bool) { note(s); };
+  }
   void note(const std::string& s) const {
     if (!o_.progress) return;
     std::lock_guard<std::mutex> lock(progress_mutex_);
@@ -477,7 +486,7 @@ json PredictorRun::execute() {
       j.scenario_file = o_.file;
       j.sc = sc;
       j.out = seed_dir(int(k)) + "/fp32";
-      return run_training_job(j);
+      return train_or_reuse(j, reuse_root(j), reuse_log());
     });
   });
   const SearchSetup setup = prepare_search(sc_);
@@ -505,8 +514,10 @@ json PredictorRun::execute() {
         j.out = seed_dir(k) + "/qatsens/" + q.name;
         j.init_from = seed_dir(k) + "/fp32/best.ckpt";
         j.integer_eval = false;
-        const json r = run_training_job(j);
-        return json{{"val_loss", best_val_loss(r)}, {"wall_seconds", r.at("wall_seconds")}};
+        const json r = train_or_reuse(j, reuse_root(j), reuse_log());
+        json probe{{"val_loss", best_val_loss(r)}, {"wall_seconds", r.at("wall_seconds")}};
+        if (r.contains("reused_from")) probe["reused_from"] = r.at("reused_from");
+        return probe;
       });
     });
   }
@@ -588,7 +599,7 @@ json PredictorRun::execute() {
       j.label = c.name;
       j.out = seed_dir(k) + "/" + c.name;
       j.init_from = seed_dir(k) + "/fp32/best.ckpt";
-      json r = run_training_job(j);
+      json r = train_or_reuse(j, reuse_root(j), reuse_log());
       r["test"].erase("per_example");  // the predictor compares means over seeds
       return r;
     });
@@ -720,6 +731,13 @@ json PredictorRun::build(const PredictorPlan& plan, const std::vector<std::vecto
            {"methods", methods},
            {"wall_seconds", wall_seconds},
            {"stages", stages}};
+  // Training runs copied from an earlier run (--reuse-training), stage <- source.
+  json reused = json::array();
+  for (const json& n : state_["order"]) {
+    const json& r = state_["stages"][n.get<std::string>()]["result"];
+    if (r.is_object() && r.contains("reused_from")) reused.push_back(n.get<std::string>() + " <- " + r["reused_from"].get<std::string>());
+  }
+  if (!reused.empty()) rep["reused_training"] = reused;
   write_file_atomic(dir_ + "/report.json", rep.dump(2) + "\n");
   write_file_atomic(dir_ + "/report.md", report::predictor_markdown(rep));
   for (const std::string& method : o_.methods)

@@ -47,6 +47,10 @@ struct PredictorOptions {
   std::vector<std::string> methods{"hessian", "measured"};
   std::vector<double> budgets;       // exact-solver budget fractions; empty: default_budgets(true, ...)
   int bootstrap_resamples = 2000;    // over configurations
+  // An earlier predictor run directory of this scenario file: training jobs it finished with
+  // identical inputs are copied instead of run (pipeline::find_finished_job; the report's
+  // "reused_training" lists them).
+  std::string reuse_training;
   ProgressSink progress;  // stage lines; null: silent (serialized)
 };
 

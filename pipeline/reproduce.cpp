@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -166,7 +167,9 @@ json SeedRun::train(const Config& c, int threads) const {
   j.integer_eval = c.integer_eval;
   j.threads = threads;
   if (o_.training_progress && jobs_of(o_) == 1) j.progress = o_.progress;
-  return run_training_job(j);
+  return train_or_reuse(
+      j, o_.reuse_training.empty() ? "" : o_.reuse_training + "/" + std::filesystem::path(dir_).filename().string(),
+      [this](const std::string& s, bool) { note(s); });
 }
 
 json SeedRun::fp32_stage() {
@@ -671,7 +674,7 @@ json merge_reproduce(const ReproduceOptions& o, const std::vector<std::string>& 
 namespace {
 
 bool skipped_key(const std::string& k) {
-  return k == "manifest" || k == "run_id" || k == "seconds" || k == "wall_seconds" ||
+  return k == "manifest" || k == "run_id" || k == "reused_from" || k == "seconds" || k == "wall_seconds" ||
          k == "sensitivity_source" || k == "file" || k == "checkpoint" || k == "sensitivity_seconds" ||
          k == "stages";
 }

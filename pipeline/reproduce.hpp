@@ -52,6 +52,11 @@ struct ReproduceOptions {
   // A `mixprec train` output directory (summary.json, best.ckpt) whose FP32 run matches this
   // scenario's network, data and training recipe: the first seed's fp32 stage reuses it.
   std::string reuse_fp32;
+  // An earlier run directory of this scenario file (its seed<N>/ folders): a training job it
+  // finished with identical inputs (pipeline::find_finished_job) is copied instead of run, e.g.
+  // after a cost-model change that leaves training alone. Not an option that fixes the numbers
+  // (a verify re-trains everything); the report's manifest lists what was reused.
+  std::string reuse_training;
   // Progress lines (stage starts, jobs); null: silent. Called from worker threads, serialized.
   ProgressSink progress;
   bool training_progress = false;  // the trainer's lines to `progress` too (only with jobs == 1)

@@ -2,7 +2,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "pipeline/common.hpp"
 #include "pipeline/session.hpp"
@@ -181,21 +184,7 @@ nlohmann::json run_training(const TrainRequest& r) {
   s["precision"] = r.precision_label;
   if (!r.precision.empty()) s["layer_precision"] = precision_to_json(sc.net, r.precision);
   if (!truncations.empty()) s["init_rank_truncations"] = truncations_json(truncations);
-  s["training"] = {{"epochs", sc.training.epochs},
-                   {"batch_size", sc.training.batch_size},
-                   {"micro_batches", sc.training.micro_batches},
-                   {"optimizer", sc.training.optimizer},
-                   {"learning_rate", sc.training.learning_rate},
-                   {"weight_decay", sc.training.weight_decay},
-                   {"seed", sc.training.seed},
-                   {"fp32_gradient_buffers", sc.training.fp32_gradient_buffers},
-                   {"schedule", "cosine"},
-                   {"clip_norm", topt.clip_norm},
-                   {"range", model::to_string(topt.range)},
-                   {"gradient_rounding", model::to_string(topt.grad_rounding)},
-                   {"threads", r.threads},
-                   {"initialized_from", r.init_from},
-                   {"resumed", r.resume}};
+  s["training"] = training_record(r);
   s["epochs"] = epochs;
   s["best_epoch"] = best_epoch + 1;
   s["test"] = test_json;
@@ -205,6 +194,26 @@ nlohmann::json run_training(const TrainRequest& r) {
   s["manifest"] = make_manifest(r.scenario_file, r.threads);
   write_file_atomic(r.out + "/summary.json", s.dump(2) + "\n");
   return s;
+}
+
+nlohmann::json training_record(const TrainRequest& r) {
+  const Scenario& sc = r.sc;
+  const model::TrainerOptions topt = trainer_options(sc, false, r.threads, r.lsq, r.stochastic_rounding, nullptr);
+  return {{"epochs", sc.training.epochs},
+          {"batch_size", sc.training.batch_size},
+          {"micro_batches", sc.training.micro_batches},
+          {"optimizer", sc.training.optimizer},
+          {"learning_rate", sc.training.learning_rate},
+          {"weight_decay", sc.training.weight_decay},
+          {"seed", sc.training.seed},
+          {"fp32_gradient_buffers", sc.training.fp32_gradient_buffers},
+          {"schedule", "cosine"},
+          {"clip_norm", topt.clip_norm},
+          {"range", model::to_string(topt.range)},
+          {"gradient_rounding", model::to_string(topt.grad_rounding)},
+          {"threads", r.threads},
+          {"initialized_from", r.init_from},
+          {"resumed", r.resume}};
 }
 
 nlohmann::json run_eval(const EvalRequest& r) {
@@ -267,7 +276,10 @@ nlohmann::json run_eval(const EvalRequest& r) {
   return j;
 }
 
-nlohmann::json run_training_job(const TrainJob& j) {
+namespace {
+
+// The request a job runs as (before an interrupted run's checkpoint is looked for).
+TrainRequest request_of(const TrainJob& j) {
   TrainRequest r;
   r.scenario_file = j.scenario_file;
   r.sc = j.sc;
@@ -285,15 +297,11 @@ nlohmann::json run_training_job(const TrainJob& j) {
   r.progress = static_cast<bool>(j.progress);
   r.checkpoint_every_steps = 25;
   r.integer_eval = j.integer_eval;
-  if (std::ifstream(r.out + "/last.ckpt").good()) {
-    r.resume = true;  // an interrupted run of this configuration
-    r.init_from.clear();
-  }
-  if (!j.precision.empty()) {
-    make_dirs(r.out);
-    write_file_atomic(r.out + "/precision.json", precision_to_json(j.sc.net, j.precision).dump(2) + "\n");
-  }
-  const nlohmann::json s = run_training(r);
+  return r;
+}
+
+// The compact result the pipelines keep of a training summary.
+nlohmann::json job_result(const nlohmann::json& s) {
   nlohmann::json curves = nlohmann::json::array();
   for (const nlohmann::json& e : s.at("epochs")) {
     nlohmann::json cj{{"epoch", e.at("epoch")}, {"train_loss", e.at("train_loss")}};
@@ -303,6 +311,95 @@ nlohmann::json run_training_job(const TrainJob& j) {
   }
   return {{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")}, {"curves", curves},
           {"wall_seconds", s.at("wall_seconds")}};
+}
+
+std::string precision_file_text(const TrainJob& j) { return precision_to_json(j.sc.net, j.precision).dump(2) + "\n"; }
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(path + " cannot be read");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+bool is_file(const std::string& p) { return std::ifstream(p).good(); }
+
+}  // namespace
+
+nlohmann::json run_training_job(const TrainJob& j) {
+  TrainRequest r = request_of(j);
+  if (std::ifstream(r.out + "/last.ckpt").good()) {
+    r.resume = true;  // an interrupted run of this configuration
+    r.init_from.clear();
+  }
+  if (!j.precision.empty()) {
+    make_dirs(r.out);
+    write_file_atomic(r.out + "/precision.json", precision_file_text(j));
+  }
+  return job_result(run_training(r));
+}
+
+std::string find_finished_job(const std::string& root, const TrainJob& j) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return "";
+  std::vector<std::string> dirs;
+  for (const fs::directory_entry& e : fs::directory_iterator(root, ec))
+    if (e.is_directory(ec)) dirs.push_back(e.path().string());
+  std::sort(dirs.begin(), dirs.end());
+  const TrainRequest r = request_of(j);
+  nlohmann::json want = training_record(r);
+  want.erase("initialized_from");
+  want.erase("resumed");
+  const std::string scenario_hash = file_hash(j.scenario_file);
+  const bool integer_pass = j.integer_eval && any_integer(j.precision);
+  const std::string want_precision = j.precision.empty() ? "" : precision_file_text(j);
+  for (const std::string& d : dirs) {
+    if (!is_file(d + "/summary.json") || !is_file(d + "/best.ckpt")) continue;
+    const JsonDoc doc = JsonDoc::load(d + "/summary.json");
+    const nlohmann::json& s = doc.root();
+    const nlohmann::json::json_pointer hash_ptr("/manifest/scenario_hash_fnv1a64");
+    if (!s.contains(hash_ptr) || s.at(hash_ptr) != scenario_hash) continue;
+    if (s.value("network", "") != j.sc.net.name || !s.contains("training") || !s.contains("test")) continue;
+    if (j.precision.empty() ? s.contains("layer_precision")
+                            : !is_file(d + "/precision.json") || read_bytes(d + "/precision.json") != want_precision)
+      continue;
+    nlohmann::json got = s.at("training");
+    const std::string init = got.value("initialized_from", "");
+    got.erase("initialized_from");
+    got.erase("resumed");
+    if (got != want) continue;
+    if (s.at("test").contains("integer_eval") != integer_pass) continue;
+    if (!j.precision.empty() && (init.empty() || !is_file(init) || file_hash(init) != file_hash(j.init_from)))
+      continue;
+    return d;
+  }
+  return "";
+}
+
+nlohmann::json reuse_training_job(const std::string& from, const TrainJob& j) {
+  make_dirs(j.out);
+  write_file_atomic(j.out + "/best.ckpt", read_bytes(from + "/best.ckpt"));
+  if (!j.precision.empty()) write_file_atomic(j.out + "/precision.json", precision_file_text(j));
+  nlohmann::json s = JsonDoc::load(from + "/summary.json").root();
+  s["checkpoints"] = {{"best", j.out + "/best.ckpt"}, {"last", j.out + "/last.ckpt"}};
+  s["reused_from"] = from;
+  write_file_atomic(j.out + "/summary.json", s.dump(2) + "\n");
+  nlohmann::json res = job_result(s);
+  res["reused_from"] = from;
+  return res;
+}
+
+nlohmann::json train_or_reuse(const TrainJob& j, const std::string& reuse_root, const ProgressSink& log) {
+  if (!reuse_root.empty()) {
+    const std::string from = find_finished_job(reuse_root, j);
+    if (!from.empty()) {
+      if (log) log("reusing " + j.label + " from " + from + " (identical training inputs)", false);
+      return reuse_training_job(from, j);
+    }
+  }
+  return run_training_job(j);
 }
 
 }  // namespace mixprec::pipeline

@@ -75,6 +75,26 @@ struct TrainJob {
 };
 nlohmann::json run_training_job(const TrainJob& j);
 
+// The summary's "training" record of a run (summary.json /training): one formula for writing it
+// and for recognising a finished run of the same job.
+nlohmann::json training_record(const TrainRequest& r);
+
+// Reuse of finished training (`reproduce --reuse-training DIR`, a code change that leaves
+// training alone: the cost model's). A finished run under `root` (its subdirectories, one level,
+// in name order) that trained exactly job `j`: best.ckpt and summary.json present; its summary's
+// scenario file hash (manifest), network, layer precision and training record equal the job's
+// (where it was initialized from and whether it was resumed aside: a resumed run's numbers are an
+// uninterrupted run's), its test evaluation ran the same integer pass; a QAT run started from a
+// checkpoint with the same bytes as j.init_from. Returns its directory, "" when none.
+std::string find_finished_job(const std::string& root, const TrainJob& j);
+// Copies the finished run `from` into j.out (best.ckpt, precision.json, summary.json with its
+// checkpoint paths and "reused_from"; each written atomically) and returns the job's result as
+// run_training_job does, with "reused_from": from.
+nlohmann::json reuse_training_job(const std::string& from, const TrainJob& j);
+// run_training_job, or reuse_training_job of find_finished_job(reuse_root, j) when `reuse_root`
+// is given and holds one (noted on `log`).
+nlohmann::json train_or_reuse(const TrainJob& j, const std::string& reuse_root, const ProgressSink& log);
+
 // Evaluates a checkpoint on a split, optionally at other precisions than it was trained with
 // (post-training quantization: quantizer ranges the checkpoint lacks are calibrated on
 // `calibration_batches` training batches; BatchNorm statistics are left as loaded).
