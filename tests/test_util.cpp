@@ -67,4 +67,13 @@ std::string write_default_scenario_with(const std::string& path, const std::stri
   return path;
 }
 
+std::string write_tiny_reproduce_scenario(const std::string& path) {
+  return write_default_scenario_with(path, std::string(R"({"network": )") + kTinyNetworkPatch + R"(,
+    "precision": {"default": {"format": "int", "weights": 8, "activations": 8, "gradients": 8},
+                  "layers": [{"match": "lstm.*", "weights": 4, "activations": 8}]},
+    "data": {"samples": 128},
+    "constraints": {"energy_budget": {"fraction": 0.9}},
+    "training": {"batch_size": 16, "micro_batches": 2, "epochs": 1}})");
+}
+
 }  // namespace mixprec::test

@@ -36,5 +36,8 @@ inline const char* kTinyNetworkPatch =
     R"({"input": {"frames": 2, "channels": 3, "height": 8, "width": 8},
         "cnn": {"stage_widths": [4, 8], "stage_strides": [1, 2], "blocks_per_stage": 1},
         "lstm": {"hidden": 4}})";
+// Writes the tiny-network scenario the reproduce CLI tests train in seconds (kTinyNetworkPatch,
+// int8 with 4-bit LSTM weights, 128 samples, one epoch, a 0.9 energy budget) to `path`.
+std::string write_tiny_reproduce_scenario(const std::string& path);
 
 }  // namespace mixprec::test

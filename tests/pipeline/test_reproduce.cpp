@@ -338,13 +338,7 @@ TEST_CASE("compare_reports: skips provenance, reports pointers", "[pipeline][rep
 
 TEST_CASE("reproduce --reuse-fp32: a matching train run is reused, another refused", "[pipeline][reproduce]") {
   const std::string dir = temp_dir();
-  const std::string file = test::write_default_scenario_with(dir + "/tiny.json",
-      std::string(R"({"network": )") + test::kTinyNetworkPatch + R"(,
-    "precision": {"default": {"format": "int", "weights": 8, "activations": 8, "gradients": 8},
-                  "layers": [{"match": "lstm.*", "weights": 4, "activations": 8}]},
-    "data": {"samples": 128},
-    "constraints": {"energy_budget": {"fraction": 0.9}},
-    "training": {"batch_size": 16, "micro_batches": 2, "epochs": 1}})");
+  const std::string file = test::write_tiny_reproduce_scenario(dir + "/tiny.json");
   auto r = test::run_cli("train " + file + " --out " + dir + "/fp32 --no-progress");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);

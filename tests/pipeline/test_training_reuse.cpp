@@ -18,17 +18,7 @@ using nlohmann::json;
 using test::read_json;
 
 namespace {
-
-std::string tiny_scenario(const std::string& dir) {
-  return test::write_default_scenario_with(dir + "/tiny.json",
-      std::string(R"({"network": )") + test::kTinyNetworkPatch + R"(,
-    "precision": {"default": {"format": "int", "weights": 8, "activations": 8, "gradients": 8},
-                  "layers": [{"match": "lstm.*", "weights": 4, "activations": 8}]},
-    "data": {"samples": 128},
-    "constraints": {"energy_budget": {"fraction": 0.9}},
-    "training": {"batch_size": 16, "micro_batches": 2, "epochs": 1}})");
-}
-
+std::string tiny_scenario(const std::string& dir) { return test::write_tiny_reproduce_scenario(dir + "/tiny.json"); }
 }  // namespace
 
 TEST_CASE("reproduce --reuse-training: every job of an identical run is copied, the report is the same",
