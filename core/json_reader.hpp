@@ -116,4 +116,8 @@ std::string read_string(const json& v, const JsonCtx& ctx, const std::string& po
 // Writes `content` to `path` atomically: a temporary file in the same directory, then rename.
 void write_file_atomic(const std::string& path, const std::string& content);
 
+// A whole file's bytes, or nothing when it cannot be opened (each caller names what the file was
+// for in its own error).
+std::optional<std::string> read_file_bytes(const std::string& path);
+
 }  // namespace mixprec

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <mutex>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -27,6 +28,8 @@ std::string fmt(const char* format, double v) {
   std::snprintf(b, sizeof b, format, v);
   return b;
 }
+
+bool is_readable_file(const std::string& path) { return std::ifstream(path).good(); }
 
 void make_dirs(const std::string& dir) {
   std::string cur;

@@ -17,6 +17,9 @@ std::vector<LayerPrecision> precision_for(Scenario& sc, const std::string& file)
 // One number through a printf format ("%.1f%%"), for progress lines and generated sentences.
 std::string fmt(const char* format, double v);
 
+// Whether `path` names a file this process can open for reading.
+bool is_readable_file(const std::string& path);
+
 // Creates a directory and its parents; throws on failure.
 void make_dirs(const std::string& dir);
 

@@ -34,8 +34,6 @@ using nlohmann::json;
 
 namespace {
 
-bool file_exists(const std::string& p) { return std::ifstream(p).good(); }
-
 // The scenario with seed k's training seed (seeds are consecutive from training.seed).
 Scenario seed_scenario(const Scenario& sc, int k) {
   Scenario s = sc;
@@ -130,7 +128,7 @@ json SeedRun::stage(const std::string& name, const std::string& what, F&& body) 
 void SeedRun::open_state() {
   make_dirs(dir_);
   const std::string path = dir_ + "/state.json";
-  if (file_exists(path)) {
+  if (is_readable_file(path)) {
     if (!o_.resume && !o_.force)
       throw UsageError(dir_ + " already holds a run: --resume continues it, --force starts over, "
                        "--run-id or --out picks another directory");
@@ -145,7 +143,7 @@ void SeedRun::open_state() {
   }
   if (o_.force) {
     // Start over: the earlier run's interrupted training directories are stale.
-    const json old = file_exists(path) ? JsonDoc::load(path).root() : json();
+    const json old = is_readable_file(path) ? JsonDoc::load(path).root() : json();
     for (const char* sub : {"fp32"}) std::remove((dir_ + "/" + sub + "/last.ckpt").c_str());
     if (old.is_object() && old.contains("configs"))
       for (const json& n : old["configs"]) std::remove((dir_ + "/" + n.get<std::string>() + "/last.ckpt").c_str());
@@ -203,11 +201,9 @@ json SeedRun::fp32_stage() {
     throw SpecError(summary_path, "/test/per_example",
                     "per-example test scores (a `mixprec train` run of this version)", "nothing");
   make_dirs(dir_ + "/fp32");
-  std::ifstream in(from + "/best.ckpt", std::ios::binary);
-  if (!in) throw UsageError("--reuse-fp32: " + from + "/best.ckpt cannot be read");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  write_file_atomic(dir_ + "/fp32/best.ckpt", bytes.str());
+  const std::optional<std::string> ckpt = read_file_bytes(from + "/best.ckpt");
+  if (!ckpt) throw UsageError("--reuse-fp32: " + from + "/best.ckpt cannot be read");
+  write_file_atomic(dir_ + "/fp32/best.ckpt", *ckpt);
   write_file_atomic(dir_ + "/fp32/summary.json", s.dump(2) + "\n");
   return json{{"test", s.at("test")}, {"best_epoch", s.at("best_epoch")}, {"curves", json::array()},
               {"wall_seconds", s.at("wall_seconds")}, {"reused", from}};
@@ -618,11 +614,9 @@ void assemble_seed(const std::vector<std::string>& from, const std::string& merg
   st["order"] = order;
   make_dirs(merged + "/fp32");
   const std::string ckpt = from.front() + "/fp32/best.ckpt";
-  std::ifstream in(ckpt, std::ios::binary);
-  if (!in) throw UsageError("--merge: " + ckpt + " is missing (the FP32 model the fp16 stage evaluates)");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  write_file_atomic(merged + "/fp32/best.ckpt", bytes.str());
+  const std::optional<std::string> bytes = read_file_bytes(ckpt);
+  if (!bytes) throw UsageError("--merge: " + ckpt + " is missing (the FP32 model the fp16 stage evaluates)");
+  write_file_atomic(merged + "/fp32/best.ckpt", *bytes);
   save_state(merged + "/state.json", st);
 }
 
@@ -637,7 +631,7 @@ json merge_reproduce(const ReproduceOptions& o, const std::vector<std::string>& 
     const std::string name = "seed" + std::to_string(p.sc.training.seed + k);
     std::vector<std::string> found;
     for (const std::string& d : shard_dirs)
-      if (file_exists(d + "/" + name + "/state.json")) found.push_back(d + "/" + name);
+      if (is_readable_file(d + "/" + name + "/state.json")) found.push_back(d + "/" + name);
     if (found.empty())
       throw UsageError("--merge: no shard directory holds " + name + "/state.json (seed " + std::to_string(k + 1) +
                        " of " + std::to_string(o.seeds) + ")");

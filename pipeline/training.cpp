@@ -316,14 +316,10 @@ nlohmann::json job_result(const nlohmann::json& s) {
 std::string precision_file_text(const TrainJob& j) { return precision_to_json(j.sc.net, j.precision).dump(2) + "\n"; }
 
 std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + " cannot be read");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+  std::optional<std::string> bytes = read_file_bytes(path);
+  if (!bytes) throw UsageError(path + " cannot be read");
+  return std::move(*bytes);
 }
-
-bool is_file(const std::string& p) { return std::ifstream(p).good(); }
 
 }  // namespace
 
@@ -356,14 +352,14 @@ std::string find_finished_job(const std::string& root, const TrainJob& j) {
   const bool integer_pass = j.integer_eval && any_integer(j.precision);
   const std::string want_precision = j.precision.empty() ? "" : precision_file_text(j);
   for (const std::string& d : dirs) {
-    if (!is_file(d + "/summary.json") || !is_file(d + "/best.ckpt")) continue;
+    if (!is_readable_file(d + "/summary.json") || !is_readable_file(d + "/best.ckpt")) continue;
     const JsonDoc doc = JsonDoc::load(d + "/summary.json");
     const nlohmann::json& s = doc.root();
     const nlohmann::json::json_pointer hash_ptr("/manifest/scenario_hash_fnv1a64");
     if (!s.contains(hash_ptr) || s.at(hash_ptr) != scenario_hash) continue;
     if (s.value("network", "") != j.sc.net.name || !s.contains("training") || !s.contains("test")) continue;
     if (j.precision.empty() ? s.contains("layer_precision")
-                            : !is_file(d + "/precision.json") || read_bytes(d + "/precision.json") != want_precision)
+                            : !is_readable_file(d + "/precision.json") || read_bytes(d + "/precision.json") != want_precision)
       continue;
     nlohmann::json got = s.at("training");
     const std::string init = got.value("initialized_from", "");
@@ -371,7 +367,7 @@ std::string find_finished_job(const std::string& root, const TrainJob& j) {
     got.erase("resumed");
     if (got != want) continue;
     if (s.at("test").contains("integer_eval") != integer_pass) continue;
-    if (!j.precision.empty() && (init.empty() || !is_file(init) || file_hash(init) != file_hash(j.init_from)))
+    if (!j.precision.empty() && (init.empty() || !is_readable_file(init) || file_hash(init) != file_hash(j.init_from)))
       continue;
     return d;
   }
