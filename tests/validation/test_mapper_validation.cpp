@@ -8,12 +8,12 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "sim/mapper/mapper.hpp"
 #include "sim/nest/timeloop_import.hpp"
 #include "test_util.hpp"
+#include "validation/stats_text.hpp"
 
 using namespace mixprec::sim::nest;
 
@@ -39,16 +39,15 @@ struct StatsFigures {
 };
 
 StatsFigures read_stats(const std::string& path) {
-  const std::string s = read_text(path);
-  std::smatch m;
+  namespace stats_text = mixprec::test::stats_text;
+  const std::vector<std::string> summary =
+      stats_text::section(stats_text::split_lines(read_text(path)), "Summary Stats", path);
+  const std::string where = path + ", Summary Stats";
   StatsFigures f;
-  const std::string summary = s.substr(s.find("Summary Stats"));
-  REQUIRE(std::regex_search(summary, m, std::regex(R"(Cycles: ([0-9]+))")));
-  f.cycles = std::stoll(m[1]);
-  REQUIRE(std::regex_search(summary, m, std::regex(R"(Computes = ([0-9]+))")));
-  f.computes = std::stoll(m[1]);
-  REQUIRE(std::regex_search(summary, m, std::regex(R"(Total\s+= ([0-9.]+))")));
-  f.fj_per_compute = std::stod(m[1]);
+  // A missing, repeated or malformed figure throws; the message names the key and the file.
+  REQUIRE_NOTHROW(f.cycles = stats_text::labelled_integer(summary, "Cycles", ':', where));
+  REQUIRE_NOTHROW(f.computes = stats_text::labelled_integer(summary, "Computes", '=', where));
+  REQUIRE_NOTHROW(f.fj_per_compute = stats_text::labelled_number(summary, "Total", '=', where));
   return f;
 }
 

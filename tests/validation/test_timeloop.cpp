@@ -5,61 +5,59 @@
 // reads / fills / updates / temporal reductions, utilized capacity and instances per level and
 // data space exactly, energy per level and in total within 1%.
 // MIXPREC_VALIDATION_TABLE=FILE appends one Markdown row per case (docs/validation.md).
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 
 #include <catch2/catch.hpp>
 
 #include "sim/nest/timeloop_import.hpp"
 #include "test_util.hpp"
+#include "validation/stats_text.hpp"
 
 using namespace mixprec;
 using namespace mixprec::sim::nest;
+namespace stats_text = mixprec::test::stats_text;
 
 namespace {
 
 // Timeloop's stats.txt: per component, per data space, "key : value" lines; the summary's
-// "Cycles:", "Computes =" and the fJ/Compute table.
+// "Cycles:", "Computes =" and the fJ/Compute table. Fields are read as numbers on use, strictly
+// (stats_text.hpp): a missing or repeated key fails the test naming the key and the file.
 struct TimeloopStats {
-  std::map<std::string, std::map<std::string, std::map<std::string, double>>> ds;  // comp, ds, key
-  std::map<std::string, double> leakage_pj;                                         // comp
-  std::map<std::string, double> fj_per_compute;  // comp and "Total"
+  explicit TimeloopStats(const std::string& path) : fj_per_compute(path + ", fJ/Compute table") {}
+  std::map<std::string, std::map<std::string, stats_text::Fields>> ds;  // comp, ds
+  std::map<std::string, double> leakage_pj;                             // comp
+  stats_text::Fields fj_per_compute;                                    // comp and "Total"
   double cycles = 0, computes = 0;
   std::vector<std::string> order;  // storage components, innermost first
 };
 
-double leading_number(const std::string& s) { return std::stod(s); }
-
 TimeloopStats parse_stats(const std::string& path) {
   std::ifstream in(path);
   REQUIRE(in.good());
-  TimeloopStats st;
-  std::string line, comp, dsname;
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::vector<std::string> lines = stats_text::split_lines(text.str());
+  TimeloopStats st(path);
+  std::string comp, dsname;
   bool in_fj = false, in_stats = false;
-  const std::regex header(R"(^=== (.+) ===$)");
-  const std::regex ds_line(R"(^    (\w+):$)");
-  const std::regex kv(R"(^\s+([^:]+?)\s+:\s+([-0-9.e+]+).*$)");
-  const std::regex fj(R"(^\s+(\S+)\s+=\s+([0-9.e+]+)$)");
-  std::smatch m;
-  while (std::getline(in, line)) {
-    if (std::regex_match(line, m, header)) {
-      comp = m[1];
+  for (const std::string& line : lines) {
+    if (const auto header = stats_text::section_header(line)) {
+      comp = *header;
       dsname.clear();
       in_stats = false;
       continue;
     }
     if (line == "Summary Stats") comp.clear();
-    if (line.rfind("Cycles: ", 0) == 0) st.cycles = leading_number(line.substr(8));
-    if (line.rfind("Computes = ", 0) == 0) st.computes = leading_number(line.substr(11));
     if (line == "fJ/Compute") {
       in_fj = true;
       continue;
     }
     if (in_fj) {
-      if (std::regex_match(line, m, fj)) st.fj_per_compute[m[1]] = std::stod(m[2]);
+      if (const auto f = stats_text::field(line, '=')) st.fj_per_compute.add(f->key, f->value);
       continue;
     }
     if (comp.empty()) continue;
@@ -67,17 +65,25 @@ TimeloopStats parse_stats(const std::string& path) {
       in_stats = true;
       continue;
     }
-    if (line.find("Leakage energy (total)") != std::string::npos && std::regex_match(line, m, kv)) {
-      st.leakage_pj[comp] = std::stod(m[2]);
+    const auto kv = stats_text::field(line, ':');
+    if (kv && kv->key == "Leakage energy (total)") {
+      st.leakage_pj[comp] =
+          stats_text::parse_number(kv->value, path + ": component " + comp + ": key '" + kv->key + "'");
       if (std::find(st.order.begin(), st.order.end(), comp) == st.order.end()) st.order.push_back(comp);
     }
     if (!in_stats) continue;
-    if (std::regex_match(line, m, ds_line)) {
-      dsname = m[1];
+    if (const auto name = stats_text::dataspace_header(line)) {
+      dsname = *name;
       continue;
     }
-    if (!dsname.empty() && std::regex_match(line, m, kv)) st.ds[comp][dsname][m[1]] = std::stod(m[2]);
+    if (!dsname.empty() && kv)
+      st.ds[comp]
+          .try_emplace(dsname, path + ": component " + comp + ", data space " + dsname)
+          .first->second.add(kv->key, kv->value);
   }
+  const std::vector<std::string> summary = stats_text::section(lines, "Summary Stats", path);
+  st.cycles = stats_text::labelled_number(summary, "Cycles", ':', path + ", Summary Stats");
+  st.computes = stats_text::labelled_number(summary, "Computes", '=', path + ", Summary Stats");
   return st;
 }
 
@@ -125,18 +131,17 @@ void check_case(const Case& c) {
       INFO("data space " << dsname);
       REQUIRE(d >= 0);
       const DataspaceStats& ds = ls.ds[std::size_t(d)];
-      CHECK(double(ds.reads) == kv.at("Scalar reads (per-instance)"));
-      CHECK(double(ds.fills) == kv.at("Scalar fills (per-instance)"));
-      CHECK(double(ds.updates) == kv.at("Scalar updates (per-instance)"));
-      CHECK(double(ds.temporal_reductions) == kv.at("Temporal reductions (per-instance)"));
-      CHECK(double(ds.utilized_capacity) == kv.at("Utilized capacity"));
-      if (ds.kept) CHECK(double(ds.utilized_instances) == kv.at("Utilized instances (max)"));
+      CHECK(double(ds.reads) == kv.number("Scalar reads (per-instance)"));
+      CHECK(double(ds.fills) == kv.number("Scalar fills (per-instance)"));
+      CHECK(double(ds.updates) == kv.number("Scalar updates (per-instance)"));
+      CHECK(double(ds.temporal_reductions) == kv.number("Temporal reductions (per-instance)"));
+      CHECK(double(ds.utilized_capacity) == kv.number("Utilized capacity"));
+      if (ds.kept) CHECK(double(ds.utilized_instances) == kv.number("Utilized instances (max)"));
       compared += 6;
     }
     // Energy of the level: Timeloop's fJ/Compute x computes (2 decimals in fJ/compute).
-    const auto it = ref.fj_per_compute.find(comp);
-    REQUIRE(it != ref.fj_per_compute.end());
-    const double ref_pj = it->second * ref.computes / 1000.0;
+    REQUIRE(ref.fj_per_compute.has(comp));
+    const double ref_pj = ref.fj_per_compute.number(comp) * ref.computes / 1000.0;
     const double diff = std::abs(ls.energy_pj - ref_pj);
     // Bound: 1%, and at least the rounding of the reference (0.005 fJ per compute).
     CHECK(diff <= std::max(0.01 * ref_pj, 0.005 * ref.computes / 1000.0));
@@ -147,7 +152,7 @@ void check_case(const Case& c) {
     }
   }
   CHECK(compared > 0);
-  const double ref_total = ref.fj_per_compute.at("Total") * ref.computes / 1000.0;
+  const double ref_total = ref.fj_per_compute.number("Total") * ref.computes / 1000.0;
   CHECK(std::abs(r.energy_pj - ref_total) <= std::max(0.01 * ref_total, 0.005 * ref.computes / 1000.0));
 
   if (const char* table = std::getenv("MIXPREC_VALIDATION_TABLE")) {
@@ -156,7 +161,7 @@ void check_case(const Case& c) {
     std::snprintf(row, sizeof row,
                   "| %s | `%s` | %.0f / %.0f | %.0f / %.0f | %.2f / %.2f | %+.3f%% | %d | %s %.3f%% |\n",
                   c.name.c_str(), c.stats.c_str(), ref.computes, ref.cycles, double(r.macs), double(r.cycles),
-                  ref.fj_per_compute.at("Total"), r.energy_pj * 1000.0 / double(r.macs),
+                  ref.fj_per_compute.number("Total"), r.energy_pj * 1000.0 / double(r.macs),
                   100.0 * (r.energy_pj - ref_total) / ref_total, compared, worst_level_name.c_str(),
                   100.0 * worst_level);
     o << row;
