@@ -25,47 +25,96 @@ const sim::CostEntry& entry_of(const Problem& p, const sim::CostTable& costs, co
   return costs.at(size_t(l), size_t(it.option));
 }
 
-using PairMap = std::map<std::pair<int, int>, PairTerm>;
+using TermMap = std::map<std::vector<int>, Term>;
 
-// The term between groups a < b (created, zero, on first use).
-PairTerm& pair_term(Problem& p, PairMap& pairs, int a, int b) {
-  PairTerm& pt = pairs[{a, b}];
-  if (pt.a < 0) {
-    pt.a = a;
-    pt.b = b;
-    pt.cost.assign(p.groups[size_t(a)].items.size() * p.groups[size_t(b)].items.size(), Costs{});
+// The term over `groups` (ascending, distinct; created, zero, on first use).
+Term& term_over(Problem& p, TermMap& terms, const std::vector<int>& groups) {
+  Term& t = terms[groups];
+  if (t.groups.empty()) {
+    t.groups = groups;
+    std::size_t n = 1;
+    for (int g : groups) {
+      t.sizes.push_back(int(p.groups[size_t(g)].items.size()));
+      n *= p.groups[size_t(g)].items.size();
+    }
+    t.cost.assign(n, Costs{});
   }
-  return pt;
+  return t;
+}
+
+// Calls f(flat) for every combination of the term's groups' items, with item_of_group set to it.
+template <class F>
+void for_each_combination(const Term& t, std::vector<int>& item_of_group, F f) {
+  for (std::size_t i = 0; i < t.cost.size(); ++i) {
+    std::size_t x = i;
+    for (std::size_t k = t.groups.size(); k-- > 0;) {
+      item_of_group[size_t(t.groups[k])] = int(x % size_t(t.sizes[k]));
+      x /= size_t(t.sizes[k]);
+    }
+    f(i);
+  }
 }
 
 void add_handover_terms(Problem& p, const sim::CostTable& costs, const std::vector<int>& group_of,
-                        const std::vector<int>& choice_of, PairMap& pairs) {
+                        const std::vector<int>& choice_of, TermMap& terms) {
   if (!costs.residency.enabled) return;
+  std::vector<int> item_of_group(p.groups.size(), 0);
+  // The entry of layer l at its group's current item.
+  auto entry = [&](int l) -> const sim::CostEntry& {
+    const int g = group_of[size_t(l)];
+    return entry_of(p, costs, choice_of, l, p.groups[size_t(g)].items[size_t(item_of_group[size_t(g)])]);
+  };
+  // Each edge's dynamic energy.
   for (const sim::HandoverEdge& e : costs.handover_edges) {
     const int gp = group_of[size_t(e.producer)], gc = group_of[size_t(e.consumer)];
-    auto delta = [&](const Item& ip, const Item& ic) {
-      return sim::evaluate_handover(costs.residency, e, entry_of(p, costs, choice_of, e.producer, ip).handover,
-                                    entry_of(p, costs, choice_of, e.consumer, ic).handover)
-          .delta_pj();
+    auto delta = [&] {
+      return sim::evaluate_handover(costs.residency, e, entry(e.producer).handover, entry(e.consumer).handover).delta_pj();
     };
     if (gp == gc) {
-      for (Item& it : p.groups[size_t(gp)].items) it.cost[kEnergy] += delta(it, it);
+      auto& items = p.groups[size_t(gp)].items;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        item_of_group[size_t(gp)] = int(i);
+        items[i].cost[kEnergy] += delta();
+      }
       continue;
     }
-    const int a = std::min(gp, gc), b = std::max(gp, gc);
-    const auto& ia = p.groups[size_t(a)].items;
-    const auto& ib = p.groups[size_t(b)].items;
-    PairTerm& pt = pair_term(p, pairs, a, b);
-    for (std::size_t i = 0; i < ia.size(); ++i)
-      for (std::size_t j = 0; j < ib.size(); ++j)
-        pt.cost[i * ib.size() + j][kEnergy] += gp == a ? delta(ia[i], ib[j]) : delta(ib[j], ia[i]);
+    Term& t = term_over(p, terms, {std::min(gp, gc), std::max(gp, gc)});
+    for_each_combination(t, item_of_group, [&](std::size_t i) { t.cost[i][kEnergy] += delta(); });
+  }
+  // Each touched layer's re-timing, over its group and its neighbours'.
+  for (std::size_t l = 0; l < group_of.size(); ++l) {
+    std::vector<int> gs{group_of[l]};
+    for (const sim::HandoverEdge& e : costs.handover_edges)
+      if (e.producer == int(l) || e.consumer == int(l)) {
+        gs.push_back(group_of[size_t(e.producer)]);
+        gs.push_back(group_of[size_t(e.consumer)]);
+      }
+    if (gs.size() == 1) continue;  // no edge
+    std::sort(gs.begin(), gs.end());
+    gs.erase(std::unique(gs.begin(), gs.end()), gs.end());
+    auto add = [&](Costs& c) {
+      if (const sim::Retimed* r = sim::retiming_of(costs, int(l), entry)) {
+        c[kCycles] += r->cycles_delta;
+        c[kEnergy] += r->energy_delta_pj;
+      }
+    };
+    if (gs.size() == 1) {
+      auto& items = p.groups[size_t(gs[0])].items;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        item_of_group[size_t(gs[0])] = int(i);
+        add(items[i].cost);
+      }
+      continue;
+    }
+    Term& t = term_over(p, terms, gs);
+    for_each_combination(t, item_of_group, [&](std::size_t i) { add(t.cost[i]); });
   }
 }
 
 // The sensitivity table's pair terms: within a group both layers take the item's option; across
-// groups a PairTerm's sensitivity.
+// groups a Term's sensitivity.
 void add_sensitivity_pairs(Problem& p, const SensitivityTable& sens, const std::vector<int>& group_of,
-                           PairMap& pairs) {
+                           TermMap& terms) {
   const std::size_t O = sens.options.size();
   for (const SensitivityTable::PairRows& pr : sens.pairs) {
     MIXPREC_CHECK(pr.a >= 0 && pr.a < pr.b && size_t(pr.b) < group_of.size() && pr.values.size() == O * O,
@@ -78,12 +127,12 @@ void add_sensitivity_pairs(Problem& p, const SensitivityTable& sens, const std::
     const int a = std::min(ga, gb), b = std::max(ga, gb);
     const auto& ia = p.groups[size_t(a)].items;
     const auto& ib = p.groups[size_t(b)].items;
-    PairTerm& pt = pair_term(p, pairs, a, b);
-    if (pt.sensitivity.empty()) pt.sensitivity.assign(ia.size() * ib.size(), 0.0);
+    Term& t = term_over(p, terms, {a, b});
+    if (t.sensitivity.empty()) t.sensitivity.assign(ia.size() * ib.size(), 0.0);
     for (std::size_t i = 0; i < ia.size(); ++i)
       for (std::size_t j = 0; j < ib.size(); ++j) {
         const std::size_t oa = size_t((ga == a ? ia[i] : ib[j]).option), ob = size_t((ga == a ? ib[j] : ia[i]).option);
-        pt.sensitivity[i * ib.size() + j] += pr.values[oa * O + ob];
+        t.sensitivity[i * ib.size() + j] += pr.values[oa * O + ob];
       }
   }
 }
@@ -186,14 +235,15 @@ Problem make_problem(const sim::CostTable& costs, const SensitivityTable& sens, 
       throw SpecError("", "/search", "at least one allowed option for layer \"" + net.layers[g.layers[0]].name + "\"",
                       "none left after the rules and buffer limits");
   }
-  PairMap pairs;
-  add_handover_terms(p, costs, group_of, choice_of, pairs);
-  add_sensitivity_pairs(p, sens, group_of, pairs);
-  for (auto& kv : pairs) {
+  TermMap terms;
+  add_handover_terms(p, costs, group_of, choice_of, terms);
+  add_sensitivity_pairs(p, sens, group_of, terms);
+  for (auto& kv : terms) {
     bool any = false;
-    for (const Costs& c : kv.second.cost) any = any || c[kEnergy] != 0;
+    for (const Costs& c : kv.second.cost)
+      for (double x : c) any = any || x != 0;
     for (double x : kv.second.sensitivity) any = any || x != 0;
-    if (any) p.pairs.push_back(std::move(kv.second));
+    if (any) p.terms.push_back(std::move(kv.second));
   }
   return p;
 }
@@ -215,10 +265,10 @@ Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group
     for (int r = 0; r < kResources; ++r) s.cost[r] += it.cost[r];
     s.sensitivity += it.sensitivity;
   }
-  for (const PairTerm& pt : p.pairs) {
-    const Costs& c = pt.at(item_of_group[size_t(pt.a)], item_of_group[size_t(pt.b)], p.groups[size_t(pt.b)].items.size());
-    for (int r = 0; r < kResources; ++r) s.cost[r] += c[r];
-    s.sensitivity += pt.sens_at(item_of_group[size_t(pt.a)], item_of_group[size_t(pt.b)], p.groups[size_t(pt.b)].items.size());
+  for (const Term& t : p.terms) {
+    const std::size_t i = t.flat(item_of_group);
+    for (int r = 0; r < kResources; ++r) s.cost[r] += t.cost[i][r];
+    s.sensitivity += t.sens_at(i);
   }
   s.feasible = true;
   for (int r = 0; r < kResources; ++r)

@@ -73,29 +73,37 @@ struct RankChoice {
   std::vector<std::vector<double>> sensitivity;  // candidates x options
 };
 
-// A cost over the options of two groups a < b (between-layer residency: a hand-over's energy
-// depends on the producer's output bits and the consumer's input bits and mapping).
-// cost[i * items(b) + j]: item i of group a with item j of group b. Any sign.
-// sensitivity: the same layout, the sensitivity table's pair terms (SensitivityTable::pairs)
-// between the two groups' members; empty when none (0).
-struct PairTerm {
-  int a = -1, b = -1;
+// A cost over the options of two to four groups (more are accepted; the exact solver refuses a
+// problem whose open terms need too many states): between-layer residency, where a hand-over's
+// energy depends on the producer's output bits and the consumer's input bits and mapping (two
+// groups), and a layer's re-timing on whether each of its hand-overs is on chip (its group and its
+// neighbours' groups); the sensitivity table's pair terms (two groups).
+// groups: ascending, distinct; sizes[k]: items of groups[k]. cost and sensitivity: over the
+// product of the groups' items, row-major (the first group outermost). Any sign. sensitivity
+// empty: 0.
+struct Term {
+  std::vector<int> groups;
+  std::vector<int> sizes;
   std::vector<Costs> cost;
   std::vector<double> sensitivity;
-  double sens_at(int item_a, int item_b, std::size_t items_b) const {
-    return sensitivity.empty() ? 0.0 : sensitivity[std::size_t(item_a) * items_b + std::size_t(item_b)];
+  // Position of a choice (item per group of the problem) in the tables.
+  std::size_t flat(const std::vector<int>& item_of_group) const {
+    std::size_t i = 0;
+    for (std::size_t k = 0; k < groups.size(); ++k)
+      i = i * std::size_t(sizes[k]) + std::size_t(item_of_group[std::size_t(groups[k])]);
+    return i;
   }
-  const Costs& at(int item_a, int item_b, std::size_t items_b) const {
-    return cost[std::size_t(item_a) * items_b + std::size_t(item_b)];
-  }
+  double sens_at(std::size_t flat_index) const { return sensitivity.empty() ? 0.0 : sensitivity[flat_index]; }
+  int first() const { return groups.front(); }
+  int last() const { return groups.back(); }
 };
 
 struct Problem {
   std::vector<std::string> layer_names;
   std::vector<LayerPrecision> options;
   std::vector<Group> groups;
-  // At most one per pair of groups (a < b).
-  std::vector<PairTerm> pairs;
+  // At most one per set of groups.
+  std::vector<Term> terms;
   std::vector<RankChoice> rank_choices;
   double clock_mhz = 1;
 };
@@ -116,8 +124,10 @@ struct Rules {
 // Weight-less layers (add, pool, reshape) follow their first producer's option; explicit ties
 // and fixed layers as given. With a table that prices residency, every hand-over edge's energy
 // (sim/residency.hpp evaluate_handover) joins the items' costs when both layers are in one group,
-// else a PairTerm between the two groups; likewise the sensitivity table's pair terms join the
-// items' sensitivity or a PairTerm's. `default_option[layer]` is the option index used for fixed layers
+// else a Term over the two groups; every layer a hand-over edge touches gets its re-timing
+// (sim/cost_table.hpp retiming_of: which of its edges are on chip, from its and its neighbours'
+// options) as a Term over its group and its neighbours' groups (the items when they are one
+// group). Likewise the sensitivity table's pair terms join the items' sensitivity or a Term's. `default_option[layer]` is the option index used for fixed layers
 // (a fixed layer with rank candidates keeps its option but its ranks are still chosen). A group
 // with a rank-searched layer has an item per (candidate, allowed option); such a layer may not
 // share a group with another rank-searched layer (SpecError).
@@ -135,7 +145,7 @@ struct Solution {
   std::string method;
 };
 
-// Totals of a per-group choice (items and pair terms): THE evaluation every solver uses.
+// Totals of a per-group choice (items, then the terms in order): THE evaluation every solver uses.
 Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group, const Budget& b);
 
 }  // namespace mixprec::search

@@ -160,8 +160,8 @@ void finish_exact(const Problem& p, const Budget& b, const std::vector<S>& last,
     }
 }
 
-// With pair terms, group g's share includes the least (most) entry of every term whose later
-// group is g, so rest_min stays a lower bound whatever the terms' signs.
+// With terms, group g's share includes the least (most) entry of every term whose last group is
+// g, so rest_min stays a lower bound whatever the terms' signs.
 Completion completion_bounds(const Problem& p) {
   const std::size_t G = p.groups.size();
   Completion c{std::vector<Costs>(G + 1, Costs{}), std::vector<Costs>(G + 1, Costs{})};
@@ -172,10 +172,10 @@ Completion completion_bounds(const Problem& p) {
         lo = std::min(lo, it.cost[r]);
         hi = std::max(hi, it.cost[r]);
       }
-      for (const PairTerm& pt : p.pairs) {
-        if (pt.b != int(g)) continue;
+      for (const Term& t : p.terms) {
+        if (t.last() != int(g)) continue;
         double plo = kInf, phi = -kInf;
-        for (const Costs& x : pt.cost) {
+        for (const Costs& x : t.cost) {
           plo = std::min(plo, x[r]);
           phi = std::max(phi, x[r]);
         }
@@ -371,19 +371,24 @@ ExactResult solve_energy_only(const Problem& p, const Budget& b, const Completio
   return res;
 }
 
-// With pair terms (search/problem.hpp PairTerm: costs, and sensitivity terms such as the clado
-// method's cross-layer interactions, either of any sign; the sensitivity of a state is the sum of
-// its items' and its closed pair terms'): dynamic programming over the groups in order
-// whose state carries the items of the "frontier", the groups already chosen that share a pair
-// term with a group still to come (on a chain of layers: the previous group; a residual block's
-// add also waits for its downsample). Why it stays exact: a completion's cost depends on a
-// partial solution only through its sums and its frontier items, so among partial solutions over
-// groups 0..g with the same frontier items, one dominated in the tracked resources and sensitivity
-// can be replaced by its dominator in every completion; the kept sets per (stage, frontier items)
-// therefore contain an optimal solution. Partial solutions that cannot be completed within the
-// budgets (rest_min counts each pair term's least entry) are dropped. The number of kept sets is
-// the product of the frontier groups' item counts (the networks' frontiers hold one or two groups).
-constexpr double kMaxChainKeys = 1e6;  // frontier item combinations per stage (memory bound)
+// With terms (search/problem.hpp Term over two to four groups: residency's hand-over energy and
+// re-timing, and sensitivity terms such as the clado method's cross-layer interactions, of any
+// sign; a state's sums hold its items and its closed terms): dynamic programming over the groups
+// in order. A term is open after group g while some of its groups are chosen (first <= g) and
+// some are not (last > g); it is closed, its entry added, at its last group. A completion's cost
+// depends on a partial solution only through its sums and, per open term, the slice of the term's
+// table its chosen groups select (the entries over the items of the groups still to come). So a
+// state's key is, per open term, the class of that slice: prefixes of the term's groups whose
+// slices are equal (every entry, every resource and the sensitivity) share a class, and partial
+// solutions with equal keys are interchangeable in every completion. Among them, one dominated
+// in the tracked resources and sensitivity can be replaced by its dominator, so the kept sets per
+// (stage, key) contain an optimal solution: exact. Keying by the slice rather than by the chosen
+// items merges states whose open terms cannot tell them apart (residency's re-timing depends on a
+// neighbour's option only through whether the hand-over is on chip and at which stored bits).
+// Partial solutions that cannot be completed within the budgets (rest_min counts each term's least
+// entry) are dropped. The number of keys per stage is at most the product of the chosen groups'
+// item counts over the open terms (one to three groups on the shipped networks).
+constexpr double kMaxChainKeys = 1e6;  // keys per stage (memory bound)
 
 struct ChainState {
   Costs cost;
@@ -393,74 +398,181 @@ struct ChainState {
 };
 struct ChainStage {
   std::vector<ChainState> states;         // grouped by key, contiguous
-  std::vector<std::vector<int>> keys;     // items of the frontier groups, per key
+  std::vector<std::vector<int>> keys;     // per open term, the class of its slice, per key
   std::vector<std::pair<std::size_t, std::size_t>> ranges;  // states of each key
 };
+
+// A term's slice classes: after its groups 0..k are chosen (k < n - 1), the distinct slices.
+struct TermClasses {
+  // next[k][c * sizes[k] + j]: the class after choosing item j of group k from class c of step
+  // k - 1 (k = 0: c = 0).
+  std::vector<std::vector<int>> next;
+  // rep[k][c]: a prefix (flat index over groups 0..k) of class c.
+  std::vector<std::vector<std::size_t>> rep;
+};
+
+TermClasses term_classes(const Term& t) {
+  const std::size_t n = t.groups.size();
+  TermClasses tc;
+  tc.next.resize(n - 1);
+  tc.rep.resize(n - 1);
+  std::size_t block = t.cost.size();
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    block /= std::size_t(t.sizes[k]);  // entries per prefix of groups 0..k
+    const std::vector<std::size_t> prev = k == 0 ? std::vector<std::size_t>{0} : tc.rep[k - 1];
+    auto same = [&](std::size_t a, std::size_t b) {
+      for (std::size_t i = 0; i < block; ++i) {
+        if (t.cost[a * block + i] != t.cost[b * block + i]) return false;
+        if (!t.sensitivity.empty() && t.sensitivity[a * block + i] != t.sensitivity[b * block + i]) return false;
+      }
+      return true;
+    };
+    // FNV-1a of the slice's bytes: equal slices (up to the sign of zero) hash equal.
+    auto hash = [&](std::size_t a) {
+      std::uint64_t h = 1469598103934665603ull;
+      auto mix = [&](const void* data, std::size_t bytes) {
+        const unsigned char* c = static_cast<const unsigned char*>(data);
+        for (std::size_t i = 0; i < bytes; ++i) h = (h ^ c[i]) * 1099511628211ull;
+      };
+      mix(&t.cost[a * block], block * sizeof(Costs));
+      if (!t.sensitivity.empty()) mix(&t.sensitivity[a * block], block * sizeof(double));
+      return h;
+    };
+    std::map<std::uint64_t, std::vector<int>> by_hash;
+    for (std::size_t c = 0; c < prev.size(); ++c)
+      for (int j = 0; j < t.sizes[k]; ++j) {
+        const std::size_t prefix = prev[c] * std::size_t(t.sizes[k]) + std::size_t(j);
+        std::vector<int>& cands = by_hash[hash(prefix)];
+        int cls = -1;
+        for (int x : cands)
+          if (same(tc.rep[k][std::size_t(x)], prefix)) cls = x;
+        if (cls < 0) {
+          cls = int(tc.rep[k].size());
+          tc.rep[k].push_back(prefix);
+          cands.push_back(cls);
+        }
+        tc.next[k].push_back(cls);
+      }
+  }
+  return tc;
+}
 
 ExactResult solve_chain(const Problem& p, const Budget& b, const Completion& bounds, const std::vector<int>& dims) {
   ExactResult res;
   const std::size_t G = p.groups.size();
-  // frontier[g]: groups h <= g with a pair term to a group after g, ascending.
-  std::vector<std::vector<int>> frontier(G);
-  for (std::size_t g = 0; g < G; ++g) {
-    for (const PairTerm& pt : p.pairs)
-      if (pt.a <= int(g) && pt.b > int(g)) frontier[g].push_back(pt.a);
-    std::sort(frontier[g].begin(), frontier[g].end());
-    frontier[g].erase(std::unique(frontier[g].begin(), frontier[g].end()), frontier[g].end());
+  const std::size_t T = p.terms.size();
+  std::vector<TermClasses> classes;
+  classes.reserve(T);
+  for (const Term& t : p.terms) {
+    MIXPREC_CHECK(t.groups.size() >= 2 && std::is_sorted(t.groups.begin(), t.groups.end()) &&
+                      t.sizes.size() == t.groups.size(),
+                  "terms over two or more ascending groups");
+    for (std::size_t k = 0; k < t.groups.size(); ++k)
+      MIXPREC_CHECK(std::size_t(t.sizes[k]) == p.groups[std::size_t(t.groups[k])].items.size() &&
+                        t.cost.size() % std::size_t(t.sizes[k]) == 0,
+                    "a term's sizes are its groups' item counts");
+    classes.push_back(term_classes(t));
   }
-  // The kept sets per stage are as many as the frontier's item combinations: pair terms between
-  // every pair of many groups (the clado method's all-pairs table on a deep network) make that
-  // exponential, refused here rather than exhausting memory.
+  // open[g]: the terms open after group g, in p.terms order.
+  std::vector<std::vector<int>> open(G);
+  for (std::size_t g = 0; g < G; ++g)
+    for (std::size_t t = 0; t < T; ++t)
+      if (p.terms[t].first() <= int(g) && p.terms[t].last() > int(g)) open[g].push_back(int(t));
+  // Step of term t at group g: the position of g among its groups, or -1.
+  auto step = [&](int t, int g) {
+    const auto& gs = p.terms[std::size_t(t)].groups;
+    const auto it = std::lower_bound(gs.begin(), gs.end(), g);
+    return it != gs.end() && *it == g ? int(it - gs.begin()) : -1;
+  };
+  // Steps chosen so far of term t after group g (its classes then are rep[that - 1]).
+  auto chosen = [&](int t, int g) {
+    const auto& gs = p.terms[std::size_t(t)].groups;
+    return int(std::upper_bound(gs.begin(), gs.end(), g) - gs.begin());
+  };
+  // The keys per stage are at most the product of the open terms' classes, and of the items of
+  // the chosen groups of the open terms: terms between every pair of many groups (the clado
+  // method's all-pairs table on a deep network) make that exponential, refused here rather than
+  // exhausting memory.
   for (std::size_t g = 0; g < G; ++g) {
-    double combos = 1;
-    for (int h : frontier[g]) combos *= double(p.groups[std::size_t(h)].items.size());
+    double by_class = 1, by_items = 1;
+    std::vector<int> frontier;
+    for (int t : open[g]) {
+      by_class *= double(classes[std::size_t(t)].rep[std::size_t(chosen(t, int(g)) - 1)].size());
+      for (int h : p.terms[std::size_t(t)].groups)
+        if (h <= int(g)) frontier.push_back(h);
+    }
+    std::sort(frontier.begin(), frontier.end());
+    frontier.erase(std::unique(frontier.begin(), frontier.end()), frontier.end());
+    for (int h : frontier) by_items *= double(p.groups[std::size_t(h)].items.size());
+    const double combos = std::min(by_class, by_items);
     if (combos > kMaxChainKeys) {
       char n[32];
       std::snprintf(n, sizeof n, "%.3g", combos);
-      throw UsageError("the exact solver's pair terms keep " + std::to_string(frontier[g].size()) +
+      throw UsageError("the exact solver's terms keep " + std::to_string(frontier.size()) +
                        " groups open at once after group " + std::to_string(g) + " (" + n +
                        " combinations of their options, more than 1e+06): use pair terms between adjacent "
                        "layers only (clado:neighbours) or fewer free layers");
     }
   }
-  auto position = [](const std::vector<int>& f, int h) {
-    return int(std::lower_bound(f.begin(), f.end(), h) - f.begin());
-  };
   std::vector<ChainStage> stages;
   stages.reserve(G);
   ChainStage start;
   start.states.push_back(ChainState{Costs{}, 0.0, -1, -1});
   start.keys.push_back({});
   start.ranges.push_back({0, 1});
-  const std::vector<int> no_frontier;
   std::map<std::vector<int>, std::size_t> bucket_of;
   std::vector<std::vector<ChainState>> buckets;
   std::vector<std::vector<int>> bucket_keys;
   for (std::size_t g = 0; g < G; ++g) {
     const auto& items = p.groups[g].items;
     const ChainStage& prev = g > 0 ? stages.back() : start;
-    const std::vector<int>& fprev = g > 0 ? frontier[g - 1] : no_frontier;
-    // The terms that close at g (their earlier group is in the previous frontier).
-    std::vector<std::pair<const PairTerm*, int>> closing;
-    for (const PairTerm& pt : p.pairs)
-      if (pt.b == int(g)) closing.push_back({&pt, position(fprev, pt.a)});
+    const std::vector<int> no_terms;
+    const std::vector<int>& oprev = g > 0 ? open[g - 1] : no_terms;
+    auto position = [&](int t) {
+      return int(std::find(oprev.begin(), oprev.end(), t) - oprev.begin());  // oprev.size(): not open
+    };
+    // The terms that close at g, with their position in the previous key.
+    struct Closing {
+      const Term* t;
+      const std::vector<std::size_t>* rep;
+      int pos;
+    };
+    std::vector<Closing> closing;
+    for (std::size_t t = 0; t < T; ++t)
+      if (p.terms[t].last() == int(g)) {
+        const Term& term = p.terms[t];
+        closing.push_back({&term, &classes[t].rep[term.groups.size() - 2], position(int(t))});
+      }
+    // The open terms after g: where their class comes from.
+    struct Open {
+      int pos;                       // in the previous key (oprev.size(): opens at g)
+      const std::vector<int>* next;  // the term's step at g (null: g is not one of its groups)
+      int size;                      // items of g
+    };
+    std::vector<Open> opens;
+    for (int t : open[g]) {
+      const int k = step(t, int(g));
+      opens.push_back({position(t), k >= 0 ? &classes[std::size_t(t)].next[std::size_t(k)] : nullptr,
+                       int(items.size())});
+    }
     bucket_of.clear();
     buckets.clear();
     bucket_keys.clear();
-    std::vector<int> key(frontier[g].size());
+    std::vector<int> key(opens.size());
     for (std::size_t k = 0; k < prev.keys.size(); ++k) {
       const std::vector<int>& pk = prev.keys[k];
       for (std::size_t j = 0; j < items.size(); ++j) {
         Costs add = items[j].cost;
         double add_sens = items[j].sensitivity;
-        for (const auto& c : closing) {
-          const Costs& x = c.first->at(pk[std::size_t(c.second)], int(j), items.size());
-          for (int r = 0; r < kResources; ++r) add[r] += x[r];
-          add_sens += c.first->sens_at(pk[std::size_t(c.second)], int(j), items.size());
+        for (const Closing& c : closing) {
+          const std::size_t i = (*c.rep)[std::size_t(pk[std::size_t(c.pos)])] * items.size() + j;
+          for (int r = 0; r < kResources; ++r) add[r] += c.t->cost[i][r];
+          add_sens += c.t->sens_at(i);
         }
-        for (std::size_t f = 0; f < key.size(); ++f) {
-          const int h = frontier[g][f];
-          key[f] = h == int(g) ? int(j) : pk[std::size_t(position(fprev, h))];
+        for (std::size_t f = 0; f < opens.size(); ++f) {
+          const Open& o = opens[f];
+          const int from = o.pos < int(pk.size()) ? pk[std::size_t(o.pos)] : 0;
+          key[f] = o.next ? (*o.next)[std::size_t(from) * std::size_t(o.size) + j] : from;
         }
         auto found = bucket_of.find(key);
         std::size_t bi;
@@ -528,7 +640,7 @@ ExactResult solve_exact(const Problem& p, const Budget& b) {
   std::vector<int> dims{kEnergy};
   for (int r : {kCycles, kSize})
     if (b.active(r) && rest_max[0][r] > b.limit[r]) dims.push_back(r);
-  if (!p.pairs.empty()) return solve_chain(p, b, bounds, dims);
+  if (!p.terms.empty()) return solve_chain(p, b, bounds, dims);
   if (dims.size() == 1) return solve_energy_only(p, b, bounds);
   // Two or three tracked resources: generate every completable candidate, keep the
   // non-dominated ones (prune).
@@ -635,14 +747,13 @@ struct InContext {
 InContext in_context(const Problem& p, const std::vector<int>& choice, std::size_t g, int j) {
   const Item& it = p.groups[g].items[std::size_t(j)];
   InContext c{it.cost, it.sensitivity};
-  for (const PairTerm& pt : p.pairs) {
-    if (pt.a != int(g) && pt.b != int(g)) continue;
-    const int ia = pt.a == int(g) ? j : choice[std::size_t(pt.a)];
-    const int ib = pt.b == int(g) ? j : choice[std::size_t(pt.b)];
-    const std::size_t nb = p.groups[std::size_t(pt.b)].items.size();
-    const Costs& x = pt.at(ia, ib, nb);
-    for (int r = 0; r < kResources; ++r) c.cost[r] += x[r];
-    c.sens += pt.sens_at(ia, ib, nb);
+  for (const Term& t : p.terms) {
+    if (!std::binary_search(t.groups.begin(), t.groups.end(), int(g))) continue;
+    std::size_t i = 0;
+    for (std::size_t k = 0; k < t.groups.size(); ++k)
+      i = i * std::size_t(t.sizes[k]) + std::size_t(t.groups[k] == int(g) ? j : choice[std::size_t(t.groups[k])]);
+    for (int r = 0; r < kResources; ++r) c.cost[r] += t.cost[i][r];
+    c.sens += t.sens_at(i);
   }
   return c;
 }

@@ -11,6 +11,14 @@
 
 namespace mixprec::sim {
 
+// A layer's re-timing with some of its hand-overs on chip (sim/residency.hpp "Timing"): the change
+// of its cycles and of its energy (the static energy of those cycles) against its own entry.
+struct Retimed {
+  ResidentSides sides;
+  double cycles_delta = 0;
+  double energy_delta_pj = 0;
+};
+
 struct CostEntry {
   double energy_pj = 0;   // dynamic + static over the layer's cycles
   double cycles = 0;
@@ -18,6 +26,11 @@ struct CostEntry {
   double weight_bytes = 0;  // model size contribution at this option
   bool fits = true;
   Handover handover;        // the layer's side of a between-layer hand-over (mapping engine)
+  // Residency: one per side state the layer can see (its output on chip or not; each input off
+  // or on chip at each stored operand the options give), every state but all-off (cost_row).
+  std::vector<Retimed> retimed;
+  // The entry of `sides` (nullptr: none on chip). MIXPREC_CHECK: the state was priced.
+  const Retimed* retimed_at(const ResidentSides& sides) const;
 };
 
 struct CostTable {
@@ -45,6 +58,10 @@ class LayerPricer {
   virtual const HardwareSpec& hardware() const = 0;
   // The hand-over model of network_cost (disabled by default).
   virtual ResidencyModel residency() const { return {}; }
+  // The layer's cost re-timed with the hand-overs `sides` on chip (network_cost's re-timing);
+  // only an engine whose residency() is enabled is asked.
+  virtual LayerCost layer_cost_resident(const Network& net, int layer, const LayerPrecision& p, Phase phase,
+                                        const ResidentSides& sides) = 0;
 };
 
 // Model-size contribution of a layer's weights at precision p (recurrent weights at their own
@@ -54,7 +71,8 @@ double weight_bytes(const Layer& l, const LayerPrecision& p);
 // Candidate options: the search section's weight x activation bit pairs plus its float formats.
 std::vector<LayerPrecision> candidate_options(const SearchSpec& s, const LayerPrecision& base);
 
-// One layer's entries, one per option (a row of build_cost_table).
+// One layer's entries, one per option (a row of build_cost_table); with the engine's residency
+// enabled (inference), each entry's re-timing states (CostEntry::retimed).
 std::vector<CostEntry> cost_row(LayerPricer& engine, const Network& net, int layer,
                                 const std::vector<LayerPrecision>& options, Phase phase);
 
@@ -66,8 +84,22 @@ struct DesignPoint {
   bool fits = true;
 };
 
+// Layer `layer`'s re-timing with every layer l at entry `entry_of(l)`: the table's edges touching it
+// evaluated (evaluate_handover) in edge order, their on-chip sides accumulated as network_cost
+// does (ResidentSides::add), the layer's entry's Retimed for them (nullptr: none on chip). THE
+// re-timing every evaluation uses (evaluate; search/problem.cpp's terms).
+template <class EntryOf>
+const Retimed* retiming_of(const CostTable& t, int layer, EntryOf&& entry_of) {
+  ResidentSides sides;
+  for (const HandoverEdge& e : t.handover_edges)
+    if (e.producer == layer || e.consumer == layer)
+      sides.add(layer, evaluate_handover(t.residency, e, entry_of(e.producer).handover, entry_of(e.consumer).handover));
+  return sides.any() ? entry_of(layer).retimed_at(sides) : nullptr;
+}
+
 // Sums one option per layer (choice[i] indexes table.options), with the hand-over edges' energy
-// when the table prices residency (dram_bytes stays the layers' own). No allocation.
+// and the touched layers' re-timing when the table prices residency (dram_bytes stays the layers'
+// own): simulate's figures for the configuration. No allocation.
 DesignPoint evaluate(const CostTable& table, const int* choice);
 
 }  // namespace mixprec::sim

@@ -387,12 +387,8 @@ NetworkCost MappingEngine::network_cost(const Network& net, const std::vector<La
   // The layers an on-chip hand-over touches are re-timed with it (their own mappings).
   std::vector<ResidentSides> sides(net.layers.size());
   for (const HandoverOutcome& h : nc.handovers) {
-    if (!h.on_chip) continue;
-    sides[std::size_t(h.producer)].output = true;
-    ResidentSides& c = sides[std::size_t(h.consumer)];
-    if (c.inputs++ == 0) c.input_stored_bits = h.stored_bits;
-    c.onchip_read_bits += h.values_read * h.stored_bits;
-    c.requant_ops += h.requant_ops;
+    sides[std::size_t(h.producer)].add(h.producer, h);
+    sides[std::size_t(h.consumer)].add(h.consumer, h);
   }
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     LayerCost& lc = nc.layers[i];

@@ -59,16 +59,6 @@ struct NestMapping {
   nest::MapResult result;
 };
 
-// A layer's on-chip hand-overs (sim/residency.hpp) as its timing sees them.
-struct ResidentSides {
-  bool output = false;               // its output tensor is written to the input buffer, not DRAM
-  int inputs = 0;                    // input tensors read from the input buffer instead of DRAM
-  int input_stored_bits = 0;          // the (first) such input's stored bits
-  std::int64_t onchip_read_bits = 0;  // those reads at the stored bits (every such input)
-  std::int64_t requant_ops = 0;      // values re-quantized to the layer's activation operand
-  bool any() const { return output || inputs > 0; }
-};
-
 // What a hand-over changes in one execution of the nest that reads the layer's input and writes its
 // output: DRAM bits no longer moved, input-buffer bits moved instead, and whether the input's first
 // tile is already on chip.

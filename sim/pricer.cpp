@@ -48,6 +48,12 @@ LayerCost Pricer::layer_cost(const Network& net, int layer, const LayerPrecision
   return mapping_ ? mapping_->layer_cost(net, layer, p, phase) : analytical_->layer_cost(net, layer, p, phase);
 }
 
+LayerCost Pricer::layer_cost_resident(const Network& net, int layer, const LayerPrecision& p, Phase phase,
+                                      const ResidentSides& sides) {
+  MIXPREC_CHECK(mapping_ != nullptr, "re-timing with hand-overs needs the mapping engine");
+  return mapping_->layer_cost_resident(net, layer, p, phase, sides);
+}
+
 NetworkCost Pricer::network_cost(const Network& net, const std::vector<LayerPrecision>& p, Phase phase) {
   return mapping_ ? mapping_->network_cost(net, p, phase) : analytical_->network_cost(net, p, phase);
 }

@@ -41,6 +41,8 @@ class Pricer final : public LayerPricer {
   LayerCost layer_cost(const Network& net, int layer, const LayerPrecision& p, Phase phase) override;
   const HardwareSpec& hardware() const override { return hw_; }
   ResidencyModel residency() const override;
+  LayerCost layer_cost_resident(const Network& net, int layer, const LayerPrecision& p, Phase phase,
+                                const ResidentSides& sides) override;
   NetworkCost network_cost(const Network& net, const std::vector<LayerPrecision>& p, Phase phase);
 
   CostEngine engine() const { return engine_; }

@@ -70,6 +70,20 @@ double requant_pj(const energy::EnergyModel& em, const Operand& a) {
   return em.nonlinear_pj(energy::NonlinearOp::Multiply, a) + em.nonlinear_pj(energy::NonlinearOp::Add, a);
 }
 
+void ResidentSides::add(int layer, const HandoverOutcome& h) {
+  if (!h.on_chip) return;
+  if (h.producer == layer) output = true;
+  if (h.consumer == layer) {
+    if (inputs++ == 0) input_stored_bits = h.stored_bits;
+    onchip_read_bits += h.values_read * h.stored_bits;
+    requant_ops += h.requant_ops;
+  }
+}
+
+ConsumerReads consumer_reads(const Handover& cons, const Operand& stored) {
+  return ConsumerReads{cons.in_reads, stored != cons.in ? cons.in_reads : 0};
+}
+
 HandoverOutcome evaluate_handover(const ResidencyModel& m, const HandoverEdge& e, const Handover& prod,
                                   const Handover& cons) {
   HandoverOutcome o;
@@ -85,16 +99,15 @@ HandoverOutcome evaluate_handover(const ResidencyModel& m, const HandoverEdge& e
   o.share = e.share;
   o.fits = per_row >= 1 && e.share * o.tensor_bits + o.footprint_bits <= m.capacity_bits;
   if (!o.fits) return o;
-  const bool requant = prod.out != cons.in;
-  const std::int64_t requant_ops = requant ? cons.in_reads : 0;
+  const ConsumerReads reads = consumer_reads(cons, prod.out);
   const double p = nest::vector_accesses(prod.out_values, per_row) * m.write_pj - prod.out_dram_pj;
-  const double c = nest::vector_accesses(cons.in_reads, per_row) * m.read_pj +
-                   double(requant_ops) * cons.requant_pj - cons.in_dram_pj;
+  const double c = nest::vector_accesses(reads.values, per_row) * m.read_pj +
+                   double(reads.requant_ops) * cons.requant_pj - cons.in_dram_pj;
   if (!(p + c < 0)) return o;  // fits but saves nothing: the tensor goes through DRAM
   o.on_chip = true;
   o.values_written = prod.out_values;
-  o.values_read = cons.in_reads;
-  o.requant_ops = requant_ops;
+  o.values_read = reads.values;
+  o.requant_ops = reads.requant_ops;
   o.producer_delta_pj = p;
   o.consumer_delta_pj = c;
   return o;

@@ -19,7 +19,7 @@
 //     layer that receives and hands over on chip holds both tensors; 3 for an add with two resident
 //     inputs and a resident output). With each of a layer's resident tensors at most 1/k of what
 //     its tiles leave, they fit together whatever the other edges do, so the check stays a
-//     property of one edge (two layers' options) and the search's pairwise terms are exact.
+//     property of one edge (two layers' options): the search's hand-over energy terms are pairwise.
 //   * On chip when it fits and saves energy: the producer's DRAM write becomes input-buffer writes
 //     and the consumer's DRAM reads become input-buffer reads (vector accesses of the row at the
 //     stored bits, the nest's formula), plus the re-quantization. The on-chip decision weighs this
@@ -32,7 +32,8 @@
 //     streamed inputs/outputs (pool, add, elementwise, LSTM/GRU outputs) leave the DRAM stream and
 //     move at the input buffer's bandwidth; the re-quantization is 2 ops per value on the
 //     nonlinear unit. Static energy follows the layer's new cycles (static_energy_pj, set once in
-//     network_cost). The search's pairwise terms do not carry this re-timing (docs/mapper.md).
+//     network_cost). The cost table prices it per side state (CostEntry::retimed) and the search
+//     carries it as terms over the layer's and its neighbours' groups (docs/mapper.md).
 #pragma once
 #include <vector>
 
@@ -64,6 +65,31 @@ struct ResidencyModel {
   double read_pj = 0, write_pj = 0; // per row access
 };
 // residency_model(hw, em, r) (sim/hierarchy.hpp) builds it from the template's input buffer.
+
+// A layer's on-chip hand-overs as its timing sees them (MappingEngine::layer_cost_resident).
+struct ResidentSides {
+  bool output = false;               // its output tensor is written to the input buffer, not DRAM
+  int inputs = 0;                    // input tensors read from the input buffer instead of DRAM
+  int input_stored_bits = 0;          // the (first) such input's stored bits
+  std::int64_t onchip_read_bits = 0;  // those reads at the stored bits (every such input)
+  std::int64_t requant_ops = 0;      // values re-quantized to the layer's activation operand
+  bool any() const { return output || inputs > 0; }
+  // THE accumulation of a network's outcomes into a layer's sides (network_cost and the cost
+  // table's re-timing entries): `h` counts for `layer` if it is on chip and touches it. Outcomes
+  // in edge order (handover_edges): the first on-chip input sets input_stored_bits.
+  void add(int layer, const HandoverOutcome& h);
+  bool operator==(const ResidentSides& o) const {
+    return output == o.output && inputs == o.inputs && input_stored_bits == o.input_stored_bits &&
+           onchip_read_bits == o.onchip_read_bits && requant_ops == o.requant_ops;
+  }
+};
+
+// What the consumer of an on-chip hand-over reads at the stored operand: its input's values, and
+// as many re-quantizations when the stored operand is not its activation operand.
+struct ConsumerReads {
+  std::int64_t values = 0, requant_ops = 0;
+};
+ConsumerReads consumer_reads(const Handover& consumer, const Operand& stored);
 
 // One edge at the producer's and the consumer's records (the layers' options).
 HandoverOutcome evaluate_handover(const ResidencyModel& m, const HandoverEdge& e, const Handover& producer,

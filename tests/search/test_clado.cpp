@@ -117,17 +117,14 @@ search::Problem random_sens_pair_problem(std::mt19937_64& rng, int groups, int o
   for (int a = 0; a < groups; ++a)
     for (int b = a + 1; b < groups; ++b) {
       if (rng() % 3 == 0) continue;
-      search::PairTerm pt;
-      pt.a = a;
-      pt.b = b;
-      const std::size_t n = p.groups[std::size_t(a)].items.size() * p.groups[std::size_t(b)].items.size();
-      pt.cost.assign(n, search::Costs{});
+      search::Term pt = test::zero_term(p, {a, b});
+      const std::size_t n = pt.cost.size();
       for (std::size_t k = 0; k < n; ++k) {
         // Interactions that cancel (negative) or add (positive), sometimes with an energy term.
         pt.sensitivity.push_back(6 * u(rng) - 3);
         if (rng() % 4 == 0) pt.cost[k][search::kEnergy] = -2 * u(rng);
       }
-      p.pairs.push_back(pt);
+      p.terms.push_back(pt);
     }
   return p;
 }
@@ -152,7 +149,7 @@ TEST_CASE("clado: singles plus pair terms through the exact solver equal brute f
       CHECK(ex.best.sensitivity == Approx(bf.sensitivity).epsilon(1e-12).margin(1e-12));
       // Without the pair terms the optimum differs in some instances: the terms matter.
       search::Problem plain = p;
-      for (search::PairTerm& pt : plain.pairs) pt.sensitivity.clear();
+      for (search::Term& pt : plain.terms) pt.sensitivity.clear();
       const search::Solution pb = search::solve_brute_force(plain, b);
       if (pb.option_of_layer != bf.option_of_layer) ++changed;
       // Every front point is the optimum under its own energy budget.
@@ -183,32 +180,48 @@ TEST_CASE("clado: pair terms between every pair of many groups are refused, not 
     for (int o = 0; o < 16; ++o) gr.items.push_back(search::Item{o, search::Costs{1.0 + o, 0, 0}, 1.0 / (1 + o)});
     p.groups.push_back(gr);
   }
+  // Distinct entries: no two of a group's items select equal slices, so no state merges.
   for (int a = 0; a < 6; ++a)
     for (int b = a + 1; b < 6; ++b) {
-      search::PairTerm pt;
-      pt.a = a;
-      pt.b = b;
-      pt.cost.assign(256, search::Costs{});
-      pt.sensitivity.assign(256, 0.5);
-      p.pairs.push_back(pt);
+      search::Term pt = test::zero_term(p, {a, b});
+      for (std::size_t k = 0; k < 256; ++k) pt.sensitivity.push_back(0.5 + double(k) / 256 + a + 6 * b);
+      p.terms.push_back(pt);
     }
   CHECK_THROWS_WITH(search::solve_exact(p, search::Budget{}),
-                    "the exact solver's pair terms keep 5 groups open at once after group 4 (1.05e+06 combinations "
+                    "the exact solver's terms keep 5 groups open at once after group 4 (1.05e+06 combinations "
                     "of their options, more than 1e+06): use pair terms between adjacent layers only "
                     "(clado:neighbours) or fewer free layers");
   // Four of them (16^3 = 4096 combinations at most) solve.
   p.groups.resize(4);
   p.layer_names.resize(4);
-  std::vector<search::PairTerm> kept;
-  for (const search::PairTerm& pt : p.pairs)
-    if (pt.b < 4) kept.push_back(pt);
-  p.pairs = kept;
+  std::vector<search::Term> kept;
+  for (const search::Term& pt : p.terms)
+    if (pt.last() < 4) kept.push_back(pt);
+  p.terms = kept;
   CHECK(search::solve_exact(p, search::Budget{}).best.feasible);
+  // Equal entries (every slice alike): the states merge to one key per stage and six groups solve.
+  p = search::Problem{};
+  p.options.resize(16);
+  for (int g = 0; g < 6; ++g) {
+    p.layer_names.push_back("l" + std::to_string(g));
+    search::Group gr;
+    gr.layers.push_back(g);
+    for (int o = 0; o < 16; ++o) gr.items.push_back(search::Item{o, search::Costs{1.0 + o, 0, 0}, 1.0 / (1 + o)});
+    p.groups.push_back(gr);
+  }
+  for (int a = 0; a < 6; ++a)
+    for (int b = a + 1; b < 6; ++b) {
+      search::Term pt = test::zero_term(p, {a, b});
+      pt.sensitivity.assign(256, 0.5);
+      p.terms.push_back(pt);
+    }
+  const search::ExactResult merged = search::solve_exact(p, search::Budget{});
+  CHECK(merged.best.sensitivity == Approx(6 * 1.0 / 16 + 15 * 0.5));
 }
 
 TEST_CASE("clado: make_problem carries the table's pairs and evaluates a choice as the table's total", "[clado][solver]") {
   // Three weight layers a, b, c; b and c tied (one group): the pair (a, b) and (a, c) become one
-  // PairTerm between the groups, the pair (b, c) joins the tied group's items at equal options.
+  // Term between the groups, the pair (b, c) joins the tied group's items at equal options.
   Scenario sc = test::scenario_from_text(R"({"mixprec_scenario": 1, "name": "s",
     "hardware": {"clock_mhz": 100, "pe_array": {"rows": 4, "cols": 4, "mac": {"style": "bit_parallel"}},
       "buffers": {"weight": {"size_kib": 8}, "input": {"size_kib": 8}, "output": {"size_kib": 8}},
@@ -240,10 +253,10 @@ TEST_CASE("clado: make_problem carries the table's pairs and evaluates a choice 
   rules.ties.push_back({1, 2});
   const search::Problem p = search::make_problem(costs, t, sc.net, rules, {1, 1, 1});
   REQUIRE(p.groups.size() == 2);
-  REQUIRE(p.pairs.size() == 1);
-  const search::PairTerm& pt = p.pairs[0];
-  CHECK(pt.a == 0);
-  CHECK(pt.b == 1);
+  REQUIRE(p.terms.size() == 1);
+  const search::Term& pt = p.terms[0];
+  CHECK(pt.groups == std::vector<int>{0, 1});
+  CHECK(pt.sizes == std::vector<int>{2, 2});
   // Items in option order: (a at oa, group {b, c} at ob) -> Omega(a,b) + Omega(a,c).
   CHECK(pt.sensitivity == std::vector<double>{-2.5, 2.25, 4.5, 8.125});
   CHECK(p.groups[1].items[0].sensitivity == 3 + 2 - 0.5);

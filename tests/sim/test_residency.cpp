@@ -309,14 +309,11 @@ search::Problem random_pair_problem(std::mt19937_64& rng, int groups, int option
   search::Problem p = test::random_single_layer_groups(rng, groups, options);
   std::uniform_real_distribution<double> v(0, 1);
   auto add_pair = [&](int a, int b) {
-    search::PairTerm pt;
-    pt.a = a;
-    pt.b = b;
-    for (std::size_t k = 0; k < p.groups[std::size_t(a)].items.size() * p.groups[std::size_t(b)].items.size(); ++k)
+    search::Term pt = test::zero_term(p, {a, b});
+    for (std::size_t k = 0; k < pt.cost.size(); ++k)
       // Savings (negative) as residency gives, and some positive entries: any sign stays exact.
-      pt.cost.push_back(search::Costs{-4 * v(rng) + (rng() % 5 == 0 ? 3 * v(rng) : 0.0),
-                                      rng() % 4 == 0 ? -v(rng) : 0.0, 0.0});
-    p.pairs.push_back(pt);
+      pt.cost[k] = search::Costs{-4 * v(rng) + (rng() % 5 == 0 ? 3 * v(rng) : 0.0), rng() % 4 == 0 ? -v(rng) : 0.0, 0.0};
+    p.terms.push_back(pt);
   };
   for (int g = 0; g + 1 < groups; ++g) {
     if (all_pairs || rng() % 3 != 0) add_pair(g, g + 1);
@@ -386,49 +383,76 @@ TEST_CASE("residency: the exact solver with pair terms (chain and skip edges) eq
   }
 }
 
-TEST_CASE("residency: the search problem's energy is simulate's without the re-timing, for a configuration", "[residency][solver]") {
-  const std::string patch = std::string(R"({"network": )") + test::kTinyNetworkPatch +
-                            R"(, "precision": {"default": {"format": "int", "weights": 8, "activations": 8}, "layers": []},
-      "cost_model": {"residency": "chain"}, "search": {"weight_bits": [4, 8], "activation_bits": [4, 8]}})";
-  const Scenario sc = test::default_scenario_with(patch);
-  Pricer eng(sc);
-  LayerPrecision base;
-  sc.precision.defaults.apply_to(base);
-  const std::vector<LayerPrecision> options = candidate_options(sc.search, base);
-  const CostTable table = build_cost_table(eng, sc.net, options, sc.phase);
-  REQUIRE(table.residency.enabled);
-  REQUIRE_FALSE(table.handover_edges.empty());
-  search::SensitivityTable sens;
-  sens.layers = table.layers;
-  sens.options = options;
-  sens.values.assign(table.layers.size() * options.size(), 0.0);
-  const search::Problem p =
-      search::make_problem(table, sens, sc.net, search::Rules{}, std::vector<int>(sc.net.layers.size(), 0));
+TEST_CASE("residency: the search problem's energy and cycles are simulate's, for random configurations",
+          "[residency][solver]") {
+  // Three networks: the default one, the tiny one (a block ending in a downsample: an add with two
+  // inputs on chip) and a dense LSTM one.
+  struct Case {
+    std::string name, patch;
+  };
+  const std::string chain = R"("cost_model": {"residency": "chain"})";
+  const std::vector<Case> cases{
+      {"default", "{" + chain + R"(, "search": {"weight_bits": [2, 4, 8], "activation_bits": [4, 8]}})"},
+      {"tiny", std::string(R"({"network": )") + test::kTinyNetworkPatch +
+                   R"(, "precision": {"default": {"format": "int", "weights": 8, "activations": 8}, "layers": []}, )" +
+                   chain + R"(, "search": {"weight_bits": [4, 8], "activation_bits": [4, 6, 8]}})"},
+      {"venue_dense_lstm", ""}};
   std::mt19937_64 rng(11);
-  int on_chip = 0, retimed = 0;
-  for (int trial = 0; trial < 6; ++trial) {
-    std::vector<int> items(p.groups.size());
-    for (std::size_t g = 0; g < p.groups.size(); ++g) items[g] = int(rng() % p.groups[g].items.size());
-    const std::vector<int> opt = search::expand_choice(p, items);
-    std::vector<LayerPrecision> prec;
-    for (int o : opt) prec.push_back(options[std::size_t(o)]);
-    const NetworkCost nc = eng.network_cost(sc.net, prec, sc.phase);
-    for (const HandoverOutcome& h : nc.handovers) on_chip += h.on_chip ? 1 : 0;
-    // The search's terms carry the hand-overs' dynamic energy, not the re-timing of the layers
-    // (docs/mapper.md): its cycles are the layers' own, its energy simulate's with the static
-    // energy of the cycles the re-timing saved.
-    double own_cycles = 0;
-    for (std::size_t l = 0; l < sc.net.layers.size(); ++l)
-      own_cycles += eng.layer_cost(sc.net, int(l), prec[l], sc.phase).cycles;
-    retimed += own_cycles != nc.cycles ? 1 : 0;
-    const double search_uj = nc.energy_uj + static_energy_pj(sc.hardware, own_cycles - nc.cycles) * 1e-6;
-    const search::Solution s = search::evaluate_choice(p, items, search::Budget{});
-    CHECK(s.cost[search::kEnergy] * 1e-6 == Approx(search_uj).epsilon(1e-9));
-    CHECK(s.cost[search::kCycles] == Approx(own_cycles).epsilon(1e-9));
-    CHECK(evaluate(table, opt.data()).energy_uj == Approx(search_uj).epsilon(1e-9));
+  for (const Case& c : cases) {
+    Scenario sc;
+    if (c.name == "venue_dense_lstm") {
+      nlohmann::json j = test::read_json(test::source_path("scenarios/venue_dense_lstm.json"));
+      j["cost_model"]["residency"] = "chain";
+      j["search"]["weight_bits"] = {4, 8};
+      sc = test::scenario_from_text(j.dump());
+    } else {
+      sc = test::default_scenario_with(c.patch);
+    }
+    INFO(c.name);
+    Pricer eng(sc);
+    LayerPrecision base;
+    sc.precision.defaults.apply_to(base);
+    const std::vector<LayerPrecision> options = candidate_options(sc.search, base);
+    const CostTable table = build_cost_table(eng, sc.net, options, sc.phase);
+    REQUIRE(table.residency.enabled);
+    REQUIRE_FALSE(table.handover_edges.empty());
+    search::SensitivityTable sens;
+    sens.layers = table.layers;
+    sens.options = options;
+    sens.values.assign(table.layers.size() * options.size(), 0.0);
+    const search::Problem p =
+        search::make_problem(table, sens, sc.net, search::Rules{}, std::vector<int>(sc.net.layers.size(), 0));
+    std::size_t widest = 0;
+    for (const search::Term& t : p.terms) widest = std::max(widest, t.groups.size());
+    // A layer's re-timing over its group and its neighbours': three groups where a layer hands
+    // over on both sides to layers of other groups (weight-less layers fold into their producer's
+    // group: the tiny network's add and pool join its last conv2); the dense LSTM network's one
+    // edge, lstm -> head, gives two-group terms only.
+    CHECK(widest == (c.name == "venue_dense_lstm" ? 2u : 3u));
+    int on_chip = 0, retimed = 0;
+    for (int trial = 0; trial < 8; ++trial) {
+      std::vector<int> items(p.groups.size());
+      for (std::size_t g = 0; g < p.groups.size(); ++g) items[g] = int(rng() % p.groups[g].items.size());
+      const std::vector<int> opt = search::expand_choice(p, items);
+      std::vector<LayerPrecision> prec;
+      for (int o : opt) prec.push_back(options[std::size_t(o)]);
+      const NetworkCost nc = eng.network_cost(sc.net, prec, sc.phase);
+      for (const HandoverOutcome& h : nc.handovers) on_chip += h.on_chip ? 1 : 0;
+      double own_cycles = 0;
+      for (std::size_t l = 0; l < sc.net.layers.size(); ++l)
+        own_cycles += eng.layer_cost(sc.net, int(l), prec[l], sc.phase).cycles;
+      retimed += own_cycles != nc.cycles ? 1 : 0;
+      // The search's figures are simulate's: hand-over energy and the touched layers' re-timing.
+      const search::Solution s = search::evaluate_choice(p, items, search::Budget{});
+      CHECK(s.cost[search::kEnergy] * 1e-6 == Approx(nc.energy_uj).epsilon(1e-12));
+      CHECK(s.cost[search::kCycles] == Approx(nc.cycles).epsilon(1e-12));
+      const DesignPoint d = evaluate(table, opt.data());
+      CHECK(d.energy_uj == Approx(nc.energy_uj).epsilon(1e-12));
+      CHECK(d.latency_ms == Approx(nc.latency_ms).epsilon(1e-12));
+    }
+    CHECK(on_chip > 0);
+    CHECK(retimed > 0);  // the hand-overs' first tiles at least are no longer fetched from DRAM
   }
-  CHECK(on_chip > 0);
-  CHECK(retimed > 0);  // the hand-overs' first tiles at least are no longer fetched from DRAM
 }
 
 TEST_CASE("residency: off by default, default figures unchanged",
@@ -463,7 +487,7 @@ TEST_CASE("residency: exact solve time on the default scenario", "[.residency_ti
     fb.limit[search::kEnergy] = std::numeric_limits<double>::infinity();
     const search::ExactResult front = search::solve_exact(p, fb);
     const auto t2 = std::chrono::steady_clock::now();
-    std::cout << "residency " << mode << ": groups " << p.groups.size() << ", pair terms " << p.pairs.size()
+    std::cout << "residency " << mode << ": groups " << p.groups.size() << ", terms " << p.terms.size()
               << ", budgeted solve " << std::chrono::duration<double>(t1 - t0).count() << " s ("
               << ex.states << " states, energy " << ex.best.cost[search::kEnergy] * 1e-6 << " uJ, sensitivity "
               << ex.best.sensitivity << "), front solve " << std::chrono::duration<double>(t2 - t1).count()
