@@ -171,15 +171,19 @@ TEST_CASE("clado: singles plus pair terms through the exact solver equal brute f
 TEST_CASE("clado: pair terms between every pair of many groups are refused, not run out of memory", "[clado][solver]") {
   // 6 groups of 16 items, a pair term between every two: after group 4 the frontier holds 5
   // groups, 16^5 = 1.05e6 combinations.
-  search::Problem p;
-  p.options.resize(16);
-  for (int g = 0; g < 6; ++g) {
-    p.layer_names.push_back("l" + std::to_string(g));
-    search::Group gr;
-    gr.layers.push_back(g);
-    for (int o = 0; o < 16; ++o) gr.items.push_back(search::Item{o, search::Costs{1.0 + o, 0, 0}, 1.0 / (1 + o)});
-    p.groups.push_back(gr);
-  }
+  const auto six_groups = [] {
+    search::Problem q;
+    q.options.resize(16);
+    for (int g = 0; g < 6; ++g) {
+      q.layer_names.push_back("l" + std::to_string(g));
+      search::Group gr;
+      gr.layers.push_back(g);
+      for (int o = 0; o < 16; ++o) gr.items.push_back(search::Item{o, search::Costs{1.0 + o, 0, 0}, 1.0 / (1 + o)});
+      q.groups.push_back(gr);
+    }
+    return q;
+  };
+  search::Problem p = six_groups();
   // Distinct entries: no two of a group's items select equal slices, so no state merges.
   for (int a = 0; a < 6; ++a)
     for (int b = a + 1; b < 6; ++b) {
@@ -200,15 +204,7 @@ TEST_CASE("clado: pair terms between every pair of many groups are refused, not 
   p.terms = kept;
   CHECK(search::solve_exact(p, search::Budget{}).best.feasible);
   // Equal entries (every slice alike): the states merge to one key per stage and six groups solve.
-  p = search::Problem{};
-  p.options.resize(16);
-  for (int g = 0; g < 6; ++g) {
-    p.layer_names.push_back("l" + std::to_string(g));
-    search::Group gr;
-    gr.layers.push_back(g);
-    for (int o = 0; o < 16; ++o) gr.items.push_back(search::Item{o, search::Costs{1.0 + o, 0, 0}, 1.0 / (1 + o)});
-    p.groups.push_back(gr);
-  }
+  p = six_groups();
   for (int a = 0; a < 6; ++a)
     for (int b = a + 1; b < 6; ++b) {
       search::Term pt = test::zero_term(p, {a, b});
