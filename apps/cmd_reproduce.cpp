@@ -64,8 +64,10 @@ void setup_reproduce(CLI::App& app) {
   CLI::App* c = app.add_subcommand(
       "reproduce", "Test the scenario's claim (report.claim) end to end and write a reproducibility report");
   c->add_option("file", g_rep.file, "Scenario file")->required();
-  c->add_option("--out", g_rep.out, "Run directory (default <report.out_dir>/<scenario>/<run id>)");
-  c->add_option("--run-id", g_rep.run_id, "Run id (default seed<N>, seeds<N>, with -quick)");
+  CLI::Option* out = c->add_option("--out", g_rep.out, "Run directory (default <report.out_dir>/<scenario>/<run id>)");
+  // The run id is the run directory's name, so the two cannot both be given.
+  c->add_option("--run-id", g_rep.run_id, "Run id (default seed<N>, seeds<N>, with -quick): the run directory's name")
+      ->excludes(out);
   c->add_flag("--quick", g_rep.quick, "Tiny model and data: the whole pipeline in a few minutes");
   c->add_flag("--resume", g_rep.resume, "Continue the run in the run directory");
   c->add_flag("--force", g_rep.force, "Start over in a run directory that holds a run");

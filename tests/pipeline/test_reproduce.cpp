@@ -307,6 +307,15 @@ TEST_CASE("report.formats: only the renderings the scenario asks for", "[pipelin
   CHECK_FALSE(std::ifstream(dir + "/run/report.html").good());
 }
 
+TEST_CASE("reproduce: --run-id names the run directory, so it is refused beside --out", "[pipeline][reproduce][cli]") {
+  const std::string dir = temp_dir();
+  const auto r = test::run_cli("reproduce " + test::source_path("scenarios/venue_cnn_lstm.json") +
+                               " --quick --no-progress --run-id mine --out " + dir + "/run");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "--out excludes --run-id\nRun with --help for more information.\n");
+  CHECK_FALSE(std::filesystem::exists(dir + "/run"));
+}
+
 TEST_CASE("priced configurations count static energy once per layer", "[pipeline][reproduce]") {
   const Scenario sc = load_scenario(test::source_path("scenarios/venue_cnn_lstm.json"));
   REQUIRE(sc.hardware.energy.static_power_mw > 0);
