@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <numeric>
 
 #include "core/errors.hpp"
 #include "core/json_reader.hpp"
@@ -45,6 +46,7 @@ struct Model {
   std::vector<std::vector<LayerPrecision>> precision;  // per seed (empty for fp32)
   std::vector<json> trained;                   // per seed
   json extra;                                  // seed 0's
+  std::vector<double> predicted;               // per seed: predicted sensitivity (empty: none)
   double energy_uj = 0;                        // mean over seeds (the configurations may differ)
   double latency_ms = 0, size_bytes = 0;
 };
@@ -122,7 +124,10 @@ Evidence collect(const ReportInputs& in, sim::Pricer& eng) {
       m.examples.push_back(scores_of(t, ev.regression));
       m.precision.push_back(precision_of(in.sc, found->at("precision")));
       m.trained.push_back(found->at("trained"));
+      const json& x = found->at("extra");
+      if (x.contains("predicted_sensitivity")) m.predicted.push_back(x.at("predicted_sensitivity").get<double>());
     }
+    if (m.predicted.size() != m.metric.size()) m.predicted.clear();  // only where every seed has one
     price_mean(m);
     add(m);
   }
@@ -299,6 +304,7 @@ ClaimEvidence claim_evidence(const ReportInputs& in, json* details, sim::Pricer*
       const stats::Interval lv = interval(ev, {m.name}, level_stat(ev.regression), in, 0);
       j["metric_interval"] = interval_json(lv);
       j["extra"] = m.extra;
+      if (!m.predicted.empty()) j["predicted_sensitivity_per_seed"] = m.predicted;
       models.push_back(j);
     }
     (*details)["models"] = models;
@@ -391,6 +397,12 @@ json build_report(const ReportInputs& in) {
     json e{{"name", n}, {"label", m["label"]}, {"kind", m["kind"]}, {"energy_uj", m["energy_uj"]},
            {"latency_ms", m["latency_ms"]}, {"size_bytes", m["size_bytes"]}, {"per_seed", m["per_seed"]},
            {"metric_interval", m["metric_interval"]}};
+    if (m.contains("predicted_sensitivity_per_seed")) {
+      // Each seed's prediction from its own FP32 model's sensitivity table, and their mean.
+      const auto per_seed = m["predicted_sensitivity_per_seed"].get<std::vector<double>>();
+      e["predicted_sensitivity_per_seed"] = per_seed;
+      e["predicted_sensitivity"] = std::accumulate(per_seed.begin(), per_seed.end(), 0.0) / double(per_seed.size());
+    }
     const json& iv = m["metric_interval"];
     if (regression) {
       e["rmse"] = iv["estimate"];
@@ -464,6 +476,7 @@ json build_report(const ReportInputs& in) {
     } else {
       p["weight_bits"] = m["extra"]["weight_bits"];
       p["activation_bits"] = m["extra"]["activation_bits"];
+      p["predicted_sensitivity"] = m["extra"]["predicted_sensitivity"];
       ladder.push_back(p);
     }
   }

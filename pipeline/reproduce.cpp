@@ -242,6 +242,30 @@ json SeedRun::plan_stage(const json& fp32) {
     frontier.push_back(sj);
   }
   r["frontier"] = frontier;
+  // The uniform ladder and the baseline at the same table: every trained configuration carries
+  // its predicted sensitivity (the baseline only when its precision is a search option).
+  auto predicted_json = [&](const std::vector<int>& option_of_layer) {
+    json per_layer = json::array();
+    for (std::size_t l = 0; l < option_of_layer.size(); ++l)
+      per_layer.push_back(sens.table.at(l, std::size_t(option_of_layer[l])));
+    return json{{"predicted_sensitivity", sens.table.total(option_of_layer)},
+                {"option_of_layer", option_of_layer},
+                {"layer_sensitivity", per_layer}};
+  };
+  json ladder = json::array();
+  for (const UniformWidth& u : uniform_ladder(sc_)) {
+    // Every layer at the search option (int, w, a); fixed layers keep their own option.
+    const std::vector<int> opt = uniform_option_of_layer(sc_, setup, u.weight_bits, u.activation_bits);
+    if (opt.empty()) continue;
+    json lj = predicted_json(opt);
+    lj["weight_bits"] = u.weight_bits;
+    lj["activation_bits"] = u.activation_bits;
+    ladder.push_back(lj);
+  }
+  r["ladder"] = ladder;
+  const std::vector<int> base_opt =
+      option_of_precision(setup, uniform_precision(sc_, sc_.constraints.energy.baseline));
+  r["baseline"] = base_opt.empty() ? json(nullptr) : predicted_json(base_opt);
   if (o_.full) {
     const search::Budget budget = make_budget(sc_, setup, claim_budget(sc_));
     r["greedy"] = solution_json(search::solve_greedy(prob, budget));
@@ -278,6 +302,8 @@ std::vector<Config> SeedRun::configs_of(const json& plan) const {
   std::vector<Config> out;
   out.push_back({"baseline", "uniform " + base + " (QAT)", "baseline", uniform_precision(sc_, base), true,
                  true, json::object()});
+  if (!plan.at("baseline").is_null())
+    out.back().extra = {{"predicted_sensitivity", plan.at("baseline").at("predicted_sensitivity")}};
   const double chosen_f = claim_budget(sc_);
   for (const json& p : plan.at("frontier")) {
     if (!p.at("feasible").get<bool>()) continue;
@@ -294,15 +320,12 @@ std::vector<Config> SeedRun::configs_of(const json& plan) const {
       out.push_back({"no_fp32_buffers", "chosen, low-precision gradient accumulation", "ablation", c.precision,
                      false, false, c.extra});
   }
-  for (const UniformWidth& u : uniform_ladder(sc_)) {
-    // Every layer at the search option (int, w, a); fixed layers keep their own option.
-    search::Solution sol;
-    sol.option_of_layer = uniform_option_of_layer(sc_, setup, u.weight_bits, u.activation_bits);
-    if (sol.option_of_layer.empty()) continue;
-    const std::vector<LayerPrecision> p = chosen_precision(sc_, setup, sol);
+  for (const json& l : plan.at("ladder")) {
+    const UniformWidth u{l.at("weight_bits").get<int>(), l.at("activation_bits").get<int>()};
     Config c{ladder_name(u), "uniform w" + std::to_string(u.weight_bits) + "a" + std::to_string(u.activation_bits),
-             "ladder", p, true, false, json::object()};
-    c.extra = {{"weight_bits", u.weight_bits}, {"activation_bits", u.activation_bits}};
+             "ladder", prec_of(l), true, false, json::object()};
+    c.extra = {{"weight_bits", u.weight_bits}, {"activation_bits", u.activation_bits},
+               {"predicted_sensitivity", l.at("predicted_sensitivity")}};
     out.push_back(c);
   }
   if (o_.full)

@@ -54,6 +54,16 @@ std::vector<int> uniform_option_of_layer(const Scenario& sc, const SearchSetup& 
   return out;
 }
 
+std::vector<int> option_of_precision(const SearchSetup& s, const std::vector<LayerPrecision>& precision) {
+  std::vector<int> out(precision.size(), -1);
+  for (std::size_t l = 0; l < precision.size(); ++l) {
+    for (std::size_t o = 0; o < s.options.size() && out[l] < 0; ++o)
+      if (same_option(s.options[o], precision[l])) out[l] = int(o);
+    if (out[l] < 0) return {};
+  }
+  return out;
+}
+
 SearchSetup prepare_search(const Scenario& sc, sim::nest::MapperCache* cache) {
   if (sc.hardware.kind == HardwareKind::Fpga)
     throw SpecError(sc.file, "/hardware/kind",
@@ -99,7 +109,7 @@ SearchSetup prepare_search(const Scenario& sc, sim::nest::MapperCache* cache) {
     for (const Factorization& f : rs.candidates) {
       vnet.layers[size_t(rc.layer)].factorization = f;
       rc.labels.push_back(rank_label(f));
-      rc.cost.push_back(sim::cost_row(eng, vnet, rc.layer, s.options, sc.phase));
+      rc.cost.push_back(sim::cost_row(eng, vnet, rc.layer, s.options, sc.phase, s.table.handover_edges));
     }
     s.rank_costs.push_back(std::move(rc));
   }

@@ -64,6 +64,11 @@ std::vector<LayerPrecision> chosen_precision(const Scenario& sc, const SearchSet
 std::vector<int> uniform_option_of_layer(const Scenario& sc, const SearchSetup& s, int weight_bits,
                                          int activation_bits);
 
+// Per layer, the index into s.options of that layer's precision in `precision` (same_option);
+// empty when some layer's precision is not among the options (an fp16 baseline, say), so that
+// the search's sensitivity table has no value for it.
+std::vector<int> option_of_precision(const SearchSetup& s, const std::vector<LayerPrecision>& precision);
+
 // Uniform precision of a named standard baseline ("int8", "int16", "fp16", "fp32", "int4"); each
 // layer keeps the scenario's gradient bitwidth (part of the training recipe).
 std::vector<LayerPrecision> uniform_precision(const Scenario& sc, const std::string& name);

@@ -12,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 // Format of state.json; a state written by another version is refused by load_state.
-constexpr int kStateVersion = 2;
+constexpr int kStateVersion = 3;  // 3: reproduce's plan carries the ladder's and baseline's predictions
 }  // namespace
 
 json load_state(const std::string& path) {

@@ -154,7 +154,7 @@ struct CurvePoint {
 struct ModelView {
   std::string name, label;
   double energy_uj = 0;
-  optional<double> latency_ms, size_bytes, metric;
+  optional<double> latency_ms, size_bytes, metric, predicted_sensitivity;
   optional<Interval> ci;
   std::size_t seeds = 0;
   std::vector<CurvePoint> curves;
@@ -352,6 +352,7 @@ ReportView read_report(const json& root_json) {
     mv.energy_uj = m.num("energy_uj");
     mv.latency_ms = m.opt_num("latency_ms");
     mv.size_bytes = m.opt_num("size_bytes");
+    mv.predicted_sensitivity = m.opt_num("predicted_sensitivity");
     mv.metric = m.opt_num(k.value);
     mv.ci = opt_interval(m, k.ci);
     mv.seeds = m.opt_arr("seeds").size();
@@ -1126,11 +1127,15 @@ void add_models(Doc& d, const ReportView& r, const Words& w) {
   const ModelView& base = r.models[r.baseline];
   d.para({T("Every trained configuration; energy and latency per inference. Savings are against "
             "the baseline "),
-          C(base.name), T(" (" + sig3(base.energy_uj) + " µJ).")});
+          C(base.name),
+          T(" (" + sig3(base.energy_uj) +
+            " µJ). Predicted sensitivity: the search's loss estimate of the configuration, the mean over "
+            "seeds of each seed's table (none for the FP32 reference and precisions outside the search "
+            "space).")});
   Table t;
   t.head = {"Model", "Label", "Energy (µJ)", "Saving vs baseline", "Latency (ms)", "Size (KiB)",
-            w.Metric_name() + " (CI)", "Seeds"};
-  t.numeric = {false, false, true, true, true, true, true, true};
+            "Predicted sensitivity", w.Metric_name() + " (CI)", "Seeds"};
+  t.numeric = {false, false, true, true, true, true, true, true, true};
   for (std::size_t i = 0; i < r.models.size(); ++i) {
     const ModelView& m = r.models[i];
     std::string saving =
@@ -1139,7 +1144,7 @@ void add_models(Doc& d, const ReportView& r, const Words& w) {
                                              : std::string(kDash);
     t.rows.push_back({code_cell(m.name), {m.label}, {sig3(m.energy_uj)}, {saving},
                       {or_dash(m.latency_ms, sig3)}, {or_dash(m.size_bytes, kib)},
-                      {w.metric_with_ci(m.metric, m.ci)},
+                      {or_dash(m.predicted_sensitivity, sig3)}, {w.metric_with_ci(m.metric, m.ci)},
                       {m.seeds ? std::to_string(m.seeds) : std::string(kDash)}});
   }
   d.table(std::move(t));

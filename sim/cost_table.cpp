@@ -80,12 +80,13 @@ std::vector<ResidentSides> side_states(const std::vector<HandoverEdge>& edges, i
 }  // namespace
 
 std::vector<CostEntry> cost_row(LayerPricer& engine, const Network& net, int layer,
-                                const std::vector<LayerPrecision>& options, Phase phase) {
+                                const std::vector<LayerPrecision>& options, Phase phase,
+                                const std::vector<HandoverEdge>& edges) {
   const bool retime = engine.residency().enabled && phase == Phase::Inference;
-  const std::vector<HandoverEdge> edges = retime ? handover_edges(net) : std::vector<HandoverEdge>{};
   std::vector<Operand> stored;  // the operands a producer may store a hand-over at
-  for (const LayerPrecision& p : options)
-    if (std::find(stored.begin(), stored.end(), p.outputs()) == stored.end()) stored.push_back(p.outputs());
+  if (retime)
+    for (const LayerPrecision& p : options)
+      if (std::find(stored.begin(), stored.end(), p.outputs()) == stored.end()) stored.push_back(p.outputs());
   std::vector<CostEntry> row;
   row.reserve(options.size());
   for (const LayerPrecision& p : options) {
@@ -121,7 +122,7 @@ CostTable build_cost_table(LayerPricer& engine, const Network& net,
   t.entries.reserve(net.layers.size() * options.size());
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     t.layers.push_back(net.layers[i].name);
-    const std::vector<CostEntry> row = cost_row(engine, net, int(i), options, phase);
+    const std::vector<CostEntry> row = cost_row(engine, net, int(i), options, phase, t.handover_edges);
     t.entries.insert(t.entries.end(), row.begin(), row.end());
   }
   return t;

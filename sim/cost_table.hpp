@@ -72,9 +72,12 @@ double weight_bytes(const Layer& l, const LayerPrecision& p);
 std::vector<LayerPrecision> candidate_options(const SearchSpec& s, const LayerPrecision& base);
 
 // One layer's entries, one per option (a row of build_cost_table); with the engine's residency
-// enabled (inference), each entry's re-timing states (CostEntry::retimed).
+// enabled (inference), each entry's re-timing states (CostEntry::retimed) over `edges`, the
+// network's hand-over edges (handover_edges(net), computed once by the caller: they depend on the
+// graph only, not on a layer's shape or factorization).
 std::vector<CostEntry> cost_row(LayerPricer& engine, const Network& net, int layer,
-                                const std::vector<LayerPrecision>& options, Phase phase);
+                                const std::vector<LayerPrecision>& options, Phase phase,
+                                const std::vector<HandoverEdge>& edges);
 
 CostTable build_cost_table(LayerPricer& engine, const Network& net,
                            const std::vector<LayerPrecision>& options, Phase phase);

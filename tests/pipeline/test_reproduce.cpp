@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -92,6 +94,46 @@ TEST_CASE("reproduce --quick: a consistent report, resume after a kill at every 
     has_chosen = has_chosen || f["name"] == "chosen";
   }
   CHECK(has_chosen);
+  // Every trained configuration but the FP32 reference carries its predicted sensitivity, and it
+  // is the sum of the seed's cached table (the measured method has no pair terms) at the
+  // precisions its run trained (precision.json), whether the solver picked it or not.
+  {
+    const std::string source = rep["chosen"]["sensitivity_source"].get<std::string>();
+    INFO("table " << source);
+    std::map<std::string, double> table;  // "layer/format/w/a" -> value
+    std::set<std::string> tabled;         // layers with values (the others have no weights: 0)
+    const json entries = read_json(source)["entries"];
+    for (const json& e : entries) {
+      table[e["layer"].get<std::string>() + "/" + e["format"].get<std::string>() + "/" + e["weights"].dump() + "/" +
+            e["activations"].dump()] = e["value"].get<double>();
+      tabled.insert(e["layer"].get<std::string>());
+    }
+    REQUIRE(table.size() == tabled.size() * 24);  // the search's 24 options on every layer it has
+    const json state = read_json(run + "/seed1/state.json");
+    int checked = 0;
+    for (const json& m : rep["models"]) {
+      INFO("model " << m["name"]);
+      if (m["name"] == "fp32") {
+        CHECK_FALSE(m.contains("predicted_sensitivity"));
+        continue;
+      }
+      REQUIRE(m["predicted_sensitivity_per_seed"].size() == 1);
+      // A configuration equal to an earlier one was trained once, in that one's directory.
+      const std::string trained_as =
+          state["stages"]["job/" + m["name"].get<std::string>()]["result"].value("same_as", m["name"].get<std::string>());
+      const json layers = read_json(run + "/seed1/" + trained_as + "/precision.json")["layers"];
+      double want = 0;
+      for (const json& l : layers)
+        if (tabled.count(l["match"].get<std::string>()))
+          want += table.at(l["match"].get<std::string>() + "/" + l["format"].get<std::string>() + "/" +
+                           l["weights"].dump() + "/" + l["activations"].dump());
+      CHECK(m["predicted_sensitivity"].get<double>() == Approx(want).epsilon(1e-12));
+      ++checked;
+    }
+    CHECK(checked >= 1 + 5 + 3);  // the baseline, the ladder, the frontier points
+    for (const json& u : rep["uniform_ladder"])
+      CHECK(u["predicted_sensitivity"].get<double>() == model_named(rep, u["name"])["predicted_sensitivity"].get<double>());
+  }
   // One seed: intervals are paired bootstraps over the test examples, and say so.
   const json& v = rep["verdict"];
   CHECK(v["mixed_advantage"]["method"].get<std::string>().find("paired bootstrap over") == 0);
