@@ -46,7 +46,7 @@ json classification_report() {
     {"name": "baseline", "label": "uniform INT8", "energy_uj": 800, "latency_ms": 0.86, "size_bytes": 102400,
      "accuracy": 0.953, "accuracy_ci": [0.94, 0.965]},
     {"name": "chosen", "label": "mixed precision", "energy_uj": 472, "latency_ms": 0.8, "size_bytes": 61440,
-     "accuracy": 0.940, "accuracy_ci": [0.93, 0.95],
+     "accuracy": 0.940, "accuracy_ci": [0.93, 0.95], "predicted_sensitivity": 0.012345,
      "curves": [{"epoch": 1, "val_accuracy": 0.6}, {"epoch": 2, "val_accuracy": 0.9}]},
     {"name": "no_fp32_buffers", "label": "ablation", "energy_uj": 520, "accuracy": 0.938}
   ],
@@ -158,12 +158,13 @@ TEST_CASE("report md puts the verdict first with its words and numbers", "[repor
   CHECK(md.find("- Latency 0.800 ms (claimed at most 5 ms): **held**") != std::string::npos);
   CHECK(md.find("**held** — mean weight bits: CNN 6.3, LSTM 4.0") != std::string::npos);
   CHECK(md.find("The mixed-precision design met every part of the claim.") != std::string::npos);
-  // The models table: energy, saving against the baseline, latency, accuracy with its interval.
-  CHECK(md.find("| `chosen` | mixed precision | 472 | 41.0% | 0.800 | 60.0 | 94.0% (93.0–95.0%) | — |") !=
+  // The models table: energy, saving against the baseline, latency, size, predicted sensitivity
+  // (a dash where the model has none), accuracy with its interval.
+  CHECK(md.find("| `chosen` | mixed precision | 472 | 41.0% | 0.800 | 60.0 | 0.0123 | 94.0% (93.0–95.0%) | — |") !=
         std::string::npos);
-  CHECK(md.find("| `baseline` | uniform INT8 | 800 | baseline | 0.860 | 100 | 95.3% (94.0–96.5%) | — |") !=
+  CHECK(md.find("| `baseline` | uniform INT8 | 800 | baseline | 0.860 | 100 | — | 95.3% (94.0–96.5%) | — |") !=
         std::string::npos);
-  CHECK(md.find("| `fp32` | FP32 reference | 2400 | -200.0% | 1.90 | 400 | 95.5% (94.5–96.5%) | 1 |") !=
+  CHECK(md.find("| `fp32` | FP32 reference | 2400 | -200.0% | 1.90 | 400 | — | 95.5% (94.5–96.5%) | 1 |") !=
         std::string::npos);
 }
 
@@ -318,7 +319,7 @@ TEST_CASE("report renderers render regression reports and tolerate missing secti
                 "energy per inference than the baseline (120 µJ against 200 µJ) and raises RMSE by "
                 "1.50% (0.520 against 0.512).") != std::string::npos);
   CHECK(md.find("- RMSE increase 1.50% (claimed at most 2.00%): **held**") != std::string::npos);
-  CHECK(md.find("| `baseline` |  | 200 | baseline | — | — | 0.512 (0.500–0.524) | — |") !=
+  CHECK(md.find("| `baseline` |  | 200 | baseline | — | — | — | 0.512 (0.500–0.524) | — |") !=
         std::string::npos);
   CHECK(md.find("No ablations were run.") != std::string::npos);
   CHECK(md.find("The engines were not compared in this run.") != std::string::npos);
