@@ -69,8 +69,8 @@ std::string explain(const LayerAgreement& la) {
     o << buf;
     auto c = [](double x) { return std::to_string(std::llround(x)); };
     if (n->sim.cycles < n->cycles_mapping) {
-      o << "the analysis adds the DRAM latency in full after max(compute, transfers); the simulation overlaps "
-           "it with the first on-chip transfers";
+      o << "the analysis adds the first tiles' load and the DRAM latency in full to max(compute, transfers); the "
+           "simulation overlaps them with the first epochs";
     } else {
       o << "bound " << n->bound << " (" << c(n->bound_cycles)
         << " cycles in the analysis, overlapped with everything else); simulated: " << c(n->sim.prologue_cycles)

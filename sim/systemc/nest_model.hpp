@@ -3,14 +3,14 @@
 //
 //   Loader ──(level-0 channel, shared)──► tiles staged ──► Compute (epoch by epoch: MAC steps)
 //     ▲ a tile's load may start once the buffer half it overwrites is free     │ started / done
-//     └──────────────────────────────────────── Storer ◄── epoch e's level-0 write-backs
+//     └──────────────────────────────────────── Storer ◄── level-0 write-backs of tiles whose last epoch is done
 //   Port l (one per on-chip level): moves its side of every on-chip transfer, in order, each
 //   inside its window of epochs (open from the compute's start of `lo`, due before it starts
 //   epoch hi + 1): a double-buffered level fills the next tile during the current one; a
 //   single-buffered one, and operands streamed to the MACs, within the epoch they serve.
 //
 // Approximately timed: each process advances by whole transactions (a tensor's tiles of one
-// epoch at one level) with wait(sc_time); the level-0 channel is an sc_mutex that loads and
+// epoch at one level) with wait(sc_time); the level-0 channel is a resource that loads and
 // write-backs take in turn. Every transaction's values are counted per level, tensor and action
 // where they are moved; the engine prices those counts. The constructor only wires; the
 // hierarchy and the mapping come with each job.
@@ -43,7 +43,8 @@ struct Access {
 struct Transaction {
   std::int64_t epoch = 0;
   // A load may start once the compute has started epoch `after_started` (-1: at once) and
-  // finished `after_computed` epochs.
+  // finished `after_computed` epochs; a write-back once it has finished `after_computed` epochs
+  // (its tile's last epoch).
   std::int64_t after_started = -1, after_computed = 0;
   std::array<Access, 3> side{};
   int n_sides = 0;
@@ -114,8 +115,17 @@ class NestAccelerator : public sc_core::sc_module {
   double move(const Access& a);
   // Counts the access; returns its bits.
   double count(const Access& a);
-  // A transaction's on-chip sides, each through its level's port in turn.
-  void on_chip_sides(const std::array<double, nest::kMaxLevels>& cycles);
+  // Moves a level-0 transaction: the channel (unless on chip) and every on-chip port it touches
+  // at once, each held for its own cycles (the transfer streams: max, not the sum), in bursts.
+  // A load (`load`) that is a prefetch moves in bursts, each once no port it writes into owes the
+  // next epoch a transfer (must_yield).
+  void dma(const Transaction& t, const std::array<double, nest::kMaxLevels>& cycles, bool load);
+  bool must_yield(const Transaction& t) const;
+  // Bursts a transfer of `cycles` moves in (an eighth of an epoch's compute each, at least one;
+  // halving them changes no layer of the default scenario by more than 1.5%).
+  int bursts(double cycles) const;
+  // Time of burst k of `pieces` of a transfer of `cycles`.
+  sc_core::sc_time share(double cycles, int k, int pieces) const;
   // Cycles level `l` needs for `read` and `write` bits.
   double port_cycles(int level, double read_bits, double write_bits) const;
   void wait_job(std::int64_t& handled);
@@ -124,8 +134,23 @@ class NestAccelerator : public sc_core::sc_module {
   std::int64_t posted_ = 0;
   std::int64_t loaded_ = 0, started_ = 0, computed_ = 0, stored_ = 0;  // epochs of the current job
   std::array<std::size_t, kMaxPorts> done_{};                          // items done per port
-  sc_core::sc_mutex channel_;  // the level-0 channel: loads and write-backs take turns
-  std::array<sc_core::sc_mutex, kMaxPorts> port_busy_;  // an on-chip port: its items and loads into it
+  // busy_[0]: the level-0 channel (loads and write-backs take turns); busy_[l]: on-chip level l's
+  // port (its items and the DMA transfers into or out of it). A transfer takes every resource it
+  // needs at once, when all are free (a DMA transfer holding the channel while it waits for a
+  // port would idle the channel, and the reverse the port).
+  // Granted in request order: a request takes its resources once they are free and no older
+  // waiting request needs any of them (the oldest request always proceeds: no deadlock, and a
+  // transfer needing two resources is not starved by takers of one).
+  std::array<bool, kMaxPorts> busy_{};
+  struct Request {
+    std::uint64_t ticket;
+    std::uint32_t levels;
+  };
+  std::vector<Request> waiting_;
+  std::uint64_t next_ticket_ = 0;
+  sc_core::sc_event freed_ev_;
+  void take(std::uint32_t levels);  // bit l: resource l
+  void give(int level);
   sc_core::sc_event job_posted_, loaded_ev_, started_ev_, computed_ev_, port_ev_, stored_ev_;
 };
 

@@ -40,6 +40,8 @@ void NestAccelerator::run(NestJob& job) {
   job.done = false;
   loaded_ = started_ = computed_ = stored_ = 0;
   done_.fill(0);
+  busy_.fill(false);
+  waiting_.clear();
   job.begin = sc_time_stamp();
   ++posted_;
   job_posted_.notify(SC_ZERO_TIME);
@@ -95,13 +97,91 @@ double NestAccelerator::move(const Access& a) {
   return c;
 }
 
-void NestAccelerator::on_chip_sides(const std::array<double, nest::kMaxLevels>& c) {
-  for (int l = 1; l < job_->n_levels; ++l)
-    if (c[std::size_t(l)] > 0) {
-      port_busy_[std::size_t(l)].lock();
-      wait(job_->cycle * c[std::size_t(l)]);
-      port_busy_[std::size_t(l)].unlock();
+void NestAccelerator::take(std::uint32_t levels) {
+  const std::uint64_t ticket = next_ticket_++;
+  waiting_.push_back(Request{ticket, levels});
+  auto granted = [&] {
+    for (int l = 0; l < kMaxPorts; ++l)
+      if ((levels >> l & 1u) && busy_[std::size_t(l)]) return false;
+    for (const Request& r : waiting_)
+      if (r.ticket < ticket && (r.levels & levels) != 0) return false;
+    return true;
+  };
+  while (!granted()) wait(freed_ev_);
+  for (int l = 0; l < kMaxPorts; ++l)
+    if (levels >> l & 1u) busy_[std::size_t(l)] = true;
+  waiting_.erase(std::find_if(waiting_.begin(), waiting_.end(), [&](const Request& r) { return r.ticket == ticket; }));
+}
+
+void NestAccelerator::give(int level) {
+  busy_[std::size_t(level)] = false;
+  freed_ev_.notify(SC_ZERO_TIME);
+}
+
+int NestAccelerator::bursts(double cycles) const {
+  const double burst = std::max(1.0, job_->compute_cycles_per_epoch / 8);
+  return std::max(1, int(std::ceil(cycles / burst - 1e-9)));
+}
+
+sc_time NestAccelerator::share(double cycles, int k, int pieces) const {
+  // Differences of the rounded running total: the bursts add up to the transfer's time exactly.
+  return job_->cycle * (cycles * (k + 1) / pieces) - job_->cycle * (cycles * k / pieces);
+}
+
+bool NestAccelerator::must_yield(const Transaction& t) const {
+  const NestJob& j = *job_;
+  if (t.epoch <= started_) return false;  // needed by the next epoch: a demand fetch
+  const std::size_t next = std::size_t(std::min(started_, j.epochs));
+  for (int s = 0; s < t.n_sides; ++s) {
+    const std::size_t l = std::size_t(t.side[std::size_t(s)].level);
+    if (l > 0 && done_[l] < j.need[l][next]) return true;
+  }
+  return false;
+}
+
+void NestAccelerator::dma(const Transaction& t, const std::array<double, nest::kMaxLevels>& c, bool load) {
+  // A DMA transfer streams: its words are written into the receiving level (or read from the
+  // sending one) while the channel moves the next ones, so it ends at max(channel, port)
+  // cycles, not at their sum (moving it over the channel first and through the port after
+  // charged both). It takes the channel and its ports together (take: in request order, when all
+  // are free) and gives each back once its own share has moved.
+  //
+  // It moves in bursts (bursts()), as every port transfer does, so transfers sharing a port or
+  // the channel interleave instead of one waiting for the whole of another. A prefetch (a load
+  // of a tile for a later epoch than the next one) yields to demand transfers: each of its
+  // bursts waits until no port it writes into owes the next epoch a transfer (operands and
+  // partial sums of the epoch in progress), so it fills the ports' idle time instead of taking
+  // turns with the demand transfers and stretching the epoch.
+  double longest = 0;
+  for (int l = 0; l < job_->n_levels; ++l) longest = std::max(longest, c[std::size_t(l)]);
+  const int pieces = bursts(longest);
+  for (int k = 0; k < pieces; ++k) {
+    if (load)
+      while (must_yield(t)) wait(port_ev_ | started_ev_);
+    std::array<std::pair<sc_time, int>, nest::kMaxLevels + 1> held{};  // (share, level); level 0: the channel
+    int n = 0;
+    std::uint32_t need = 0;
+    for (int l = t.onchip ? 1 : 0; l < job_->n_levels; ++l)
+      if (l == 0 || c[std::size_t(l)] > 0) {
+        need |= 1u << l;
+        held[std::size_t(n++)] = {share(c[std::size_t(l)], k, pieces), l};
+      }
+    take(need);
+    // Shortest share first (insertion sort of at most kMaxLevels entries).
+    for (int a = 1; a < n; ++a)
+      for (int b = a; b > 0 && held[std::size_t(b)].first < held[std::size_t(b - 1)].first; --b)
+        std::swap(held[std::size_t(b)], held[std::size_t(b - 1)]);
+    sc_time elapsed = SC_ZERO_TIME;
+    for (int i = 0; i < n; ++i) {
+      const auto [d, l] = held[std::size_t(i)];
+      if (d > elapsed) {
+        wait(d - elapsed);
+        elapsed = d;
+      }
+      give(l);
     }
+    if (k + 1 < pieces) wait(SC_ZERO_TIME);  // let a waiting transfer in between bursts
+  }
 }
 
 void NestAccelerator::loader() {
@@ -118,15 +198,7 @@ void NestAccelerator::loader() {
         while (started_ <= t.after_started || computed_ < t.after_computed) wait(started_ev_ | computed_ev_);
         const sc_time lands = j.begin + j.cycle * j.latency_cycles;
         if (!t.onchip && lands > sc_time_stamp()) wait(lands - sc_time_stamp());
-        // Over the channel, then written into the receiving level through its port (which its
-        // own transfers share); a hand-over's input is read from its on-chip level instead.
-        const std::array<double, nest::kMaxLevels> c = transfer(t);
-        if (!t.onchip) {
-          channel_.lock();
-          wait(j.cycle * c[0]);
-          channel_.unlock();
-        }
-        on_chip_sides(c);
+        dma(t, transfer(t), true);
         wait(SC_ZERO_TIME);  // let a waiting write-back take the channel next
       }
       loaded_ = e + 1;
@@ -143,9 +215,17 @@ void NestAccelerator::port(int level) {
     const std::vector<Item>& items = j.items[std::size_t(level)];
     for (std::size_t i = 0; i < items.size(); ++i) {
       while (started_ <= items[i].lo) wait(started_ev_);
-      port_busy_[std::size_t(level)].lock();
-      wait(j.cycle * move(items[i].access));
-      port_busy_[std::size_t(level)].unlock();
+      // In bursts, so that the DMA transfers sharing the port interleave with the item instead
+      // of waiting for all of it (an epoch's operands and the next tile's fill share the port
+      // within the epoch, as the hardware's arbiter interleaves them).
+      const double cycles = move(items[i].access);
+      const int pieces = bursts(cycles);
+      for (int k = 0; k < pieces; ++k) {
+        if (k > 0) wait(SC_ZERO_TIME);
+        take(1u << level);
+        wait(share(cycles, k, pieces));
+        give(level);
+      }
       ++j.transactions_run;
       done_[std::size_t(level)] = i + 1;
       port_ev_.notify(SC_ZERO_TIME);
@@ -192,20 +272,19 @@ void NestAccelerator::storer() {
   for (;;) {
     wait_job(handled);
     NestJob& j = *job_;
-    std::size_t i = 0;
-    for (std::int64_t e = 0; e < j.epochs; ++e) {
-      while (computed_ <= e) wait(computed_ev_);
-      for (; i < j.stores.size() && j.stores[i].epoch == e; ++i) {
-        const Transaction& t = j.stores[i];
-        const std::array<double, nest::kMaxLevels> c = transfer(t);  // level-0 sides (and a hand-over's)
-        if (!t.onchip) {
-          channel_.lock();
-          wait(j.cycle * c[0]);
-          channel_.unlock();
-        }
-        on_chip_sides(c);
-        wait(SC_ZERO_TIME);  // let a waiting load take the channel next
-      }
+    // In the order their tiles are finished (NestJob::stores is sorted by after_computed).
+    // A tile goes out once its last update is in: the compute has finished its last epoch and
+    // the ports have moved the updates due with it (they may lag the MACs).
+    auto updated = [&](std::int64_t after) {
+      if (computed_ < after) return false;
+      for (int l = 1; l < j.n_levels; ++l)
+        if (done_[std::size_t(l)] < j.need[std::size_t(l)][std::size_t(after)]) return false;
+      return true;
+    };
+    for (const Transaction& t : j.stores) {
+      while (!updated(t.after_computed)) wait(computed_ev_ | port_ev_);
+      dma(t, transfer(t), false);  // level-0 sides (and a hand-over's)
+      wait(SC_ZERO_TIME);  // let a waiting load take the channel next
     }
     while (computed_ <= j.epochs) wait(computed_ev_);
     j.end = sc_time_stamp();
@@ -523,9 +602,12 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
       // tiles as its capacity allows (a ring of tiles, at least two): the tile for delivery j may
       // move once the compute has started the epoch of delivery j - (slots - 1), whose arrival
       // freed the slot j reuses. prev_in[e]: that epoch (-1: at once); next_in[e]: the next
-      // delivery after e (a drain's deadline).
+      // delivery after e (a drain's deadline); last_of[e]: the last epoch the tile delivered in
+      // e is in use (its values' last updates), the epoch before the next delivery.
       const bool child_buffered = child != kCompute && a.levels[std::size_t(child)].multiple_buffering >= 2;
       std::vector<i64> prev_in(std::size_t(epochs), -1), next_in(std::size_t(epochs), epochs - 1);
+      std::vector<i64> last_of(static_cast<std::size_t>(epochs));
+      for (i64 e = 0; e < epochs; ++e) last_of[std::size_t(e)] = e;  // the MACs: within the epoch
       if (child != kCompute) {
         const nest::StorageLevel& cs = a.levels[std::size_t(child)];
         i64 tile_bits = 0;
@@ -550,6 +632,10 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
           if (dl[std::size_t(e + 1)] > 0) nxt = e + 1;
           next_in[std::size_t(e)] = nxt;
         }
+        for (i64 e = epochs - 1, nxt = epochs; e >= 0; --e) {
+          last_of[std::size_t(e)] = nxt - 1;
+          if (dl[std::size_t(e)] > 0) nxt = e;
+        }
       }
       // A fill of the child's tile for epoch e: double-buffered, it may move while the previous
       // tile is in use (from the epoch that tile arrived); otherwise within epoch e (operands
@@ -569,8 +655,40 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
         job.items[std::size_t(level)].push_back(Item{w.first, w.second, acc});
       };
       const auto L8 = std::int8_t(l), T8 = std::int8_t(t), C8 = std::int8_t(child);
-      // First updates of each value this instance ever holds read nothing (outputs).
-      i64 elide = rw ? walks[std::size_t(l)].distinct_tiles * walks[std::size_t(l)].tile : 0;
+      // First updates of each value this instance ever holds read nothing (outputs): skip[e] of
+      // the updates served in epoch e. They are placed where the values are first touched, which
+      // decides which transfer (and so which epoch's port or channel time) carries the
+      // read-modify-write reads; piling them all on the first epochs' updates made the early
+      // write-backs light and the later ones heavy, a timing error (the totals are the same).
+      // Below a child, the values a child's tile brings in for the first time (its first visit
+      // of that tile, over the whole run) are first updated here when that tile goes back up;
+      // with the MACs below, a value is first touched when this level's own tile first holds it.
+      // Level 0 above the MACs has no walk: in order. Any rest (tiles that do not line up) goes
+      // to the earliest updates still reading, as before.
+      std::vector<i64> served_in(std::size_t(epochs), 0), skip(std::size_t(epochs), 0);
+      if (rw) {
+        i64 elide = walks[std::size_t(l)].distinct_tiles * walks[std::size_t(l)].tile;
+        for (i64 e = 0; e < epochs; ++e) {
+          const i64 child_in = child == kCompute ? steps_per_epoch : walks[std::size_t(child)].delivered[std::size_t(e)];
+          served_in[std::size_t(e)] = child_in * distinct;
+          i64 first = served_in[std::size_t(e)];
+          if (child != kCompute) {
+            const Walk& cw = walks[std::size_t(child)];
+            first = (cw.delivered[std::size_t(e)] - cw.refilled[std::size_t(e)]) * distinct;
+          } else if (l != 0) {
+            const Walk& w = walks[std::size_t(l)];
+            first = w.delivered[std::size_t(e)] - w.refilled[std::size_t(e)];
+          }
+          const i64 k = std::max<i64>(0, std::min({elide, first, served_in[std::size_t(e)]}));
+          skip[std::size_t(e)] = k;
+          elide -= k;
+        }
+        for (i64 e = 0; e < epochs && elide > 0; ++e) {
+          const i64 k = std::min(elide, served_in[std::size_t(e)] - skip[std::size_t(e)]);
+          skip[std::size_t(e)] += k;
+          elide -= k;
+        }
+      }
       // A hand-over's output: the last update of each value at level 0 (the last `tile` values
       // updated there in the run) goes to the hand-over level instead.
       std::vector<i64> final_values(std::size_t(epochs), 0);
@@ -618,14 +736,16 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
           }
         }
         if (served == 0) continue;
-        const i64 skip = std::min(elide, served);
-        elide -= skip;
         const i64 fin = final_values[std::size_t(e)];
         const Access up{L8, T8, nest_model::kUpdate, false, served - fin};
-        const Access rd{L8, T8, nest_model::kRead, false, served - skip};
+        const Access rd{L8, T8, nest_model::kRead, false, served - skip[std::size_t(e)]};
+        // The tile's values go up once its last update is done: after its last epoch, not after
+        // the epoch it arrived in (a tile in use over several epochs was written back early).
+        const i64 last = last_of[std::size_t(e)];
         if (l == 0) {
           Transaction tx;
           tx.epoch = e;
+          tx.after_computed = last + 1;
           if (up.values > 0) tx.side[std::size_t(tx.n_sides++)] = up;
           if (rd.values > 0) tx.side[std::size_t(tx.n_sides++)] = rd;
           if (fin > 0)
@@ -633,8 +753,11 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
           tx.onchip = up.values == 0 && rd.values == 0;
           stores.push_back(tx);
         } else {
-          // A double-buffered child drains a tile while it works on the next one.
-          const std::pair<i64, i64> w{e, child_buffered ? next_in[std::size_t(e)] : e};
+          // A double-buffered child drains a tile while it works on the next one (from the
+          // start of the epoch after the tile's last, due before the one after; the run's last
+          // tile within the last epoch); a single-buffered one within the tile's last epoch.
+          const std::pair<i64, i64> w = child_buffered ? std::make_pair(std::min(last + 1, epochs - 1), next_in[std::size_t(e)])
+                                                       : std::make_pair(last, last);
           item(l, w, up);
           if (rd.values > 0) item(l, w, rd);
         }
@@ -643,7 +766,8 @@ NestSimResult simulate_nest(const nest::Problem& p, const nest::Architecture& a,
   }
   auto by_epoch = [](const Transaction& x, const Transaction& y) { return x.epoch < y.epoch; };
   std::stable_sort(loads.begin(), loads.end(), by_epoch);
-  std::stable_sort(stores.begin(), stores.end(), by_epoch);
+  std::stable_sort(stores.begin(), stores.end(),
+                   [](const Transaction& x, const Transaction& y) { return x.after_computed < y.after_computed; });
   job.loads = std::move(loads);
   job.stores = std::move(stores);
   for (int l = 0; l < nest_model::kMaxPorts; ++l) {

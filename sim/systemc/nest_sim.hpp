@@ -42,13 +42,18 @@
 //    least two: once the tile that freed the slot is in use; a single-buffered one: once the
 //    epochs before have computed); the DMA issues requests ahead of the slots (the schedule is
 //    known), so data lands as soon as its slot is free and only the first data waits the DRAM
-//    latency; the fill is then written through the receiving level's port; a write-back
-//    follows its epoch's compute. Every on-chip level has a port process that moves its side of
+//    latency; the fill streams into the receiving level through its port as it arrives (the
+//    transfer takes max(channel, port) cycles, each held for its own share); a write-back of a
+//    tile follows the tile's last update (its last epoch computed and the ports' updates due
+//    with it moved). Every on-chip level has a port process that moves its side of
 //    every on-chip transfer in order at that level's bandwidth (transfer bits / (banks x bits
 //    per cycle)), each inside a window of epochs: a fill into a multiple-buffered level between
 //    the arrival of the tile whose slot it reuses and the epoch that needs it; a drain from a
-//    multiple-buffered level until its next tile arrives; anything else (single-buffered levels,
-//    operands streamed to and partial sums from the MACs) within its own epoch. The compute does
+//    multiple-buffered level from the end of the tile's last epoch until its next tile
+//    arrives (a single-buffered level's drain within the tile's last epoch); anything else
+//    (single-buffered levels' fills, operands streamed to and partial sums from the MACs) within
+//    its own epoch. An output value's first update at a level (no read-modify-write) is placed
+//    where the value is first touched (the first visit of its tile). The compute does
 //    not start an epoch before the transfers due by then have moved and its level-0 data is in.
 //    Simulated cycles = the end of the last transfer. Where these differ from the analysis's max(compute,
 //    each level's whole-run transfers / bandwidth) (+ the DRAM latency once): the first fills

@@ -181,6 +181,133 @@ TEST_CASE("nest sim: partial sums drained and filled back when an output tile is
   CHECK(out_dram.updates == ref.levels[0].ds[2].updates);
 }
 
+TEST_CASE("nest sim: a DMA fill streams - max(channel, receiving port) cycles, not their sum", "[systemc][nest_sim]") {
+  // The mapping of the sliding-window test above in one epoch: 3 weights and 18 inputs come over
+  // the channel (one value per cycle) and are written into the buffer, 48 MAC steps, 16 outputs
+  // written back.
+  const nest::Problem p = conv1d(16, 3);
+  nest::Architecture a;
+  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
+  a.levels[0].shared_bandwidth_bits = 8;  // one value per cycle
+  a.levels[1].multiple_buffering = 2;
+  nest::Mapping m;
+  m.n_levels = 2;
+  m.levels[0].temporal[1] = 4;
+  m.levels[1].temporal[0] = 3;
+  m.levels[1].temporal[1] = 4;
+  order_r_then_p(m.levels[0]);
+  order_r_then_p(m.levels[1]);
+  NestSimOptions one_epoch;
+  one_epoch.max_epochs = 1;
+  SECTION("port as fast as the channel") {
+    a.levels[1].write_bandwidth_bits = 8;
+    const NestSimResult r = simulate_nest(p, a, m, one_epoch);
+    // Each fill: max(3, 3) + max(18, 18) = 21 before the first MAC (over the channel and then
+    // through the port: 42); the 48 MAC steps update 48 outputs through the same port at one a
+    // cycle, alongside; then 16 write-backs.
+    CHECK(r.prologue_cycles == Approx(21));
+    CHECK(r.cycles == Approx(21 + 48 + 16));
+  }
+  SECTION("port half as fast as the channel") {
+    a.levels[1].write_bandwidth_bits = 4;
+    const NestSimResult r = simulate_nest(p, a, m, one_epoch);
+    // The port takes 2 cycles a value: max(3, 6) + max(18, 36) = 42 (the sum: 63); the 48 updates
+    // then take 96 cycles of the port (longer than the 48 MAC steps); then 16 write-backs.
+    CHECK(r.prologue_cycles == Approx(42));
+    CHECK(r.cycles == Approx(42 + 96 + 16));
+  }
+}
+
+TEST_CASE("nest sim: a write-back waits for its output tile's last update", "[systemc][nest_sim]") {
+  // DRAM: P outermost (4 output tiles), R inside it (3 taps): each buffer output tile of 4 is in
+  // use for 3 epochs (one a tap) and goes back to DRAM after the third, the last one after the
+  // last epoch.
+  const nest::Problem p = conv1d(16, 3);
+  nest::Architecture a;
+  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
+  a.levels[0].shared_bandwidth_bits = 8;  // one value per cycle
+  a.levels[1].multiple_buffering = 2;
+  nest::Mapping m;
+  m.n_levels = 2;
+  m.levels[0].temporal[0] = 3;
+  m.levels[0].temporal[1] = 4;
+  order_r_then_p(m.levels[0]);  // innermost R, then P
+  m.levels[1].temporal[1] = 4;
+  order_r_then_p(m.levels[1]);
+  NestSimOptions twelve;
+  twelve.max_epochs = 12;
+  const NestSimResult r = simulate_nest(p, a, m, twelve);
+  REQUIRE(r.epochs == 12);
+  CHECK(r.levels[0].ds[2].updates == 16);
+  CHECK(r.levels[1].ds[2].fills == 0);  // each output tile visited once
+  // The last tile's 4 values leave after the compute ends: 4 cycles of epilogue (written back
+  // after the epoch it arrived in, they went out under the last two epochs: none).
+  CHECK(r.epilogue_cycles == Approx(4));
+  const nest::Result ref = nest::evaluate(p, a, m);
+  CHECK(r.levels[0].ds[2].updates == ref.levels[0].ds[2].updates);
+  CHECK(r.levels[1].ds[2].reads == ref.levels[1].ds[2].reads);
+}
+
+TEST_CASE("nest sim: an output's first update skips its read in the epoch the value first arrives",
+          "[systemc][nest_sim]") {
+  // DRAM: 16 epochs, one output each (P); Buffer: the 3 taps of that output (R), 7 cycles of
+  // compute per epoch (3 steps x 7/3). Unlimited DRAM and buffer writes; the buffer reads one
+  // value a cycle: per epoch 3 weights + 3 inputs to the MACs + the read-modify-write reads of
+  // the output's 3 updates except its first (1 per epoch: each epoch's output is new) = 8 > 7.
+  const nest::Problem p = conv1d(16, 3);
+  nest::Architecture a;
+  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
+  a.levels[1].read_bandwidth_bits = 8;
+  nest::Mapping m;
+  m.n_levels = 2;
+  m.levels[0].temporal[1] = 16;
+  m.levels[1].temporal[0] = 3;
+  order_r_then_p(m.levels[0]);
+  order_r_then_p(m.levels[1]);
+  NestSimOptions o;
+  o.max_epochs = 16;
+  o.cycles_per_mac = 7.0 / 3.0;
+  const NestSimResult r = simulate_nest(p, a, m, o);
+  REQUIRE(r.epochs == 16);
+  CHECK(r.levels[1].ds[2].reads == 48 - 16);
+  // 16 epochs of max(7, 8) cycles. With the 16 skipped reads piled on the first epochs (3 in
+  // each of epochs 0-4, 1 in epoch 5) the port would take 6, 6, 6, 6, 6, 8, then 9 cycles ten
+  // times: 5 x 7 + 8 + 10 x 9 = 133.
+  CHECK(r.cycles == Approx(16 * 8));
+}
+
+TEST_CASE("nest sim: a prefetch yields to the epoch's operands on a shared port", "[systemc][nest_sim]") {
+  // DRAM: 4 epochs (P, 4 outputs each); Buffer: double-buffered with room for every tile (so
+  // every input tile may be prefetched at once), one value a cycle shared by reads and writes,
+  // 12 MAC steps of 4 cycles per epoch (48). The buffer's port owes each epoch 12 weight + 12
+  // input reads, 12 output updates and 8 read-modify-write reads (each epoch's 4 outputs are new:
+  // their first updates read nothing) = 44 cycles; the next epoch's 4 new inputs (a demand fill)
+  // fit too: 48. The DRAM is unlimited.
+  const nest::Problem p = conv1d(16, 3);
+  nest::Architecture a;
+  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
+  a.levels[1].shared_bandwidth_bits = 8;
+  a.levels[1].multiple_buffering = 2;
+  nest::Mapping m;
+  m.n_levels = 2;
+  m.levels[0].temporal[1] = 4;
+  m.levels[1].temporal[0] = 3;
+  m.levels[1].temporal[1] = 4;
+  order_r_then_p(m.levels[0]);
+  order_r_then_p(m.levels[1]);
+  NestSimOptions o;
+  o.max_epochs = 4;
+  o.cycles_per_mac = 4;
+  const NestSimResult r = simulate_nest(p, a, m, o);
+  REQUIRE(r.epochs == 4);
+  // 3 weights + 6 inputs before the first MAC, then four epochs of 48: the fills for epochs 2 and
+  // 3 wait until the port owes the current epoch nothing (then they are the next epoch's demand
+  // and fit in it). Taking turns with the operands from the start, they would stretch epoch 0 to
+  // 44 + 12 = 56 cycles: 9 + 56 + 3 x 48 = 209.
+  CHECK(r.prologue_cycles == Approx(9));
+  CHECK(r.cycles == Approx(9 + 4 * 48));
+}
+
 TEST_CASE("nest sim: a refused mapping names the pointer", "[systemc][nest_sim]") {
   const nest::Problem p = conv1d(16, 3);
   nest::Architecture a;
@@ -294,7 +421,10 @@ TEST_CASE("systemc-mapping: per-layer agreement with the mapping engine on the d
     }
     CHECK(l.counts_differing == 0);
     CHECK(std::abs(l.energy_diff_percent) <= kMappingEnergyBoundPercent);
-    CHECK(l.cycles_diff_percent >= 0);  // never faster than the analysis's perfect overlap
+    // Never faster than the analysis's perfect overlap, max(compute, each level's transfers).
+    // (It may be faster than the mapping engine's cycles, which add the first tiles' load in
+    // full before that overlap; the simulation overlaps part of it.)
+    for (const NestAgreement& n : l.nests) CHECK(n.sim.cycles >= n.bound_cycles - 1e-6);
   }
   CHECK(with_nests == 23);  // convolutions, LSTM layers (input projection and recurrence), head
   CHECK(r.result.engine == "systemc-mapping");
@@ -318,8 +448,15 @@ TEST_CASE("systemc-mapping: agreement on TT contraction steps and on training pa
       CHECK(l.counts_differing == 0);
       CHECK(std::abs(l.energy_diff_percent) <= kMappingEnergyBoundPercent);
       // Cycles: the bound of issue 15 item 8 (tiny nests, 40-odd cycles, may run a cycle or two
-      // faster in the simulation: it overlaps the DRAM latency with the first transfers).
-      CHECK(std::abs(l.cycles_diff_percent) <= kMappingCyclesBoundPercent);
+      // faster in the simulation: it overlaps the DRAM latency with the first transfers). A
+      // weight-gradient tile is updated until the pass's last epoch, so its write-back follows
+      // the compute (72 of the 300 simulated cycles of the tiny network's stage-2 conv2
+      // weight_grad), which the mapping engine's nest cycles do not count yet (its missing
+      // epilogue, to be added on the mapping side): without that last write-back, the bound.
+      const double without_epilogue =
+          100.0 * (l.cycles_systemc - l.epilogue_cycles - l.cycles_mapping) / std::max(1.0, l.cycles_mapping);
+      CHECK((std::abs(l.cycles_diff_percent) <= kMappingCyclesBoundPercent ||
+             std::abs(without_epilogue) <= kMappingCyclesBoundPercent));
     }
     CHECK(r.result.cost.macs == r.mapping.cost.macs);
     bool saw = false;
@@ -355,13 +492,14 @@ TEST_CASE("systemc-mapping: a perturbed analytical count formula fails the agree
   }
 }
 
-// The cycles bound of issue 15 item 8 per layer. Not met on every layer of the default scenario
-// since its output buffer takes the array's partial sums at full rate (512-bit rows): the layers
-// that are no longer bandwidth-bound there expose what the analysis's perfect overlap leaves out
-// (DRAM-bound input projections of the LSTMs, the 1x1 downsample convolutions); docs/validation.md
-// lists them. Kept as a test that reports them, marked may-fail until the model closes the gap.
+// The cycles bound of issue 15 item 8 per layer. Met on every layer since the simulation streams
+// DMA transfers (max of channel and port, not the sum), writes a tile back after its last update,
+// places the first-update elision where values are first touched and lets prefetches yield to
+// demand transfers in bursts (docs/validation.md). The largest gaps left (the 1x1 downsample
+// convolutions, the LSTM input projections, the stem: 5-9%) are mostly the first tiles' load and
+// the last write-back, which the mapping engine's nest cycles do not overlap or do not count.
 TEST_CASE("systemc-mapping: cycles within 10% of the mapping engine on every layer",
-          "[systemc][nest_sim][mapping][!mayfail]") {
+          "[systemc][nest_sim][mapping]") {
   const Scenario sc = load_scenario(test::source_path("scenarios/venue_cnn_lstm.json"));
   const MappingSimResult r = simulate_mapping_systemc(sc, sc.layer_precision, false);
   for (const LayerAgreement& l : r.layers) {
@@ -439,9 +577,9 @@ TEST_CASE("systemc-mapping: residency chain - a perturbed analytical count formu
   CHECK(failing > 0);
 }
 
-// As the cycles check above (may fail on the layers docs/validation.md lists), with residency.
+// As the cycles check above, with residency (the largest gap: the stage-4 downsample, +9.9%).
 TEST_CASE("systemc-mapping: residency chain - cycles within 10% of the mapping engine on every layer",
-          "[systemc][nest_sim][mapping][residency][!mayfail]") {
+          "[systemc][nest_sim][mapping][residency]") {
   const Scenario sc = default_with_chain();
   const MappingSimResult r = simulate_mapping_systemc(sc, sc.layer_precision, false);
   for (const LayerAgreement& l : r.layers) {
