@@ -12,6 +12,12 @@
 #        depend on the cost model, so after a cost-model change only the configurations the
 #        solver picks differently are trained again.
 #
+# OLD can also be assembled from other runs with symbolic links, e.g. the 5-seed report's
+# training from shard runs (`reproduce ... --shard i/5 --out /runs/shard<i>`):
+#   mkdir -p OLD/default_seeds5/seeds5 && ln -s /runs/shard3/seed3 OLD/default_seeds5/seeds5/seed3
+# A job is reused only where its scenario file hash, network, precision and training record
+# match (pipeline/training.hpp find_finished_job).
+#
 # Environment: MIXPREC_BIN (default build/bin/mixprec), MIXPREC_REPORTS (space-separated subset
 # of: uci_seeds3 uci_pred uci_pred_ggn uci_pred_ggn_a17_8 uci_pred_qat uci_pred_samples512
 # hvac_seeds3 default_search default_seeds5 default_pred; default all, in that order, cheapest
