@@ -67,7 +67,7 @@ TEST_CASE("timing: cost_model.timing parsed, default overlap, errors name the po
             .cost_model.engine == CostEngine::Analytical);
 }
 
-TEST_CASE("timing: a bad cost_model.timing exits 2 from the CLI naming file and pointer; engines that ignore it refuse",
+TEST_CASE("timing: a bad cost_model.timing exits 2 from the CLI naming file and pointer - engines that ignore it refuse",
           "[timing][spec][cli]") {
   const std::string dir = test::temp_dir("timing_cli");
   const std::string bad = test::write_default_scenario_with(dir + "/bad.json", R"({"cost_model": {"timing": "serial"}})");
