@@ -99,6 +99,12 @@ int run_simulate() {
     throw UsageError(std::string(g_simulate.compare ? "--compare" : "--engine " + g_simulate.engine) +
                      " does not price between-layer residency (the scenario's cost_model.residency is \"" +
                      to_string(sc.cost_model.residency) + "\"): use --engine mapping, or set \"residency\": \"none\"");
+  if (sc.cost_model.timing != Timing::Overlap && (g_simulate.compare || g_simulate.engine == "analytical" ||
+                                                 g_simulate.engine == "systemc"))
+    throw UsageError(std::string(g_simulate.compare ? "--compare" : "--engine " + g_simulate.engine) +
+                     " does not use the mapping engine's nest timing (the scenario's cost_model.timing is \"" +
+                     to_string(sc.cost_model.timing) + "\"): use --engine mapping or systemc-mapping, or set "
+                     "\"timing\": \"overlap\"");
   std::vector<LayerPrecision> prec = precision_for(sc, g_simulate.precision);
   if (g_simulate.compare) return run_compare(sc, prec);
   sim::SimulationResult r;

@@ -426,6 +426,13 @@ CostModelSpec parse_cost_model(const json& v, const JsonCtx& ctx, HardwareKind k
            "\"none\" with the analytical engine (residency needs the consumer's mapping: use the "
            "mapping engine)",
            "\"" + res + "\"");
+  const std::string timing = r.choice_or("timing", "overlap", {"overlap", "phased"});
+  c.timing = timing == "phased" ? Timing::Phased : Timing::Overlap;
+  if (c.engine != CostEngine::Mapping && c.timing != Timing::Overlap)
+    r.fail("timing",
+           "\"overlap\" with the analytical engine (the phased timing prices the mapping engine's loop "
+           "nests: use the mapping engine)",
+           "\"" + timing + "\"");
   r.finish();
   return c;
 }
@@ -973,6 +980,7 @@ Scenario reparse_hardware_and_constraints(const Scenario& base, const json& root
 const char* to_string(CostEngine e) { return e == CostEngine::Mapping ? "mapping" : "analytical"; }
 
 const char* to_string(Residency r) { return r == Residency::Chain ? "chain" : "none"; }
+const char* to_string(Timing t) { return t == Timing::Phased ? "phased" : "overlap"; }
 const char* to_string(MapperObjective o) {
   switch (o) {
     case MapperObjective::Energy: return "energy";

@@ -196,6 +196,14 @@ const char* to_string(CostEngine e);
 const char* to_string(MapperObjective o);
 const char* to_string(Residency r);
 
+// How the mapping engine times a mapped nest (docs/architecture.md, "Nest timing"): overlap (every
+// transfer hidden behind the compute in a steady state, Timeloop's assumption: max(compute, each
+// level's transfers) + the first tiles' load + the DRAM latency) or phased (that prologue, a steady
+// state in which the refills of single-buffered levels after their first tile stall the compute,
+// and the last output tile's write-back after the compute).
+enum class Timing { Overlap, Phased };
+const char* to_string(Timing t);
+
 struct CostModelSpec {
   // Default: the mapping engine (loop-nest mappings over the storage hierarchy, sim/mapping_engine)
   // for asic hardware; fpga hardware has its own analytical model (sim/fpga) and no choice.
@@ -206,6 +214,8 @@ struct CostModelSpec {
   // Opt-in for now: "none" keeps the committed reports' figures; the switch to "chain" by default
   // comes with their regeneration.
   Residency residency = Residency::None;
+  // Opt-in: "overlap" keeps the committed reports' figures (sim/mapping_engine.hpp nest_cycles).
+  Timing timing = Timing::Overlap;
 };
 
 struct Scenario {

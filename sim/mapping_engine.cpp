@@ -200,8 +200,49 @@ OnChipStreams handover_streams(LayerWork& w, const Layer& l, const LayerPrecisio
 }
 
 double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const nest::Result& r,
-                   double cycles_per_mac, double dram_latency_cycles, const NestHandover* h) {
-  double cycles = double(r.compute_cycles) * cycles_per_mac;
+                   double cycles_per_mac, double dram_latency_cycles, const NestHandover* h, Timing timing) {
+  const bool phased = timing == Timing::Phased;
+  // Bits over a level's ports, per instance: its read, write and shared bandwidths x banks (as
+  // level_time, without its one-cycle floor).
+  auto move_cycles = [](const nest::StorageLevel& s, double rd, double wr) {
+    double c = 0;
+    if (s.read_bandwidth_bits > 0) c = std::max(c, rd / (s.read_bandwidth_bits * s.banks));
+    if (s.write_bandwidth_bits > 0) c = std::max(c, wr / (s.write_bandwidth_bits * s.banks));
+    if (s.shared_bandwidth_bits > 0) c = std::max(c, (rd + wr) / (s.shared_bandwidth_bits * s.banks));
+    return c;
+  };
+  // Phased: a single-buffered level (multiple_buffering < 2) holds one tile, so a refill from
+  // DRAM waits for the compute using the current tile and the compute waits for the refill. Its
+  // DRAM refills after the first tile (fills - the tile, per instance, of each tensor it keeps
+  // that bypasses every level between it and DRAM) are serial with the compute: per level, the
+  // longer of the DRAM reads for them (the DRAM's reads in proportion, which keeps the multicast)
+  // at the DRAM bandwidth and its own writes at its write bandwidth per instance. A refill from an
+  // on-chip buffer streams into the level within the step that uses it (the array's operand
+  // delivery) and stays in the overlap.
+  double stall = 0;
+  if (phased)
+    for (int lv = 1; lv < r.n_levels; ++lv) {
+      const nest::StorageLevel& s = a.levels[std::size_t(lv)];
+      if (s.multiple_buffering >= 2) continue;
+      double dram_bits = 0, own_bits = 0;
+      for (std::size_t d = 0; d < p.dataspaces.size(); ++d) {
+        const nest::DataspaceStats& ds = r.levels[std::size_t(lv)].ds[d];
+        const double refill = double(std::max<std::int64_t>(0, ds.fills - ds.utilized_capacity));
+        if (!ds.kept || refill <= 0) continue;
+        bool from_dram = true;
+        for (int pl = 1; pl < lv; ++pl) from_dram = from_dram && !r.levels[std::size_t(pl)].ds[d].kept;
+        if (!from_dram) continue;
+        const nest::DataspaceStats& dr = r.levels[kLevelDram].ds[d];
+        const double dram_values =
+            tensor_of(p, int(d)) == Tensor::Outputs
+                ? refill * double(std::max<std::int64_t>(1, ds.utilized_instances))  // partial sums back
+                : double(dr.reads) * refill / double(ds.fills);
+        dram_bits += dram_values * held_bits(a, p, kLevelDram, int(d));
+        own_bits += refill * held_bits(a, p, lv, int(d));
+      }
+      stall += std::ceil(std::max(move_cycles(a.levels[kLevelDram], dram_bits, 0), move_cycles(s, 0, own_bits)));
+    }
+  double cycles = double(r.compute_cycles) * cycles_per_mac + stall;
   // A level's read and written bits per instance (the nest analysis's own sums).
   auto level_bits = [&](int lv, double& rd, double& wr) {
     rd = wr = 0;
@@ -236,7 +277,25 @@ double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const ne
       const nest::DataspaceStats& ds = r.levels[kLevelDram].ds[d];
       dram_traffic = dram_traffic || ds.reads + ds.fills + ds.updates > 0;
     }
-  if (!dram_traffic) return cycles;
+  // Phased: the last output tile (its values at the outermost on-chip level keeping the outputs,
+  // at their DRAM bits) goes back after the last MAC, over the DRAM channel (over the input
+  // buffer's ports when the output is handed over there).
+  double epilogue = 0;
+  if (phased)
+    for (std::size_t d = 0; d < p.dataspaces.size(); ++d) {
+      if (tensor_of(p, int(d)) != Tensor::Outputs) continue;
+      for (int lv = 1; lv < r.n_levels; ++lv) {
+        const nest::DataspaceStats& ds = r.levels[std::size_t(lv)].ds[d];
+        if (!ds.kept) continue;
+        const double bits = double(ds.utilized_capacity) * double(std::max<std::int64_t>(1, ds.utilized_instances)) *
+                            held_bits(a, p, kLevelDram, int(d));
+        const bool handed = h && h->dram_write_bits > 0;
+        if (handed || dram_traffic)
+          epilogue = std::ceil(move_cycles(a.levels[std::size_t(handed ? kLevelInputBuffer : kLevelDram)], 0, bits));
+        break;
+      }
+    }
+  if (!dram_traffic) return cycles + epilogue;
   // The first tiles: nothing computes before the operands' first tiles are on chip.
   const nest::StorageLevel& dram = a.levels[kLevelDram];
   const double bw = dram.shared_bandwidth_bits > 0 ? dram.shared_bandwidth_bits : dram.read_bandwidth_bits;
@@ -252,7 +311,7 @@ double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const ne
       break;
     }
   }
-  return cycles + (bw > 0 ? std::ceil(first_bits / bw) : 0.0) + dram_latency_cycles;
+  return cycles + (bw > 0 ? std::ceil(first_bits / bw) : 0.0) + dram_latency_cycles + epilogue;
 }
 
 nest::Objective MappingEngine::default_objective() {
@@ -270,6 +329,8 @@ MappingEngine::MappingEngine(const HardwareSpec& hw, const energy::EnergyModel& 
 }
 
 void MappingEngine::set_residency(Residency r) { residency_ = residency_model(hw_, em_, r); }
+
+void MappingEngine::set_timing(Timing t) { timing_ = t; }
 
 LayerCost MappingEngine::layer_cost(const Network& net, int layer, const LayerPrecision& p,
                                     Phase phase, std::vector<NestMapping>* mappings) {
@@ -335,7 +396,7 @@ LayerCost MappingEngine::price(const Network& net, int layer, const LayerPrecisi
     const bool retime = sides && i == 0 && sides->any();
     const NestHandover nh = retime ? nest_handover(l, p, r.problem, arch, res, reps, *sides) : NestHandover{};
     const double cycles =
-        nest_cycles(r.problem, arch, res, double(slow), side_.dram_latency_cycles(), retime ? &nh : nullptr);
+        nest_cycles(r.problem, arch, res, double(slow), side_.dram_latency_cycles(), retime ? &nh : nullptr, timing_);
     lc.compute_cycles += double(res.compute_cycles) * double(slow) * reps;
     (g.repeats > 1 ? step_cycles : parallel_cycles) += cycles * reps;
     ideal += double(g.macs()) / (pes * energy::products_per_cycle(hw_.pe_array.mac, g.b, g.a));
@@ -413,6 +474,7 @@ SimulationResult simulate_mapping(const Scenario& sc, const std::vector<LayerPre
   const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
   MappingEngine engine(sc.hardware, em, sc.file, objective_of(sc.cost_model.objective));
   engine.set_residency(sc.cost_model.residency);
+  engine.set_timing(sc.cost_model.timing);
   SimulationResult r;
   r.engine = "mapping";
   r.cost = engine.network_cost(sc.net, precision, sc.phase, mappings);

@@ -91,6 +91,11 @@ class MappingEngine {
   // Between-layer residency in network_cost (sim/residency.hpp; default none).
   void set_residency(Residency r);
   const ResidencyModel& residency() const { return residency_; }
+  // How nest_cycles times the nests (scenario cost_model.timing; default overlap). The mapper
+  // still ranks mappings by the nest analysis's own cycles (nest::Result), so the timing is not
+  // part of a mapping's cache key.
+  void set_timing(Timing t);
+  Timing timing() const { return timing_; }
 
   const nest::MapperCache& cache() const { return *cache_; }
   const nest::Objective& objective() const { return options_.objective; }
@@ -110,6 +115,7 @@ class MappingEngine {
   nest::MapperCache own_cache_;
   nest::MapperCache* cache_;
   ResidencyModel residency_;
+  Timing timing_ = Timing::Overlap;
 };
 
 // The NestHandover of the nest that reads layer `l`'s input and, for conv and linear, writes its
@@ -136,15 +142,22 @@ OnChipStreams handover_streams(LayerWork& w, const Layer& l, const LayerPrecisio
                                const nest::StorageLevel& ib);
 
 // Cycles of one mapped nest as the mapping engine counts them (the one formula; the SystemC engine
-// over mappings compares with it): the first tiles of the read-only tensors brought from DRAM before
-// the first MAC (their bits at the outermost on-chip level keeping them, over the DRAM bandwidth),
-// then max(compute x cycles_per_mac, every level's bandwidth-limited cycles), plus the DRAM latency
-// once when the nest moves DRAM data. With `h` (a between-layer hand-over), the DRAM and
-// input-buffer levels are re-timed (nest::level_time) with the bits `h` removes and adds, the
-// input's first tile is not fetched when it is on chip, and the latency is paid only if DRAM
-// traffic remains.
+// over mappings compares with it). Overlap (Timeloop's steady state): the first tiles of the
+// read-only tensors brought from DRAM before the first MAC (their bits at the outermost on-chip
+// level keeping them, over the DRAM bandwidth), then max(compute x cycles_per_mac, every level's
+// bandwidth-limited cycles), plus the DRAM latency once when the nest moves DRAM data. With `h` (a
+// between-layer hand-over), the DRAM and input-buffer levels are re-timed (nest::level_time) with
+// the bits `h` removes and adds, the input's first tile is not fetched when it is on chip, and the
+// latency is paid only if DRAM traffic remains. Phased adds two terms (docs/architecture.md,
+// "Nest timing"): the compute term becomes compute + the serial DRAM refills of every
+// single-buffered level (multiple_buffering < 2) after its first tile, sum over such levels of
+// ceil(max(DRAM bits read for those refills / DRAM bandwidth, refill bits / the level's write
+// bandwidth)) (refills from an on-chip buffer stream in with the compute and stay in the
+// overlap); and the epilogue ceil(last output tile bits / DRAM bandwidth) (the input buffer's
+// when the output is handed over there) follows the steady state.
 double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const nest::Result& r,
-                   double cycles_per_mac, double dram_latency_cycles, const NestHandover* h = nullptr);
+                   double cycles_per_mac, double dram_latency_cycles, const NestHandover* h = nullptr,
+                   Timing timing = Timing::Overlap);
 
 // Energy of level `lv` of a nest result without its leakage (the hierarchy's DRAM level carries the
 // chip's static power as leakage so that the mapper weighs time; the layer's static energy is

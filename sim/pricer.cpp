@@ -30,7 +30,13 @@ Pricer::Pricer(const Scenario& sc, CostEngine engine, nest::MapperCache* shared_
     mapping_ = std::make_unique<MappingEngine>(hw_, *em_, file_, objective_of(sc.cost_model.objective),
                                                shared_cache);
     mapping_->set_residency(sc.cost_model.residency);
+    mapping_->set_timing(sc.cost_model.timing);
   } else {
+    if (sc.cost_model.timing != Timing::Overlap)
+      throw SpecError(sc.file, "/cost_model/timing",
+                      "\"overlap\" with the analytical engine (the phased timing prices the mapping engine's "
+                      "loop nests: use the mapping engine)",
+                      std::string("\"") + to_string(sc.cost_model.timing) + "\"");
     if (sc.cost_model.residency != Residency::None)
       throw SpecError(sc.file, "/cost_model/residency",
                       "\"none\" with the analytical engine (residency needs the consumer's mapping: "

@@ -204,7 +204,7 @@ Priced price(const Scenario& sc, const std::vector<LayerPrecision>& precision, c
         nh = nest_handover(layer, precision[li], prob, nm.arch, r, reps, rs);
       }
       na.cycles_mapping = nest_cycles(prob, nm.arch, r, opt.cycles_per_mac, side.dram_latency_cycles(),
-                                      opt.handover_level >= 0 ? &nh : nullptr);
+                                      opt.handover_level >= 0 ? &nh : nullptr, engine.timing());
       na.bound = "compute";
       na.bound_cycles = s.compute_cycles;
       for (int lv = 0; lv < s.n_levels; ++lv)
@@ -275,6 +275,7 @@ MappingSimResult simulate_mapping_systemc(const Scenario& sc, const std::vector<
   const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
   MappingEngine engine(sc.hardware, em, sc.file, objective_of(sc.cost_model.objective));
   engine.set_residency(sc.cost_model.residency);
+  engine.set_timing(sc.cost_model.timing);  // the comparison's side; the simulation does not use it
   MappingSimResult r;
   r.result.engine = "systemc-mapping";
   r.mapping.engine = "mapping";

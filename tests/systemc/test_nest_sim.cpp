@@ -148,6 +148,68 @@ TEST_CASE("nest sim: 2-level conv1d, sliding window fills and write-backs", "[sy
   CHECK(r.energy_pj == Approx(ref.energy_pj).epsilon(0.01));
 }
 
+// The mapping engine's nest timings (sim/mapping_engine.hpp nest_cycles) by hand on a conv1d of
+// 16 outputs and 3 taps (48 MACs, one MAC unit), DRAM one 8-bit value per cycle and latency 10, a
+// buffer of unlimited bandwidth, the tap loop at DRAM (3 epochs) and the 16 outputs below: the
+// buffer keeps 1 weight, 16 inputs and the 16 outputs (stationary over the taps, written back
+// once), and each later epoch refills 1 weight and 1 input. Overlap = max(48 MACs, DRAM 21 reads
+// + 16 write-backs = 37) + first tiles (1 + 16) + 10 = 75 whatever the buffering. Phased adds the
+// epilogue (the output tile, 16 x 8 bits / 8 bits per cycle = 16) and, single-buffered, the 2
+// refills of 2 values (4 DRAM cycles serial with the compute); the simulation of the same nests
+// spends exactly that.
+TEST_CASE("nest cycles: overlap and phased timings by hand, and the simulation of the same nests",
+          "[systemc][nest_sim][timing]") {
+  const nest::Problem p = conv1d(16, 3);
+  nest::Architecture dbl;
+  dbl.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
+  dbl.levels[0].shared_bandwidth_bits = 8;
+  dbl.levels[1].multiple_buffering = 2;
+  nest::Architecture sgl = dbl;
+  sgl.levels[1].multiple_buffering = 1;
+  nest::Mapping m;
+  m.n_levels = 2;
+  m.levels[0].temporal[0] = 3;   // DRAM: the taps
+  m.levels[1].temporal[1] = 16;  // buffer: the outputs
+  order_r_then_p(m.levels[0]);
+  order_r_then_p(m.levels[1]);
+  const double lat = 10;
+  NestSimOptions o;
+  o.dram_latency_cycles = lat;
+  o.max_epochs = 4;
+  for (const bool single : {false, true}) {
+    INFO((single ? "single" : "double") << "-buffered");
+    const nest::Architecture& a = single ? sgl : dbl;
+    const nest::Result r = nest::evaluate(p, a, m);
+    REQUIRE(r.compute_cycles == 48);
+    REQUIRE(r.levels[1].ds[0].fills == 3);
+    REQUIRE(r.levels[1].ds[0].utilized_capacity == 1);
+    REQUIRE(r.levels[1].ds[1].fills == 18);
+    REQUIRE(r.levels[1].ds[1].utilized_capacity == 16);
+    REQUIRE(r.levels[1].ds[2].fills == 0);  // the outputs stay: no partial sum comes back
+    REQUIRE(r.levels[0].ds[2].updates == 16);
+    CHECK(nest_cycles(p, a, r, 1, lat) == Approx(48 + 17 + lat));
+    CHECK(nest_cycles(p, a, r, 1, lat, nullptr, Timing::Overlap) == Approx(48 + 17 + lat));
+    const double phased = nest_cycles(p, a, r, 1, lat, nullptr, Timing::Phased);
+    CHECK(phased == Approx(48 + (single ? 4 : 0) + 17 + lat + 16));
+    // The simulation: the first load (17) after the latency, 3 epochs of 16 MACs, the write-back
+    // (16); single-buffered, each later tile (2 values) waits for the epoch before it to end.
+    const NestSimResult s = simulate_nest(p, a, m, o);
+    REQUIRE(s.epochs == 3);
+    CHECK(s.cycles == Approx(phased));
+    CHECK(s.epilogue_cycles == Approx(16));
+    CHECK(s.load_wait_cycles == Approx(single ? 4 : 0));
+  }
+  // A DRAM channel of 4 bits per cycle: every DRAM term twice as long (the DRAM's 74 cycles above
+  // the 48 MACs in the steady state), the refills 8 cycles, which the steady state's max already
+  // covers (48 + 8 < 74: not counted twice), the epilogue 32.
+  nest::Architecture slow = sgl;
+  slow.levels[0].shared_bandwidth_bits = 4;
+  const nest::Result r = nest::evaluate(p, slow, m);
+  CHECK(nest_cycles(p, slow, r, 1, lat) == Approx(74 + 34 + lat));
+  CHECK(nest_cycles(p, slow, r, 1, lat, nullptr, Timing::Phased) == Approx(74 + 34 + lat + 32));
+}
+
+
 TEST_CASE("nest sim: partial sums drained and filled back when an output tile is revisited", "[systemc][nest_sim]") {
   const nest::Problem p = conv1d(16, 3);
   nest::Architecture a;
@@ -585,6 +647,51 @@ TEST_CASE("systemc-mapping: residency chain - cycles within 10% of the mapping e
   for (const LayerAgreement& l : r.layers) {
     INFO("layer " << l.name << ": " << l.why);
     CHECK(std::abs(l.cycles_diff_percent) <= kMappingCyclesBoundPercent);
+  }
+}
+
+// The default scenario (and its residency-chain variant) with cost_model.timing "phased"
+// (sim/mapping_engine.hpp nest_cycles): the simulation is the same (it does not read the key),
+// the mapping engine adds the epilogue and the serial refills of single-buffered levels. The 10%
+// bound holds per layer, and the total cycle gap is smaller than under the overlap timing.
+static Scenario default_with_timing(const std::string& timing, bool chain) {
+  nlohmann::json j = test::read_json(test::source_path("scenarios/venue_cnn_lstm.json"));
+  j["cost_model"]["timing"] = timing;
+  if (chain) j["cost_model"]["residency"] = "chain";
+  const std::string f = test::temp_dir("sc_timing") + "/venue_cnn_lstm_" + timing + ".json";
+  std::ofstream(f) << j.dump(2);
+  return load_scenario(f);
+}
+
+static double total_gap(const MappingSimResult& r) {
+  double sc = 0, map = 0;
+  for (const LayerAgreement& l : r.layers) {
+    sc += l.cycles_systemc;
+    map += l.cycles_mapping;
+  }
+  return std::abs(sc - map);
+}
+
+TEST_CASE("systemc-mapping: timing phased - cycles within 10% on every layer, closer than overlap in total",
+          "[systemc][nest_sim][mapping][timing]") {
+  for (const bool chain : {false, true}) {
+    INFO((chain ? "residency chain" : "residency none"));
+    const Scenario ph = default_with_timing("phased", chain), ov = default_with_timing("overlap", chain);
+    REQUIRE(ph.cost_model.timing == Timing::Phased);
+    const MappingSimResult rp = simulate_mapping_systemc(ph, ph.layer_precision, false);
+    const MappingSimResult ro = simulate_mapping_systemc(ov, ov.layer_precision, false);
+    REQUIRE(rp.layers.size() == ro.layers.size());
+    for (std::size_t i = 0; i < rp.layers.size(); ++i) {
+      const LayerAgreement& l = rp.layers[i];
+      INFO("layer " << l.name << ": " << l.why);
+      CHECK(std::abs(l.cycles_diff_percent) <= kMappingCyclesBoundPercent);
+      CHECK(l.counts_differing == 0);
+      // The simulation does not read the key; the mapping engine's phased cycles are never fewer.
+      CHECK(l.cycles_systemc == ro.layers[i].cycles_systemc);
+      CHECK(l.cycles_mapping >= ro.layers[i].cycles_mapping);
+      for (std::size_t n = 0; n < l.nests.size(); ++n) CHECK(l.nests[n].cycles_mapping >= ro.layers[i].nests[n].cycles_mapping);
+    }
+    CHECK(total_gap(rp) < total_gap(ro));
   }
 }
 
