@@ -1,5 +1,7 @@
 #include "core/manifest.hpp"
 
+#include "mixprec_version.hpp"  // generated at build time (cmake/version.cmake)
+
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
