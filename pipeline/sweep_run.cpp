@@ -122,6 +122,16 @@ struct PointEvaluator::Impl {
 
   sim::NetworkCost price(const Scenario& sc, const std::vector<LayerPrecision>& prec) const {
     if (spec.compute.engine == "systemc") {
+      // That engine simulates the analytical engine's tiles, which have no between-layer
+      // residency and no phased timing: a point that asks for them is refused, not priced without.
+      if (sc.cost_model.residency != Residency::None || sc.cost_model.timing != Timing::Overlap)
+        throw SpecError(spec.file, "/compute/engine",
+                        std::string("\"scenario\" or \"mapping\" for a point with cost_model.residency \"") +
+                            to_string(sc.cost_model.residency) + "\" and cost_model.timing \"" +
+                            to_string(sc.cost_model.timing) +
+                            "\" (the systemc engine simulates the analytical engine's tiles, which have "
+                            "neither hand-overs nor the phased timing)",
+                        "\"systemc\"");
       sim::systemc::SimOptions o;
       o.baselines = false;
       return sim::systemc::simulate(sc, prec, o).result.cost;

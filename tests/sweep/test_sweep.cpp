@@ -251,6 +251,47 @@ TEST_CASE("sweep point results equal a direct simulation of the modified scenari
   CHECK(good["results"]["accuracy_proxy"].get<double>() > 0);
 }
 
+TEST_CASE("sweep points over cost_model.timing: priced per point, refused by the systemc engine", "[sweep][timing]") {
+  const std::string dir = test::temp_dir("sweep_timing");
+  // The base: the default scenario with its cost_model section written out (an axis key's parent
+  // must exist in the base).
+  json base = test::read_json(test::source_path("scenarios/venue_cnn_lstm.json"));
+  base["cost_model"] = {{"engine", "mapping"}};
+  spit(dir + "/base.json", base.dump(2));
+  auto sweep_file = [&](const std::string& name, const std::string& compute) {
+    spit(dir + "/" + name, R"({"mixprec_sweep": 1, "name": "t", "base": ")" + dir +
+                               R"(/base.json", "axes": [{"key": "/cost_model/timing", "values": ["overlap", "phased"]}], )"
+                               R"("compute": )" + compute + "}");
+    return dir + "/" + name;
+  };
+  const std::string f = sweep_file("mapping.json", R"({"kind": "simulate", "precision": "int8"})");
+  const sweep::SweepSpec s = sweep::load_sweep(f);
+  const auto pts = sweep::enumerate_points(s);
+  REQUIRE(pts.size() == 2);
+  const pipeline::PointEvaluator eval(s);
+  const json overlap = eval.evaluate(pts[0]), phased = eval.evaluate(pts[1]);
+  REQUIRE(overlap["status"] == "ok");
+  REQUIRE(phased["status"] == "ok");
+  // Each point is the direct simulation of its scenario (the key reaches the mapping engine).
+  Scenario sc = test::default_scenario_with(R"({"cost_model": {"timing": "phased"}})");
+  std::vector<LayerPrecision> int8(sc.net.layers.size(), LayerPrecision::uniform(NumFormat::Int, 8));
+  for (std::size_t l = 0; l < int8.size(); ++l) int8[l].gradient_bits = sc.layer_precision[l].gradient_bits;
+  CHECK(phased["results"]["cycles"].get<double>() == Approx(sim::simulate_mapping(sc, int8).cost.cycles).epsilon(1e-12));
+  CHECK(phased["results"]["cycles"].get<double>() > overlap["results"]["cycles"].get<double>());
+  // The systemc engine has no phased timing: that point is an error naming the sweep file.
+  const std::string f2 = sweep_file("systemc.json", R"({"kind": "simulate", "precision": "int8", "engine": "systemc"})");
+  const sweep::SweepSpec s2 = sweep::load_sweep(f2);
+  const pipeline::PointEvaluator e2(s2);
+  CHECK(e2.evaluate(sweep::enumerate_points(s2)[0])["status"] == "ok");
+  const json bad = e2.evaluate(sweep::enumerate_points(s2)[1]);
+  CHECK(bad["status"] == "error");
+  CHECK(bad.value("error", "") ==
+        "at this point, " + f2 +
+            ": /compute/engine: expected \"scenario\" or \"mapping\" for a point with cost_model.residency \"none\" "
+            "and cost_model.timing \"phased\" (the systemc engine simulates the analytical engine's tiles, which "
+            "have neither hand-overs nor the phased timing), found \"systemc\"");
+}
+
 namespace {
 
 // A sweep of `n` Latin-hypercube points over the default network's hardware.
