@@ -99,7 +99,7 @@ int run_simulate() {
     throw UsageError(std::string(g_simulate.compare ? "--compare" : "--engine " + g_simulate.engine) +
                      " does not price between-layer residency (the scenario's cost_model.residency is \"" +
                      to_string(sc.cost_model.residency) + "\"): use --engine mapping, or set \"residency\": \"none\"");
-  if (sc.cost_model.timing != Timing::Overlap && (g_simulate.compare || g_simulate.engine == "analytical" ||
+  if (sc.cost_model.phased_stated() && (g_simulate.compare || g_simulate.engine == "analytical" ||
                                                  g_simulate.engine == "systemc"))
     throw UsageError(std::string(g_simulate.compare ? "--compare" : "--engine " + g_simulate.engine) +
                      " does not use the mapping engine's nest timing (the scenario's cost_model.timing is \"" +

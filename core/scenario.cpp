@@ -426,8 +426,11 @@ CostModelSpec parse_cost_model(const json& v, const JsonCtx& ctx, HardwareKind k
            "\"none\" with the analytical engine (residency needs the consumer's mapping: use the "
            "mapping engine)",
            "\"" + res + "\"");
-  const std::string timing = r.choice_or("timing", "overlap", {"overlap", "phased"});
+  // Default phased for the mapping engine; the analytical engine has its own timing (overlap).
+  const std::string timing =
+      r.choice_or("timing", c.engine == CostEngine::Mapping ? "phased" : "overlap", {"overlap", "phased"});
   c.timing = timing == "phased" ? Timing::Phased : Timing::Overlap;
+  c.timing_stated = r.has("timing");
   if (c.engine != CostEngine::Mapping && c.timing != Timing::Overlap)
     r.fail("timing",
            "\"overlap\" with the analytical engine (the phased timing prices the mapping engine's loop "

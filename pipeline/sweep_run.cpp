@@ -123,8 +123,9 @@ struct PointEvaluator::Impl {
   sim::NetworkCost price(const Scenario& sc, const std::vector<LayerPrecision>& prec) const {
     if (spec.compute.engine == "systemc") {
       // That engine simulates the analytical engine's tiles, which have no between-layer
-      // residency and no phased timing: a point that asks for them is refused, not priced without.
-      if (sc.cost_model.residency != Residency::None || sc.cost_model.timing != Timing::Overlap)
+      // residency and no phased timing: a point that asks for them is refused, not priced without
+      // (the mapping engine's default timing is not asked for; that engine has its own).
+      if (sc.cost_model.residency != Residency::None || sc.cost_model.phased_stated())
         throw SpecError(spec.file, "/compute/engine",
                         std::string("\"scenario\" or \"mapping\" for a point with cost_model.residency \"") +
                             to_string(sc.cost_model.residency) + "\" and cost_model.timing \"" +

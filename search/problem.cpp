@@ -272,7 +272,7 @@ Solution evaluate_choice(const Problem& p, const std::vector<int>& item_of_group
   }
   s.feasible = true;
   for (int r = 0; r < kResources; ++r)
-    if (s.cost[r] > b.limit[r]) s.feasible = false;
+    if (b.exceeded(r, s.cost[r])) s.feasible = false;
   s.option_of_layer.assign(p.layer_names.size(), 0);
   s.variant_of_layer.assign(p.layer_names.size(), -1);
   for (std::size_t g = 0; g < p.groups.size(); ++g) {

@@ -112,6 +112,10 @@ struct Budget {
   Costs limit{std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(),
               std::numeric_limits<double>::infinity()};
   bool active(int r) const { return limit[r] < std::numeric_limits<double>::infinity(); }
+  // Whether cost `c` of resource r exceeds its limit. A relative 1e-12 absorbs the summation
+  // order: a budget equal to a configuration's own network cost (e.g. --budget 1 and the
+  // baseline's precision) is the sum of the same per-layer terms, added in another order.
+  bool exceeded(int r, double c) const { return c > limit[r] * (1 + 1e-12); }
 };
 
 // Search rules from the scenario (`search` section) resolved against the network.

@@ -25,7 +25,7 @@ struct State {
 
 bool exceeds(const Costs& c, const Budget& b) {
   for (int r = 0; r < kResources; ++r)
-    if (c[r] > b.limit[r] * (1 + 1e-12)) return true;
+    if (b.exceeded(r, c[r])) return true;
   return false;
 }
 
@@ -259,7 +259,6 @@ struct CursorHeap {
 ExactResult solve_energy_only(const Problem& p, const Budget& b, const Completion& bounds) {
   ExactResult res;
   const std::size_t G = p.groups.size();
-  const double limit = b.limit[kEnergy] * (1 + 1e-12);
   std::vector<double> fe{0.0}, fs{0.0}, ne, ns;  // current and next front: energy, sensitivity
   std::vector<std::vector<Back>> backs(G);
   // Items that another item of the group dominates in (energy, sensitivity) never enter a front
@@ -287,7 +286,7 @@ ExactResult solve_energy_only(const Problem& p, const Budget& b, const Completio
     heap.clear();
     for (int j : live) {
       const Cursor c{fe[0] + items[j].cost[kEnergy], fs[0] + items[j].sensitivity, j, 0};
-      if (!(c.e + rest > limit)) heap.push(c);
+      if (!b.exceeded(kEnergy, c.e + rest)) heap.push(c);
     }
     ne.clear();
     ns.clear();
@@ -326,7 +325,7 @@ ExactResult solve_energy_only(const Problem& p, const Budget& b, const Completio
         }
         next = lo;
       }
-      if (next < n && !(fe[next] + ej + rest > limit)) {
+      if (next < n && !b.exceeded(kEnergy, fe[next] + ej + rest)) {
         const Cursor nc{fe[next] + ej, fs[next] + sj, c.item, std::int32_t(next)};
         heap.replace_top(&nc);
       } else {

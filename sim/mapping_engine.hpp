@@ -91,7 +91,7 @@ class MappingEngine {
   // Between-layer residency in network_cost (sim/residency.hpp; default none).
   void set_residency(Residency r);
   const ResidencyModel& residency() const { return residency_; }
-  // How nest_cycles times the nests (scenario cost_model.timing; default overlap). The mapper
+  // How nest_cycles times the nests (scenario cost_model.timing; default phased). The mapper
   // still ranks mappings by the nest analysis's own cycles (nest::Result), so the timing is not
   // part of a mapping's cache key.
   void set_timing(Timing t);
@@ -115,7 +115,7 @@ class MappingEngine {
   nest::MapperCache own_cache_;
   nest::MapperCache* cache_;
   ResidencyModel residency_;
-  Timing timing_ = Timing::Overlap;
+  Timing timing_ = Timing::Phased;
 };
 
 // The NestHandover of the nest that reads layer `l`'s input and, for conv and linear, writes its
@@ -157,7 +157,7 @@ OnChipStreams handover_streams(LayerWork& w, const Layer& l, const LayerPrecisio
 // when the output is handed over there) follows the steady state.
 double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const nest::Result& r,
                    double cycles_per_mac, double dram_latency_cycles, const NestHandover* h = nullptr,
-                   Timing timing = Timing::Overlap);
+                   Timing timing = Timing::Phased);
 
 // Energy of level `lv` of a nest result without its leakage (the hierarchy's DRAM level carries the
 // chip's static power as leakage so that the mapper weighs time; the layer's static energy is

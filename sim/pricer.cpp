@@ -32,7 +32,7 @@ Pricer::Pricer(const Scenario& sc, CostEngine engine, nest::MapperCache* shared_
     mapping_->set_residency(sc.cost_model.residency);
     mapping_->set_timing(sc.cost_model.timing);
   } else {
-    if (sc.cost_model.timing != Timing::Overlap)
+    if (sc.cost_model.phased_stated())
       throw SpecError(sc.file, "/cost_model/timing",
                       "\"overlap\" with the analytical engine (the phased timing prices the mapping engine's "
                       "loop nests: use the mapping engine)",

@@ -46,12 +46,24 @@ std::string spec_error(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("timing: cost_model.timing parsed, default overlap, errors name the pointer", "[timing][spec]") {
-  CHECK(test::scenario_from_text(one_linear_scenario("")).cost_model.timing == Timing::Overlap);
-  CHECK(test::scenario_from_text(one_linear_scenario(R"({"timing": "overlap"})")).cost_model.timing ==
-        Timing::Overlap);
-  CHECK(test::scenario_from_text(one_linear_scenario(R"({"timing": "phased"})")).cost_model.timing ==
-        Timing::Phased);
+TEST_CASE("timing: cost_model.timing parsed, default phased with the mapping engine, errors name the pointer",
+          "[timing][spec]") {
+  // Default: phased with the mapping engine, overlap (the analytical engine's own) without; a
+  // default is not a stated timing, so engines without the nest timing do not refuse it.
+  const Scenario dflt = test::scenario_from_text(one_linear_scenario(""));
+  CHECK(dflt.cost_model.timing == Timing::Phased);
+  CHECK_FALSE(dflt.cost_model.timing_stated);
+  CHECK_FALSE(dflt.cost_model.phased_stated());
+  const Scenario ana = test::scenario_from_text(one_linear_scenario(R"({"engine": "analytical"})"));
+  CHECK(ana.cost_model.timing == Timing::Overlap);
+  CHECK_FALSE(ana.cost_model.phased_stated());
+  const Scenario over = test::scenario_from_text(one_linear_scenario(R"({"timing": "overlap"})"));
+  CHECK(over.cost_model.timing == Timing::Overlap);
+  CHECK(over.cost_model.timing_stated);
+  const Scenario ph = test::scenario_from_text(one_linear_scenario(R"({"timing": "phased"})"));
+  CHECK(ph.cost_model.timing == Timing::Phased);
+  CHECK(ph.cost_model.phased_stated());
+  CHECK(CostModelSpec{}.timing == Timing::Phased);
   CHECK(std::string(to_string(Timing::Phased)) == "phased");
   CHECK(std::string(to_string(Timing::Overlap)) == "overlap");
   CHECK(spec_error(one_linear_scenario(R"({"timing": "phase"})")) ==
@@ -83,6 +95,24 @@ TEST_CASE("timing: a bad cost_model.timing exits 2 from the CLI naming file and 
     CHECK(r.err.find("does not use the mapping engine's nest timing (the scenario's cost_model.timing is "
                      "\"phased\")") != std::string::npos);
   }
+  // The default phased timing is not stated: the other engines run on a scenario without the key,
+  // each with its own timing, and the mapping engine's is the stated phased one's.
+  const std::string dflt = test::write_default_scenario_with(dir + "/default.json", "{}");
+  for (const std::string opt : {"--engine analytical", "--compare"}) {
+    INFO(opt);
+    r = test::run_cli("simulate " + dflt + " " + opt);
+    CHECK(r.exit_code == 0);
+  }
+  r = test::run_cli("simulate " + dflt + " --format json");
+  REQUIRE(r.exit_code == 0);
+  const auto d = nlohmann::json::parse(r.out);
+  r = test::run_cli("simulate " + phased + " --format json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["total"]["cycles"] == d["total"]["cycles"]);
+  const std::string over = test::write_default_scenario_with(dir + "/over.json", R"({"cost_model": {"timing": "overlap"}})");
+  r = test::run_cli("simulate " + over + " --format json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["total"]["cycles"].get<double>() < d["total"]["cycles"].get<double>());
 }
 
 TEST_CASE("timing: the analytical pricer refuses the phased timing", "[timing][spec]") {
@@ -101,8 +131,8 @@ TEST_CASE("timing: the engine's phased layer cycles are the sum of its nests' ph
   const Scenario sc = test::scenario_from_text(one_linear_scenario(R"({"timing": "phased"})"));
   const energy::EnergyModel em = energy::EnergyModel::from_hardware(sc.hardware, sc.file);
   MappingEngine over(sc.hardware, em, sc.file), ph(sc.hardware, em, sc.file);
-  ph.set_timing(sc.cost_model.timing);
-  REQUIRE(ph.timing() == Timing::Phased);
+  REQUIRE(ph.timing() == Timing::Phased);  // the engine's default
+  over.set_timing(Timing::Overlap);
   REQUIRE(over.timing() == Timing::Overlap);
   std::vector<NestMapping> mo, mp;
   const LayerCost a = over.layer_cost(sc.net, 0, sc.layer_precision[0], sc.phase, &mo);
@@ -115,7 +145,7 @@ TEST_CASE("timing: the engine's phased layer cycles are the sum of its nests' ph
   const NestMapping& n = mp[0];
   AnalyticalEngine side(sc.hardware, em);
   const double lat = side.dram_latency_cycles();
-  const double co = nest_cycles(n.result.problem, n.arch, n.result.result, 1, lat);
+  const double co = nest_cycles(n.result.problem, n.arch, n.result.result, 1, lat, nullptr, Timing::Overlap);
   const double cp = nest_cycles(n.result.problem, n.arch, n.result.result, 1, lat, nullptr, Timing::Phased);
   // One output tile goes back after the last MAC: the phased cycles are strictly more.
   CHECK(cp > co);
