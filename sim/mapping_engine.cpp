@@ -202,13 +202,11 @@ OnChipStreams handover_streams(LayerWork& w, const Layer& l, const LayerPrecisio
 double nest_cycles(const nest::Problem& p, const nest::Architecture& a, const nest::Result& r,
                    double cycles_per_mac, double dram_latency_cycles, const NestHandover* h, Timing timing) {
   const bool phased = timing == Timing::Phased;
-  // Bits over a level's ports, per instance: its read, write and shared bandwidths x banks (as
-  // level_time, without its one-cycle floor).
+  // The cycles of a transfer over a level's ports, per instance (its slowest port; level_time's
+  // ports, without its floor at the compute's cycles).
   auto move_cycles = [](const nest::StorageLevel& s, double rd, double wr) {
     double c = 0;
-    if (s.read_bandwidth_bits > 0) c = std::max(c, rd / (s.read_bandwidth_bits * s.banks));
-    if (s.write_bandwidth_bits > 0) c = std::max(c, wr / (s.write_bandwidth_bits * s.banks));
-    if (s.shared_bandwidth_bits > 0) c = std::max(c, (rd + wr) / (s.shared_bandwidth_bits * s.banks));
+    nest::for_each_port(s, rd, wr, [&](double bits_per_cycle, double bits) { c = std::max(c, bits / bits_per_cycle); });
     return c;
   };
   // Phased: a single-buffered level (multiple_buffering < 2) holds one tile, so a refill from

@@ -1,5 +1,7 @@
 #include "test_util.hpp"
 
+#include "core/errors.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -37,6 +39,15 @@ RunResult run_cli(const std::string& args) {
 Scenario scenario_from_text(const std::string& text) {
   JsonDoc d = JsonDoc::parse(text, "inline.json");
   return parse_scenario(d.root(), d.ctx());
+}
+
+std::string spec_error(const std::string& text) {
+  try {
+    scenario_from_text(text);
+  } catch (const SpecError& e) {
+    return e.what();
+  }
+  return "accepted";
 }
 
 Scenario default_scenario_with(const std::string& merge_patch_json) {

@@ -21,6 +21,8 @@ RunResult run_cli(const std::string& args);
 
 // Parses a scenario given as JSON text (file label "inline.json").
 Scenario scenario_from_text(const std::string& text);
+// The SpecError message scenario_from_text(text) throws, or "accepted".
+std::string spec_error(const std::string& text);
 // The default scenario with `patch` merged in (RFC 7386 merge patch), parsed.
 Scenario default_scenario_with(const std::string& merge_patch_json);
 

@@ -728,10 +728,9 @@ TestHooks& test_hooks() { return g_test_hooks; }
 
 LevelTime level_time(const StorageLevel& s, double rd, double wr, double cyc) {
   double throttle = 1;
-  if (s.read_bandwidth_bits > 0 && rd > 0) throttle = std::min(throttle, s.read_bandwidth_bits * s.banks * cyc / rd);
-  if (s.write_bandwidth_bits > 0 && wr > 0) throttle = std::min(throttle, s.write_bandwidth_bits * s.banks * cyc / wr);
-  if (s.shared_bandwidth_bits > 0 && rd + wr > 0)
-    throttle = std::min(throttle, s.shared_bandwidth_bits * s.banks * cyc / (rd + wr));
+  for_each_port(s, rd, wr, [&](double bits_per_cycle, double bits) {
+    if (bits > 0) throttle = std::min(throttle, bits_per_cycle * cyc / bits);
+  });
   return LevelTime{throttle, throttle < 1 ? std::ceil(cyc / throttle) : cyc};
 }
 

@@ -128,6 +128,16 @@ struct LevelTime {
   double cycles = 0;
 };
 LevelTime level_time(const StorageLevel& s, double read_bits, double write_bits, double compute_cycles);
+// The ports of level `s` (per instance) that a transfer of `read_bits` and `write_bits` uses:
+// f(bits per cycle = the port's bandwidth x banks, the bits over it) for the read, write and
+// shared ports the level has. The one statement of which bits go over which port (level_time;
+// the mapping engine's phased refills and epilogue, sim/mapping_engine.cpp nest_cycles).
+template <class F>
+void for_each_port(const StorageLevel& s, double read_bits, double write_bits, F&& f) {
+  if (s.read_bandwidth_bits > 0) f(s.read_bandwidth_bits * s.banks, read_bits);
+  if (s.write_bandwidth_bits > 0) f(s.write_bandwidth_bits * s.banks, write_bits);
+  if (s.shared_bandwidth_bits > 0) f(s.shared_bandwidth_bits * s.banks, read_bits + write_bits);
+}
 
 struct ComputeLevel {
   std::string name = "MAC";

@@ -63,15 +63,6 @@ std::string three_linear_scenario(const std::string& cost_model, double dram_gbp
   return s;
 }
 
-std::string spec_error(const std::string& text) {
-  try {
-    test::scenario_from_text(text);
-  } catch (const SpecError& e) {
-    return e.what();
-  }
-  return "accepted";
-}
-
 }  // namespace
 
 TEST_CASE("residency: parsed, default none, errors name the pointer", "[residency]") {
@@ -80,12 +71,12 @@ TEST_CASE("residency: parsed, default none, errors name the pointer", "[residenc
         Residency::Chain);
   CHECK(test::scenario_from_text(two_linear_scenario(R"({"residency": "none"})")).cost_model.residency ==
         Residency::None);
-  CHECK(spec_error(two_linear_scenario(R"({"residency": "chian"})")) ==
+  CHECK(test::spec_error(two_linear_scenario(R"({"residency": "chian"})")) ==
         "inline.json: /cost_model/residency: expected one of \"none\", \"chain\" (did you mean \"chain\"?), "
         "found string \"chian\"");
-  CHECK(spec_error(two_linear_scenario(R"({"residency": true})")) ==
+  CHECK(test::spec_error(two_linear_scenario(R"({"residency": true})")) ==
         "inline.json: /cost_model/residency: expected one of \"none\", \"chain\", found boolean true");
-  CHECK(spec_error(two_linear_scenario(R"({"engine": "analytical", "residency": "chain"})")) ==
+  CHECK(test::spec_error(two_linear_scenario(R"({"engine": "analytical", "residency": "chain"})")) ==
         "inline.json: /cost_model/residency: expected \"none\" with the analytical engine (residency needs the "
         "consumer's mapping: use the mapping engine), found \"chain\"");
 }

@@ -35,15 +35,6 @@ std::string one_linear_scenario(const std::string& cost_model) {
          (cost_model.empty() ? "" : R"(, "cost_model": )" + cost_model) + "}";
 }
 
-std::string spec_error(const std::string& text) {
-  try {
-    test::scenario_from_text(text);
-  } catch (const SpecError& e) {
-    return e.what();
-  }
-  return "accepted";
-}
-
 }  // namespace
 
 TEST_CASE("timing: cost_model.timing parsed, default phased with the mapping engine, errors name the pointer",
@@ -66,12 +57,12 @@ TEST_CASE("timing: cost_model.timing parsed, default phased with the mapping eng
   CHECK(CostModelSpec{}.timing == Timing::Phased);
   CHECK(std::string(to_string(Timing::Phased)) == "phased");
   CHECK(std::string(to_string(Timing::Overlap)) == "overlap");
-  CHECK(spec_error(one_linear_scenario(R"({"timing": "phase"})")) ==
+  CHECK(test::spec_error(one_linear_scenario(R"({"timing": "phase"})")) ==
         "inline.json: /cost_model/timing: expected one of \"overlap\", \"phased\" (did you mean \"phased\"?), "
         "found string \"phase\"");
-  CHECK(spec_error(one_linear_scenario(R"({"timing": 1})")) ==
+  CHECK(test::spec_error(one_linear_scenario(R"({"timing": 1})")) ==
         "inline.json: /cost_model/timing: expected one of \"overlap\", \"phased\", found number 1");
-  CHECK(spec_error(one_linear_scenario(R"({"engine": "analytical", "timing": "phased"})")) ==
+  CHECK(test::spec_error(one_linear_scenario(R"({"engine": "analytical", "timing": "phased"})")) ==
         "inline.json: /cost_model/timing: expected \"overlap\" with the analytical engine (the phased timing "
         "prices the mapping engine's loop nests: use the mapping engine), found \"phased\"");
   // "overlap" is the analytical engine's only timing and is accepted with it.

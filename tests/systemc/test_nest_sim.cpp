@@ -46,6 +46,16 @@ nest::StorageLevel level(const std::string& name, double read_pj, double write_p
   return s;
 }
 
+// DRAM (10 pJ per access, a channel of one 8-bit value per cycle) over a double-buffered buffer
+// (1 pJ, unlimited bandwidth): the two-level hierarchy of the hand-computed cases.
+nest::Architecture dram_over_double_buffer() {
+  nest::Architecture a;
+  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
+  a.levels[0].shared_bandwidth_bits = 8;
+  a.levels[1].multiple_buffering = 2;
+  return a;
+}
+
 // Permutation innermost first: R then P.
 void order_r_then_p(nest::LevelMapping& lm) {
   lm.permutation[0] = 0;
@@ -94,10 +104,7 @@ TEST_CASE("nest sim: 1-level conv1d, hand-computed counts, energy and cycles", "
 
 TEST_CASE("nest sim: 2-level conv1d, sliding window fills and write-backs", "[systemc][nest_sim]") {
   const nest::Problem p = conv1d(16, 3);
-  nest::Architecture a;
-  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
-  a.levels[0].shared_bandwidth_bits = 8;  // one value per cycle
-  a.levels[1].multiple_buffering = 2;
+  const nest::Architecture a = dram_over_double_buffer();
   nest::Mapping m;
   m.n_levels = 2;
   m.levels[0].temporal[1] = 4;  // DRAM: 4 tiles of 4 outputs
@@ -160,10 +167,7 @@ TEST_CASE("nest sim: 2-level conv1d, sliding window fills and write-backs", "[sy
 TEST_CASE("nest cycles: overlap and phased timings by hand, and the simulation of the same nests",
           "[systemc][nest_sim][timing]") {
   const nest::Problem p = conv1d(16, 3);
-  nest::Architecture dbl;
-  dbl.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
-  dbl.levels[0].shared_bandwidth_bits = 8;
-  dbl.levels[1].multiple_buffering = 2;
+  const nest::Architecture dbl = dram_over_double_buffer();
   nest::Architecture sgl = dbl;
   sgl.levels[1].multiple_buffering = 1;
   nest::Mapping m;
@@ -248,10 +252,7 @@ TEST_CASE("nest sim: a DMA fill streams - max(channel, receiving port) cycles, n
   // the channel (one value per cycle) and are written into the buffer, 48 MAC steps, 16 outputs
   // written back.
   const nest::Problem p = conv1d(16, 3);
-  nest::Architecture a;
-  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
-  a.levels[0].shared_bandwidth_bits = 8;  // one value per cycle
-  a.levels[1].multiple_buffering = 2;
+  nest::Architecture a = dram_over_double_buffer();
   nest::Mapping m;
   m.n_levels = 2;
   m.levels[0].temporal[1] = 4;
@@ -285,10 +286,7 @@ TEST_CASE("nest sim: a write-back waits for its output tile's last update", "[sy
   // use for 3 epochs (one a tap) and goes back to DRAM after the third, the last one after the
   // last epoch.
   const nest::Problem p = conv1d(16, 3);
-  nest::Architecture a;
-  a.levels = {level("DRAM", 10, 10, 10), level("Buffer", 1, 1, 1)};
-  a.levels[0].shared_bandwidth_bits = 8;  // one value per cycle
-  a.levels[1].multiple_buffering = 2;
+  const nest::Architecture a = dram_over_double_buffer();
   nest::Mapping m;
   m.n_levels = 2;
   m.levels[0].temporal[0] = 3;
