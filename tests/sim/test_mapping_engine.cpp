@@ -225,7 +225,7 @@ TEST_CASE("simulate --engine mapping: the tiny network's nests are printed",
       std::string(R"({"precision": {"layers": []}, "network": )") + test::kTinyNetworkPatch + "}");
   const test::RunResult m = test::run_cli("simulate " + file + " --engine mapping --show-mapping");
   CHECK(m.exit_code == 0);
-  CHECK(m.out.find("(mapping, inference)") != std::string::npos);
+  CHECK(m.out.find("(mapping, phased timing, inference)") != std::string::npos);
   CHECK(m.out.find("loop nests (mapping engine, objective energy, delay):") != std::string::npos);
   CHECK(m.out.find("== head (forward) ==") != std::string::npos);
   CHECK(m.out.find("<< Compute >>") != std::string::npos);
@@ -431,7 +431,7 @@ TEST_CASE("simulate --engine mapping: TT and training scenarios print every step
       std::string(R"({"phase": "training", "precision": {"layers": []}, "network": )") + test::kTinyNetworkPatch + "}");
   const test::RunResult m = test::run_cli("simulate " + file + " --show-mapping");
   REQUIRE(m.exit_code == 0);
-  CHECK(m.out.find("(mapping, training)") != std::string::npos);
+  CHECK(m.out.find("(mapping, phased timing, training)") != std::string::npos);
   CHECK(m.out.find("== head (weight_grad) ==") != std::string::npos);
   CHECK(m.out.find("== head (backward_data) ==") != std::string::npos);
   CHECK(m.out.find("(backward_recurrent)") != std::string::npos);

@@ -37,6 +37,13 @@ TEST_CASE("simulate --format json holds layers, total, baselines and a manifest"
   }
   CHECK(j["manifest"]["scenario_hash_fnv1a64"].get<std::string>().size() == 16);
   CHECK(j["engine"] == "mapping");  // the scenario's cost_model default on asic hardware
+  CHECK(j["timing"] == "phased");   // and its nest timing's
+  const auto t = test::run_cli("simulate " + kDefault);
+  REQUIRE(t.exit_code == 0);
+  CHECK(t.out.rfind("mixprec simulate: venue_cnn_lstm on edge-16x16-bitfusion (mapping, phased timing, inference)\n", 0) == 0);
+  const auto a = test::run_cli("simulate " + kDefault + " --engine analytical --format json");
+  REQUIRE(a.exit_code == 0);
+  CHECK_FALSE(nlohmann::json::parse(a.out).contains("timing"));  // the analytical engine has its own
 }
 
 TEST_CASE("simulate output is deterministic", "[cli][simulate]") {
